@@ -1,0 +1,64 @@
+# Everything a person runs. `make run` and `make test` set up what they need on a fresh machine
+# (Python 3.11, make, Node.js): the virtualenv, the Python packages, the browser assets.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+ASSETS := service/assets
+ASSETS_INSTALLED := $(ASSETS)/node_modules/.installed
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# PostgreSQL for the test suite's second pass (a database of its own is created per run).
+TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: setup run test test-sqlite test-postgres lint bench clean
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(ASSETS_INSTALLED): $(ASSETS)/package.json $(ASSETS)/package-lock.json
+	npm ci --prefix $(ASSETS) --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(INSTALLED) $(ASSETS_INSTALLED)
+
+instance/secret_key:
+	mkdir -p instance
+	$(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > $@
+	chmod 600 $@
+
+run: setup instance/secret_key
+	$(BIN)/motcua db upgrade
+	$(BIN)/motcua deploy bpmn/
+	$(BIN)/motcua demo
+	@echo ""
+	@echo "Motcua is starting on http://$(HOST):$(PORT)/  (API /api/v1, OpenAPI docs /api/v1/docs)"
+	@echo "Log in: POST /api/v1/auth/login with a demo user, or use a token:"
+	@echo "  TOKEN=\$$(awk '\$$1==\"admin\"{print \$$2}' instance/demo-tokens.txt)"
+	@echo "  curl -H \"Authorization: Bearer \$$TOKEN\" http://$(HOST):$(PORT)/api/v1/process-definitions"
+	@echo ""
+	SECRET_KEY=$$(cat instance/secret_key) MOTCUA_SECURE_COOKIES=false \
+		$(BIN)/motcua serve --host $(HOST) --port $(PORT)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+test-sqlite: setup
+	$(BIN)/pytest -n 2 -q
+
+test-postgres: setup
+	MOTCUA_TEST_DATABASE=postgres MOTCUA_TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -n 2 -q tests/service
+
+test: lint test-sqlite test-postgres
+
+bench: setup
+	$(BIN)/python bench/bench.py
+
+clean:
+	rm -rf $(VENV) $(ASSETS)/node_modules .pytest_cache

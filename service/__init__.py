@@ -1,0 +1,104 @@
+"""Motcua: a BPMN workflow engine for one-stop-shop administrative procedures."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import Flask, Response, abort, send_from_directory
+from sqlalchemy import event
+from sqlalchemy.engine import Engine as SAEngine
+
+from . import config as config_module
+from . import errors, runtime
+from .extensions import api, csrf, db, migrate
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+
+
+class MotcuaFlask(Flask):
+    """Flask, committing once per successful request (and rolling back otherwise)."""
+
+    def dispatch_request(self):
+        rv = super().dispatch_request()
+        status = rv.status_code if isinstance(rv, Response) else 200
+        if isinstance(rv, tuple) and len(rv) > 1 and isinstance(rv[1], int):
+            status = rv[1]
+        if status < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return rv
+
+
+@event.listens_for(SAEngine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    """WAL, foreign keys and a busy timeout, so concurrent writers wait instead of failing."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the service. `overrides` is the one injection point tests need."""
+    app = MotcuaFlask(__name__, instance_path=str(config_module.INSTANCE_DIR))
+    app.config.update(config_module.from_environment())
+    app.config.update(overrides or {})
+    if not app.config.get("SECRET_KEY"):
+        # Development fallback: a random key per process (sessions do not survive restarts).
+        app.logger.warning("SECRET_KEY is not set; using a random key for this process.")
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:///:memory:"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if uri.startswith("postgresql://"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(config_module.ROOT / "migrations"))
+    csrf.init_app(app)
+    vendor = ASSETS / "node_modules" / "swagger-ui-dist"
+    app.config["OPENAPI_SWAGGER_UI_URL"] = "/api/v1/docs/vendor/" if vendor.is_dir() else None
+    api.init_app(app, spec_kwargs={"components": {"securitySchemes": _security_schemes()}})
+    api.spec.options["security"] = [{"bearerAuth": []}, {"sessionCookie": []}]
+    errors.register(app)
+    runtime.init_app(app)
+
+    from .definitions.routes import blp as definitions_blp
+    from .identity import auth
+    from .identity.routes import blp as auth_blp
+    from .instances.routes import blp as instances_blp
+    from .tasks.routes import blp as tasks_blp
+
+    auth.init_app(app)
+    for blueprint in (auth_blp, definitions_blp, instances_blp, tasks_blp):
+        api.register_blueprint(blueprint)
+
+    @app.get("/api/v1/docs/vendor/<path:filename>", endpoint="docs_vendor")
+    def docs_vendor(filename):
+        if not vendor.is_dir():
+            abort(404)
+        return send_from_directory(vendor, filename)
+
+    @app.get("/")
+    def index():
+        return {
+            "service": "motcua",
+            "api": "/api/v1",
+            "openapi": "/api/v1/openapi.json",
+            "docs": "/api/v1/docs",
+        }
+
+    return app
+
+
+def _security_schemes() -> dict:
+    return {
+        "bearerAuth": {"type": "http", "scheme": "bearer", "description": "motcua tokens create --user NAME"},
+        "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "session"},
+    }
+

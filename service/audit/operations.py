@@ -1,0 +1,49 @@
+"""Writing audit events: always through here, always in the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from .models import AuditEvent
+
+
+def fact(
+    type_: str,
+    *,
+    at: datetime,
+    actor=None,
+    instance_id=None,
+    task_id=None,
+    element_id: str | None = None,
+    data: dict | None = None,
+    message: str | None = None,
+) -> dict:
+    """One audit row as a dict, ready for record()."""
+    return {
+        "type": type_,
+        "at": at,
+        "actor_id": actor.id if actor is not None else None,
+        "actor": actor.username if actor is not None else None,
+        "instance_id": instance_id,
+        "task_id": task_id,
+        "element_id": element_id,
+        "data": data,
+        "message": message,
+    }
+
+
+def record(rows: list[dict]) -> None:
+    """Insert audit rows in one statement (flushed with the transaction, never committed here)."""
+    if rows:
+        db.session.execute(sa.insert(AuditEvent), rows)
+
+
+def history(instance_id, limit: int = 500) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.id).limit(limit)
+        )
+    )

@@ -1,0 +1,167 @@
+"""The `motcua` command: administration of a Motcua installation.
+
+    motcua db upgrade                      apply migrations
+    motcua users create NAME --password P [--group G ...] [--unit U] [--admin]
+    motcua tokens create --user NAME       prints only the token
+    motcua deploy bpmn/                    deploy every .bpmn file of a folder
+    motcua demo                            demo users (and their tokens in instance/demo-tokens.txt)
+    motcua serve                           serve the API with waitress
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from .errors import ServiceError
+from .extensions import db
+
+
+def _app():
+    from . import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_app, add_default_commands=False, add_version_option=False)
+def main():
+    """Motcua administration."""
+
+
+def _fail(exc: Exception) -> None:
+    db.session.rollback()
+    message = getattr(exc, "message", None) or str(exc)
+    raise click.ClickException(message)
+
+
+@main.group()
+def users():
+    """Manage users."""
+
+
+@users.command("create")
+@click.argument("name")
+@click.option("--password", required=True, help="At least 8 characters.")
+@click.option("--group", "groups", multiple=True, help="A group (BPMN lane / candidate group); repeatable.")
+@click.option("--unit", help="Org unit code.")
+@click.option("--admin", is_flag=True, help="Make the user an administrator.")
+@click.option("--display-name", help="Full name.")
+@with_appcontext
+def create_user(name, password, groups, unit, admin, display_name):
+    """Create a user NAME."""
+    from .identity.operations import create_user as create
+
+    try:
+        create(name, password, groups=groups, unit=unit, admin=admin, display_name=display_name)
+        db.session.commit()
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"created user {name}", err=True)
+
+
+@main.group()
+def tokens():
+    """Manage API tokens."""
+
+
+@tokens.command("create")
+@click.option("--user", "username", required=True, help="The user the token acts as.")
+@click.option("--name", help="What the token is for.")
+@with_appcontext
+def create_token(username, name):
+    """Create an API token; only the token is printed on stdout."""
+    from .identity.operations import create_token as create
+    from .identity.operations import find_user
+
+    try:
+        token = create(find_user(username), name=name)
+        db.session.commit()
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(token)
+
+
+@main.command("deploy")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@with_appcontext
+def deploy(paths):
+    """Deploy .bpmn files (or every .bpmn file of the folders given)."""
+    from .definitions.operations import deploy as deploy_one
+    from .engine import EngineError
+
+    files = []
+    for path in paths:
+        files.extend(sorted(path.glob("*.bpmn")) if path.is_dir() else [path])
+    failed = False
+    for file in files:
+        try:
+            definition, created = deploy_one(
+                file.read_bytes(),
+                filename=file.name,
+                actor=None,
+                max_bytes=current_app.config["MOTCUA_MAX_BPMN_BYTES"],
+            )
+            db.session.commit()
+            verb = "deployed" if created else "unchanged"
+            click.echo(f"{verb} {definition.key} v{definition.version} ({file})", err=True)
+        except (EngineError, ServiceError) as exc:
+            db.session.rollback()
+            failed = True
+            click.echo(f"error {file}: {exc.message} {getattr(exc, 'details', lambda: {})()}", err=True)
+    if failed:
+        sys.exit(1)
+
+
+DEMO_USERS = (
+    # username, groups, unit, admin
+    ("admin", (), "UBND-TINH", True),
+    ("designer", ("designers",), "VP-UBND", False),
+    ("clerk", ("reception",), "TTPVHCC", False),
+    ("specialist", ("specialists",), "SO-TP", False),
+    ("leader", ("leaders",), "SO-TP", False),
+)
+
+
+@main.command("demo")
+@click.option("--password", default="motcua-demo", show_default=True, help="Password of every demo user.")
+@with_appcontext
+def demo(password):
+    """Create demo users (idempotent) and write a token for each to instance/demo-tokens.txt."""
+    import sqlalchemy as sa
+
+    from .identity.models import User
+    from .identity.operations import create_token as new_token
+    from .identity.operations import create_user as create
+
+    lines = []
+    for username, groups, unit, admin in DEMO_USERS:
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+        if user is None:
+            user = create(username, password, groups=groups, unit=unit, admin=admin)
+        lines.append(f"{username}\t{new_token(user, name='demo')}")
+    db.session.commit()
+    out = Path(current_app.instance_path) / "demo-tokens.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n")
+    out.chmod(0o600)
+    click.echo(f"demo users: {', '.join(u[0] for u in DEMO_USERS)} (password: {password})", err=True)
+    click.echo(f"their API tokens: {out}", err=True)
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host, port, threads):
+    """Serve the API with waitress (a production WSGI server)."""
+    from waitress import serve as waitress_serve
+
+    from . import create_app
+
+    app = create_app()
+    click.echo(f"Motcua on http://{host}:{port}/  (API /api/v1, docs /api/v1/docs)", err=True)
+    waitress_serve(app, host=host, port=port, threads=threads, ident="motcua")

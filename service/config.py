@@ -1,0 +1,65 @@
+"""Every setting in one place, read from the environment, each with its default."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("MOTCUA_INSTANCE_DIR", ROOT / "instance"))
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+def _bool(name: str, default: bool) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment() -> dict:
+    """The configuration of a running Motcua, from environment variables."""
+    return {
+        # Database: SQLite file in instance/ by default; PostgreSQL with
+        # postgresql+psycopg://user@host:5432/dbname
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'motcua.sqlite3'}"
+        ),
+        # Signs session cookies. Must be set in production; make run generates one into instance/.
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        # Celery broker (wired by the asynchronous-execution work); empty = run inline.
+        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", ""),
+        # Largest BPMN upload accepted, in bytes.
+        "MOTCUA_MAX_BPMN_BYTES": _int("MOTCUA_MAX_BPMN_BYTES", 2 * 1024 * 1024),
+        # Largest request body of any kind, in bytes (Flask answers 413 above it).
+        "MAX_CONTENT_LENGTH": _int("MOTCUA_MAX_REQUEST_BYTES", 8 * 1024 * 1024),
+        # Wall-clock budget of one BPMN script or expression evaluation, in seconds.
+        "MOTCUA_SCRIPT_TIME_LIMIT": _float("MOTCUA_SCRIPT_TIME_LIMIT", 1.0),
+        # Members of this group may deploy process definitions (admins always may).
+        "MOTCUA_DESIGNER_GROUP": os.environ.get("MOTCUA_DESIGNER_GROUP", "designers"),
+        # Where JSON Schema forms referenced by user tasks (formKey) are read from.
+        "MOTCUA_FORMS_DIR": os.environ.get("MOTCUA_FORMS_DIR", str(ROOT / "forms")),
+        # Largest page size of list endpoints.
+        "MOTCUA_MAX_PAGE_SIZE": _int("MOTCUA_MAX_PAGE_SIZE", 200),
+        # Session cookies: secure by default; make run sets it to false for plain http on localhost.
+        "SESSION_COOKIE_SECURE": _bool("MOTCUA_SECURE_COOKIES", True),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        "WTF_CSRF_TIME_LIMIT": None,
+        # OpenAPI document and browsable UI.
+        "API_TITLE": "Motcua",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": None,  # set to a URL of swagger-ui-dist to enable; see docs/api.md
+        "OPENAPI_REDOC_PATH": None,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "JSON_SORT_KEYS": False,
+    }

@@ -1,0 +1,30 @@
+"""Deployed BPMN process definitions: one row per version, spec stored once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, deferred, mapped_column
+
+from ..extensions import db
+from ..models_base import UTCDateTime, utcnow
+
+
+class ProcessDefinition(db.Model):
+    __tablename__ = "process_definitions"
+    __table_args__ = (
+        sa.UniqueConstraint("key", "version", name="uq_process_definitions_key_version"),
+        sa.UniqueConstraint("key", "checksum", name="uq_process_definitions_key_checksum"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(255))
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(sa.String(255))
+    checksum: Mapped[str] = mapped_column(sa.String(64))
+    filename: Mapped[str | None] = mapped_column(sa.String(255))
+    bpmn: Mapped[bytes] = deferred(mapped_column(sa.LargeBinary))
+    spec_blob: Mapped[str] = deferred(mapped_column(sa.Text))
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deployed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

@@ -1,0 +1,96 @@
+"""Deploying and looking up process definitions."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ..audit.operations import fact, record
+from ..engine import parse_definition
+from ..errors import NotFound
+from ..extensions import db
+from ..models_base import utcnow
+from .models import ProcessDefinition
+
+
+def deploy(data: bytes, *, filename: str, actor, max_bytes: int) -> tuple[ProcessDefinition, bool]:
+    """Validate and store a BPMN file. Returns (definition, created).
+
+    Identical content for a key returns the existing version; changed content makes
+    version n+1. Two deploys racing for the same version collide on the unique
+    (key, version) constraint and the loser gets 409.
+    """
+    parsed = parse_definition(data, filename=filename, max_bytes=max_bytes)
+    existing = db.session.scalar(
+        sa.select(ProcessDefinition).where(
+            ProcessDefinition.key == parsed.key, ProcessDefinition.checksum == parsed.checksum
+        )
+    )
+    if existing is not None:
+        return existing, False
+    latest = db.session.scalar(
+        sa.select(sa.func.max(ProcessDefinition.version)).where(ProcessDefinition.key == parsed.key)
+    )
+    now = utcnow()
+    definition = ProcessDefinition(
+        key=parsed.key,
+        version=(latest or 0) + 1,
+        name=parsed.name,
+        checksum=parsed.checksum,
+        filename=filename,
+        bpmn=data,
+        spec_blob=parsed.spec_blob,
+        deployed_at=now,
+        deployed_by_id=actor.id if actor is not None else None,
+    )
+    db.session.add(definition)
+    db.session.flush()
+    record(
+        [
+            fact(
+                "definition_deployed",
+                at=now,
+                actor=actor,
+                data={"key": definition.key, "version": definition.version, "checksum": definition.checksum},
+            )
+        ]
+    )
+    return definition, True
+
+
+def get(key: str, version: int | None = None) -> ProcessDefinition:
+    """A definition version, or the latest one of key."""
+    query = sa.select(ProcessDefinition).where(ProcessDefinition.key == key)
+    if version is None:
+        query = query.order_by(ProcessDefinition.version.desc()).limit(1)
+    else:
+        query = query.where(ProcessDefinition.version == version)
+    definition = db.session.scalar(query)
+    if definition is None:
+        what = f"version {version} of " if version is not None else ""
+        raise NotFound(f"There is no {what}process definition {key!r}.")
+    return definition
+
+
+def versions(key: str) -> list[ProcessDefinition]:
+    return list(
+        db.session.scalars(
+            sa.select(ProcessDefinition).where(ProcessDefinition.key == key).order_by(ProcessDefinition.version)
+        )
+    )
+
+
+def latest_page(page: int, per_page: int) -> tuple[list[ProcessDefinition], int]:
+    """The latest version of every key, by key."""
+    latest = (
+        sa.select(ProcessDefinition.key, sa.func.max(ProcessDefinition.version).label("version"))
+        .group_by(ProcessDefinition.key)
+        .subquery()
+    )
+    query = (
+        sa.select(ProcessDefinition)
+        .join(latest, sa.and_(ProcessDefinition.key == latest.c.key, ProcessDefinition.version == latest.c.version))
+        .order_by(ProcessDefinition.key)
+    )
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(latest))
+    items = list(db.session.scalars(query.offset((page - 1) * per_page).limit(per_page)))
+    return items, total or 0

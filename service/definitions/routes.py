@@ -1,0 +1,72 @@
+"""/api/v1/process-definitions: deploy BPMN and read what is deployed."""
+
+from flask import Response, current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..web import page
+from ..errors import BadRequest
+from ..extensions import db
+from ..identity.auth import current_user
+from ..identity.permissions import require_designer
+from . import operations
+from .schemas import DefinitionDetailSchema, DefinitionListArgs, DefinitionPage, DefinitionSchema, DeployArgs
+
+blp = Blueprint(
+    "definitions", __name__, url_prefix="/api/v1/process-definitions", description="BPMN process definitions"
+)
+
+
+@blp.route("")
+class Definitions(MethodView):
+    @blp.arguments(DefinitionListArgs, location="query")
+    @blp.response(200, DefinitionPage)
+    def get(self, args):
+        """The latest version of every deployed process definition."""
+        items, total = operations.latest_page(args["page"], args["per_page"])
+        return page(items, total, args)
+
+    @blp.arguments(DeployArgs, location="files")
+    @blp.response(201, DefinitionSchema, description="A new version was deployed")
+    @blp.alt_response(200, schema=DefinitionSchema, description="Identical content: the existing version")
+    def post(self, files):
+        """Deploy a BPMN file (multipart field `file`).
+
+        Identical content for a process id returns the existing version (200); changed content
+        makes the next version (201). Invalid BPMN gets 422 naming the element and line.
+        """
+        require_designer(current_user())
+        upload = files["file"]
+        filename = upload.filename or "upload.bpmn"
+        if not filename.lower().endswith((".bpmn", ".xml", ".bpmn20.xml")):
+            raise BadRequest("The file must be a .bpmn file.", details={"filename": filename})
+        limit = current_app.config["MOTCUA_MAX_BPMN_BYTES"]
+        data = upload.stream.read(limit + 1)
+        definition, created = operations.deploy(data, filename=filename, actor=current_user(), max_bytes=limit)
+        db.session.flush()
+        return definition, (201 if created else 200)
+
+
+@blp.route("/<string:key>")
+class Definition(MethodView):
+    @blp.response(200, DefinitionDetailSchema)
+    def get(self, key):
+        """The latest version of a definition, with the list of its versions."""
+        latest = operations.get(key)
+        fields = ("key", "version", "name", "checksum", "filename", "deployed_at")
+        return {
+            **{name: getattr(latest, name) for name in fields},
+            "versions": [
+                {"version": d.version, "checksum": d.checksum, "deployed_at": d.deployed_at}
+                for d in operations.versions(key)
+            ],
+        }
+
+
+@blp.route("/<string:key>/versions/<int:version>/xml")
+class DefinitionXml(MethodView):
+    @blp.response(200, content_type="application/xml")
+    def get(self, key, version):
+        """The BPMN XML of one version, exactly as deployed."""
+        definition = operations.get(key, version)
+        return Response(definition.bpmn, mimetype="application/xml")

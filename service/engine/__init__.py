@@ -1,0 +1,26 @@
+"""The engine adapter: the only package that imports SpiffWorkflow.
+
+It takes BPMN bytes, stored state and a command, and returns the new state plus the
+effects the service must persist (human tasks opened and closed, audit facts, the next
+timer). It does no I/O and imports nothing from Flask, SQLAlchemy or Celery, so it can be
+tested with .bpmn files alone. See docs/architecture.md.
+"""
+
+from .errors import BpmnInvalid, BpmnTooLarge, EngineError, StateCorrupt, TaskNotReady
+from .parser import ParsedDefinition, checksum, parse_definition
+from .runtime import CompiledDefinition, Engine, HumanTask, StepResult
+
+__all__ = [
+    "BpmnInvalid",
+    "BpmnTooLarge",
+    "CompiledDefinition",
+    "Engine",
+    "EngineError",
+    "HumanTask",
+    "ParsedDefinition",
+    "StateCorrupt",
+    "StepResult",
+    "TaskNotReady",
+    "checksum",
+    "parse_definition",
+]

@@ -1,0 +1,32 @@
+"""Errors the engine adapter raises; the service maps them to HTTP answers in one place."""
+
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Base class of the engine adapter's errors."""
+
+    def __init__(self, message: str, *, element_id: str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.element_id = element_id
+        self.line = line
+
+    def details(self) -> dict:
+        return {k: v for k, v in (("element_id", self.element_id), ("line", self.line)) if v is not None}
+
+
+class BpmnInvalid(EngineError):
+    """The BPMN file is not acceptable (not XML, not BPMN, fails the XSD or cannot be compiled)."""
+
+
+class BpmnTooLarge(EngineError):
+    """The BPMN file is over the configured size limit."""
+
+
+class TaskNotReady(EngineError):
+    """The task does not exist in the workflow or cannot be completed now."""
+
+
+class StateCorrupt(EngineError):
+    """A stored workflow state cannot be restored."""

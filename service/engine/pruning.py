@@ -1,0 +1,73 @@
+"""Keep a workflow's task tree small: drop the finished history behind the live frontier.
+
+SpiffWorkflow keeps every task it ever created, so a looping instance grows without
+bound: serialization cost grows with it, and past about 500 iterations the task
+iterator's depth limit (1000) makes the engine stop seeing its own tasks. The service
+keeps the history it needs in its own audit table, so the engine state only has to hold
+what can still change.
+
+The rule: find the deepest finished task D such that every unfinished task lies below
+it; splice D directly under the root and drop the finished tasks in between (with any
+finished side branches and the subprocesses they started). Every task that can still
+run, and every ancestor it can look up (split tasks, boundary-event parents, the
+parents joins inspect), is D or below D, so nothing the engine consults is removed.
+"""
+
+from __future__ import annotations
+
+from SpiffWorkflow.util.task import TaskState
+
+_DONE = TaskState.COMPLETED | TaskState.CANCELLED
+
+
+def prune(workflow) -> int:
+    """Prune the top workflow and every subprocess; return how many tasks were dropped."""
+    dropped = 0
+    for wf in [workflow, *list(workflow.subprocesses.values())]:
+        if wf is workflow or _alive(workflow, wf):
+            dropped += _prune_one(workflow, wf)
+    return dropped
+
+
+def _alive(top, wf) -> bool:
+    return any(sp is wf for sp in top.subprocesses.values())
+
+
+def _prune_one(top, wf) -> int:
+    root = wf.task_tree
+    live = set()
+    for task in wf.tasks.values():
+        if not task.state & _DONE:
+            node = task
+            while node is not None and node.id not in live:
+                live.add(node.id)
+                node = node.parent
+    if not live:
+        return 0
+    node = root
+    while node.state & _DONE:
+        live_children = [c for c in node.children if c.id in live]
+        if len(live_children) != 1 or not live_children[0].state & _DONE:
+            break
+        node = live_children[0]
+    if node is root or node.parent is root:
+        return 0
+    keep = node
+    doomed = []
+    stack = [c for c in root.children]
+    while stack:
+        task = stack.pop()
+        if task is keep:
+            continue
+        doomed.append(task)
+        stack.extend(task.children)
+    for task in doomed:
+        if task.id in top.subprocesses:
+            top.delete_subprocess(task)
+    for task in doomed:
+        wf.tasks.pop(task.id, None)
+    keep._parent = root.id
+    root._children = [keep.id]
+    if wf.last_task is not None and wf.last_task.id not in wf.tasks:
+        wf.last_task = keep
+    return len(doomed)

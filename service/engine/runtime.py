@@ -1,0 +1,263 @@
+"""Commands on workflows: start, complete a human task, terminate.
+
+Every command is a pure function of (compiled definition, stored state, input, now)
+returning a StepResult: the new state and the effects the service persists.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from .errors import StateCorrupt, TaskNotReady
+from .pruning import prune
+from .sandbox import RestrictedEnvironment
+from .serialization import dump_state, load_state, restore_specs, spec_registry
+
+RUNNING, COMPLETED, ERROR = "running", "completed", "error"
+_DONE = TaskState.COMPLETED | TaskState.CANCELLED
+
+
+@dataclass(frozen=True)
+class CompiledDefinition:
+    """A definition version's specs, restored once and shared read-only by every step."""
+
+    spec: object
+    subprocess_specs: dict
+
+    @classmethod
+    def from_blob(cls, spec_blob: str) -> CompiledDefinition:
+        spec, subprocess_specs = restore_specs(spec_blob)
+        return cls(spec, subprocess_specs)
+
+
+@dataclass(frozen=True)
+class HumanTask:
+    """A user or manual task that a person must act on."""
+
+    id: str
+    element_id: str
+    name: str
+    lane: str | None
+    candidate_groups: tuple[str, ...]
+    form_key: str | None
+    due_at: datetime | None
+    documentation: str | None
+
+
+@dataclass
+class StepResult:
+    """The outcome of one command: new state plus what the service must persist."""
+
+    state: str
+    status: str
+    opened: list[HumanTask] = field(default_factory=list)
+    closed: list[str] = field(default_factory=list)
+    completed_elements: list[dict] = field(default_factory=list)
+    variables: dict = field(default_factory=dict)
+    error: dict | None = None
+    next_timer_at: datetime | None = None
+
+
+def _properties(task_spec) -> dict:
+    return (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
+
+
+def _human_task(task, now: datetime) -> HumanTask:
+    spec = task.task_spec
+    props = _properties(spec)
+    groups = props.get("candidateGroups")
+    if groups:
+        candidate_groups = tuple(g.strip() for g in groups.split(",") if g.strip())
+    else:
+        candidate_groups = (spec.lane,) if spec.lane else ()
+    due_at = None
+    if props.get("dueIn"):
+        try:
+            parsed = TimerEventDefinition.parse_iso_duration(props["dueIn"])
+            due_at = now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
+        except Exception:  # noqa: BLE001 - a malformed hint must not stop the process
+            due_at = None
+    return HumanTask(
+        id=str(task.id),
+        element_id=spec.bpmn_id,
+        name=spec.bpmn_name or spec.bpmn_id,
+        lane=spec.lane,
+        candidate_groups=candidate_groups,
+        form_key=props.get("formKey") or props.get("formJsonSchemaFilename"),
+        due_at=due_at,
+        documentation=getattr(spec, "documentation", None),
+    )
+
+
+def _ready_human(workflow: BpmnWorkflow) -> dict:
+    return {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+
+
+def _finished_ids(workflow: BpmnWorkflow) -> set:
+    ids = set()
+    for wf in (workflow, *workflow.subprocesses.values()):
+        ids.update(tid for tid, t in wf.tasks.items() if t.state & _DONE)
+    return ids
+
+
+def _jsonable(data: dict) -> dict:
+    cleaned = spec_registry().clean(dict(data))
+    return json.loads(json.dumps(cleaned, default=str))
+
+
+def _variables(workflow: BpmnWorkflow) -> dict:
+    if workflow.is_completed():
+        return _jsonable(workflow.data)
+    task = workflow.last_task
+    return _jsonable(task.data) if task is not None else {}
+
+
+def _next_timer(workflow: BpmnWorkflow) -> datetime | None:
+    due = []
+    for event in workflow.waiting_events():
+        if "Timer" in event.event_type and isinstance(event.value, str):
+            try:
+                due.append(datetime.fromisoformat(event.value))
+            except ValueError:
+                continue
+    return min(due) if due else None
+
+
+def _error_of(exc: Exception) -> dict:
+    if isinstance(exc, WorkflowTaskException) and exc.task is not None:
+        spec = exc.task.task_spec
+        notes = " ".join(getattr(exc, "__notes__", []) or [])
+        message = str(exc).split("\n")[0]
+        return {
+            "message": f"{message} {notes}".strip(),
+            "element_id": getattr(spec, "bpmn_id", None),
+            "element_name": getattr(spec, "bpmn_name", None),
+            "line": exc.line_number or None,
+            "task_id": str(exc.task.id),
+        }
+    return {"message": f"{exc.__class__.__name__}: {exc}".split("\n")[0]}
+
+
+class Engine:
+    """Runs commands on workflows with the sandboxed script environment."""
+
+    def __init__(self, *, script_time_limit: float = 1.0):
+        self.script_engine = PythonScriptEngine(environment=RestrictedEnvironment(time_limit=script_time_limit))
+
+    def compile(self, spec_blob: str) -> CompiledDefinition:
+        return CompiledDefinition.from_blob(spec_blob)
+
+    def _load(self, definition: CompiledDefinition, state: str) -> BpmnWorkflow:
+        try:
+            workflow = load_state(state, definition.spec, definition.subprocess_specs)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StateCorrupt(f"The stored workflow state cannot be restored: {exc}") from None
+        workflow.script_engine = self.script_engine
+        return workflow
+
+    def _run(self, workflow, action, now: datetime) -> StepResult:
+        before_ready = _ready_human(workflow)
+        before_done = _finished_ids(workflow)
+        status, error = RUNNING, None
+        try:
+            action()
+            workflow.do_engine_steps()
+        except Exception as exc:  # noqa: BLE001 - any failure inside the model is an instance error
+            status, error = ERROR, _error_of(exc)
+        if status != ERROR and workflow.is_completed():
+            status = COMPLETED
+        after_ready = _ready_human(workflow)
+        completed = []
+        for wf in (workflow, *workflow.subprocesses.values()):
+            for tid, task in wf.tasks.items():
+                if tid not in before_done and task.state == TaskState.COMPLETED:
+                    bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+                    # Human tasks are audited by the service, with who completed them.
+                    if bpmn_id and not task.task_spec.manual:
+                        completed.append(
+                            {
+                                "task_id": str(tid),
+                                "element_id": bpmn_id,
+                                "name": task.task_spec.bpmn_name,
+                                "type": type(task.task_spec).__name__,
+                            }
+                        )
+        result = StepResult(
+            state="",
+            status=status,
+            opened=[_human_task(t, now) for tid, t in after_ready.items() if tid not in before_ready],
+            closed=[tid for tid in before_ready if tid not in after_ready],
+            completed_elements=completed,
+            variables=_variables(workflow),
+            error=error,
+            next_timer_at=_next_timer(workflow),
+        )
+        prune(workflow)
+        result.state = dump_state(workflow)
+        return result
+
+    def start(self, definition: CompiledDefinition, variables: dict, *, now: datetime) -> StepResult:
+        """Create a workflow, seed its data with variables and run it to its first wait."""
+        workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=self.script_engine)
+        # The root task's children copy its data when they are created.
+        workflow.task_tree.data.update(variables or {})
+        return self._run(workflow, lambda: None, now)
+
+    def complete_task(
+        self, definition: CompiledDefinition, state: str, task_id: str, data: dict, *, now: datetime
+    ) -> StepResult:
+        """Complete a READY human task with data and run the engine to its next wait."""
+        workflow = self._load(definition, state)
+        try:
+            task = workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, SpiffWorkflowException):
+            task = None
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReady(f"Task {task_id} is not a ready human task of this instance.")
+
+        def run():
+            task.set_data(**(data or {}))
+            task.run()
+
+        return self._run(workflow, run, now)
+
+    def terminate(self, definition: CompiledDefinition, state: str, *, now: datetime) -> StepResult:
+        """Cancel every unfinished task; the workflow ends without completing."""
+        workflow = self._load(definition, state)
+        before_ready = _ready_human(workflow)
+        workflow.cancel()
+        prune(workflow)
+        return StepResult(
+            state=dump_state(workflow),
+            status="terminated",
+            closed=list(before_ready),
+            variables=_variables(workflow),
+        )
+
+    def retry(self, definition: CompiledDefinition, state: str, *, now: datetime) -> StepResult:
+        """Run the failed tasks of an instance in error again."""
+        workflow = self._load(definition, state)
+        failed = workflow.get_tasks(state=TaskState.ERROR)
+        if not failed:
+            raise TaskNotReady("The instance has no failed task to retry.")
+
+        def rerun():
+            for task in failed:
+                task._set_state(TaskState.READY)
+
+        return self._run(workflow, rerun, now)
+
+    def ready_tasks(self, definition: CompiledDefinition, state: str, *, now: datetime) -> list[HumanTask]:
+        """The human tasks a stored state is waiting on (for rebuilding the projection)."""
+        workflow = self._load(definition, state)
+        return [_human_task(t, now) for t in _ready_human(workflow).values()]

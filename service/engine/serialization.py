@@ -1,0 +1,78 @@
+"""Workflow state without the spec: the spec is stored once per definition version.
+
+SpiffWorkflow's serializer embeds the whole process spec in every serialized workflow
+(about two thirds of a typical instance). Here the top-level workflow converter leaves
+the spec out and takes an already restored spec object back in, so an instance row
+holds only its tasks and data, and a step never re-reads the spec.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+STATE_FORMAT = "motcua-1"
+
+
+class SpeclessWorkflowConverter(BpmnWorkflowConverter):
+    """Converts a top-level BpmnWorkflow without its spec and subprocess specs."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct, spec=None, subprocess_specs=None):
+        if spec is None:
+            return super().from_dict(dct)
+        workflow = self.target_class(spec, subprocess_specs or {}, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+@cache
+def _serializer() -> BpmnWorkflowSerializer:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = SpeclessWorkflowConverter
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+def spec_registry():
+    """The converter registry, for turning specs into dicts and back."""
+    return _serializer().registry
+
+
+def restore_specs(spec_blob: str):
+    """A definition's stored blob -> (spec, subprocess_specs) objects."""
+    dct = json.loads(spec_blob)
+    registry = spec_registry()
+    spec = registry.restore(dct["spec"])
+    subprocess_specs = {name: registry.restore(s) for name, s in dct["subprocess_specs"].items()}
+    return spec, subprocess_specs
+
+
+def dump_state(workflow: BpmnWorkflow) -> str:
+    """Serialize a workflow's state (tasks, data, events) without its specs."""
+    dct = _serializer().registry.convert(workflow)
+    dct["format"] = STATE_FORMAT
+    return json.dumps(dct, separators=(",", ":"))
+
+
+def load_state(state: str, spec, subprocess_specs) -> BpmnWorkflow:
+    """Restore a workflow from dump_state's output onto already restored specs."""
+    dct = json.loads(state)
+    fmt = dct.pop("format", None)
+    if fmt != STATE_FORMAT:
+        raise ValueError(f"Unknown workflow state format {fmt!r}")
+    return _serializer().registry.restore(dct, spec=spec, subprocess_specs=subprocess_specs)

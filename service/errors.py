@@ -1,0 +1,159 @@
+"""Every error leaves the service as {"error": {"code", "message", "details"}}.
+
+Domain code raises the exceptions below (or the engine's); this module is the one place
+that maps them, HTTP exceptions and database conflicts to status codes.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from .engine import BpmnInvalid, BpmnTooLarge, EngineError, StateCorrupt, TaskNotReady
+
+log = logging.getLogger(__name__)
+
+
+class ServiceError(Exception):
+    """A refusal with a status, a stable code and a readable message."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, details: dict | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+        if code:
+            self.code = code
+
+
+class BadRequest(ServiceError):
+    status, code = 400, "bad_request"
+
+
+class Unauthorized(ServiceError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(ServiceError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(ServiceError):
+    status, code = 404, "not_found"
+
+
+class Conflict(ServiceError):
+    status, code = 409, "conflict"
+
+
+class PreconditionFailed(ServiceError):
+    status, code = 412, "precondition_failed"
+
+
+class Unprocessable(ServiceError):
+    status, code = 422, "unprocessable"
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None):
+    response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
+    response.status_code = status
+    return response
+
+
+_ENGINE_STATUS = {
+    BpmnTooLarge: (413, "bpmn_too_large"),
+    BpmnInvalid: (422, "bpmn_invalid"),
+    TaskNotReady: (409, "task_not_ready"),
+    StateCorrupt: (500, "state_corrupt"),
+}
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "too_many_requests",
+}
+
+
+def register(app: Flask) -> None:
+    """Install the handlers; flask-smorest's own HTTP handler is replaced by ours."""
+
+    @app.errorhandler(ServiceError)
+    def _service_error(exc: ServiceError):
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.errorhandler(EngineError)
+    def _engine_error(exc: EngineError):
+        status, code = _ENGINE_STATUS.get(type(exc), (422, "engine_error"))
+        if status >= 500:
+            log.error("engine error: %s", exc.message)
+        return error_response(status, code, exc.message, exc.details())
+
+    @app.errorhandler(StaleDataError)
+    def _stale(exc):
+        return error_response(
+            409,
+            "concurrent_update",
+            "Someone else changed this process instance at the same time; nothing of your request was "
+            "applied. Reload it and try again.",
+        )
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(exc):
+        return error_response(
+            409, "conflict", "The request conflicts with data written at the same time; nothing was applied."
+        )
+
+    @app.errorhandler(OperationalError)
+    def _operational(exc):
+        message = str(exc.orig) if exc.orig is not None else str(exc)
+        if "locked" in message or "could not serialize" in message or "deadlock" in message:
+            return error_response(
+                409, "concurrent_update", "The data was busy with a concurrent change; nothing was applied."
+            )
+        log.exception("database error")
+        return error_response(503, "database_unavailable", "The database could not answer the request.")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        status = exc.code or 500
+        data = getattr(exc, "data", None) or {}
+        details = {}
+        message = exc.description or exc.name
+        if "messages" in data:  # webargs validation errors, per location and field
+            details = {"fields": _flatten_locations(data["messages"])}
+            message = "The request is not valid: " + ", ".join(sorted(details["fields"])) + "."
+            status = 422
+        if status == 413:
+            message = "The request body is larger than the service accepts."
+        response = error_response(status, _HTTP_CODES.get(status, "http_error"), message, details)
+        if status == 405 and exc.get_response().headers.get("Allow"):
+            response.headers["Allow"] = exc.get_response().headers["Allow"]
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return error_response(500, "internal_error", "An unexpected error occurred; it has been logged.")
+
+
+def _flatten_locations(messages: dict) -> dict:
+    fields: dict = {}
+    for _location, per_field in messages.items():
+        if isinstance(per_field, dict):
+            fields.update(per_field)
+        else:
+            fields["_schema"] = per_field
+    return fields

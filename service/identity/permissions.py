@@ -1,0 +1,48 @@
+"""Who may do what. Routes call these; the rules live only here."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from ..errors import Forbidden
+from .models import User
+
+
+def is_designer(user: User) -> bool:
+    return user.is_admin or current_app.config["MOTCUA_DESIGNER_GROUP"] in user.group_names
+
+
+def require_admin(user: User) -> None:
+    if not user.is_admin:
+        raise Forbidden("Only an administrator may do this.")
+
+
+def require_designer(user: User) -> None:
+    if not is_designer(user):
+        raise Forbidden(
+            "Only administrators and members of the group "
+            f"'{current_app.config['MOTCUA_DESIGNER_GROUP']}' may deploy process definitions."
+        )
+
+
+def may_act_on_task(user: User, task, instance_started_by_id: int | None) -> bool:
+    """Candidates, the assignee and admins; a task without candidates belongs to its starter."""
+    if user.is_admin or task.assignee_id == user.id:
+        return True
+    if task.candidate_groups:
+        return bool(user.group_names.intersection(task.candidate_groups))
+    return instance_started_by_id == user.id
+
+
+def require_task_actor(user: User, task, instance_started_by_id: int | None) -> None:
+    if not may_act_on_task(user, task, instance_started_by_id):
+        groups = ", ".join(task.candidate_groups) or "none (only its starter)"
+        raise Forbidden(
+            f"You are not a candidate for task '{task.name}' (candidate groups: {groups}).",
+            details={"task_id": str(task.id), "candidate_groups": list(task.candidate_groups)},
+        )
+
+
+def require_instance_control(user: User, instance) -> None:
+    if not (user.is_admin or instance.started_by_id == user.id):
+        raise Forbidden("Only an administrator or the user who started this instance may do this.")

@@ -1,0 +1,256 @@
+"""Starting and controlling process instances, and persisting what the engine returns."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import undefer
+
+from .. import runtime
+from ..audit.operations import fact, record
+from ..definitions import operations as definitions
+from ..definitions.models import ProcessDefinition
+from ..engine import StepResult
+from ..errors import Conflict, Forbidden, NotFound, PreconditionFailed
+from ..extensions import db
+from ..models_base import utcnow
+from ..tasks.models import CANCELLED, OPEN, Task, task_candidates
+from .models import ProcessInstance
+
+TERMINAL = frozenset({"completed", "terminated"})
+
+
+def check_version(instance: ProcessInstance, expected: int | None) -> None:
+    """If-Match support: refuse when the caller's copy of the instance is stale."""
+    if expected is not None and expected != instance.version:
+        raise PreconditionFailed(
+            f"The instance is at version {instance.version}, not {expected}; reload it and try again.",
+            details={"current_version": instance.version, "expected_version": expected},
+        )
+
+
+def get(instance_id, *, with_state: bool = False) -> ProcessInstance:
+    query = sa.select(ProcessInstance).where(ProcessInstance.id == instance_id)
+    if with_state:
+        query = query.options(undefer(ProcessInstance.engine_state))
+    instance = db.session.scalar(query)
+    if instance is None:
+        raise NotFound(f"There is no process instance {instance_id}.")
+    return instance
+
+
+def apply_result(
+    instance: ProcessInstance, result: StepResult, *, actor, now: datetime, audit: list[dict]
+) -> None:
+    """Persist one engine step: state, task projection and audit, in the open transaction."""
+    instance.engine_state = result.state
+    instance.variables = result.variables
+    instance.next_timer_at = result.next_timer_at
+    instance.updated_at = now
+    if result.status == "error":
+        instance.state, instance.error = "error", result.error
+    else:
+        instance.state, instance.error = result.status, None
+    if instance.state in TERMINAL:
+        instance.ended_at = now
+
+    if result.closed:
+        db.session.execute(
+            sa.update(Task)
+            .where(Task.id.in_([uuid.UUID(t) for t in result.closed]), Task.state == OPEN)
+            .values(state=CANCELLED, completed_at=now)
+        )
+        audit.extend(
+            fact("task_cancelled", at=now, actor=actor, instance_id=instance.id, task_id=uuid.UUID(t))
+            for t in result.closed
+        )
+    if result.opened:
+        rows, candidates = [], []
+        for human in result.opened:
+            task_id = uuid.UUID(human.id)
+            rows.append(
+                {
+                    "id": task_id,
+                    "instance_id": instance.id,
+                    "element_id": human.element_id,
+                    "name": human.name,
+                    "lane": human.lane,
+                    "candidate_groups": list(human.candidate_groups),
+                    "state": OPEN,
+                    "form_key": human.form_key,
+                    "documentation": human.documentation,
+                    "created_at": now,
+                    "due_at": human.due_at,
+                }
+            )
+            candidates.extend({"task_id": task_id, "group_name": g} for g in human.candidate_groups)
+            audit.append(
+                fact("task_created", at=now, instance_id=instance.id, task_id=task_id, element_id=human.element_id)
+            )
+        db.session.execute(sa.insert(Task), rows)
+        if candidates:
+            db.session.execute(sa.insert(task_candidates), candidates)
+    audit.extend(
+        fact(
+            "element_completed",
+            at=now,
+            instance_id=instance.id,
+            task_id=uuid.UUID(done["task_id"]),
+            element_id=done["element_id"],
+            data={"type": done["type"]},
+        )
+        for done in result.completed_elements
+    )
+    if instance.state == "error":
+        error = result.error or {}
+        audit.append(
+            fact(
+                "instance_failed",
+                at=now,
+                instance_id=instance.id,
+                element_id=error.get("element_id"),
+                message=error.get("message"),
+            )
+        )
+    elif instance.state == "completed":
+        audit.append(fact("instance_completed", at=now, instance_id=instance.id))
+    record(audit)
+
+
+def start(definition_key: str, *, version: int | None, business_key: str | None, variables: dict, actor):
+    """Start an instance of a definition (latest version unless given) and run it to its first wait."""
+    definition = definitions.get(definition_key, version)
+    now = utcnow()
+    result = runtime.engine().start(runtime.compiled(definition.id), variables or {}, now=now)
+    instance = ProcessInstance(
+        id=uuid.uuid4(),
+        definition=definition,
+        definition_id=definition.id,
+        business_key=business_key,
+        state="running",
+        engine_state=result.state,
+        variables={},
+        started_by_id=actor.id,
+        created_at=now,
+    )
+    db.session.add(instance)
+    db.session.flush()
+    audit = [
+        fact(
+            "instance_started",
+            at=now,
+            actor=actor,
+            instance_id=instance.id,
+            data={"definition": definition.key, "version": definition.version, "variables": variables or {}},
+        )
+    ]
+    apply_result(instance, result, actor=actor, now=now, audit=audit)
+    return instance
+
+
+def _require_state(instance: ProcessInstance, allowed: set[str], action: str) -> None:
+    if instance.state not in allowed:
+        raise Conflict(
+            f"Cannot {action} an instance that is {instance.state}.",
+            code="invalid_state",
+            details={"state": instance.state},
+        )
+
+
+def suspend(instance: ProcessInstance, *, actor, expected_version: int | None) -> None:
+    check_version(instance, expected_version)
+    _require_state(instance, {"running", "error"}, "suspend")
+    now = utcnow()
+    instance.state, instance.updated_at = "suspended", now
+    record([fact("instance_suspended", at=now, actor=actor, instance_id=instance.id)])
+
+
+def resume(instance: ProcessInstance, *, actor, expected_version: int | None) -> None:
+    check_version(instance, expected_version)
+    _require_state(instance, {"suspended"}, "resume")
+    now = utcnow()
+    instance.state = "error" if instance.error else "running"
+    instance.updated_at = now
+    record([fact("instance_resumed", at=now, actor=actor, instance_id=instance.id)])
+
+
+def terminate(instance: ProcessInstance, *, actor, expected_version: int | None) -> None:
+    check_version(instance, expected_version)
+    _require_state(instance, {"running", "suspended", "error"}, "terminate")
+    now = utcnow()
+    result = runtime.engine().terminate(runtime.compiled(instance.definition_id), instance.engine_state, now=now)
+    audit = [fact("instance_terminated", at=now, actor=actor, instance_id=instance.id)]
+    apply_result(instance, result, actor=actor, now=now, audit=audit)
+    # Tasks a human could still see are closed too, even if the engine had none ready.
+    db.session.execute(
+        sa.update(Task)
+        .where(Task.instance_id == instance.id, Task.state == OPEN)
+        .values(state=CANCELLED, completed_at=now)
+    )
+
+
+def retry(instance: ProcessInstance, *, actor, expected_version: int | None) -> None:
+    """Run the failed element again (after the cause, e.g. bad data, has been dealt with)."""
+    check_version(instance, expected_version)
+    _require_state(instance, {"error"}, "retry")
+    now = utcnow()
+    result = runtime.engine().retry(runtime.compiled(instance.definition_id), instance.engine_state, now=now)
+    audit = [fact("instance_retried", at=now, actor=actor, instance_id=instance.id)]
+    apply_result(instance, result, actor=actor, now=now, audit=audit)
+
+
+def visible_to(user) -> sa.ColumnElement[bool]:
+    """Instances a user may see: admins all; others those they started or have a task in."""
+    if user.is_admin:
+        return sa.true()
+    involved = sa.select(Task.instance_id).where(
+        sa.or_(
+            Task.assignee_id == user.id,
+            Task.completed_by_id == user.id,
+            Task.id.in_(
+                sa.select(task_candidates.c.task_id).where(task_candidates.c.group_name.in_(sorted(user.group_names)))
+            ),
+        )
+    )
+    return sa.or_(ProcessInstance.started_by_id == user.id, ProcessInstance.id.in_(involved))
+
+
+def require_visible(user, instance: ProcessInstance) -> None:
+    if user.is_admin or instance.started_by_id == user.id:
+        return
+    if not db.session.scalar(sa.select(sa.exists().where(ProcessInstance.id == instance.id, visible_to(user)))):
+        raise Forbidden("You are not involved in this process instance.")
+
+
+def search(user, *, state=None, definition_key=None, business_key=None, page=1, per_page=50):
+    conditions = [visible_to(user)]
+    if state:
+        conditions.append(ProcessInstance.state == state)
+    if business_key:
+        conditions.append(ProcessInstance.business_key == business_key)
+    if definition_key:
+        conditions.append(
+            ProcessInstance.definition_id.in_(
+                sa.select(ProcessDefinition.id).where(ProcessDefinition.key == definition_key)
+            )
+        )
+    where = sa.and_(*conditions)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(ProcessInstance).where(where)) or 0
+    items = db.session.scalars(
+        sa.select(ProcessInstance)
+        .where(where)
+        .order_by(ProcessInstance.created_at.desc(), ProcessInstance.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return list(items), total
+
+
+def open_tasks(instance_id) -> list[Task]:
+    return list(
+        db.session.scalars(
+            sa.select(Task).where(Task.instance_id == instance_id, Task.state == OPEN).order_by(Task.created_at)
+        )
+    )

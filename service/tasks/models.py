@@ -1,0 +1,52 @@
+"""The worklist: a projection of the engine's ready human tasks, queried without the engine."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..identity.models import User
+from ..instances.models import ProcessInstance
+from ..models_base import UTCDateTime, utcnow
+
+OPEN, COMPLETED, CANCELLED = "open", "completed", "cancelled"
+
+task_candidates = sa.Table(
+    "task_candidates",
+    db.metadata,
+    sa.Column("task_id", sa.Uuid, sa.ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("group_name", sa.String(128), primary_key=True),
+    sa.Index("ix_task_candidates_group_task", "group_name", "task_id"),
+)
+
+
+class Task(db.Model):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        sa.Index("ix_tasks_state_created", "state", "created_at"),
+        sa.Index("ix_tasks_assignee_state", "assignee_id", "state"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    instance_id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, sa.ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
+    )
+    element_id: Mapped[str] = mapped_column(sa.String(255))
+    name: Mapped[str] = mapped_column(sa.String(255))
+    lane: Mapped[str | None] = mapped_column(sa.String(255))
+    candidate_groups: Mapped[list] = mapped_column(sa.JSON, default=list)
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    state: Mapped[str] = mapped_column(sa.String(16), default=OPEN)
+    form_key: Mapped[str | None] = mapped_column(sa.String(255))
+    documentation: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    instance: Mapped[ProcessInstance] = relationship(lazy="raise")
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")

@@ -1,0 +1,179 @@
+"""The worklist and the human side of a process: claim, unclaim, complete."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import undefer
+
+from .. import forms, runtime
+from ..audit.operations import fact, record
+from ..errors import Conflict, NotFound
+from ..extensions import db
+from ..identity.models import User
+from ..identity.permissions import require_task_actor
+from ..instances import operations as instances
+from ..instances.models import ProcessInstance
+from ..models_base import utcnow
+from .models import COMPLETED, OPEN, Task, task_candidates
+
+
+def visible_to(user) -> sa.ColumnElement[bool]:
+    """The tasks a user may see: admins all; others those they are a candidate or assignee of."""
+    if user.is_admin:
+        return sa.true()
+    candidate = sa.select(task_candidates.c.task_id).where(
+        task_candidates.c.group_name.in_(sorted(user.group_names))
+    )
+    started = sa.select(ProcessInstance.id).where(ProcessInstance.started_by_id == user.id)
+    return sa.or_(
+        Task.assignee_id == user.id,
+        Task.completed_by_id == user.id,
+        Task.id.in_(candidate),
+        # A task without candidate groups belongs to the user who started its instance.
+        sa.and_(~sa.exists().where(task_candidates.c.task_id == Task.id), Task.instance_id.in_(started)),
+    )
+
+
+def worklist(
+    user,
+    *,
+    candidate_group: str | None = None,
+    assignee: str | None = None,
+    state: str | None = OPEN,
+    process_instance_id=None,
+    due_before: datetime | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[Task], int]:
+    """A page of the tasks a user may see, oldest first ("newest last"), with the total count."""
+    conditions = [visible_to(user)]
+    if state:
+        conditions.append(Task.state == state)
+    if candidate_group:
+        conditions.append(
+            Task.id.in_(sa.select(task_candidates.c.task_id).where(task_candidates.c.group_name == candidate_group))
+        )
+    if assignee:
+        if assignee == "me":
+            conditions.append(Task.assignee_id == user.id)
+        else:
+            conditions.append(Task.assignee_id.in_(sa.select(User.id).where(User.username == assignee)))
+    if process_instance_id is not None:
+        conditions.append(Task.instance_id == process_instance_id)
+    if due_before is not None:
+        conditions.append(Task.due_at < due_before)
+    where = sa.and_(*conditions)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Task).where(where)) or 0
+    items = db.session.scalars(
+        sa.select(Task).where(where).order_by(Task.created_at, Task.id).offset((page - 1) * per_page).limit(per_page)
+    )
+    return list(items), total
+
+
+def get_with_instance(task_id, *, with_state: bool = False) -> tuple[Task, ProcessInstance]:
+    """A task and its instance in one query."""
+    query = sa.select(Task, ProcessInstance).join(ProcessInstance, Task.instance_id == ProcessInstance.id)
+    if with_state:
+        query = query.options(undefer(ProcessInstance.engine_state))
+    row = db.session.execute(query.where(Task.id == task_id)).first()
+    if row is None:
+        raise NotFound(f"There is no task {task_id}.")
+    return row[0], row[1]
+
+
+def _require_open(task: Task, instance: ProcessInstance) -> None:
+    if task.state != OPEN:
+        raise Conflict(
+            f"Task '{task.name}' is already {task.state}; nothing was changed.",
+            code="task_not_open",
+            details={"state": task.state},
+        )
+    if instance.state != "running":
+        raise Conflict(
+            f"The process instance is {instance.state}; its tasks cannot be worked on now.",
+            code="instance_not_running",
+            details={"instance_state": instance.state},
+        )
+
+
+def claim(task_id, *, actor) -> Task:
+    task, instance = get_with_instance(task_id)
+    require_task_actor(actor, task, instance.started_by_id)
+    _require_open(task, instance)
+    if task.assignee_id == actor.id:
+        return task
+    now = utcnow()
+    # Compare-and-set: only an unassigned task can be claimed, whoever wins the race.
+    done = db.session.execute(
+        sa.update(Task)
+        .where(Task.id == task.id, Task.state == OPEN, Task.assignee_id.is_(None))
+        .values(assignee_id=actor.id)
+    ).rowcount
+    if not done:
+        db.session.refresh(task)
+        holder = task.assignee.username if task.assignee else "someone else"
+        raise Conflict(f"Task '{task.name}' is already claimed by {holder}.", code="task_claimed")
+    record([fact("task_claimed", at=now, actor=actor, instance_id=instance.id, task_id=task.id)])
+    db.session.refresh(task)
+    return task
+
+
+def unclaim(task_id, *, actor) -> Task:
+    task, instance = get_with_instance(task_id)
+    require_task_actor(actor, task, instance.started_by_id)
+    _require_open(task, instance)
+    if task.assignee_id is None:
+        return task
+    if task.assignee_id != actor.id and not actor.is_admin:
+        raise Conflict(f"Task '{task.name}' is claimed by {task.assignee.username}; only they or an admin may "
+                       "release it.", code="task_claimed")
+    db.session.execute(
+        sa.update(Task).where(Task.id == task.id, Task.assignee_id == task.assignee_id).values(assignee_id=None)
+    )
+    record([fact("task_unclaimed", at=utcnow(), actor=actor, instance_id=instance.id, task_id=task.id)])
+    db.session.refresh(task)
+    return task
+
+
+def complete(task_id, variables: dict, *, actor, expected_version: int | None = None) -> ProcessInstance:
+    """Complete a task with variables and advance its instance, or refuse with nothing changed."""
+    task, instance = get_with_instance(task_id, with_state=True)
+    require_task_actor(actor, task, instance.started_by_id)
+    _require_open(task, instance)
+    if task.assignee_id is not None and task.assignee_id != actor.id and not actor.is_admin:
+        raise Conflict(
+            f"Task '{task.name}' is claimed by {task.assignee.username}; only they may complete it.",
+            code="task_claimed",
+        )
+    instances.check_version(instance, expected_version)
+    forms.validate(task.form_key, variables)
+    now = utcnow()
+    result = runtime.engine().complete_task(
+        runtime.compiled(instance.definition_id), instance.engine_state, str(task.id), variables, now=now
+    )
+    # Compare-and-set on the task, then the instance row's version check at flush:
+    # of two racing completions exactly one passes both.
+    done = db.session.execute(
+        sa.update(Task)
+        .where(Task.id == task.id, Task.state == OPEN)
+        .values(state=COMPLETED, completed_at=now, completed_by_id=actor.id)
+    ).rowcount
+    if not done:
+        raise Conflict(f"Task '{task.name}' was completed by someone else just now; nothing of yours was "
+                       "applied.", code="task_not_open")
+    result.closed = [t for t in result.closed if t != str(task.id)]
+    audit = [
+        fact(
+            "task_completed",
+            at=now,
+            actor=actor,
+            instance_id=instance.id,
+            task_id=task.id,
+            element_id=task.element_id,
+            data={"variables": variables},
+        )
+    ]
+    instances.apply_result(instance, result, actor=actor, now=now, audit=audit)
+    return instance

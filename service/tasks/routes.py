@@ -1,0 +1,83 @@
+"""/api/v1/tasks: the worklist, claiming and completing."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from .. import forms
+from ..web import etag, if_match, page
+from ..identity.auth import current_user
+from ..identity.permissions import require_task_actor
+from ..instances.routes import respond
+from ..instances.schemas import InstanceDetailSchema
+from . import operations
+from .schemas import CompleteArgs, TaskDetailSchema, TaskListArgs, TaskPage
+
+blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="Human tasks (the worklist)")
+
+
+def _detail(task, instance):
+    task.form = forms.describe(task.form_key)
+    task.instance_version = instance.version
+    task.business_key = instance.business_key
+    return task
+
+
+@blp.route("")
+class Tasks(MethodView):
+    @blp.arguments(TaskListArgs, location="query")
+    @blp.response(200, TaskPage)
+    def get(self, args):
+        """Tasks the caller may act on, oldest first; filter by group, assignee, state, instance, due date."""
+        state = args["state"]
+        items, total = operations.worklist(
+            current_user(),
+            candidate_group=args.get("candidate_group"),
+            assignee=args.get("assignee"),
+            state=None if state == "any" else state,
+            process_instance_id=args.get("process_instance_id"),
+            due_before=args.get("due_before"),
+            page=args["page"],
+            per_page=args["per_page"],
+        )
+        return page(items, total, args)
+
+
+@blp.route("/<uuid:task_id>")
+class TaskView(MethodView):
+    @blp.response(200, TaskDetailSchema)
+    def get(self, task_id):
+        """One task, with its form's JSON Schema if it has one."""
+        task, instance = operations.get_with_instance(task_id)
+        require_task_actor(current_user(), task, instance.started_by_id)
+        return _detail(task, instance), 200, etag(instance.version)
+
+
+@blp.route("/<uuid:task_id>/claim", methods=["POST"])
+@blp.response(200, TaskDetailSchema)
+def claim(task_id):
+    """Take a task: it becomes yours until you complete or unclaim it."""
+    task = operations.claim(task_id, actor=current_user())
+    _, instance = operations.get_with_instance(task_id)
+    return _detail(task, instance)
+
+
+@blp.route("/<uuid:task_id>/unclaim", methods=["POST"])
+@blp.response(200, TaskDetailSchema)
+def unclaim(task_id):
+    """Give a claimed task back to its candidate groups."""
+    task = operations.unclaim(task_id, actor=current_user())
+    _, instance = operations.get_with_instance(task_id)
+    return _detail(task, instance)
+
+
+@blp.route("/<uuid:task_id>/complete", methods=["POST"])
+@blp.arguments(CompleteArgs)
+@blp.response(200, InstanceDetailSchema)
+def complete(args, task_id):
+    """Complete a task with variables; answers the instance as it now stands.
+
+    Two completions of one task never both succeed: the loser gets 409. Send If-Match with
+    the instance version to be refused (412) if the instance changed since you read it.
+    """
+    instance = operations.complete(task_id, args["variables"], actor=current_user(), expected_version=if_match())
+    return respond(instance, with_history=False)
