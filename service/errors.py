@@ -92,7 +92,10 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError):
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        response = error_response(exc.status, exc.code, exc.message, exc.details)
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="motcua"'
+        return response
 
     @app.errorhandler(EngineError)
     def _engine_error(exc: EngineError):

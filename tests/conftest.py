@@ -166,6 +166,19 @@ class Caller:
         return self.post(f"/api/v1/tasks/{task_id}/complete", json={"variables": variables or {}}, **kw)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing():
+    """Hash each distinct test password once per session (scrypt costs ~60 ms a call)."""
+    import functools
+
+    from service.identity import operations
+
+    real = operations.generate_password_hash
+    operations.generate_password_hash = functools.cache(real)
+    yield
+    operations.generate_password_hash = real
+
+
 @pytest.fixture
 def make_user(app, client):
     """make_user(name, groups=(), admin=False, unit=None) -> Caller with a fresh token."""
