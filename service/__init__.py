@@ -101,4 +101,3 @@ def _security_schemes() -> dict:
         "bearerAuth": {"type": "http", "scheme": "bearer", "description": "motcua tokens create --user NAME"},
         "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "session"},
     }
-

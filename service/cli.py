@@ -1,11 +1,11 @@
 """The `motcua` command: administration of a Motcua installation.
 
-    motcua db upgrade                      apply migrations
-    motcua users create NAME --password P [--group G ...] [--unit U] [--admin]
-    motcua tokens create --user NAME       prints only the token
-    motcua deploy bpmn/                    deploy every .bpmn file of a folder
-    motcua demo                            demo users (and their tokens in instance/demo-tokens.txt)
-    motcua serve                           serve the API with waitress
+motcua db upgrade                      apply migrations
+motcua users create NAME --password P [--group G ...] [--unit U] [--admin]
+motcua tokens create --user NAME       prints only the token
+motcua deploy bpmn/                    deploy every .bpmn file of a folder
+motcua demo                            demo users (and their tokens in instance/demo-tokens.txt)
+motcua serve                           serve the API with waitress
 """
 
 from __future__ import annotations

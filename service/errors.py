@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -117,6 +117,15 @@ def register(app: Flask) -> None:
     def _integrity(exc):
         return error_response(
             409, "conflict", "The request conflicts with data written at the same time; nothing was applied."
+        )
+
+    @app.errorhandler(DataError)
+    def _data(exc):
+        # The database refused a value the schemas let through (e.g. out of a column's range).
+        return error_response(
+            400,
+            "invalid_value",
+            "A value in the request is not acceptable to the database; nothing was applied.",
         )
 
     @app.errorhandler(OperationalError)

@@ -34,7 +34,9 @@ class DefinitionCache:
             if compiled is not None:
                 self._items.move_to_end(definition_id)
                 return compiled
-        blob = db.session.scalar(sa.select(ProcessDefinition.spec_blob).where(ProcessDefinition.id == definition_id))
+        blob = db.session.scalar(
+            sa.select(ProcessDefinition.spec_blob).where(ProcessDefinition.id == definition_id)
+        )
         compiled = self._engine.compile(blob)
         with self._lock:
             self._items[definition_id] = compiled

@@ -10,8 +10,35 @@ from flask import current_app, request
 from .errors import BadRequest
 
 
-class PageArgs(ma.Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
+def _nul_paths(value, path=""):
+    """Where a NUL character hides in a JSON-like value (no database stores it in text)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield path or "_schema"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and "\x00" in key:
+                yield f"{path}/{key!r}".lstrip("/")
+            yield from _nul_paths(item, f"{path}/{key}".lstrip("/"))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _nul_paths(item, f"{path}/{index}".lstrip("/"))
+
+
+class RequestSchema(ma.Schema):
+    """Base of every request schema: refuses NUL characters anywhere in the input."""
+
+    @ma.pre_load
+    def _refuse_nul(self, data, **kwargs):
+        source = data.to_dict(flat=False) if hasattr(data, "to_dict") else data
+        bad = sorted(set(_nul_paths(source)))
+        if bad:
+            raise ma.ValidationError({name: ["NUL characters are not allowed."] for name in bad})
+        return data
+
+
+class PageArgs(RequestSchema):
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1_000_000))
     per_page = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=1000))
 
     @ma.post_load

@@ -69,7 +69,7 @@ def _postgres_database():
     try:
         with admin_engine.connect() as conn:
             conn.execute(sa.text("select 1"))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         admin_engine.dispose()
         message = f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc.__class__.__name__}: {exc}"
         if IN_CI:
@@ -85,7 +85,10 @@ def _postgres_database():
         tables = [
             row[0]
             for row in conn.execute(
-                sa.text("select tablename from pg_tables where schemaname = 'public' and tablename <> 'alembic_version'")
+                sa.text(
+                    "select tablename from pg_tables"
+                    " where schemaname = 'public' and tablename <> 'alembic_version'"
+                )
             )
         ]
     truncate = sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
@@ -183,7 +186,9 @@ def _cheap_password_hashing():
 def make_user(app, client):
     """make_user(name, groups=(), admin=False, unit=None) -> Caller with a fresh token."""
 
-    def make(name: str, groups=(), admin: bool = False, unit: str | None = None, password: str = "password-1"):
+    def make(
+        name: str, groups=(), admin: bool = False, unit: str | None = None, password: str = "password-1"
+    ):
         from service.extensions import db
         from service.identity.operations import create_token, create_user
 

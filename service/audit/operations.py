@@ -44,6 +44,9 @@ def record(rows: list[dict]) -> None:
 def history(instance_id, limit: int = 500) -> list[AuditEvent]:
     return list(
         db.session.scalars(
-            sa.select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.id).limit(limit)
+            sa.select(AuditEvent)
+            .where(AuditEvent.instance_id == instance_id)
+            .order_by(AuditEvent.id)
+            .limit(limit)
         )
     )

@@ -74,7 +74,9 @@ def get(key: str, version: int | None = None) -> ProcessDefinition:
 def versions(key: str) -> list[ProcessDefinition]:
     return list(
         db.session.scalars(
-            sa.select(ProcessDefinition).where(ProcessDefinition.key == key).order_by(ProcessDefinition.version)
+            sa.select(ProcessDefinition)
+            .where(ProcessDefinition.key == key)
+            .order_by(ProcessDefinition.version)
         )
     )
 
@@ -88,7 +90,10 @@ def latest_page(page: int, per_page: int) -> tuple[list[ProcessDefinition], int]
     )
     query = (
         sa.select(ProcessDefinition)
-        .join(latest, sa.and_(ProcessDefinition.key == latest.c.key, ProcessDefinition.version == latest.c.version))
+        .join(
+            latest,
+            sa.and_(ProcessDefinition.key == latest.c.key, ProcessDefinition.version == latest.c.version),
+        )
         .order_by(ProcessDefinition.key)
     )
     total = db.session.scalar(sa.select(sa.func.count()).select_from(latest))

@@ -4,11 +4,11 @@ from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ..web import page
 from ..errors import BadRequest
 from ..extensions import db
 from ..identity.auth import current_user
 from ..identity.permissions import require_designer
+from ..web import page
 from . import operations
 from .schemas import DefinitionDetailSchema, DefinitionListArgs, DefinitionPage, DefinitionSchema, DeployArgs
 
@@ -42,7 +42,9 @@ class Definitions(MethodView):
             raise BadRequest("The file must be a .bpmn file.", details={"filename": filename})
         limit = current_app.config["MOTCUA_MAX_BPMN_BYTES"]
         data = upload.stream.read(limit + 1)
-        definition, created = operations.deploy(data, filename=filename, actor=current_user(), max_bytes=limit)
+        definition, created = operations.deploy(
+            data, filename=filename, actor=current_user(), max_bytes=limit
+        )
         db.session.flush()
         return definition, (201 if created else 200)
 
@@ -63,7 +65,7 @@ class Definition(MethodView):
         }
 
 
-@blp.route("/<string:key>/versions/<int:version>/xml")
+@blp.route("/<string:key>/versions/<int(max=2147483647):version>/xml")
 class DefinitionXml(MethodView):
     @blp.response(200, content_type="application/xml")
     def get(self, key, version):

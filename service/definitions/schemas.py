@@ -1,10 +1,10 @@
 import marshmallow as ma
 from flask_smorest.fields import Upload
 
-from ..web import PageArgs, page_schema
+from ..web import PageArgs, RequestSchema, page_schema
 
 
-class DeployArgs(ma.Schema):
+class DeployArgs(RequestSchema):
     file = Upload(required=True, metadata={"description": "A .bpmn file (BPMN 2.0 XML)"})
 
 

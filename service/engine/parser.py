@@ -65,7 +65,9 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Elem
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise BpmnInvalid("DOCTYPE declarations are not allowed in BPMN files.", line=1)
     if etree.QName(root).namespace != BPMN_NS or etree.QName(root).localname != "definitions":
-        raise BpmnInvalid("The root element must be bpmn:definitions in the BPMN 2.0 model namespace.", line=1)
+        raise BpmnInvalid(
+            "The root element must be bpmn:definitions in the BPMN 2.0 model namespace.", line=1
+        )
     return tree
 
 
@@ -83,7 +85,7 @@ def _executable_process(tree: etree._ElementTree) -> etree._Element:
         ids = ", ".join(p.get("id", "?") for p in executable) or "none"
         raise BpmnInvalid(
             "A BPMN file must declare exactly one executable process "
-            f"(isExecutable=\"true\"); this one declares {len(executable)} ({ids}).",
+            f'(isExecutable="true"); this one declares {len(executable)} ({ids}).',
             line=(executable[1].sourceline if len(executable) > 1 else None),
         )
     return executable[0]

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
@@ -85,7 +85,7 @@ def _human_task(task, now: datetime) -> HumanTask:
         try:
             parsed = TimerEventDefinition.parse_iso_duration(props["dueIn"])
             due_at = now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
-        except Exception:  # noqa: BLE001 - a malformed hint must not stop the process
+        except Exception:
             due_at = None
     return HumanTask(
         id=str(task.id),
@@ -152,7 +152,9 @@ class Engine:
     """Runs commands on workflows with the sandboxed script environment."""
 
     def __init__(self, *, script_time_limit: float = 1.0):
-        self.script_engine = PythonScriptEngine(environment=RestrictedEnvironment(time_limit=script_time_limit))
+        self.script_engine = PythonScriptEngine(
+            environment=RestrictedEnvironment(time_limit=script_time_limit)
+        )
 
     def compile(self, spec_blob: str) -> CompiledDefinition:
         return CompiledDefinition.from_blob(spec_blob)
@@ -172,7 +174,7 @@ class Engine:
         try:
             action()
             workflow.do_engine_steps()
-        except Exception as exc:  # noqa: BLE001 - any failure inside the model is an instance error
+        except Exception as exc:
             status, error = ERROR, _error_of(exc)
         if status != ERROR and workflow.is_completed():
             status = COMPLETED
@@ -208,7 +210,9 @@ class Engine:
 
     def start(self, definition: CompiledDefinition, variables: dict, *, now: datetime) -> StepResult:
         """Create a workflow, seed its data with variables and run it to its first wait."""
-        workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=self.script_engine)
+        workflow = BpmnWorkflow(
+            definition.spec, definition.subprocess_specs, script_engine=self.script_engine
+        )
         # The root task's children copy its data when they are created.
         workflow.task_tree.data.update(variables or {})
         return self._run(workflow, lambda: None, now)

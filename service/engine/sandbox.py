@@ -57,18 +57,51 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 
 _CLOCK_EVERY = 100  # read the clock on every 100th tick: ~1 ns per tick, and 10x less overshoot than 1000
 _SEQ = (str, bytes, list, tuple)
-_GROWING = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs", "replace", "join", "translate",
-                      "extend"})
+_GROWING = frozenset(
+    {"ljust", "rjust", "center", "zfill", "expandtabs", "replace", "join", "translate", "extend"}
+)
 _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d*)(?:\.(\*|\d*))?")
-_DROPPED = {"__build_class__", "BaseException", "SystemExit", "KeyboardInterrupt", "GeneratorExit",
-            "setattr", "delattr"}
+_DROPPED = {
+    "__build_class__",
+    "BaseException",
+    "SystemExit",
+    "KeyboardInterrupt",
+    "GeneratorExit",
+    "setattr",
+    "delattr",
+}
 _BINOPS = {ast.Add: "+", ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<", ast.Mod: "%"}
 _OPS = {"+": operator.add, "*": operator.mul, "**": operator.pow, "<<": operator.lshift, "%": operator.mod}
-_INPLACE = {"+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
-            "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow, "<<=": operator.ilshift,
-            ">>=": operator.irshift, "&=": operator.iand, "|=": operator.ior, "^=": operator.ixor}
-_MATH = ("ceil", "floor", "trunc", "sqrt", "exp", "log", "log10", "fabs", "isclose", "isfinite", "isnan",
-         "pi", "e", "inf")
+_INPLACE = {
+    "+=": operator.iadd,
+    "-=": operator.isub,
+    "*=": operator.imul,
+    "/=": operator.itruediv,
+    "//=": operator.ifloordiv,
+    "%=": operator.imod,
+    "**=": operator.ipow,
+    "<<=": operator.ilshift,
+    ">>=": operator.irshift,
+    "&=": operator.iand,
+    "|=": operator.ior,
+    "^=": operator.ixor,
+}
+_MATH = (
+    "ceil",
+    "floor",
+    "trunc",
+    "sqrt",
+    "exp",
+    "log",
+    "log10",
+    "fabs",
+    "isclose",
+    "isfinite",
+    "isnan",
+    "pi",
+    "e",
+    "inf",
+)
 
 
 class ScriptError(Exception):
@@ -149,6 +182,7 @@ def _sized_method(obj, name: str, method, limit: int):
         if size > limit:
             _refuse(f"{type(obj).__name__}.{name}()", size, limit)
         return method(*args, **kwargs)
+
     return call
 
 
@@ -202,14 +236,42 @@ def _make_builtins(limit: int) -> dict:
 
     builtins = {k: v for k, v in safe_builtins.items() if k not in _DROPPED}
     builtins.update(
-        range=range_, pow=pow_, sum=sum_, sorted=sorted, min=min, max=max, len=len, any=any, all=all,
-        enumerate=enumerate, zip=zip, abs=abs, round=round, dict=dict, list=list, set=set, tuple=tuple,
-        str=str, int=int, float=float, bool=bool, isinstance=isinstance, datetime=datetime.datetime,
-        date=datetime.date, timedelta=datetime.timedelta, timezone=datetime.timezone,
+        range=range_,
+        pow=pow_,
+        sum=sum_,
+        sorted=sorted,
+        min=min,
+        max=max,
+        len=len,
+        any=any,
+        all=all,
+        enumerate=enumerate,
+        zip=zip,
+        abs=abs,
+        round=round,
+        dict=dict,
+        list=list,
+        set=set,
+        tuple=tuple,
+        str=str,
+        int=int,
+        float=float,
+        bool=bool,
+        isinstance=isinstance,
+        datetime=datetime.datetime,
+        date=datetime.date,
+        timedelta=datetime.timedelta,
+        timezone=datetime.timezone,
         math=_Namespace(**{n: getattr(math, n) for n in _MATH}),
-        _getattr_=getattr_, _getitem_=operator.getitem, _write_=full_write_guard, _print_=PrintCollector,
-        _iter_unpack_sequence_=guarded_iter_unpack_sequence, _unpack_sequence_=guarded_unpack_sequence,
-        _inplacevar_=inplacevar, _apply_=lambda func, *a, **kw: func(*a, **kw), _format_=format_,
+        _getattr_=getattr_,
+        _getitem_=operator.getitem,
+        _write_=full_write_guard,
+        _print_=PrintCollector,
+        _iter_unpack_sequence_=guarded_iter_unpack_sequence,
+        _unpack_sequence_=guarded_unpack_sequence,
+        _inplacevar_=inplacevar,
+        _apply_=lambda func, *a, **kw: func(*a, **kw),
+        _format_=format_,
         _binop_=binop,
     )
     return builtins
@@ -233,6 +295,7 @@ def _ticking(visit):
         copy_locations(tick, node)
         node.body.insert(0, tick)
         return node
+
     return visitor
 
 
@@ -326,8 +389,13 @@ class _Budget:
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     """SpiffWorkflow script environment running BPMN snippets under RestrictedPython, with limits."""
 
-    def __init__(self, environment_globals: dict | None = None, *, time_limit: float = 1.0,
-                 max_sequence: int = 1_000_000):
+    def __init__(
+        self,
+        environment_globals: dict | None = None,
+        *,
+        time_limit: float = 1.0,
+        max_sequence: int = 1_000_000,
+    ):
         super().__init__(environment_globals)
         self.time_limit, self.max_sequence = time_limit, max_sequence
         self._builtins = _make_builtins(max_sequence)
@@ -391,8 +459,13 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         """Drop builtins, functions, modules, namespaces and predefined globals from the task data."""
         for key in list(context):
             value = context[key]
-            if (key == "__builtins__" or callable(value) or isinstance(value, types.ModuleType | _Namespace)
-                    or key in self.globals or (external_context and key in external_context)):
+            if (
+                key == "__builtins__"
+                or callable(value)
+                or isinstance(value, types.ModuleType | _Namespace)
+                or key in self.globals
+                or (external_context and key in external_context)
+            ):
                 context.pop(key)
 
     def check_for_overwrite(self, context, external_context):
@@ -401,4 +474,5 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         if overwrites:
             raise ScriptError(
                 "You have task data that overwrites a predefined function(s). Please change the following "
-                f"variable or field name(s) to something else: {overwrites}")
+                f"variable or field name(s) to something else: {overwrites}"
+            )

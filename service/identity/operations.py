@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models_base import utcnow
 from .models import ApiToken, Group, OrgUnit, User
 
-TOKEN_PREFIX = "mct_"
+TOKEN_PREFIX = "mct_"  # noqa: S105 - a visible prefix, not a secret
 MIN_PASSWORD_LENGTH = 8
 # A real hash to compare against when the user does not exist, so timing does not tell.
 _DUMMY_HASH = generate_password_hash("motcua-no-such-user")

@@ -1,7 +1,9 @@
 import marshmallow as ma
 
+from ..web import RequestSchema
 
-class LoginArgs(ma.Schema):
+
+class LoginArgs(RequestSchema):
     username = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=128))
     password = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=1024), load_only=True)
 

@@ -87,7 +87,13 @@ def apply_result(
             )
             candidates.extend({"task_id": task_id, "group_name": g} for g in human.candidate_groups)
             audit.append(
-                fact("task_created", at=now, instance_id=instance.id, task_id=task_id, element_id=human.element_id)
+                fact(
+                    "task_created",
+                    at=now,
+                    instance_id=instance.id,
+                    task_id=task_id,
+                    element_id=human.element_id,
+                )
             )
         db.session.execute(sa.insert(Task), rows)
         if candidates:
@@ -180,7 +186,9 @@ def terminate(instance: ProcessInstance, *, actor, expected_version: int | None)
     check_version(instance, expected_version)
     _require_state(instance, {"running", "suspended", "error"}, "terminate")
     now = utcnow()
-    result = runtime.engine().terminate(runtime.compiled(instance.definition_id), instance.engine_state, now=now)
+    result = runtime.engine().terminate(
+        runtime.compiled(instance.definition_id), instance.engine_state, now=now
+    )
     audit = [fact("instance_terminated", at=now, actor=actor, instance_id=instance.id)]
     apply_result(instance, result, actor=actor, now=now, audit=audit)
     # Tasks a human could still see are closed too, even if the engine had none ready.
@@ -210,7 +218,9 @@ def visible_to(user) -> sa.ColumnElement[bool]:
             Task.assignee_id == user.id,
             Task.completed_by_id == user.id,
             Task.id.in_(
-                sa.select(task_candidates.c.task_id).where(task_candidates.c.group_name.in_(sorted(user.group_names)))
+                sa.select(task_candidates.c.task_id).where(
+                    task_candidates.c.group_name.in_(sorted(user.group_names))
+                )
             ),
         )
     )
@@ -220,7 +230,9 @@ def visible_to(user) -> sa.ColumnElement[bool]:
 def require_visible(user, instance: ProcessInstance) -> None:
     if user.is_admin or instance.started_by_id == user.id:
         return
-    if not db.session.scalar(sa.select(sa.exists().where(ProcessInstance.id == instance.id, visible_to(user)))):
+    if not db.session.scalar(
+        sa.select(sa.exists().where(ProcessInstance.id == instance.id, visible_to(user)))
+    ):
         raise Forbidden("You are not involved in this process instance.")
 
 
@@ -251,6 +263,8 @@ def search(user, *, state=None, definition_key=None, business_key=None, page=1, 
 def open_tasks(instance_id) -> list[Task]:
     return list(
         db.session.scalars(
-            sa.select(Task).where(Task.instance_id == instance_id, Task.state == OPEN).order_by(Task.created_at)
+            sa.select(Task)
+            .where(Task.instance_id == instance_id, Task.state == OPEN)
+            .order_by(Task.created_at)
         )
     )

@@ -3,15 +3,17 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ..web import etag, if_match, page
 from ..audit.operations import history
 from ..extensions import db
 from ..identity.auth import current_user
-from . import operations
 from ..identity.permissions import require_instance_control
+from ..web import etag, if_match, page
+from . import operations
 from .schemas import InstanceDetailSchema, InstanceListArgs, InstancePage, StartArgs, instance_dict
 
-blp = Blueprint("instances", __name__, url_prefix="/api/v1/process-instances", description="Process instances")
+blp = Blueprint(
+    "instances", __name__, url_prefix="/api/v1/process-instances", description="Process instances"
+)
 
 
 def respond(instance, status: int = 200, *, with_history: bool = True):

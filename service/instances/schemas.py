@@ -1,12 +1,12 @@
 import marshmallow as ma
 
-from ..web import PageArgs, page_schema
+from ..web import PageArgs, RequestSchema, page_schema
 from .models import STATES
 
 
-class StartArgs(ma.Schema):
+class StartArgs(RequestSchema):
     definition_key = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=255))
-    version = ma.fields.Integer(validate=ma.validate.Range(min=1))
+    version = ma.fields.Integer(validate=ma.validate.Range(min=1, max=2**31 - 1))
     business_key = ma.fields.String(validate=ma.validate.Length(min=1, max=255))
     variables = ma.fields.Dict(keys=ma.fields.String(), load_default=dict)
 
@@ -32,7 +32,16 @@ class AuditEventSchema(ma.Schema):
     message = ma.fields.String(allow_none=True)
 
 
-_INSTANCE_COLUMNS = ("id", "business_key", "state", "version", "error", "created_at", "updated_at", "ended_at")
+_INSTANCE_COLUMNS = (
+    "id",
+    "business_key",
+    "state",
+    "version",
+    "error",
+    "created_at",
+    "updated_at",
+    "ended_at",
+)
 
 
 def instance_dict(instance) -> dict:
@@ -62,7 +71,9 @@ class InstanceSchema(ma.Schema):
 
 class InstanceDetailSchema(InstanceSchema):
     variables = ma.fields.Dict()
-    tasks = ma.fields.List(ma.fields.Nested(ActiveTaskSchema), metadata={"description": "Active (open) tasks"})
+    tasks = ma.fields.List(
+        ma.fields.Nested(ActiveTaskSchema), metadata={"description": "Active (open) tasks"}
+    )
     history = ma.fields.List(ma.fields.Nested(AuditEventSchema))
 
 

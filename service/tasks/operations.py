@@ -53,7 +53,9 @@ def worklist(
         conditions.append(Task.state == state)
     if candidate_group:
         conditions.append(
-            Task.id.in_(sa.select(task_candidates.c.task_id).where(task_candidates.c.group_name == candidate_group))
+            Task.id.in_(
+                sa.select(task_candidates.c.task_id).where(task_candidates.c.group_name == candidate_group)
+            )
         )
     if assignee:
         if assignee == "me":
@@ -67,7 +69,11 @@ def worklist(
     where = sa.and_(*conditions)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Task).where(where)) or 0
     items = db.session.scalars(
-        sa.select(Task).where(where).order_by(Task.created_at, Task.id).offset((page - 1) * per_page).limit(per_page)
+        sa.select(Task)
+        .where(where)
+        .order_by(Task.created_at, Task.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
     )
     return list(items), total
 
@@ -127,10 +133,15 @@ def unclaim(task_id, *, actor) -> Task:
     if task.assignee_id is None:
         return task
     if task.assignee_id != actor.id and not actor.is_admin:
-        raise Conflict(f"Task '{task.name}' is claimed by {task.assignee.username}; only they or an admin may "
-                       "release it.", code="task_claimed")
+        raise Conflict(
+            f"Task '{task.name}' is claimed by {task.assignee.username}; only they or an admin may "
+            "release it.",
+            code="task_claimed",
+        )
     db.session.execute(
-        sa.update(Task).where(Task.id == task.id, Task.assignee_id == task.assignee_id).values(assignee_id=None)
+        sa.update(Task)
+        .where(Task.id == task.id, Task.assignee_id == task.assignee_id)
+        .values(assignee_id=None)
     )
     record([fact("task_unclaimed", at=utcnow(), actor=actor, instance_id=instance.id, task_id=task.id)])
     db.session.refresh(task)
@@ -161,8 +172,10 @@ def complete(task_id, variables: dict, *, actor, expected_version: int | None = 
         .values(state=COMPLETED, completed_at=now, completed_by_id=actor.id)
     ).rowcount
     if not done:
-        raise Conflict(f"Task '{task.name}' was completed by someone else just now; nothing of yours was "
-                       "applied.", code="task_not_open")
+        raise Conflict(
+            f"Task '{task.name}' was completed by someone else just now; nothing of yours was applied.",
+            code="task_not_open",
+        )
     result.closed = [t for t in result.closed if t != str(task.id)]
     audit = [
         fact(

@@ -4,11 +4,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from .. import forms
-from ..web import etag, if_match, page
 from ..identity.auth import current_user
 from ..identity.permissions import require_task_actor
 from ..instances.routes import respond
 from ..instances.schemas import InstanceDetailSchema
+from ..web import etag, if_match, page
 from . import operations
 from .schemas import CompleteArgs, TaskDetailSchema, TaskListArgs, TaskPage
 
@@ -79,5 +79,7 @@ def complete(args, task_id):
     Two completions of one task never both succeed: the loser gets 409. Send If-Match with
     the instance version to be refused (412) if the instance changed since you read it.
     """
-    instance = operations.complete(task_id, args["variables"], actor=current_user(), expected_version=if_match())
+    instance = operations.complete(
+        task_id, args["variables"], actor=current_user(), expected_version=if_match()
+    )
     return respond(instance, with_history=False)

@@ -1,6 +1,6 @@
 import marshmallow as ma
 
-from ..web import PageArgs, page_schema
+from ..web import PageArgs, RequestSchema, page_schema
 from .models import CANCELLED, COMPLETED, OPEN
 
 
@@ -40,10 +40,12 @@ class TaskListArgs(PageArgs):
     assignee = ma.fields.String(
         validate=ma.validate.Length(min=1, max=128), metadata={"description": "A username, or 'me'"}
     )
-    state = ma.fields.String(load_default=OPEN, validate=ma.validate.OneOf([OPEN, COMPLETED, CANCELLED, "any"]))
+    state = ma.fields.String(
+        load_default=OPEN, validate=ma.validate.OneOf([OPEN, COMPLETED, CANCELLED, "any"])
+    )
     process_instance_id = ma.fields.UUID()
     due_before = ma.fields.AwareDateTime(default_timezone=None)
 
 
-class CompleteArgs(ma.Schema):
+class CompleteArgs(RequestSchema):
     variables = ma.fields.Dict(keys=ma.fields.String(), load_default=dict)

@@ -6,14 +6,22 @@ from tests.support import bpmn_path
 
 
 def test_every_api_route_requires_authentication(app, client):
-    public = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/auth/login", "/api/v1/docs/vendor/<path:filename>", "/"}
+    public = {
+        "/api/v1/openapi.json",
+        "/api/v1/docs",
+        "/api/v1/auth/login",
+        "/api/v1/docs/vendor/<path:filename>",
+        "/",
+    }
     checked = 0
     for rule in app.url_map.iter_rules():
         if rule.rule in public or rule.endpoint == "static":
             continue
         url = rule.rule
         for name in rule.arguments:
-            url = url.replace(f"<{name}>", "x").replace(f"<uuid:{name}>", "00000000-0000-0000-0000-000000000000")
+            url = url.replace(f"<{name}>", "x").replace(
+                f"<uuid:{name}>", "00000000-0000-0000-0000-000000000000"
+            )
             url = url.replace(f"<int:{name}>", "1").replace(f"<string:{name}>", "x")
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             response = client.open(url, method=method)
@@ -76,7 +84,9 @@ def test_session_login_logout_and_csrf(app, make_user):
     assert no_csrf.status_code == 400
     assert "CSRF" in no_csrf.json["error"]["message"]
     with_csrf = browser.post(
-        "/api/v1/process-definitions", data={"file": (BytesIO(data), "a.bpmn")}, headers={"X-CSRFToken": csrf_token}
+        "/api/v1/process-definitions",
+        data={"file": (BytesIO(data), "a.bpmn")},
+        headers={"X-CSRFToken": csrf_token},
     )
     assert with_csrf.status_code == 201
     assert browser.post("/api/v1/auth/logout", headers={"X-CSRFToken": csrf_token}).status_code == 204
@@ -91,7 +101,9 @@ def test_login_body_is_validated(client):
 
 def test_session_cookie_is_httponly_and_secure_by_default(app, make_user):
     make_user("clerk", password="password-1")
-    response = app.test_client().post("/api/v1/auth/login", json={"username": "clerk", "password": "password-1"})
+    response = app.test_client().post(
+        "/api/v1/auth/login", json={"username": "clerk", "password": "password-1"}
+    )
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie
     assert "Secure" in cookie

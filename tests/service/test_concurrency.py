@@ -40,7 +40,11 @@ def http(live_server, admin, make_user):
 
 def test_racing_completions_of_one_task_have_exactly_one_winner(http):
     base, sessions = http
-    instance = sessions[0].post(f"{base}/api/v1/process-instances", json={"definition_key": "simple_approval"}).json()
+    instance = (
+        sessions[0]
+        .post(f"{base}/api/v1/process-instances", json={"definition_key": "simple_approval"})
+        .json()
+    )
     task_id = instance["tasks"][0]["id"]
     url = f"{base}/api/v1/tasks/{task_id}/complete"
     results = _race([lambda s=s: s.post(url, json={"variables": REGISTER}) for s in sessions])
@@ -59,7 +63,11 @@ def test_racing_completions_of_one_task_have_exactly_one_winner(http):
 
 def test_racing_claims_have_exactly_one_holder(http):
     base, sessions = http
-    instance = sessions[0].post(f"{base}/api/v1/process-instances", json={"definition_key": "simple_approval"}).json()
+    instance = (
+        sessions[0]
+        .post(f"{base}/api/v1/process-instances", json={"definition_key": "simple_approval"})
+        .json()
+    )
     url = f"{base}/api/v1/tasks/{instance['tasks'][0]['id']}/claim"
     results = _race([lambda s=s: s.post(url) for s in sessions])
     winners = [r for r in results if r.status_code == 200]
@@ -72,7 +80,9 @@ def test_racing_claims_have_exactly_one_holder(http):
 def test_parallel_branches_completed_at_once_lose_no_update(http):
     base, sessions = http
     owner = sessions[0]
-    instance = owner.post(f"{base}/api/v1/process-instances", json={"definition_key": "parallel_review"}).json()
+    instance = owner.post(
+        f"{base}/api/v1/process-instances", json={"definition_key": "parallel_review"}
+    ).json()
     tasks = {t["element_id"]: t["id"] for t in instance["tasks"]}
     assert set(tasks) == {"opinion_a", "opinion_b"}
 
@@ -98,7 +108,9 @@ def test_parallel_branches_completed_at_once_lose_no_update(http):
 def test_two_writers_with_the_same_if_match_never_both_succeed(http):
     base, sessions = http
     owner = sessions[0]
-    instance = owner.post(f"{base}/api/v1/process-instances", json={"definition_key": "simple_approval"}).json()
+    instance = owner.post(
+        f"{base}/api/v1/process-instances", json={"definition_key": "simple_approval"}
+    ).json()
     url = f"{base}/api/v1/process-instances/{instance['id']}"
     version = {"If-Match": f'"{instance["version"]}"'}
     task_url = f"{base}/api/v1/tasks/{instance['tasks'][0]['id']}/complete"

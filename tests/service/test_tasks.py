@@ -44,7 +44,11 @@ def test_a_dossier_walks_through_every_lane_to_completion(people):
     assert body["tasks"] == []
     history = clerk.get(f"/api/v1/process-instances/{instance['id']}").json["history"]
     completed = [(e["type"], e["actor"]) for e in history if e["type"] == "task_completed"]
-    assert completed == [("task_completed", "clerk"), ("task_completed", "specialist"), ("task_completed", "leader")]
+    assert completed == [
+        ("task_completed", "clerk"),
+        ("task_completed", "specialist"),
+        ("task_completed", "leader"),
+    ]
     assert history[-1]["type"] == "instance_completed"
 
 

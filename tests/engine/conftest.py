@@ -1,0 +1,118 @@
+"""Helpers for the engine adapter's tests: BPMN files from tests/data/, deployed and driven by element id.
+
+`Instance` plays the service's part: it keeps a worklist projection from the `opened`/`closed`
+effects of every step, and checks it against the tasks the stored state is really waiting on
+each time it looks a task up.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+
+from service.engine import CompiledDefinition, Engine, HumanTask, StepResult, parse_definition
+from service.engine.serialization import spec_registry
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+NOW = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
+
+
+def bpmn_bytes(name: str) -> bytes:
+    return (DATA / name).read_bytes()
+
+
+def line_of(name: str, text: str) -> int:
+    """The 1-based line of tests/data/<name> where `text` first occurs."""
+    for number, line in enumerate(bpmn_bytes(name).decode().splitlines(), start=1):
+        if text in line:
+            return number
+    raise AssertionError(f"{text!r} is not in {name}")
+
+
+def deploy(engine: Engine, name: str) -> CompiledDefinition:
+    """Parse tests/data/<name> as a deploy does and compile its spec blob."""
+    return engine.compile(parse_definition(bpmn_bytes(name), filename=name).spec_blob)
+
+
+def deploy_unchecked(engine: Engine, name: str) -> CompiledDefinition:
+    """Compile tests/data/<name> WITHOUT the deploy-time script check, to test the run-time sandbox alone."""
+    tree = etree.fromstring(bpmn_bytes(name)).getroottree()
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    parser.add_bpmn_xml(tree, filename=name)
+    (key,) = parser.get_process_ids()
+    registry = spec_registry()
+    blob = {
+        "spec": registry.convert(parser.get_spec(key)),
+        "subprocess_specs": {n: registry.convert(s) for n, s in parser.get_subprocess_specs(key).items()},
+    }
+    return engine.compile(json.dumps(blob))
+
+
+@dataclass
+class Instance:
+    """A process instance driven through the Engine API, as the service would drive it."""
+
+    engine: Engine
+    definition: CompiledDefinition
+    result: StepResult
+    worklist: dict[str, HumanTask] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, engine: Engine, definition: CompiledDefinition, variables: dict | None = None) -> Instance:
+        instance = cls(engine, definition, engine.start(definition, variables or {}, now=NOW))
+        instance._record(instance.result)
+        return instance
+
+    @property
+    def state(self) -> str:
+        return self.result.state
+
+    @property
+    def status(self) -> str:
+        return self.result.status
+
+    @property
+    def variables(self) -> dict:
+        return self.result.variables
+
+    def ready(self) -> list[HumanTask]:
+        """The human tasks the stored state waits on; the worklist projection must agree."""
+        tasks = self.engine.ready_tasks(self.definition, self.state, now=NOW)
+        assert {t.id for t in tasks} == set(self.worklist), "opened/closed effects disagree with the state"
+        return tasks
+
+    def ready_elements(self) -> list[str]:
+        return sorted(t.element_id for t in self.ready())
+
+    def task(self, element_id: str) -> HumanTask:
+        """The single ready human task of this element."""
+        matches = [t for t in self.ready() if t.element_id == element_id]
+        assert len(matches) == 1, f"expected one ready {element_id!r}, got {self.ready_elements()}"
+        return matches[0]
+
+    def complete(self, element_id: str, **data) -> StepResult:
+        """Complete the ready task of this element with data; returns (and keeps) the step's result."""
+        return self.complete_task(self.task(element_id), **data)
+
+    def complete_task(self, task: HumanTask, **data) -> StepResult:
+        self.result = self.engine.complete_task(self.definition, self.state, task.id, data, now=NOW)
+        self._record(self.result)
+        return self.result
+
+    def _record(self, result: StepResult) -> None:
+        for task_id in result.closed:
+            del self.worklist[task_id]
+        for task in result.opened:
+            assert task.id not in self.worklist, f"task {task.id} opened twice"
+            self.worklist[task.id] = task
+
+
+@pytest.fixture
+def engine() -> Engine:
+    return Engine()
