@@ -45,7 +45,8 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the service. `overrides` is the one injection point tests need."""
-    app = MotcuaFlask(__name__, instance_path=str(config_module.INSTANCE_DIR))
+    instance_dir = (overrides or {}).get("MOTCUA_INSTANCE_DIR", config_module.INSTANCE_DIR)
+    app = MotcuaFlask(__name__, instance_path=str(instance_dir))
     app.config.update(config_module.from_environment())
     app.config.update(overrides or {})
     if not app.config.get("SECRET_KEY"):

@@ -165,3 +165,7 @@ def serve(host, port, threads):
     app = create_app()
     click.echo(f"Motcua on http://{host}:{port}/  (API /api/v1, docs /api/v1/docs)", err=True)
     waitress_serve(app, host=host, port=port, threads=threads, ident="motcua")
+
+
+if __name__ == "__main__":
+    main()

@@ -117,6 +117,7 @@ def app(_database, tmp_path):
             "SECRET_KEY": "test-secret",
             "TESTING": True,
             "MOTCUA_SCRIPT_TIME_LIMIT": 0.5,
+            "MOTCUA_INSTANCE_DIR": str(tmp_path / "instance"),
         }
     )
     yield app

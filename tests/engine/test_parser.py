@@ -1,4 +1,7 @@
-"""The hardened BPMN parser (service.engine.parser): untrusted bytes in, a compiled definition or a clear error out."""
+"""The hardened BPMN parser (service.engine.parser).
+
+Untrusted bytes in; a compiled definition, or an error that says what is wrong and where, out.
+"""
 
 from __future__ import annotations
 
@@ -66,7 +69,8 @@ def external_dtd(secret_file: Path, evil_dtd: Path) -> bytes:
 
 
 def parameter_entity(secret_file: Path, evil_dtd: Path) -> bytes:
-    return document(f'<!DOCTYPE bpmn:definitions [<!ENTITY % p SYSTEM "file://{evil_dtd}"> %p;]>', text="&leak;")
+    doctype = f'<!DOCTYPE bpmn:definitions [<!ENTITY % p SYSTEM "file://{evil_dtd}"> %p;]>'
+    return document(doctype, text="&leak;")
 
 
 LEAKY = [external_entity, external_dtd, parameter_entity]
@@ -91,7 +95,8 @@ def test_external_entity_is_refused_not_resolved(secret_file, evil_dtd):
 
 
 def test_external_entity_in_an_attribute_is_refused_not_resolved(secret_file):
-    exc = refusal(document(f'<!DOCTYPE bpmn:definitions [<!ENTITY x SYSTEM "file://{secret_file}">]>', name="&x;"))
+    doctype = f'<!DOCTYPE bpmn:definitions [<!ENTITY x SYSTEM "file://{secret_file}">]>'
+    exc = refusal(document(doctype, name="&x;"))
     assert SECRET not in everything_said(exc)
 
 
@@ -153,7 +158,8 @@ def test_file_of_exactly_max_bytes_is_accepted():
 
 
 def test_default_limit_refuses_a_huge_file_before_parsing_it():
-    data = document().replace(b"<bpmn:definitions", b"<!--" + b" " * (3 * 1024 * 1024) + b"-->\n<bpmn:definitions")
+    padding = b"<!--" + b" " * (3 * 1024 * 1024) + b"-->\n"
+    data = document().replace(b"<bpmn:definitions", padding + b"<bpmn:definitions")
     with pytest.raises(BpmnTooLarge):
         parse_definition(data)
 

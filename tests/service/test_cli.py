@@ -1,0 +1,99 @@
+"""The motcua command: users, tokens, deploy, demo."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from service.cli import main
+from tests.support import BPMN, ROOT
+
+
+@pytest.fixture
+def cli(app):
+    runner = app.test_cli_runner(mix_stderr=False) if _mix_stderr_supported() else app.test_cli_runner()
+
+    def invoke(*args):
+        return runner.invoke(main, list(args))
+
+    return invoke
+
+
+def _mix_stderr_supported() -> bool:
+    import inspect
+
+    from click.testing import CliRunner
+
+    return "mix_stderr" in inspect.signature(CliRunner.__init__).parameters
+
+
+def test_users_create_with_groups_unit_and_admin(cli, client):
+    result = cli("users", "create", "clerk", "--password", "password-1", "--group", "reception",
+                 "--group", "scanners", "--unit", "TTPVHCC")
+    assert result.exit_code == 0, result.output
+    token = cli("tokens", "create", "--user", "clerk").stdout.strip()
+    me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).json
+    assert me["groups"] == ["reception", "scanners"]
+    assert me["unit"] == "TTPVHCC"
+    assert me["is_admin"] is False
+
+
+def test_tokens_create_prints_only_the_token(cli):
+    cli("users", "create", "system", "--password", "password-1")
+    result = cli("tokens", "create", "--user", "system")
+    assert result.exit_code == 0
+    assert re.fullmatch(r"mct_[A-Za-z0-9_-]{40,}\n", result.stdout)
+
+
+def test_duplicate_user_short_password_and_unknown_user_fail_clearly(cli):
+    assert cli("users", "create", "a", "--password", "password-1").exit_code == 0
+    again = cli("users", "create", "a", "--password", "password-1")
+    assert again.exit_code != 0
+    assert "already exists" in again.output
+    short = cli("users", "create", "b", "--password", "short")
+    assert short.exit_code != 0
+    assert "at least 8" in short.output
+    missing = cli("tokens", "create", "--user", "ghost")
+    assert missing.exit_code != 0
+    assert "No user named 'ghost'" in missing.output
+
+
+def test_deploy_loads_the_process_library_idempotently(cli, admin):
+    first = cli("deploy", str(BPMN))
+    assert first.exit_code == 0, first.output
+    again = cli("deploy", str(BPMN))
+    assert again.exit_code == 0
+    assert "unchanged" in again.output
+    keys = {d["key"] for d in admin.get("/api/v1/process-definitions").json["items"]}
+    assert "simple_approval" in keys
+
+
+def test_deploy_reports_a_broken_file_and_exits_non_zero(cli, tmp_path):
+    broken = tmp_path / "broken.bpmn"
+    broken.write_text("<not-bpmn/>")
+    result = cli("deploy", str(broken))
+    assert result.exit_code == 1
+    assert "broken.bpmn" in result.output
+
+
+def test_demo_creates_users_in_each_role_with_tokens(cli, app, client):
+    result = cli("demo")
+    assert result.exit_code == 0, result.output
+    from pathlib import Path
+
+    lines = (Path(app.instance_path) / "demo-tokens.txt").read_text().splitlines()
+    tokens = dict(line.split("\t") for line in lines)
+    assert {"admin", "designer", "clerk", "specialist", "leader"} <= set(tokens)
+    me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {tokens['clerk']}"}).json
+    assert me["groups"] == ["reception"]
+    assert cli("demo").exit_code == 0  # idempotent
+
+
+def test_console_script_is_installed():
+    result = subprocess.run(
+        [sys.executable, "-m", "service.cli", "--help"], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert result.returncode == 0
+    for command in ("users", "tokens", "deploy", "demo", "serve", "db"):
+        assert command in result.stdout
