@@ -91,6 +91,42 @@ def _executable_process(tree: etree._ElementTree) -> etree._Element:
     return executable[0]
 
 
+_REFERENCES = ("sourceRef", "targetRef", "attachedToRef", "default")
+
+
+def _check_references(process: etree._Element) -> None:
+    """Every flow, boundary event and default names an element of its process.
+
+    SpiffWorkflow finds a node's outgoing flows by sourceRef, so a dangling reference is
+    otherwise silently ignored (an element becomes a dead end) or reported obscurely.
+    """
+    ids = {el.get("id") for el in process.iter() if el.get("id")}
+    for element in process.iter():
+        if not isinstance(element.tag, str):
+            continue
+        for attribute in _REFERENCES:
+            ref = element.get(attribute)
+            if ref is not None and ref not in ids:
+                kind = etree.QName(element).localname
+                raise BpmnInvalid(
+                    f"The {kind} '{element.get('id')}' has {attribute}=\"{ref}\", "
+                    f"but the process has no element with that id.",
+                    element_id=element.get("id"),
+                    line=element.sourceline,
+                )
+
+
+def _callable_as_executable(tree: etree._ElementTree, key: str) -> None:
+    """Let SpiffWorkflow compile processes the main one calls, whatever their isExecutable says.
+
+    Only the main process is deployed under its key; a called process is part of its spec.
+    """
+    called = {el.get("calledElement") for el in tree.getroot().iter(f"{{{BPMN_NS}}}callActivity")}
+    for process in tree.getroot().findall(f"{{{BPMN_NS}}}process"):
+        if process.get("id") in called and process.get("id") != key:
+            process.set("isExecutable", "true")
+
+
 def _check_scripts(spec, subprocess_specs, tree) -> None:
     """Compile every script and condition now, so a typo is a deploy error, not a stuck instance."""
     env = RestrictedEnvironment()
@@ -107,8 +143,11 @@ def _check_scripts(spec, subprocess_specs, tree) -> None:
                 if isinstance(value, str) and value.strip():
                     sources.append((attr, value))
             for condition, _target in getattr(task_spec, "cond_task_specs", None) or []:
-                if isinstance(condition, str):
-                    sources.append(("condition", condition))
+                expression = (
+                    condition if isinstance(condition, str) else getattr(condition, "args", [None])[0]
+                )
+                if isinstance(expression, str):
+                    sources.append(("condition", expression))
             for kind, source in sources:
                 try:
                     if kind == "condition":
@@ -131,6 +170,9 @@ def parse_definition(data: bytes, *, filename: str = "upload.bpmn", max_bytes: i
     tree = parse_xml(data, max_bytes=max_bytes)
     process = _executable_process(tree)
     key = process.get("id")
+    for each in tree.getroot().findall(f"{{{BPMN_NS}}}process"):
+        _check_references(each)
+    _callable_as_executable(tree, key)
     parser = SpiffBpmnParser(validator=VALIDATOR)
     try:
         parser.add_bpmn_xml(tree, filename=filename)

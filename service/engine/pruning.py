@@ -7,10 +7,12 @@ keeps the history it needs in its own audit table, so the engine state only has 
 what can still change.
 
 The rule: find the deepest finished task D such that every unfinished task lies below
-it; splice D directly under the root and drop the finished tasks in between (with any
-finished side branches and the subprocesses they started). Every task that can still
-run, and every ancestor it can look up (split tasks, boundary-event parents, the
-parents joins inspect), is D or below D, so nothing the engine consults is removed.
+it. Between the root and D keep only the latest task of each task spec (in order), and
+drop the other finished tasks, their finished side branches and the subprocesses they
+started. Every task that can still run, and every ancestor it inspects (split tasks,
+boundary-event parents, the parents joins look at) is D or below D; searches of
+ancestors by spec (a loop flowing back into a parallel gateway walks up to its start
+input) still find the latest such task. The chain is bounded by the number of specs.
 """
 
 from __future__ import annotations
@@ -53,21 +55,38 @@ def _prune_one(top, wf) -> int:
     if node is root or node.parent is root:
         return 0
     keep = node
+    # The finished ancestors of `keep`, top-down; of each task spec keep only the latest, so a
+    # search of ancestors by spec (joins, boundary events, loops into a gateway) still finds it.
+    path = []
+    node = keep.parent
+    while node is not root:
+        path.append(node)
+        node = node.parent
+    path.reverse()
+    latest = {task.task_spec.name: task for task in path}
+    chain = [task for task in path if latest[task.task_spec.name] is task]
+    kept = {task.id for task in chain}
     doomed = []
-    stack = [c for c in root.children]
+    stack = list(root.children)
     while stack:
         task = stack.pop()
         if task is keep:
             continue
-        doomed.append(task)
+        if task.id not in kept:
+            doomed.append(task)
         stack.extend(task.children)
-    for task in doomed:
+    for task in doomed + chain:  # a finished call activity's subprocess has nothing left to do
         if task.id in top.subprocesses:
             top.delete_subprocess(task)
+    if not doomed:
+        return 0
     for task in doomed:
         wf.tasks.pop(task.id, None)
-    keep._parent = root.id
-    root._children = [keep.id]
+    parent = root
+    for task in [*chain, keep]:
+        task._parent = parent.id
+        parent._children = [task.id]
+        parent = task
     if wf.last_task is not None and wf.last_task.id not in wf.tasks:
         wf.last_task = keep
     return len(doomed)

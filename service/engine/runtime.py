@@ -138,6 +138,9 @@ def _error_of(exc: Exception) -> dict:
         spec = exc.task.task_spec
         notes = " ".join(getattr(exc, "__notes__", []) or [])
         message = str(exc).split("\n")[0]
+        cause = exc.__cause__ or exc.__context__
+        if cause is not None and str(cause) and str(cause) not in message:
+            message = f"{message.rstrip('.')}: {cause}"
         return {
             "message": f"{message} {notes}".strip(),
             "element_id": getattr(spec, "bpmn_id", None),
@@ -162,7 +165,7 @@ class Engine:
     def _load(self, definition: CompiledDefinition, state: str) -> BpmnWorkflow:
         try:
             workflow = load_state(state, definition.spec, definition.subprocess_specs)
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise StateCorrupt(f"The stored workflow state cannot be restored: {exc}") from None
         workflow.script_engine = self.script_engine
         return workflow
@@ -240,6 +243,8 @@ class Engine:
         workflow = self._load(definition, state)
         before_ready = _ready_human(workflow)
         workflow.cancel()
+        for task in workflow.get_tasks(state=TaskState.ERROR):  # cancel() leaves failed tasks as they are
+            task._set_state(TaskState.CANCELLED)
         prune(workflow)
         return StepResult(
             state=dump_state(workflow),
@@ -251,7 +256,7 @@ class Engine:
     def retry(self, definition: CompiledDefinition, state: str, *, now: datetime) -> StepResult:
         """Run the failed tasks of an instance in error again."""
         workflow = self._load(definition, state)
-        failed = workflow.get_tasks(state=TaskState.ERROR)
+        failed = [] if workflow.is_completed() else workflow.get_tasks(state=TaskState.ERROR)
         if not failed:
             raise TaskNotReady("The instance has no failed task to retry.")
 

@@ -72,7 +72,9 @@ def dump_state(workflow: BpmnWorkflow) -> str:
 def load_state(state: str, spec, subprocess_specs) -> BpmnWorkflow:
     """Restore a workflow from dump_state's output onto already restored specs."""
     dct = json.loads(state)
-    fmt = dct.pop("format", None)
-    if fmt != STATE_FORMAT:
-        raise ValueError(f"Unknown workflow state format {fmt!r}")
-    return _serializer().registry.restore(dct, spec=spec, subprocess_specs=subprocess_specs)
+    if not isinstance(dct, dict) or dct.pop("format", None) != STATE_FORMAT:
+        raise ValueError(f"Not a workflow state of format {STATE_FORMAT!r}")
+    workflow = _serializer().registry.restore(dct, spec=spec, subprocess_specs=subprocess_specs)
+    if not isinstance(workflow, BpmnWorkflow):
+        raise ValueError("The state does not describe a workflow")
+    return workflow

@@ -110,9 +110,7 @@ def test_external_entity_to_etc_passwd_never_shows_the_file_in_the_error():
 
 @pytest.mark.parametrize("where", ["text", "name"])
 def test_entity_expansion_bomb_is_refused_quickly(where):
-    entities = ['<!ENTITY lol0 "lol">'] + [
-        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)
-    ]
+    entities = ['<!ENTITY lol0 "lol">'] + [f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)]
     doctype = f"<!DOCTYPE bpmn:definitions [{''.join(entities)}]>"
     started = time.perf_counter()
     exc = refusal(document(doctype, **{where: "&lol9;"}))
@@ -218,11 +216,6 @@ def test_sequence_flow_to_a_missing_element_names_that_element():
     assert exc.line is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parser.py does not check sourceRef: SpiffWorkflow finds a node's outgoing flows by "
-    "sourceRef, so the flow is silently ignored and 'review' becomes a dead end",
-)
 def test_sequence_flow_from_a_missing_element_names_that_element():
     exc = refusal(bpmn_bytes("parser_missing_source.bpmn"))
     assert "nowhere" in exc.message
@@ -252,11 +245,6 @@ def test_script_syntax_error_message_gives_the_line_inside_the_script():
     assert "(line 2)" in refusal(bpmn_bytes("parser_script_syntax_error.bpmn")).message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parser.py _check_scripts only checks conditions that are str, but SpiffWorkflow stores "
-    "them as _BpmnCondition objects (expression in .args[0]), so no condition is ever checked",
-)
 def test_gateway_condition_that_does_not_compile_is_refused_at_deploy():
     exc = refusal(bpmn_bytes("parser_bad_condition.bpmn"))
     assert exc.element_id == "done"
@@ -300,11 +288,6 @@ def test_spec_blob_keeps_the_called_process_of_a_call_activity():
     assert "consultation" in definition.subprocess_specs
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parser.py requires exactly one isExecutable='true' process, and SpiffWorkflow's "
-    "ProcessParser.create_spec refuses a called process marked isExecutable='false'",
-)
 def test_call_activity_to_a_non_executable_process_of_the_same_file_deploys():
     parsed = parse_definition(bpmn_bytes("parser_call_non_executable.bpmn"))
     assert parsed.key == "parser_call_non_executable"

@@ -1,9 +1,11 @@
-"""Commands on workflows (service.engine.runtime): start, complete, retry, terminate, and the state they store."""
+"""Commands on workflows (service.engine.runtime).
+
+Start, complete, retry and terminate, the effects they report, and the state they store.
+"""
 
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -103,7 +105,11 @@ def test_completing_the_last_task_completes_the_instance(started):
 # --- refusals ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("task_id", [str(uuid.uuid4()), "not-a-uuid", ""])
+@pytest.mark.parametrize(
+    "task_id",
+    ["5f0c6a3e-2b7d-4c1e-9a8f-0d4e6b2c1a90", "not-a-uuid", ""],
+    ids=["unknown-uuid", "not-a-uuid", "empty"],
+)
 def test_completing_an_unknown_task_id_is_refused(engine, basic, started, task_id):
     with pytest.raises(TaskNotReady):
         engine.complete_task(basic, started.state, task_id, {}, now=NOW)
@@ -117,8 +123,6 @@ def test_completing_an_already_completed_task_is_refused(engine, basic, started)
 
 
 def test_completing_a_task_that_is_not_ready_yet_is_refused(engine, basic, started):
-    from service.engine.serialization import load_state
-
     workflow = load_state(started.state, basic.spec, basic.subprocess_specs)
     (future,) = [t for t in workflow.get_tasks() if t.task_spec.name == "approve"]
     with pytest.raises(TaskNotReady):
@@ -132,8 +136,14 @@ def test_completing_a_task_of_an_automatic_element_is_refused(engine, basic, sta
         engine.complete_task(basic, started.state, str(script.id), {}, now=NOW)
 
 
-@pytest.mark.parametrize("state", ["", "not json", "{}", '{"format": "motcua-1"}'])
+@pytest.mark.parametrize("state", ["", "not json", "{}", "[]", '{"format": "other-1"}'])
 def test_a_state_that_cannot_be_restored_is_corrupt(engine, basic, state):
+    with pytest.raises(StateCorrupt):
+        engine.ready_tasks(basic, state, now=NOW)
+
+
+@pytest.mark.parametrize("state", ["null", '"text"', '{"format": "motcua-1"}'])
+def test_a_state_that_is_not_a_workflow_object_is_corrupt(engine, basic, state):
     with pytest.raises(StateCorrupt):
         engine.ready_tasks(basic, state, now=NOW)
 
@@ -159,6 +169,20 @@ def test_script_exception_puts_the_instance_in_error_with_message_element_and_li
     assert failed.ready() == []
 
 
+def test_gateway_condition_failure_puts_the_instance_in_error_naming_the_gateway(engine):
+    instance = Instance.start(engine, deploy(engine, "engine_loop.bpmn"))  # `finished` is never set
+    result = instance.complete("review")
+    assert result.status == "error"
+    assert result.error["element_id"] == "done"
+    assert "finished == True" in result.error["message"]
+
+
+def test_gateway_condition_error_message_says_what_went_wrong(engine):
+    instance = Instance.start(engine, deploy(engine, "engine_loop.bpmn"))
+    result = instance.complete("review")
+    assert "NameError" in result.error["message"]
+
+
 def test_script_that_succeeds_with_the_missing_variable_given(engine):
     instance = Instance.start(engine, deploy(engine, "engine_script_error.bpmn"), {"surcharge": 5})
     result = instance.complete("prepare")
@@ -174,6 +198,22 @@ def test_retry_reruns_the_failed_script_and_reports_the_same_error(engine, faile
     assert result.opened == [] and result.closed == []
     again = engine.retry(failed.definition, result.state, now=NOW)
     assert again.error == failed.result.error
+
+
+def test_retry_after_the_cause_is_gone_continues_the_instance():
+    # The script needs a few hundredths of a second: it times out under a 1 ms budget, then passes
+    # when an engine with a larger budget retries it.
+    strict, lenient = Engine(script_time_limit=0.001), Engine(script_time_limit=30)
+    definition = deploy(strict, "engine_slow_script.bpmn")
+    instance = Instance.start(strict, definition)
+    assert instance.status == "error"
+    assert "ScriptTimeout" in instance.result.error["message"]
+    result = lenient.retry(definition, instance.state, now=NOW)
+    assert result.status == "running"
+    assert result.error is None
+    assert result.variables["spins"] == 200_000
+    assert [t.element_id for t in result.opened] == ["after"]
+    assert [e["element_id"] for e in result.completed_elements] == ["spin"]
 
 
 def test_retry_of_an_instance_that_is_not_in_error_is_refused(engine, basic, started):
@@ -192,6 +232,14 @@ def test_sandbox_escape_ends_in_error_and_never_runs(engine):
     assert instance.ready() == []
 
 
+def test_gateway_condition_escape_ends_in_error_and_never_runs(engine):
+    instance = Instance.start(engine, deploy_unchecked(engine, "engine_escape_condition.bpmn"))
+    result = instance.complete("review")
+    assert result.status == "error"
+    assert result.error["element_id"] == "done"
+    assert instance.ready() == []
+
+
 def test_infinite_loop_script_ends_in_error():
     engine = Engine(script_time_limit=0.2)
     instance = Instance.start(engine, deploy(engine, "engine_infinite_loop.bpmn"))
@@ -205,7 +253,8 @@ def test_infinite_loop_script_ends_in_error():
 
 
 def test_terminate_closes_every_ready_human_task(engine):
-    instance = Instance.start(engine, deploy(engine, "engine_parallel_loop.bpmn"), {"rounds": 0, "finished": False})
+    definition = deploy(engine, "engine_parallel_loop.bpmn")
+    instance = Instance.start(engine, definition, {"rounds": 0, "finished": False})
     ready = {t.id for t in instance.ready()}
     assert len(ready) == 2
     result = engine.terminate(instance.definition, instance.state, now=NOW)
@@ -222,8 +271,16 @@ def test_terminate_an_instance_in_error(engine, failed):
     result = engine.terminate(failed.definition, failed.state, now=NOW)
     assert result.status == "terminated"
     assert result.closed == []
+    assert engine.ready_tasks(failed.definition, result.state, now=NOW) == []
+
+
+def test_retry_of_a_terminated_instance_is_refused():
+    strict, lenient = Engine(script_time_limit=0.001), Engine(script_time_limit=30)
+    definition = deploy(strict, "engine_slow_script.bpmn")
+    failed = Instance.start(strict, definition)
+    terminated = lenient.terminate(definition, failed.state, now=NOW)
     with pytest.raises(TaskNotReady):
-        engine.retry(failed.definition, result.state, now=NOW)
+        lenient.retry(definition, terminated.state, now=NOW)
 
 
 # --- the stored state -------------------------------------------------------------------------

@@ -29,8 +29,19 @@ def _mix_stderr_supported() -> bool:
 
 
 def test_users_create_with_groups_unit_and_admin(cli, client):
-    result = cli("users", "create", "clerk", "--password", "password-1", "--group", "reception",
-                 "--group", "scanners", "--unit", "TTPVHCC")
+    result = cli(
+        "users",
+        "create",
+        "clerk",
+        "--password",
+        "password-1",
+        "--group",
+        "reception",
+        "--group",
+        "scanners",
+        "--unit",
+        "TTPVHCC",
+    )
     assert result.exit_code == 0, result.output
     token = cli("tokens", "create", "--user", "clerk").stdout.strip()
     me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).json
