@@ -60,6 +60,11 @@ def from_environment() -> dict:
         "OPENAPI_SWAGGER_UI_PATH": "docs",
         "OPENAPI_SWAGGER_UI_URL": None,  # set to a URL of swagger-ui-dist to enable; see docs/api.md
         "OPENAPI_REDOC_PATH": None,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # pool_pre_ping costs a round trip per request; a connection dropped by a database restart
+        # then fails one request (503) and is replaced. Set MOTCUA_DB_PRE_PING=true to trade speed for that.
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": _bool("MOTCUA_DB_PRE_PING", False),
+            "pool_recycle": 3600,
+        },
         "JSON_SORT_KEYS": False,
     }

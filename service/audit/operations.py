@@ -38,7 +38,8 @@ def fact(
 def record(rows: list[dict]) -> None:
     """Insert audit rows in one statement (flushed with the transaction, never committed here)."""
     if rows:
-        db.session.execute(sa.insert(AuditEvent), rows)
+        # Core insert on the table: one multi-row INSERT whatever columns each fact leaves empty.
+        db.session.execute(sa.insert(AuditEvent.__table__), rows)
 
 
 def history(instance_id, limit: int = 500) -> list[AuditEvent]:

@@ -60,8 +60,9 @@ class StepResult:
 
     state: str
     status: str
-    opened: list[HumanTask] = field(default_factory=list)
+    opened: list[HumanTask] = field(default_factory=list)  # human tasks that became ready
     closed: list[str] = field(default_factory=list)
+    ready: list[str] = field(default_factory=list)  # every ready human task after the step
     completed_elements: list[dict] = field(default_factory=list)
     variables: dict = field(default_factory=dict)
     error: dict | None = None
@@ -202,6 +203,7 @@ class Engine:
             status=status,
             opened=[_human_task(t, now) for tid, t in after_ready.items() if tid not in before_ready],
             closed=[tid for tid in before_ready if tid not in after_ready],
+            ready=list(after_ready),
             completed_elements=completed,
             variables=_variables(workflow),
             error=error,

@@ -46,8 +46,8 @@ class User(db.Model):
     org_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_units.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    org_unit: Mapped[OrgUnit | None] = relationship(lazy="joined")
-    groups: Mapped[list[Group]] = relationship(secondary=user_groups, lazy="selectin", order_by=Group.name)
+    org_unit: Mapped[OrgUnit | None] = relationship()
+    groups: Mapped[list[Group]] = relationship(secondary=user_groups, order_by=Group.name)
 
     @property
     def group_names(self) -> frozenset[str]:

@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import Conflict, NotFound, Unprocessable
@@ -103,7 +104,19 @@ def create_token(user: User, *, name: str | None = None, expires_at: datetime | 
 
 def user_for_token(token: str) -> User | None:
     """The active user a valid, unrevoked, unexpired token belongs to, or None."""
-    row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    row = (
+        db.session.scalars(
+            sa.select(ApiToken)
+            .where(ApiToken.token_hash == hash_token(token))
+            # one query for the token, its user, the user's groups and unit
+            .options(
+                joinedload(ApiToken.user).joinedload(User.groups),
+                joinedload(ApiToken.user).joinedload(User.org_unit),
+            )
+        )
+        .unique()
+        .first()
+    )
     if row is None or row.revoked_at is not None:
         return None
     if row.expires_at is not None and row.expires_at <= utcnow():

@@ -43,8 +43,11 @@ def get(instance_id, *, with_state: bool = False) -> ProcessInstance:
 
 def apply_result(
     instance: ProcessInstance, result: StepResult, *, actor, now: datetime, audit: list[dict]
-) -> None:
-    """Persist one engine step: state, task projection and audit, in the open transaction."""
+) -> list[dict]:
+    """Persist one engine step: state, task projection and audit, in the open transaction.
+
+    Returns the rows of the tasks it opened.
+    """
     instance.engine_state = result.state
     instance.variables = result.variables
     instance.next_timer_at = result.next_timer_at
@@ -66,38 +69,31 @@ def apply_result(
             fact("task_cancelled", at=now, actor=actor, instance_id=instance.id, task_id=uuid.UUID(t))
             for t in result.closed
         )
-    if result.opened:
-        rows, candidates = [], []
-        for human in result.opened:
-            task_id = uuid.UUID(human.id)
-            rows.append(
-                {
-                    "id": task_id,
-                    "instance_id": instance.id,
-                    "element_id": human.element_id,
-                    "name": human.name,
-                    "lane": human.lane,
-                    "candidate_groups": list(human.candidate_groups),
-                    "state": OPEN,
-                    "form_key": human.form_key,
-                    "documentation": human.documentation,
-                    "created_at": now,
-                    "due_at": human.due_at,
-                }
+    rows: list[dict] = []
+    candidates: list[dict] = []
+    for human in result.opened:
+        task_id = uuid.UUID(human.id)
+        rows.append(
+            {
+                "id": task_id,
+                "instance_id": instance.id,
+                "element_id": human.element_id,
+                "name": human.name,
+                "lane": human.lane,
+                "candidate_groups": list(human.candidate_groups),
+                "state": OPEN,
+                "form_key": human.form_key,
+                "documentation": human.documentation,
+                "created_at": now,
+                "due_at": human.due_at,
+            }
+        )
+        candidates.extend({"task_id": task_id, "group_name": g} for g in human.candidate_groups)
+        audit.append(
+            fact(
+                "task_created", at=now, instance_id=instance.id, task_id=task_id, element_id=human.element_id
             )
-            candidates.extend({"task_id": task_id, "group_name": g} for g in human.candidate_groups)
-            audit.append(
-                fact(
-                    "task_created",
-                    at=now,
-                    instance_id=instance.id,
-                    task_id=task_id,
-                    element_id=human.element_id,
-                )
-            )
-        db.session.execute(sa.insert(Task), rows)
-        if candidates:
-            db.session.execute(sa.insert(task_candidates), candidates)
+        )
     audit.extend(
         fact(
             "element_completed",
@@ -122,7 +118,13 @@ def apply_result(
         )
     elif instance.state == "completed":
         audit.append(fact("instance_completed", at=now, instance_id=instance.id))
+    # Core inserts: one multi-row INSERT per table.
+    if rows:
+        db.session.execute(sa.insert(Task.__table__), rows)
+    if candidates:
+        db.session.execute(sa.insert(task_candidates), candidates)
     record(audit)
+    return rows
 
 
 def start(definition_key: str, *, version: int | None, business_key: str | None, variables: dict, actor):

@@ -16,12 +16,12 @@ blp = Blueprint(
 )
 
 
-def respond(instance, status: int = 200, *, with_history: bool = True):
+def respond(instance, status: int = 200, *, with_history: bool = True, tasks=None):
     """An instance with its variables, active tasks and (optionally) audit history; ETag = version."""
     db.session.flush()
     data = instance_dict(instance)
     data["variables"] = instance.variables
-    data["tasks"] = operations.open_tasks(instance.id)
+    data["tasks"] = operations.open_tasks(instance.id) if tasks is None else tasks
     data["history"] = history(instance.id) if with_history else []
     return data, status, etag(instance.version)
 

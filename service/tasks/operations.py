@@ -148,8 +148,12 @@ def unclaim(task_id, *, actor) -> Task:
     return task
 
 
-def complete(task_id, variables: dict, *, actor, expected_version: int | None = None) -> ProcessInstance:
-    """Complete a task with variables and advance its instance, or refuse with nothing changed."""
+def complete(task_id, variables: dict, *, actor, expected_version: int | None = None):
+    """Complete a task with variables and advance its instance, or refuse with nothing changed.
+
+    Returns (instance, active tasks), the latter None when they must be read back from the
+    worklist (other branches were already waiting); in a sequence they are the tasks just opened.
+    """
     task, instance = get_with_instance(task_id, with_state=True)
     require_task_actor(actor, task, instance.started_by_id)
     _require_open(task, instance)
@@ -188,5 +192,7 @@ def complete(task_id, variables: dict, *, actor, expected_version: int | None = 
             data={"variables": variables},
         )
     ]
-    instances.apply_result(instance, result, actor=actor, now=now, audit=audit)
-    return instance
+    opened = instances.apply_result(instance, result, actor=actor, now=now, audit=audit)
+    if set(result.ready) == {str(row["id"]) for row in opened}:
+        return instance, [Task(**row) for row in opened]
+    return instance, None

@@ -79,7 +79,7 @@ def complete(args, task_id):
     Two completions of one task never both succeed: the loser gets 409. Send If-Match with
     the instance version to be refused (412) if the instance changed since you read it.
     """
-    instance = operations.complete(
+    instance, active = operations.complete(
         task_id, args["variables"], actor=current_user(), expected_version=if_match()
     )
-    return respond(instance, with_history=False)
+    return respond(instance, with_history=False, tasks=active)

@@ -246,3 +246,16 @@ def test_a_task_without_candidate_groups_belongs_to_its_starter(failing, make_us
     assert failing.get("/api/v1/tasks").json["total"] == 1
     done = failing.complete(task_id, {"divisor": 2, "escape": False})
     assert done.json["variables"]["share"] == 50
+
+
+def test_completion_answers_every_active_task_including_other_branches(admin, make_user):
+    assert admin.deploy(bpmn_path("svc_parallel.bpmn")).status_code == 201
+    owner = make_user("owner")
+    instance = owner.start("parallel_review").json
+    tasks = {t["element_id"]: t["id"] for t in instance["tasks"]}
+    after_a = owner.complete(tasks["opinion_a"], {"a": 1}).json
+    assert [t["element_id"] for t in after_a["tasks"]] == ["opinion_b"]
+    after_b = owner.complete(tasks["opinion_b"], {"b": 2}).json
+    assert [t["element_id"] for t in after_b["tasks"]] == ["decide"]
+    assert after_b["tasks"][0]["assignee"] is None
+    assert after_b["tasks"][0]["created_at"]
