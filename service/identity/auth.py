@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import Flask, g, request, session
 
 from ..errors import Unauthorized
-from ..extensions import csrf, db
-from .models import User
-from .operations import user_for_token
+from ..extensions import csrf
+from .operations import Principal, principal_for_token, principal_for_user
 
 # Endpoints anyone may call: the API description, its browsable UI and logging in.
 PUBLIC_ENDPOINTS = frozenset(
@@ -16,7 +15,7 @@ PUBLIC_ENDPOINTS = frozenset(
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def current_user() -> User:
+def current_user() -> Principal:
     """The authenticated user of this request (set by authenticate())."""
     return g.user
 
@@ -31,15 +30,15 @@ def authenticate() -> None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Use 'Authorization: Bearer <token>'.")
-        user = user_for_token(token.strip())
+        user = principal_for_token(token.strip())
         if user is None:
             raise Unauthorized("The token is not valid, or has been revoked or has expired.")
         g.user = user
         return
     user_id = session.get("user_id")
     if user_id is not None:
-        user = db.session.get(User, user_id)
-        if user is not None and user.is_active:
+        user = principal_for_user(user_id)
+        if user is not None:
             if request.method not in SAFE_METHODS:
                 csrf.protect()  # a session (cookie) write must carry the CSRF token
             g.user = user

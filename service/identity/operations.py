@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import Conflict, NotFound, Unprocessable
 from ..extensions import db
 from ..models_base import utcnow
-from .models import ApiToken, Group, OrgUnit, User
+from .models import ApiToken, Group, OrgUnit, User, user_groups
 
 TOKEN_PREFIX = "mct_"  # noqa: S105 - a visible prefix, not a secret
 MIN_PASSWORD_LENGTH = 8
@@ -102,23 +102,58 @@ def create_token(user: User, *, name: str | None = None, expires_at: datetime | 
     return token
 
 
-def user_for_token(token: str) -> User | None:
-    """The active user a valid, unrevoked, unexpired token belongs to, or None."""
-    row = (
-        db.session.scalars(
-            sa.select(ApiToken)
-            .where(ApiToken.token_hash == hash_token(token))
-            # one query for the token, its user, the user's groups and unit
-            .options(
-                joinedload(ApiToken.user).joinedload(User.groups),
-                joinedload(ApiToken.user).joinedload(User.org_unit),
-            )
+@dataclass(frozen=True)
+class Principal:
+    """Who a request acts as: what permissions and the audit need, read in one query."""
+
+    id: int
+    username: str
+    display_name: str | None
+    is_admin: bool
+    unit: str | None
+    group_names: frozenset[str]
+
+
+def _principal_query():
+    return (
+        sa.select(
+            User.id,
+            User.username,
+            User.display_name,
+            User.is_admin,
+            OrgUnit.code,
+            Group.name,
         )
-        .unique()
-        .first()
+        .select_from(User)
+        .outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id)
+        .outerjoin(user_groups, user_groups.c.user_id == User.id)
+        .outerjoin(Group, Group.id == user_groups.c.group_id)
+        .where(User.is_active.is_(True))
     )
-    if row is None or row.revoked_at is not None:
+
+
+def _principal(rows) -> Principal | None:
+    if not rows:
         return None
-    if row.expires_at is not None and row.expires_at <= utcnow():
-        return None
-    return row.user if row.user.is_active else None
+    first = rows[0]
+    groups = frozenset(row[5] for row in rows if row[5] is not None)
+    return Principal(first[0], first[1], first[2], first[3], first[4], groups)
+
+
+def principal_for_token(token: str) -> Principal | None:
+    """The active user a valid, unrevoked, unexpired token belongs to (one query), or None."""
+    query = (
+        _principal_query()
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == hash_token(token),
+            ApiToken.revoked_at.is_(None),
+            sa.or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > utcnow()),
+        )
+    )
+    return _principal(db.session.execute(query).all())
+
+
+def principal_for_user(user_id: int) -> Principal | None:
+    """The principal of an active user id (a session), or None."""
+    return _principal(db.session.execute(_principal_query().where(User.id == user_id)).all())

@@ -7,7 +7,7 @@ from flask_wtf.csrf import generate_csrf
 
 from ..errors import Unauthorized
 from .auth import current_user
-from .operations import check_password
+from .operations import check_password, principal_for_user
 from .schemas import LoginArgs, MeSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sessions and the current user")
@@ -19,7 +19,7 @@ def _me(user, csrf_token=None) -> dict:
         "display_name": user.display_name,
         "is_admin": user.is_admin,
         "groups": sorted(user.group_names),
-        "unit": user.org_unit.code if user.org_unit else None,
+        "unit": user.unit,
         "csrf_token": csrf_token,
     }
 
@@ -38,7 +38,7 @@ class Login(MethodView):
             raise Unauthorized("Wrong username or password.")
         session.clear()
         session["user_id"] = user.id
-        return _me(user, generate_csrf())
+        return _me(principal_for_user(user.id), generate_csrf())
 
 
 @blp.route("/logout")

@@ -118,3 +118,13 @@ def test_openapi_document_is_public_and_generated_from_the_schemas(client):
     assert "/api/v1/tasks/{task_id}/complete" in spec["paths"]
     assert "bearerAuth" in spec["components"]["securitySchemes"]
     assert "StartArgs" in spec["components"]["schemas"]
+
+
+def test_browsable_api_docs_are_served_with_locally_installed_assets(client):
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "/api/v1/docs/vendor/swagger-ui-bundle.js" in html
+    asset = client.get("/api/v1/docs/vendor/swagger-ui-bundle.js")
+    assert asset.status_code == 200
+    assert len(asset.data) > 100_000
