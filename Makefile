@@ -31,18 +31,19 @@ instance/secret_key:
 	$(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > $@
 	chmod 600 $@
 
+RUN_ENV = SECRET_KEY=$$(cat instance/secret_key) MOTCUA_SECURE_COOKIES=false
+
 run: setup instance/secret_key
-	$(BIN)/motcua db upgrade
-	$(BIN)/motcua deploy bpmn/
-	$(BIN)/motcua demo
+	$(RUN_ENV) $(BIN)/motcua db upgrade
+	$(RUN_ENV) $(BIN)/motcua deploy bpmn/
+	$(RUN_ENV) $(BIN)/motcua demo
 	@echo ""
 	@echo "Motcua is starting on http://$(HOST):$(PORT)/  (API /api/v1, OpenAPI docs /api/v1/docs)"
 	@echo "Log in: POST /api/v1/auth/login with a demo user, or use a token:"
 	@echo "  TOKEN=\$$(awk '\$$1==\"admin\"{print \$$2}' instance/demo-tokens.txt)"
 	@echo "  curl -H \"Authorization: Bearer \$$TOKEN\" http://$(HOST):$(PORT)/api/v1/process-definitions"
 	@echo ""
-	SECRET_KEY=$$(cat instance/secret_key) MOTCUA_SECURE_COOKIES=false \
-		$(BIN)/motcua serve --host $(HOST) --port $(PORT)
+	$(RUN_ENV) $(BIN)/motcua serve --host $(HOST) --port $(PORT)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -47,6 +47,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     """Build the service. `overrides` is the one injection point tests need."""
     instance_dir = (overrides or {}).get("MOTCUA_INSTANCE_DIR", config_module.INSTANCE_DIR)
     app = MotcuaFlask(__name__, instance_path=str(instance_dir))
+    app.json.ensure_ascii = False  # Vietnamese stays readable in JSON answers
     app.config.update(config_module.from_environment())
     app.config.update(overrides or {})
     if not app.config.get("SECRET_KEY"):
