@@ -55,7 +55,9 @@ def worklist(
         conditions.append(Task.state == state)
     if candidate_group:
         conditions.append(
-            sa.exists().where(task_candidates.c.task_id == Task.id, task_candidates.c.group_name == candidate_group)
+            sa.exists().where(
+                task_candidates.c.task_id == Task.id, task_candidates.c.group_name == candidate_group
+            )
         )
     if assignee:
         if assignee == "me":
