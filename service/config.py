@@ -43,6 +43,14 @@ def from_environment() -> dict:
         "MOTCUA_DESIGNER_GROUP": os.environ.get("MOTCUA_DESIGNER_GROUP", "designers"),
         # Where JSON Schema forms referenced by user tasks (formKey) are read from.
         "MOTCUA_FORMS_DIR": os.environ.get("MOTCUA_FORMS_DIR", str(ROOT / "forms")),
+        # Working-day calendar (lịch làm việc): the time zone of the offices, the office hours
+        # (comma-separated HH:MM-HH:MM periods, Monday to Friday unless the calendar says otherwise),
+        # the afternoon cut-off after which a reception counts from the next working day, and the
+        # country whose public holidays (including lunar Tết and make-up working Saturdays) apply.
+        "MOTCUA_TIMEZONE": os.environ.get("MOTCUA_TIMEZONE", "Asia/Ho_Chi_Minh"),
+        "MOTCUA_OFFICE_HOURS": os.environ.get("MOTCUA_OFFICE_HOURS", "07:00-11:30,13:30-17:00"),
+        "MOTCUA_RECEPTION_CUTOFF": os.environ.get("MOTCUA_RECEPTION_CUTOFF", "15:00"),
+        "MOTCUA_HOLIDAY_COUNTRY": os.environ.get("MOTCUA_HOLIDAY_COUNTRY", "VN"),
         # Largest page size of list endpoints.
         "MOTCUA_MAX_PAGE_SIZE": _int("MOTCUA_MAX_PAGE_SIZE", 200),
         # Session cookies: secure by default; make run sets it to false for plain http on localhost.

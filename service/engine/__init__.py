@@ -6,7 +6,7 @@ timer). It does no I/O and imports nothing from Flask, SQLAlchemy or Celery, so 
 tested with .bpmn files alone. See docs/architecture.md.
 """
 
-from .errors import BpmnInvalid, BpmnTooLarge, EngineError, StateCorrupt, TaskNotReady
+from .errors import BpmnInvalid, BpmnTooLarge, EngineError, EventNotExpected, StateCorrupt, TaskNotReady
 from .parser import ParsedDefinition, checksum, parse_definition
 from .runtime import CompiledDefinition, Engine, HumanTask, StepResult
 
@@ -16,6 +16,7 @@ __all__ = [
     "CompiledDefinition",
     "Engine",
     "EngineError",
+    "EventNotExpected",
     "HumanTask",
     "ParsedDefinition",
     "StateCorrupt",

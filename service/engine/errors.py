@@ -30,3 +30,7 @@ class TaskNotReady(EngineError):
 
 class StateCorrupt(EngineError):
     """A stored workflow state cannot be restored."""
+
+
+class EventNotExpected(EngineError):
+    """A message was sent to an instance that is not waiting for it."""

@@ -13,12 +13,15 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from .errors import StateCorrupt, TaskNotReady
+from . import clock
+from .errors import EventNotExpected, StateCorrupt, TaskNotReady
 from .pruning import prune
 from .sandbox import RestrictedEnvironment
 from .serialization import dump_state, load_state, restore_specs, spec_registry
@@ -52,6 +55,7 @@ class HumanTask:
     form_key: str | None
     due_at: datetime | None
     documentation: str | None
+    properties: dict = field(default_factory=dict)  # the element's spiffworkflow:properties
 
 
 @dataclass
@@ -97,6 +101,7 @@ def _human_task(task, now: datetime) -> HumanTask:
         form_key=props.get("formKey") or props.get("formJsonSchemaFilename"),
         due_at=due_at,
         documentation=getattr(spec, "documentation", None),
+        properties=dict(props),
     )
 
 
@@ -176,9 +181,10 @@ class Engine:
         before_done = _finished_ids(workflow)
         status, error = RUNNING, None
         try:
-            action()
-            workflow.do_engine_steps()
-        except Exception as exc:
+            with clock.running_at(now):
+                action()
+                workflow.do_engine_steps()
+        except Exception as exc:  # any failure inside the model is an instance error, never a crash
             status, error = ERROR, _error_of(exc)
         if status != ERROR and workflow.is_completed():
             status = COMPLETED
@@ -196,6 +202,7 @@ class Engine:
                                 "element_id": bpmn_id,
                                 "name": task.task_spec.bpmn_name,
                                 "type": type(task.task_spec).__name__,
+                                "properties": dict(_properties(task.task_spec)),
                             }
                         )
         result = StepResult(
@@ -239,6 +246,38 @@ class Engine:
             task.run()
 
         return self._run(workflow, run, now)
+
+    def deliver_message(
+        self, definition: CompiledDefinition, state: str, name: str, payload: dict | None, *, now: datetime
+    ) -> StepResult:
+        """Deliver a BPMN message (e.g. a withdrawal) to an instance waiting for it.
+
+        The payload lands in the catching event's data. Raises EventNotExpected when nothing
+        in the instance is waiting for a message of that name.
+        """
+        workflow = self._load(definition, state)
+        waiting = {
+            event.name for event in workflow.waiting_events() if event.event_type == "MessageEventDefinition"
+        }
+        if name not in waiting:
+            raise EventNotExpected(
+                f"The instance is not waiting for the message {name!r}"
+                + (f"; it waits for: {', '.join(sorted(waiting))}." if waiting else ".")
+            )
+        event = BpmnEvent(MessageEventDefinition(name), payload or {})
+        return self._run(workflow, lambda: workflow.catch(event), now)
+
+    def fire_timers(self, definition: CompiledDefinition, state: str, *, now: datetime) -> StepResult:
+        """Fire every date or duration timer due at `now`, and run the engine on."""
+        workflow = self._load(definition, state)
+
+        return self._run(workflow, workflow.refresh_timers, now)
+
+    def waiting_messages(self, definition: CompiledDefinition, state: str) -> list[str]:
+        """The names of the messages an instance is waiting for."""
+        workflow = self._load(definition, state)
+        events = workflow.waiting_events()
+        return sorted({event.name for event in events if event.event_type == "MessageEventDefinition"})
 
     def terminate(self, definition: CompiledDefinition, state: str, *, now: datetime) -> StepResult:
         """Cancel every unfinished task; the workflow ends without completing."""

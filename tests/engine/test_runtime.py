@@ -309,12 +309,27 @@ def test_state_round_trips_through_many_completions(engine):
     assert instance.complete("review", finished=True).status == "completed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="timers ignore the command's `now`: SpiffWorkflow's DurationTimerEventDefinition adds the "
-    "duration to datetime.now(timezone.utc), so next_timer_at depends on the wall clock",
-)
 def test_timer_due_time_is_computed_from_the_given_now(engine):
     definition = deploy(engine, "engine_boundary_loop.bpmn")
     result = engine.start(definition, {"finished": False}, now=NOW)
     assert result.next_timer_at == NOW + timedelta(days=10)
+
+
+def test_due_timers_fire_at_the_given_now_and_not_before(engine):
+    definition = deploy(engine, "engine_boundary_loop.bpmn")
+    started = engine.start(definition, {"finished": False}, now=NOW)
+    due = started.next_timer_at
+    early = engine.fire_timers(definition, started.state, now=due - timedelta(seconds=1))
+    assert early.completed_elements == []
+    assert early.next_timer_at == due
+    fired = engine.fire_timers(definition, started.state, now=due)
+    assert "handle_deadline" in [e["element_id"] for e in fired.completed_elements]
+
+
+def test_a_message_nobody_waits_for_is_refused(engine):
+    from service.engine import EventNotExpected
+
+    definition = deploy(engine, "engine_boundary_loop.bpmn")
+    started = engine.start(definition, {"finished": False}, now=NOW)
+    with pytest.raises(EventNotExpected):
+        engine.deliver_message(definition, started.state, "withdrawal", {}, now=NOW)
