@@ -70,14 +70,27 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.register(app)
     runtime.init_app(app)
 
+    from .calendar.routes import blp as calendar_blp
     from .definitions.routes import blp as definitions_blp
+    from .dossiers import operations as dossiers
+    from .dossiers.routes import blp as dossiers_blp
     from .identity import auth
     from .identity.routes import blp as auth_blp
     from .instances.routes import blp as instances_blp
+    from .procedures.routes import blp as procedures_blp
     from .tasks.routes import blp as tasks_blp
 
     auth.init_app(app)
-    for blueprint in (auth_blp, definitions_blp, instances_blp, tasks_blp):
+    dossiers.init()
+    for blueprint in (
+        auth_blp,
+        definitions_blp,
+        instances_blp,
+        tasks_blp,
+        calendar_blp,
+        procedures_blp,
+        dossiers_blp,
+    ):
         api.register_blueprint(blueprint)
 
     @app.get("/api/v1/docs/vendor/<path:filename>", endpoint="docs_vendor")

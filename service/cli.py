@@ -116,13 +116,89 @@ def deploy(paths):
         sys.exit(1)
 
 
+@main.group()
+def procedures():
+    """Manage the procedure catalogue."""
+
+
+@procedures.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def load_procedures(path):
+    """Load (create or update) procedures from a .json or .csv file."""
+    from .procedures.operations import load
+
+    fmt = "csv" if path.suffix.lower() == ".csv" else "json"
+    try:
+        created, updated = load(path.read_text(encoding="utf-8"), fmt=fmt)
+        db.session.commit()
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"procedures: {created} created, {updated} updated ({path})", err=True)
+
+
+@main.group()
+def units():
+    """Manage org units."""
+
+
+@units.command("create")
+@click.argument("code")
+@click.option("--name", required=True)
+@click.option("--national-code", help="The unit code that numbers its dossiers, e.g. 000.17.22.H56.")
+@with_appcontext
+def create_unit(code, name, national_code):
+    """Create or update an org unit."""
+    from .identity.operations import get_or_create_unit
+
+    unit = get_or_create_unit(code, name)
+    unit.name, unit.national_code = name, national_code or unit.national_code
+    db.session.commit()
+    click.echo(f"unit {code}: {name} ({unit.national_code or 'no national code'})", err=True)
+
+
+@main.group()
+def timers():
+    """Timers of process instances."""
+
+
+@timers.command("fire")
+@with_appcontext
+def fire_timers():
+    """Fire every timer that is due now (run it from cron until the scheduler runs it)."""
+    from .instances.operations import fire_due_timers
+    from .models_base import utcnow
+
+    moved = fire_due_timers(utcnow())
+    db.session.commit()
+    click.echo(f"{moved} instance(s) moved by due timers", err=True)
+
+
+DEMO_UNITS = (
+    # code, name, national code
+    ("TTPVHCC", "Trung tâm Phục vụ hành chính công tỉnh An Giang", "000.00.17.H01"),
+    ("SO-TP", "Sở Tư pháp tỉnh An Giang", "000.10.17.H01"),
+    ("VP-UBND", "Văn phòng UBND tỉnh An Giang", "000.01.17.H01"),
+    ("UBND-TINH", "UBND tỉnh An Giang", "000.00.00.H01"),
+    ("CA-TINH", "Công an tỉnh An Giang", "000.20.17.H01"),
+    ("SO-KHCN", "Sở Khoa học và Công nghệ tỉnh An Giang", "000.30.17.H01"),
+)
+
 DEMO_USERS = (
     # username, groups, unit, admin
     ("admin", (), "UBND-TINH", True),
     ("designer", ("designers",), "VP-UBND", False),
     ("clerk", ("reception",), "TTPVHCC", False),
+    ("head", ("unit_heads",), "SO-TP", False),
     ("specialist", ("specialists",), "SO-TP", False),
     ("leader", ("leaders",), "SO-TP", False),
+    ("records", ("records",), "SO-TP", False),
+    ("police", ("coordinators",), "CA-TINH", False),
+    ("department", ("departments",), "SO-TP", False),
+    ("office", ("provincial_office",), "VP-UBND", False),
+    ("chairman", ("chairman",), "UBND-TINH", False),
+    ("commune", ("lower_levels", "units"), "UBND-TINH", False),
+    ("it", ("it_department",), "SO-KHCN", False),
 )
 
 
@@ -136,7 +212,11 @@ def demo(password):
     from .identity.models import User
     from .identity.operations import create_token as new_token
     from .identity.operations import create_user as create
+    from .identity.operations import get_or_create_unit
 
+    for code, name, national_code in DEMO_UNITS:
+        unit = get_or_create_unit(code, name)
+        unit.name, unit.national_code = name, national_code
     lines = []
     for username, groups, unit, admin in DEMO_USERS:
         user = db.session.scalar(sa.select(User).where(User.username == username))

@@ -51,6 +51,16 @@ def from_environment() -> dict:
         "MOTCUA_OFFICE_HOURS": os.environ.get("MOTCUA_OFFICE_HOURS", "07:00-11:30,13:30-17:00"),
         "MOTCUA_RECEPTION_CUTOFF": os.environ.get("MOTCUA_RECEPTION_CUTOFF", "15:00"),
         "MOTCUA_HOLIDAY_COUNTRY": os.environ.get("MOTCUA_HOLIDAY_COUNTRY", "VN"),
+        # Unit code that numbers dossiers received by officers whose org unit has no national code.
+        "MOTCUA_DEFAULT_UNIT_CODE": os.environ.get("MOTCUA_DEFAULT_UNIT_CODE", "000.00.00.H01"),
+        # The agency printed on the official slips (Mẫu 01 to 06).
+        "MOTCUA_AGENCY": {
+            "name": os.environ.get("MOTCUA_AGENCY_NAME", "UBND TỈNH AN GIANG"),
+            "unit_name": os.environ.get("MOTCUA_AGENCY_UNIT", "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG"),
+            "place": os.environ.get("MOTCUA_AGENCY_PLACE", "An Giang"),
+            "return_place": os.environ.get("MOTCUA_RETURN_PLACE", "Trung tâm Phục vụ hành chính công tỉnh"),
+            "contact": os.environ.get("MOTCUA_AGENCY_CONTACT", "Tổng đài 1022"),
+        },
         # Largest page size of list endpoints.
         "MOTCUA_MAX_PAGE_SIZE": _int("MOTCUA_MAX_PAGE_SIZE", 200),
         # Session cookies: secure by default; make run sets it to false for plain http on localhost.

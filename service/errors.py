@@ -13,7 +13,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from .engine import BpmnInvalid, BpmnTooLarge, EngineError, StateCorrupt, TaskNotReady
+from .engine import BpmnInvalid, BpmnTooLarge, EngineError, EventNotExpected, StateCorrupt, TaskNotReady
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ _ENGINE_STATUS = {
     BpmnTooLarge: (413, "bpmn_too_large"),
     BpmnInvalid: (422, "bpmn_invalid"),
     TaskNotReady: (409, "task_not_ready"),
+    EventNotExpected: (409, "event_not_expected"),
     StateCorrupt: (500, "state_corrupt"),
 }
 

@@ -24,6 +24,9 @@ class OrgUnit(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(64), unique=True)
     name: Mapped[str] = mapped_column(sa.String(255))
+    # The unit's code in the national format (TT 10/2016/TT-BTTTT), e.g. "000.17.22.H56":
+    # the first part of the codes of the dossiers it receives.
+    national_code: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class Group(db.Model):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import undefer
 
 from .. import runtime
 from ..audit.operations import fact, record
+from ..calendar.operations import calendar
 from ..definitions import operations as definitions
 from ..definitions.models import ProcessDefinition
 from ..engine import StepResult
@@ -20,6 +21,13 @@ from ..tasks.models import CANCELLED, OPEN, Task, task_candidates
 from .models import ProcessInstance
 
 TERMINAL = frozenset({"completed", "terminated"})
+
+# Domains that follow process instances (dossiers) register callables here. Each is called
+# inside apply_result as listener(instance, result, rows, completed_task, actor, now), before
+# the opened task rows are inserted, so it may set their due dates, in the same transaction.
+STEP_LISTENERS: list = []
+# Callables (task, instance) -> dict of variables added to every completion of a task.
+COMPLETION_VARIABLES: list = []
 
 
 def check_version(instance: ProcessInstance, expected: int | None) -> None:
@@ -42,7 +50,13 @@ def get(instance_id, *, with_state: bool = False) -> ProcessInstance:
 
 
 def apply_result(
-    instance: ProcessInstance, result: StepResult, *, actor, now: datetime, audit: list[dict]
+    instance: ProcessInstance,
+    result: StepResult,
+    *,
+    actor,
+    now: datetime,
+    audit: list[dict],
+    completed_task=None,
 ) -> list[dict]:
     """Persist one engine step: state, task projection and audit, in the open transaction.
 
@@ -85,7 +99,8 @@ def apply_result(
                 "form_key": human.form_key,
                 "documentation": human.documentation,
                 "created_at": now,
-                "due_at": human.due_at,
+                "due_at": human.due_at or _allotted_due(human.properties, now),
+                "properties": human.properties,
             }
         )
         candidates.extend({"task_id": task_id, "group_name": g} for g in human.candidate_groups)
@@ -118,6 +133,8 @@ def apply_result(
         )
     elif instance.state == "completed":
         audit.append(fact("instance_completed", at=now, instance_id=instance.id))
+    for listener in STEP_LISTENERS:
+        listener(instance, result, rows, completed_task, actor, now)
     # Core inserts: one multi-row INSERT per table.
     if rows:
         db.session.execute(sa.insert(Task.__table__), rows)
@@ -127,8 +144,31 @@ def apply_result(
     return rows
 
 
-def start(definition_key: str, *, version: int | None, business_key: str | None, variables: dict, actor):
-    """Start an instance of a definition (latest version unless given) and run it to its first wait."""
+def _allotted_due(properties: dict, now: datetime) -> datetime | None:
+    """A task's due moment from its `allotment` property (working days) and the calendar."""
+    allotment = properties.get("allotment")
+    if not allotment:
+        return None
+    try:
+        days = float(allotment)
+    except ValueError:
+        return None
+    return calendar().add_working_days(now, days) if days > 0 else None
+
+
+def start(
+    definition_key: str,
+    *,
+    version: int | None,
+    business_key: str | None,
+    variables: dict,
+    actor,
+    on_created=None,
+):
+    """Start an instance of a definition (latest version unless given) and run it to its first wait.
+
+    on_created(instance) runs once the instance row exists, before the first step is persisted.
+    """
     definition = definitions.get(definition_key, version)
     now = utcnow()
     result = runtime.engine().start(runtime.compiled(definition.id), variables or {}, now=now)
@@ -145,6 +185,8 @@ def start(definition_key: str, *, version: int | None, business_key: str | None,
     )
     db.session.add(instance)
     db.session.flush()
+    if on_created is not None:
+        on_created(instance)
     audit = [
         fact(
             "instance_started",
@@ -199,6 +241,47 @@ def terminate(instance: ProcessInstance, *, actor, expected_version: int | None)
         .where(Task.instance_id == instance.id, Task.state == OPEN)
         .values(state=CANCELLED, completed_at=now)
     )
+
+
+def deliver_message(
+    instance: ProcessInstance, name: str, payload: dict | None, *, actor, expected_version=None
+):
+    """Deliver a BPMN message to a running instance (409 if it is not waiting for it)."""
+    check_version(instance, expected_version)
+    _require_state(instance, {"running"}, "send a message to")
+    now = utcnow()
+    result = runtime.engine().deliver_message(
+        runtime.compiled(instance.definition_id), instance.engine_state, name, payload or {}, now=now
+    )
+    audit = [
+        fact(
+            "message_delivered",
+            at=now,
+            actor=actor,
+            instance_id=instance.id,
+            data={"name": name, "payload": payload or {}},
+        )
+    ]
+    apply_result(instance, result, actor=actor, now=now, audit=audit)
+
+
+def fire_due_timers(now: datetime, *, limit: int = 100) -> int:
+    """Fire the timers of running instances that are due at `now`; returns how many instances moved."""
+    due = db.session.scalars(
+        sa.select(ProcessInstance.id)
+        .where(ProcessInstance.state == "running", ProcessInstance.next_timer_at <= now)
+        .order_by(ProcessInstance.next_timer_at)
+        .limit(limit)
+    ).all()
+    for instance_id in due:
+        instance = get(instance_id, with_state=True)
+        result = runtime.engine().fire_timers(
+            runtime.compiled(instance.definition_id), instance.engine_state, now=now
+        )
+        audit = [fact("timers_fired", at=now, instance_id=instance.id)]
+        apply_result(instance, result, actor=None, now=now, audit=audit)
+    db.session.flush()
+    return len(due)
 
 
 def retry(instance: ProcessInstance, *, actor, expected_version: int | None) -> None:

@@ -9,7 +9,14 @@ from ..identity.auth import current_user
 from ..identity.permissions import require_instance_control
 from ..web import etag, if_match, page
 from . import operations
-from .schemas import InstanceDetailSchema, InstanceListArgs, InstancePage, StartArgs, instance_dict
+from .schemas import (
+    InstanceDetailSchema,
+    InstanceListArgs,
+    InstancePage,
+    MessageArgs,
+    StartArgs,
+    instance_dict,
+)
 
 blp = Blueprint(
     "instances", __name__, url_prefix="/api/v1/process-instances", description="Process instances"
@@ -100,3 +107,19 @@ for _name, _action in (
     blp.route(f"/<uuid:instance_id>/{_name}", methods=["POST"], endpoint=f"instance_{_name}")(
         blp.response(200, InstanceDetailSchema)(_view)
     )
+
+
+@blp.route("/<uuid:instance_id>/messages", methods=["POST"])
+@blp.arguments(MessageArgs)
+@blp.response(200, InstanceDetailSchema)
+def message(args, instance_id):
+    """Deliver a BPMN message (name, payload) to an instance waiting for it; 409 if it is not.
+
+    Honours If-Match with the instance version.
+    """
+    instance = _visible(instance_id)
+    require_instance_control(current_user(), instance)
+    operations.deliver_message(
+        instance, args["name"], args["payload"], actor=current_user(), expected_version=if_match()
+    )
+    return respond(instance, with_history=False)

@@ -84,3 +84,8 @@ class InstanceListArgs(PageArgs):
     state = ma.fields.String(validate=ma.validate.OneOf(STATES))
     definition_key = ma.fields.String(validate=ma.validate.Length(max=255))
     business_key = ma.fields.String(validate=ma.validate.Length(max=255))
+
+
+class MessageArgs(RequestSchema):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=255))
+    payload = ma.fields.Dict(keys=ma.fields.String(), load_default=dict)

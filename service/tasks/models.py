@@ -43,6 +43,8 @@ class Task(db.Model):
     state: Mapped[str] = mapped_column(sa.String(16), default=OPEN)
     form_key: Mapped[str | None] = mapped_column(sa.String(255))
     documentation: Mapped[str | None] = mapped_column(sa.Text)
+    # The BPMN element's properties (allotment, dossierStatus, clock, document, ...).
+    properties: Mapped[dict | None] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

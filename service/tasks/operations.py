@@ -166,6 +166,8 @@ def complete(task_id, variables: dict, *, actor, expected_version: int | None = 
         )
     instances.check_version(instance, expected_version)
     forms.validate(task.form_key, variables)
+    for provide in instances.COMPLETION_VARIABLES:
+        variables = {**variables, **provide(task, instance)}
     now = utcnow()
     result = runtime.engine().complete_task(
         runtime.compiled(instance.definition_id), instance.engine_state, str(task.id), variables, now=now
@@ -194,7 +196,7 @@ def complete(task_id, variables: dict, *, actor, expected_version: int | None = 
             data={"variables": variables},
         )
     ]
-    opened = instances.apply_result(instance, result, actor=actor, now=now, audit=audit)
+    opened = instances.apply_result(instance, result, actor=actor, now=now, audit=audit, completed_task=task)
     if set(result.ready) == {str(row["id"]) for row in opened}:
         return instance, [Task(**row) for row in opened]
     return instance, None

@@ -1,0 +1,128 @@
+"""The office's working calendar: the configuration plus the administrator's overrides.
+
+calendar() is cached per app and process. Writing an override bumps the cache version; while
+the writing transaction is open the cache is bypassed (so the writer sees its own change and
+nobody else sees it before the commit), and its end bumps the version again. Another process's
+change is seen within CACHE_SECONDS.
+"""
+
+from __future__ import annotations
+
+import time as clock
+from collections.abc import Iterable
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from ..audit.operations import fact, record
+from ..errors import Conflict, NotFound, Unprocessable
+from ..extensions import db
+from ..models_base import utcnow
+from .models import OVERRIDE_KINDS, CalendarOverride
+from .workcal import WorkingCalendar, parse_office_hours, parse_time
+
+CACHE_SECONDS = 60.0
+_EXTENSION = "motcua-calendar"
+_DIRTY = "motcua_calendar_dirty"
+_LISTENING = "motcua_calendar_listening"
+
+
+def build(config, overrides: Iterable[tuple[date, str]] = ()) -> WorkingCalendar:
+    """A WorkingCalendar from the MOTCUA_* settings and (day, kind) overrides."""
+    overrides = list(overrides)
+    cutoff = (config.get("MOTCUA_RECEPTION_CUTOFF") or "").strip()
+    return WorkingCalendar(
+        timezone=config["MOTCUA_TIMEZONE"],
+        office_periods=parse_office_hours(config["MOTCUA_OFFICE_HOURS"]),
+        reception_cutoff=parse_time(cutoff) if cutoff else None,
+        country=config.get("MOTCUA_HOLIDAY_COUNTRY") or None,
+        extra_days_off={day for day, kind in overrides if kind == "off"},
+        extra_working_days={day for day, kind in overrides if kind == "working"},
+    )
+
+
+def _state(app: Flask) -> dict:
+    return app.extensions.setdefault(_EXTENSION, {"version": 0, "built": None})
+
+
+def invalidate(app: Flask | None = None) -> None:
+    """Forget the cached calendar (of this process); the next calendar() call rebuilds it."""
+    _state(app or current_app._get_current_object())["version"] += 1
+
+
+def calendar() -> WorkingCalendar:
+    """The working calendar of the current app, with every override (one query when stale)."""
+    app = current_app._get_current_object()
+    state = _state(app)
+    version, built, now = state["version"], state["built"], clock.monotonic()
+    dirty = db.session.info.get(_DIRTY) is not None
+    if not dirty and built is not None and built[0] == version and now - built[1] < CACHE_SECONDS:
+        return built[2]
+    rows = db.session.execute(sa.select(CalendarOverride.day, CalendarOverride.kind)).all()
+    working_calendar = build(app.config, [(row.day, row.kind) for row in rows])
+    if not dirty:
+        state["built"] = (version, now, working_calendar)
+    return working_calendar
+
+
+def _transaction_ended(session, transaction) -> None:
+    if transaction.parent is None and (app := session.info.pop(_DIRTY, None)) is not None:
+        invalidate(app)
+
+
+def _changed() -> None:
+    """An override was written: invalidate now and again when this transaction ends."""
+    app = current_app._get_current_object()
+    session = db.session()
+    invalidate(app)
+    session.info[_DIRTY] = app
+    if not session.info.get(_LISTENING):
+        session.info[_LISTENING] = True
+        sa.event.listen(session, "after_transaction_end", _transaction_ended)
+
+
+def get_override(day: date) -> CalendarOverride | None:
+    return db.session.scalar(sa.select(CalendarOverride).where(CalendarOverride.day == day))
+
+
+def list_overrides(year: int | None = None) -> list[CalendarOverride]:
+    """Overrides by day, all of them or those of one year."""
+    query = sa.select(CalendarOverride).order_by(CalendarOverride.day)
+    if year is not None:
+        query = query.where(CalendarOverride.day.between(date(year, 1, 1), date(year, 12, 31)))
+    return list(db.session.scalars(query))
+
+
+def add_override(day: date, kind: str, note: str | None = None, actor=None) -> CalendarOverride:
+    """Make a day off ('off') or a working day ('working'); 409 if it already has an override."""
+    if kind not in OVERRIDE_KINDS:
+        raise Unprocessable(f"An override is one of {', '.join(OVERRIDE_KINDS)}, not {kind!r}.")
+    existing = get_override(day)
+    if existing is not None:
+        raise Conflict(
+            f"{day.isoformat()} already has an override ({existing.kind}); delete it first.",
+            details={"day": day.isoformat(), "kind": existing.kind},
+        )
+    now = utcnow()
+    override = CalendarOverride(
+        day=day, kind=kind, note=note, created_at=now, created_by_id=actor.id if actor is not None else None
+    )
+    db.session.add(override)
+    db.session.flush()
+    data = {"day": day.isoformat(), "kind": kind, "note": note}
+    record([fact("calendar_override_added", at=now, actor=actor, data=data)])
+    _changed()
+    return override
+
+
+def remove_override(day: date, actor=None) -> None:
+    """Delete the override of a day; 404 if it has none."""
+    override = get_override(day)
+    if override is None:
+        raise NotFound(f"{day.isoformat()} has no calendar override.")
+    data = {"day": day.isoformat(), "kind": override.kind, "note": override.note}
+    db.session.delete(override)
+    db.session.flush()
+    record([fact("calendar_override_removed", at=utcnow(), actor=actor, data=data)])
+    _changed()

@@ -1,0 +1,93 @@
+"""/api/v1/calendar: the working-day calendar, its overrides and deadline computation."""
+
+from datetime import date, datetime
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..errors import Unprocessable
+from ..identity.auth import current_user
+from ..identity.permissions import require_admin
+from . import operations
+from .schemas import CalendarArgs, CalendarSchema, DeadlineArgs, DeadlineSchema, OverrideArgs, OverrideSchema
+
+blp = Blueprint(
+    "calendar",
+    __name__,
+    url_prefix="/api/v1/calendar",
+    description="Working-day calendar (lịch làm việc): holidays, overrides, deadlines",
+)
+
+
+def _hhmm(moment) -> str:
+    return moment.strftime("%H:%M")
+
+
+@blp.route("")
+class Calendar(MethodView):
+    @blp.arguments(CalendarArgs, location="query")
+    @blp.response(200, CalendarSchema)
+    def get(self, args):
+        """The calendar settings, the public holidays of a year and the administrator's overrides."""
+        calendar = operations.calendar()
+        year = args.get("year") or datetime.now(calendar.tz).year
+        return {
+            "year": year,
+            "settings": {
+                "timezone": calendar.timezone,
+                "office_hours": [{"start": _hhmm(s), "end": _hhmm(e)} for s, e in calendar.periods],
+                "hours_per_working_day": calendar.day_length.total_seconds() / 3600,
+                "reception_cutoff": _hhmm(calendar.reception_cutoff) if calendar.reception_cutoff else None,
+                "holiday_country": calendar.country,
+            },
+            "holidays": [{"date": d, "name": name} for d, name in calendar.public_holidays(year)],
+            "makeup_working_days": calendar.makeup_working_days(year),
+            "overrides": operations.list_overrides(year),
+        }
+
+
+@blp.route("/overrides")
+class Overrides(MethodView):
+    @blp.arguments(OverrideArgs)
+    @blp.response(201, OverrideSchema)
+    def post(self, data):
+        """Make a day an extra day off or an extra working day (administrators; 409 if already set)."""
+        require_admin(current_user())
+        return operations.add_override(data["day"], data["kind"], data["note"], actor=current_user())
+
+
+@blp.route("/overrides/<string:day>")
+class Override(MethodView):
+    @blp.response(204)
+    def delete(self, day):
+        """Remove the override of a day (administrators; 404 if it has none)."""
+        require_admin(current_user())
+        try:
+            parsed = date.fromisoformat(day)
+        except ValueError:
+            raise Unprocessable(
+                "The day must be a date, as in 2026-02-16.",
+                code="validation_failed",
+                details={"fields": {"day": ["Not a valid date."]}},
+            ) from None
+        operations.remove_override(parsed, actor=current_user())
+
+
+@blp.route("/deadline")
+class Deadline(MethodView):
+    @blp.arguments(DeadlineArgs, location="query")
+    @blp.response(200, DeadlineSchema)
+    def get(self, args):
+        """The due moment of a dossier received at `start` with `working_days` working days.
+
+        The clock starts at reception during office hours before the cut-off, else at the next
+        office period (next working day after the cut-off, after hours or on a day off).
+        """
+        calendar = operations.calendar()
+        clock_start = calendar.reception_start(args["start"])
+        return {
+            "start": args["start"],
+            "clock_start": clock_start,
+            "working_days": args["working_days"],
+            "due_at": calendar.add_working_days(clock_start, args["working_days"]),
+        }

@@ -1,0 +1,89 @@
+"""Dossiers (hồ sơ): one per application, driven by a process instance."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..models_base import UTCDateTime, utcnow
+from ..procedures.models import Procedure
+
+STATUS_LABELS = {
+    1: "Mới đăng ký",
+    2: "Được tiếp nhận",
+    3: "Không được tiếp nhận",
+    4: "Đang xử lý",
+    5: "Yêu cầu bổ sung",
+    6: "Yêu cầu thực hiện nghĩa vụ tài chính",
+    7: "Công dân yêu cầu rút hồ sơ",
+    8: "Dừng xử lý",
+    9: "Đã xử lý xong",
+    10: "Đã trả kết quả",
+}
+CHANNELS = ("counter", "online", "post")
+
+
+class Dossier(db.Model):
+    __tablename__ = "dossiers"
+    __table_args__ = (sa.Index("ix_dossiers_unit_status", "unit_code", "status"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    code: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    unit_code: Mapped[str] = mapped_column(sa.String(64))
+    procedure_id: Mapped[int] = mapped_column(sa.ForeignKey("procedures.id"), index=True)
+    instance_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("process_instances.id"), unique=True)
+    applicant: Mapped[dict] = mapped_column(sa.JSON)
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    components: Mapped[list] = mapped_column(sa.JSON, default=list)
+    status: Mapped[int] = mapped_column(default=1, index=True)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    clock_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    original_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_days: Mapped[float] = mapped_column(default=0.0)
+    supplement_requests: Mapped[int] = mapped_column(default=0)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    verdict: Mapped[str | None] = mapped_column(sa.String(16))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    procedure: Mapped[Procedure] = relationship(lazy="joined", innerjoin=True)
+
+
+class DossierStep(db.Model):
+    """One handover on Mẫu 05: a human step with its allotted and used working time."""
+
+    __tablename__ = "dossier_steps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("dossiers.id", ondelete="CASCADE"), index=True
+    )
+    task_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
+    element_id: Mapped[str] = mapped_column(sa.String(255))
+    name: Mapped[str] = mapped_column(sa.String(255))
+    unit: Mapped[str | None] = mapped_column(sa.String(255))
+    actor: Mapped[str | None] = mapped_column(sa.String(128))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    allotted_days: Mapped[float | None] = mapped_column()
+    used_days: Mapped[float] = mapped_column()
+    verdict: Mapped[str | None] = mapped_column(sa.String(16))
+    outcome: Mapped[str] = mapped_column(sa.String(16), default="completed")
+
+
+class DossierCodeSequence(db.Model):
+    """The last number given per unit and reception day: codes are unique and gapless."""
+
+    __tablename__ = "dossier_code_sequences"
+
+    unit_code: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,124 @@
+"""/api/v1/dossiers: reception, tracking, withdrawal and the official slips."""
+
+from flask import Response, current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from .. import documents
+from ..errors import Forbidden, NotFound, Unprocessable
+from ..identity.auth import current_user
+from ..web import page
+from . import cccd, operations, slips
+from .schemas import (
+    CCCDArgs,
+    DocumentArgs,
+    DossierDetailSchema,
+    DossierListArgs,
+    DossierPage,
+    ReceiveArgs,
+    WithdrawArgs,
+)
+
+blp = Blueprint("dossiers", __name__, url_prefix="/api/v1", description="One-stop-shop dossiers (hồ sơ)")
+
+RECEPTION_GROUP = "reception"
+
+
+def _require_reception(user) -> None:
+    if not (user.is_admin or RECEPTION_GROUP in user.group_names):
+        raise Forbidden("Only one-stop-shop officers (group 'reception') may receive or withdraw dossiers.")
+
+
+def _detail(dossier):
+    dossier.current_steps = operations.current_tasks(dossier)
+    dossier.steps = operations.steps(dossier)
+    return dossier
+
+
+def _visible(ref):
+    dossier = operations.find(ref)
+    operations.require_visible(current_user(), dossier)
+    return dossier
+
+
+@blp.route("/dossiers")
+class Dossiers(MethodView):
+    @blp.arguments(DossierListArgs, location="query")
+    @blp.response(200, DossierPage)
+    def get(self, args):
+        """Dossiers the caller may see, newest first (filters: status, unit, procedure, overdue)."""
+        filters = {k: args.get(k) for k in ("status", "unit", "procedure", "overdue")}
+        items, total = operations.search(
+            current_user(), **filters, page=args["page"], per_page=args["per_page"]
+        )
+        return page(items, total, args)
+
+    @blp.arguments(ReceiveArgs)
+    @blp.response(201, DossierDetailSchema)
+    def post(self, args):
+        """Receive a dossier for a procedure of the catalogue; starts its process (status 1).
+
+        The dossier is numbered (status 2) when the officer accepts it as complete.
+        """
+        _require_reception(current_user())
+        dossier = operations.receive(
+            args["procedure_code"],
+            applicant=args["applicant"],
+            channel=args["channel"],
+            components=args["components"],
+            actor=current_user(),
+        )
+        return _detail(dossier)
+
+
+@blp.route("/dossiers/<string:ref>")
+class DossierView(MethodView):
+    @blp.response(200, DossierDetailSchema)
+    def get(self, ref):
+        """A dossier by code (or id before registration): status, dates, current step and history."""
+        return _detail(_visible(ref))
+
+
+@blp.route("/dossiers/<string:ref>/withdraw", methods=["POST"])
+@blp.arguments(WithdrawArgs)
+@blp.response(200, DossierDetailSchema)
+def withdraw(args, ref):
+    """The applicant withdraws the dossier (possible until the result is returned)."""
+    _require_reception(current_user())
+    dossier = _visible(ref)
+    operations.withdraw(dossier, reason=args.get("reason"), actor=current_user())
+    return _detail(dossier)
+
+
+@blp.route("/dossiers/<string:ref>/documents/<string:form>", methods=["GET"])
+@blp.arguments(DocumentArgs, location="query")
+@blp.response(200, content_type="application/pdf")
+def document(args, ref, form):
+    """An official slip of the dossier: mau-01 … mau-06, as printable HTML or PDF."""
+    if form not in documents.FORMS:
+        raise NotFound(f"There is no form {form!r}; forms are {', '.join(documents.FORMS)}.")
+    dossier = _visible(ref)
+    agency = current_app.config["MOTCUA_AGENCY"]
+    if form == "mau-06":
+        context = slips.register_context(dossier, agency=agency)
+    else:
+        context = slips.dossier_context(dossier, agency=agency)
+    if args["format"] == "html":
+        return Response(documents.render_html(form, context), mimetype="text/html")
+    filename = f"{form}-{dossier.code or dossier.id}.pdf"
+    return Response(
+        documents.render_pdf(form, context),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
+@blp.route("/applicants/from-cccd", methods=["POST"])
+@blp.arguments(CCCDArgs)
+@blp.response(200)
+def from_cccd(args):
+    """Applicant details from the QR string of a chip ID card (CCCD)."""
+    try:
+        return cccd.parse(args["qr"])
+    except cccd.CCCDInvalid as exc:
+        raise Unprocessable(str(exc), code="cccd_invalid", details={"fields": {"qr": [str(exc)]}}) from None

@@ -1,0 +1,99 @@
+import marshmallow as ma
+
+from ..procedures.schemas import ComponentSchema
+from ..web import PageArgs, RequestSchema, page_schema
+from .models import CHANNELS, STATUS_LABELS
+
+
+class ApplicantSchema(ma.Schema):
+    name = ma.fields.String(validate=ma.validate.Length(min=1, max=255))
+    id_number = ma.fields.String(validate=ma.validate.Regexp(r"^\d{9}(\d{3})?$"))
+    address = ma.fields.String(validate=ma.validate.Length(max=500))
+    phone = ma.fields.String(validate=ma.validate.Regexp(r"^[0-9+ .()-]{6,20}$"))
+    email = ma.fields.Email()
+    birth_date = ma.fields.String(validate=ma.validate.Length(max=10))
+    sex = ma.fields.String(validate=ma.validate.OneOf(["Nam", "Nữ"]))
+    cccd_qr = ma.fields.String(
+        load_only=True,
+        validate=ma.validate.Length(max=1000),
+        metadata={"description": "The QR string of a chip ID card; fills the fields not given"},
+    )
+
+
+class ReceiveArgs(RequestSchema):
+    procedure_code = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    applicant = ma.fields.Nested(ApplicantSchema, required=True)
+    channel = ma.fields.String(required=True, validate=ma.validate.OneOf(CHANNELS))
+    components = ma.fields.List(ma.fields.Nested(ComponentSchema), load_default=list)
+
+
+class CCCDArgs(RequestSchema):
+    qr = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=1000))
+
+
+class StepSchema(ma.Schema):
+    element_id = ma.fields.String()
+    name = ma.fields.String()
+    unit = ma.fields.String(allow_none=True)
+    actor = ma.fields.String(allow_none=True)
+    started_at = ma.fields.AwareDateTime()
+    ended_at = ma.fields.AwareDateTime()
+    allotted_days = ma.fields.Float(allow_none=True)
+    used_days = ma.fields.Float()
+    verdict = ma.fields.String(allow_none=True, metadata={"enum": ["early", "on_time", "late"]})
+    outcome = ma.fields.String()
+
+
+class CurrentStepSchema(ma.Schema):
+    task_id = ma.fields.UUID(attribute="id")
+    element_id = ma.fields.String()
+    name = ma.fields.String()
+    unit = ma.fields.Function(lambda t: t.lane or ", ".join(t.candidate_groups or []) or None)
+    assignee = ma.fields.Function(lambda t: t.assignee.username if t.assignee else None)
+    due_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class DossierSchema(ma.Schema):
+    id = ma.fields.UUID()
+    code = ma.fields.String(allow_none=True)
+    unit_code = ma.fields.String()
+    procedure_code = ma.fields.Function(lambda d: d.procedure.code)
+    procedure_name = ma.fields.Function(lambda d: d.procedure.name)
+    applicant = ma.fields.Dict()
+    channel = ma.fields.String()
+    status = ma.fields.Integer()
+    status_label = ma.fields.Function(lambda d: STATUS_LABELS.get(d.status))
+    submitted_at = ma.fields.AwareDateTime()
+    received_at = ma.fields.AwareDateTime(allow_none=True)
+    due_at = ma.fields.AwareDateTime(allow_none=True)
+    original_due_at = ma.fields.AwareDateTime(allow_none=True)
+    paused = ma.fields.Function(lambda d: d.paused_at is not None)
+    paused_days = ma.fields.Float()
+    finished_at = ma.fields.AwareDateTime(allow_none=True)
+    returned_at = ma.fields.AwareDateTime(allow_none=True)
+    verdict = ma.fields.String(allow_none=True)
+    process_instance_id = ma.fields.UUID(attribute="instance_id")
+
+
+class DossierDetailSchema(DossierSchema):
+    components = ma.fields.List(ma.fields.Dict())
+    current_steps = ma.fields.List(ma.fields.Nested(CurrentStepSchema))
+    steps = ma.fields.List(ma.fields.Nested(StepSchema))
+
+
+DossierPage = page_schema(DossierSchema, "DossierPage")
+
+
+class DossierListArgs(PageArgs):
+    status = ma.fields.Integer(validate=ma.validate.OneOf(list(STATUS_LABELS)))
+    unit = ma.fields.String(validate=ma.validate.Length(max=64))
+    procedure = ma.fields.String(validate=ma.validate.Length(max=64))
+    overdue = ma.fields.Boolean()
+
+
+class WithdrawArgs(RequestSchema):
+    reason = ma.fields.String(validate=ma.validate.Length(max=1000))
+
+
+class DocumentArgs(RequestSchema):
+    format = ma.fields.String(load_default="pdf", validate=ma.validate.OneOf(["html", "pdf"]))

@@ -1,0 +1,143 @@
+"""The procedure catalogue: create, update, look up, load from JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+
+import marshmallow as ma
+import sqlalchemy as sa
+
+from ..errors import Conflict, NotFound, Unprocessable
+from ..extensions import db
+from ..models_base import utcnow
+from .models import Procedure
+from .schemas import ProcedureSchema
+
+FIELDS = (
+    "name",
+    "field",
+    "level",
+    "unit_code",
+    "processing_days",
+    "components",
+    "fee",
+    "step_allotments",
+    "process_key",
+    "active",
+)
+
+
+def get(code: str, *, active_only: bool = False) -> Procedure:
+    procedure = db.session.scalar(sa.select(Procedure).where(Procedure.code == code))
+    if procedure is None or (active_only and not procedure.active):
+        raise NotFound(f"There is no {'active ' if active_only else ''}procedure {code!r} in the catalogue.")
+    return procedure
+
+
+def create(data: dict) -> Procedure:
+    if db.session.scalar(sa.select(Procedure.id).where(Procedure.code == data["code"])) is not None:
+        raise Conflict(f"Procedure {data['code']!r} is already in the catalogue.")
+    procedure = Procedure(code=data["code"], updated_at=utcnow(), **{k: data[k] for k in FIELDS if k in data})
+    db.session.add(procedure)
+    db.session.flush()
+    return procedure
+
+
+def update(procedure: Procedure, data: dict) -> Procedure:
+    for key in FIELDS:
+        if key in data:
+            setattr(procedure, key, data[key])
+    procedure.updated_at = utcnow()
+    db.session.flush()
+    return procedure
+
+
+def upsert(data: dict) -> tuple[Procedure, bool]:
+    existing = db.session.scalar(sa.select(Procedure).where(Procedure.code == data["code"]))
+    if existing is None:
+        return create(data), True
+    return update(existing, data), False
+
+
+def search(*, q=None, field=None, level=None, unit_code=None, active=None, page=1, per_page=50):
+    conditions = []
+    if q:
+        like = f"%{q.lower()}%"
+        conditions.append(
+            sa.or_(sa.func.lower(Procedure.name).like(like), sa.func.lower(Procedure.code).like(like))
+        )
+    for column, value in (
+        (Procedure.field, field),
+        (Procedure.level, level),
+        (Procedure.unit_code, unit_code),
+    ):
+        if value:
+            conditions.append(column == value)
+    if active is not None:
+        conditions.append(Procedure.active.is_(active))
+    where = sa.and_(sa.true(), *conditions)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Procedure).where(where)) or 0
+    items = db.session.scalars(
+        sa.select(Procedure)
+        .where(where)
+        .order_by(Procedure.code)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return list(items), total
+
+
+def _records_from_csv(text: str) -> list[dict]:
+    """CSV columns: code,name,field,level,unit_code,processing_days,fee,components,step_allotments.
+
+    components: names separated by ';' (form "Bản chính", quantity 1), or a JSON list;
+    step_allotments: a JSON object, or element=days pairs separated by ';'.
+    """
+    records = []
+    for row in csv.DictReader(io.StringIO(text)):
+        record = {k: v for k, v in row.items() if k and v not in (None, "")}
+        comps = record.get("components", "")
+        if comps.strip().startswith("["):
+            record["components"] = json.loads(comps)
+        else:
+            record["components"] = [{"name": name.strip()} for name in comps.split(";") if name.strip()]
+        steps = record.get("step_allotments", "")
+        if steps.strip().startswith("{"):
+            record["step_allotments"] = json.loads(steps)
+        else:
+            pairs = (pair.split("=", 1) for pair in steps.split(";") if "=" in pair)
+            record["step_allotments"] = {k.strip(): float(v) for k, v in pairs}
+        records.append(record)
+    return records
+
+
+def load(text: str, *, fmt: str) -> tuple[int, int]:
+    """Load a catalogue file (json: a list of procedures, or csv); returns (created, updated).
+
+    Every record is validated first; one bad record refuses the whole file with its line.
+    """
+    try:
+        records = json.loads(text) if fmt == "json" else _records_from_csv(text)
+    except (ValueError, csv.Error) as exc:
+        raise Unprocessable(f"The {fmt.upper()} catalogue cannot be read: {exc}") from None
+    if not isinstance(records, list):
+        raise Unprocessable("A JSON catalogue must be a list of procedures.")
+    schema = ProcedureSchema()
+    valid = []
+    for number, record in enumerate(records, start=1):
+        try:
+            valid.append(schema.load(record))
+        except ma.ValidationError as exc:
+            raise Unprocessable(
+                f"Record {number} of the catalogue is not valid.",
+                details={"record": number, "fields": exc.messages},
+            ) from None
+    created = updated = 0
+    for data in valid:
+        data["processing_days"] = Decimal(str(data["processing_days"]))
+        _, was_created = upsert(data)
+        created, updated = created + was_created, updated + (not was_created)
+    return created, updated

@@ -1,0 +1,48 @@
+"""/api/v1/procedures: the procedure catalogue."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..identity.auth import current_user
+from ..identity.permissions import require_admin
+from ..web import page
+from . import operations
+from .schemas import ProcedureListArgs, ProcedurePage, ProcedureSchema, ProcedureUpdateSchema
+
+blp = Blueprint(
+    "procedures", __name__, url_prefix="/api/v1/procedures", description="The procedure catalogue (TTHC)"
+)
+
+
+@blp.route("")
+class Procedures(MethodView):
+    @blp.arguments(ProcedureListArgs, location="query")
+    @blp.response(200, ProcedurePage)
+    def get(self, args):
+        """Search the catalogue (q, field, level, unit_code, active)."""
+        filters = {k: args.get(k) for k in ("q", "field", "level", "unit_code", "active")}
+        items, total = operations.search(**filters, page=args["page"], per_page=args["per_page"])
+        return page(items, total, args)
+
+    @blp.arguments(ProcedureSchema)
+    @blp.response(201, ProcedureSchema)
+    def post(self, data):
+        """Add a procedure (administrators)."""
+        require_admin(current_user())
+        return operations.create(data)
+
+
+@blp.route("/<string:code>")
+class ProcedureView(MethodView):
+    @blp.response(200, ProcedureSchema)
+    def get(self, code):
+        """One procedure with its components, fee and step allotments."""
+        return operations.get(code)
+
+    @blp.arguments(ProcedureUpdateSchema)
+    @blp.response(200, ProcedureSchema)
+    def patch(self, data, code):
+        """Change a procedure (administrators); `active: false` withdraws it from reception."""
+        require_admin(current_user())
+        data.pop("code", None)
+        return operations.update(operations.get(code), data)

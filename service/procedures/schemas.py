@@ -1,0 +1,57 @@
+import marshmallow as ma
+
+from ..web import PageArgs, RequestSchema, page_schema
+
+
+class ComponentSchema(ma.Schema):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=500))
+    form = ma.fields.String(load_default="Bản chính", validate=ma.validate.Length(max=64))
+    quantity = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1000))
+    required = ma.fields.Boolean(load_default=True)
+
+
+class ProcedureSchema(RequestSchema):
+    code = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^[A-Za-z0-9._-]{1,64}$"))
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=500))
+    field = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=255))
+    level = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=64))
+    unit_code = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=64))
+    processing_days = ma.fields.Float(
+        required=True, allow_nan=False, validate=ma.validate.Range(min=0, max=3650, min_inclusive=False)
+    )
+    components = ma.fields.List(ma.fields.Nested(ComponentSchema), load_default=list)
+    fee = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=255))
+    step_allotments = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Float(
+            allow_nan=False, validate=ma.validate.Range(min=0, max=3650, min_inclusive=False)
+        ),
+        load_default=dict,
+    )
+    process_key = ma.fields.String(load_default="dossier", validate=ma.validate.Length(min=1, max=255))
+    active = ma.fields.Boolean(load_default=True)
+    updated_at = ma.fields.AwareDateTime(dump_only=True)
+
+    @ma.post_dump
+    def _plain_numbers(self, data, **kwargs):
+        if data.get("processing_days") is not None:
+            data["processing_days"] = float(data["processing_days"])
+        return data
+
+
+class ProcedureUpdateSchema(ProcedureSchema):
+    class Meta:
+        partial = True
+
+
+ProcedurePage = page_schema(ProcedureSchema, "ProcedurePage")
+
+
+class ProcedureListArgs(PageArgs):
+    q = ma.fields.String(
+        validate=ma.validate.Length(max=255), metadata={"description": "Text in code or name"}
+    )
+    field = ma.fields.String(validate=ma.validate.Length(max=255))
+    level = ma.fields.String(validate=ma.validate.Length(max=64))
+    unit_code = ma.fields.String(validate=ma.validate.Length(max=64))
+    active = ma.fields.Boolean()
