@@ -54,7 +54,7 @@ test-sqlite: setup
 	$(BIN)/pytest -n 2 -q
 
 test-postgres: setup
-	MOTCUA_TEST_DATABASE=postgres MOTCUA_TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -n 2 -q tests/service
+	MOTCUA_TEST_DATABASE=postgres MOTCUA_TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -n 2 -q --ignore=tests/engine --ignore=tests/documents
 
 test: lint test-sqlite test-postgres
 

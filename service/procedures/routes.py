@@ -7,7 +7,7 @@ from ..identity.auth import current_user
 from ..identity.permissions import require_admin
 from ..web import page
 from . import operations
-from .schemas import ProcedureListArgs, ProcedurePage, ProcedureSchema, ProcedureUpdateSchema
+from .schemas import ProcedureListArgs, ProcedurePage, ProcedurePatchSchema, ProcedureSchema
 
 blp = Blueprint(
     "procedures", __name__, url_prefix="/api/v1/procedures", description="The procedure catalogue (TTHC)"
@@ -39,7 +39,7 @@ class ProcedureView(MethodView):
         """One procedure with its components, fee and step allotments."""
         return operations.get(code)
 
-    @blp.arguments(ProcedureUpdateSchema)
+    @blp.arguments(ProcedurePatchSchema(partial=True))
     @blp.response(200, ProcedureSchema)
     def patch(self, data, code):
         """Change a procedure (administrators); `active: false` withdraws it from reception."""

@@ -39,9 +39,8 @@ class ProcedureSchema(RequestSchema):
         return data
 
 
-class ProcedureUpdateSchema(ProcedureSchema):
-    class Meta:
-        partial = True
+class ProcedurePatchSchema(ProcedureSchema):
+    """Any subset of a procedure's fields (used with partial=True)."""
 
 
 ProcedurePage = page_schema(ProcedureSchema, "ProcedurePage")
