@@ -36,6 +36,7 @@ RUN_ENV = SECRET_KEY=$$(cat instance/secret_key) MOTCUA_SECURE_COOKIES=false
 run: setup instance/secret_key
 	$(RUN_ENV) $(BIN)/motcua db upgrade
 	$(RUN_ENV) $(BIN)/motcua deploy bpmn/
+	$(RUN_ENV) $(BIN)/motcua procedures load data/procedures.json
 	$(RUN_ENV) $(BIN)/motcua demo
 	@echo ""
 	@echo "Motcua is starting on http://$(HOST):$(PORT)/  (API /api/v1, OpenAPI docs /api/v1/docs)"

@@ -182,6 +182,7 @@ DEMO_UNITS = (
     ("UBND-TINH", "UBND tỉnh An Giang", "000.00.00.H01"),
     ("CA-TINH", "Công an tỉnh An Giang", "000.20.17.H01"),
     ("SO-KHCN", "Sở Khoa học và Công nghệ tỉnh An Giang", "000.30.17.H01"),
+    ("UBND-XA", "UBND xã (đơn vị mẫu)", "000.40.17.H01"),
 )
 
 DEMO_USERS = (

@@ -4,7 +4,8 @@ import pytest
 
 from service.dossiers.cccd import CCCDInvalid, parse
 
-QR = "089190000123|352123456|Nguyễn Thị Ánh|15071990|Nữ|Số 12 Trần Hưng Đạo, phường Mỹ Xuyên, An Giang|01052021"
+ADDRESS = "Số 12 Trần Hưng Đạo, phường Mỹ Xuyên, An Giang"
+QR = f"089190000123|352123456|Nguyễn Thị Ánh|15071990|Nữ|{ADDRESS}|01052021"
 
 
 def test_a_well_formed_qr_fills_the_applicant():
@@ -14,7 +15,7 @@ def test_a_well_formed_qr_fills_the_applicant():
         "name": "Nguyễn Thị Ánh",
         "birth_date": "1990-07-15",
         "sex": "Nữ",
-        "address": "Số 12 Trần Hưng Đạo, phường Mỹ Xuyên, An Giang",
+        "address": ADDRESS,
         "id_issued_on": "2021-05-01",
     }
 

@@ -48,7 +48,7 @@ def test_concurrent_receptions_get_unique_gapless_numbers(app):
                         continue
                     db.session.commit()
                     got.append(number)
-                except Exception as exc:  # noqa: BLE001 - collected and asserted below
+                except Exception as exc:  # collected and asserted below
                     errors.append(repr(exc))
                     db.session.rollback()
                 finally:

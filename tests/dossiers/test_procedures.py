@@ -32,9 +32,12 @@ def test_only_admins_change_the_catalogue(admin, make_user):
     clerk = make_user("clerk", groups=["reception"])
     assert clerk.post("/api/v1/procedures", json=LLTP).status_code == 403
     admin.post("/api/v1/procedures", json=LLTP)
-    assert clerk.client.patch(
-        "/api/v1/procedures/AG-LLTP-01", json={"fee": "0"}, headers=clerk.headers
-    ).status_code == 403
+    assert (
+        clerk.client.patch(
+            "/api/v1/procedures/AG-LLTP-01", json={"fee": "0"}, headers=clerk.headers
+        ).status_code
+        == 403
+    )
     changed = admin.client.patch(
         "/api/v1/procedures/AG-LLTP-01", json={"processing_days": 7.5, "active": False}, headers=admin.headers
     )
@@ -62,7 +65,7 @@ def test_the_catalogue_loads_from_json_and_csv_idempotently(app, admin, tmp_path
     csv_file = tmp_path / "more.csv"
     csv_file.write_text(
         "code,name,field,processing_days,fee,components,step_allotments\n"
-        'AG-X-01,Thủ tục thử,Thử,2.5,0,Tờ khai;Bản sao CCCD,appraise=1;approve=0.5\n',
+        "AG-X-01,Thủ tục thử,Thử,2.5,0,Tờ khai;Bản sao CCCD,appraise=1;approve=0.5\n",
         encoding="utf-8",
     )
     loaded = runner.invoke(main, ["procedures", "load", str(csv_file)])
