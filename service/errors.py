@@ -13,7 +13,15 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from .engine import BpmnInvalid, BpmnTooLarge, EngineError, EventNotExpected, StateCorrupt, TaskNotReady
+from .engine import (
+    BpmnInvalid,
+    BpmnTooLarge,
+    EngineError,
+    EventNotExpected,
+    StateCorrupt,
+    StateNotStorable,
+    TaskNotReady,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +79,7 @@ _ENGINE_STATUS = {
     BpmnInvalid: (422, "bpmn_invalid"),
     TaskNotReady: (409, "task_not_ready"),
     EventNotExpected: (409, "event_not_expected"),
+    StateNotStorable: (422, "data_not_storable"),
     StateCorrupt: (500, "state_corrupt"),
 }
 

@@ -6,7 +6,15 @@ timer). It does no I/O and imports nothing from Flask, SQLAlchemy or Celery, so 
 tested with .bpmn files alone. See docs/architecture.md.
 """
 
-from .errors import BpmnInvalid, BpmnTooLarge, EngineError, EventNotExpected, StateCorrupt, TaskNotReady
+from .errors import (
+    BpmnInvalid,
+    BpmnTooLarge,
+    EngineError,
+    EventNotExpected,
+    StateCorrupt,
+    StateNotStorable,
+    TaskNotReady,
+)
 from .parser import ParsedDefinition, checksum, parse_definition
 from .runtime import CompiledDefinition, Engine, HumanTask, StepResult
 
@@ -20,6 +28,7 @@ __all__ = [
     "HumanTask",
     "ParsedDefinition",
     "StateCorrupt",
+    "StateNotStorable",
     "StepResult",
     "TaskNotReady",
     "checksum",

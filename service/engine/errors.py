@@ -34,3 +34,7 @@ class StateCorrupt(EngineError):
 
 class EventNotExpected(EngineError):
     """A message was sent to an instance that is not waiting for it."""
+
+
+class StateNotStorable(EngineError):
+    """A step produced data that cannot be serialized; the step is refused as a whole."""

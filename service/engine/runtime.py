@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from . import clock
-from .errors import EventNotExpected, StateCorrupt, TaskNotReady
+from .errors import EventNotExpected, StateCorrupt, StateNotStorable, TaskNotReady
 from .pruning import prune
 from .sandbox import RestrictedEnvironment
 from .serialization import dump_state, load_state, restore_specs, spec_registry
@@ -122,20 +122,33 @@ def _jsonable(data: dict) -> dict:
 
 
 def _variables(workflow: BpmnWorkflow) -> dict:
+    """The instance's variables: the data of the most recently completed task, in any subprocess."""
     if workflow.is_completed():
         return _jsonable(workflow.data)
-    task = workflow.last_task
-    return _jsonable(task.data) if task is not None else {}
+    latest = None
+    for wf in (workflow, *workflow.subprocesses.values()):
+        for task in wf.tasks.values():
+            if task.state == TaskState.COMPLETED and (
+                latest is None or task.last_state_change > latest.last_state_change
+            ):
+                latest = task
+    return _jsonable(latest.data) if latest is not None else {}
+
+
+_TIMER_EVENTS = frozenset(
+    {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
+)
 
 
 def _next_timer(workflow: BpmnWorkflow) -> datetime | None:
     due = []
     for event in workflow.waiting_events():
-        if "Timer" in event.event_type and isinstance(event.value, str):
+        if event.event_type in _TIMER_EVENTS and isinstance(event.value, str):
             try:
-                due.append(datetime.fromisoformat(event.value))
+                moment = datetime.fromisoformat(event.value)
             except ValueError:
                 continue
+            due.append(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
     return min(due) if due else None
 
 
@@ -155,6 +168,16 @@ def _error_of(exc: Exception) -> dict:
             "task_id": str(exc.task.id),
         }
     return {"message": f"{exc.__class__.__name__}: {exc}".split("\n")[0]}
+
+
+def _dump(workflow: BpmnWorkflow) -> str:
+    try:
+        return dump_state(workflow)
+    except (TypeError, ValueError) as exc:
+        raise StateNotStorable(
+            f"The process data cannot be stored ({exc}); nothing was applied. "
+            "Task data must be JSON-like: text, numbers, booleans, lists, objects, dates and times."
+        ) from None
 
 
 class Engine:
@@ -217,7 +240,7 @@ class Engine:
             next_timer_at=_next_timer(workflow),
         )
         prune(workflow)
-        result.state = dump_state(workflow)
+        result.state = _dump(workflow)
         return result
 
     def start(self, definition: CompiledDefinition, variables: dict, *, now: datetime) -> StepResult:
@@ -288,7 +311,7 @@ class Engine:
             task._set_state(TaskState.CANCELLED)
         prune(workflow)
         return StepResult(
-            state=dump_state(workflow),
+            state=_dump(workflow),
             status="terminated",
             closed=list(before_ready),
             variables=_variables(workflow),

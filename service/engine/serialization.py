@@ -9,6 +9,8 @@ holds only its tasks and data, and a step never re-reads the spec.
 from __future__ import annotations
 
 import json
+from datetime import date
+from decimal import Decimal
 from functools import cache
 from uuid import UUID
 
@@ -45,7 +47,11 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
 def _serializer() -> BpmnWorkflowSerializer:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = SpeclessWorkflowConverter
-    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+    registry = BpmnWorkflowSerializer.configure(config)
+    # Scripts may produce dates and decimals; keep them (datetime is already registered).
+    registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
+    return BpmnWorkflowSerializer(registry)
 
 
 def spec_registry():

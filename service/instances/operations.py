@@ -16,6 +16,7 @@ from ..definitions.models import ProcessDefinition
 from ..engine import StepResult
 from ..errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from ..extensions import db
+from ..identity.models import User
 from ..models_base import utcnow
 from ..tasks.models import CANCELLED, OPEN, Task, task_candidates
 from .models import ProcessInstance
@@ -99,7 +100,10 @@ def apply_result(
                 "form_key": human.form_key,
                 "documentation": human.documentation,
                 "created_at": now,
-                "due_at": human.due_at or _allotted_due(human.properties, now),
+                "due_at": human.due_at
+                or _allotted_due(human.properties, now)
+                or _variable_due(human.properties, result.variables),
+                "assignee_id": _assignee(human.properties, result.variables),
                 "properties": human.properties,
             }
         )
@@ -154,6 +158,34 @@ def _allotted_due(properties: dict, now: datetime) -> datetime | None:
     except ValueError:
         return None
     return calendar().add_working_days(now, days) if days > 0 else None
+
+
+def _variable_due(properties: dict, variables: dict) -> datetime | None:
+    """A due moment named by the `dueDateVariable` property (an ISO date or datetime in the data).
+
+    A date means the end of that day in the office time zone.
+    """
+    name = properties.get("dueDateVariable")
+    value = variables.get(name) if name else None
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    cal = calendar()
+    if moment.tzinfo is None:
+        moment = datetime.combine(moment.date(), cal.periods[-1][1], tzinfo=cal.tz)
+    return moment
+
+
+def _assignee(properties: dict, variables: dict) -> int | None:
+    """The user named by the `assigneeVariable` property, if that user exists and is active."""
+    name = properties.get("assigneeVariable")
+    username = variables.get(name) if name else None
+    if not isinstance(username, str):
+        return None
+    return db.session.scalar(sa.select(User.id).where(User.username == username, User.is_active.is_(True)))
 
 
 def start(

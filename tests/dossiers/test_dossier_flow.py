@@ -1,0 +1,333 @@
+"""A dossier through the API, from reception to return, with every branch a clerk meets."""
+
+import uuid
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+
+from service.dossiers.models import Dossier
+from service.extensions import db
+from tests.support import BPMN, ROOT
+
+QR = "089190000123|352123456|Nguyễn Thị Ánh|15071990|Nữ|Số 12 Trần Hưng Đạo, An Giang|01052021"
+COMPONENTS = [{"name": "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp", "form": "Bản chính", "quantity": 1}]
+
+
+@pytest.fixture
+def office(app, admin, make_user):
+    assert admin.deploy(BPMN / "dossier.bpmn").status_code == 201
+    with app.app_context():
+        from service.identity.operations import get_or_create_unit
+        from service.procedures.operations import load
+
+        load((ROOT / "data" / "procedures.json").read_text(encoding="utf-8"), fmt="json")
+        get_or_create_unit("TTPVHCC", "Trung tâm Phục vụ HCC").national_code = "000.17.22.H56"
+        db.session.commit()
+    return SimpleNamespace(
+        app=app,
+        admin=admin,
+        clerk=make_user("clerk", groups=["reception"], unit="TTPVHCC"),
+        head=make_user("head", groups=["unit_heads"], unit="SO-TP"),
+        specialist=make_user("specialist", groups=["specialists"], unit="SO-TP"),
+        leader=make_user("leader", groups=["leaders"], unit="SO-TP"),
+        records=make_user("records", groups=["records"], unit="SO-TP"),
+        police=make_user("police", groups=["coordinators"], unit="CA-TINH"),
+        stranger=make_user("stranger", groups=["other"], unit="OTHER-UNIT"),
+    )
+
+
+def receive(office, procedure="AG-LLTP-01", **applicant):
+    response = office.clerk.post(
+        "/api/v1/dossiers",
+        json={
+            "procedure_code": procedure,
+            "channel": "counter",
+            "applicant": applicant or {"cccd_qr": QR, "phone": "0912345678"},
+            "components": COMPONENTS,
+        },
+    )
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def do(caller, dossier: dict, element: str, variables: dict | None = None) -> dict:
+    """Complete the open task `element` of the dossier's process as `caller`; return the dossier."""
+    tasks = caller.get(f"/api/v1/tasks?process_instance_id={dossier['process_instance_id']}").json["items"]
+    matching = [t for t in tasks if t["element_id"] == element]
+    assert matching, f"{caller.username} has no open {element}: {[t['element_id'] for t in tasks]}"
+    response = caller.complete(matching[0]["id"], variables or {})
+    assert response.status_code == 200, response.json
+    return caller.get(f"/api/v1/dossiers/{dossier['id']}").json
+
+
+def accept(office, dossier):
+    dossier = do(office.clerk, dossier, "receive", {"reception_decision": "accept"})
+    return do(office.clerk, dossier, "digitise", {"all_components_digitised": True})
+
+
+def to_appraisal(office, dossier):
+    dossier = accept(office, dossier)
+    return do(office.head, dossier, "assign", {"specialist": "specialist"})
+
+
+def appraise(office, dossier, decision, **extra):
+    variables = {"appraisal_decision": decision, "appraisal_opinion": "Hồ sơ đã được thẩm định.", **extra}
+    return do(office.specialist, dossier, "appraise", variables)
+
+
+def test_a_dossier_walks_from_reception_to_return(office):
+    dossier = receive(office)
+    assert dossier["status"] == 1
+    assert dossier["code"] is None
+    assert dossier["applicant"]["name"] == "Nguyễn Thị Ánh"
+    assert dossier["current_steps"][0]["element_id"] == "receive"
+
+    dossier = do(office.clerk, dossier, "receive", {"reception_decision": "accept"})
+    assert dossier["status"] == 2
+    assert dossier["code"].startswith("000.17.22.H56-")
+    assert len(dossier["code"].split("-")[-1]) == 4
+    assert dossier["due_at"] and dossier["received_at"]
+    dossier = do(office.clerk, dossier, "digitise", {"all_components_digitised": True})
+    assert dossier["status"] == 4
+    assert dossier["current_steps"][0]["unit"] == "unit_heads"
+    dossier = do(office.head, dossier, "assign", {"specialist": "specialist"})
+    assert dossier["current_steps"][0]["assignee"] == "specialist"  # assigneeVariable on appraise
+    assert dossier["current_steps"][0]["due_at"]
+    dossier = appraise(office, dossier, "propose_approve")
+    dossier = do(office.leader, dossier, "approve", {"approval_decision": "approve"})
+    dossier = do(
+        office.records,
+        dossier,
+        "issue_result",
+        {"result_number": "123/PLLTP", "issued_on": "2026-11-26", "e_result_signed": True},
+    )
+    assert dossier["status"] == 9
+    assert dossier["finished_at"]
+    assert dossier["verdict"] in {"early", "on_time"}
+    dossier = do(office.clerk, dossier, "return_result", {"method": "counter"})
+    assert dossier["status"] == 10
+    assert dossier["returned_at"]
+    assert dossier["current_steps"] == []
+    steps = [s["element_id"] for s in dossier["steps"]]
+    assert steps == ["receive", "digitise", "assign", "appraise", "approve", "issue_result", "return_result"]
+    appraisal = dossier["steps"][3]
+    assert appraisal["allotted_days"] == 5.0
+    assert appraisal["verdict"] == "early"
+    assert appraisal["actor"] == "specialist"
+    by_code = office.clerk.get(f"/api/v1/dossiers/{dossier['code']}")
+    assert by_code.status_code == 200
+    assert by_code.json["id"] == dossier["id"]
+
+    for form in ("mau-01", "mau-05"):
+        pdf = office.clerk.get(f"/api/v1/dossiers/{dossier['code']}/documents/{form}?format=pdf")
+        assert pdf.status_code == 200
+        assert pdf.mimetype == "application/pdf"
+        assert pdf.data.startswith(b"%PDF")
+    html = office.clerk.get(f"/api/v1/dossiers/{dossier['code']}/documents/mau-05?format=html")
+    text = html.get_data(as_text=True)
+    assert "PHIẾU KIỂM SOÁT" in text.upper()
+    assert dossier["code"] in text
+    assert "Trước hạn" in text
+    register = office.clerk.get(f"/api/v1/dossiers/{dossier['code']}/documents/mau-06?format=html")
+    assert dossier["code"] in register.get_data(as_text=True).replace("<wbr>", "")
+    assert office.clerk.get(f"/api/v1/dossiers/{dossier['code']}/documents/mau-99").status_code == 404
+
+
+def test_incomplete_dossier_is_guided_and_never_numbered(office):
+    dossier = receive(office)
+    dossier = do(
+        office.clerk,
+        dossier,
+        "receive",
+        {"reception_decision": "guide", "missing_items": ["Tờ khai"], "guidance": "Bổ sung tờ khai."},
+    )
+    assert dossier["status"] == 1
+    assert dossier["code"] is None
+    assert dossier["current_steps"] == []
+    mau02 = office.clerk.get(f"/api/v1/dossiers/{dossier['id']}/documents/mau-02?format=html")
+    assert "Bổ sung tờ khai." in mau02.get_data(as_text=True)
+
+
+def test_ineligible_dossier_is_refused_with_status_3(office):
+    dossier = receive(office)
+    dossier = do(
+        office.clerk,
+        dossier,
+        "receive",
+        {"reception_decision": "refuse", "refusal_reason": "Không thuộc thẩm quyền."},
+    )
+    assert dossier["status"] == 3
+    assert dossier["code"] is None
+    assert dossier["finished_at"]
+
+
+def test_a_supplement_round_pauses_the_clock_and_moves_the_due_date(office):
+    dossier = to_appraisal(office, receive(office))
+    original_due = dossier["due_at"]
+    dossier = appraise(
+        office,
+        dossier,
+        "request_supplement",
+        missing_items=["Bản chụp CCCD"],
+        supplement_reason="Thiếu bản chụp CCCD.",
+    )
+    assert dossier["status"] == 5
+    assert dossier["paused"] is True
+    with office.app.app_context():
+        from service.calendar.operations import calendar
+
+        row = db.session.get(Dossier, uuid.UUID(dossier["id"]))
+        now = row.paused_at
+        row.paused_at = calendar().subtract_working_days(now, 1)  # the applicant took a working day
+        db.session.commit()
+        due_before = row.due_at
+    dossier = do(office.clerk, dossier, "await_supplement", {"supplement_received": True})
+    assert dossier["status"] == 4
+    assert dossier["paused"] is False
+    assert dossier["paused_days"] == pytest.approx(1.0, abs=0.01)
+    assert dossier["original_due_at"] == original_due
+    with office.app.app_context():
+        moved = calendar().working_days_between(due_before, _parse(dossier["due_at"]))
+    assert moved == pytest.approx(dossier["paused_days"], abs=0.001)
+    assert [s["element_id"] for s in dossier["current_steps"]] == ["appraise"]
+
+
+def _parse(value):
+    from datetime import datetime
+
+    return datetime.fromisoformat(value)
+
+
+def test_liên_thông_consultation_waits_for_every_agency(office):
+    dossier = to_appraisal(office, receive(office))
+    dossier = appraise(
+        office,
+        dossier,
+        "consult",
+        agencies=["Công an tỉnh", "Sở Tài chính"],
+        consultation_content="Xin ý kiến về nhân thân.",
+    )
+    consults = [s for s in dossier["current_steps"] if s["element_id"] == "consult"]
+    assert len(consults) == 2
+    assert all(s["unit"] == "coordinators" for s in consults)
+    dossier = do(office.police, dossier, "consult", {"position": "agree", "content": "Đồng ý."})
+    assert [s["element_id"] for s in dossier["current_steps"]] == ["consult"]
+    dossier = do(office.police, dossier, "consult", {"position": "agree", "content": "Đồng ý."})
+    assert [s["element_id"] for s in dossier["current_steps"]] == ["appraise"]
+
+
+def test_the_leader_refuses_and_the_refusal_is_returned(office):
+    dossier = appraise(
+        office,
+        to_appraisal(office, receive(office)),
+        "propose_refuse",
+        proposed_refusal_reason="Không đủ điều kiện.",
+    )
+    dossier = do(
+        office.leader, dossier, "approve", {"approval_decision": "refuse", "refusal_reason": "Không đủ."}
+    )
+    dossier = do(
+        office.records, dossier, "issue_refusal", {"letter_number": "9/TB", "issued_on": "2026-11-26"}
+    )
+    assert dossier["status"] == 9
+    dossier = do(office.clerk, dossier, "return_result", {"method": "post"})
+    assert dossier["status"] == 10
+
+
+def test_the_applicant_withdraws_during_appraisal(office):
+    dossier = to_appraisal(office, receive(office))
+    response = office.clerk.post(
+        f"/api/v1/dossiers/{dossier['code']}/withdraw", json={"reason": "Không còn nhu cầu"}
+    )
+    assert response.status_code == 200
+    dossier = response.json
+    assert [s["element_id"] for s in dossier["current_steps"]] == ["hand_back"]
+    assert "appraise" in [s["element_id"] for s in dossier["steps"] if s["outcome"] == "cancelled"]
+    dossier = do(office.clerk, dossier, "hand_back", {"handed_back": True, "recipient": "Nguyễn Thị Ánh"})
+    assert dossier["status"] == 7
+    again = office.clerk.post(f"/api/v1/dossiers/{dossier['code']}/withdraw", json={})
+    assert again.status_code == 409
+
+
+def test_the_apology_timer_opens_the_apology_beside_the_work(office):
+    dossier = to_appraisal(office, receive(office))
+    with office.app.app_context():
+        from service.instances.operations import fire_due_timers
+
+        row = db.session.get(Dossier, uuid.UUID(dossier["id"]))
+        moved = fire_due_timers(row.due_at + timedelta(minutes=1))
+        db.session.commit()
+    assert moved == 1
+    dossier = office.clerk.get(f"/api/v1/dossiers/{dossier['id']}").json
+    assert sorted(s["element_id"] for s in dossier["current_steps"]) == ["apology", "appraise"]
+
+
+def test_a_form_error_is_422_with_the_field_and_nothing_moves(office):
+    dossier = receive(office)
+    tasks = office.clerk.get(f"/api/v1/tasks?process_instance_id={dossier['process_instance_id']}").json[
+        "items"
+    ]
+    response = office.clerk.complete(tasks[0]["id"], {"reception_decision": "maybe"})
+    assert response.status_code == 422
+    assert "reception_decision" in response.json["error"]["details"]["fields"]
+    assert office.clerk.get(f"/api/v1/dossiers/{dossier['id']}").json["status"] == 1
+
+
+def test_reception_checks_its_input(office, make_user):
+    bad_qr = office.clerk.post(
+        "/api/v1/dossiers",
+        json={"procedure_code": "AG-LLTP-01", "channel": "counter", "applicant": {"cccd_qr": "not|a|card"}},
+    )
+    assert bad_qr.status_code == 422
+    assert bad_qr.json["error"]["code"] == "cccd_invalid"
+    unknown = office.clerk.post(
+        "/api/v1/dossiers", json={"procedure_code": "NOPE", "channel": "counter", "applicant": {"name": "A"}}
+    )
+    assert unknown.status_code == 404
+    channel = office.clerk.post(
+        "/api/v1/dossiers",
+        json={"procedure_code": "AG-LLTP-01", "channel": "fax", "applicant": {"name": "A"}},
+    )
+    assert channel.status_code == 422
+    not_reception = office.specialist.post(
+        "/api/v1/dossiers",
+        json={"procedure_code": "AG-LLTP-01", "channel": "counter", "applicant": {"name": "A"}},
+    )
+    assert not_reception.status_code == 403
+    parsed = office.clerk.post("/api/v1/applicants/from-cccd", json={"qr": QR})
+    assert parsed.json["id_number"] == "089190000123"
+    assert office.clerk.post("/api/v1/applicants/from-cccd", json={"qr": "x"}).status_code == 422
+
+
+def test_another_units_clerk_cannot_see_the_dossier(office):
+    dossier = receive(office)
+    assert office.stranger.get(f"/api/v1/dossiers/{dossier['id']}").status_code == 403
+    assert office.stranger.get("/api/v1/dossiers").json["total"] == 0
+    assert office.clerk.get("/api/v1/dossiers").json["total"] == 1
+
+
+def test_dossiers_are_listed_by_status_procedure_and_lateness(office):
+    first = accept(office, receive(office))
+    receive(office, "AG-KS-01")
+    assert office.clerk.get("/api/v1/dossiers?status=4").json["total"] == 1
+    assert office.clerk.get("/api/v1/dossiers?status=1").json["total"] == 1
+    assert office.clerk.get("/api/v1/dossiers?procedure=AG-KS-01").json["total"] == 1
+    assert office.clerk.get("/api/v1/dossiers?overdue=true").json["total"] == 0
+    with office.app.app_context():
+        row = db.session.get(Dossier, uuid.UUID(first["id"]))
+        row.due_at = row.due_at - timedelta(days=60)
+        db.session.commit()
+    late = office.clerk.get("/api/v1/dossiers?overdue=true").json
+    assert [d["id"] for d in late["items"]] == [first["id"]]
+    assert office.clerk.get("/api/v1/dossiers?status=42").status_code == 422
+
+
+def test_a_fractional_statutory_time_gives_a_same_day_due_date(office):
+    dossier = do(office.clerk, receive(office, "AG-CT-01"), "receive", {"reception_decision": "accept"})
+    with office.app.app_context():
+        from service.calendar.operations import calendar
+
+        row = db.session.get(Dossier, uuid.UUID(dossier["id"]))
+        assert row.due_at == calendar().add_working_days(row.clock_started_at, 0.5)
+        assert calendar().working_days_between(row.clock_started_at, row.due_at) == pytest.approx(0.5)

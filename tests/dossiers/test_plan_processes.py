@@ -1,0 +1,51 @@
+"""The plan workflows through the API: internal procedure approval and TTHC publication."""
+
+from datetime import date, datetime
+
+import pytest
+
+from tests.support import BPMN
+
+
+@pytest.fixture
+def agencies(admin, make_user):
+    for name in ("internal_procedure.bpmn", "tthc_publication.bpmn"):
+        assert admin.deploy(BPMN / name).status_code == 201
+    return {
+        "department": make_user("department", groups=["departments"]),
+        "chairman": make_user("chairman", groups=["chairman"]),
+        "it": make_user("it", groups=["it_department"]),
+        "commune": make_user("commune", groups=["lower_levels", "units"]),
+    }
+
+
+def _task(caller, instance_id, element):
+    items = caller.get(f"/api/v1/tasks?process_instance_id={instance_id}").json["items"]
+    found = [t for t in items if t["element_id"] == element]
+    assert found, (element, [t["element_id"] for t in items])
+    return found[0]
+
+
+def test_internal_procedure_approval_deadline_follows_the_seed(agencies):
+    department = agencies["department"]
+    started = department.start("internal_procedure").json
+    draft = _task(department, started["id"], "draft")
+    form = department.get(f"/api/v1/tasks/{draft['id']}").json["form"]
+    assert form["schema"]["required"]
+    done = department.complete(
+        draft["id"],
+        {
+            "procedure_codes": ["AG-LLTP-01"],
+            "publication_decision_date": "2026-03-02",
+            "consult_lower_levels": False,
+            "draft_text": "Quy trình nội bộ giải quyết TTHC cấp Phiếu LLTP.",
+        },
+    )
+    assert done.status_code == 200, done.json
+    submit = _task(department, started["id"], "submit")
+    assert (
+        department.complete(submit["id"], {"consolidated_text": "Bản dự thảo hoàn chỉnh."}).status_code == 200
+    )
+    approval = _task(agencies["chairman"], started["id"], "approve_procedure")
+    due = datetime.fromisoformat(approval["due_at"])
+    assert due.date() == date(2026, 3, 12)  # 10 calendar days after the publication decision
