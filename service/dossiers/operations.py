@@ -185,9 +185,25 @@ def _step(dossier: Dossier, task, *, actor_name: str | None, outcome: str, now: 
     )
 
 
+def _dossier_of(instance, variables: dict | None) -> Dossier | None:
+    """The dossier an instance drives, without a query for instances that drive none.
+
+    Dossier instances carry `dossier_id` in their data; the row must point back at the instance,
+    so data submitted in a form can never reach another dossier.
+    """
+    ref = (variables or {}).get("dossier_id") or (instance.variables or {}).get("dossier_id")
+    if not isinstance(ref, str):
+        return None
+    try:
+        dossier = db.session.get(Dossier, uuid.UUID(ref))
+    except ValueError:
+        return None
+    return dossier if dossier is not None and dossier.instance_id == instance.id else None
+
+
 def follow_step(instance, result, rows, completed_task, actor, now) -> None:
     """STEP_LISTENERS hook: keep a dossier in step with its process instance."""
-    dossier = db.session.scalar(sa.select(Dossier).where(Dossier.instance_id == instance.id))
+    dossier = _dossier_of(instance, result.variables)
     if dossier is None:
         return
     before = dossier.status
@@ -237,7 +253,7 @@ def follow_step(instance, result, rows, completed_task, actor, now) -> None:
 
 def completion_variables(task, instance) -> dict:
     """COMPLETION_VARIABLES hook: the dossier's due date and apology moment, for the model's timer."""
-    dossier = db.session.scalar(sa.select(Dossier).where(Dossier.instance_id == instance.id))
+    dossier = _dossier_of(instance, None)
     if dossier is None or dossier.due_at is None:
         return {}
     apology_at = calendar().subtract_working_days(dossier.due_at, 1)

@@ -331,3 +331,21 @@ def test_a_fractional_statutory_time_gives_a_same_day_due_date(office):
         row = db.session.get(Dossier, uuid.UUID(dossier["id"]))
         assert row.due_at == calendar().add_working_days(row.clock_started_at, 0.5)
         assert calendar().working_days_between(row.clock_started_at, row.due_at) == pytest.approx(0.5)
+
+
+def test_form_data_cannot_redirect_the_process_to_another_dossier(office):
+    victim = receive(office)
+    attacker = receive(office)
+    tasks = office.clerk.get(f"/api/v1/tasks?process_instance_id={attacker['process_instance_id']}").json[
+        "items"
+    ]
+    sneaky = {"reception_decision": "refuse", "dossier_id": victim["id"]}
+    assert office.clerk.complete(tasks[0]["id"], sneaky).status_code == 422  # the form has no such field
+    with office.app.app_context():
+        from service.dossiers.operations import _dossier_of
+        from service.instances.operations import get
+
+        instance = get(uuid.UUID(attacker["process_instance_id"]))
+        assert _dossier_of(instance, {"dossier_id": victim["id"]}) is None  # the row must point back
+        assert str(_dossier_of(instance, None).id) == attacker["id"]
+    assert office.clerk.get(f"/api/v1/dossiers/{victim['id']}").json["status"] == 1
