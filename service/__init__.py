@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -70,6 +71,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.register(app)
     runtime.init_app(app)
 
+    from integrations import Connectors, load_config
+
+    from . import observability
     from .calendar.routes import blp as calendar_blp
     from .definitions.routes import blp as definitions_blp
     from .dossiers import operations as dossiers
@@ -77,11 +81,18 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .identity import auth
     from .identity.routes import blp as auth_blp
     from .instances.routes import blp as instances_blp
+    from .jobs import dispatch
+    from .jobs import operations as jobs
+    from .jobs.routes import blp as incidents_blp
     from .procedures.routes import blp as procedures_blp
     from .tasks.routes import blp as tasks_blp
 
     auth.init_app(app)
     dossiers.init()
+    jobs.init()
+    dispatch.init_app(app)
+    observability.init_app(app)
+    app.extensions["motcua.connectors"] = Connectors(load_config(os.environ))
     for blueprint in (
         auth_blp,
         definitions_blp,
@@ -90,6 +101,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         calendar_blp,
         procedures_blp,
         dossiers_blp,
+        incidents_blp,
     ):
         api.register_blueprint(blueprint)
 

@@ -237,15 +237,68 @@ def demo(password):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-def serve(host, port, threads):
-    """Serve the API with waitress (a production WSGI server)."""
+@click.option("--no-runner", is_flag=True, help="Do not run asynchronous work in this process.")
+def serve(host, port, threads, no_runner):
+    """Serve the API with waitress (a production WSGI server).
+
+    Without CELERY_BROKER_URL, an embedded runner in this process does the asynchronous work
+    (service tasks, timers); with a broker, run `motcua worker` and one `motcua beat`.
+    """
     from waitress import serve as waitress_serve
 
     from . import create_app
+    from .jobs.dispatch import EmbeddedRunner
 
     app = create_app()
+    if not app.config["CELERY_BROKER_URL"] and not no_runner:
+        EmbeddedRunner(app, interval=app.config["MOTCUA_TICK_SECONDS"]).start()
+        click.echo("no broker configured: asynchronous work runs inside this process", err=True)
     click.echo(f"Motcua on http://{host}:{port}/  (API /api/v1, docs /api/v1/docs)", err=True)
     waitress_serve(app, host=host, port=port, threads=threads, ident="motcua")
+
+
+def _celery(*args: str) -> None:
+    import os
+    import shutil
+
+    celery = shutil.which("celery", path=os.path.dirname(sys.executable)) or "celery"
+    os.execv(celery, [celery, "-A", "service.jobs.celery_main", *args])  # noqa: S606 - our own venv's celery
+
+
+@main.command("worker", context_settings={"ignore_unknown_options": True})
+@click.option("--concurrency", default=2, show_default=True, type=int)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+def worker(concurrency, celery_args):
+    """Run a Celery worker (needs CELERY_BROKER_URL); extra arguments go to celery."""
+    _celery("worker", "--loglevel=INFO", f"--concurrency={concurrency}", *celery_args)
+
+
+@main.command("beat", context_settings={"ignore_unknown_options": True})
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+def beat(celery_args):
+    """Run the one scheduler: the tick (due calls and timers), the SLA watch, the monthly late list."""
+    from .config import INSTANCE_DIR
+
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    _celery("beat", "--loglevel=INFO", f"--schedule={INSTANCE_DIR / 'celerybeat-schedule'}", *celery_args)
+
+
+@main.command("run-jobs")
+@click.option("--once", is_flag=True, help="One pass, then exit (for cron).")
+@with_appcontext
+def run_jobs(once):
+    """Do the due asynchronous work here (service calls, timers), without a broker."""
+    import time
+
+    from .jobs import dispatch
+
+    app = current_app._get_current_object()
+    while True:
+        calls, timers = dispatch.tick(app)
+        click.echo(f"{calls} call(s), {timers} timer instance(s)", err=True)
+        if once:
+            return
+        time.sleep(app.config["MOTCUA_TICK_SECONDS"])
 
 
 if __name__ == "__main__":

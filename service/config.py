@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -31,8 +32,17 @@ def from_environment() -> dict:
         ),
         # Signs session cookies. Must be set in production; make run generates one into instance/.
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
-        # Celery broker (wired by the asynchronous-execution work); empty = run inline.
+        # Celery broker (redis://... or amqp://...); empty = the embedded runner in `motcua serve`
+        # does the asynchronous work (one machine, no broker).
         "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", ""),
+        # Broker transport options as JSON, e.g. {"global_keyprefix": "motcua:"} for Redis.
+        "CELERY_BROKER_TRANSPORT_OPTIONS": json.loads(
+            os.environ.get("CELERY_BROKER_TRANSPORT_OPTIONS", "{}")
+        ),
+        # How often workers (or the embedded runner) look for due calls and timers, in seconds.
+        "MOTCUA_TICK_SECONDS": _float("MOTCUA_TICK_SECONDS", 1.0),
+        # How long a worker may hold a service call before another may take it over, in seconds.
+        "MOTCUA_LEASE_SECONDS": _int("MOTCUA_LEASE_SECONDS", 60),
         # Largest BPMN upload accepted, in bytes.
         "MOTCUA_MAX_BPMN_BYTES": _int("MOTCUA_MAX_BPMN_BYTES", 2 * 1024 * 1024),
         # Largest request body of any kind, in bytes (Flask answers 413 above it).

@@ -7,12 +7,12 @@ returning a StepResult: the new state and the effects the service persists.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -20,7 +20,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from . import clock
+from . import clock, services
 from .errors import EventNotExpected, StateCorrupt, StateNotStorable, TaskNotReady
 from .pruning import prune
 from .sandbox import RestrictedEnvironment
@@ -71,6 +71,8 @@ class StepResult:
     variables: dict = field(default_factory=dict)
     error: dict | None = None
     next_timer_at: datetime | None = None
+    service_calls: list[dict] = field(default_factory=list)  # ready service tasks to run on workers
+    elapsed: float = 0.0  # seconds the command took (load to dump)
 
 
 def _properties(task_spec) -> dict:
@@ -184,7 +186,7 @@ class Engine:
     """Runs commands on workflows with the sandboxed script environment."""
 
     def __init__(self, *, script_time_limit: float = 1.0):
-        self.script_engine = PythonScriptEngine(
+        self.script_engine = services.ServiceScriptEngine(
             environment=RestrictedEnvironment(time_limit=script_time_limit)
         )
 
@@ -200,13 +202,15 @@ class Engine:
         return workflow
 
     def _run(self, workflow, action, now: datetime) -> StepResult:
+        began = time.perf_counter()
         before_ready = _ready_human(workflow)
         before_done = _finished_ids(workflow)
-        status, error = RUNNING, None
+        status, error, calls = RUNNING, None, []
         try:
             with clock.running_at(now):
                 action()
-                workflow.do_engine_steps()
+                services.advance(workflow)
+                calls = services.pending_calls(workflow)
         except Exception as exc:  # any failure inside the model is an instance error, never a crash
             status, error = ERROR, _error_of(exc)
         if status != ERROR and workflow.is_completed():
@@ -238,9 +242,11 @@ class Engine:
             variables=_variables(workflow),
             error=error,
             next_timer_at=_next_timer(workflow),
+            service_calls=calls,
         )
         prune(workflow)
         result.state = _dump(workflow)
+        result.elapsed = time.perf_counter() - began
         return result
 
     def start(self, definition: CompiledDefinition, variables: dict, *, now: datetime) -> StepResult:
@@ -267,6 +273,28 @@ class Engine:
         def run():
             task.set_data(**(data or {}))
             task.run()
+
+        return self._run(workflow, run, now)
+
+    def complete_service_task(
+        self, definition: CompiledDefinition, state: str, task_id: str, result: dict, *, now: datetime
+    ) -> StepResult:
+        """Complete a ready service task with the result its worker obtained, and run on."""
+        workflow = self._load(definition, state)
+        try:
+            task = workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, SpiffWorkflowException):
+            task = None
+        if (
+            task is None
+            or task.state != TaskState.READY
+            or not isinstance(task.task_spec, services.ServiceTask)
+        ):
+            raise TaskNotReady(f"Task {task_id} is not a ready service task of this instance.")
+
+        def run():
+            with services.results({task_id: result}):
+                task.run()
 
         return self._run(workflow, run, now)
 

@@ -8,9 +8,18 @@ from ..errors import Unauthorized
 from ..extensions import csrf
 from .operations import Principal, principal_for_token, principal_for_user
 
-# Endpoints anyone may call: the API description, its browsable UI and logging in.
+# Endpoints anyone may call: the API description, its browsable UI, logging in and the health check
+# (load balancers call it; it reveals counts and booleans only).
 PUBLIC_ENDPOINTS = frozenset(
-    {"api-docs.openapi_json", "api-docs.openapi_swagger_ui", "docs_vendor", "auth.Login", "index", "static"}
+    {
+        "api-docs.openapi_json",
+        "api-docs.openapi_swagger_ui",
+        "docs_vendor",
+        "auth.Login",
+        "index",
+        "static",
+        "observability.health",
+    }
 )
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

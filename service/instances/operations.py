@@ -18,6 +18,7 @@ from ..errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from ..extensions import db
 from ..identity.models import User
 from ..models_base import utcnow
+from ..observability import INSTANCES_STARTED
 from ..tasks.models import CANCELLED, OPEN, Task, task_candidates
 from .models import ProcessInstance
 
@@ -229,6 +230,7 @@ def start(
         )
     ]
     apply_result(instance, result, actor=actor, now=now, audit=audit)
+    INSTANCES_STARTED.inc()
     return instance
 
 

@@ -16,6 +16,7 @@ from ..identity.permissions import require_task_actor
 from ..instances import operations as instances
 from ..instances.models import ProcessInstance
 from ..models_base import utcnow
+from ..observability import TASK_COMPLETIONS
 from .models import COMPLETED, OPEN, Task, task_candidates
 
 
@@ -196,6 +197,7 @@ def complete(task_id, variables: dict, *, actor, expected_version: int | None = 
             data={"variables": variables},
         )
     ]
+    TASK_COMPLETIONS.inc()
     opened = instances.apply_result(instance, result, actor=actor, now=now, audit=audit, completed_task=task)
     if set(result.ready) == {str(row["id"]) for row in opened}:
         return instance, [Task(**row) for row in opened]

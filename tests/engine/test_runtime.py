@@ -333,3 +333,28 @@ def test_a_message_nobody_waits_for_is_refused(engine):
     started = engine.start(definition, {"finished": False}, now=NOW)
     with pytest.raises(EventNotExpected):
         engine.deliver_message(definition, started.state, "withdrawal", {}, now=NOW)
+
+
+def test_service_tasks_wait_for_a_worker_and_complete_with_its_result(engine):
+    definition = deploy(engine, "svc_service_chain.bpmn")
+    started = engine.start(definition, {"ref": "HS-1", "wait_for": "PT1M"}, now=NOW)
+    assert started.status == "running"
+    assert [c["element_id"] for c in started.service_calls] == ["sync"]
+    call = started.service_calls[0]
+    assert call["operation"] == "dvc/sync_dossier"
+    assert call["params"] == {"ref": "HS-1", "status": 4}
+    assert (call["retries"], call["backoff"]) == (3, 1.0)
+    synced = engine.complete_service_task(
+        definition, started.state, call["task_id"], {"ok": True, "reference": "dvc-1"}, now=NOW
+    )
+    assert synced.service_calls == []
+    assert synced.next_timer_at == NOW + timedelta(minutes=1)
+    assert synced.variables["sync_result"] == {"ok": True, "reference": "dvc-1"}
+    waited = engine.fire_timers(definition, synced.state, now=NOW + timedelta(minutes=1))
+    assert [c["params"] for c in waited.service_calls] == [{"ref": "HS-1", "reference": "dvc-1"}]
+    done = engine.complete_service_task(
+        definition, waited.state, waited.service_calls[0]["task_id"], {"ok": True}, now=NOW
+    )
+    assert done.status == "completed"
+    with pytest.raises(TaskNotReady):
+        engine.complete_service_task(definition, done.state, call["task_id"], {}, now=NOW)

@@ -1,0 +1,215 @@
+"""A local simulator of the remote systems connectors call: the national DVC portal and the post.
+
+    python -m integrations.simulator --host 127.0.0.1 --port 8081 [--state FILE] [--token post=SECRET]
+
+`POST /<system>/<operation>` with {"params": {...}} and an Idempotency-Key header performs the "side
+effect" (a journal entry) the first time a key is seen and answers {"ok": true, "reference":
+"<system>-<n>", "echo": params}; the same key again replays the stored answer without a new effect
+(422 if sent with other params or to another operation: keys are global). Systems: dvc and post;
+--token SYSTEM=TOKEN makes one require "Authorization: Bearer TOKEN" (401 otherwise).
+Control endpoints for tests and demos, under /_control/:
+  POST fail     {"connector": "dvc" | "*", "operation": "sync_dossier" | "*", "times": N,
+                 "status": 503 | 400 | "timeout" | "drop", "delay": s, "error": text}
+                 makes the next N matching calls fail that way, before any side effect;
+  POST reset    clears the journal, the stored answers and the pending failures;
+  GET  journal  the side effects; GET health;
+  GET  stats    {"calls": requests to a system, "effects": side effects, "effects_per_key": {...}}.
+State lives in memory behind a lock; with --state it is written to a JSON file after every change
+and read back at start, so a restarted simulator still deduplicates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import run_simple
+from werkzeug.wrappers import Request, Response
+
+SYSTEMS = ("dvc", "post")
+
+
+def _json(data, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(json.dumps(data, ensure_ascii=False), status, headers, mimetype="application/json")
+
+
+def _error(message: str, status: int) -> Response:
+    return _json({"error": message}, status)
+
+
+class Simulator:
+    """The WSGI application. `tokens` maps a system to the bearer token it requires (if any)."""
+
+    def __init__(self, state_path=None, tokens: dict | None = None, systems=SYSTEMS):
+        self.state_path = Path(state_path) if state_path else None
+        self.tokens = dict(tokens or {})
+        self.systems = frozenset(systems)
+        self.lock = threading.Lock()
+        self.state = self._empty()
+        if self.state_path and self.state_path.exists():
+            self.state.update(json.loads(self.state_path.read_text("utf-8")))
+        control = [
+            ("health", "GET"),
+            ("journal", "GET"),
+            ("stats", "GET"),
+            ("fail", "POST"),
+            ("reset", "POST"),
+        ]
+        rules = [Rule(f"/_control/{name}", endpoint=name, methods=[method]) for name, method in control]
+        self.url_map = Map([*rules, Rule("/<connector>/<operation>", endpoint="call", methods=["POST"])])
+
+    @staticmethod
+    def _empty() -> dict:
+        return {"calls": 0, "journal": [], "responses": {}, "counters": {}, "failures": []}
+
+    def _save(self) -> None:
+        """Persist the state (the caller holds the lock); atomic through a renamed temporary file."""
+        if self.state_path:
+            tmp = self.state_path.with_name(self.state_path.name + ".tmp")
+            tmp.write_text(json.dumps(self.state, ensure_ascii=False), "utf-8")
+            os.replace(tmp, self.state_path)
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        try:
+            endpoint, args = self.url_map.bind_to_environ(environ).match()
+            response = getattr(self, f"on_{endpoint}")(request, **args)
+        except HTTPException as exc:
+            response = _error(exc.description or exc.name, exc.code or 500)
+        return response(environ, start_response)
+
+    def on_health(self, request):
+        return _json({"ok": True})
+
+    def on_journal(self, request):
+        with self.lock:
+            return _json({"journal": self.state["journal"]})
+
+    def on_stats(self, request):
+        with self.lock:
+            per_key = Counter(entry["key"] for entry in self.state["journal"])
+            return _json(
+                {"calls": self.state["calls"], "effects": per_key.total(), "effects_per_key": per_key}
+            )
+
+    def on_reset(self, request):
+        with self.lock:
+            self.state = self._empty()
+            self._save()
+        return _json({"ok": True})
+
+    def on_fail(self, request):
+        spec = request.get_json(silent=True)
+        if not isinstance(spec, dict) or not isinstance(spec.get("connector"), str):
+            return _error('expected {"connector": ..., "operation": ..., "times": N, "status": ...}', 400)
+        failure = {
+            "connector": spec["connector"],
+            "operation": spec.get("operation", "*"),
+            "times": spec.get("times", 1),
+            "status": spec.get("status", 503),
+            "delay": spec.get("delay", 5.0),
+            "error": spec.get("error"),
+        }
+        status, times, delay = failure["status"], failure["times"], failure["delay"]
+        if not (
+            (status in ("timeout", "drop") or (type(status) is int and 400 <= status <= 599))
+            and type(times) is int
+            and times > 0
+            and type(delay) in (int, float)
+            and 0 < delay <= 60
+            and isinstance(failure["operation"], str)
+            and isinstance(failure["error"], str | None)
+        ):
+            return _error(
+                '"status" must be 400-599, "timeout" or "drop"; "times" >= 1; 0 < "delay" <= 60', 400
+            )
+        with self.lock:
+            self.state["failures"].append(failure)
+            self._save()
+            return _json({"ok": True, "failures": self.state["failures"]})
+
+    def _take_failure(self, connector: str, operation: str) -> dict | None:
+        for failure in self.state["failures"]:
+            if failure["connector"] in (connector, "*") and failure["operation"] in (operation, "*"):
+                failure["times"] -= 1
+                if failure["times"] <= 0:
+                    self.state["failures"].remove(failure)
+                return failure
+        return None
+
+    def on_call(self, request, connector: str, operation: str):
+        if connector not in self.systems:
+            return _error(f"no such system: {connector}", 404)
+        with self.lock:
+            self.state["calls"] += 1
+            self._save()
+        token = self.tokens.get(connector)
+        if token and request.headers.get("Authorization") != f"Bearer {token}":
+            return _error("missing or invalid bearer token", 401)
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key:
+            return _error("the Idempotency-Key header is required", 400)
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("params"), dict):
+            return _error('the body must be a JSON object {"params": {...}}', 400)
+        params, call = body["params"], [connector, operation, body["params"]]
+        with self.lock:
+            failure = self._take_failure(connector, operation)
+            stored = replay = None
+            if failure is None:
+                stored = self.state["responses"].get(key)
+                replay = stored is not None
+                if stored is None:
+                    n = self.state["counters"][connector] = self.state["counters"].get(connector, 0) + 1
+                    answer = {"ok": True, "reference": f"{connector}-{n}", "echo": params}
+                    stored = self.state["responses"][key] = {"call": call, "answer": answer}
+                    at = datetime.now(UTC).isoformat(timespec="milliseconds")
+                    entry = {"key": key, "connector": connector, "operation": operation, "params": params}
+                    self.state["journal"].append({**entry, "at": at})
+            self._save()
+        if failure is not None:
+            return self._fail(request, failure)
+        if stored["call"] != call:
+            return _error("idempotency key reused with other params", 422)
+        return _json(stored["answer"], 200, {"Idempotent-Replayed": "true"} if replay else None)
+
+    def _fail(self, request, failure: dict) -> Response:
+        if failure["status"] == "timeout":
+            time.sleep(failure["delay"])  # longer than the client waits; then a late 504
+            return _error("simulated timeout", 504)
+        if failure["status"] == "drop":
+            sock = request.environ.get("werkzeug.socket")
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)  # the client sees the connection close, no answer
+            return Response(status=500)
+        return _error(failure["error"] or f"simulated failure (HTTP {failure['status']})", failure["status"])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m integrations.simulator", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument("--state", help="JSON file that keeps the state across restarts")
+    parser.add_argument(
+        "--token", action="append", default=[], metavar="SYSTEM=TOKEN", help="require a token"
+    )
+    args = parser.parse_args(argv)
+    tokens = dict(item.partition("=")[::2] for item in args.token)
+    if not all(tokens.values()):
+        parser.error("--token takes SYSTEM=TOKEN")
+    run_simple(args.host, args.port, Simulator(args.state, tokens), threaded=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""Service tasks run on workers: the engine stops at them and completes them with a result.
+
+A step never calls a remote system. `advance` runs every ready automatic task except
+service tasks, which stay READY and are reported (with their evaluated parameters) so the
+service can queue the call. When the call has returned, `Engine.complete_service_task`
+hands the result to the task through `results` and runs it; SpiffWorkflow then stores it
+in the task's result variable as usual.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.spiff.specs.defaults import ServiceTask
+from SpiffWorkflow.util.task import TaskState
+
+DEFAULT_RETRIES = 3
+DEFAULT_BACKOFF_SECONDS = 2.0
+
+_results: ContextVar[dict | None] = ContextVar("motcua_service_results", default=None)
+
+
+@contextmanager
+def results(by_task_id: dict):
+    """Make service results {task id: JSON-able result} available to the enclosed step."""
+    token = _results.set(by_task_id)
+    try:
+        yield
+    finally:
+        _results.reset(token)
+
+
+class ServiceScriptEngine(PythonScriptEngine):
+    """The sandboxed script engine, answering service tasks from the results handed in."""
+
+    def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
+        available = _results.get() or {}
+        if str(task.id) not in available:
+            # Never reached in normal operation: advance() does not run service tasks.
+            raise WorkflowTaskException(
+                f"Service task '{task.task_spec.bpmn_id}' ran without a result from its worker", task=task
+            )
+        return json.dumps(available[str(task.id)])
+
+
+def _runnable(task) -> bool:
+    return not task.task_spec.manual and not isinstance(task.task_spec, ServiceTask)
+
+
+def _advance_once(workflow) -> int:
+    def run_ready(wf) -> int:
+        count = 0
+        for task in wf.get_tasks(state=TaskState.READY):
+            if _runnable(task):
+                task.run()
+                count += 1
+        return count
+
+    active = workflow.get_active_subprocesses()
+    for subprocess in sorted(active, key=lambda sp: sp.depth, reverse=True):
+        while run_ready(subprocess):
+            pass
+        if subprocess.parent_task_id is not None:
+            parent = workflow.get_task_from_id(subprocess.parent_task_id)
+            parent.task_spec._update(parent)
+    count = run_ready(workflow)
+    return count + (len(workflow.get_active_subprocesses()) > len(active))
+
+
+def advance(workflow) -> None:
+    """Like SpiffWorkflow's do_engine_steps, but service tasks wait for a worker."""
+    while _advance_once(workflow):
+        pass
+    workflow.refresh_timers()
+
+
+def pending_calls(workflow) -> list[dict]:
+    """The ready service tasks, with their evaluated parameters, for the service to queue."""
+    calls = []
+    for task in workflow.get_tasks(state=TaskState.READY):
+        spec = task.task_spec
+        if not isinstance(spec, ServiceTask):
+            continue
+        params = {name: value["value"] for name, value in spec.evaluate_params(task).items()}
+        calls.append(
+            {
+                "task_id": str(task.id),
+                "element_id": spec.bpmn_id,
+                "operation": spec.operation_name,
+                "params": params,
+                "retries": int(spec.retries) if spec.retries not in (None, "") else DEFAULT_RETRIES,
+                "backoff": float(spec.retry_backoff_base)
+                if spec.retry_backoff_base not in (None, "")
+                else DEFAULT_BACKOFF_SECONDS,
+            }
+        )
+    return calls

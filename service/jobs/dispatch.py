@@ -1,0 +1,111 @@
+"""Getting work to workers: Celery when a broker is configured, an in-process runner otherwise.
+
+The database is the source of truth for what is due (calls, timers); the broker only makes
+workers pick it up promptly. A lost message costs a second (the periodic tick finds the work
+again); a duplicate costs nothing (work is claimed with a lease before it runs).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from ..models_base import utcnow
+from . import operations
+
+log = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{threading.get_native_id()}"
+
+
+def tick(app: Flask, *, enqueue=None) -> tuple[int, int]:
+    """Find due work; hand it to `enqueue(kind, id)` (Celery) or run it here. Returns the counts."""
+    now = utcnow()
+    with app.app_context():
+        operations.heartbeat(worker_name(), now)
+        calls, timers = operations.due_work(now)
+    for call_id in calls:
+        if enqueue is not None:
+            enqueue("call", call_id)
+        else:
+            run("call", call_id, app)
+    for instance_id in timers:
+        if enqueue is not None:
+            enqueue("timers", str(instance_id))
+        else:
+            run("timers", instance_id, app)
+    return len(calls), len(timers)
+
+
+def run(kind: str, ident, app: Flask) -> None:
+    """Run one unit of work in its own app context; errors are logged, the work stays due."""
+    with app.app_context():
+        try:
+            if kind == "call":
+                operations.run_call(int(ident))
+            else:
+                import uuid
+
+                operations.fire_timers(uuid.UUID(str(ident)), utcnow())
+        except Exception:
+            log.exception("%s %s failed; it will be picked up again", kind, ident)
+            from ..extensions import db
+
+            db.session.rollback()
+
+
+class EmbeddedRunner(threading.Thread):
+    """Runs due work inside the serving process when no broker is configured (make run)."""
+
+    def __init__(self, app: Flask, interval: float = 1.0):
+        super().__init__(name="motcua-embedded-runner", daemon=True)
+        self.app, self.interval, self.stopped = app, interval, threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            try:
+                tick(self.app)
+            except Exception:
+                log.exception("embedded runner tick failed")
+
+
+def _after_commit(session: Session) -> None:
+    ids = operations.take_new_call_ids(session)
+    sender = session.info.get("motcua_sender")
+    if ids and sender is not None:
+        for call_id in ids:
+            try:
+                sender(call_id)
+            except Exception:  # the periodic tick will find it
+                log.warning("could not enqueue service call %s; the tick will pick it up", call_id)
+
+
+def init_app(app: Flask) -> None:
+    """Send new calls to the broker right after their transaction commits (if there is one)."""
+    if app.config.get("CELERY_BROKER_URL"):
+        from .worker import celery_for
+
+        celery = celery_for(app)
+
+        def send(call_id: int) -> None:
+            celery.send_task("motcua.run_call", args=[call_id])
+
+        app.extensions["motcua.send_call"] = send
+    if not getattr(init_app, "_listening", False):
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_begin", _bind_sender)
+        init_app._listening = True
+
+
+def _bind_sender(session: Session, transaction, connection) -> None:
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        session.info["motcua_sender"] = current_app.extensions.get("motcua.send_call")

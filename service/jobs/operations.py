@@ -1,0 +1,355 @@
+"""Asynchronous work: service-task calls with retries and incidents, due timers, the SLA watch.
+
+Every function here runs one unit of work in its own transactions and is safe to run on
+any number of workers at once: a call is claimed with a compare-and-set lease (a worker
+killed mid-call leaves it to be claimed again once the lease expires), the instance row is
+written under its optimistic version, and every remote call carries an idempotency key
+(one per service task), so a retried call never applies twice on the remote side.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import runtime
+from ..audit.operations import fact, record
+from ..engine import TaskNotReady
+from ..extensions import db
+from ..instances import operations as instances
+from ..instances.models import ProcessInstance
+from ..models_base import utcnow
+from .models import DONE, FAILED, PENDING, RUNNING, ServiceCall, WorkerHeartbeat
+
+log = logging.getLogger(__name__)
+CANCELLED = "cancelled"
+_DISPATCH_KEY = "motcua_new_calls"
+
+
+# --- queueing (a step listener: runs inside the step's transaction) ---------------------------
+
+
+def queue_calls(instance, result, rows, completed_task, actor, now) -> None:
+    """STEP_LISTENERS hook: queue the service tasks a step left waiting for a worker."""
+    if not result.service_calls:
+        return
+    known = set(
+        db.session.scalars(
+            sa.select(ServiceCall.task_id).where(
+                ServiceCall.instance_id == instance.id,
+                ServiceCall.task_id.in_([uuid.UUID(c["task_id"]) for c in result.service_calls]),
+            )
+        )
+    )
+    new = []
+    for call in result.service_calls:
+        task_id = uuid.UUID(call["task_id"])
+        if task_id in known:
+            continue
+        row = ServiceCall(
+            instance_id=instance.id,
+            task_id=task_id,
+            element_id=call["element_id"],
+            operation=call["operation"],
+            params=call["params"],
+            idempotency_key=f"{instance.id}:{task_id}",
+            state=PENDING,
+            max_attempts=max(1, call["retries"]),
+            backoff_seconds=max(0.0, call["backoff"]),
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        db.session.add(row)
+        new.append(row)
+    if new:
+        db.session.flush()
+        db.session.info.setdefault(_DISPATCH_KEY, []).extend(row.id for row in new)
+
+
+def take_new_call_ids(session) -> list[int]:
+    """The calls queued by the transaction that just committed (for prompt dispatch)."""
+    return session.info.pop(_DISPATCH_KEY, [])
+
+
+# --- running a call ---------------------------------------------------------------------------
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=current_app.config["MOTCUA_LEASE_SECONDS"])
+
+
+def claim_call(call_id: int, now: datetime) -> ServiceCall | None:
+    """Take a due call (or one whose worker died) for this worker; None if someone else has it."""
+    table = ServiceCall.__table__
+    claimed = db.session.execute(
+        sa.update(table)
+        .where(
+            table.c.id == call_id,
+            sa.or_(
+                sa.and_(table.c.state == PENDING, table.c.next_attempt_at <= now),
+                sa.and_(table.c.state == RUNNING, table.c.lease_until < now),
+            ),
+        )
+        .values(state=RUNNING, lease_until=now + _lease(), attempts=table.c.attempts + 1, updated_at=now)
+    ).rowcount
+    db.session.commit()
+    return db.session.get(ServiceCall, call_id) if claimed else None
+
+
+def _finish(call: ServiceCall, result: dict) -> str:
+    """Hand the result to the instance and mark the call done, in one transaction."""
+    for _ in range(5):  # a concurrent writer on the instance: read it again and reapply
+        now = utcnow()
+        try:
+            done = db.session.execute(
+                sa.update(ServiceCall.__table__)
+                .where(ServiceCall.__table__.c.id == call.id, ServiceCall.__table__.c.state == RUNNING)
+                .values(state=DONE, result=result, lease_until=None, last_error=None, updated_at=now)
+            ).rowcount
+            if not done:  # our lease expired and another worker finished it
+                db.session.rollback()
+                return "taken"
+            instance = instances.get(call.instance_id, with_state=True)
+            if instance.state != "running":
+                db.session.rollback()
+                return _park(call, instance)
+            try:
+                step = runtime.engine().complete_service_task(
+                    runtime.compiled(instance.definition_id),
+                    instance.engine_state,
+                    str(call.task_id),
+                    result,
+                    now=now,
+                )
+            except TaskNotReady:
+                db.session.execute(
+                    sa.update(ServiceCall.__table__)
+                    .where(ServiceCall.__table__.c.id == call.id)
+                    .values(state=CANCELLED, last_error="The task no longer waits for this call.")
+                )
+                db.session.commit()
+                return CANCELLED
+            audit = [
+                fact(
+                    "service_task_completed",
+                    at=now,
+                    instance_id=instance.id,
+                    task_id=call.task_id,
+                    element_id=call.element_id,
+                    data={"operation": call.operation, "attempts": call.attempts},
+                )
+            ]
+            instances.apply_result(instance, step, actor=None, now=now, audit=audit)
+            db.session.commit()
+            return DONE
+        except StaleDataError:
+            db.session.rollback()
+    raise RuntimeError(f"service call {call.id}: the instance kept changing; will be retried")
+
+
+def _park(call: ServiceCall, instance: ProcessInstance) -> str:
+    """The instance is not running: cancel the call if it ended, otherwise wait for it to resume."""
+    table = ServiceCall.__table__
+    if instance.state in ("completed", "terminated"):
+        values = {"state": CANCELLED, "last_error": f"The instance is {instance.state}."}
+    else:
+        values = {
+            "state": PENDING,
+            "attempts": table.c.attempts - 1,
+            "lease_until": None,
+            "next_attempt_at": utcnow() + timedelta(seconds=30),
+        }
+    db.session.execute(sa.update(table).where(table.c.id == call.id).values(**values))
+    db.session.commit()
+    return values["state"]
+
+
+def _fail(call: ServiceCall, error: str, retryable: bool) -> str:
+    now = utcnow()
+    table = ServiceCall.__table__
+    if retryable and call.attempts < call.max_attempts:
+        delay = call.backoff_seconds * (2 ** (call.attempts - 1))
+        values = {"state": PENDING, "next_attempt_at": now + timedelta(seconds=delay)}
+        outcome = PENDING
+    else:
+        values = {"state": FAILED}
+        outcome = FAILED
+    db.session.execute(
+        sa.update(table)
+        .where(table.c.id == call.id, table.c.state == RUNNING)
+        .values(lease_until=None, last_error=error[:2000], updated_at=now, **values)
+    )
+    if outcome == FAILED:
+        record(
+            [
+                fact(
+                    "incident_opened",
+                    at=now,
+                    instance_id=call.instance_id,
+                    task_id=call.task_id,
+                    element_id=call.element_id,
+                    message=error[:2000],
+                    data={"operation": call.operation, "attempts": call.attempts, "call_id": call.id},
+                )
+            ]
+        )
+    db.session.commit()
+    return outcome
+
+
+def run_call(call_id: int) -> str:
+    """Claim a call, call its connector, and hand the result over (or schedule a retry)."""
+    from integrations import ConnectorError
+
+    call = claim_call(call_id, utcnow())
+    if call is None:
+        return "skipped"
+    connectors = current_app.extensions["motcua.connectors"]
+    try:
+        result = connectors.call(call.operation, call.params, idempotency_key=call.idempotency_key)
+    except ConnectorError as exc:
+        return _fail(call, str(exc), exc.retryable)
+    return _finish(call, result)
+
+
+# --- timers, the SLA watch and the heartbeat ---------------------------------------------------
+
+
+def fire_timers(instance_id, now: datetime) -> bool:
+    """Fire the due timers of one instance (skipped if another worker holds it)."""
+    query = sa.select(ProcessInstance.id).where(
+        ProcessInstance.id == instance_id,
+        ProcessInstance.state == "running",
+        ProcessInstance.next_timer_at <= now,
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    if db.session.scalar(query) is None:
+        db.session.rollback()
+        return False
+    instance = instances.get(instance_id, with_state=True)
+    step = runtime.engine().fire_timers(
+        runtime.compiled(instance.definition_id), instance.engine_state, now=now
+    )
+    audit = [fact("timers_fired", at=now, instance_id=instance.id)]
+    instances.apply_result(instance, step, actor=None, now=now, audit=audit)
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        return False
+    return True
+
+
+def due_work(now: datetime, *, limit: int = 200) -> tuple[list[int], list]:
+    """Ids of the calls and instances with work due now."""
+    table = ServiceCall.__table__
+    calls = db.session.scalars(
+        sa.select(table.c.id)
+        .where(
+            sa.or_(
+                sa.and_(table.c.state == PENDING, table.c.next_attempt_at <= now),
+                sa.and_(table.c.state == RUNNING, table.c.lease_until < now),
+            )
+        )
+        .order_by(table.c.next_attempt_at)
+        .limit(limit)
+    ).all()
+    timers = db.session.scalars(
+        sa.select(ProcessInstance.id)
+        .where(ProcessInstance.state == "running", ProcessInstance.next_timer_at <= now)
+        .order_by(ProcessInstance.next_timer_at)
+        .limit(limit)
+    ).all()
+    db.session.rollback()
+    return list(calls), list(timers)
+
+
+def heartbeat(name: str, now: datetime) -> None:
+    row = db.session.get(WorkerHeartbeat, name)
+    if row is None:
+        db.session.add(WorkerHeartbeat(name=name, last_seen=now))
+    else:
+        row.last_seen = now
+    db.session.commit()
+
+
+def watch_sla(now: datetime) -> dict:
+    """Mark open tasks and dossiers due soon or overdue (one working day counts as soon)."""
+    from ..calendar.operations import calendar
+    from ..dossiers.models import FINAL, Dossier
+    from ..tasks.models import OPEN, Task
+
+    soon = calendar().add_working_days(now, 1)
+    counts = {}
+    for model, open_condition in ((Task, Task.state == OPEN), (Dossier, Dossier.status.not_in(FINAL | {9}))):
+        table = model.__table__
+        overdue = sa.and_(open_condition, table.c.due_at < now)
+        due_soon = sa.and_(open_condition, table.c.due_at >= now, table.c.due_at < soon)
+        counts[f"{table.name}_overdue"] = db.session.execute(
+            sa.update(table)
+            .where(overdue, sa.or_(table.c.sla.is_(None), table.c.sla != "overdue"))
+            .values(sla="overdue")
+        ).rowcount
+        counts[f"{table.name}_due_soon"] = db.session.execute(
+            sa.update(table)
+            .where(due_soon, sa.or_(table.c.sla.is_(None), table.c.sla != "due_soon"))
+            .values(sla="due_soon")
+        ).rowcount
+    db.session.commit()
+    return counts
+
+
+# --- incidents --------------------------------------------------------------------------------
+
+
+def incidents(page: int, per_page: int):
+    where = ServiceCall.state == FAILED
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(ServiceCall).where(where)) or 0
+    items = db.session.scalars(
+        sa.select(ServiceCall)
+        .where(where)
+        .order_by(ServiceCall.updated_at.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return list(items), total
+
+
+def retry_incident(call_id: int, *, actor) -> ServiceCall:
+    from ..errors import Conflict, NotFound
+
+    call = db.session.get(ServiceCall, call_id)
+    if call is None:
+        raise NotFound(f"There is no incident {call_id}.")
+    if call.state != FAILED:
+        raise Conflict(f"Incident {call_id} is not open (its call is {call.state}).", code="incident_closed")
+    now = utcnow()
+    call.state, call.attempts, call.next_attempt_at, call.updated_at = PENDING, 0, now, now
+    record(
+        [
+            fact(
+                "incident_retried",
+                at=now,
+                actor=actor,
+                instance_id=call.instance_id,
+                task_id=call.task_id,
+                element_id=call.element_id,
+                data={"call_id": call.id},
+            )
+        ]
+    )
+    db.session.flush()
+    db.session.info.setdefault(_DISPATCH_KEY, []).append(call.id)
+    return call
+
+
+def init() -> None:
+    if queue_calls not in instances.STEP_LISTENERS:
+        instances.STEP_LISTENERS.append(queue_calls)

@@ -1,0 +1,80 @@
+"""/api/v1/incidents and /api/v1/reports: what the workers could not do, and the monthly late list."""
+
+import re
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..identity.auth import current_user
+from ..identity.permissions import require_admin
+from ..web import PageArgs, RequestSchema, page, page_schema
+from . import operations
+
+blp = Blueprint("incidents", __name__, url_prefix="/api/v1", description="Incidents and reports")
+
+
+class IncidentSchema(ma.Schema):
+    id = ma.fields.Integer()
+    process_instance_id = ma.fields.UUID(attribute="instance_id")
+    task_id = ma.fields.UUID()
+    element_id = ma.fields.String()
+    operation = ma.fields.String()
+    error = ma.fields.String(attribute="last_error")
+    attempts = ma.fields.Integer()
+    max_attempts = ma.fields.Integer()
+    state = ma.fields.String()
+    created_at = ma.fields.AwareDateTime()
+    updated_at = ma.fields.AwareDateTime()
+
+
+IncidentPage = page_schema(IncidentSchema, "IncidentPage")
+
+
+class MonthArgs(RequestSchema):
+    month = ma.fields.String(
+        required=True,
+        validate=ma.validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"),
+        metadata={"example": "2026-10"},
+    )
+    refresh = ma.fields.Boolean(load_default=False)
+
+
+class LateReportSchema(ma.Schema):
+    month = ma.fields.String()
+    generated_at = ma.fields.AwareDateTime()
+    rows = ma.fields.List(ma.fields.Dict())
+
+
+@blp.route("/incidents")
+class Incidents(MethodView):
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, IncidentPage)
+    def get(self, args):
+        """Service calls whose retries ran out: the error, the element and the attempts (administrators)."""
+        require_admin(current_user())
+        items, total = operations.incidents(args["page"], args["per_page"])
+        return page(items, total, args)
+
+
+@blp.route("/incidents/<int(max=2147483647):incident_id>/retry", methods=["POST"])
+@blp.response(200, IncidentSchema)
+def retry(incident_id):
+    """Try the failed call again now, with a fresh set of attempts (administrators)."""
+    require_admin(current_user())
+    return operations.retry_incident(incident_id, actor=current_user())
+
+
+@blp.route("/reports/late-dossiers", methods=["GET"])
+@blp.arguments(MonthArgs, location="query")
+@blp.response(200, LateReportSchema)
+def late_dossiers(args):
+    """The late dossiers of a month and the officers and units responsible (administrators).
+
+    Generated on the 5th for the previous month; asking for another month generates it now.
+    """
+    require_admin(current_user())
+    from ..reports import operations as reports
+
+    assert re.match(r"^\d{4}-\d{2}$", args["month"])
+    return reports.generate(args["month"], replace=args["refresh"])

@@ -1,0 +1,69 @@
+"""The Celery application (started by `motcua worker` / `motcua beat`, see celery_main).
+
+Tasks take ids only and call service.jobs operations inside the Flask app context.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+from celery.schedules import crontab
+from flask import Flask
+
+
+def celery_for(app: Flask) -> Celery:
+    """A Celery app configured from the Flask config (one per Flask app)."""
+    if "motcua.celery" in app.extensions:
+        return app.extensions["motcua.celery"]
+    celery = Celery("motcua", broker=app.config["CELERY_BROKER_URL"])
+    options = app.config.get("CELERY_BROKER_TRANSPORT_OPTIONS") or {}
+    celery.conf.update(
+        broker_transport_options=options,
+        task_ignore_result=True,
+        task_acks_late=True,  # a worker killed mid-task gives the message back
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        timezone=app.config["MOTCUA_TIMEZONE"],
+        beat_schedule={
+            "tick": {"task": "motcua.tick", "schedule": app.config["MOTCUA_TICK_SECONDS"]},
+            "sla": {"task": "motcua.watch_sla", "schedule": 60.0},
+            "late-list": {
+                "task": "motcua.late_report",
+                "schedule": crontab(minute=30, hour=0, day_of_month=5),
+            },
+        },
+    )
+    _register_tasks(celery, app)
+    app.extensions["motcua.celery"] = celery
+    return celery
+
+
+def _register_tasks(celery: Celery, app: Flask) -> None:
+    from . import dispatch, operations
+
+    @celery.task(name="motcua.run_call")
+    def run_call(call_id: int) -> None:
+        dispatch.run("call", call_id, app)
+
+    @celery.task(name="motcua.fire_timers")
+    def fire_timers(instance_id: str) -> None:
+        dispatch.run("timers", instance_id, app)
+
+    @celery.task(name="motcua.tick")
+    def tick() -> None:
+        kinds = {"call": "motcua.run_call", "timers": "motcua.fire_timers"}
+        dispatch.tick(app, enqueue=lambda kind, ident: celery.send_task(kinds[kind], args=[ident]))
+
+    @celery.task(name="motcua.watch_sla")
+    def watch_sla() -> None:
+        from ..models_base import utcnow
+
+        with app.app_context():
+            operations.watch_sla(utcnow())
+
+    @celery.task(name="motcua.late_report")
+    def late_report() -> None:
+        from ..reports import operations as reports
+
+        with app.app_context():
+            reports.generate_previous_month()

@@ -1,0 +1,136 @@
+"""Health and Prometheus metrics.
+
+Counters and the step-latency histogram are per process (scrape each API and worker
+process); queue depth, incidents, overdue timers and open tasks are read from the database
+at scrape time, so every process reports the same values for them.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import Blueprint, Flask, Response, current_app, jsonify
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+
+from .extensions import db
+from .models_base import utcnow
+
+REGISTRY = CollectorRegistry()
+INSTANCES_STARTED = Counter("motcua_instances_started", "Process instances started", registry=REGISTRY)
+INSTANCES_COMPLETED = Counter("motcua_instances_completed", "Process instances completed", registry=REGISTRY)
+TASK_COMPLETIONS = Counter("motcua_task_completions", "Human task completions", registry=REGISTRY)
+STEP_SECONDS = Histogram(
+    "motcua_step_seconds",
+    "Engine step latency (load, run, prune, dump)",
+    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5),
+    registry=REGISTRY,
+)
+
+blp = Blueprint("observability", __name__)
+
+
+def observe_step(instance, result, rows, completed_task, actor, now) -> None:
+    """STEP_LISTENERS hook: count completions and record the engine's step latency."""
+    STEP_SECONDS.observe(result.elapsed)
+    if result.status == "completed":
+        INSTANCES_COMPLETED.inc()
+
+
+class _DatabaseGauges:
+    def __init__(self, app: Flask):
+        self.app = app
+
+    def collect(self):
+        from .instances.models import ProcessInstance
+        from .jobs.models import FAILED, PENDING, ServiceCall
+        from .tasks.models import OPEN, Task
+
+        with self.app.app_context():
+            now = utcnow()
+
+            def count(model, *where) -> int:
+                return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where)) or 0
+
+            queued = count(ServiceCall, ServiceCall.state == PENDING)
+            incidents = count(ServiceCall, ServiceCall.state == FAILED)
+            open_tasks = count(Task, Task.state == OPEN)
+            oldest_timer = db.session.scalar(
+                sa.select(sa.func.min(ProcessInstance.next_timer_at)).where(
+                    ProcessInstance.state == "running", ProcessInstance.next_timer_at <= now
+                )
+            )
+            db.session.rollback()
+        yield GaugeMetricFamily("motcua_queue_depth", "Service calls waiting for a worker", value=queued)
+        yield GaugeMetricFamily("motcua_incidents", "Service calls whose retries ran out", value=incidents)
+        yield GaugeMetricFamily("motcua_open_tasks", "Open human tasks", value=open_tasks)
+        lag = (now - oldest_timer).total_seconds() if oldest_timer else 0.0
+        yield GaugeMetricFamily("motcua_timer_lag_seconds", "Age of the oldest due, unfired timer", value=lag)
+
+
+@blp.get("/metrics")
+def metrics():
+    """Prometheus metrics (administrators or the monitoring group)."""
+    from .errors import Forbidden
+    from .identity.auth import current_user
+
+    user = current_user()
+    if not (user.is_admin or "monitoring" in user.group_names):
+        raise Forbidden("Metrics are for administrators and the group 'monitoring'.")
+    return Response(generate_latest(REGISTRY), mimetype=CONTENT_TYPE_LATEST)
+
+
+@blp.get("/api/v1/health")
+def health():
+    """Liveness and readiness: database, broker, workers seen recently, oldest pending job."""
+    from .jobs.models import PENDING, ServiceCall, WorkerHeartbeat
+
+    report, healthy = {}, True
+    started = time.perf_counter()
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+        report["database"] = {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+    except Exception as exc:  # the database is down: say so, never 500
+        db.session.rollback()
+        report["database"] = {"ok": False, "error": exc.__class__.__name__}
+        return jsonify({"status": "unavailable", **report}), 503
+    now = utcnow()
+    broker_url = current_app.config.get("CELERY_BROKER_URL")
+    report["broker"] = {"configured": bool(broker_url), "ok": None}
+    if broker_url:
+        report["broker"]["ok"] = _broker_ok(broker_url)
+        healthy = healthy and report["broker"]["ok"]
+    recent = now - timedelta(seconds=max(30, 10 * current_app.config["MOTCUA_TICK_SECONDS"]))
+    seen = db.session.scalars(sa.select(WorkerHeartbeat).where(WorkerHeartbeat.last_seen >= recent)).all()
+    report["workers"] = {"seen_recently": len(seen), "names": sorted(w.name for w in seen)}
+    oldest = db.session.scalar(
+        sa.select(sa.func.min(ServiceCall.created_at)).where(ServiceCall.state == PENDING)
+    )
+    report["oldest_pending_job_age_seconds"] = round((now - oldest).total_seconds(), 1) if oldest else 0.0
+    db.session.rollback()
+    status = "ok" if healthy else "degraded"
+    return jsonify({"status": status, **report}), 200 if healthy else 503
+
+
+def _broker_ok(url: str) -> bool:
+    from kombu import Connection
+
+    try:
+        with Connection(url, connect_timeout=2, transport_options={"max_retries": 0}) as connection:
+            connection.ensure_connection(max_retries=0)
+        return True
+    except Exception:
+        return False
+
+
+def init_app(app: Flask) -> None:
+    from .instances import operations as instances
+
+    if not getattr(init_app, "_collector", False):
+        REGISTRY.register(_DatabaseGauges(app))
+        init_app._collector = True
+    if observe_step not in instances.STEP_LISTENERS:
+        instances.STEP_LISTENERS.append(observe_step)
+    app.register_blueprint(blp)
