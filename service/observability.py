@@ -11,7 +11,7 @@ import time
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, Response, current_app, jsonify
+from flask import Blueprint, Flask, Response, current_app, has_app_context, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
@@ -40,29 +40,29 @@ def observe_step(instance, result, rows, completed_task, actor, now) -> None:
 
 
 class _DatabaseGauges:
-    def __init__(self, app: Flask):
-        self.app = app
+    """Read at scrape time, inside the /metrics request (so from that app's database)."""
 
     def collect(self):
         from .instances.models import ProcessInstance
         from .jobs.models import FAILED, PENDING, ServiceCall
         from .tasks.models import OPEN, Task
 
-        with self.app.app_context():
-            now = utcnow()
+        if not has_app_context():
+            return
+        now = utcnow()
 
-            def count(model, *where) -> int:
-                return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where)) or 0
+        def count(model, *where) -> int:
+            return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where)) or 0
 
-            queued = count(ServiceCall, ServiceCall.state == PENDING)
-            incidents = count(ServiceCall, ServiceCall.state == FAILED)
-            open_tasks = count(Task, Task.state == OPEN)
-            oldest_timer = db.session.scalar(
-                sa.select(sa.func.min(ProcessInstance.next_timer_at)).where(
-                    ProcessInstance.state == "running", ProcessInstance.next_timer_at <= now
-                )
+        queued = count(ServiceCall, ServiceCall.state == PENDING)
+        incidents = count(ServiceCall, ServiceCall.state == FAILED)
+        open_tasks = count(Task, Task.state == OPEN)
+        oldest_timer = db.session.scalar(
+            sa.select(sa.func.min(ProcessInstance.next_timer_at)).where(
+                ProcessInstance.state == "running", ProcessInstance.next_timer_at <= now
             )
-            db.session.rollback()
+        )
+        db.session.rollback()
         yield GaugeMetricFamily("motcua_queue_depth", "Service calls waiting for a worker", value=queued)
         yield GaugeMetricFamily("motcua_incidents", "Service calls whose retries ran out", value=incidents)
         yield GaugeMetricFamily("motcua_open_tasks", "Open human tasks", value=open_tasks)
@@ -129,7 +129,7 @@ def init_app(app: Flask) -> None:
     from .instances import operations as instances
 
     if not getattr(init_app, "_collector", False):
-        REGISTRY.register(_DatabaseGauges(app))
+        REGISTRY.register(_DatabaseGauges())
         init_app._collector = True
     if observe_step not in instances.STEP_LISTENERS:
         instances.STEP_LISTENERS.append(observe_step)

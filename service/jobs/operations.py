@@ -283,7 +283,8 @@ def heartbeat(name: str, now: datetime) -> None:
 def watch_sla(now: datetime) -> dict:
     """Mark open tasks and dossiers due soon or overdue (one working day counts as soon)."""
     from ..calendar.operations import calendar
-    from ..dossiers.models import FINAL, Dossier
+    from ..dossiers.models import Dossier
+    from ..dossiers.operations import FINAL
     from ..tasks.models import OPEN, Task
 
     soon = calendar().add_working_days(now, 1)
