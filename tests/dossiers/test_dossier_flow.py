@@ -5,6 +5,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+import sqlalchemy as sa
 
 from service.dossiers.models import Dossier
 from service.extensions import db
@@ -349,3 +350,28 @@ def test_form_data_cannot_redirect_the_process_to_another_dossier(office):
         assert _dossier_of(instance, {"dossier_id": victim["id"]}) is None  # the row must point back
         assert str(_dossier_of(instance, None).id) == attacker["id"]
     assert office.clerk.get(f"/api/v1/dossiers/{victim['id']}").json["status"] == 1
+
+
+def test_the_monthly_late_list_names_the_late_dossiers_and_who_held_them(office):
+    dossier = to_appraisal(office, receive(office))
+    with office.app.app_context():
+        from service.tasks.models import Task
+
+        row = db.session.get(Dossier, uuid.UUID(dossier["id"]))
+        row.due_at = row.due_at - timedelta(days=40)  # received long ago, it should be back by now
+        row.received_at = row.received_at - timedelta(days=50)
+        task = db.session.scalar(
+            sa.select(Task).where(Task.instance_id == row.instance_id, Task.element_id == "appraise")
+        )
+        task.created_at = task.created_at - timedelta(days=40)  # and the specialist sat on it
+        db.session.commit()
+        month = row.due_at.strftime("%Y-%m")
+    dossier = appraise(office, dossier, "propose_approve")
+    report = office.admin.get(f"/api/v1/reports/late-dossiers?month={month}&refresh=true")
+    assert report.status_code == 200
+    rows = report.json["rows"]
+    assert [r["code"] for r in rows] == [dossier["code"]]
+    assert rows[0]["responsible"][0]["officer"] == "specialist"
+    assert rows[0]["responsible"][0]["step"] == "Thẩm định hồ sơ"
+    assert office.clerk.get(f"/api/v1/reports/late-dossiers?month={month}").status_code == 403
+    assert office.admin.get("/api/v1/reports/late-dossiers?month=2026-13").status_code == 422
