@@ -52,7 +52,7 @@ lint: setup
 	$(BIN)/lint-imports
 
 test-sqlite: setup
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 -q --ignore=tests/workers
 
 test-postgres: setup
 	MOTCUA_TEST_DATABASE=postgres MOTCUA_TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -n 2 -q --ignore=tests/engine --ignore=tests/documents

@@ -46,7 +46,9 @@ class DefinitionCache:
 
 
 def init_app(app: Flask) -> None:
-    engine = Engine(script_time_limit=app.config["MOTCUA_SCRIPT_TIME_LIMIT"])
+    from .calendar.operations import calendar
+
+    engine = Engine(script_time_limit=app.config["MOTCUA_SCRIPT_TIME_LIMIT"], calendar=calendar)
     app.extensions["motcua.engine"] = engine
     app.extensions["motcua.definitions"] = DefinitionCache(engine)
 

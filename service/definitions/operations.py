@@ -54,7 +54,19 @@ def deploy(data: bytes, *, filename: str, actor, max_bytes: int) -> tuple[Proces
             )
         ]
     )
+    _arm_timer_start(definition, actor)
     return definition, True
+
+
+def _arm_timer_start(definition: ProcessDefinition, actor) -> None:
+    """A process that starts on a timer gets an instance waiting on it (the tick fires it)."""
+    from .. import runtime
+    from ..instances import operations as instances
+
+    if runtime.engine().has_timer_start(runtime.compiled(definition.id)):
+        instances.start(
+            definition.key, version=definition.version, business_key=None, variables={}, actor=actor
+        )
 
 
 def get(key: str, version: int | None = None) -> ProcessDefinition:

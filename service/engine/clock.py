@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
     DurationTimerEventDefinition,
     TimeDateEventDefinition,
     TimerEventDefinition,
@@ -66,5 +67,26 @@ def _duration_has_fired(self, my_task):
     return my_task._get_internal_data("event_fired", False)
 
 
+def _cycle_complete(self, my_task):
+    value = my_task._get_internal_data("event_value")
+    if value is None:
+        expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+        cycles, start, duration = TimerEventDefinition.parse_iso_recurring_interval(expression)
+        value = {"cycles": cycles, "next": _aware(start).isoformat(), "duration": duration.total_seconds()}
+    ready = False
+    if value["cycles"] != 0:
+        upcoming = _aware(datetime.fromisoformat(value["next"]))
+        if upcoming <= now():
+            value["next"] = (upcoming + timedelta(seconds=value["duration"])).isoformat()
+            value["cycles"] -= 1
+            ready = True
+    else:
+        my_task.internal_data.pop("event_value", None)
+        my_task.internal_data["event_fired"] = True
+    my_task._set_internal_data(event_value=value)
+    return ready
+
+
 TimeDateEventDefinition.has_fired = _time_date_has_fired
 DurationTimerEventDefinition.has_fired = _duration_has_fired
+CycleTimerEventDefinition.cycle_complete = _cycle_complete

@@ -182,13 +182,40 @@ def _dump(workflow: BpmnWorkflow) -> str:
         ) from None
 
 
+def _calendar_functions(calendar) -> dict:
+    def working_days_from_now(days):
+        """The ISO moment `days` working days from the step's now (for timers and due dates)."""
+        return calendar().add_working_days(clock.now(), float(days)).isoformat()
+
+    def add_working_days(start, days):
+        """The ISO moment `days` working days after `start` (an ISO string or a datetime)."""
+        moment = datetime.fromisoformat(start) if isinstance(start, str) else start
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return calendar().add_working_days(moment, float(days)).isoformat()
+
+    return {"working_days_from_now": working_days_from_now, "add_working_days": add_working_days}
+
+
 class Engine:
     """Runs commands on workflows with the sandboxed script environment."""
 
-    def __init__(self, *, script_time_limit: float = 1.0):
+    def __init__(self, *, script_time_limit: float = 1.0, calendar=None):
+        """calendar: a callable returning an object with add_working_days(start, days) (the
+        business calendar), offered to scripts and timer expressions as working_days_from_now(days)
+        and add_working_days(start, days)."""
+        globals_ = _calendar_functions(calendar) if calendar is not None else None
         self.script_engine = services.ServiceScriptEngine(
-            environment=RestrictedEnvironment(time_limit=script_time_limit)
+            environment=RestrictedEnvironment(globals_, time_limit=script_time_limit)
         )
+
+    def has_timer_start(self, definition: CompiledDefinition) -> bool:
+        """Whether the process starts on a timer (the service then keeps an instance waiting on it)."""
+        for spec in definition.spec.task_specs.values():
+            event = getattr(spec, "event_definition", None)
+            if type(spec).__name__ == "StartEvent" and isinstance(event, TimerEventDefinition):
+                return True
+        return False
 
     def compile(self, spec_blob: str) -> CompiledDefinition:
         return CompiledDefinition.from_blob(spec_blob)

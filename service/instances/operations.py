@@ -213,7 +213,7 @@ def start(
         state="running",
         engine_state=result.state,
         variables={},
-        started_by_id=actor.id,
+        started_by_id=actor.id if actor is not None else None,
         created_at=now,
     )
     db.session.add(instance)

@@ -184,3 +184,33 @@ def test_the_sla_watch_marks_overdue_and_due_soon_tasks(app, admin, make_user):
         watch_sla(utcnow() + timedelta(days=1))
         db.session.refresh(task)
         assert task.sla == "overdue"
+
+
+def test_a_timer_start_waits_then_runs_and_working_day_timers_follow_the_calendar(app, admin):
+    assert admin.deploy(bpmn_path("svc_timer_start.bpmn")).status_code == 201
+    waiting = admin.get("/api/v1/process-instances?definition_key=nightly_sync").json["items"]
+    assert len(waiting) == 1  # deploying armed the start timer
+    instance_id = waiting[0]["id"]
+    with app.app_context():
+        from service.instances.models import ProcessInstance
+
+        assert db.session.get(ProcessInstance, uuid.UUID(instance_id)).next_timer_at is not None
+
+    def at_working_day_timer():
+        with app.app_context():
+            row = db.session.get(ProcessInstance, uuid.UUID(instance_id))
+            return row.next_timer_at is not None and row.next_timer_at > utcnow() + timedelta(hours=1)
+
+    assert _run_until(app, at_working_day_timer)  # the 1-second start timer fired for real
+    with app.app_context():
+        from service.calendar.operations import calendar
+
+        row = db.session.get(ProcessInstance, uuid.UUID(instance_id))
+        fired_at = row.updated_at
+        expected = calendar().add_working_days(fired_at, 2)
+        assert abs(row.next_timer_at - expected) < timedelta(seconds=5)
+        from service.jobs.operations import fire_timers
+
+        assert fire_timers(row.id, row.next_timer_at + timedelta(seconds=1))
+    tasks = admin.get(f"/api/v1/tasks?process_instance_id={instance_id}").json["items"]
+    assert [t["element_id"] for t in tasks] == ["review"]
