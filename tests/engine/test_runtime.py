@@ -6,7 +6,7 @@ Start, complete, retry and terminate, the effects they report, and the state the
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -358,3 +358,20 @@ def test_service_tasks_wait_for_a_worker_and_complete_with_its_result(engine):
     assert done.status == "completed"
     with pytest.raises(TaskNotReady):
         engine.complete_service_task(definition, done.state, call["task_id"], {}, now=NOW)
+
+
+def test_a_cycle_timer_fires_on_the_commands_clock_as_often_as_it_says(engine):
+    definition = deploy(engine, "engine_cycle_reminder.bpmn")
+    base = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    started = engine.start(definition, {}, now=base)
+    assert started.next_timer_at == datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    early = engine.fire_timers(definition, started.state, now=base + timedelta(minutes=30))
+    assert "remind" not in [e["element_id"] for e in early.completed_elements]
+    first = engine.fire_timers(definition, started.state, now=datetime(2026, 3, 2, 9, 0, 1, tzinfo=UTC))
+    assert [e["element_id"] for e in first.completed_elements].count("remind") == 1
+    assert first.next_timer_at == datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    second = engine.fire_timers(definition, first.state, now=datetime(2026, 3, 2, 10, 0, 1, tzinfo=UTC))
+    assert [e["element_id"] for e in second.completed_elements].count("remind") == 1
+    third = engine.fire_timers(definition, second.state, now=datetime(2026, 3, 2, 11, 0, 1, tzinfo=UTC))
+    assert "remind" not in [e["element_id"] for e in third.completed_elements]  # R2: only two
+    assert [t.element_id for t in engine.ready_tasks(definition, third.state, now=base)] == ["handle"]
