@@ -152,15 +152,32 @@ def _pause(dossier: Dossier, now: datetime) -> None:
         dossier.supplement_requests += 1
 
 
-def _resume(dossier: Dossier, now: datetime) -> None:
+def _resume(dossier: Dossier, now: datetime) -> bool:
+    """End a pause: the due date moves by the paused working time. True if it moved."""
     if dossier.paused_at is None:
-        return
+        return False
     cal = calendar()
     paused = max(cal.working_days_between(dossier.paused_at, now), 0.0)
     dossier.paused_days += paused
-    if dossier.due_at is not None and paused > 0:
+    moved = dossier.due_at is not None and paused > 0
+    if moved:
         dossier.due_at = cal.add_working_days(dossier.due_at, paused)
     dossier.paused_at = None
+    return moved
+
+
+def _move_apology(dossier: Dossier, instance, now: datetime) -> None:
+    """The due date moved: the waiting apology timer must fire one working day before the new one."""
+    from .. import runtime
+
+    rearmed = runtime.engine().rearm_timers(
+        runtime.compiled(instance.definition_id),
+        instance.engine_state,
+        completion_variables(None, instance),
+        now=now,
+    )
+    instance.engine_state = rearmed.state
+    instance.next_timer_at = rearmed.next_timer_at
 
 
 def _step(dossier: Dossier, task, *, actor_name: str | None, outcome: str, now: datetime) -> None:
@@ -207,6 +224,7 @@ def follow_step(instance, result, rows, completed_task, actor, now) -> None:
     if dossier is None:
         return
     before = dossier.status
+    due_moved = False
     if completed_task is not None:
         _step(
             dossier,
@@ -216,7 +234,7 @@ def follow_step(instance, result, rows, completed_task, actor, now) -> None:
             now=now,
         )
         if (completed_task.properties or {}).get("clock") == "paused":
-            _resume(dossier, now)
+            due_moved = _resume(dossier, now)
     if result.closed:
         cancelled = db.session.scalars(
             sa.select(Task).where(Task.id.in_([uuid.UUID(t) for t in result.closed]))
@@ -224,7 +242,9 @@ def follow_step(instance, result, rows, completed_task, actor, now) -> None:
         for task in cancelled:
             _step(dossier, task, actor_name=None, outcome="cancelled", now=now)
             if (task.properties or {}).get("clock") == "paused":
-                _resume(dossier, now)
+                due_moved = _resume(dossier, now) or due_moved
+    if due_moved and instance.next_timer_at is not None:
+        _move_apology(dossier, instance, now)
     for status in _status_changes(result, rows):
         _set_status(dossier, instance, status, now)
     cal = calendar()

@@ -351,6 +351,28 @@ class Engine:
 
         return self._run(workflow, workflow.refresh_timers, now)
 
+    def rearm_timers(
+        self, definition: CompiledDefinition, state: str, data: dict, *, now: datetime
+    ) -> StepResult:
+        """Give waiting date and duration timers new data and evaluate their expressions again.
+
+        For a due date that moved (a dossier's clock paused): the apology timer's `apology_at`.
+        """
+        workflow = self._load(definition, state)
+
+        def rearm():
+            for task in workflow.get_tasks(state=TaskState.WAITING):
+                event = getattr(task.task_spec, "event_definition", None)
+                if isinstance(event, TimerEventDefinition):
+                    task.data.update(data)
+                    if task.parent is not None:  # a waiting event merges its parent's data on update
+                        task.parent.data.update(data)
+                    task.internal_data.pop("event_value", None)
+                    task.internal_data.pop("event_fired", None)
+            workflow.refresh_timers()
+
+        return self._run(workflow, rearm, now)
+
     def waiting_messages(self, definition: CompiledDefinition, state: str) -> list[str]:
         """The names of the messages an instance is waiting for."""
         workflow = self._load(definition, state)

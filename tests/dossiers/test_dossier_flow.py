@@ -192,6 +192,12 @@ def test_a_supplement_round_pauses_the_clock_and_moves_the_due_date(office):
         moved = calendar().working_days_between(due_before, _parse(dossier["due_at"]))
     assert moved == pytest.approx(dossier["paused_days"], abs=0.001)
     assert [s["element_id"] for s in dossier["current_steps"]] == ["appraise"]
+    with office.app.app_context():  # the apology timer moved with the due date
+        from service.instances.models import ProcessInstance
+
+        instance = db.session.get(ProcessInstance, uuid.UUID(dossier["process_instance_id"]))
+        new_due = _parse(dossier["due_at"])
+        assert instance.next_timer_at == calendar().subtract_working_days(new_due, 1)
 
 
 def _parse(value):
