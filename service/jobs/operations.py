@@ -215,7 +215,12 @@ def run_call(call_id: int) -> str:
         result = connectors.call(call.operation, call.params, idempotency_key=call.idempotency_key)
     except ConnectorError as exc:
         return _fail(call, str(exc), exc.retryable)
-    return _finish(call, result)
+    try:
+        return _finish(call, result)
+    except Exception as exc:  # e.g. data the engine cannot store: count it as an attempt, never loop
+        db.session.rollback()
+        log.exception("service call %s: the result could not be applied", call_id)
+        return _fail(db.session.get(ServiceCall, call_id), f"{exc.__class__.__name__}: {exc}", retryable=True)
 
 
 # --- timers, the SLA watch and the heartbeat ---------------------------------------------------
