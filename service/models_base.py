@@ -31,3 +31,12 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+
+def page_of(model, where, order_by, page: int, per_page: int) -> tuple[list, int]:
+    """One page of `model` rows matching `where`, in `order_by` order, with the total count."""
+    from .extensions import db
+
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(model).where(where)) or 0
+    query = sa.select(model).where(where).order_by(*order_by).offset((page - 1) * per_page).limit(per_page)
+    return list(db.session.scalars(query)), total

@@ -21,7 +21,7 @@ from ..extensions import db
 from ..identity.models import OrgUnit
 from ..instances import operations as instances
 from ..instances.models import ProcessInstance
-from ..models_base import utcnow
+from ..models_base import page_of, utcnow
 from ..procedures import operations as procedures
 from ..tasks.models import Task
 from . import cccd, codes
@@ -334,16 +334,7 @@ def search(user, *, status=None, unit=None, procedure=None, overdue=None, page=1
             Dossier.verdict == "late",
         )
         conditions.append(late if overdue else sa.not_(late))
-    where = sa.and_(*conditions)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Dossier).where(where)) or 0
-    items = db.session.scalars(
-        sa.select(Dossier)
-        .where(where)
-        .order_by(Dossier.submitted_at.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    )
-    return list(items), total
+    return page_of(Dossier, sa.and_(*conditions), (Dossier.submitted_at.desc(),), page, per_page)
 
 
 def steps(dossier: Dossier) -> list[DossierStep]:

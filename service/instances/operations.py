@@ -17,7 +17,7 @@ from ..engine import StepResult
 from ..errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from ..extensions import db
 from ..identity.models import User
-from ..models_base import utcnow
+from ..models_base import page_of, utcnow
 from ..observability import INSTANCES_STARTED
 from ..tasks.models import CANCELLED, OPEN, Task, task_candidates
 from .models import ProcessInstance
@@ -367,16 +367,13 @@ def search(user, *, state=None, definition_key=None, business_key=None, page=1, 
                 sa.select(ProcessDefinition.id).where(ProcessDefinition.key == definition_key)
             )
         )
-    where = sa.and_(*conditions)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(ProcessInstance).where(where)) or 0
-    items = db.session.scalars(
-        sa.select(ProcessInstance)
-        .where(where)
-        .order_by(ProcessInstance.created_at.desc(), ProcessInstance.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
+    return page_of(
+        ProcessInstance,
+        sa.and_(*conditions),
+        (ProcessInstance.created_at.desc(), ProcessInstance.id),
+        page,
+        per_page,
     )
-    return list(items), total
 
 
 def open_tasks(instance_id) -> list[Task]:

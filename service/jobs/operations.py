@@ -23,7 +23,7 @@ from ..engine import TaskNotReady
 from ..extensions import db
 from ..instances import operations as instances
 from ..instances.models import ProcessInstance
-from ..models_base import utcnow
+from ..models_base import page_of, utcnow
 from .models import DONE, FAILED, PENDING, RUNNING, ServiceCall, WorkerHeartbeat
 
 log = logging.getLogger(__name__)
@@ -316,16 +316,7 @@ def watch_sla(now: datetime) -> dict:
 
 
 def incidents(page: int, per_page: int):
-    where = ServiceCall.state == FAILED
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(ServiceCall).where(where)) or 0
-    items = db.session.scalars(
-        sa.select(ServiceCall)
-        .where(where)
-        .order_by(ServiceCall.updated_at.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    )
-    return list(items), total
+    return page_of(ServiceCall, ServiceCall.state == FAILED, (ServiceCall.updated_at.desc(),), page, per_page)
 
 
 def retry_incident(call_id: int, *, actor) -> ServiceCall:

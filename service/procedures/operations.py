@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from ..errors import Conflict, NotFound, Unprocessable
 from ..extensions import db
-from ..models_base import utcnow
+from ..models_base import page_of, utcnow
 from .models import Procedure
 from .schemas import ProcedureSchema
 
@@ -78,16 +78,7 @@ def search(*, q=None, field=None, level=None, unit_code=None, active=None, page=
             conditions.append(column == value)
     if active is not None:
         conditions.append(Procedure.active.is_(active))
-    where = sa.and_(sa.true(), *conditions)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Procedure).where(where)) or 0
-    items = db.session.scalars(
-        sa.select(Procedure)
-        .where(where)
-        .order_by(Procedure.code)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    )
-    return list(items), total
+    return page_of(Procedure, sa.and_(sa.true(), *conditions), (Procedure.code,), page, per_page)
 
 
 def _records_from_csv(text: str) -> list[dict]:

@@ -15,7 +15,7 @@ from ..identity.models import User
 from ..identity.permissions import require_task_actor
 from ..instances import operations as instances
 from ..instances.models import ProcessInstance
-from ..models_base import utcnow
+from ..models_base import page_of, utcnow
 from ..observability import TASK_COMPLETIONS
 from .models import COMPLETED, OPEN, Task, task_candidates
 
@@ -69,16 +69,7 @@ def worklist(
         conditions.append(Task.instance_id == process_instance_id)
     if due_before is not None:
         conditions.append(Task.due_at < due_before)
-    where = sa.and_(*conditions)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Task).where(where)) or 0
-    items = db.session.scalars(
-        sa.select(Task)
-        .where(where)
-        .order_by(Task.created_at, Task.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    )
-    return list(items), total
+    return page_of(Task, sa.and_(*conditions), (Task.created_at, Task.id), page, per_page)
 
 
 def get_with_instance(task_id, *, with_state: bool = False) -> tuple[Task, ProcessInstance]:
