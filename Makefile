@@ -12,7 +12,7 @@ PORT ?= 5000
 # PostgreSQL for the test suite's second pass (a database of its own is created per run).
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: setup run test test-sqlite test-postgres lint bench clean
+.PHONY: setup run test test-sqlite test-postgres lint bench screenshots clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,9 @@ test-postgres: setup
 	MOTCUA_TEST_DATABASE=postgres MOTCUA_TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -n 2 -q --ignore=tests/engine --ignore=tests/documents
 
 test: lint test-sqlite test-postgres
+
+screenshots: setup
+	MOTCUA_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q tests/browser
 
 bench: setup
 	$(BIN)/python bench/bench.py

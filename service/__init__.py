@@ -86,6 +86,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .jobs.routes import blp as incidents_blp
     from .procedures.routes import blp as procedures_blp
     from .tasks.routes import blp as tasks_blp
+    from .ui import bp as ui_bp
 
     auth.init_app(app)
     dossiers.init()
@@ -104,6 +105,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         incidents_blp,
     ):
         api.register_blueprint(blueprint)
+    app.register_blueprint(ui_bp)  # the web pages under /ui
 
     @app.get("/api/v1/docs/vendor/<path:filename>", endpoint="docs_vendor")
     def docs_vendor(filename):

@@ -84,7 +84,9 @@ def validate(form_key: str | None, data: dict) -> None:
         if error.validator == "required" and isinstance(error.instance, dict):
             missing = [p for p in error.validator_value if p not in error.instance]
             for name in missing:
-                fields.setdefault("/".join(map(str, [*path, name])), []).append("This field is required.")
+                messages = fields.setdefault("/".join(map(str, [*path, name])), [])
+                if "This field is required." not in messages:
+                    messages.append("This field is required.")
             continue
         fields.setdefault("/".join(map(str, path)) or "_schema", []).append(error.message)
     raise Unprocessable(

@@ -19,6 +19,9 @@ PUBLIC_ENDPOINTS = frozenset(
         "index",
         "static",
         "observability.health",
+        "ui.login",
+        "ui.static",
+        "ui.vendor",
     }
 )
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -1,0 +1,205 @@
+"""The web application for clerks, approvers and process designers: server-rendered pages under /ui.
+
+Pages are Jinja2 templates; a little vanilla JavaScript calls the REST API with the session cookie
+and the CSRF token header. Register with `app.register_blueprint(bp)` (it installs Flask-Babel and
+the login throttle on the app); its public endpoints are PUBLIC_ENDPOINTS.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ..errors import ServiceError, Unauthorized
+from ..extensions import db
+from ..identity.models import OrgUnit
+from ..identity.permissions import is_designer
+from . import i18n, throttle, vendor
+
+bp = Blueprint("ui", __name__, url_prefix="/ui", template_folder="templates", static_folder="static")
+
+# Endpoints that must be reachable without a session (add them to auth.PUBLIC_ENDPOINTS).
+PUBLIC_ENDPOINTS = frozenset({"ui.login", "ui.static", "ui.vendor"})
+THROTTLE = "motcua.ui.login_throttle"
+
+# The navigation: (endpoint or None for a page still to come, label, shown to).
+NAV = (
+    ("ui.worklist", _l("Công việc"), "all"),
+    (None, _l("Hồ sơ"), "all"),
+    (None, _l("Thiết kế quy trình"), "designers"),
+    (None, _l("Báo cáo"), "all"),
+)
+
+
+@bp.record_once
+def _setup(state) -> None:
+    app = state.app
+    i18n.init_app(app)
+    app.extensions.setdefault(THROTTLE, throttle.LoginThrottle())
+
+
+def login_throttle() -> throttle.LoginThrottle:
+    return current_app.extensions[THROTTLE]
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after logging in: a page of this blueprint, never another site."""
+    default = url_for("ui.worklist")
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if (
+        parts.scheme
+        or parts.netloc
+        or not parts.path.startswith(bp.url_prefix + "/")
+        or "\\" in target
+        or ".." in parts.path.split("/")
+    ):
+        return default
+    return target
+
+
+def login_redirect():
+    next_url = request.full_path if request.method == "GET" else None
+    next_url = next_url.removesuffix("?") if next_url else None
+    return redirect(url_for("ui.login", next=next_url))
+
+
+bp.before_request(i18n.remember_choice)
+
+
+@bp.after_request
+def _headers(response):
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.endpoint not in {"ui.static", "ui.vendor"}:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _error_page(status: int, message: str):
+    return render_template("ui/error.html", status=status, message=message), status
+
+
+@bp.errorhandler(Unauthorized)
+def _unauthenticated(exc):
+    # Raised by the API's authenticate() hook (before any of these views) when there is no session.
+    i18n.remember_choice()
+    return login_redirect()
+
+
+@bp.errorhandler(CSRFError)
+def _csrf(exc):
+    return _error_page(
+        400, _("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại trang.")
+    )
+
+
+@bp.errorhandler(ServiceError)
+def _service_error(exc):
+    messages = {
+        403: _("Bạn không có quyền xem trang này."),
+        404: _("Không tìm thấy trang hoặc công việc này."),
+    }
+    return _error_page(exc.status, messages.get(exc.status, exc.message))
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc):
+    status = exc.code or 500
+    if status == 404:
+        return _error_page(404, _("Không tìm thấy trang hoặc công việc này."))
+    return _error_page(status, exc.description or exc.name)
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc):
+    current_app.logger.exception("unhandled error on a page")
+    return _error_page(500, _("Đã có lỗi không mong muốn; lỗi đã được ghi lại."))
+
+
+def _unit_name(code: str | None) -> str | None:
+    if not code:
+        return None
+    return db.session.scalar(sa.select(OrgUnit.name).where(OrgUnit.code == code)) or code
+
+
+@bp.app_template_filter("ui_datetime")
+def _ui_datetime(moment):
+    from .display import local_datetime
+
+    return local_datetime(moment)
+
+
+def js_strings() -> dict[str, str]:
+    """The words the scripts show, in the page's language ({0}, {message}: filled in by the script)."""
+    return {
+        "claimed": _("Đã nhận việc."),
+        "unclaimed": _("Đã trả việc về nhóm."),
+        "failed": _("Không thực hiện được: {message}"),
+        "network": _("Không kết nối được với máy chủ. Vui lòng thử lại."),
+        "session_expired": _("Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại."),
+        "sending": _("Đang gửi…"),
+        "form_invalid": _("Biểu mẫu chưa hợp lệ. Vui lòng sửa các trường được đánh dấu:"),
+        "editor_missing": _("Không tải được thư viện biểu mẫu. Quản trị viên cần chạy “make setup”."),
+        "required": _("Trường này là bắt buộc."),
+        "too_short": _("Giá trị quá ngắn."),
+        "too_long": _("Giá trị quá dài."),
+        "minimum": _("Giá trị phải lớn hơn hoặc bằng {0}."),
+        "maximum": _("Giá trị phải nhỏ hơn hoặc bằng {0}."),
+        "not_one_of": _("Giá trị không nằm trong danh sách được chọn."),
+        "expected": _("Giá trị chưa đúng yêu cầu."),
+        "wrong_type": _("Kiểu dữ liệu không đúng."),
+        "button_add": _("Thêm"),
+        "button_delete": _("Xóa"),
+        "button_delete_all": _("Xóa tất cả"),
+        "button_move_up": _("Lên"),
+        "button_move_down": _("Xuống"),
+        "item": _("mục"),
+    }
+
+
+@bp.context_processor
+def _context() -> dict:
+    user = g.get("user")
+    nav = [
+        (endpoint, label)
+        for endpoint, label, audience in NAV
+        if audience == "all" or (user is not None and is_designer(user))
+    ]
+    # The language links lead back to this page (or, after a POST, to a page one can GET).
+    if request.method == "GET" and request.endpoint:
+        endpoint, args = request.endpoint, {**(request.view_args or {}), **request.args.to_dict()}
+    else:
+        endpoint, args = ("ui.worklist" if user is not None else "ui.login"), {}
+    languages = [
+        (code, name, url_for(endpoint, **{**args, "lang": code})) for code, name in i18n.LANGUAGES.items()
+    ]
+    return {
+        "user": user,
+        "unit_name": _unit_name(user.unit) if user is not None else None,
+        "nav": nav,
+        "lang": i18n.current_language(),
+        "languages": languages,
+        "vendor_url": vendor.vendor_url,
+        "js_strings": js_strings,
+    }
+
+
+@bp.get("/vendor/<name>/<path:filename>", endpoint="vendor")
+def vendor_file(name, filename):
+    return vendor.serve(name, filename)
+
+
+from . import pages  # noqa: E402,F401  (registers the page views on bp)

@@ -1,0 +1,158 @@
+"""The pages: log in and out, the worklist, a task with its form."""
+
+from __future__ import annotations
+
+import math
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from .. import forms
+from ..calendar.operations import calendar
+from ..dossiers.models import STATUS_LABELS, Dossier
+from ..errors import NotFound
+from ..extensions import csrf, db
+from ..identity.auth import current_user
+from ..identity.operations import check_password, principal_for_user
+from ..identity.permissions import require_task_actor
+from ..models_base import utcnow
+from ..tasks import operations as tasks
+from ..tasks.models import COMPLETED, OPEN
+from . import bp, display, formschema, i18n, login_throttle, safe_next, worklist
+
+
+class LoginForm(FlaskForm):
+    username = StringField(
+        _l("Tên đăng nhập"),
+        validators=[DataRequired(message=_l("Vui lòng nhập tên đăng nhập.")), Length(max=128)],
+    )
+    password = PasswordField(
+        _l("Mật khẩu"), validators=[DataRequired(message=_l("Vui lòng nhập mật khẩu.")), Length(max=1024)]
+    )
+
+
+def _start_session(user_id: int) -> None:
+    """A fresh session (as POST /api/v1/auth/login makes), keeping the chosen language."""
+    language = session.get(i18n.SESSION_KEY)
+    session.clear()
+    session["user_id"] = user_id
+    if language:
+        session[i18n.SESSION_KEY] = language
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    user_id = session.get("user_id")
+    if user_id is not None and principal_for_user(user_id) is not None:
+        return redirect(safe_next(request.args.get("next")))
+    form = LoginForm()
+    error, status = None, 200
+    if form.validate_on_submit():
+        guard = login_throttle()
+        key = guard.key(form.username.data, request.remote_addr)
+        wait = guard.blocked_for(key)
+        if not wait:
+            user = check_password(form.username.data.strip(), form.password.data)
+            if user is not None:
+                guard.success(key)
+                _start_session(user.id)
+                return redirect(safe_next(request.args.get("next")))
+            wait = guard.failure(key)
+            error = _("Tên đăng nhập hoặc mật khẩu không đúng.")
+        if wait:
+            minutes = max(1, math.ceil(wait / 60))
+            error = _(
+                "Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(minutes)d phút.", minutes=minutes
+            )
+            status = 429
+    elif form.errors.get("csrf_token"):
+        error = _("Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại.")
+        status = 400
+    response = render_template("ui/login.html", form=form, error=error)
+    if status == 429:
+        return response, status, {"Retry-After": str(math.ceil(wait))}
+    return response, status
+
+
+@bp.post("/logout")
+def logout():
+    csrf.protect()  # also done by authenticate() for session writes; kept here on purpose
+    language = session.get(i18n.SESSION_KEY)
+    session.clear()
+    if language:
+        session[i18n.SESSION_KEY] = language
+    flash(_("Bạn đã đăng xuất."), "info")
+    return redirect(url_for("ui.login"))
+
+
+@bp.get("/", endpoint="worklist")
+def worklist_page():
+    filters = worklist.Filters.parse(request.args)
+    page = worklist.load(current_user(), filters)
+    return render_template("ui/worklist.html", filters=filters, page=page)
+
+
+def _dossier_summary(instance) -> dict | None:
+    dossier = db.session.scalar(sa.select(Dossier).where(Dossier.instance_id == instance.id))
+    if dossier is None:
+        return None
+    return {
+        "code": dossier.code,
+        "procedure": f"{dossier.procedure.code}{display.DASH}{dossier.procedure.name}",
+        "applicant": (dossier.applicant or {}).get("name"),
+        "due_at": display.local_datetime(dossier.due_at),
+        "status": dossier.status,
+        "status_label": display.dossier_status(dossier.status, STATUS_LABELS.get(dossier.status)),
+        "paused": dossier.paused_at is not None,
+    }
+
+
+@bp.get("/tasks/<uuid:task_id>")
+def task_page(task_id):
+    user = current_user()
+    task, instance = tasks.get_with_instance(task_id)
+    require_task_actor(user, task, instance.started_by_id)
+    form = forms.describe(task.form_key) if task.state == OPEN else None
+    cal, now = calendar(), utcnow()
+    due = display.due_status(task, now=now, soon=display.soon_limit(cal, now), calendar=cal)
+    context = {
+        "id": str(task.id),
+        "complete_url": url_for("tasks.complete", task_id=task.id),
+        "done_url": url_for("ui.task_done", task_id=task.id),
+        "schema": formschema.editor_schema(form) if form else None,
+        "labels": formschema.labels(form),
+    }
+    return render_template(
+        "ui/task.html",
+        task=task,
+        instance=instance,
+        process_name=instance.definition.name,
+        dossier=_dossier_summary(instance),
+        form=form,
+        context=context,
+        created=display.local_datetime(task.created_at),
+        due_at=display.local_datetime(task.due_at),
+        due=due,
+        state_label=str(display.TASK_STATES.get(task.state, task.state)),
+        due_label=display.due_label(due, task.state),
+        may_claim=task.state == OPEN and task.assignee_id is None,
+        may_unclaim=task.state == OPEN and task.assignee_id == user.id,
+        assigned_elsewhere=task.state == OPEN and task.assignee_id not in (None, user.id),
+    )
+
+
+@bp.get("/tasks/<uuid:task_id>/done")
+def task_done(task_id):
+    """Where the task page goes after a successful completion: the worklist, with a message."""
+    try:
+        task, _instance = tasks.get_with_instance(task_id)
+    except NotFound:
+        return redirect(url_for("ui.worklist"))
+    if task.state == COMPLETED and task.completed_by_id == current_user().id:
+        flash(_("Đã hoàn thành công việc «%(name)s».", name=task.name), "success")
+    return redirect(url_for("ui.worklist"))

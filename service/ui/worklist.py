@@ -1,0 +1,212 @@
+"""The worklist page's queries: my tasks and my groups' unassigned tasks, filtered and paged."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from ..calendar.operations import calendar
+from ..definitions.models import ProcessDefinition
+from ..dossiers.models import Dossier
+from ..extensions import db
+from ..instances.models import ProcessInstance
+from ..models_base import utcnow
+from ..procedures.models import Procedure
+from ..tasks.models import COMPLETED, OPEN, Task, task_candidates
+from . import display
+
+PER_PAGE = 20
+TABS = ("mine", "group")
+STATES = ("open", "completed", "any")
+DUES = ("late", "due_soon", "early", "none")
+
+
+@dataclass
+class Filters:
+    tab: str = "mine"
+    source: str = ""  # "process:<definition key>" or "procedure:<procedure code>"
+    state: str = "open"  # of "mine"; the group tab shows open tasks only
+    due: str = ""
+    page: int = 1
+
+    @classmethod
+    def parse(cls, args) -> Filters:
+        def pick(name, allowed, default):
+            value = args.get(name, default)
+            return value if value in allowed else default
+
+        source = args.get("source", "")
+        kind, _, value = source.partition(":")
+        try:
+            page = min(max(int(args.get("page", 1)), 1), 100_000)
+        except ValueError:
+            page = 1
+        return cls(
+            tab=pick("tab", TABS, "mine"),
+            source=source if kind in {"process", "procedure"} and 0 < len(value) <= 255 else "",
+            state=pick("state", STATES, "open"),
+            due=pick("due", DUES, ""),
+            page=page,
+        )
+
+    def query(self, **changes) -> dict:
+        """URL arguments of these filters with some changed (empty ones left out)."""
+        values = {"tab": self.tab, "source": self.source, "state": self.state, "due": self.due}
+        values.update(changes)
+        return {k: v for k, v in values.items() if v and not (k == "state" and v == "open")}
+
+
+@dataclass
+class Row:
+    task: Task
+    process_name: str
+    business_key: str | None
+    dossier_code: str | None
+    procedure_name: str | None
+    applicant: str | None
+    due: str | None
+    due_label: str
+    created: str
+    due_at: str
+    can_claim: bool
+    can_unclaim: bool
+
+
+@dataclass
+class Page:
+    rows: list[Row]
+    total: int
+    counts: dict[str, int]
+    pages: int
+    sources: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
+
+
+def _in_groups(user) -> sa.ColumnElement[bool]:
+    return sa.exists().where(
+        task_candidates.c.task_id == Task.id, task_candidates.c.group_name.in_(sorted(user.group_names))
+    )
+
+
+def _tab(user, tab: str, state: str) -> sa.ColumnElement[bool]:
+    if tab == "group":
+        return sa.and_(Task.state == OPEN, Task.assignee_id.is_(None), _in_groups(user))
+    mine = sa.and_(Task.state == OPEN, Task.assignee_id == user.id)
+    done = sa.and_(Task.state == COMPLETED, Task.completed_by_id == user.id)
+    return {"open": mine, "completed": done}.get(state, sa.or_(mine, done))
+
+
+def _source(source: str) -> sa.ColumnElement[bool] | None:
+    kind, _, value = source.partition(":")
+    if kind == "process":
+        return Task.instance_id.in_(
+            sa.select(ProcessInstance.id)
+            .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+            .where(ProcessDefinition.key == value)
+        )
+    if kind == "procedure":
+        return Task.instance_id.in_(
+            sa.select(Dossier.instance_id)
+            .join(Procedure, Procedure.id == Dossier.procedure_id)
+            .where(Procedure.code == value)
+        )
+    return None
+
+
+def _due(due: str, now: datetime, soon: datetime) -> sa.ColumnElement[bool] | None:
+    is_open, is_done = Task.state == OPEN, Task.state == COMPLETED
+    if due == "none":
+        return Task.due_at.is_(None)
+    if due == "late":
+        return sa.or_(sa.and_(is_open, Task.due_at < now), sa.and_(is_done, Task.completed_at > Task.due_at))
+    if due == "due_soon":
+        return sa.and_(is_open, Task.due_at >= now, Task.due_at <= soon)
+    if due == "early":
+        return sa.or_(
+            sa.and_(is_open, Task.due_at > soon), sa.and_(is_done, Task.completed_at <= Task.due_at)
+        )
+    return None
+
+
+def _sources(user) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The processes and procedures of the caller's tasks, for the filter (both tabs)."""
+    rows = db.session.execute(
+        sa.select(ProcessDefinition.key, ProcessDefinition.name, Procedure.code, Procedure.name)
+        .select_from(Task)
+        .join(ProcessInstance, ProcessInstance.id == Task.instance_id)
+        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+        .outerjoin(Dossier, Dossier.instance_id == ProcessInstance.id)
+        .outerjoin(Procedure, Procedure.id == Dossier.procedure_id)
+        .where(sa.or_(_tab(user, "mine", "any"), _tab(user, "group", "open")))
+        .distinct()
+        .limit(1000)
+    ).all()
+    processes = sorted({(f"process:{r[0]}", r[1] or r[0]) for r in rows}, key=lambda o: o[1])
+    procedures = sorted({(f"procedure:{r[2]}", f"{r[2]}{display.DASH}{r[3]}") for r in rows if r[2]})
+    return [
+        (name, options) for name, options in (("process", processes), ("procedure", procedures)) if options
+    ]
+
+
+def load(user, filters: Filters) -> Page:
+    now = utcnow()
+    cal = calendar()
+    soon = display.soon_limit(cal, now)
+    extra = [c for c in (_source(filters.source), _due(filters.due, now, soon)) if c is not None]
+    state = "open" if filters.tab == "group" else filters.state
+    where = sa.and_(_tab(user, filters.tab, state), *extra)
+    counts = {
+        tab: db.session.scalar(
+            sa.select(sa.func.count()).select_from(Task).where(_tab(user, tab, filters.state), *extra)
+        )
+        or 0
+        for tab in TABS
+    }
+    total = counts[filters.tab]
+    pages = max(1, math.ceil(total / PER_PAGE))
+    filters.page = min(filters.page, pages)
+    query = (
+        # Columns, not the Dossier entity: its eager inner join to procedures would drop the rows
+        # of processes without a dossier.
+        sa.select(
+            Task,
+            ProcessDefinition.name,
+            ProcessInstance.business_key,
+            Dossier.id,
+            Dossier.code,
+            Dossier.applicant,
+            Procedure.name,
+        )
+        .join(ProcessInstance, ProcessInstance.id == Task.instance_id)
+        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+        .outerjoin(Dossier, Dossier.instance_id == ProcessInstance.id)
+        .outerjoin(Procedure, Procedure.id == Dossier.procedure_id)
+        .where(where)
+        .order_by(sa.case((Task.due_at.is_(None), 1), else_=0), Task.due_at, Task.created_at, Task.id)
+        .offset((filters.page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
+    )
+    rows = []
+    for task, process_name, business_key, dossier_id, code, applicant, procedure_name in db.session.execute(
+        query
+    ).all():
+        status = display.due_status(task, now=now, soon=soon, calendar=cal)
+        rows.append(
+            Row(
+                task=task,
+                process_name=process_name,
+                business_key=business_key,
+                dossier_code=code,
+                procedure_name=procedure_name if dossier_id else None,
+                applicant=(applicant or {}).get("name"),
+                due=status,
+                due_label=display.due_label(status, task.state),
+                created=display.local_datetime(task.created_at),
+                due_at=display.local_datetime(task.due_at),
+                can_claim=task.state == OPEN and task.assignee_id is None,
+                can_unclaim=task.state == OPEN and task.assignee_id == user.id,
+            )
+        )
+    return Page(rows=rows, total=total, counts=counts, pages=pages, sources=_sources(user))

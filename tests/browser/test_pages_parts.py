@@ -1,0 +1,116 @@
+"""Parts of the web pages on their own: due colours, the form adapter, translations, npm records."""
+
+import json
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+from service.calendar.workcal import WorkingCalendar
+from service.ui import display, formschema
+from tests.support import ROOT
+
+UI = ROOT / "service" / "ui"
+
+
+def test_due_colours_follow_the_working_calendar():
+    calendar = WorkingCalendar()
+    now = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)  # Monday 09:00 in Hà Nội
+    soon = display.soon_limit(calendar, now)
+    assert calendar.local(soon).isoformat() == "2025-03-04T09:00:00+07:00"  # one working day later
+
+    def status(due_at, state="open", completed_at=None):
+        task = SimpleNamespace(due_at=due_at, state=state, completed_at=completed_at)
+        return display.due_status(task, now=now, soon=soon, calendar=calendar)
+
+    assert status(None) is None
+    assert status(now - timedelta(minutes=1)) == "late"
+    assert status(now + timedelta(hours=3)) == "due_soon"
+    assert status(soon) == "due_soon"
+    assert status(soon + timedelta(minutes=1)) == "early"
+    due = datetime(2025, 3, 5, 10, 0, tzinfo=UTC)  # Wednesday 17:00 local
+    assert status(due, "completed", due - timedelta(days=1)) == "early"
+    assert status(due, "completed", due - timedelta(hours=2)) == "on_time"
+    assert status(due, "completed", due + timedelta(minutes=5)) == "late"
+
+
+def _form(key):
+    forms = ROOT / "forms"
+    return {
+        "key": key,
+        "schema": json.loads((forms / f"{key}.schema.json").read_text(encoding="utf-8")),
+        "ui": json.loads((forms / f"{key}.ui.json").read_text(encoding="utf-8")),
+    }
+
+
+def test_the_editor_schema_takes_labels_order_options_and_branches_from_the_form():
+    schema = formschema.editor_schema(_form("dossier_receive"))
+    props = schema["properties"]
+    assert "allOf" not in schema and "$schema" not in schema and "title" not in schema
+    assert [name for name, _ in sorted(props.items(), key=lambda p: p[1]["propertyOrder"])] == [
+        "reception_decision",
+        "missing_items",
+        "guidance",
+        "refusal_reason",
+        "note",
+    ]
+    decision = props["reception_decision"]
+    assert decision["title"] == "Kết quả kiểm tra" and decision["format"] == "radio"
+    assert decision["options"]["enum_titles"][0] == "Đầy đủ, đúng thẩm quyền: tiếp nhận"
+    assert props["guidance"]["options"]["dependencies"] == {"reception_decision": "guide"}
+    assert props["refusal_reason"]["options"]["dependencies"] == {"reception_decision": "refuse"}
+    assert "dependencies" not in props["note"].get("options", {})
+    assert props["guidance"]["format"] == "textarea"
+    assert formschema.labels(_form("dossier_receive"))["guidance"] == "Nội dung hướng dẫn"
+
+
+def test_a_field_required_by_several_branches_depends_on_all_their_values():
+    schema = {
+        "type": "object",
+        "required": ["kind"],
+        "properties": {"kind": {"enum": ["a", "b", "c"]}, "why": {"type": "string"}},
+        "allOf": [
+            {"if": {"properties": {"kind": {"const": "a"}}}, "then": {"required": ["why"]}},
+            {"if": {"properties": {"kind": {"const": "b"}}}, "then": {"required": ["why", "kind"]}},
+        ],
+    }
+    assert formschema.dependencies(schema) == {"why": {"kind": ["a", "b"]}}
+
+
+def test_every_string_of_the_pages_has_an_english_translation():
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import read_po
+
+    method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
+    keywords = {"_": None, "_l": None, "gettext": None, "ngettext": (1, 2)}
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(UI), method_map=method_map, keywords=keywords
+    ):
+        found.add(message[0] if isinstance(message, tuple) else message)
+    with (UI / "translations" / "en" / "LC_MESSAGES" / "messages.po").open("rb") as source:
+        catalog = read_po(source, locale="en")
+    translated = {
+        (m.id[0] if isinstance(m.id, tuple) else m.id)
+        for m in catalog
+        if m.id and all(m.string if isinstance(m.string, tuple) else [m.string]) and not m.fuzzy
+    }
+    assert len(found) > 100
+    assert found - translated == set(), "add these to messages.po"
+    assert translated - found == set(), "these are no longer used"
+    assert [problem for _message, problem in catalog.check()] == []
+
+
+def test_the_po_file_compiles_in_memory():
+    from service.ui.i18n import TRANSLATIONS, compile_po
+
+    english = compile_po(TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po", "en")
+    assert english.gettext("Việc của tôi") == "My tasks"
+    assert english.ngettext("%(num)d công việc", "%(num)d công việc", 2) % {"num": 2} == "2 tasks"
+
+
+def test_json_editor_is_recorded_in_the_npm_manifest_and_lock_file():
+    assets = ROOT / "service" / "assets"
+    manifest = json.loads((assets / "package.json").read_text(encoding="utf-8"))
+    lock = json.loads((assets / "package-lock.json").read_text(encoding="utf-8"))
+    assert {"@json-editor/json-editor", "swagger-ui-dist"} <= set(manifest["dependencies"])
+    entry = lock["packages"]["node_modules/@json-editor/json-editor"]
+    assert entry["version"].startswith("2.") and entry["integrity"].startswith("sha512-")
