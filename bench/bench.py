@@ -27,16 +27,40 @@ worklist     GET /api/v1/tasks?candidate_group=bench (first page of 50 and the t
 (d) growth   The service on SQLite, one instance looping `growth_steps` completions:
              median step time of steps 991..1010 over that of steps 1..20.
 
+(e) async    Asynchronous work on PostgreSQL + Redis with real processes: one
+             `motcua serve --no-runner` API process, 1 and then 2 Celery worker processes
+             (`celery -A service.jobs.celery_main:celery worker`, the default concurrency
+             of `motcua worker`: 2), one beat, and the remote-system simulator; a fresh
+             database for each worker count. Instances per second from the first start to
+             the last instance completed (the database polled every 0.05 s), `async_clients`
+             client threads starting as fast as they can:
+             - bench/service.bpmn (start → service task dvc/sync_dossier → end): the API
+               starts, a worker calls the simulator and completes the instance;
+             - bpmn/dossier.bpmn with the demo catalogue (data/procedures.json, AG-LLTP-01):
+               each client thread is a team of officers (the `motcua demo` users) taking one
+               dossier at a time from reception to return as fast as the API answers
+               (POST /dossiers, then 7 task completions, each by its role);
+             - the workers alone (`async_service_drain_*`): service.bpmn instances started
+               while the workers are stopped, then the workers started; instances per second
+               from the first instance completed to the last (their ended_at), so neither the
+               API nor the workers' start-up is in it.
+             Against the naive persisted loop of (b) on PostgreSQL, in the same run, as
+             instances per second of one sequential loop: `naive_pg_service_instances_per_s`
+             = 1000 / (2 x naive_pg_ms_per_step) (a start and one step per instance; the
+             remote call not counted) and `naive_pg_dossier_instances_per_s` = 1000 / (8 x
+             naive_pg_ms_per_step) (a start and 7 steps).
+
 Figures are the median over `reps` repetitions of the mean ms per step, after a warm-up
 (`*_reps` in the JSON hold every repetition, to show the noise). The table is for
 people; the last line of output is one JSON object with every figure.
 
-    .venv/bin/python bench/bench.py [--quick] [--skip-pg]
+    .venv/bin/python bench/bench.py [--quick] [--skip-pg] [--skip-async]
 
 PostgreSQL: MOTCUA_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test)
 names a server and a database to connect to; the bench creates a database of its own
-there. Everything it creates (temp dir, databases, the server) is removed on exit, also
-on errors, Ctrl-C and SIGTERM.
+there. Redis (for (e)): MOTCUA_BENCH_REDIS_URL (default redis://127.0.0.1:6379/0), used
+under a key prefix of the run's own. Everything it creates (temp dir, databases, Redis
+keys, the processes) is removed on exit, also on errors, Ctrl-C and SIGTERM.
 """
 
 from __future__ import annotations
@@ -55,7 +79,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -75,6 +101,18 @@ PG_URL = os.environ.get("MOTCUA_BENCH_POSTGRES_URL", "postgresql://postgres@127.
 STEPS_PER_INSTANCE = 50
 FULL = dict(warmup=50, steps=200, reps=5, raw_steps=1000, open=2000, requests=40, growth_steps=1010)
 QUICK = dict(warmup=20, steps=50, reps=3, raw_steps=200, open=200, requests=10, growth_steps=120)
+ROOT = Path(__file__).resolve().parent.parent
+SERVICE_BPMN = Path(__file__).resolve().parent / "service.bpmn"
+DOSSIER_BPMN = ROOT / "bpmn" / "dossier.bpmn"
+CELERY = Path(sys.executable).parent / "celery"
+# `motcua worker` runs `celery -A service.jobs.celery_main`, which Celery resolves to that module's
+# Flask `app`; naming the Celery app works around it (see bench/README.md).
+CELERY_APP = "service.jobs.celery_main:celery"
+REDIS_URL = os.environ.get("MOTCUA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+ASYNC_FULL = dict(service_instances=400, dossiers=60, clients=4, reps=3, warmup=10)
+ASYNC_QUICK = dict(service_instances=100, dossiers=12, clients=4, reps=1, warmup=4)
+WORKER_COUNTS = (1, 2)
+WORKER_CONCURRENCY = 2  # `motcua worker`'s default
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
 STEP_DATA = {"done": False}
 
@@ -326,15 +364,336 @@ def create_pg_database(stack: contextlib.ExitStack) -> str:
     return pg_conninfo(name)
 
 
+# ---------------------------------------------------------------- (e) asynchronous work on workers
+
+QR = "089190000123|352123456|Nguyễn Thị Ánh|15071990|Nữ|Số 12 Trần Hưng Đạo, An Giang|01052021"
+DOSSIER = {
+    "procedure_code": "AG-LLTP-01",
+    "channel": "counter",
+    "applicant": {"cccd_qr": QR, "phone": "0912345678"},
+    "components": [{"name": "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp", "form": "Bản chính", "quantity": 1}],
+}
+# The happy path: who completes each step, with what (the forms' required fields).
+DOSSIER_STEPS = {
+    "receive": ("clerk", {"reception_decision": "accept"}),
+    "digitise": ("clerk", {"all_components_digitised": True}),
+    "assign": ("head", {"specialist": "specialist"}),
+    "appraise": (
+        "specialist",
+        {"appraisal_decision": "propose_approve", "appraisal_opinion": "Hồ sơ đã được thẩm định."},
+    ),
+    "approve": ("leader", {"approval_decision": "approve"}),
+    "issue_result": (
+        "records",
+        {"result_number": "123/PLLTP", "issued_on": "2026-11-26", "e_result_signed": True},
+    ),
+    "return_result": ("clerk", {"method": "counter"}),
+}
+DOSSIER_TRANSACTIONS = 1 + len(DOSSIER_STEPS)  # reception + one completion per step
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Proc:
+    """A process of the deployment, in a session of its own, logging to a file; stopped on exit."""
+
+    def __init__(self, argv: list, env: dict, log: Path, stack: contextlib.ExitStack, stop=signal.SIGTERM):
+        self.argv, self.env, self.log, self.stop_signal = [str(a) for a in argv], env, log, stop
+        self.start()
+        stack.callback(self.stop)
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.popen = subprocess.Popen(
+                self.argv,
+                cwd=ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(self.stop_signal)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.popen.wait(10)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, signal.SIGKILL)  # what is left of its group (prefork children)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.popen.wait(10)
+
+    def check(self) -> None:
+        if self.popen.poll() is not None:
+            tail = "\n".join(self.log.read_text(errors="replace").splitlines()[-30:])
+            raise RuntimeError(f"{self.log.stem} exited ({self.popen.returncode}):\n{tail}")
+
+
+def start_simulator(workdir: Path, stack: contextlib.ExitStack) -> str:
+    """The remote-system simulator (python -m integrations.simulator) on a free port; its URL."""
+    for _ in range(3):  # another process may take the port first
+        port = free_port()
+        argv = [sys.executable, "-m", "integrations.simulator", "--port", port]
+        proc = Proc(argv, {**os.environ}, workdir / "simulator.log", stack)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and proc.popen.poll() is None:
+            with contextlib.suppress(requests.ConnectionError):
+                if requests.get(f"{url}/_control/health", timeout=1).ok:
+                    return url
+            time.sleep(0.05)
+        proc.stop()
+    raise RuntimeError("the simulator did not start")
+
+
+def redis_prefix(stack: contextlib.ExitStack) -> str:
+    """A Redis key prefix of this run's own; its keys are deleted on exit."""
+    import redis
+
+    prefix = f"motcua-bench:{os.getpid()}:{secrets.token_hex(4)}:"
+
+    def clean() -> None:
+        client = redis.Redis.from_url(REDIS_URL)
+        try:
+            keys = list(client.scan_iter(match=prefix + "*", count=500))
+            if keys:
+                client.delete(*keys)
+        finally:
+            client.close()
+
+    stack.callback(clean)
+    return prefix
+
+
+class Deployment:
+    """API, workers and beat on a fresh PostgreSQL database, with the demo users and catalogue."""
+
+    def __init__(self, workers: int, workdir: Path, simulator: str, stack: contextlib.ExitStack):
+        workdir.mkdir()
+        self.database = create_pg_database(stack)
+        options = {"global_keyprefix": redis_prefix(stack)}
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("MOTCUA_", "CELERY_"))},
+            "DATABASE_URL": self.database,
+            "CELERY_BROKER_URL": REDIS_URL,
+            "CELERY_BROKER_TRANSPORT_OPTIONS": json.dumps(options),
+            "MOTCUA_CONNECTORS": f"dvc={simulator},post={simulator}",
+            "MOTCUA_TICK_SECONDS": "0.5",
+            "MOTCUA_INSTANCE_DIR": str(workdir),
+            "SECRET_KEY": secrets.token_hex(32),
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+        }
+        self.motcua("db", "upgrade")
+        self.motcua("deploy", SERVICE_BPMN, DOSSIER_BPMN)
+        self.motcua("procedures", "load", ROOT / "data" / "procedures.json")
+        self.motcua("demo")  # units, users in every role, their tokens in workdir/demo-tokens.txt
+        lines = (workdir / "demo-tokens.txt").read_text().split("\n")
+        self.tokens = dict(line.split("\t") for line in lines if line)
+        port = free_port()
+        self.base = f"http://127.0.0.1:{port}/api/v1"
+        serve = [MOTCUA, "serve", "--no-runner", "--host", "127.0.0.1", "--port", port]
+        self.procs = [Proc(serve, self.env, workdir / "api.log", stack)]
+        for n in range(1, workers + 1):
+            argv = [
+                CELERY,
+                "-A",
+                CELERY_APP,
+                "worker",
+                "--loglevel=WARNING",
+                f"--concurrency={WORKER_CONCURRENCY}",
+                f"--hostname=bench{n}-{os.getpid()}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ]
+            self.procs.append(Proc(argv, self.env, workdir / f"worker{n}.log", stack, signal.SIGQUIT))
+        schedule = workdir / "celerybeat-schedule"
+        beat = [CELERY, "-A", CELERY_APP, "beat", "--loglevel=WARNING", f"--schedule={schedule}"]
+        self.procs.append(Proc(beat, self.env, workdir / "beat.log", stack))
+        self.async_procs = self.procs[1:]  # the workers and beat: stopped and started together
+        self.db = stack.enter_context(psycopg.connect(self.database, autocommit=True))
+        self.local = threading.local()
+        deadline = time.monotonic() + 60
+        while True:
+            self.check()
+            with contextlib.suppress(requests.ConnectionError):
+                if self.session("admin").get(self.base.removesuffix("/api/v1") + "/", timeout=2).ok:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError("motcua serve did not answer within 60 s")
+            time.sleep(0.1)
+
+    def motcua(self, *args) -> str:
+        done = subprocess.run(
+            [str(MOTCUA), *map(str, args)], cwd=ROOT, env=self.env, capture_output=True, text=True
+        )
+        if done.returncode:
+            raise RuntimeError(f"motcua {args[0]} failed: {done.stderr.strip()[-2000:]}")
+        return done.stdout
+
+    def check(self) -> None:
+        for proc in self.procs:
+            proc.check()
+
+    def session(self, user: str) -> requests.Session:
+        """This thread's keep-alive session acting as `user`."""
+        sessions = self.local.__dict__.setdefault("sessions", {})
+        if user not in sessions:
+            http = sessions[user] = requests.Session()
+            http.trust_env = False
+            http.headers["Authorization"] = f"Bearer {self.tokens[user]}"
+        return sessions[user]
+
+    def post(self, user: str, path: str, body: dict) -> dict:
+        response = self.session(user).post(self.base + path, json=body, timeout=60)
+        if response.status_code >= 400:
+            raise RuntimeError(f"POST {path} as {user}: {response.status_code} {response.text[:500]}")
+        return response.json()
+
+    def completed(self, key: str) -> int:
+        query = (
+            "SELECT count(*) FROM process_instances i JOIN process_definitions d ON d.id = i.definition_id"
+            " WHERE d.key = %s AND i.state = 'completed'"
+        )
+        return self.db.execute(query, (key,)).fetchone()[0]
+
+    def wait_completed(self, key: str, count: int, seconds: float = 600) -> None:
+        deadline = time.monotonic() + seconds
+        while self.completed(key) < count:
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"{key}: {self.completed(key)} of {count} instances completed in {seconds} s"
+                )
+            self.check()
+            time.sleep(0.05)
+
+    def start_service(self, i: int) -> None:
+        self.post(
+            "admin",
+            "/process-instances",
+            {"definition_key": "bench_service", "variables": {"ref": f"HS-{i}"}},
+        )
+
+    def dossier(self, _i: int = 0) -> None:
+        """One dossier from reception to return, each step by its role, as fast as the API answers."""
+        dossier = self.post("clerk", "/dossiers", DOSSIER)
+        tasks = [(t["element_id"], t["task_id"]) for t in dossier["current_steps"]]
+        state = "running"
+        while tasks:
+            element, task_id = tasks[0]
+            user, variables = DOSSIER_STEPS[element]
+            instance = self.post(user, f"/tasks/{task_id}/complete", {"variables": variables})
+            tasks, state = [(t["element_id"], t["id"]) for t in instance["tasks"]], instance["state"]
+        if state != "completed":
+            raise RuntimeError(f"a dossier ended its steps with its instance {state}")
+
+    def rate(self, work, key: str, n: int, clients: int) -> float:
+        """Instances per second: n instances by `clients` threads, from the first start to the last end."""
+        done_before = self.completed(key)
+        began = time.perf_counter()
+        with ThreadPoolExecutor(clients) as pool:
+            list(pool.map(work, range(n)))
+        self.wait_completed(key, done_before + n)
+        return n / (time.perf_counter() - began)
+
+    def drain(self, n: int, clients: int) -> float:
+        """Instances per second the workers alone complete: n instances started while the workers
+        are stopped, then the workers started; from the first instance completed to the last.
+
+        Beat is stopped with them: ticks queued while no worker runs would each re-send every
+        pending call when the workers come back (duplicates the workers skip, at a cost)."""
+        for proc in self.async_procs:
+            proc.stop()
+        done_before = self.completed("bench_service")
+        with ThreadPoolExecutor(clients) as pool:
+            list(pool.map(self.start_service, range(n)))
+        for proc in self.async_procs:
+            proc.start()
+        self.wait_completed("bench_service", done_before + n)
+        first, last = self.db.execute(
+            "SELECT min(ended_at), max(ended_at) FROM (SELECT i.ended_at FROM process_instances i"
+            " JOIN process_definitions d ON d.id = i.definition_id WHERE d.key = 'bench_service'"
+            " ORDER BY i.created_at DESC LIMIT %s) AS latest",
+            (n,),
+        ).fetchone()
+        return (n - 1) / max((last - first).total_seconds(), 1e-6)
+
+
+def bench_async(size: dict, workdir: Path, result: dict, stack: contextlib.ExitStack, log) -> None:
+    """(e): instances per second with 1 and with 2 workers; adds the figures to result."""
+    simulator = start_simulator(workdir, stack)
+    for workers in WORKER_COUNTS:
+        suffix = "1_worker" if workers == 1 else f"{workers}_workers"
+        with contextlib.ExitStack() as deployment_stack:
+            log(f"(e) {workers} worker(s): starting the API, the workers and beat")
+            deployment = Deployment(workers, workdir / f"async-{workers}", simulator, deployment_stack)
+            # warm-up: every process compiles the definitions and opens its connections
+            deployment.rate(deployment.start_service, "bench_service", size["warmup"], size["clients"])
+            deployment.rate(deployment.dossier, "dossier", size["clients"], size["clients"])
+            service, dossier, drain = [], [], []
+            for _ in range(size["reps"]):
+                log(f"(e) {workers} worker(s): {size['service_instances']} service instances")
+                service.append(
+                    deployment.rate(
+                        deployment.start_service, "bench_service", size["service_instances"], size["clients"]
+                    )
+                )
+                log(f"(e) {workers} worker(s): {size['dossiers']} dossiers")
+                dossier.append(
+                    deployment.rate(deployment.dossier, "dossier", size["dossiers"], size["clients"])
+                )
+                log(f"(e) {workers} worker(s): {size['service_instances']} queued service instances")
+                drain.append(deployment.drain(size["service_instances"], size["clients"]))
+            deployment.check()
+        for name, reps in (("async_service", service), ("dossier", dossier), ("async_service_drain", drain)):
+            result[f"{name}_instances_per_s_{suffix}_reps"] = [round(r, 2) for r in reps]
+            result[f"{name}_instances_per_s_{suffix}"] = round(statistics.median(reps), 2)
+    naive = result.get("naive_pg_ms_per_step")
+    if naive:
+        result["naive_pg_service_instances_per_s"] = round(1000 / (2 * naive), 2)
+        result["naive_pg_dossier_instances_per_s"] = round(1000 / (DOSSIER_TRANSACTIONS * naive), 2)
+        for workers in WORKER_COUNTS:
+            suffix = "1_worker" if workers == 1 else f"{workers}_workers"
+            for name, floor in (("async_service", "service"), ("dossier", "dossier")):
+                result[f"ratio_{name}_vs_naive_pg_{suffix}"] = round(
+                    result[f"{name}_instances_per_s_{suffix}"] / result[f"naive_pg_{floor}_instances_per_s"],
+                    2,
+                )
+
+
+ASYNC_KEYS = [
+    f"{name}_{suffix}"
+    for suffix in ("1_worker", "2_workers")
+    for name in (
+        "async_service_instances_per_s",
+        "async_service_drain_instances_per_s",
+        "dossier_instances_per_s",
+        "ratio_async_service_vs_naive_pg",
+        "ratio_dossier_vs_naive_pg",
+    )
+] + ["naive_pg_service_instances_per_s", "naive_pg_dossier_instances_per_s"]
+
+
 # ---------------------------------------------------------------- main
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: fewer steps, under a minute")
-    parser.add_argument("--skip-pg", action="store_true", help="SQLite only")
+    parser.add_argument("--skip-pg", action="store_true", help="SQLite only (and no asynchronous work)")
+    parser.add_argument(
+        "--skip-async", action="store_true", help="leave out (e), the asynchronous work on Celery workers"
+    )
     opts = parser.parse_args()
     size = QUICK if opts.quick else FULL
+    async_size = ASYNC_QUICK if opts.quick else ASYNC_FULL
+    run_async = not (opts.skip_pg or opts.skip_async)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `kill` runs the clean-up too
     backends = ["sqlite"] if opts.skip_pg else ["sqlite", "pg"]
     if not opts.skip_pg:
@@ -343,6 +702,15 @@ def main() -> int:
         except psycopg.Error as exc:
             print(f"PostgreSQL is not reachable at {pg_conninfo()}: {str(exc).strip()}", file=sys.stderr)
             print("Start it, set MOTCUA_BENCH_POSTGRES_URL, or pass --skip-pg.", file=sys.stderr)
+            return 2
+    if run_async:
+        import redis
+
+        try:
+            redis.Redis.from_url(REDIS_URL, socket_connect_timeout=5).ping()
+        except redis.RedisError as exc:
+            print(f"Redis is not reachable at {REDIS_URL}: {exc}", file=sys.stderr)
+            print("Start it, set MOTCUA_BENCH_REDIS_URL, or pass --skip-async.", file=sys.stderr)
             return 2
 
     began = time.perf_counter()
@@ -362,6 +730,15 @@ def main() -> int:
         "growth_steps": size["growth_steps"],
         "loadavg_1m_at_start": round(os.getloadavg()[0], 2),
     }
+    if run_async:
+        result.update(
+            async_service_instances=async_size["service_instances"],
+            dossier_instances=async_size["dossiers"],
+            async_clients=async_size["clients"],
+            async_reps=async_size["reps"],
+            async_worker_concurrency=WORKER_CONCURRENCY,
+            dossier_transactions_per_instance=DOSSIER_TRANSACTIONS,
+        )
 
     def record(name: str, reps: list[float]) -> float:
         result[f"{name}_ms_per_step_reps"] = [ms(r) for r in reps]
@@ -388,10 +765,14 @@ def main() -> int:
             served = record(f"service_{backend}", reps)
             result[f"ratio_service_vs_naive_{backend}"] = round(served / naive, 2)
             result[f"ratio_service_vs_raw_{backend}"] = round(served / raw, 1)
+        if run_async:
+            bench_async(async_size, workdir, result, stack, log)
         result["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
         if opts.skip_pg:  # the same keys in every run; null when not measured
             for key in ("naive_pg_ms_per_step", "service_pg_ms_per_step", "ratio_service_vs_naive_pg"):
                 result[key] = None
+        for key in ASYNC_KEYS:
+            result.setdefault(key, None)
         log("cleaning up")
     result["elapsed_s"] = round(time.perf_counter() - began, 1)
     print_table(result, backends)
@@ -430,7 +811,31 @@ def print_table(r: dict, backends: list[str]) -> None:
     stock = r["raw_stock_growth_400_vs_10"]
     print(f"    stock SpiffWorkflow in memory, nothing pruned: step ~400 vs ~10 x{stock}")
     print("    (and near step 500 it no longer finds its own ready task)")
+    if r.get("async_service_instances_per_s_1_worker") is not None:
+        print_async(r)
     print(f"\ntotal {r['elapsed_s']} s\n")
+
+
+def print_async(r: dict) -> None:
+    print(
+        f"\n(e) asynchronous work, PostgreSQL + Redis, 1 API process, workers of concurrency"
+        f" {r['async_worker_concurrency']}, {r['async_clients']} client threads; instances/s from the"
+        f" first start to the last end (median of {r['async_reps']}):"
+    )
+    print(f"{'':<44}{'1 worker':>10}{'2 workers':>11}{'naive loop':>12}")
+    rows = (
+        ("service.bpmn (start, service task, end)", "async_service", "service", r["async_service_instances"]),
+        ("dossier.bpmn (reception + 7 human steps)", "dossier", "dossier", r["dossier_instances"]),
+    )
+    for label, name, floor, n in rows:
+        one, two = r[f"{name}_instances_per_s_1_worker"], r[f"{name}_instances_per_s_2_workers"]
+        naive = r.get(f"naive_pg_{floor}_instances_per_s")
+        naive_text = f"{naive:>12.1f}" if naive else f"{'-':>12}"
+        print(f"  {label + f' x{n}':<42}{one:>10.1f}{two:>11.1f}{naive_text}")
+    one = r["async_service_drain_instances_per_s_1_worker"]
+    two = r["async_service_drain_instances_per_s_2_workers"]
+    label = f"service.bpmn queued first, workers alone x{r['async_service_instances']}"
+    print(f"  {label:<42}{one:>10.1f}{two:>11.1f}")
 
 
 if __name__ == "__main__":

@@ -262,7 +262,7 @@ def _celery(*args: str) -> None:
     import shutil
 
     celery = shutil.which("celery", path=os.path.dirname(sys.executable)) or "celery"
-    os.execv(celery, [celery, "-A", "service.jobs.celery_main", *args])  # noqa: S606 - our own venv's celery
+    os.execv(celery, [celery, "-A", "service.jobs.celery_main:celery", *args])  # noqa: S606 - our own venv's celery
 
 
 @main.command("worker", context_settings={"ignore_unknown_options": True})

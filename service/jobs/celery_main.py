@@ -1,4 +1,4 @@
-"""Entry point for the celery command: `celery -A service.jobs.celery_main worker|beat`.
+"""Entry point for the celery command: `celery -A service.jobs.celery_main:celery worker|beat`.
 
 Builds the Flask app from the environment (DATABASE_URL, CELERY_BROKER_URL, ...) and its Celery.
 """
@@ -6,5 +6,5 @@ Builds the Flask app from the environment (DATABASE_URL, CELERY_BROKER_URL, ...)
 from .. import create_app
 from .worker import celery_for
 
-app = create_app()
-celery = celery_for(app)
+flask_app = create_app()
+celery = app = celery_for(flask_app)  # celery -A looks for `app` first, then `celery`

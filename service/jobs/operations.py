@@ -109,7 +109,11 @@ def _finish(call: ServiceCall, result: dict) -> str:
         try:
             done = db.session.execute(
                 sa.update(ServiceCall.__table__)
-                .where(ServiceCall.__table__.c.id == call.id, ServiceCall.__table__.c.state == RUNNING)
+                .where(
+                    ServiceCall.__table__.c.id == call.id,
+                    ServiceCall.__table__.c.state == RUNNING,
+                    ServiceCall.__table__.c.attempts == call.attempts,  # still our claim
+                )
                 .values(state=DONE, result=result, lease_until=None, last_error=None, updated_at=now)
             ).rowcount
             if not done:  # our lease expired and another worker finished it
@@ -180,11 +184,14 @@ def _fail(call: ServiceCall, error: str, retryable: bool) -> str:
     else:
         values = {"state": FAILED}
         outcome = FAILED
-    db.session.execute(
+    still_ours = db.session.execute(
         sa.update(table)
-        .where(table.c.id == call.id, table.c.state == RUNNING)
+        .where(table.c.id == call.id, table.c.state == RUNNING, table.c.attempts == call.attempts)
         .values(lease_until=None, last_error=error[:2000], updated_at=now, **values)
-    )
+    ).rowcount
+    if not still_ours:  # our lease ran out and another worker took the call over
+        db.session.rollback()
+        return "taken"
     if outcome == FAILED:
         record(
             [

@@ -25,7 +25,12 @@ def celery_for(app: Flask) -> Celery:
         broker_connection_retry_on_startup=True,
         timezone=app.config["MOTCUA_TIMEZONE"],
         beat_schedule={
-            "tick": {"task": "motcua.tick", "schedule": app.config["MOTCUA_TICK_SECONDS"]},
+            # A tick nobody ran in time is useless (the next one finds the same work): let it expire.
+            "tick": {
+                "task": "motcua.tick",
+                "schedule": app.config["MOTCUA_TICK_SECONDS"],
+                "options": {"expires": max(1.0, app.config["MOTCUA_TICK_SECONDS"])},
+            },
             "sla": {"task": "motcua.watch_sla", "schedule": 60.0},
             "late-list": {
                 "task": "motcua.late_report",
