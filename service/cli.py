@@ -157,23 +157,6 @@ def create_unit(code, name, national_code):
     click.echo(f"unit {code}: {name} ({unit.national_code or 'no national code'})", err=True)
 
 
-@main.group()
-def timers():
-    """Timers of process instances."""
-
-
-@timers.command("fire")
-@with_appcontext
-def fire_timers():
-    """Fire every timer that is due now (run it from cron until the scheduler runs it)."""
-    from .instances.operations import fire_due_timers
-    from .models_base import utcnow
-
-    moved = fire_due_timers(utcnow())
-    db.session.commit()
-    click.echo(f"{moved} instance(s) moved by due timers", err=True)
-
-
 DEMO_UNITS = (
     # code, name, national code
     ("TTPVHCC", "Trung tâm Phục vụ hành chính công tỉnh An Giang", "000.00.17.H01"),

@@ -299,25 +299,6 @@ def deliver_message(
     apply_result(instance, result, actor=actor, now=now, audit=audit)
 
 
-def fire_due_timers(now: datetime, *, limit: int = 100) -> int:
-    """Fire the timers of running instances that are due at `now`; returns how many instances moved."""
-    due = db.session.scalars(
-        sa.select(ProcessInstance.id)
-        .where(ProcessInstance.state == "running", ProcessInstance.next_timer_at <= now)
-        .order_by(ProcessInstance.next_timer_at)
-        .limit(limit)
-    ).all()
-    for instance_id in due:
-        instance = get(instance_id, with_state=True)
-        result = runtime.engine().fire_timers(
-            runtime.compiled(instance.definition_id), instance.engine_state, now=now
-        )
-        audit = [fact("timers_fired", at=now, instance_id=instance.id)]
-        apply_result(instance, result, actor=None, now=now, audit=audit)
-    db.session.flush()
-    return len(due)
-
-
 def retry(instance: ProcessInstance, *, actor, expected_version: int | None) -> None:
     """Run the failed element again (after the cause, e.g. bad data, has been dealt with)."""
     check_version(instance, expected_version)

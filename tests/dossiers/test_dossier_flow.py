@@ -260,12 +260,10 @@ def test_the_applicant_withdraws_during_appraisal(office):
 def test_the_apology_timer_opens_the_apology_beside_the_work(office):
     dossier = to_appraisal(office, receive(office))
     with office.app.app_context():
-        from service.instances.operations import fire_due_timers
+        from service.jobs.operations import fire_timers
 
         row = db.session.get(Dossier, uuid.UUID(dossier["id"]))
-        moved = fire_due_timers(row.due_at + timedelta(minutes=1))
-        db.session.commit()
-    assert moved == 1
+        assert fire_timers(row.instance_id, row.due_at + timedelta(minutes=1))
     dossier = office.clerk.get(f"/api/v1/dossiers/{dossier['id']}").json
     assert sorted(s["element_id"] for s in dossier["current_steps"]) == ["apology", "appraise"]
 
