@@ -182,6 +182,17 @@ def _dump(workflow: BpmnWorkflow) -> str:
         ) from None
 
 
+def _ready_task(workflow: BpmnWorkflow, task_id: str, kind: str, accepts):
+    """The READY task `task_id` whose spec `accepts`, or TaskNotReady."""
+    try:
+        task = workflow.get_task_from_id(UUID(task_id))
+    except (ValueError, SpiffWorkflowException):
+        task = None
+    if task is None or task.state != TaskState.READY or not accepts(task.task_spec):
+        raise TaskNotReady(f"Task {task_id} is not a ready {kind} task of this instance.")
+    return task
+
+
 def _calendar_functions(calendar) -> dict:
     def working_days_from_now(days):
         """The ISO moment `days` working days from the step's now (for timers and due dates)."""
@@ -290,12 +301,7 @@ class Engine:
     ) -> StepResult:
         """Complete a READY human task with data and run the engine to its next wait."""
         workflow = self._load(definition, state)
-        try:
-            task = workflow.get_task_from_id(UUID(task_id))
-        except (ValueError, SpiffWorkflowException):
-            task = None
-        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
-            raise TaskNotReady(f"Task {task_id} is not a ready human task of this instance.")
+        task = _ready_task(workflow, task_id, "human", lambda spec: spec.manual)
 
         def run():
             task.set_data(**(data or {}))
@@ -308,16 +314,7 @@ class Engine:
     ) -> StepResult:
         """Complete a ready service task with the result its worker obtained, and run on."""
         workflow = self._load(definition, state)
-        try:
-            task = workflow.get_task_from_id(UUID(task_id))
-        except (ValueError, SpiffWorkflowException):
-            task = None
-        if (
-            task is None
-            or task.state != TaskState.READY
-            or not isinstance(task.task_spec, services.ServiceTask)
-        ):
-            raise TaskNotReady(f"Task {task_id} is not a ready service task of this instance.")
+        task = _ready_task(workflow, task_id, "service", lambda spec: isinstance(spec, services.ServiceTask))
 
         def run():
             with services.results({task_id: result}):
