@@ -42,6 +42,13 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def _fired_when_due(my_task, due: datetime) -> bool:
+    """Mark the timer fired once `due` has come, by the command's clock."""
+    if _aware(due) <= now():
+        my_task._set_internal_data(event_fired=True)
+    return my_task._get_internal_data("event_fired", False)
+
+
 def _time_date_has_fired(self, my_task):
     value = my_task._get_internal_data("event_value")
     if value is None:
@@ -49,9 +56,7 @@ def _time_date_has_fired(self, my_task):
         if isinstance(value, datetime):
             value = _aware(value).isoformat()
         my_task._set_internal_data(event_value=value)
-    if _aware(TimerEventDefinition.parse_time_or_duration(value)) <= now():
-        my_task._set_internal_data(event_fired=True)
-    return my_task._get_internal_data("event_fired", False)
+    return _fired_when_due(my_task, TimerEventDefinition.parse_time_or_duration(value))
 
 
 def _duration_has_fired(self, my_task):
@@ -62,9 +67,7 @@ def _duration_has_fired(self, my_task):
         start = now()
         value = (start + TimerEventDefinition.get_timedelta_from_start(parsed, start)).isoformat()
         my_task._set_internal_data(event_value=value)
-    if _aware(TimerEventDefinition.get_datetime(value)) <= now():
-        my_task._set_internal_data(event_fired=True)
-    return my_task._get_internal_data("event_fired", False)
+    return _fired_when_due(my_task, TimerEventDefinition.get_datetime(value))
 
 
 def _cycle_complete(self, my_task):
