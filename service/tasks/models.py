@@ -39,6 +39,9 @@ class Task(db.Model):
     name: Mapped[str] = mapped_column(sa.String(255))
     lane: Mapped[str | None] = mapped_column(sa.String(255))
     candidate_groups: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # The org unit (OrgUnit.code) whose members may act on the task; None: any unit. Set from the
+    # element's `unit` or `unitVariable` property when the task opens.
+    unit: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     state: Mapped[str] = mapped_column(sa.String(16), default=OPEN)
     form_key: Mapped[str | None] = mapped_column(sa.String(255))

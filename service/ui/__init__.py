@@ -28,13 +28,28 @@ bp = Blueprint("ui", __name__, url_prefix="/ui", template_folder="templates", st
 PUBLIC_ENDPOINTS = frozenset({"ui.login", "ui.static", "ui.vendor"})
 THROTTLE = "motcua.ui.login_throttle"
 
-# The navigation: (endpoint or None for a page still to come, label, shown to).
+# The navigation: (endpoint, label, shown to: "all", "reception", "designers" or "admins").
 NAV = (
     ("ui.worklist", _l("Công việc"), "all"),
-    (None, _l("Hồ sơ"), "all"),
-    (None, _l("Thiết kế quy trình"), "designers"),
-    (None, _l("Báo cáo"), "all"),
+    ("ui.reception", _l("Tiếp nhận"), "reception"),
+    ("ui.dossiers", _l("Hồ sơ"), "all"),
+    ("ui.designer", _l("Thiết kế quy trình"), "designers"),
+    ("ui.admin", _l("Quản trị"), "admins"),
 )
+RECEPTION_GROUP = "reception"
+
+
+def shown_to(user, audience: str) -> bool:
+    """Whether a navigation entry is for this user (the pages check permissions themselves)."""
+    if user is None:
+        return False
+    if audience == "all" or user.is_admin:
+        return True
+    if audience == "designers":
+        return is_designer(user)
+    if audience == "reception":
+        return RECEPTION_GROUP in user.group_names
+    return False
 
 
 @bp.record_once
@@ -176,7 +191,7 @@ def _context() -> dict:
     nav = [
         (endpoint, label)
         for endpoint, label, audience in NAV
-        if audience == "all" or (user is not None and is_designer(user))
+        if endpoint in current_app.view_functions and shown_to(user, audience)
     ]
     # The language links lead back to this page (or, after a POST, to a page one can GET).
     if request.method == "GET" and request.endpoint:
@@ -202,4 +217,5 @@ def vendor_file(name, filename):
     return vendor.serve(name, filename)
 
 
-from . import pages  # noqa: E402,F401  (registers the page views on bp)
+# Each module registers its page views on bp.
+from . import admin, designer, dossier_pages, pages, reception  # noqa: E402,F401

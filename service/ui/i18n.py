@@ -1,7 +1,8 @@
 """Languages of the web pages: Vietnamese by default (the source strings), English from a .po file.
 
-No compile step: `translations/<lang>/LC_MESSAGES/messages.po` is the only file kept in the tree;
-it is compiled in memory (Babel's read_po/write_mo, a few milliseconds) the first time a language
+No compile step: the `translations/<lang>/LC_MESSAGES/*.po` files (messages.po for the shared
+pages, one file per area of the application) are the only files kept in the tree; they are
+compiled in memory (Babel's read_po/write_mo, a few milliseconds) the first time a language
 is used in a process and cached until the process ends. A fresh clone works as it is, and nothing is
 written at run time. `?lang=en` (or `vi`) on any /ui page stores the choice in the session.
 """
@@ -34,6 +35,21 @@ def compile_po(path: Path, language: str) -> support.Translations:
     return support.Translations(fp=buffer, domain="messages")
 
 
+def po_files(language_dir: Path) -> list[Path]:
+    """A language's .po files: messages.po first, then the areas' files by name."""
+    files = sorted((language_dir / "LC_MESSAGES").glob("*.po"))
+    return sorted(files, key=lambda path: (path.name != "messages.po", path.name))
+
+
+def compile_catalogues(language_dir: Path, language: str) -> support.Translations | None:
+    """All of a language's .po files as one set of translations (None when it has none)."""
+    merged = None
+    for path in po_files(language_dir):
+        translations = compile_po(path, language)
+        merged = translations if merged is None else merged.merge(translations)
+    return merged
+
+
 class PoDomain(Domain):
     """Flask-Babel's message domain, reading the .po files instead of compiled .mo files."""
 
@@ -47,8 +63,7 @@ class PoDomain(Domain):
         if language not in self.cache:
             with self._lock:
                 if language not in self.cache:
-                    path = self.directory / language / "LC_MESSAGES" / "messages.po"
-                    self.cache[language] = compile_po(path, language) if path.is_file() else None
+                    self.cache[language] = compile_catalogues(self.directory / language, language)
         return self.cache[language] or self._null
 
     _null = support.NullTranslations()

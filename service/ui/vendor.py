@@ -20,6 +20,23 @@ PACKAGES: dict[str, tuple[str, frozenset[str]]] = {
         "@json-editor/json-editor",
         frozenset({"dist/jsoneditor.js", "dist/jsoneditor.js.LICENSE.txt", "LICENSE"}),
     ),
+    # The viewer (dossier page, version comparison) and the modeler (designer). Its licence asks
+    # that the bpmn.io watermark the library draws stays visible.
+    "bpmn-js": (
+        "bpmn-js",
+        frozenset(
+            {
+                "dist/bpmn-viewer.production.min.js",
+                "dist/bpmn-navigated-viewer.production.min.js",
+                "dist/bpmn-modeler.production.min.js",
+                "dist/assets/diagram-js.css",
+                "dist/assets/bpmn-js.css",
+                "dist/assets/bpmn-font/css/bpmn.css",
+                *(f"dist/assets/bpmn-font/font/bpmn.{ext}" for ext in ("eot", "svg", "ttf", "woff", "woff2")),
+                "LICENSE",
+            }
+        ),
+    ),
 }
 MAX_AGE = 24 * 3600
 

@@ -86,23 +86,29 @@ def test_every_string_of_the_pages_has_an_english_translation():
         str(UI), method_map=method_map, keywords=keywords
     ):
         found.add(message[0] if isinstance(message, tuple) else message)
-    with (UI / "translations" / "en" / "LC_MESSAGES" / "messages.po").open("rb") as source:
-        catalog = read_po(source, locale="en")
-    translated = {
-        (m.id[0] if isinstance(m.id, tuple) else m.id)
-        for m in catalog
-        if m.id and all(m.string if isinstance(m.string, tuple) else [m.string]) and not m.fuzzy
-    }
+    from service.ui.i18n import po_files
+
+    translated: set[str] = set()
+    for path in po_files(UI / "translations" / "en"):
+        with path.open("rb") as source:
+            catalog = read_po(source, locale="en")
+        ids = {
+            (m.id[0] if isinstance(m.id, tuple) else m.id)
+            for m in catalog
+            if m.id and all(m.string if isinstance(m.string, tuple) else [m.string]) and not m.fuzzy
+        }
+        assert not ids & translated, f"{path.name} repeats messages of another .po file"
+        translated |= ids
+        assert [problem for _message, problem in catalog.check()] == [], path.name
     assert len(found) > 100
-    assert found - translated == set(), "add these to messages.po"
+    assert found - translated == set(), "add these to a .po file"
     assert translated - found == set(), "these are no longer used"
-    assert [problem for _message, problem in catalog.check()] == []
 
 
-def test_the_po_file_compiles_in_memory():
-    from service.ui.i18n import TRANSLATIONS, compile_po
+def test_the_po_files_compile_in_memory():
+    from service.ui.i18n import TRANSLATIONS, compile_catalogues
 
-    english = compile_po(TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po", "en")
+    english = compile_catalogues(TRANSLATIONS / "en", "en")
     assert english.gettext("Việc của tôi") == "My tasks"
     assert english.ngettext("%(num)d công việc", "%(num)d công việc", 2) % {"num": 2} == "2 tasks"
 
