@@ -34,6 +34,20 @@ def _local(moment: datetime) -> datetime:
     return moment.astimezone(ZoneInfo(current_app.config["MOTCUA_TIMEZONE"]))
 
 
+def known_unit(code: str | None) -> str | None:
+    """An org unit's code when such a unit exists (tasks scoped to an unknown unit would reach no one)."""
+    if not code:
+        return None
+    return db.session.scalar(sa.select(OrgUnit.code).where(OrgUnit.code == code))
+
+
+def national_code_of(user) -> str | None:
+    """The national code of the user's own unit, None when the user has no unit or it has none."""
+    if user is None or not user.unit:
+        return None
+    return db.session.scalar(sa.select(OrgUnit.national_code).where(OrgUnit.code == user.unit))
+
+
 def unit_code_of(actor) -> str:
     """The national unit code that numbers the dossiers an officer receives."""
     code = None
@@ -76,6 +90,10 @@ def receive(procedure_code: str, *, applicant: dict, channel: str, components: l
         "applicant": applicant,
         "components": components,
         "apology_at": "9999-12-31T00:00:00+00:00",
+        # The org units whose officers handle the steps (the BPMN tasks' `unitVariable`): the
+        # receiving officer's unit for the counter's steps, the procedure's agency for the rest.
+        "reception_unit": known_unit(getattr(actor, "unit", None)),
+        "handling_unit": known_unit(procedure.unit_code),
     }
     now = utcnow()
     dossier = Dossier(
@@ -180,6 +198,14 @@ def _move_apology(dossier: Dossier, instance, now: datetime) -> None:
     instance.next_timer_at = rearmed.next_timer_at
 
 
+def _step_unit(task) -> str | None:
+    """Who handled a step on Mẫu 05: the task's org unit by name, else its lane or groups."""
+    if task.unit:
+        name = db.session.scalar(sa.select(OrgUnit.name).where(OrgUnit.code == task.unit))
+        return (name or task.unit)[:255]
+    return task.lane or ", ".join(task.candidate_groups or []) or None
+
+
 def _step(dossier: Dossier, task, *, actor_name: str | None, outcome: str, now: datetime) -> None:
     cal = calendar()
     allotted = _allotment(dossier, task.element_id, task.properties or {})
@@ -190,7 +216,7 @@ def _step(dossier: Dossier, task, *, actor_name: str | None, outcome: str, now: 
             task_id=task.id,
             element_id=task.element_id,
             name=task.name,
-            unit=task.lane or ", ".join(task.candidate_groups or []) or None,
+            unit=_step_unit(task),
             actor=actor_name,
             started_at=task.created_at,
             ended_at=now,
@@ -298,8 +324,10 @@ def find(ref: str) -> Dossier:
 
 
 def require_visible(user, dossier: Dossier) -> None:
-    """Admins, officers of the receiving unit, and anyone involved in its process."""
-    if user.is_admin or (user.unit and unit_code_of(user) == dossier.unit_code):
+    """Admins, officers of the receiving unit, and anyone involved in its process (a candidate of
+    one of its tasks in the task's unit, its assignee or the officer who completed it)."""
+    own = national_code_of(user)
+    if user.is_admin or (own is not None and own == dossier.unit_code):
         return
     instance = instances.get(dossier.instance_id)
     try:
@@ -311,7 +339,8 @@ def require_visible(user, dossier: Dossier) -> None:
 def visible_to(user) -> sa.ColumnElement[bool]:
     if user.is_admin:
         return sa.true()
-    own_unit = Dossier.unit_code == unit_code_of(user) if user.unit else sa.false()
+    own = national_code_of(user)
+    own_unit = Dossier.unit_code == own if own is not None else sa.false()
     involved = Dossier.instance_id.in_(sa.select(ProcessInstance.id).where(instances.visible_to(user)))
     return sa.or_(own_unit, involved)
 
@@ -363,3 +392,12 @@ def init() -> None:
         instances.STEP_LISTENERS.append(follow_step)
     if completion_variables not in instances.COMPLETION_VARIABLES:
         instances.COMPLETION_VARIABLES.append(completion_variables)
+
+
+RECEPTION_GROUP = "reception"
+
+
+def require_reception(user) -> None:
+    """Receiving and withdrawing dossiers: one-stop-shop officers (group 'reception') and admins."""
+    if not (user.is_admin or RECEPTION_GROUP in user.group_names):
+        raise Forbidden("Only one-stop-shop officers (group 'reception') may receive or withdraw dossiers.")

@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from .. import documents
-from ..errors import Forbidden, NotFound, Unprocessable
+from ..errors import NotFound, Unprocessable
 from ..identity.auth import current_user
 from ..web import page
 from . import cccd, operations, slips
@@ -20,13 +20,6 @@ from .schemas import (
 )
 
 blp = Blueprint("dossiers", __name__, url_prefix="/api/v1", description="One-stop-shop dossiers (hồ sơ)")
-
-RECEPTION_GROUP = "reception"
-
-
-def _require_reception(user) -> None:
-    if not (user.is_admin or RECEPTION_GROUP in user.group_names):
-        raise Forbidden("Only one-stop-shop officers (group 'reception') may receive or withdraw dossiers.")
 
 
 def _detail(dossier):
@@ -60,7 +53,7 @@ class Dossiers(MethodView):
 
         The dossier is numbered (status 2) when the officer accepts it as complete.
         """
-        _require_reception(current_user())
+        operations.require_reception(current_user())
         dossier = operations.receive(
             args["procedure_code"],
             applicant=args["applicant"],
@@ -84,7 +77,7 @@ class DossierView(MethodView):
 @blp.response(200, DossierDetailSchema)
 def withdraw(args, ref):
     """The applicant withdraws the dossier (possible until the result is returned)."""
-    _require_reception(current_user())
+    operations.require_reception(current_user())
     dossier = _visible(ref)
     operations.withdraw(dossier, reason=args.get("reason"), actor=current_user())
     return _detail(dossier)

@@ -26,9 +26,14 @@ def require_designer(user: User) -> None:
 
 
 def may_act_on_task(user: User, task, instance_started_by_id: int | None) -> bool:
-    """Candidates, the assignee and admins; a task without candidates belongs to its starter."""
+    """Candidates, the assignee and admins; a task without candidates belongs to its starter.
+
+    A task scoped to an org unit (`task.unit`) is open only to candidates of that unit.
+    """
     if user.is_admin or task.assignee_id == user.id:
         return True
+    if task.unit and task.unit != user.unit:
+        return False
     if task.candidate_groups:
         return bool(user.group_names.intersection(task.candidate_groups))
     return instance_started_by_id == user.id
@@ -36,6 +41,11 @@ def may_act_on_task(user: User, task, instance_started_by_id: int | None) -> boo
 
 def require_task_actor(user: User, task, instance_started_by_id: int | None) -> None:
     if not may_act_on_task(user, task, instance_started_by_id):
+        if task.unit and task.unit != user.unit and task.assignee_id != user.id:
+            raise Forbidden(
+                f"Task '{task.name}' belongs to unit {task.unit}; you are not an officer of that unit.",
+                details={"task_id": str(task.id), "unit": task.unit},
+            )
         groups = ", ".join(task.candidate_groups) or "none (only its starter)"
         raise Forbidden(
             f"You are not a candidate for task '{task.name}' (candidate groups: {groups}).",

@@ -105,6 +105,7 @@ def apply_result(
                 or _allotted_due(human.properties, now)
                 or _variable_due(human.properties, result.variables),
                 "assignee_id": _assignee(human.properties, result.variables),
+                "unit": _unit(human.properties, result.variables),
                 "properties": human.properties,
             }
         )
@@ -178,6 +179,15 @@ def _variable_due(properties: dict, variables: dict) -> datetime | None:
     if moment.tzinfo is None:
         moment = datetime.combine(moment.date(), cal.periods[-1][1], tzinfo=cal.tz)
     return moment
+
+
+def _unit(properties: dict, variables: dict) -> str | None:
+    """The org unit a task is scoped to: its `unit` property, or the unit code held by the variable
+    its `unitVariable` property names. None (no such property, or an empty value): any unit."""
+    unit = properties.get("unit")
+    if not unit and properties.get("unitVariable"):
+        unit = variables.get(properties["unitVariable"])
+    return str(unit)[:64] if unit else None
 
 
 def _assignee(properties: dict, variables: dict) -> int | None:
@@ -313,14 +323,18 @@ def visible_to(user) -> sa.ColumnElement[bool]:
     """Instances a user may see: admins all; others those they started or have a task in."""
     if user.is_admin:
         return sa.true()
+    in_unit = sa.or_(Task.unit.is_(None), Task.unit == user.unit) if user.unit else Task.unit.is_(None)
     involved = sa.select(Task.instance_id).where(
         sa.or_(
             Task.assignee_id == user.id,
             Task.completed_by_id == user.id,
-            Task.id.in_(
-                sa.select(task_candidates.c.task_id).where(
-                    task_candidates.c.group_name.in_(sorted(user.group_names))
-                )
+            sa.and_(
+                in_unit,
+                Task.id.in_(
+                    sa.select(task_candidates.c.task_id).where(
+                        task_candidates.c.group_name.in_(sorted(user.group_names))
+                    )
+                ),
             ),
         )
     )

@@ -15,7 +15,8 @@ from ..extensions import db
 from ..instances.models import ProcessInstance
 from ..models_base import utcnow
 from ..procedures.models import Procedure
-from ..tasks.models import COMPLETED, OPEN, Task, task_candidates
+from ..tasks import operations as tasks
+from ..tasks.models import COMPLETED, OPEN, Task
 from . import display
 
 PER_PAGE = 20
@@ -85,9 +86,7 @@ class Page:
 
 
 def _in_groups(user) -> sa.ColumnElement[bool]:
-    return sa.exists().where(
-        task_candidates.c.task_id == Task.id, task_candidates.c.group_name.in_(sorted(user.group_names))
-    )
+    return tasks.candidate_of(user)
 
 
 def _tab(user, tab: str, state: str) -> sa.ColumnElement[bool]:

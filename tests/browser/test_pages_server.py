@@ -156,3 +156,22 @@ def test_a_task_page_is_refused_to_who_may_not_act_on_it(office, client):
     assert "Bạn không có quyền xem trang này." in refused.get_data(as_text=True)
     missing = client.get(f"/ui/tasks/{uuid.uuid4()}")
     assert missing.status_code == 404 and "Không tìm thấy" in missing.get_data(as_text=True)
+
+
+def test_a_clerk_of_another_unit_neither_lists_nor_opens_the_dossiers_reception_task(
+    office, make_user, client
+):
+    assert log_in(client, "other_clerk").status_code == 302  # same unit (TTPVHCC) as the receiver
+    assert "Kiểm tra tính đầy đủ" in client.get("/ui/?tab=group").get_data(as_text=True)
+    client.post("/ui/logout", data={"csrf_token": csrf_token(client, "/ui/")})
+    make_user("xa_clerk", groups=["reception"], unit="UBND-XA", password=PASSWORD)
+    assert log_in(client, "xa_clerk").status_code == 302
+    group_tab = client.get("/ui/?tab=group").get_data(as_text=True)
+    assert "VB-2025-001" in group_tab  # letters are not scoped to a unit
+    assert office.dossier["id"] not in group_tab and "Kiểm tra tính đầy đủ" not in group_tab
+    task_id = office.clerk.get(
+        f"/api/v1/tasks?process_instance_id={office.dossier['process_instance_id']}"
+    ).json["items"][0]["id"]
+    page = client.get(f"/ui/tasks/{task_id}")
+    assert page.status_code == 403
+    assert "Bạn không có quyền" in page.get_data(as_text=True)
