@@ -183,6 +183,11 @@ DEMO_USERS = (
     ("chairman", ("chairman",), "UBND-TINH", False),
     ("commune", ("lower_levels", "units"), "UBND-TINH", False),
     ("it", ("it_department",), "SO-KHCN", False),
+    # The commune's officers, who handle the commune-level procedures (tasks are scoped to units).
+    ("xa_head", ("unit_heads",), "UBND-XA", False),
+    ("xa_specialist", ("specialists",), "UBND-XA", False),
+    ("xa_leader", ("leaders",), "UBND-XA", False),
+    ("xa_records", ("records",), "UBND-XA", False),
 )
 
 
