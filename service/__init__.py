@@ -74,6 +74,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from integrations import Connectors, load_config
 
     from . import observability
+    from .attachments.routes import blp as attachments_blp
     from .calendar.routes import blp as calendar_blp
     from .definitions.routes import blp as definitions_blp
     from .dossiers import operations as dossiers
@@ -103,6 +104,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         procedures_blp,
         dossiers_blp,
         incidents_blp,
+        attachments_blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(ui_bp)  # the web pages under /ui

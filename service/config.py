@@ -47,6 +47,14 @@ def from_environment() -> dict:
         "MOTCUA_MAX_BPMN_BYTES": _int("MOTCUA_MAX_BPMN_BYTES", 2 * 1024 * 1024),
         # Largest request body of any kind, in bytes (Flask answers 413 above it).
         "MAX_CONTENT_LENGTH": _int("MOTCUA_MAX_REQUEST_BYTES", 8 * 1024 * 1024),
+        # Digitised dossier components (thành phần hồ sơ số hóa) uploaded on tasks: where the files
+        # are kept (empty = <instance folder>/uploads; never inside the package or a static folder),
+        # the largest file accepted in bytes (the upload route alone accepts a request body this large,
+        # plus the multipart envelope), and the accepted types, checked by their content (magic bytes):
+        # any of pdf, png, jpeg, webp, tiff, comma-separated.
+        "MOTCUA_UPLOAD_DIR": os.environ.get("MOTCUA_UPLOAD_DIR", ""),
+        "MOTCUA_UPLOAD_MAX_BYTES": _int("MOTCUA_UPLOAD_MAX_BYTES", 20 * 1024 * 1024),
+        "MOTCUA_UPLOAD_TYPES": os.environ.get("MOTCUA_UPLOAD_TYPES", "pdf,png,jpeg"),
         # Wall-clock budget of one BPMN script or expression evaluation, in seconds.
         "MOTCUA_SCRIPT_TIME_LIMIT": _float("MOTCUA_SCRIPT_TIME_LIMIT", 1.0),
         # Members of this group may deploy process definitions (admins always may).

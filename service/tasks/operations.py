@@ -96,7 +96,7 @@ def get_with_instance(task_id, *, with_state: bool = False) -> tuple[Task, Proce
     return row[0], row[1]
 
 
-def _require_open(task: Task, instance: ProcessInstance) -> None:
+def require_open(task: Task, instance: ProcessInstance) -> None:
     if task.state != OPEN:
         raise Conflict(
             f"Task '{task.name}' is already {task.state}; nothing was changed.",
@@ -114,7 +114,7 @@ def _require_open(task: Task, instance: ProcessInstance) -> None:
 def claim(task_id, *, actor) -> Task:
     task, instance = get_with_instance(task_id)
     require_task_actor(actor, task, instance.started_by_id)
-    _require_open(task, instance)
+    require_open(task, instance)
     if task.assignee_id == actor.id:
         return task
     now = utcnow()
@@ -136,7 +136,7 @@ def claim(task_id, *, actor) -> Task:
 def unclaim(task_id, *, actor) -> Task:
     task, instance = get_with_instance(task_id)
     require_task_actor(actor, task, instance.started_by_id)
-    _require_open(task, instance)
+    require_open(task, instance)
     if task.assignee_id is None:
         return task
     if task.assignee_id != actor.id and not actor.is_admin:
@@ -163,7 +163,7 @@ def complete(task_id, variables: dict, *, actor, expected_version: int | None = 
     """
     task, instance = get_with_instance(task_id, with_state=True)
     require_task_actor(actor, task, instance.started_by_id)
-    _require_open(task, instance)
+    require_open(task, instance)
     if task.assignee_id is not None and task.assignee_id != actor.id and not actor.is_admin:
         raise Conflict(
             f"Task '{task.name}' is claimed by {task.assignee.username}; only they may complete it.",

@@ -114,6 +114,8 @@ def _dossier_summary(instance) -> dict | None:
 
 @bp.get("/tasks/<uuid:task_id>")
 def task_page(task_id):
+    from . import attachments as attachment_panel  # the uploads helper's panel (kept to this view)
+
     user = current_user()
     task, instance = tasks.get_with_instance(task_id)
     require_task_actor(user, task, instance.started_by_id)
@@ -131,6 +133,7 @@ def task_page(task_id):
         "ui/task.html",
         task=task,
         instance=instance,
+        attachments=attachment_panel.panel(instance, task=task, user=user),
         process_name=instance.definition.name,
         dossier=_dossier_summary(instance),
         form=form,

@@ -1,0 +1,74 @@
+"""The "Thành phần hồ sơ số hóa" panel (templates/ui/_attachments.html): a process instance's
+attachments as plain dicts, and, on a task its user may work on, what the upload control needs.
+
+A page shows it with
+    {% include "ui/_attachments.html" %}
+and `attachments=attachments.panel(instance, task=...)` in its context (task only where uploads are
+allowed); pages with an upload control also load static/js/attachments.js and css/attachments.css.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, url_for
+from flask_babel import format_decimal
+
+from ..attachments import operations
+from ..tasks.models import OPEN
+from . import display
+
+
+def size_label(size: int) -> str:
+    """1 536 -> "1,5 KB" (in Vietnamese; the page's language decides the decimal sign)."""
+    if size < 1024:
+        return f"{size} B"
+    for unit, scale in (("KB", 1024), ("MB", 1024**2), ("GB", 1024**3)):
+        if size < scale * 1024 or unit == "GB":
+            return f"{format_decimal(round(size / scale, 1), format='#,##0.#')} {unit}"
+    raise AssertionError("unreachable")
+
+
+def item(attachment) -> dict:
+    who = attachment.uploaded_by
+    return {
+        "id": str(attachment.id),
+        "filename": attachment.filename,
+        "component": attachment.component,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "size_label": size_label(attachment.size),
+        "sha256": attachment.sha256,
+        "sha256_short": attachment.sha256[:12],
+        "uploaded_by": (who.display_name or who.username) if who is not None else "",
+        "uploaded_at": display.local_datetime(attachment.uploaded_at),
+        "download_url": url_for("attachments.content", attachment_id=attachment.id),
+    }
+
+
+def panel(instance, *, task=None, user=None) -> dict:
+    """The panel's context. Pass the task (and its user) only where that user may work on it:
+    the upload control is shown while the task is open, its instance running and the task not
+    claimed by someone else (the API checks all of this again)."""
+    upload = None
+    if (
+        task is not None
+        and task.state == OPEN
+        and instance.state == "running"
+        and (user is None or task.assignee_id in (None, user.id) or user.is_admin)
+    ):
+        _dossier, components = operations.dossier_components(instance.id)
+        types = operations.allowed_types()
+        limit = operations.max_bytes()
+        upload = {
+            "url": url_for("attachments.upload", task_id=task.id),
+            "components": components,
+            "accept": operations.accept_attribute(),
+            "extensions": [ext for t in types for ext in t.extensions],
+            "types_label": ", ".join(t.name.upper() for t in types),
+            "max_bytes": limit,
+            "max_label": size_label(limit),
+            "timezone": current_app.config["MOTCUA_TIMEZONE"],
+        }
+    return {
+        "items": [item(a) for a in operations.list_for_instance(instance.id)],
+        "upload": upload,
+    }
