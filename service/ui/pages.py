@@ -125,7 +125,8 @@ def task_page(task_id):
     context = {
         "id": str(task.id),
         "complete_url": url_for("tasks.complete", task_id=task.id),
-        "done_url": url_for("ui.task_done", task_id=task.id),
+        # After completing, back to the page the user came from (the counter, a dossier) if asked.
+        "done_url": url_for("ui.task_done", task_id=task.id, next=_next_page()),
         "schema": formschema.editor_schema(form) if form else None,
         "labels": formschema.labels(form),
     }
@@ -151,11 +152,19 @@ def task_page(task_id):
 
 @bp.get("/tasks/<uuid:task_id>/done")
 def task_done(task_id):
-    """Where the task page goes after a successful completion: the worklist, with a message."""
+    """Where the task page goes after a successful completion: the worklist (or the page named by
+    a safe ?next=), with a message."""
+    back = safe_next(_next_page())
     try:
         task, _instance = tasks.get_with_instance(task_id)
     except NotFound:
-        return redirect(url_for("ui.worklist"))
+        return redirect(back)
     if task.state == COMPLETED and task.completed_by_id == current_user().id:
         flash(_("Đã hoàn thành công việc «%(name)s».", name=task.name), "success")
-    return redirect(url_for("ui.worklist"))
+    return redirect(back)
+
+
+def _next_page() -> str | None:
+    """A ?next= of this site's pages (anything else is dropped)."""
+    target = request.args.get("next")
+    return target if target and safe_next(target) == target else None

@@ -175,3 +175,18 @@ def test_a_clerk_of_another_unit_neither_lists_nor_opens_the_dossiers_reception_
     page = client.get(f"/ui/tasks/{task_id}")
     assert page.status_code == 403
     assert "Bạn không có quyền" in page.get_data(as_text=True)
+
+
+def test_after_completing_a_task_the_page_returns_only_to_our_own_pages(office, client):
+    assert log_in(client).status_code == 302
+    task_id = office.clerk.get("/api/v1/tasks?candidate_group=reception").json["items"][0]["id"]
+    page = client.get(f"/ui/tasks/{task_id}?next=/ui/reception/X-1").get_data(as_text=True)
+    assert f"/ui/tasks/{task_id}/done?next=/ui/reception/X-1" in page
+    done = client.get(f"/ui/tasks/{task_id}/done?next=/ui/reception/X-1")
+    assert done.headers["Location"] == "/ui/reception/X-1"
+    for evil in ("https://evil.example/ui/", "//evil.example/ui/", "/api/v1/tasks"):
+        assert (
+            client.get(f"/ui/tasks/{task_id}/done", query_string={"next": evil}).headers["Location"] == "/ui/"
+        )
+        page = client.get(f"/ui/tasks/{task_id}", query_string={"next": evil}).get_data(as_text=True)
+        assert "/done?next" not in page  # the done link drops it

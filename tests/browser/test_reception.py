@@ -301,7 +301,7 @@ def test_a_valid_form_receives_the_dossier_as_the_api_does_and_mau_01_follows_ac
     assert 'data-testid="mau-01-pending"' in page and "print-mau-01" not in page
     receive = office.clerk.get(f"/api/v1/tasks?process_instance_id={dossier.instance_id}").json["items"]
     assert [t["element_id"] for t in receive] == ["receive"]
-    assert f'href="/ui/tasks/{receive[0]["id"]}"' in page
+    assert f'href="/ui/tasks/{receive[0]["id"]}?next=/ui/reception/' in page
 
     accepted = office.clerk.complete(receive[0]["id"], {"reception_decision": "accept"})
     assert accepted.status_code == 200, accepted.json
@@ -420,10 +420,10 @@ def test_a_clerk_receives_a_dossier_and_prints_the_receipt(page, office):
         "radio", name=re.compile("^Đầy đủ")
     ).check()
     page.get_by_role("button", name="Hoàn thành").click()
-    page.wait_for_url("**/ui/")
 
     # Back at the result page: the dossier has its code and due date, Mẫu 01 can be printed.
-    page.goto(result_url)
+    page.wait_for_url(result_url)
+    expect(page.locator("#messages")).to_contain_text("Đã hoàn thành công việc")
     expect(page.get_by_test_id("dossier-code")).to_have_text(CODE)
     code = page.get_by_test_id("dossier-code").text_content()
     expect(page.get_by_test_id("dossier-due")).to_have_text(DATE)
