@@ -8,6 +8,7 @@ from ..audit.operations import fact, record
 from ..engine import parse_definition
 from ..errors import NotFound
 from ..extensions import db
+from ..identity.models import User
 from ..models_base import utcnow
 from .models import ProcessDefinition
 
@@ -111,3 +112,27 @@ def latest_page(page: int, per_page: int) -> tuple[list[ProcessDefinition], int]
     total = db.session.scalar(sa.select(sa.func.count()).select_from(latest))
     items = list(db.session.scalars(query.offset((page - 1) * per_page).limit(per_page)))
     return items, total or 0
+
+
+def overview() -> list[dict]:
+    """Every deployed key, by key: its latest version (the row), the number of versions and who
+    deployed the latest one (username, or None)."""
+    counts = (
+        sa.select(
+            ProcessDefinition.key,
+            sa.func.max(ProcessDefinition.version).label("version"),
+            sa.func.count().label("versions"),
+        )
+        .group_by(ProcessDefinition.key)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(ProcessDefinition, counts.c.versions, User.username)
+        .join(
+            counts,
+            sa.and_(ProcessDefinition.key == counts.c.key, ProcessDefinition.version == counts.c.version),
+        )
+        .outerjoin(User, User.id == ProcessDefinition.deployed_by_id)
+        .order_by(ProcessDefinition.key)
+    )
+    return [{"definition": row[0], "versions": row[1], "deployed_by": row[2]} for row in rows]

@@ -1,5 +1,170 @@
-"""The process designer: a bpmn-js modeler to open, edit and deploy definitions, and to compare versions."""
+"""The process designer: a bpmn-js modeler to open, edit and deploy definitions, and to compare versions.
+
+The pages only read: the modeler loads a version's XML from GET /api/v1/process-definitions/<key>/
+versions/<n>/xml and deploys through POST /api/v1/process-definitions (multipart), where the hardened
+parser of service.engine validates it. Nothing here parses BPMN.
+"""
 
 from __future__ import annotations
 
-from . import bp  # noqa: F401
+from flask import current_app, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..definitions import operations as definitions
+from ..errors import BadRequest
+from ..identity.auth import current_user
+from ..identity.permissions import require_designer
+from . import bp, display
+
+
+def _designer() -> None:
+    require_designer(current_user())
+
+
+def _version_arg(name: str) -> int | None:
+    """An optional positive version number from the query string (400 for anything else)."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or not 0 < int(raw) < 2**31:
+        raise BadRequest(_("Phiên bản “%(value)s” không hợp lệ: cần một số nguyên dương.", value=raw[:40]))
+    return int(raw)
+
+
+def _versions(key: str) -> list[dict]:
+    return [
+        {"version": d.version, "deployed_at": display.local_datetime(d.deployed_at)}
+        for d in definitions.versions(key)
+    ]
+
+
+def _strings() -> dict[str, str]:
+    """The words designer.js shows ({0}, {version}…: filled in by the script)."""
+    return {
+        "loading": _("Đang tải sơ đồ…"),
+        "load_failed": _("Không tải được sơ đồ: {message}"),
+        "no_diagram": _(
+            "Định nghĩa này không có phần hình vẽ (BPMN DI) nên không hiển thị được. "
+            "Hãy vẽ lại nó trong một sơ đồ mới, hoặc thêm phần hình vẽ bằng một công cụ vẽ BPMN."
+        ),
+        "modeler_missing": _("Không tải được thư viện bpmn-js. Quản trị viên cần chạy “make setup”."),
+        "deploying": _("Đang triển khai…"),
+        "deployed": _("Đã triển khai phiên bản {version} của quy trình «{key}»."),
+        "unchanged": _("Nội dung không đổi: phiên bản {version} đã có sẵn."),
+        "invalid": _("Máy chủ từ chối sơ đồ. Sửa các lỗi sau rồi triển khai lại:"),
+        "element": _("Phần tử {id}"),
+        "line": _("dòng {line}"),
+        "select_element": _("Chọn phần tử này trên sơ đồ"),
+        "bad_id": _(
+            "Mã quy trình phải bắt đầu bằng chữ cái hoặc “_” "
+            "và chỉ gồm chữ cái không dấu, chữ số, “_”, “-”, “.”."
+        ),
+        "bad_element_id": _(
+            "Mã phần tử phải bắt đầu bằng chữ cái hoặc “_” "
+            "và chỉ gồm chữ cái không dấu, chữ số, “_”, “-”, “.”."
+        ),
+        "element_id_taken": _("Sơ đồ đã có phần tử mang mã «{id}»."),
+        "name_required": _("Vui lòng nhập tên quy trình."),
+        "key_taken": _("Đã có quy trình mang mã «{key}». Hãy mở quy trình đó để sửa, hoặc đặt một mã khác."),
+        "no_process": _("Sơ đồ không có quy trình nào để đặt mã và tên."),
+        "version_at": _("phiên bản {version} · triển khai lúc {at}"),
+        "unsaved": _("Sơ đồ có thay đổi chưa triển khai."),
+        "new_name": _("Quy trình mới"),
+        "start_name": _("Bắt đầu"),
+        "added": _("Thêm mới"),
+        "removed": _("Đã xóa"),
+        "changed": _("Thay đổi"),
+        "no_differences": _("Hai phiên bản không có khác biệt về phần tử."),
+        "what_type": _("loại"),
+        "what_name": _("tên"),
+        "what_incoming": _("luồng vào"),
+        "what_outgoing": _("luồng ra"),
+        "what_script": _("mã kịch bản"),
+        "what_condition": _("điều kiện"),
+        "what_properties": _("thuộc tính mở rộng"),
+        "what_documentation": _("hướng dẫn"),
+    }
+
+
+@bp.get("/designer", endpoint="designer")
+def designer_list():
+    _designer()
+    rows = [
+        {
+            "key": row["definition"].key,
+            "name": row["definition"].name,
+            "version": row["definition"].version,
+            "versions": row["versions"],
+            "deployed_at": display.local_datetime(row["definition"].deployed_at),
+            "deployed_by": row["deployed_by"],
+        }
+        for row in definitions.overview()
+    ]
+    return render_template("ui/designer.html", rows=rows)
+
+
+def _modeler_context(definition=None) -> dict:
+    return {
+        "key": definition.key if definition is not None else None,
+        "version": definition.version if definition is not None else None,
+        "xml_url": (
+            url_for("definitions.DefinitionXml", key=definition.key, version=definition.version)
+            if definition is not None
+            else None
+        ),
+        "deploy_url": url_for("definitions.Definitions"),
+        # The page of a deployed version: the script replaces KEY and 0 after a deploy.
+        "page_url": url_for("ui.designer_edit", key="KEY", version=0),
+        "timezone": current_app.config["MOTCUA_TIMEZONE"],
+        "existing_keys": [row["definition"].key for row in definitions.overview()],
+        "strings": _strings(),
+    }
+
+
+@bp.get("/designer/new", endpoint="designer_new")
+def designer_new():
+    _designer()
+    return render_template(
+        "ui/designer_modeler.html", definition=None, versions=[], context=_modeler_context()
+    )
+
+
+@bp.get("/designer/<key>", endpoint="designer_edit")
+def designer_edit(key):
+    _designer()
+    definition = definitions.get(key, _version_arg("version"))
+    return render_template(
+        "ui/designer_modeler.html",
+        definition=definition,
+        versions=_versions(key),
+        deployed_at=display.local_datetime(definition.deployed_at),
+        context=_modeler_context(definition),
+    )
+
+
+@bp.get("/designer/<key>/compare", endpoint="designer_compare")
+def designer_compare(key):
+    _designer()
+    latest = definitions.get(key)
+    right = _version_arg("right") or latest.version
+    left = _version_arg("left") or max(1, right - 1)
+    left_definition, right_definition = definitions.get(key, left), definitions.get(key, right)
+    context = {
+        "left": {
+            "version": left,
+            "xml_url": url_for("definitions.DefinitionXml", key=key, version=left),
+        },
+        "right": {
+            "version": right,
+            "xml_url": url_for("definitions.DefinitionXml", key=key, version=right),
+        },
+        "strings": _strings(),
+    }
+    return render_template(
+        "ui/designer_compare.html",
+        definition=latest,
+        left=left_definition,
+        right=right_definition,
+        versions=_versions(key),
+        context=context,
+    )

@@ -1,0 +1,603 @@
+/* The process designer: the bpmn-js modeler (open, edit, deploy, download) and the side-by-side
+   comparison of two versions. The server validates every deploy (service.engine's hardened parser);
+   its 422 answer names the element, which is highlighted and selected here.
+   Data comes from <script type="application/json" id="designer-context"> / id="compare-context">. */
+(function () {
+  "use strict";
+
+  var M = window.Motcua;
+  var BPMN_ID = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+  var ERROR_MARKER = "validation-error";
+
+  function $(id) { return document.getElementById(id); }
+
+  function readContext(id) {
+    var node = $(id);
+    return node ? JSON.parse(node.textContent) : null;
+  }
+
+  function csrfToken() {
+    return document.querySelector('meta[name="csrf-token"]').getAttribute("content");
+  }
+
+  function escapeXml(text) {
+    return String(text).replace(/[<>&"']/g, function (c) {
+      return { "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" }[c];
+    });
+  }
+
+  /* GET a version's XML from the API; rejects with a readable message. */
+  function fetchXml(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/xml" } }).then(
+      function (response) {
+        if (response.status === 401) {
+          M.toLogin();
+          throw new Error(M.strings.session_expired);
+        }
+        if (!response.ok) {
+          return response.json().catch(function () { return null; }).then(function (data) {
+            var error = data && data.error;
+            throw new Error((error && error.message) || String(response.status));
+          });
+        }
+        return response.text();
+      },
+      function () { throw new Error(M.strings.network); }
+    );
+  }
+
+  /* A readable reason why a diagram cannot be shown. */
+  function loadProblem(S, error) {
+    var message = (error && error.message) || String(error);
+    if (/no diagram to display/.test(message)) return S.no_diagram;
+    return M.format(S.load_failed, { message: message });
+  }
+
+  function showBox(box, title, items) {
+    box.textContent = "";
+    var heading = document.createElement("p");
+    heading.textContent = title;
+    box.appendChild(heading);
+    if (items && items.length) {
+      var list = document.createElement("ul");
+      items.forEach(function (item) { list.appendChild(item); });
+      box.appendChild(list);
+    }
+    box.hidden = false;
+    box.focus();
+  }
+
+  /* ---------------------------------------------------------------- the modeler */
+
+  function newDiagram(S) {
+    return (
+      '<?xml version="1.0" encoding="UTF-8"?>\n' +
+      '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" ' +
+      'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" ' +
+      'xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" ' +
+      'id="Definitions_1" targetNamespace="https://motcua.example/bpmn">\n' +
+      '  <bpmn:process id="quy_trinh_moi" name="' + escapeXml(S.new_name) + '" isExecutable="true">\n' +
+      '    <bpmn:startEvent id="start" name="' + escapeXml(S.start_name) + '" />\n' +
+      "  </bpmn:process>\n" +
+      '  <bpmndi:BPMNDiagram id="BPMNDiagram_1">\n' +
+      '    <bpmndi:BPMNPlane id="BPMNPlane_1" bpmnElement="quy_trinh_moi">\n' +
+      '      <bpmndi:BPMNShape id="start_di" bpmnElement="start">\n' +
+      '        <dc:Bounds x="180" y="160" width="36" height="36" />\n' +
+      "      </bpmndi:BPMNShape>\n" +
+      "    </bpmndi:BPMNPlane>\n" +
+      "  </bpmndi:BPMNDiagram>\n" +
+      "</bpmn:definitions>\n"
+    );
+  }
+
+  function localDate(iso, timeZone) {
+    if (!iso) return "";
+    var parts = {};
+    new Intl.DateTimeFormat("en-GB", {
+      timeZone: timeZone, day: "2-digit", month: "2-digit", year: "numeric",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23"
+    }).formatToParts(new Date(iso)).forEach(function (part) { parts[part.type] = part.value; });
+    return parts.day + "/" + parts.month + "/" + parts.year + " " + parts.hour + ":" + parts.minute;
+  }
+
+  function modelerPage(ctx) {
+    var S = ctx.strings;
+    var errorsBox = $("designer-errors");
+    var idInput = $("process-id");
+    var nameInput = $("process-name");
+    var deployButton = $("deploy");
+    var downloadButton = $("download");
+    var dirtyFlag = $("dirty");
+    var state = { key: ctx.key, dirty: false, markers: [] };
+
+    if (typeof window.BpmnJS !== "function") {
+      showBox(errorsBox, S.modeler_missing);
+      return;
+    }
+    var modeler = new window.BpmnJS({ container: $("canvas") });
+    window.motcuaModeler = modeler; /* for the browser tests and the curious */
+
+    function setDirty(value) {
+      state.dirty = value;
+      dirtyFlag.hidden = !value;
+    }
+
+    window.addEventListener("beforeunload", function (event) {
+      if (!state.dirty) return undefined;
+      event.preventDefault();
+      event.returnValue = S.unsaved;
+      return S.unsaved;
+    });
+
+    /* The executable process, and the diagram element that owns it (the root or a participant). */
+    function processInfo() {
+      var definitions = modeler.getDefinitions();
+      var processes = ((definitions && definitions.rootElements) || []).filter(function (element) {
+        return element.$type === "bpmn:Process";
+      });
+      var process = processes.filter(function (p) { return p.isExecutable; })[0] || processes[0];
+      if (!process) return null;
+      var root = modeler.get("canvas").getRootElement();
+      if (root && root.businessObject === process) return { process: process, owner: root, isRoot: true };
+      var participant = modeler.get("elementRegistry").filter(function (element) {
+        return element.type === "bpmn:Participant" && element.businessObject.processRef === process;
+      })[0];
+      return { process: process, owner: participant || root, isRoot: false };
+    }
+
+    function refreshFields() {
+      var info = processInfo();
+      if (document.activeElement !== idInput) idInput.value = info ? info.process.id || "" : "";
+      if (document.activeElement !== nameInput) nameInput.value = info ? info.process.name || "" : "";
+    }
+
+    function fieldError(input, message) {
+      var field = input.closest(".field");
+      var old = field.querySelector(".field-error");
+      if (old) old.remove();
+      field.classList.toggle("has-error", Boolean(message));
+      if (input.dataset.describedby === undefined) input.dataset.describedby = input.getAttribute("aria-describedby") || "";
+      var described = input.dataset.describedby;
+      if (message) {
+        input.setAttribute("aria-invalid", "true");
+        var line = document.createElement("p");
+        line.className = "field-error";
+        line.id = input.id + "-error";
+        line.textContent = message;
+        field.appendChild(line);
+        described = (described + " " + line.id).trim();
+      } else {
+        input.removeAttribute("aria-invalid");
+      }
+      if (described) input.setAttribute("aria-describedby", described);
+      else input.removeAttribute("aria-describedby");
+    }
+
+    /* The selected element: its id, a script task's script, a sequence flow's condition. */
+    var panel = {
+      form: $("element-form"), none: $("element-none"), type: $("element-type"),
+      id: $("element-id"), script: $("element-script"), condition: $("element-condition"),
+      element: null
+    };
+
+    function showElement() {
+      var element = panel.element;
+      var editable = element && element.type !== "label" && element !== modeler.get("canvas").getRootElement();
+      panel.form.hidden = !editable;
+      panel.none.hidden = Boolean(editable);
+      if (!editable) return;
+      var bo = element.businessObject;
+      panel.type.textContent = element.type.replace(/^bpmn:/, "") + (bo.name ? " · " + bo.name : "");
+      if (document.activeElement !== panel.id) {
+        panel.id.value = element.id;
+        fieldError(panel.id, "");
+      }
+      var isScript = element.type === "bpmn:ScriptTask";
+      var isFlow = element.type === "bpmn:SequenceFlow";
+      $("field-element-script").hidden = !isScript;
+      $("field-element-condition").hidden = !isFlow;
+      if (isScript && document.activeElement !== panel.script) panel.script.value = bo.script || "";
+      if (isFlow && document.activeElement !== panel.condition) {
+        panel.condition.value = (bo.conditionExpression && bo.conditionExpression.body) || "";
+      }
+    }
+
+    modeler.on("selection.changed", function (event) {
+      panel.element = event.newSelection.length === 1 ? event.newSelection[0] : null;
+      showElement();
+    });
+    modeler.on("elements.changed", function () {
+      if (panel.element) showElement();
+    });
+
+    panel.id.addEventListener("change", function () {
+      var element = panel.element;
+      var value = panel.id.value.trim();
+      if (!element || value === element.id) return fieldError(panel.id, "");
+      var other = modeler.get("elementRegistry").get(value);
+      var problem = !BPMN_ID.test(value) ? S.bad_element_id : other ? M.format(S.element_id_taken, { id: value }) : "";
+      fieldError(panel.id, problem);
+      if (!problem) modeler.get("modeling").updateProperties(element, { id: value });
+    });
+    panel.script.addEventListener("change", function () {
+      if (!panel.element) return;
+      modeler.get("modeling").updateProperties(panel.element, { script: panel.script.value });
+    });
+    panel.condition.addEventListener("change", function () {
+      if (!panel.element) return;
+      var body = panel.condition.value.trim();
+      var expression = body
+        ? modeler.get("moddle").create("bpmn:FormalExpression", { body: body })
+        : undefined;
+      modeler.get("modeling").updateProperties(panel.element, { conditionExpression: expression });
+    });
+
+    function checkId() {
+      if (!processInfo()) return S.no_process;
+      var value = idInput.value.trim();
+      if (!BPMN_ID.test(value)) return S.bad_id;
+      if (value !== state.key && ctx.existing_keys.indexOf(value) >= 0) return M.format(S.key_taken, { key: value });
+      return "";
+    }
+
+    function checkName() {
+      return nameInput.value.trim() ? "" : S.name_required;
+    }
+
+    /* Typing into the fields changes the process (one undoable command per change). */
+    function applyField(input, property, check) {
+      var problem = check();
+      fieldError(input, problem);
+      var info = processInfo();
+      if (problem || !info) return;
+      var value = input.value.trim();
+      if (info.process[property] === value) return;
+      var props = {};
+      props[property] = value;
+      var modeling = modeler.get("modeling");
+      if (info.isRoot && property === "id") {
+        modeling.updateProperties(info.owner, props);
+      } else {
+        modeling.updateModdleProperties(info.owner, info.process, props);
+      }
+    }
+
+    idInput.addEventListener("change", function () { applyField(idInput, "id", checkId); });
+    nameInput.addEventListener("change", function () { applyField(nameInput, "name", checkName); });
+
+    modeler.on("commandStack.changed", function () {
+      setDirty(true);
+      refreshFields();
+    });
+
+    function clearMarkers() {
+      var canvas = modeler.get("canvas");
+      state.markers.forEach(function (id) {
+        if (modeler.get("elementRegistry").get(id)) canvas.removeMarker(id, ERROR_MARKER);
+      });
+      state.markers = [];
+    }
+
+    function focusElement(id) {
+      var element = id && modeler.get("elementRegistry").get(id);
+      if (!element) return false;
+      modeler.get("selection").select(element);
+      if (element !== modeler.get("canvas").getRootElement()) modeler.get("canvas").scrollToElement(element);
+      return true;
+    }
+
+    function showServerError(result) {
+      clearMarkers();
+      var error = (result.data && result.data.error) || {};
+      var details = error.details || {};
+      if (result.status !== 422) {
+        showBox(errorsBox, M.errorMessage(result));
+        return;
+      }
+      var item = document.createElement("li");
+      var id = details.element_id;
+      var known = id && modeler.get("elementRegistry").get(id);
+      if (id) {
+        var where = known ? document.createElement("button") : document.createElement("span");
+        where.textContent = M.format(S.element, { id: id });
+        if (known) {
+          where.type = "button";
+          where.className = "button-link error-element";
+          where.dataset.elementId = id;
+          where.title = S.select_element;
+          where.addEventListener("click", function () { focusElement(id); });
+        }
+        item.appendChild(where);
+      }
+      if (details.line) {
+        item.appendChild(document.createTextNode((id ? " (" : "(") + M.format(S.line, { line: details.line }) + ")"));
+      }
+      item.appendChild(document.createTextNode((id || details.line ? ": " : "") + (error.message || result.status)));
+      item.setAttribute("data-testid", "error");
+      showBox(errorsBox, S.invalid, [item]);
+      if (known) {
+        modeler.get("canvas").addMarker(id, ERROR_MARKER);
+        state.markers.push(id);
+        focusElement(id);
+      }
+    }
+
+    function showDeployed(definition, created) {
+      errorsBox.hidden = true;
+      setDirty(false);
+      state.key = definition.key;
+      if (ctx.existing_keys.indexOf(definition.key) < 0) ctx.existing_keys.push(definition.key);
+      var url = ctx.page_url.replace("KEY", encodeURIComponent(definition.key)).replace(
+        /version=0$/, "version=" + definition.version
+      );
+      window.history.replaceState(null, "", url);
+      $("current-version").textContent = "";
+      var code = document.createElement("code");
+      code.textContent = definition.key;
+      $("current-version").appendChild(code);
+      $("current-version").appendChild(
+        document.createTextNode(" · " + M.format(S.version_at, {
+          version: definition.version, at: localDate(definition.deployed_at, ctx.timezone)
+        }))
+      );
+      $("title").textContent = definition.name;
+      document.title = definition.name + " · Motcua";
+      M.announce(
+        M.format(created ? S.deployed : S.unchanged, { version: definition.version, key: definition.key }),
+        "success"
+      );
+    }
+
+    function deploy(event) {
+      event.preventDefault();
+      var idProblem = checkId();
+      var nameProblem = checkName();
+      fieldError(idInput, idProblem);
+      fieldError(nameInput, nameProblem);
+      if (idProblem || nameProblem) {
+        (idProblem ? idInput : nameInput).focus();
+        return;
+      }
+      applyField(idInput, "id", checkId);
+      applyField(nameInput, "name", checkName);
+      deployButton.disabled = true;
+      deployButton.textContent = S.deploying;
+      modeler.saveXML({ format: true }).then(function (saved) {
+        var body = new FormData();
+        var key = idInput.value.trim();
+        body.append("file", new Blob([saved.xml], { type: "application/xml" }), key + ".bpmn");
+        return fetch(ctx.deploy_url, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
+          body: body
+        }).then(function (response) {
+          return response.json().catch(function () { return null; }).then(function (data) {
+            return { ok: response.ok, status: response.status, data: data };
+          });
+        }, function () { return { ok: false, status: 0, network: true, data: null }; });
+      }).then(function (result) {
+        /* A lost session keeps the diagram here: download it, log in again in another tab, deploy. */
+        if (result.status === 401) showBox(errorsBox, M.strings.session_expired);
+        else if (result.network) showBox(errorsBox, M.strings.network);
+        else if (result.ok) showDeployed(result.data, result.status === 201);
+        else showServerError(result);
+      }, function (error) {
+        showBox(errorsBox, M.format(M.strings.failed, { message: error.message || error }));
+      }).then(function () {
+        deployButton.disabled = false;
+        deployButton.textContent = deployButton.dataset.label;
+      });
+    }
+
+    function download() {
+      modeler.saveXML({ format: true }).then(function (saved) {
+        var url = URL.createObjectURL(new Blob([saved.xml], { type: "application/xml" }));
+        var link = document.createElement("a");
+        link.href = url;
+        link.download = (idInput.value.trim() || "process") + ".bpmn";
+        document.body.appendChild(link);
+        link.click();
+        link.remove();
+        window.setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+      });
+    }
+
+    /* SpiffWorkflow names variables where BPMN expects element ids (loopDataInputRef "agencies"):
+       bpmn-js drops such unresolved references on import, so put them back as they were written. */
+    function restoreReferences(warnings) {
+      var moddle = modeler.get("moddle");
+      (warnings || []).forEach(function (warning) {
+        if (!warning.element || !warning.property || typeof warning.value !== "string") return;
+        if (!/^unresolved reference/.test(warning.message || "")) return;
+        var descriptor = warning.element.$descriptor;
+        var property = descriptor && descriptor.propertiesByName[warning.property];
+        if (!property || property.isMany || warning.element.get(warning.property)) return;
+        warning.element.set(warning.property, moddle.create("bpmn:ItemAwareElement", { id: warning.value }));
+      });
+    }
+
+    function ready(result) {
+      restoreReferences(result && result.warnings);
+      refreshFields();
+      modeler.get("canvas").zoom("fit-viewport", "auto");
+      [idInput, nameInput, deployButton, downloadButton].forEach(function (node) { node.disabled = false; });
+      deployButton.dataset.label = deployButton.textContent;
+      $("designer-form").addEventListener("submit", deploy);
+      downloadButton.addEventListener("click", download);
+      document.body.dataset.designerReady = "true";
+    }
+
+    var source = ctx.xml_url ? fetchXml(ctx.xml_url) : Promise.resolve(newDiagram(S));
+    source.then(function (xml) {
+      return modeler.importXML(xml);
+    }).then(ready, function (error) {
+      showBox(errorsBox, loadProblem(S, error));
+    });
+  }
+
+  /* ---------------------------------------------------------------- the comparison */
+
+  function plain(value, depth) {
+    if (depth > 8 || value === null || typeof value !== "object") return value;
+    if (Array.isArray(value)) return value.map(function (item) { return plain(item, depth + 1); });
+    var out = {};
+    Object.keys(value).sort().forEach(function (key) {
+      if (key === "$parent" || key === "$model" || key === "$descriptor" || key === "di") return;
+      out[key] = plain(value[key], depth + 1);
+    });
+    if (value.$type) out.$type = value.$type;
+    return out;
+  }
+
+  function ids(list) {
+    return (list || []).map(function (item) { return item.id; }).sort().join(",");
+  }
+
+  /* What the comparison looks at, per element id (labels and the root are left out). */
+  function inventory(viewer) {
+    var root = viewer.get("canvas").getRootElement();
+    var result = {};
+    viewer.get("elementRegistry").forEach(function (element) {
+      if (element.type === "label" || element === root || !element.businessObject) return;
+      var bo = element.businessObject;
+      result[element.id] = {
+        type: element.type,
+        name: bo.name || "",
+        incoming: ids(bo.incoming),
+        outgoing: ids(bo.outgoing),
+        script: bo.script || "",
+        condition: (bo.conditionExpression && bo.conditionExpression.body) || "",
+        documentation: (bo.documentation || []).map(function (d) { return d.text || ""; }).join("\n"),
+        properties: JSON.stringify(plain(bo.extensionElements || null, 0))
+      };
+    });
+    return result;
+  }
+
+  var ASPECTS = ["type", "name", "incoming", "outgoing", "script", "condition", "documentation", "properties"];
+
+  /* [{id, kind: added|removed|changed, type, name, what: [aspect...], before, after}] by id. */
+  function differences(left, right) {
+    var found = [];
+    Object.keys(left).forEach(function (id) {
+      if (!right[id]) found.push({ id: id, kind: "removed", type: left[id].type, name: left[id].name, what: [] });
+    });
+    Object.keys(right).forEach(function (id) {
+      if (!left[id]) {
+        found.push({ id: id, kind: "added", type: right[id].type, name: right[id].name, what: [] });
+        return;
+      }
+      var what = ASPECTS.filter(function (aspect) { return left[id][aspect] !== right[id][aspect]; });
+      if (what.length) {
+        found.push({
+          id: id, kind: "changed", type: right[id].type, name: right[id].name, what: what,
+          before: left[id], after: right[id]
+        });
+      }
+    });
+    return found.sort(function (a, b) { return a.id < b.id ? -1 : a.id > b.id ? 1 : 0; });
+  }
+
+  function sameBox(a, b) {
+    return ["x", "y", "width", "height"].every(function (k) { return Math.abs(a[k] - b[k]) < 0.5; });
+  }
+
+  /* Moving or zooming one viewer moves the other the same way. */
+  function synchronise(a, b) {
+    [[a, b], [b, a]].forEach(function (pair) {
+      pair[0].on("canvas.viewbox.changed", function (event) {
+        var other = pair[1].get("canvas");
+        if (!sameBox(event.viewbox, other.viewbox())) other.viewbox(event.viewbox);
+      });
+    });
+  }
+
+  function comparePage(ctx) {
+    var S = ctx.strings;
+    var status = $("differences-status");
+    var table = $("differences");
+    if (typeof window.BpmnJS !== "function") {
+      showBox($("designer-errors"), S.modeler_missing);
+      return;
+    }
+    var left = new window.BpmnJS({ container: $("canvas-left") });
+    var right = new window.BpmnJS({ container: $("canvas-right") });
+    window.motcuaViewers = { left: left, right: right };
+
+    function load(viewer, url) {
+      return fetchXml(url).then(function (xml) { return viewer.importXML(xml); });
+    }
+
+    function mark(found) {
+      found.forEach(function (d) {
+        if (d.kind !== "added") left.get("canvas").addMarker(d.id, "diff-" + d.kind);
+        if (d.kind !== "removed") right.get("canvas").addMarker(d.id, "diff-" + d.kind);
+      });
+    }
+
+    function reveal(id) {
+      [left, right].forEach(function (viewer) {
+        var element = viewer.get("elementRegistry").get(id);
+        if (element) viewer.get("canvas").scrollToElement(element);
+      });
+    }
+
+    function describe(d) {
+      if (d.kind !== "changed") return "";
+      return d.what.map(function (aspect) {
+        var label = S["what_" + aspect];
+        if (aspect === "name" || aspect === "type") {
+          return label + ": «" + d.before[aspect] + "» → «" + d.after[aspect] + "»";
+        }
+        return label;
+      }).join("; ");
+    }
+
+    function list(found) {
+      var body = table.querySelector("tbody");
+      body.textContent = "";
+      found.forEach(function (d) {
+        var row = document.createElement("tr");
+        row.className = "diff-row diff-row-" + d.kind;
+        row.dataset.elementId = d.id;
+        var kind = document.createElement("td");
+        kind.textContent = S[d.kind];
+        var element = document.createElement("td");
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "button-link";
+        button.textContent = d.name ? d.name + " (" + d.id + ")" : d.id;
+        button.addEventListener("click", function () { reveal(d.id); });
+        element.appendChild(button);
+        var type = document.createElement("td");
+        type.textContent = d.type.replace(/^bpmn:/, "");
+        var detail = document.createElement("td");
+        detail.textContent = describe(d);
+        [kind, element, type, detail].forEach(function (cell) { row.appendChild(cell); });
+        body.appendChild(row);
+      });
+      table.hidden = !found.length;
+      status.textContent = found.length ? "" : S.no_differences;
+      status.hidden = Boolean(found.length);
+    }
+
+    Promise.all([load(left, ctx.left.xml_url), load(right, ctx.right.xml_url)]).then(function () {
+      left.get("canvas").zoom("fit-viewport", "auto");
+      right.get("canvas").viewbox(left.get("canvas").viewbox());
+      var found = differences(inventory(left), inventory(right));
+      mark(found);
+      list(found);
+      synchronise(left, right);
+      document.body.dataset.designerReady = "true";
+    }, function (error) {
+      status.textContent = loadProblem(S, error);
+      showBox($("designer-errors"), status.textContent);
+    });
+  }
+
+  var modelerContext = readContext("designer-context");
+  var compareContext = readContext("compare-context");
+  if (modelerContext) modelerPage(modelerContext);
+  if (compareContext) comparePage(compareContext);
+})();

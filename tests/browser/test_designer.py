@@ -1,0 +1,371 @@
+"""The process designer: who may open it, what its pages show (Flask's test client), and a designer
+editing, deploying, being refused and comparing versions in Chromium with the bpmn-js modeler."""
+
+import json
+import re
+
+import pytest
+
+from tests.browser.conftest import IN_CI, PASSWORD, log_in, screenshot
+from tests.support import BPMN
+
+CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+CONTEXT = re.compile(
+    r'<script type="application/json" id="(?:designer|compare)-context">(.*?)</script>', re.S
+)
+PAGES = (
+    "/ui/designer",
+    "/ui/designer/new",
+    "/ui/designer/simple_approval",
+    "/ui/designer/simple_approval?version=1",
+    "/ui/designer/simple_approval/compare",
+)
+
+
+def session_of(client, username):
+    token = CSRF.search(client.get("/ui/login").get_data(as_text=True)).group(1)
+    response = client.post(
+        "/ui/login", data={"csrf_token": token, "username": username, "password": PASSWORD}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def context_of(response) -> dict:
+    return json.loads(CONTEXT.search(response.get_data(as_text=True)).group(1))
+
+
+@pytest.fixture
+def designer(office, make_user):
+    return make_user("designer", groups=["designers"], password=PASSWORD)
+
+
+@pytest.fixture
+def second_version(office, designer):
+    """simple_approval version 2, deployed by the designer: the appraisal task renamed."""
+    xml = (BPMN / "simple_approval.bpmn").read_text(encoding="utf-8")
+    changed = xml.replace('name="Thẩm định"', 'name="Thẩm định nội dung"')
+    assert changed != xml
+    response = designer.deploy(changed, "simple_approval.bpmn")
+    assert response.status_code == 201 and response.json["version"] == 2
+    return response.json
+
+
+# ------------------------------------------------------------------ server side
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_who_is_not_a_designer_gets_403_on_every_designer_page(office, client, url):
+    session_of(client, "clerk")
+    response = client.get(url)
+    assert response.status_code == 403
+    assert "Bạn không có quyền xem trang này." in response.get_data(as_text=True)
+    assert "Thiết kế quy trình" not in response.get_data(as_text=True)  # not in the navigation either
+
+
+def test_anonymous_visitors_are_sent_to_the_login(ui_app, client):
+    response = client.get("/ui/designer/simple_approval/compare?left=1")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/ui/login?next=/ui/designer/simple_approval/compare")
+
+
+def test_the_list_shows_every_definition_with_its_versions_and_who_deployed_it(
+    office, client, designer, second_version
+):
+    session_of(client, "designer")
+    response = client.get("/ui/designer")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'aria-current="page">Thiết kế quy trình</a>' in html
+    rows = dict(re.findall(r'<tr data-key="([^"]+)">(.*?)</tr>', html, re.S))
+    assert set(rows) == {"simple_approval", "dossier"}
+    approval = rows["simple_approval"]
+    assert re.search(r'data-testid="latest-version">2<', approval)
+    assert re.search(r'data-testid="version-count">2<', approval)
+    assert "<td>designer</td>" in approval
+    assert re.search(r"<td>\d{2}/\d{2}/\d{4} \d{2}:\d{2}</td>", approval)
+    assert 'href="/ui/designer/simple_approval"' in approval
+    assert 'href="/ui/designer/simple_approval/compare"' in approval
+    assert "<td>admin</td>" in rows["dossier"]
+    assert "/compare" not in rows["dossier"]  # one version: nothing to compare
+    assert 'href="/ui/designer/new"' in html
+
+
+def test_the_modeler_opens_the_chosen_version_with_the_api_urls(office, client, designer, second_version):
+    session_of(client, "designer")
+    latest = client.get("/ui/designer/simple_approval")
+    assert latest.status_code == 200
+    html = latest.get_data(as_text=True)
+    assert "dist/bpmn-modeler.production.min.js" in html and "js/designer.js" in html
+    assert "phiên bản 2" in html
+    context = context_of(latest)
+    assert context["key"] == "simple_approval" and context["version"] == 2
+    assert context["xml_url"] == "/api/v1/process-definitions/simple_approval/versions/2/xml"
+    assert context["deploy_url"] == "/api/v1/process-definitions"
+    assert sorted(context["existing_keys"]) == ["dossier", "simple_approval"]
+    assert context["timezone"] == "Asia/Ho_Chi_Minh"
+    assert client.get(context["xml_url"]).get_data() == (
+        (BPMN / "simple_approval.bpmn")
+        .read_text(encoding="utf-8")
+        .replace('name="Thẩm định"', 'name="Thẩm định nội dung"')
+        .encode()
+    )
+
+    first = client.get("/ui/designer/simple_approval?version=1")
+    assert context_of(first)["xml_url"].endswith("/versions/1/xml")
+    assert '<option value="1" selected>' in first.get_data(as_text=True)
+
+    fresh = client.get("/ui/designer/new")
+    assert fresh.status_code == 200
+    assert context_of(fresh)["xml_url"] is None and context_of(fresh)["key"] is None
+
+
+def test_unknown_definitions_and_bad_versions_get_clear_error_pages(office, client, designer):
+    session_of(client, "designer")
+    assert client.get("/ui/designer/no_such_process").status_code == 404
+    assert client.get("/ui/designer/simple_approval?version=7").status_code == 404
+    assert client.get("/ui/designer/no_such_process/compare").status_code == 404
+    bad = client.get("/ui/designer/simple_approval?version=abc")
+    assert bad.status_code == 400
+    assert "Phiên bản “abc” không hợp lệ: cần một số nguyên dương." in bad.get_data(as_text=True)
+    assert client.get("/ui/designer/simple_approval/compare?left=-1").status_code == 400
+    english = client.get("/ui/designer/simple_approval?version=0&lang=en")
+    assert english.status_code == 400
+    assert "Version “0” is not valid: a positive whole number is needed." in english.get_data(as_text=True)
+
+
+def test_the_comparison_defaults_to_the_last_two_versions_and_takes_any_two(
+    office, client, designer, second_version
+):
+    session_of(client, "designer")
+    default = context_of(client.get("/ui/designer/simple_approval/compare"))
+    assert (default["left"]["version"], default["right"]["version"]) == (1, 2)
+    assert default["right"]["xml_url"] == "/api/v1/process-definitions/simple_approval/versions/2/xml"
+    chosen = client.get("/ui/designer/simple_approval/compare?left=2&right=1")
+    assert chosen.status_code == 200
+    context = context_of(chosen)
+    assert (context["left"]["version"], context["right"]["version"]) == (2, 1)
+    html = chosen.get_data(as_text=True)
+    assert "dist/bpmn-navigated-viewer.production.min.js" in html
+    assert client.get("/ui/designer/simple_approval/compare?right=3").status_code == 404
+    single = context_of(client.get("/ui/designer/dossier/compare"))
+    assert (single["left"]["version"], single["right"]["version"]) == (1, 1)
+
+
+# ------------------------------------------------------------------ in Chromium
+
+try:
+    from playwright.sync_api import expect
+except ImportError:
+    if IN_CI:
+        raise  # CI=true: the browser tests must run
+    expect = None
+
+browser_test = pytest.mark.skipif(expect is None, reason="The playwright package is not installed.")
+
+
+def _open_modeler(page, url):
+    page.goto(url)
+    expect(page.locator("body")).to_have_attribute("data-designer-ready", "true")
+
+
+def _rename_by_direct_editing(page, element_id, name):
+    page.locator(f'[data-element-id="{element_id}"]').first.dblclick()
+    editor = page.locator(".djs-direct-editing-parent .djs-direct-editing-content")
+    expect(editor).to_be_visible()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(name)
+    page.keyboard.press("Enter")  # Enter ends the editing and keeps the name
+    expect(editor).to_be_hidden()
+
+
+@browser_test
+def test_a_designer_edits_deploys_is_refused_on_a_broken_diagram_and_compares(page, office, designer):
+    log_in(page, "designer")
+    page.get_by_role("navigation", name="Điều hướng chính").get_by_role(
+        "link", name="Thiết kế quy trình"
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thiết kế quy trình")
+    row = page.locator('tr[data-key="dossier"]')
+    expect(row.get_by_test_id("latest-version")).to_have_text("1")
+    row.get_by_role("link", name="Mở sơ đồ").click()
+    expect(page).to_have_url(re.compile(r"/ui/designer/dossier$"))
+    expect(page.locator("body")).to_have_attribute("data-designer-ready", "true")
+    expect(page.get_by_label("Mã quy trình")).to_have_value("dossier")
+    expect(page.get_by_label("Tên quy trình")).to_have_value(
+        "Tiếp nhận và giải quyết hồ sơ TTHC tại Bộ phận Một cửa"
+    )
+    expect(page.locator(".bjs-powered-by")).to_be_visible()  # the bpmn.io watermark stays
+
+    # Rename a task in the canvas (double-click, type), and the process in the toolbar.
+    _rename_by_direct_editing(page, "hand_back", "Trả lại hồ sơ cho công dân đã rút")
+    expect(page.get_by_test_id("dirty")).to_be_visible()
+    page.get_by_label("Tên quy trình").fill("Giải quyết hồ sơ TTHC")
+    page.get_by_label("Tên quy trình").press("Tab")
+    page.get_by_role("button", name="Triển khai").click()
+    expect(page.locator("#messages")).to_contain_text("Đã triển khai phiên bản 2 của quy trình «dossier».")
+    expect(page).to_have_url(re.compile(r"/ui/designer/dossier\?version=2$"))
+    expect(page.get_by_test_id("current-version")).to_contain_text("phiên bản 2 · triển khai lúc")
+    expect(page.get_by_test_id("title")).to_have_text("Giải quyết hồ sơ TTHC")
+    expect(page.get_by_test_id("dirty")).to_be_hidden()
+    screenshot(page, "designer.png")
+
+    api = designer.get("/api/v1/process-definitions/dossier").json
+    assert api["version"] == 2 and api["name"] == "Giải quyết hồ sơ TTHC"
+    assert [v["version"] for v in api["versions"]] == [1, 2]
+    xml = designer.get("/api/v1/process-definitions/dossier/versions/2/xml").get_data(as_text=True)
+    assert 'name="Trả lại hồ sơ cho công dân đã rút"' in xml
+
+    # Break the script of a script task in the element panel: the server refuses it, naming the element.
+    panel = page.get_by_test_id("element-panel")
+    page.locator('[data-element-id="prepare_consultation"]').first.click()
+    expect(panel.get_by_label("Mã phần tử")).to_have_value("prepare_consultation")
+    expect(panel.get_by_label("Kịch bản (Python)")).to_have_value("opinions = []")
+    expect(panel.get_by_label("Điều kiện (biểu thức Python)")).to_be_hidden()  # only for sequence flows
+    panel.get_by_label("Mã phần tử").fill("consult")
+    panel.get_by_label("Mã phần tử").press("Tab")
+    expect(panel.locator("#field-element-id .field-error")).to_have_text(
+        "Sơ đồ đã có phần tử mang mã «consult»."
+    )
+    panel.get_by_label("Mã phần tử").fill("prepare_consultation")
+    panel.get_by_label("Kịch bản (Python)").fill("opinions = [")
+    panel.get_by_label("Kịch bản (Python)").press("Tab")
+    assert (
+        page.evaluate(
+            "() => window.motcuaModeler.get('elementRegistry').get('prepare_consultation')"
+            ".businessObject.script"
+        )
+        == "opinions = ["
+    )
+    page.get_by_role("button", name="Triển khai").click()
+    errors = page.get_by_test_id("errors")
+    expect(errors).to_be_visible()
+    expect(errors).to_contain_text("Máy chủ từ chối sơ đồ.")
+    expect(errors.get_by_test_id("error")).to_contain_text("Phần tử prepare_consultation")
+    expect(errors.get_by_test_id("error")).to_contain_text("does not compile")
+    expect(errors.get_by_test_id("error")).to_contain_text(re.compile(r"dòng \d+"))
+    broken = page.locator('g.djs-element[data-element-id="prepare_consultation"]')
+    expect(broken).to_have_class(re.compile(r"\bvalidation-error\b"))
+    expect(broken).to_have_class(re.compile(r"\bselected\b"))
+    expect(page.get_by_test_id("dirty")).to_be_visible()  # nothing was lost
+    assert designer.get("/api/v1/process-definitions/dossier").json["version"] == 2
+
+    # Clicking the error selects the element again after another was selected.
+    page.locator('[data-element-id="receive"]').first.click()
+    expect(broken).not_to_have_class(re.compile(r"\bselected\b"))
+    errors.get_by_role("button", name="Phần tử prepare_consultation").click()
+    expect(broken).to_have_class(re.compile(r"\bselected\b"))
+    screenshot(page, "designer-error.png")
+
+    # A sequence flow's condition is edited in the same panel.
+    page.evaluate(
+        """() => {
+            const modeler = window.motcuaModeler;
+            modeler.get('selection').select(modeler.get('elementRegistry').get('flow_approved'));
+        }"""
+    )
+    condition = panel.get_by_label("Điều kiện (biểu thức Python)")
+    expect(condition).to_have_value('approval_decision == "approve"')
+    expect(panel.get_by_label("Kịch bản (Python)")).to_be_hidden()
+    condition.fill('approval_decision in ("approve", "approved")')
+    condition.press("Tab")
+    assert (
+        page.evaluate(
+            "() => window.motcuaModeler.get('elementRegistry').get('flow_approved')"
+            ".businessObject.conditionExpression.body"
+        )
+        == 'approval_decision in ("approve", "approved")'
+    )
+
+    # Leaving with unsaved changes asks first.
+    dialogs = []
+
+    def answer(dialog):
+        dialogs.append(dialog.type)
+        dialog.accept()
+
+    page.on("dialog", answer)
+    page.goto("/ui/designer/dossier/compare")
+    assert dialogs == ["beforeunload"]
+
+    # The comparison of versions 1 and 2 marks the renamed task on both sides and lists it.
+    expect(page.locator("body")).to_have_attribute("data-designer-ready", "true")
+    expect(page.get_by_label("Bên trái")).to_have_value("1")
+    expect(page.get_by_label("Bên phải")).to_have_value("2")
+    for side in ("left", "right"):
+        canvas = page.get_by_test_id(f"canvas-{side}")
+        changed = canvas.locator('g.djs-element[data-element-id="hand_back"]')
+        expect(changed).to_have_class(re.compile(r"\bdiff-changed\b"))
+        unchanged = canvas.locator('g.djs-element[data-element-id="receive"]')
+        expect(unchanged).not_to_have_class(re.compile(r"\bdiff-"))
+    rows = page.get_by_test_id("differences").locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-element-id", "hand_back")
+    expect(rows.first).to_contain_text("Thay đổi")
+    expect(rows.first).to_contain_text(
+        "tên: «Trả lại hồ sơ cho công dân rút» → «Trả lại hồ sơ cho công dân đã rút»"
+    )
+    screenshot(page, "designer-compare.png")
+
+
+@browser_test
+def test_a_new_diagram_needs_a_free_valid_process_id_then_deploys(page, office, designer):
+    log_in(page, "designer")
+    page.goto("/ui/designer")
+    page.get_by_test_id("new-diagram").click()
+    expect(page.locator("body")).to_have_attribute("data-designer-ready", "true")
+    expect(page.get_by_test_id("current-version")).to_have_text("Chưa triển khai")
+    expect(page.get_by_label("Tên quy trình")).to_have_value("Quy trình mới")
+    start = page.locator('g.djs-element[data-element-id="start"]')
+    expect(start).to_be_visible()
+    label = page.locator('g.djs-element[data-element-id="start_label"]')
+    expect(label).to_have_text("Bắt đầu")
+
+    # The modeler's keyboard undoes and redoes.
+    _rename_by_direct_editing(page, "start", "Nhận yêu cầu")
+    expect(label).to_have_text("Nhận yêu cầu")
+    page.keyboard.press("Control+Z")
+    expect(label).to_have_text("Bắt đầu")
+    page.keyboard.press("Control+Y")
+    expect(label).to_have_text("Nhận yêu cầu")
+
+    process_id = page.get_by_label("Mã quy trình")
+    process_id.fill("1 sai mã")
+    page.get_by_role("button", name="Triển khai").click()
+    expect(page.locator("#field-process-id .field-error")).to_contain_text(
+        "Mã quy trình phải bắt đầu bằng chữ cái"
+    )
+    expect(process_id).to_have_attribute("aria-invalid", "true")
+    expect(process_id).to_have_value("1 sai mã")  # kept as typed
+
+    process_id.fill("simple_approval")
+    page.get_by_role("button", name="Triển khai").click()
+    expect(page.locator("#field-process-id .field-error")).to_contain_text(
+        "Đã có quy trình mang mã «simple_approval»."
+    )
+
+    process_id.fill("cap_giay_xac_nhan")
+    page.get_by_label("Tên quy trình").fill("Cấp giấy xác nhận")
+    page.get_by_role("button", name="Triển khai").click()
+    expect(page.locator("#messages")).to_contain_text(
+        "Đã triển khai phiên bản 1 của quy trình «cap_giay_xac_nhan»."
+    )
+    expect(page).to_have_url(re.compile(r"/ui/designer/cap_giay_xac_nhan\?version=1$"))
+    expect(page.locator("#field-process-id .field-error")).to_have_count(0)
+    api = designer.get("/api/v1/process-definitions/cap_giay_xac_nhan").json
+    assert api["version"] == 1 and api["name"] == "Cấp giấy xác nhận"
+    xml = designer.get("/api/v1/process-definitions/cap_giay_xac_nhan/versions/1/xml").get_data(as_text=True)
+    assert 'name="Nhận yêu cầu"' in xml
+
+    # Deploying the same content again changes nothing and says so.
+    page.get_by_role("button", name="Triển khai").click()
+    expect(page.locator("#messages")).to_contain_text("Nội dung không đổi: phiên bản 1 đã có sẵn.")
+    page.goto("/ui/designer")  # nothing unsaved: no question asked
+    expect(page.locator('tr[data-key="cap_giay_xac_nhan"]').get_by_test_id("latest-version")).to_have_text(
+        "1"
+    )
+
+    # A definition deployed without its drawing (BPMN DI) is explained, not shown blank.
+    page.goto("/ui/designer/simple_approval")
+    expect(page.get_by_test_id("errors")).to_contain_text("không có phần hình vẽ (BPMN DI)")
+    expect(page.get_by_role("button", name="Triển khai")).to_be_disabled()
