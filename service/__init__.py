@@ -80,6 +80,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .dossiers import operations as dossiers
     from .dossiers.routes import blp as dossiers_blp
     from .identity import auth
+    from .identity.routes import admin_blp
     from .identity.routes import blp as auth_blp
     from .instances.routes import blp as instances_blp
     from .jobs import dispatch
@@ -97,6 +98,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["motcua.connectors"] = Connectors(load_config(os.environ))
     for blueprint in (
         auth_blp,
+        admin_blp,
         definitions_blp,
         instances_blp,
         tasks_blp,

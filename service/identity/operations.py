@@ -157,3 +157,285 @@ def principal_for_token(token: str) -> Principal | None:
 def principal_for_user(user_id: int) -> Principal | None:
     """The principal of an active user id (a session), or None."""
     return _principal(db.session.execute(_principal_query().where(User.id == user_id)).all())
+
+
+# --- administration (the /api/v1 users, groups, units and tokens routes, and the admin pages) ---
+
+
+def _field_error(field: str, message: str) -> Unprocessable:
+    return Unprocessable(message, code="validation_failed", details={"fields": {field: [message]}})
+
+
+def _audit(type_: str, actor, data: dict) -> None:
+    from ..audit.operations import fact, record
+
+    record([fact(type_, at=utcnow(), actor=actor, data=data)])
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_users(*, q=None, group=None, unit=None, active=None, page=1, per_page=50):
+    """Users by username, with their unit and groups; filters: text, group name, unit code, active."""
+    from ..models_base import page_of
+
+    conditions = []
+    if q:
+        like = _like(q)
+        conditions.append(
+            sa.or_(
+                sa.func.lower(User.username).like(like, escape="\\"),
+                sa.func.lower(sa.func.coalesce(User.display_name, "")).like(like, escape="\\"),
+            )
+        )
+    if group:
+        conditions.append(
+            User.id.in_(
+                sa.select(user_groups.c.user_id)
+                .join(Group, Group.id == user_groups.c.group_id)
+                .where(Group.name == group)
+            )
+        )
+    if unit:
+        conditions.append(User.org_unit_id.in_(sa.select(OrgUnit.id).where(OrgUnit.code == unit)))
+    if active is not None:
+        conditions.append(User.is_active.is_(active))
+    return page_of(User, sa.and_(sa.true(), *conditions), (User.username,), page, per_page)
+
+
+def existing_groups(names) -> list[Group]:
+    """The groups of these names, in order; 422 (field groups) naming those that do not exist."""
+    names = list(dict.fromkeys(name.strip() for name in names or () if name.strip()))
+    if not names:
+        return []
+    found = {g.name: g for g in db.session.scalars(sa.select(Group).where(Group.name.in_(names)))}
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise _field_error("groups", f"No such group: {', '.join(missing)}. Create it first.")
+    return [found[name] for name in names]
+
+
+def existing_unit(code: str | None) -> OrgUnit | None:
+    """The unit of this code (None for no unit); 422 (field unit) when there is no such unit."""
+    if not code:
+        return None
+    unit = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.code == code.strip()))
+    if unit is None:
+        raise _field_error("unit", f"No such unit: {code}. Create it first.")
+    return unit
+
+
+def admin_create_user(data: dict, *, actor) -> User:
+    """Create a user from the admin API or page: groups and unit must exist; 409 if the name is taken."""
+    groups = existing_groups(data.get("groups") or ())
+    unit = existing_unit(data.get("unit"))
+    username = data["username"].strip()
+    if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
+        raise Conflict(
+            f"A user named {username!r} already exists.",
+            details={"fields": {"username": [f"A user named {username!r} already exists."]}},
+        )
+    if len(data["password"]) < MIN_PASSWORD_LENGTH:
+        raise _field_error("password", f"A password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    user = User(
+        username=username,
+        password_hash=generate_password_hash(data["password"]),
+        display_name=(data.get("display_name") or "").strip() or None,
+        is_admin=bool(data.get("is_admin")),
+        org_unit=unit,
+        groups=groups,
+    )
+    db.session.add(user)
+    db.session.flush()
+    _audit("user_created", actor, _user_facts(user))
+    return user
+
+
+def _user_facts(user: User) -> dict:
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "is_admin": user.is_admin,
+        "is_active": user.is_active,
+        "unit": user.org_unit.code if user.org_unit else None,
+        "groups": [g.name for g in user.groups],
+    }
+
+
+def update_user(user: User, data: dict, *, actor) -> User:
+    """Change display name, groups, unit, active, admin; an admin may not lock themselves out."""
+    if user.id == actor.id:
+        if data.get("is_active") is False:
+            raise _field_error("is_active", "You cannot deactivate your own account.")
+        if data.get("is_admin") is False:
+            raise _field_error("is_admin", "You cannot take away your own administrator rights.")
+    before = _user_facts(user)
+    if "groups" in data:
+        user.groups = existing_groups(data["groups"] or ())
+    if "unit" in data:
+        user.org_unit = existing_unit(data["unit"])
+    if "display_name" in data:
+        user.display_name = (data["display_name"] or "").strip() or None
+    for key in ("is_active", "is_admin"):
+        if key in data and data[key] is not None:
+            setattr(user, key, bool(data[key]))
+    db.session.flush()
+    after = _user_facts(user)
+    changed = {key: after[key] for key in after if after[key] != before[key]}
+    if changed:
+        _audit("user_updated", actor, {"username": user.username, "changed": changed})
+    return user
+
+
+def set_password(user: User, password: str, *, actor) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise _field_error("password", f"A password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    user.password_hash = generate_password_hash(password)
+    db.session.flush()
+    _audit("user_password_reset", actor, {"username": user.username})
+
+
+def list_groups(*, page=1, per_page=50) -> tuple[list[dict], int]:
+    """Groups by name, each with its number of members."""
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Group)) or 0
+    members = (
+        sa.select(sa.func.count())
+        .select_from(user_groups)
+        .where(user_groups.c.group_id == Group.id)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Group, members).order_by(Group.name).offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return [_with(group, members=count) for group, count in rows], total
+
+
+def _with(row, **extra) -> dict:
+    data = {column.key: getattr(row, column.key) for column in sa.inspect(row).mapper.column_attrs}
+    return {**data, **extra}
+
+
+def create_group(name: str, description: str | None = None, *, actor) -> Group:
+    name = name.strip()
+    if db.session.scalar(sa.select(Group.id).where(Group.name == name)) is not None:
+        raise Conflict(
+            f"A group named {name!r} already exists.",
+            details={"fields": {"name": [f"A group named {name!r} already exists."]}},
+        )
+    group = Group(name=name, description=(description or "").strip() or None)
+    db.session.add(group)
+    db.session.flush()
+    _audit("group_created", actor, {"name": group.name, "description": group.description})
+    return group
+
+
+def list_units(*, page=1, per_page=50) -> tuple[list[dict], int]:
+    """Units by code, each with its number of users."""
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(OrgUnit)) or 0
+    users = (
+        sa.select(sa.func.count()).select_from(User).where(User.org_unit_id == OrgUnit.id).scalar_subquery()
+    )
+    rows = db.session.execute(
+        sa.select(OrgUnit, users).order_by(OrgUnit.code).offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return [_with(unit, users=count) for unit, count in rows], total
+
+
+def find_unit(code: str) -> OrgUnit:
+    unit = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.code == code))
+    if unit is None:
+        raise NotFound(f"No unit with the code {code!r}.")
+    return unit
+
+
+def _check_national_code(national_code: str | None, unit_id: int | None) -> None:
+    if not national_code:
+        return
+    taken = db.session.scalar(
+        sa.select(OrgUnit.code).where(OrgUnit.national_code == national_code, OrgUnit.id != (unit_id or -1))
+    )
+    if taken is not None:
+        message = f"The national code {national_code} is already the code of unit {taken}."
+        raise Conflict(message, details={"fields": {"national_code": [message]}})
+
+
+def create_unit(code: str, name: str, national_code: str | None = None, *, actor) -> OrgUnit:
+    code = code.strip()
+    if db.session.scalar(sa.select(OrgUnit.id).where(OrgUnit.code == code)) is not None:
+        message = f"A unit with the code {code!r} already exists."
+        raise Conflict(message, details={"fields": {"code": [message]}})
+    _check_national_code(national_code, None)
+    unit = OrgUnit(code=code, name=name.strip(), national_code=national_code or None)
+    db.session.add(unit)
+    db.session.flush()
+    _audit("unit_created", actor, {"code": code, "name": unit.name, "national_code": unit.national_code})
+    return unit
+
+
+def update_unit(unit: OrgUnit, data: dict, *, actor) -> OrgUnit:
+    if "national_code" in data:
+        _check_national_code(data["national_code"], unit.id)
+        unit.national_code = data["national_code"] or None
+    if data.get("name"):
+        unit.name = data["name"].strip()
+    db.session.flush()
+    _audit("unit_updated", actor, {"code": unit.code, "name": unit.name, "national_code": unit.national_code})
+    return unit
+
+
+def search_tokens(*, user=None, active=None, page=1, per_page=50):
+    """Tokens (never their secrets), newest first; filters: owner's username, active or not."""
+    from ..models_base import page_of
+
+    conditions = []
+    if user:
+        conditions.append(ApiToken.user_id.in_(sa.select(User.id).where(User.username == user)))
+    if active is not None:
+        live = sa.and_(
+            ApiToken.revoked_at.is_(None),
+            sa.or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > utcnow()),
+        )
+        conditions.append(live if active else sa.not_(live))
+    return page_of(
+        ApiToken,
+        sa.and_(sa.true(), *conditions),
+        (ApiToken.created_at.desc(), ApiToken.id.desc()),
+        page,
+        per_page,
+    )
+
+
+def issue_token(username: str, *, name: str | None = None, expires_at=None, actor) -> tuple[ApiToken, str]:
+    """A new token for an active user: the row and the secret (returned this once)."""
+    user = db.session.scalar(sa.select(User).where(User.username == (username or "").strip()))
+    if user is None:
+        raise _field_error("user", f"No user named {username!r}.")
+    if not user.is_active:
+        raise _field_error("user", f"User {user.username!r} is deactivated.")
+    if expires_at is not None and expires_at <= utcnow():
+        raise _field_error("expires_at", "The expiry must be in the future.")
+    secret = create_token(user, name=(name or "").strip() or None, expires_at=expires_at)
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    _audit("token_created", actor, {"token_id": token.id, "user": user.username, "name": token.name})
+    return token, secret
+
+
+def revoke_token(token_id: int, *, actor, in_use_hash: str | None = None) -> ApiToken:
+    """Revoke a token now (it stops working at the next request); revoking twice changes nothing.
+
+    in_use_hash: the hash of the token the request itself uses, which may not revoke itself (409).
+    """
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"There is no token {token_id}.")
+    if in_use_hash is not None and token.token_hash == in_use_hash and token.revoked_at is None:
+        raise Conflict("This is the token of this very request; revoke it with another token or a session.")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        db.session.flush()
+        _audit(
+            "token_revoked", actor, {"token_id": token.id, "user": token.user.username, "name": token.name}
+        )
+    return token

@@ -10,7 +10,7 @@ from decimal import Decimal
 import marshmallow as ma
 import sqlalchemy as sa
 
-from ..errors import Conflict, NotFound, Unprocessable
+from ..errors import Conflict, NotFound, ServiceError, Unprocessable
 from ..extensions import db
 from ..models_base import page_of, utcnow
 from .models import Procedure
@@ -132,3 +132,40 @@ def load(text: str, *, fmt: str) -> tuple[int, int]:
         _, was_created = upsert(data)
         created, updated = created + was_created, updated + (not was_created)
     return created, updated
+
+
+MAX_CATALOGUE_BYTES = 2 * 1024 * 1024  # an uploaded catalogue file (thousands of procedures)
+CATALOGUE_FORMATS = {".json": "json", ".csv": "csv"}
+
+
+class CatalogueTooLarge(ServiceError):
+    status, code = 413, "payload_too_large"
+
+
+def load_upload(data: bytes, filename: str) -> tuple[int, int]:
+    """load() for an uploaded file: the format from its name (.json or .csv), UTF-8 (a BOM is
+    allowed, as spreadsheets write it), at most MAX_CATALOGUE_BYTES; returns (created, updated)."""
+    suffix = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    fmt = CATALOGUE_FORMATS.get(suffix)
+    if fmt is None:
+        raise Unprocessable(
+            "The catalogue must be a .json or a .csv file.",
+            code="validation_failed",
+            details={"fields": {"file": ["Choose a .json or a .csv file."]}, "filename": filename},
+        )
+    if len(data) > MAX_CATALOGUE_BYTES:
+        raise CatalogueTooLarge(
+            f"The catalogue file is larger than {MAX_CATALOGUE_BYTES // (1024 * 1024)} MB.",
+            details={"limit": MAX_CATALOGUE_BYTES},
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Unprocessable(
+            f"The catalogue file is not UTF-8 text (byte {exc.start}).",
+            code="validation_failed",
+            details={"fields": {"file": ["The file must be UTF-8 text."]}},
+        ) from None
+    if "\x00" in text:
+        raise Unprocessable("The catalogue file contains NUL characters.", code="validation_failed")
+    return load(text, fmt=fmt)

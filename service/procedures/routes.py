@@ -7,7 +7,14 @@ from ..identity.auth import current_user
 from ..identity.permissions import require_admin
 from ..web import page
 from . import operations
-from .schemas import ProcedureListArgs, ProcedurePage, ProcedurePatchSchema, ProcedureSchema
+from .schemas import (
+    CatalogueFileArgs,
+    CatalogueLoadedSchema,
+    ProcedureListArgs,
+    ProcedurePage,
+    ProcedurePatchSchema,
+    ProcedureSchema,
+)
 
 blp = Blueprint(
     "procedures", __name__, url_prefix="/api/v1/procedures", description="The procedure catalogue (TTHC)"
@@ -30,6 +37,20 @@ class Procedures(MethodView):
         """Add a procedure (administrators)."""
         require_admin(current_user())
         return operations.create(data)
+
+
+@blp.route("/load", methods=["POST"])
+@blp.arguments(CatalogueFileArgs, location="files")
+@blp.response(200, CatalogueLoadedSchema)
+def load_catalogue(files):
+    """Load a catalogue file (multipart field `file`, .json or .csv, at most 2 MB) as
+    `motcua procedures load` does: every record is checked first, one bad record refuses the file
+    (422 with its number and fields); existing codes are updated (administrators)."""
+    require_admin(current_user())
+    upload = files["file"]
+    data = upload.stream.read(operations.MAX_CATALOGUE_BYTES + 1)
+    created, updated = operations.load_upload(data, upload.filename or "")
+    return {"created": created, "updated": updated}
 
 
 @blp.route("/<string:code>")

@@ -1,4 +1,5 @@
 import marshmallow as ma
+from flask_smorest.fields import Upload
 
 from ..web import PageArgs, RequestSchema, page_schema
 
@@ -54,3 +55,12 @@ class ProcedureListArgs(PageArgs):
     level = ma.fields.String(validate=ma.validate.Length(max=64))
     unit_code = ma.fields.String(validate=ma.validate.Length(max=64))
     active = ma.fields.Boolean()
+
+
+class CatalogueFileArgs(RequestSchema):
+    file = Upload(required=True, metadata={"description": "A .json (a list of procedures) or .csv catalogue"})
+
+
+class CatalogueLoadedSchema(ma.Schema):
+    created = ma.fields.Integer()
+    updated = ma.fields.Integer()
