@@ -1,0 +1,125 @@
+/* The process diagram of an instance: bpmn-js's NavigatedViewer (served from npm), with the
+   elements done, waiting and failed marked. The data comes from the container's data-diagram-url:
+   {"xml", "completed": [ids], "active": [ids], "failed": [ids]}. bpmn-js draws the bpmn.io
+   watermark its licence asks for; it stays. */
+(function () {
+  "use strict";
+
+  var MARKERS = { completed: "motcua-completed", active: "motcua-active", failed: "motcua-failed" };
+  var CONTAINERS = ["bpmn:SubProcess", "bpmn:Transaction", "bpmn:AdHocSubProcess"];
+  var stringsNode = document.getElementById("diagram-strings");
+  var strings = stringsNode ? JSON.parse(stringsNode.textContent) : {};
+
+  function format(text, values) {
+    return window.Motcua ? window.Motcua.format(text, values) : text;
+  }
+
+  function setStatus(container, text, kind) {
+    var status = container.parentNode.querySelector(".diagram-status");
+    if (!status) return;
+    status.textContent = text;
+    status.className = "diagram-status " + (kind === "error" ? "alert alert-error" : "secondary");
+  }
+
+  function load(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(
+      function (response) {
+        if (response.status === 401 || (response.redirected && response.url.indexOf("/login") !== -1)) {
+          if (window.Motcua) window.Motcua.toLogin();
+          throw new Error(strings.loading);
+        }
+        return response.json().catch(function () { return null; }).then(function (data) {
+          if (!response.ok || !data) {
+            var error = data && data.error;
+            throw new Error((error && error.message) || String(response.status));
+          }
+          return data;
+        });
+      }
+    );
+  }
+
+  /* Mark the elements that exist in the drawing; a waiting or failed element's enclosing
+     sub-processes are waiting too. Returns how many of each were marked. */
+  function mark(viewer, data) {
+    var canvas = viewer.get("canvas");
+    var registry = viewer.get("elementRegistry");
+    var counts = { completed: 0, active: 0, failed: 0 };
+    ["completed", "active", "failed"].forEach(function (kind) {
+      (data[kind] || []).forEach(function (id) {
+        var element = registry.get(id);
+        if (!element) return;
+        canvas.addMarker(element, MARKERS[kind]);
+        counts[kind] += 1;
+        if (kind === "completed") return;
+        for (var parent = element.parent; parent; parent = parent.parent) {
+          var type = parent.businessObject && parent.businessObject.$type;
+          if (CONTAINERS.indexOf(type) === -1) continue;
+          canvas.removeMarker(parent, MARKERS.completed);
+          if (!canvas.hasMarker(parent, MARKERS.failed)) canvas.addMarker(parent, MARKERS.active);
+        }
+      });
+    });
+    if (data.timer_waiting) markTimers(canvas, registry, counts);
+    return counts;
+  }
+
+  function isTimer(element) {
+    var definitions = (element.businessObject && element.businessObject.eventDefinitions) || [];
+    return definitions.some(function (d) { return d.$type === "bpmn:TimerEventDefinition"; });
+  }
+
+  /* The timer events attached to a waiting element wait too (the instance has a timer armed). */
+  function markTimers(canvas, registry, counts) {
+    registry.filter(function (element) {
+      return canvas.hasMarker(element, MARKERS.active);
+    }).forEach(function (element) {
+      (element.attachers || []).forEach(function (attached) {
+        if (!isTimer(attached) || canvas.hasMarker(attached, MARKERS.active)) return;
+        if (canvas.hasMarker(attached, MARKERS.completed)) return; /* fired already */
+        canvas.addMarker(attached, MARKERS.active);
+        counts.active += 1;
+      });
+    });
+  }
+
+  /* A container as tall as the drawing needs at the page's width (within the CSS bounds), then
+     the whole drawing in view. */
+  function fit(viewer, container) {
+    var canvas = viewer.get("canvas");
+    var inner = canvas.viewbox().inner;
+    if (inner.width > 0 && inner.height > 0) {
+      var style = window.getComputedStyle(container);
+      var low = parseFloat(style.minHeight) || 0;
+      var high = parseFloat(style.maxHeight) || Infinity;
+      var wanted = (container.clientWidth * inner.height) / inner.width + 40;
+      container.style.height = Math.round(Math.min(Math.max(wanted, low), high)) + "px";
+      canvas.resized();
+    }
+    canvas.zoom("fit-viewport", "auto");
+  }
+
+  function show(container) {
+    if (typeof window.BpmnJS !== "function") {
+      setStatus(container, strings.missing, "error");
+      return;
+    }
+    var viewer = new window.BpmnJS({ container: container });
+    load(container.dataset.diagramUrl)
+      .then(function (data) {
+        return viewer.importXML(data.xml).then(function () { return data; });
+      })
+      .then(function (data) {
+        fit(viewer, container);
+        var counts = mark(viewer, data);
+        container.dataset.state = "ready";
+        setStatus(container, format(strings.summary, counts));
+      })
+      .catch(function (error) {
+        container.dataset.state = "failed";
+        setStatus(container, format(strings.failed, { message: error.message || error }), "error");
+      });
+  }
+
+  document.querySelectorAll("[data-diagram-url]").forEach(show);
+})();
