@@ -366,6 +366,10 @@ def test_a_new_diagram_needs_a_free_valid_process_id_then_deploys(page, office, 
     )
 
     # A definition deployed without its drawing (BPMN DI) is explained, not shown blank.
-    page.goto("/ui/designer/simple_approval")
+    xml = (BPMN / "simple_approval.bpmn").read_text(encoding="utf-8")
+    undrawn = xml[: xml.index("  <bpmndi:BPMNDiagram")] + "</bpmn:definitions>\n"
+    undrawn = undrawn.replace('"simple_approval"', '"undrawn"')
+    assert designer.deploy(undrawn, "undrawn.bpmn").status_code == 201
+    page.goto("/ui/designer/undrawn")
     expect(page.get_by_test_id("errors")).to_contain_text("không có phần hình vẽ (BPMN DI)")
     expect(page.get_by_role("button", name="Triển khai")).to_be_disabled()
