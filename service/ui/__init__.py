@@ -37,6 +37,18 @@ NAV = (
     ("ui.admin", _l("Quản trị"), "admins"),
 )
 RECEPTION_GROUP = "reception"
+# Pages that belong to a navigation entry besides its own endpoint and `<endpoint>_*`.
+SECTIONS = {
+    "ui.worklist": {"ui.task_page", "ui.task_done"},
+    "ui.dossiers": {"ui.dossier", "ui.instance"},
+}
+
+
+def in_section(endpoint: str, current: str | None) -> bool:
+    """Whether the page being shown belongs to a navigation entry (to mark it as current)."""
+    if not current:
+        return False
+    return current == endpoint or current.startswith(endpoint + "_") or current in SECTIONS.get(endpoint, ())
 
 
 def shown_to(user, audience: str) -> bool:
@@ -189,7 +201,7 @@ def js_strings() -> dict[str, str]:
 def _context() -> dict:
     user = g.get("user")
     nav = [
-        (endpoint, label)
+        (endpoint, label, in_section(endpoint, request.endpoint))
         for endpoint, label, audience in NAV
         if endpoint in current_app.view_functions and shown_to(user, audience)
     ]

@@ -31,6 +31,7 @@ from ..jobs.models import FAILED, PENDING, RUNNING, ServiceCall
 from ..models_base import utcnow
 from ..procedures.models import Procedure
 from ..tasks.models import CANCELLED, COMPLETED, OPEN, Task
+from . import attachments as attachment_panel
 from . import bp, display
 
 PER_PAGE = 20
@@ -300,8 +301,11 @@ def dossier_page(ref):
     now, cal = utcnow(), calendar()
     due = dossier_due(dossier, now=now, soon=display.soon_limit(cal, now))
     ref = dossier.code or str(dossier.id)
+    involved = may_see(user, instance)
     return render_template(
         "ui/dossier.html",
+        # The digitised components, for those the attachments API lets download them.
+        attachments=attachment_panel.panel(instance) if involved else None,
         dossier=dossier,
         instance=instance,
         ref=ref,
@@ -317,7 +321,7 @@ def dossier_page(ref):
             for form in documents(dossier, instance)
         ],
         diagram_url=url_for("ui.instance_diagram", instance_id=instance.id),
-        instance_url=url_for("ui.instance", instance_id=instance.id) if may_see(user, instance) else None,
+        instance_url=url_for("ui.instance", instance_id=instance.id) if involved else None,
     )
 
 

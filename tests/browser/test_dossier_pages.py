@@ -404,3 +404,19 @@ def test_a_clerk_of_another_unit_is_refused_the_dossier(page, office, outsider):
     expect(page.get_by_role("heading", level=1)).to_have_text("Lỗi 403")
     expect(page.get_by_text("Bạn không có quyền xem trang này.")).to_be_visible()
     expect(page.locator("body")).not_to_contain_text("Nguyễn Thị Ánh")
+
+
+def test_the_dossier_page_lists_the_digitised_components_for_download(office):
+    from tests.attachments.test_attachments import pdf_bytes, upload
+
+    task_id = office.clerk.get(
+        f"/api/v1/tasks?process_instance_id={office.dossier['process_instance_id']}"
+    ).json["items"][0]["id"]
+    stored = upload(office.clerk, task_id, pdf_bytes(), "to-khai.pdf", component=COMPONENTS[0]["name"])
+    assert stored.status_code == 201, stored.json
+    page = html(office.clerk.get(f"/ui/dossiers/{office.dossier['id']}"))
+    assert 'data-testid="attachments"' in page and "to-khai.pdf" in page
+    assert f'href="/api/v1/attachments/{stored.json["id"]}/content"' in page
+    assert 'id="attachment-form"' not in page  # uploads belong to the task page
+    download = office.clerk.get(f"/api/v1/attachments/{stored.json['id']}/content")
+    assert download.status_code == 200 and download.data == pdf_bytes()

@@ -190,3 +190,14 @@ def test_after_completing_a_task_the_page_returns_only_to_our_own_pages(office, 
         )
         page = client.get(f"/ui/tasks/{task_id}", query_string={"next": evil}).get_data(as_text=True)
         assert "/done?next" not in page  # the done link drops it
+
+
+def test_the_navigation_marks_the_section_of_the_page_shown(office, client):
+    assert log_in(client).status_code == 302
+    current = re.compile(r'<a href="([^"]+)" aria-current="page">')
+    assert current.findall(client.get("/ui/").get_data(as_text=True)) == ["/ui/"]
+    dossier_page = client.get(f"/ui/dossiers/{office.dossier['id']}").get_data(as_text=True)
+    assert current.findall(dossier_page) == ["/ui/dossiers"]
+    task_id = office.clerk.get("/api/v1/tasks?candidate_group=reception").json["items"][0]["id"]
+    assert current.findall(client.get(f"/ui/tasks/{task_id}").get_data(as_text=True)) == ["/ui/"]
+    assert current.findall(client.get("/ui/reception").get_data(as_text=True)) == ["/ui/reception"]
