@@ -1,0 +1,168 @@
+"""A dossier's whole day in the browser: the clerk receives it at the counter and prints the
+receipt, the head assigns it, the specialist appraises, the leader approves, records issue the
+result and the clerk returns it; every step through the pages only (Debian's Chromium)."""
+
+import io
+import re
+
+import pytest
+
+from tests.browser.conftest import IN_CI, PASSWORD, QR, log_in, screenshot
+
+try:
+    from playwright.sync_api import expect
+except ImportError:
+    if IN_CI:
+        raise  # CI=true: the browser tests must run
+    pytest.skip("The playwright package is not installed.", allow_module_level=True)
+
+CODE = re.compile(r"^000\.17\.22\.H56-\d{6}-\d{4}$")
+DATE = re.compile(r"^\d{2}/\d{2}/\d{4}( \d{2}:\d{2})?$")
+
+
+@pytest.fixture
+def sotp(office, make_user):
+    """The Sở Tư pháp's officers who handle AG-LLTP-01 (the office fixture has its head)."""
+    for name, group in (("specialist", "specialists"), ("leader", "leaders"), ("records", "records")):
+        make_user(name, groups=[group], unit="SO-TP", password=PASSWORD)
+    return office
+
+
+def pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    return "".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+
+
+def log_out(page):
+    page.get_by_role("button", name="Đăng xuất").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Đăng nhập")
+
+
+def open_from_worklist(page, task_name, tab="group"):
+    """Open a task from the worklist tab ("group": my groups' tasks, "mine": my tasks)."""
+    page.goto(f"/ui/?tab={tab}")
+    page.get_by_role("link", name=task_name).first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(task_name)
+
+
+def claim(page, username):
+    page.get_by_role("button", name="Nhận việc").click()
+    expect(page.get_by_test_id("assignee")).to_have_text(username)
+
+
+def complete(page):
+    page.get_by_role("button", name="Hoàn thành").click()
+
+
+def test_a_dossier_is_received_printed_appraised_approved_issued_and_returned(page, sotp):
+    office = sotp
+    # The clerk registers the dossier at the counter, the applicant read from the CCCD QR code.
+    log_in(page, "clerk")
+    page.get_by_role("navigation", name="Điều hướng chính").get_by_role("link", name="Tiếp nhận").click()
+    page.get_by_label("Tìm thủ tục (mã hoặc tên)").fill("ly lich tu phap")
+    expect(page.get_by_label("Thủ tục hành chính", exact=True)).to_have_value("AG-LLTP-01")
+    qr = page.get_by_label("Mã QR trên CCCD")
+    qr.press_sequentially(QR)
+    qr.press("Enter")  # a scanner ends with Enter: it fills the form, it does not send it
+    expect(page.get_by_label("Họ và tên")).to_have_value("Nguyễn Thị Ánh")
+    page.get_by_label("Số điện thoại").fill("0912345678")
+    page.get_by_label(re.compile("^Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp")).check()
+    page.get_by_label(re.compile("^Bản chụp giấy tờ tùy thân")).check()
+    page.get_by_role("button", name="Ghi nhận hồ sơ").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hồ sơ đã ghi nhận")
+    result_url = page.url
+
+    # The counter's two steps, each opened from the result page and back to it.
+    page.get_by_test_id("open-tasks").get_by_role("link", name="Kiểm tra tính đầy đủ và thẩm quyền").click()
+    claim(page, "clerk")
+    page.get_by_role("radiogroup", name="Kết quả kiểm tra").get_by_role(
+        "radio", name=re.compile("^Đầy đủ")
+    ).check()
+    complete(page)
+    page.wait_for_url(result_url)
+    page.get_by_test_id("open-tasks").get_by_role("link", name=re.compile("^Số hóa hồ sơ")).click()
+    claim(page, "clerk")
+    page.get_by_label("Đã số hóa toàn bộ thành phần hồ sơ").check()
+    complete(page)
+    page.wait_for_url(result_url)
+
+    # The receipt (Mẫu 01) carries the dossier's code and due date.
+    expect(page.get_by_test_id("dossier-code")).to_have_text(CODE)
+    code = page.get_by_test_id("dossier-code").text_content().strip()
+    expect(page.get_by_test_id("dossier-due")).to_have_text(DATE)
+    receipt = page.request.get(page.get_by_test_id("print-mau-01").get_attribute("href"))
+    assert receipt.status == 200 and receipt.headers["content-type"] == "application/pdf"
+    assert code in pdf_text(receipt.body())
+    log_out(page)
+
+    # The head of the Sở Tư pháp assigns a specialist.
+    log_in(page, "head")
+    open_from_worklist(page, "Phân công chuyên viên xử lý")
+    expect(page.get_by_test_id("dossier-code")).to_have_text(code)
+    claim(page, "head")
+    page.get_by_label("Chuyên viên được phân công (tên đăng nhập)").fill("specialist")
+    complete(page)
+    page.wait_for_url("**/ui/")
+    log_out(page)
+
+    # The specialist finds the appraisal in "my tasks" (assigned by name) and proposes approval.
+    log_in(page, "specialist")
+    open_from_worklist(page, "Thẩm định hồ sơ", tab="mine")
+    page.get_by_role("radiogroup", name="Đề xuất").get_by_role(
+        "radio", name="Đủ điều kiện: trình phê duyệt"
+    ).check()
+    page.get_by_label("Ý kiến thẩm định").fill("Hồ sơ đủ điều kiện cấp Phiếu lý lịch tư pháp.")
+    complete(page)
+    page.wait_for_url("**/ui/")
+    log_out(page)
+
+    # The leader approves.
+    log_in(page, "leader")
+    open_from_worklist(page, "Phê duyệt kết quả giải quyết")
+    claim(page, "leader")
+    page.get_by_role("radiogroup", name="Quyết định").get_by_role(
+        "radio", name="Phê duyệt, ký kết quả"
+    ).check()
+    complete(page)
+    page.wait_for_url("**/ui/")
+    log_out(page)
+
+    # Records issue the result.
+    log_in(page, "records")
+    open_from_worklist(page, "Vào số, phát hành kết quả")
+    claim(page, "records")
+    page.get_by_label("Số, ký hiệu văn bản kết quả").fill("125/PLLTP")
+    page.get_by_label("Ngày ban hành").fill("2026-11-26")
+    page.get_by_label("Đã ký số kết quả điện tử").check()
+    complete(page)
+    page.wait_for_url("**/ui/")
+    log_out(page)
+
+    # The clerk returns the result at the counter.
+    log_in(page, "clerk")
+    open_from_worklist(page, "Trả kết quả cho công dân")
+    claim(page, "clerk")
+    page.get_by_role("radiogroup", name="Hình thức trả kết quả").get_by_role(
+        "radio", name="Trực tiếp tại Bộ phận Một cửa"
+    ).check()
+    complete(page)
+    page.wait_for_url("**/ui/")
+
+    # The dossier page: returned, every step on Mẫu 05, the diagram ending at "returned".
+    page.get_by_role("navigation", name="Điều hướng chính").get_by_role("link", name="Hồ sơ").click()
+    page.get_by_role("link", name=code).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(code)
+    expect(page.get_by_text("Đã trả kết quả").first).to_be_visible()
+    steps = page.locator("section[aria-labelledby='steps-title'] tbody tr")
+    expect(steps).to_have_count(7)  # receive, digitise, assign, appraise, approve, issue, return
+    for name in ("Phân công chuyên viên xử lý", "Thẩm định hồ sơ", "Phê duyệt kết quả giải quyết"):
+        expect(page.locator("section[aria-labelledby='steps-title']")).to_contain_text(name)
+    returned = page.locator('g.djs-element[data-element-id="return_result"]')
+    expect(returned).to_have_class(re.compile(r"\bmotcua-completed\b"))
+    expect(page.locator("g.djs-element.motcua-active")).to_have_count(0)
+    screenshot(page, "dossier-returned.png")
+
+    dossier = office.admin.get(f"/api/v1/dossiers/{code}").json
+    assert dossier["status"] == 10 and dossier["verdict"] in {"early", "on_time"}
+    assert [s["element_id"] for s in dossier["steps"]][:2] == ["receive", "digitise"]
