@@ -72,6 +72,12 @@ def dossier_context(dossier: Dossier, *, agency: dict) -> dict:
             else [],
             "reason": data.get("supplement_reason") or data.get("guidance"),
         },
+        # The paper register's book and line, as the digitise step recorded them (blank dots on a
+        # receipt printed before that step, to be written in by hand).
+        "register": {
+            "book": str(data.get("register_book") or "").strip() or "……",
+            "number": str(data.get("register_number") or "").strip() or "……",
+        },
         "refusal_reason": data.get("refusal_reason"),
         "apology_reason": data.get("reason") or data.get("apology_reason"),
         "processing_unit": procedure.unit_code,
