@@ -169,26 +169,43 @@ DEMO_UNITS = (
 )
 
 DEMO_USERS = (
-    # username, groups, unit, admin
-    ("admin", (), "UBND-TINH", True),
-    ("designer", ("designers",), "VP-UBND", False),
-    ("clerk", ("reception",), "TTPVHCC", False),
-    ("head", ("unit_heads",), "SO-TP", False),
-    ("specialist", ("specialists",), "SO-TP", False),
-    ("leader", ("leaders",), "SO-TP", False),
-    ("records", ("records",), "SO-TP", False),
-    ("police", ("coordinators",), "CA-TINH", False),
-    ("department", ("departments",), "SO-TP", False),
-    ("office", ("provincial_office",), "VP-UBND", False),
-    ("chairman", ("chairman",), "UBND-TINH", False),
-    ("commune", ("lower_levels", "units"), "UBND-TINH", False),
-    ("it", ("it_department",), "SO-KHCN", False),
+    # username, groups, unit, admin, display name
+    ("admin", (), "UBND-TINH", True, "Quản trị hệ thống"),
+    ("designer", ("designers",), "VP-UBND", False, "Lê Minh Thiết"),
+    ("clerk", ("reception",), "TTPVHCC", False, "Trần Thị Bình"),
+    ("head", ("unit_heads",), "SO-TP", False, "Nguyễn Văn Hùng"),
+    ("specialist", ("specialists",), "SO-TP", False, "Phạm Thị Lan"),
+    ("leader", ("leaders",), "SO-TP", False, "Võ Thanh Tùng"),
+    ("records", ("records",), "SO-TP", False, "Huỳnh Thị Mai"),
+    ("police", ("coordinators",), "CA-TINH", False, "Đặng Quốc Bảo"),
+    ("department", ("departments",), "SO-TP", False, "Bùi Văn Nam"),
+    ("office", ("provincial_office",), "VP-UBND", False, "Trương Thị Hoa"),
+    ("chairman", ("chairman",), "UBND-TINH", False, "Lâm Văn Phúc"),
+    ("commune", ("lower_levels", "units"), "UBND-TINH", False, "Châu Thị Ngọc"),
+    ("it", ("it_department",), "SO-KHCN", False, "Ngô Đức Trí"),
     # The commune's officers, who handle the commune-level procedures (tasks are scoped to units).
-    ("xa_head", ("unit_heads",), "UBND-XA", False),
-    ("xa_specialist", ("specialists",), "UBND-XA", False),
-    ("xa_leader", ("leaders",), "UBND-XA", False),
-    ("xa_records", ("records",), "UBND-XA", False),
+    ("xa_head", ("unit_heads",), "UBND-XA", False, "Tô Văn Sang"),
+    ("xa_specialist", ("specialists",), "UBND-XA", False, "Kha Thị Diễm"),
+    ("xa_leader", ("leaders",), "UBND-XA", False, "Mai Văn Lộc"),
+    ("xa_records", ("records",), "UBND-XA", False, "Lý Thị Thu"),
 )
+
+# What the groups (BPMN lanes) are called at the office.
+DEMO_GROUPS = {
+    "reception": "Bộ phận Một cửa",
+    "unit_heads": "Lãnh đạo phòng chuyên môn",
+    "specialists": "Chuyên viên xử lý",
+    "leaders": "Lãnh đạo cơ quan",
+    "records": "Văn thư",
+    "coordinators": "Cơ quan phối hợp",
+    "designers": "Thiết kế quy trình",
+    "departments": "Các sở, ngành",
+    "provincial_office": "Văn phòng UBND tỉnh",
+    "chairman": "Chủ tịch UBND tỉnh",
+    "lower_levels": "UBND cấp xã",
+    "units": "Các đơn vị",
+    "it_department": "Bộ phận công nghệ thông tin",
+}
 
 
 @main.command("demo")
@@ -201,17 +218,22 @@ def demo(password):
     from .identity.models import User
     from .identity.operations import create_token as new_token
     from .identity.operations import create_user as create
-    from .identity.operations import get_or_create_unit
+    from .identity.operations import get_or_create_group, get_or_create_unit
 
     for code, name, national_code in DEMO_UNITS:
         unit = get_or_create_unit(code, name)
         unit.name, unit.national_code = name, national_code
     lines = []
-    for username, groups, unit, admin in DEMO_USERS:
+    for username, groups, unit, admin, display_name in DEMO_USERS:
         user = db.session.scalar(sa.select(User).where(User.username == username))
         if user is None:
-            user = create(username, password, groups=groups, unit=unit, admin=admin)
+            user = create(
+                username, password, groups=groups, unit=unit, admin=admin, display_name=display_name
+            )
         lines.append(f"{username}\t{new_token(user, name='demo')}")
+    for name, description in DEMO_GROUPS.items():
+        group = get_or_create_group(name)
+        group.description = group.description or description
     db.session.commit()
     out = Path(current_app.instance_path) / "demo-tokens.txt"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -32,7 +32,7 @@ from ..models_base import utcnow
 from ..procedures.models import Procedure
 from ..tasks.models import CANCELLED, COMPLETED, OPEN, Task
 from . import attachments as attachment_panel
-from . import bp, display
+from . import bp, display, history
 
 PER_PAGE = 20
 DUES = ("late", "due_soon", "early")
@@ -306,6 +306,7 @@ def dossier_page(ref):
         "ui/dossier.html",
         # The digitised components, for those the attachments API lets download them.
         attachments=attachment_panel.panel(instance) if involved else None,
+        decisions=history.decisions(instance.id),
         dossier=dossier,
         instance=instance,
         ref=ref,

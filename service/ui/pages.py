@@ -18,12 +18,13 @@ from ..dossiers.models import STATUS_LABELS, Dossier
 from ..errors import NotFound
 from ..extensions import csrf, db
 from ..identity.auth import current_user
+from ..identity.models import Group
 from ..identity.operations import check_password, principal_for_user
 from ..identity.permissions import require_task_actor
 from ..models_base import utcnow
 from ..tasks import operations as tasks
 from ..tasks.models import COMPLETED, OPEN
-from . import bp, display, formschema, i18n, login_throttle, safe_next, worklist
+from . import bp, display, formschema, history, i18n, login_throttle, safe_next, worklist
 
 
 class LoginForm(FlaskForm):
@@ -97,6 +98,16 @@ def worklist_page():
     return render_template("ui/worklist.html", filters=filters, page=page)
 
 
+def group_labels(names: list[str]) -> list[str]:
+    """Groups as people know them: their description (e.g. "Bộ phận Một cửa"), else their name."""
+    if not names:
+        return []
+    described = dict(
+        db.session.execute(sa.select(Group.name, Group.description).where(Group.name.in_(names))).all()
+    )
+    return [described.get(name) or name for name in names]
+
+
 def _dossier_summary(instance) -> dict | None:
     dossier = db.session.scalar(sa.select(Dossier).where(Dossier.instance_id == instance.id))
     if dossier is None:
@@ -109,6 +120,7 @@ def _dossier_summary(instance) -> dict | None:
         "status": dossier.status,
         "status_label": display.dossier_status(dossier.status, STATUS_LABELS.get(dossier.status)),
         "paused": dossier.paused_at is not None,
+        "url": url_for("ui.dossier", ref=dossier.code or str(dossier.id)),
     }
 
 
@@ -137,6 +149,8 @@ def task_page(task_id):
         attachments=attachment_panel.panel(instance, task=task, user=user),
         process_name=instance.definition.name,
         dossier=_dossier_summary(instance),
+        decisions=history.decisions(instance.id, exclude_task=task.id),
+        groups=group_labels(task.candidate_groups or []),
         form=form,
         context=context,
         created=display.local_datetime(task.created_at),

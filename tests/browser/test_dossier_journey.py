@@ -117,9 +117,14 @@ def test_a_dossier_is_received_printed_appraised_approved_issued_and_returned(pa
     page.wait_for_url("**/ui/")
     log_out(page)
 
-    # The leader approves.
+    # The leader approves, seeing what the specialist proposed.
     log_in(page, "leader")
     open_from_worklist(page, "Phê duyệt kết quả giải quyết")
+    decisions = page.get_by_test_id("decisions")
+    expect(decisions.locator("li").first).to_contain_text("Thẩm định hồ sơ")
+    expect(decisions.locator("li").first).to_contain_text("Đủ điều kiện: trình phê duyệt")
+    expect(decisions.locator("li").first).to_contain_text("Hồ sơ đủ điều kiện cấp Phiếu lý lịch tư pháp.")
+    expect(decisions).to_contain_text("Chuyên viên được phân công (tên đăng nhập)")
     claim(page, "leader")
     page.get_by_role("radiogroup", name="Quyết định").get_by_role(
         "radio", name="Phê duyệt, ký kết quả"
@@ -158,6 +163,10 @@ def test_a_dossier_is_received_printed_appraised_approved_issued_and_returned(pa
     expect(steps).to_have_count(7)  # receive, digitise, assign, appraise, approve, issue, return
     for name in ("Phân công chuyên viên xử lý", "Thẩm định hồ sơ", "Phê duyệt kết quả giải quyết"):
         expect(page.locator("section[aria-labelledby='steps-title']")).to_contain_text(name)
+    decisions = page.get_by_test_id("decisions")
+    expect(decisions).to_contain_text("125/PLLTP")
+    expect(decisions).to_contain_text("26/11/2026")  # the issue date, as dd/mm/yyyy
+    expect(decisions).to_contain_text("Trực tiếp tại Bộ phận Một cửa")
     returned = page.locator('g.djs-element[data-element-id="return_result"]')
     expect(returned).to_have_class(re.compile(r"\bmotcua-completed\b"))
     expect(page.locator("g.djs-element.motcua-active")).to_have_count(0)

@@ -201,3 +201,20 @@ def test_the_navigation_marks_the_section_of_the_page_shown(office, client):
     task_id = office.clerk.get("/api/v1/tasks?candidate_group=reception").json["items"][0]["id"]
     assert current.findall(client.get(f"/ui/tasks/{task_id}").get_data(as_text=True)) == ["/ui/"]
     assert current.findall(client.get("/ui/reception").get_data(as_text=True)) == ["/ui/reception"]
+
+
+def test_the_task_page_names_groups_by_their_description_and_links_the_dossier(office, client):
+    from service.extensions import db
+    from service.identity.operations import get_or_create_group
+
+    with office.app.app_context():
+        get_or_create_group("reception").description = "Bộ phận Một cửa"
+        db.session.commit()
+    assert log_in(client).status_code == 302
+    task_id = office.clerk.get(
+        f"/api/v1/tasks?process_instance_id={office.dossier['process_instance_id']}"
+    ).json["items"][0]["id"]
+    page = client.get(f"/ui/tasks/{task_id}").get_data(as_text=True)
+    assert '<dd data-testid="groups">Bộ phận Một cửa</dd>' in page
+    assert f'href="/ui/dossiers/{office.dossier["id"]}" data-testid="dossier-link"' in page
+    assert "Chưa có bước nào được xử lý." in page

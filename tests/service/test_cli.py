@@ -98,6 +98,16 @@ def test_demo_creates_users_in_each_role_with_tokens(cli, app, client):
     assert {"admin", "designer", "clerk", "specialist", "leader"} <= set(tokens)
     me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {tokens['clerk']}"}).json
     assert me["groups"] == ["reception"]
+    assert me["display_name"] == "Trần Thị Bình" and me["unit"] == "TTPVHCC"
+    assert {"xa_head", "xa_specialist", "xa_leader", "xa_records"} <= set(tokens)  # the commune's officers
+    with app.app_context():
+        import sqlalchemy as sa
+
+        from service.extensions import db
+        from service.identity.models import Group
+
+        described = dict(db.session.execute(sa.select(Group.name, Group.description)).all())
+    assert described["reception"] == "Bộ phận Một cửa"
     assert cli("demo").exit_code == 0  # idempotent
 
 
