@@ -12,8 +12,9 @@ import re
 import threading
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import current_app
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
 from .errors import Unprocessable
@@ -31,6 +32,32 @@ def _paths(form_key: str) -> tuple[Path, Path] | None:
     return base / f"{stem}.schema.json", base / f"{stem}.ui.json"
 
 
+# Formats Motcua checks (JSON Schema's own formats stay annotations, as the browser shows them):
+# "username" - an active user of this service, so a task handed to someone by name (the
+# `assigneeVariable` of a later task) cannot go to a mistyped name.
+FORMATS = FormatChecker(formats=())
+
+
+@FORMATS.checks("username")
+def _is_active_username(value) -> bool:
+    if not isinstance(value, str):
+        return True  # the type keyword judges other values
+    from .extensions import db
+    from .identity.models import User
+
+    return bool(
+        db.session.scalar(
+            sa.select(sa.exists().where(User.username == value.strip(), User.is_active.is_(True)))
+        )
+    )
+
+
+def _message(error) -> str:
+    if error.validator == "format" and error.validator_value == "username":
+        return f"There is no active user {error.instance!r}."
+    return error.message
+
+
 def _load(path: Path) -> tuple[dict, Draft202012Validator] | None:
     try:
         mtime = path.stat().st_mtime
@@ -46,7 +73,7 @@ def _load(path: Path) -> tuple[dict, Draft202012Validator] | None:
     except (OSError, ValueError, SchemaError) as exc:
         current_app.logger.error("form schema %s is unusable: %s", path, exc)
         return None
-    validator = Draft202012Validator(schema)
+    validator = Draft202012Validator(schema, format_checker=FORMATS)
     with _lock:
         _cache[path] = (mtime, schema, validator)
     return schema, validator
@@ -88,9 +115,26 @@ def validate(form_key: str | None, data: dict) -> None:
                 if "This field is required." not in messages:
                     messages.append("This field is required.")
             continue
-        fields.setdefault("/".join(map(str, path)) or "_schema", []).append(error.message)
+        fields.setdefault("/".join(map(str, path)) or "_schema", []).append(_message(error))
     raise Unprocessable(
         "The submitted data does not fit the task's form: " + ", ".join(sorted(fields)) + ".",
         code="form_invalid",
         details={"fields": fields},
     )
+
+
+def exists(form_key: str | None) -> bool:
+    """Whether form_key names a usable form (forms/<key>.schema.json, a valid JSON Schema)."""
+    paths = _paths(form_key) if form_key else None
+    return paths is not None and _load(paths[0]) is not None
+
+
+def keys() -> list[str]:
+    """The keys of the usable forms in the forms folder, sorted (what a user task may name)."""
+    base = Path(current_app.config["MOTCUA_FORMS_DIR"]).resolve()
+    found = []
+    for path in sorted(base.glob("*.schema.json")):
+        key = path.name.removesuffix(".schema.json")
+        if _KEY.match(key) and _load(path) is not None:
+            found.append(key)
+    return found

@@ -188,6 +188,7 @@ def js_strings() -> dict[str, str]:
         "not_one_of": _("Giá trị không nằm trong danh sách được chọn."),
         "expected": _("Giá trị chưa đúng yêu cầu."),
         "wrong_type": _("Kiểu dữ liệu không đúng."),
+        "no_such_user": _("Không có người dùng đang hoạt động với tên đăng nhập này."),
         "button_add": _("Thêm"),
         "button_delete": _("Xóa"),
         "button_delete_all": _("Xóa tất cả"),

@@ -18,6 +18,7 @@ WIDGET_FORMATS = {
     "date": "date",
     "select": "select",
 }
+SERVER_FORMATS = {"username"}
 _DROPPED = ("$schema", "$id", "$defs", "allOf", "anyOf", "oneOf", "if", "then", "else", "not")
 
 
@@ -77,6 +78,8 @@ def editor_schema(form: dict) -> dict:
         if label:
             prop["title"] = label
         prop.setdefault("title", name)
+        if prop.get("format") in SERVER_FORMATS:
+            prop.pop("format")  # checked by the server only; the editor would take it for an input type
         widget = WIDGET_FORMATS.get((ui.get("widgets") or {}).get(name, ""))
         if widget and not (widget == "checkbox" and prop.get("type") != "boolean"):
             prop["format"] = widget

@@ -393,3 +393,16 @@ def test_the_receipt_shows_the_register_book_and_line_the_digitise_step_recorded
     )
     after = office.clerk.get(f"/api/v1/dossiers/{dossier['code']}/documents/mau-01?format=html")
     assert "Quyển số: 03/2026, Số thứ tự: 1275" in after.get_data(as_text=True)
+
+
+def test_a_specialist_must_be_an_active_user_before_the_appraisal_is_handed_over(office):
+    dossier = accept(office, receive(office))
+    tasks = office.head.get(f"/api/v1/tasks?process_instance_id={dossier['process_instance_id']}").json
+    assign = next(t for t in tasks["items"] if t["element_id"] == "assign")
+    refused = office.head.complete(assign["id"], {"specialist": "khongco"})
+    assert refused.status_code == 422
+    assert refused.json["error"]["details"]["fields"] == {
+        "specialist": ["There is no active user 'khongco'."]
+    }
+    dossier = do(office.head, dossier, "assign", {"specialist": "specialist"})
+    assert dossier["current_steps"][0]["assignee"] == "specialist"

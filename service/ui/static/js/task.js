@@ -14,7 +14,8 @@
     [/ is greater than the maximum of (\S+)$/, "maximum"],
     [/ is not one of /, "not_one_of"],
     [/ was expected$/, "expected"],
-    [/ is not of type /, "wrong_type"]
+    [/ is not of type /, "wrong_type"],
+    [/^There is no active user /, "no_such_user"]
   ];
 
   function translate(message) {
