@@ -172,7 +172,7 @@ def _ui_datetime(moment):
 def js_strings() -> dict[str, str]:
     """The words the scripts show, in the page's language ({0}, {message}: filled in by the script)."""
     return {
-        "claimed": _("Đã nhận việc."),
+        "claimed": _("Đã nhận việc. Công việc nằm trong «Việc của tôi»."),
         "unclaimed": _("Đã trả việc về nhóm."),
         "failed": _("Không thực hiện được: {message}"),
         "network": _("Không kết nối được với máy chủ. Vui lòng thử lại."),

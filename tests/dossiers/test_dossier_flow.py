@@ -406,3 +406,14 @@ def test_a_specialist_must_be_an_active_user_before_the_appraisal_is_handed_over
     }
     dossier = do(office.head, dossier, "assign", {"specialist": "specialist"})
     assert dossier["current_steps"][0]["assignee"] == "specialist"
+
+
+def test_the_control_slip_names_the_processing_unit(office):
+    with office.app.app_context():
+        from service.identity.operations import get_or_create_unit
+
+        get_or_create_unit("SO-TP", "Sở Tư pháp").name = "Sở Tư pháp tỉnh An Giang"
+        db.session.commit()
+    dossier = do(office.clerk, receive(office), "receive", {"reception_decision": "accept"})
+    slip = office.clerk.get(f"/api/v1/dossiers/{dossier['code']}/documents/mau-05?format=html")
+    assert "Sở Tư pháp tỉnh An Giang" in slip.get_data(as_text=True)
