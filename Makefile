@@ -40,7 +40,9 @@ run: setup instance/secret_key
 	$(RUN_ENV) $(BIN)/motcua demo
 	@echo ""
 	@echo "Motcua is starting on http://$(HOST):$(PORT)/  (API /api/v1, OpenAPI docs /api/v1/docs)"
-	@echo "Log in: POST /api/v1/auth/login with a demo user, or use a token:"
+	@echo "In the browser: http://$(HOST):$(PORT)/ui/  as clerk, head, specialist, leader, records,"
+	@echo "  designer or admin (password motcua-demo; README.md lists every demo user)"
+	@echo "From a script: POST /api/v1/auth/login with a demo user, or use a token:"
 	@echo "  TOKEN=\$$(awk '\$$1==\"admin\"{print \$$2}' instance/demo-tokens.txt)"
 	@echo "  curl -H \"Authorization: Bearer \$$TOKEN\" http://$(HOST):$(PORT)/api/v1/process-definitions"
 	@echo ""

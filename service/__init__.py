@@ -6,7 +6,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, Response, abort, send_from_directory
+from flask import Flask, Response, abort, redirect, request, send_from_directory, url_for
 from sqlalchemy import event
 from sqlalchemy.engine import Engine as SAEngine
 
@@ -119,6 +119,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     @app.get("/")
     def index():
+        # A browser lands on the web pages; scripts get the map of the API.
+        if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+            return redirect(url_for("ui.worklist"))
         return {
             "service": "motcua",
             "api": "/api/v1",

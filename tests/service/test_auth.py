@@ -135,3 +135,11 @@ def test_browsable_api_docs_are_served_with_locally_installed_assets(client):
     asset = client.get("/api/v1/docs/vendor/swagger-ui-bundle.js")
     assert asset.status_code == 200
     assert len(asset.data) > 100_000
+
+
+def test_the_root_sends_browsers_to_the_pages_and_scripts_to_the_api_map(app, client):
+    browser = client.get("/", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert browser.status_code == 302 and browser.headers["Location"] == "/ui/"
+    script = client.get("/")
+    assert script.status_code == 200 and script.json["api"] == "/api/v1"
+    assert client.get("/", headers={"Accept": "application/json"}).json["docs"] == "/api/v1/docs"
