@@ -111,7 +111,8 @@ def deploy(paths):
         except (EngineError, ServiceError) as exc:
             db.session.rollback()
             failed = True
-            click.echo(f"error {file}: {exc.message} {getattr(exc, 'details', lambda: {})()}", err=True)
+            details = exc.details() if isinstance(exc, EngineError) else exc.details
+            click.echo(f"error {file}: {exc.message} {details or ''}".rstrip(), err=True)
     if failed:
         sys.exit(1)
 

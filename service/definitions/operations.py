@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from .. import forms
 from ..audit.operations import fact, record
-from ..engine import parse_definition
+from ..engine import BpmnInvalid, parse_definition
 from ..errors import NotFound
 from ..extensions import db
 from ..identity.models import User
@@ -21,6 +22,7 @@ def deploy(data: bytes, *, filename: str, actor, max_bytes: int) -> tuple[Proces
     (key, version) constraint and the loser gets 409.
     """
     parsed = parse_definition(data, filename=filename, max_bytes=max_bytes)
+    _check_forms(parsed)
     existing = db.session.scalar(
         sa.select(ProcessDefinition).where(
             ProcessDefinition.key == parsed.key, ProcessDefinition.checksum == parsed.checksum
@@ -57,6 +59,23 @@ def deploy(data: bytes, *, filename: str, actor, max_bytes: int) -> tuple[Proces
     )
     _arm_timer_start(definition, actor)
     return definition, True
+
+
+def _check_forms(parsed) -> None:
+    """Every user task's form exists: formKey (or formJsonSchemaFilename, as the engine reads it)
+    names forms/<key>.schema.json in MOTCUA_FORMS_DIR. Otherwise the deploy is refused like any
+    invalid BPMN (422 bpmn_invalid with the element id and line), not left to fail when the task
+    opens."""
+    for element_id, name, key, line in parsed.form_refs:
+        if forms.exists(key):
+            continue
+        raise BpmnInvalid(
+            f"The user task '{element_id}' names the form '{key}' ({name}), but there is no "
+            f"such form: forms/{key.removesuffix('.json').removesuffix('.schema')}.schema.json "
+            "is missing or is not a valid JSON Schema.",
+            element_id=element_id,
+            line=line,
+        )
 
 
 def _arm_timer_start(definition: ProcessDefinition, actor) -> None:

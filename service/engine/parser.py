@@ -33,6 +33,8 @@ class ParsedDefinition:
     name: str
     checksum: str
     spec_blob: str
+    # The forms the human tasks name: (element id, property, form key, line in the file).
+    form_refs: tuple[tuple[str, str, str, int | None], ...] = ()
 
 
 def checksum(data: bytes) -> str:
@@ -127,6 +129,22 @@ def _callable_as_executable(tree: etree._ElementTree, key: str) -> None:
             process.set("isExecutable", "true")
 
 
+def _form_refs(spec, subprocess_specs, tree) -> tuple[tuple[str, str, str, int | None], ...]:
+    """The form each user or manual task names (formKey, or formJsonSchemaFilename as the engine
+    reads it), with the element's line, so the service can check the forms exist."""
+    refs = []
+    for process_spec in (spec, *subprocess_specs.values()):
+        for task_spec in process_spec.task_specs.values():
+            if type(task_spec).__name__ not in {"UserTask", "ManualTask"}:
+                continue
+            properties = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
+            name = "formKey" if properties.get("formKey") else "formJsonSchemaFilename"
+            if properties.get(name):
+                bpmn_id = getattr(task_spec, "bpmn_id", None) or task_spec.name
+                refs.append((bpmn_id, name, str(properties[name]), _line_of(tree, bpmn_id)))
+    return tuple(refs)
+
+
 def _check_scripts(spec, subprocess_specs, tree) -> None:
     """Compile every script and condition now, so a typo is a deploy error, not a stuck instance."""
     env = RestrictedEnvironment()
@@ -202,4 +220,5 @@ def parse_definition(data: bytes, *, filename: str = "upload.bpmn", max_bytes: i
         name=process.get("name") or key,
         checksum=checksum(data),
         spec_blob=blob,
+        form_refs=_form_refs(spec, subprocess_specs, tree),
     )

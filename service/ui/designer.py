@@ -10,11 +10,13 @@ from __future__ import annotations
 from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 
+from .. import forms
 from ..definitions import operations as definitions
 from ..errors import BadRequest
 from ..identity.auth import current_user
 from ..identity.permissions import require_designer
 from . import bp, display
+from .dossier_pages import DOCUMENTS
 
 
 def _designer() -> None:
@@ -83,6 +85,20 @@ def _strings() -> dict[str, str]:
         "what_condition": _("điều kiện"),
         "what_properties": _("thuộc tính mở rộng"),
         "what_documentation": _("hướng dẫn"),
+        "bad_allotment": _("Nhập một số không âm (số ngày làm việc), ví dụ 0.5 hoặc 2."),
+        "bad_duration": _("Nhập khoảng thời gian theo ISO 8601, ví dụ P2D, PT4H hoặc P1DT12H."),
+        "bad_status": _("Nhập một số nguyên từ 1 đến 10."),
+        "bad_groups": _(
+            "Tên nhóm chỉ gồm chữ cái không dấu, chữ số, “.”, “_”, “-”; nhiều nhóm cách nhau bằng dấu phẩy."
+        ),
+        "bad_lane": _("Tên làn là tên một nhóm: chỉ gồm chữ cái không dấu, chữ số, “.”, “_”, “-”."),
+        "bad_unit": _("Mã đơn vị chỉ gồm chữ cái không dấu, chữ số, “.”, “_”, “-” (tối đa 64 ký tự)."),
+        "bad_variable": _(
+            "Tên biến phải bắt đầu bằng chữ cái hoặc “_” và chỉ gồm chữ cái không dấu, chữ số, “_”."
+        ),
+        "missing_form": _("Không có biểu mẫu «{key}» (forms/{key}.schema.json): máy chủ sẽ từ chối sơ đồ."),
+        "missing_option": _("{key} (không tồn tại)"),
+        "other_option": _("{value} (giá trị khác)"),
     }
 
 
@@ -103,6 +119,18 @@ def designer_list():
     return render_template("ui/designer.html", rows=rows)
 
 
+def _modeler_page(definition=None, **extra):
+    context = _modeler_context(definition)
+    return render_template(
+        "ui/designer_modeler.html",
+        definition=definition,
+        context=context,
+        forms=context["forms"],
+        documents=DOCUMENTS,
+        **extra,
+    )
+
+
 def _modeler_context(definition=None) -> dict:
     return {
         "key": definition.key if definition is not None else None,
@@ -117,6 +145,7 @@ def _modeler_context(definition=None) -> dict:
         "page_url": url_for("ui.designer_edit", key="KEY", version=0),
         "timezone": current_app.config["MOTCUA_TIMEZONE"],
         "existing_keys": [row["definition"].key for row in definitions.overview()],
+        "forms": forms.keys(),
         "strings": _strings(),
     }
 
@@ -124,21 +153,17 @@ def _modeler_context(definition=None) -> dict:
 @bp.get("/designer/new", endpoint="designer_new")
 def designer_new():
     _designer()
-    return render_template(
-        "ui/designer_modeler.html", definition=None, versions=[], context=_modeler_context()
-    )
+    return _modeler_page(None, versions=[])
 
 
 @bp.get("/designer/<key>", endpoint="designer_edit")
 def designer_edit(key):
     _designer()
     definition = definitions.get(key, _version_arg("version"))
-    return render_template(
-        "ui/designer_modeler.html",
-        definition=definition,
+    return _modeler_page(
+        definition,
         versions=_versions(key),
         deployed_at=display.local_datetime(definition.deployed_at),
-        context=_modeler_context(definition),
     )
 
 

@@ -3,11 +3,13 @@ editing, deploying, being refused and comparing versions in Chromium with the bp
 
 import json
 import re
+import shutil
+import xml.etree.ElementTree as ET
 
 import pytest
 
 from tests.browser.conftest import IN_CI, PASSWORD, log_in, screenshot
-from tests.support import BPMN
+from tests.support import BPMN, ROOT
 
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 CONTEXT = re.compile(
@@ -118,6 +120,24 @@ def test_the_modeler_opens_the_chosen_version_with_the_api_urls(office, client, 
     fresh = client.get("/ui/designer/new")
     assert fresh.status_code == 200
     assert context_of(fresh)["xml_url"] is None and context_of(fresh)["key"] is None
+
+
+def test_the_modeler_offers_the_forms_of_the_forms_folder(office, client, designer, tmp_path):
+    session_of(client, "designer")
+    expected = sorted(p.name.removesuffix(".schema.json") for p in (ROOT / "forms").glob("*.schema.json"))
+    page = client.get("/ui/designer/dossier")
+    assert context_of(page)["forms"] == expected
+    html = page.get_data(as_text=True)
+    for key in expected:
+        assert f'<option value="{key}">{key}</option>' in html
+    assert '<option value="mau-01">Mẫu 01: Giấy tiếp nhận hồ sơ và hẹn trả kết quả</option>' in html
+
+    # The list follows MOTCUA_FORMS_DIR, and leaves out a schema that is not valid JSON Schema.
+    (tmp_path / "only_one.schema.json").write_text('{"type": "object"}', encoding="utf-8")
+    (tmp_path / "broken.schema.json").write_text('{"type": 12}', encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("not a form", encoding="utf-8")
+    office.app.config["MOTCUA_FORMS_DIR"] = str(tmp_path)
+    assert context_of(client.get("/ui/designer/new"))["forms"] == ["only_one"]
 
 
 def test_unknown_definitions_and_bad_versions_get_clear_error_pages(office, client, designer):
@@ -373,3 +393,278 @@ def test_a_new_diagram_needs_a_free_valid_process_id_then_deploys(page, office, 
     page.goto("/ui/designer/undrawn")
     expect(page.get_by_test_id("errors")).to_contain_text("không có phần hình vẽ (BPMN DI)")
     expect(page.get_by_role("button", name="Triển khai")).to_be_disabled()
+
+
+SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
+MODEL = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+
+
+def _properties_by_element(xml: str) -> dict[str, list[tuple[str, str]]]:
+    """{element id: [(name, value)…]} of every element's spiffworkflow:property, in order."""
+    root = ET.fromstring(xml.encode("utf-8"))
+    found = {}
+    for element in root.iter():
+        if element.get("id") is None:
+            continue
+        extension = element.find(f"{MODEL}extensionElements")
+        if extension is None:
+            continue
+        found[element.get("id")] = [
+            (p.get("name"), p.get("value")) for p in extension.iter(f"{SPIFF}property")
+        ]
+    return found
+
+
+def _documentation_of(xml: str, element_id: str) -> list[str]:
+    root = ET.fromstring(xml.encode("utf-8"))
+    element = next(e for e in root.iter() if e.get("id") == element_id)
+    return [d.text for d in element.findall(f"{MODEL}documentation")]
+
+
+def _select(page, element_id):
+    page.evaluate(
+        """id => {
+            const modeler = window.motcuaModeler;
+            modeler.get('selection').select(modeler.get('elementRegistry').get(id));
+        }""",
+        element_id,
+    )
+
+
+def _stored(page, element_id):
+    """The element's extension properties as the modeler holds them now."""
+    return page.evaluate(
+        """id => {
+            const bo = window.motcuaModeler.get('elementRegistry').get(id).businessObject;
+            const values = (bo.extensionElements && bo.extensionElements.values) || [];
+            return values.filter(v => v.$type.endsWith(':properties'))
+                .flatMap(v => (v.$children || []).map(p => [p.name, p.value]));
+        }""",
+        element_id,
+    )
+
+
+@browser_test
+def test_a_designer_edits_the_extension_properties_of_a_task_and_deploys_them(page, office, designer):
+    # Version 2 of dossier carries a property the designer does not know: it must survive editing.
+    original = (BPMN / "dossier.bpmn").read_text(encoding="utf-8")
+    marked = original.replace(
+        '<spiffworkflow:property name="assigneeVariable" value="specialist" />',
+        '<spiffworkflow:property name="assigneeVariable" value="specialist" />\n'
+        '              <spiffworkflow:property name="priority" value="high" />',
+    )
+    assert marked != original
+    assert designer.deploy(marked, "dossier.bpmn").json["version"] == 2
+
+    log_in(page, "designer")
+    _open_modeler(page, "/ui/designer/dossier")
+    panel = page.get_by_test_id("element-panel")
+    page.locator('[data-element-id="appraise"]').first.click()
+    expect(panel.get_by_label("Mã phần tử")).to_have_value("appraise")
+    form_key = panel.get_by_label("Biểu mẫu formKey")
+    allotment = panel.get_by_label("Thời hạn (ngày làm việc) allotment")
+    due_in = panel.get_by_label("Thời hạn theo lịch dueIn")
+    status = panel.get_by_label("Trạng thái hồ sơ dossierStatus")
+    groups = panel.get_by_label("Nhóm xử lý candidateGroups")
+    clock = panel.get_by_label("Đồng hồ tính thời gian clock")
+    assignee = panel.get_by_label("Biến chứa người được giao assigneeVariable")
+    documentation = panel.get_by_label("Hướng dẫn cho người xử lý")
+    expect(form_key).to_have_value("dossier_appraise")
+    expect(allotment).to_have_value("2")
+    expect(status).to_have_value("4")
+    expect(panel.get_by_label("Biến chứa mã đơn vị unitVariable")).to_have_value("handling_unit")
+    expect(assignee).to_have_value("specialist")
+    expect(clock).to_have_value("")
+    expect(documentation).to_have_value(re.compile(r"^Chuyên viên thẩm định hồ sơ"))
+    expect(panel.get_by_test_id("other-properties")).to_have_text("priority = high")
+    expect(panel.get_by_label("Kịch bản (Python)")).to_be_hidden()
+
+    # Bad values are refused next to their field, kept as typed, and change nothing.
+    allotment.fill("hai ngày")
+    allotment.press("Tab")
+    expect(panel.locator('[data-property="allotment"] .field-error')).to_have_text(
+        "Nhập một số không âm (số ngày làm việc), ví dụ 0.5 hoặc 2."
+    )
+    expect(allotment).to_have_attribute("aria-invalid", "true")
+    due_in.fill("3 ngày")
+    due_in.press("Tab")
+    expect(panel.locator('[data-property="dueIn"] .field-error')).to_have_text(
+        "Nhập khoảng thời gian theo ISO 8601, ví dụ P2D, PT4H hoặc P1DT12H."
+    )
+    status.fill("11")
+    status.press("Tab")
+    expect(panel.locator('[data-property="dossierStatus"] .field-error')).to_have_text(
+        "Nhập một số nguyên từ 1 đến 10."
+    )
+    groups.fill("chuyên viên")
+    groups.press("Tab")
+    expect(panel.locator('[data-property="candidateGroups"] .field-error')).to_contain_text(
+        "nhiều nhóm cách nhau bằng dấu phẩy"
+    )
+    expect(allotment).to_have_value("hai ngày")  # another field's change does not wipe it
+    assert ["allotment", "2"] in _stored(page, "appraise")
+    expect(page.get_by_test_id("dirty")).to_be_hidden()
+
+    # Good values: one undoable command each.
+    allotment.fill("1,5")
+    allotment.press("Tab")
+    expect(panel.locator('[data-property="allotment"] .field-error')).to_have_count(0)
+    due_in.fill("p3d")
+    due_in.press("Tab")
+    status.fill("4")
+    status.press("Tab")
+    groups.fill("specialists, leaders")
+    groups.press("Tab")
+    form_key.select_option("dossier_consult")
+    clock.select_option("paused")
+    assignee.fill("")
+    assignee.press("Tab")
+    documentation.fill("Thẩm định hồ sơ theo quy định; ghi rõ lý do khi đề xuất từ chối.")
+    documentation.press("Tab")
+    expect(page.get_by_test_id("dirty")).to_be_visible()
+    expect(due_in).to_have_value("P3D")
+    assert _stored(page, "appraise") == [
+        ["formKey", "dossier_consult"],
+        ["unitVariable", "handling_unit"],
+        ["allotment", "1.5"],
+        ["dossierStatus", "4"],
+        ["priority", "high"],
+        ["dueIn", "P3D"],
+        ["candidateGroups", "specialists,leaders"],
+        ["clock", "paused"],
+    ]
+
+    # Undo and redo go through the modeler's command stack (the canvas's keyboard shortcuts).
+    page.locator("#canvas svg[tabindex]").first.focus()
+    page.keyboard.press("Control+Z")  # the documentation
+    page.keyboard.press("Control+Z")  # assigneeVariable removed
+    expect(assignee).to_have_value("specialist")
+    page.keyboard.press("Control+Z")  # clock
+    expect(clock).to_have_value("")
+    page.keyboard.press("Control+Y")
+    page.keyboard.press("Control+Y")
+    page.keyboard.press("Control+Y")
+    expect(clock).to_have_value("paused")
+    expect(assignee).to_have_value("")
+    expect(documentation).to_have_value("Thẩm định hồ sơ theo quy định; ghi rõ lý do khi đề xuất từ chối.")
+    page.evaluate(
+        """() => {
+            const modeler = window.motcuaModeler;
+            modeler.get('canvas').zoom(0.9);
+            modeler.get('canvas').scrollToElement(modeler.get('elementRegistry').get('appraise'));
+        }"""
+    )
+    screenshot(page, "designer-properties.png")
+
+    # An event takes the dossier status and the slip; an element without extension elements gets them.
+    _select(page, "start")
+    expect(form_key).to_be_hidden()
+    expect(clock).to_be_hidden()
+    status.fill("1")
+    status.press("Tab")
+    _select(page, "end_refused")
+    expect(status).to_have_value("3")
+    document = panel.get_by_label("Phiếu phát hành document")
+    expect(document).to_have_value("mau-03")
+    document.select_option("mau-02")
+
+    # A lane's name is its candidate group.
+    _select(page, "lane_records")
+    lane = panel.get_by_label("Nhóm xử lý (tên làn)")
+    expect(lane).to_have_value("records")
+    expect(page.get_by_test_id("properties")).to_be_hidden()
+    lane.fill("văn thư")
+    lane.press("Tab")
+    expect(panel.locator("#field-lane-name .field-error")).to_have_text(
+        "Tên làn là tên một nhóm: chỉ gồm chữ cái không dấu, chữ số, “.”, “_”, “-”."
+    )
+    lane.fill("archivists")
+    lane.press("Tab")
+    expect(panel.locator("#field-lane-name .field-error")).to_have_count(0)
+
+    page.get_by_role("button", name="Triển khai").click()
+    expect(page.locator("#messages")).to_contain_text("Đã triển khai phiên bản 3 của quy trình «dossier».")
+
+    deployed = designer.get("/api/v1/process-definitions/dossier/versions/3/xml").get_data(as_text=True)
+    before, after = _properties_by_element(marked), _properties_by_element(deployed)
+    assert after.pop("appraise") == [
+        ("formKey", "dossier_consult"),
+        ("unitVariable", "handling_unit"),
+        ("allotment", "1.5"),
+        ("dossierStatus", "4"),
+        ("priority", "high"),
+        ("dueIn", "P3D"),
+        ("candidateGroups", "specialists,leaders"),
+        ("clock", "paused"),
+    ]
+    assert after.pop("start") == [("dossierStatus", "1")]
+    assert after.pop("end_refused") == [("dossierStatus", "3"), ("document", "mau-02")]
+    before.pop("appraise"), before.pop("end_refused")
+    assert after == before  # every other element's properties unchanged
+    for other in ("postScript", "messageVariable", 'scriptsOnInstances="true"'):
+        assert deployed.count(other) == marked.count(other) > 0
+    assert _documentation_of(deployed, "appraise") == [
+        "Thẩm định hồ sơ theo quy định; ghi rõ lý do khi đề xuất từ chối."
+    ]
+    assert _documentation_of(deployed, "receive") == _documentation_of(marked, "receive")
+    assert re.search(r'<bpmn:lane id="lane_records" name="archivists">', deployed)
+
+
+@pytest.fixture
+def forms_without_hand_back(office, tmp_path):
+    """A forms folder where the form of dossier's hand_back task has been removed."""
+    folder = tmp_path / "forms"
+    shutil.copytree(ROOT / "forms", folder)
+    for suffix in ("schema", "ui"):
+        (folder / f"dossier_hand_back.{suffix}.json").unlink()
+    office.app.config["MOTCUA_FORMS_DIR"] = str(folder)
+    return folder
+
+
+@browser_test
+def test_a_task_whose_form_is_missing_is_refused_and_shown_on_the_element(
+    page, office, designer, forms_without_hand_back
+):
+    log_in(page, "designer")
+    _open_modeler(page, "/ui/designer/dossier")
+    panel = page.get_by_test_id("element-panel")
+    form_key = panel.get_by_label("Biểu mẫu formKey")
+    _select(page, "hand_back")
+    expect(form_key).to_have_value("dossier_hand_back")
+    expect(form_key.locator("option:checked")).to_have_text("dossier_hand_back (không tồn tại)")
+    warning = panel.locator('[data-property="formKey"] .field-error')
+    expect(warning).to_have_text(
+        "Không có biểu mẫu «dossier_hand_back» (forms/dossier_hand_back.schema.json): "
+        "máy chủ sẽ từ chối sơ đồ."
+    )
+    allotment = panel.get_by_label("Thời hạn (ngày làm việc) allotment")
+    allotment.fill("1")
+    allotment.press("Tab")
+
+    _select(page, "receive")
+    expect(warning).to_be_hidden()
+    page.get_by_role("button", name="Triển khai").click()
+    errors = page.get_by_test_id("errors")
+    expect(errors).to_contain_text("Máy chủ từ chối sơ đồ.")
+    expect(errors.get_by_test_id("error")).to_contain_text("Phần tử hand_back")
+    expect(errors.get_by_test_id("error")).to_contain_text(re.compile(r"dòng \d+"))
+    expect(errors.get_by_test_id("error")).to_contain_text("'dossier_hand_back'")
+    refused = page.locator('g.djs-element[data-element-id="hand_back"]')
+    expect(refused).to_have_class(re.compile(r"\bvalidation-error\b"))
+    expect(refused).to_have_class(re.compile(r"\bselected\b"))
+    expect(panel.get_by_label("Mã phần tử")).to_have_value("hand_back")
+    expect(warning).to_contain_text("Không có biểu mẫu «dossier_hand_back»")
+    assert designer.get("/api/v1/process-definitions/dossier").json["version"] == 1
+
+    # Choosing a form that exists lets the diagram deploy.
+    form_key.select_option("dossier_return_result")
+    expect(warning).to_have_count(0)
+    expect(form_key.locator("option", has_text="không tồn tại")).to_have_count(0)
+    page.get_by_role("button", name="Triển khai").click()
+    expect(page.locator("#messages")).to_contain_text("Đã triển khai phiên bản 2 của quy trình «dossier».")
+    xml = designer.get("/api/v1/process-definitions/dossier/versions/2/xml").get_data(as_text=True)
+    assert _properties_by_element(xml)["hand_back"] == [
+        ("formKey", "dossier_return_result"),
+        ("unitVariable", "reception_unit"),
+        ("allotment", "1"),
+    ]

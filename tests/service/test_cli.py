@@ -86,6 +86,17 @@ def test_deploy_reports_a_broken_file_and_exits_non_zero(cli, tmp_path):
     result = cli("deploy", str(broken))
     assert result.exit_code == 1
     assert "broken.bpmn" in result.output
+    # A task naming a form that does not exist: refused with its element and line.
+    from tests.support import BPMN
+
+    missing = tmp_path / "missing_form.bpmn"
+    xml = (BPMN / "simple_approval.bpmn").read_text(encoding="utf-8")
+    missing.write_text(
+        xml.replace('value="simple_approval_register"', 'value="no_such_form"'), encoding="utf-8"
+    )
+    result = cli("deploy", str(missing))
+    assert result.exit_code == 1
+    assert "no_such_form" in result.output and "'element_id': 'register'" in result.output
 
 
 def test_demo_creates_users_in_each_role_with_tokens(cli, app, client):

@@ -140,3 +140,70 @@ def test_any_user_may_read_definitions(admin, make_user):
     admin.deploy(SIMPLE)
     clerk = make_user("clerk", groups=["reception"])
     assert clerk.get("/api/v1/process-definitions").json["total"] == 1
+
+
+# ------------------------------------------------------------------ a user task's form must exist
+
+DOSSIER = bpmn_path("dossier.bpmn")
+
+
+def _line_with(text: str, fragment: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), 1) if fragment in line)
+
+
+def test_a_user_task_naming_a_form_that_does_not_exist_is_422_naming_the_element(admin):
+    text = SIMPLE.read_text(encoding="utf-8")
+    broken = text.replace('value="simple_approval_register"', 'value="no_such_form"')
+    assert broken != text
+    response = admin.deploy(broken)
+    assert response.status_code == 422
+    error = response.json["error"]
+    assert error["code"] == "bpmn_invalid"
+    assert error["details"] == {"element_id": "register", "line": _line_with(text, 'id="register"')}
+    assert "'no_such_form'" in error["message"] and "formKey" in error["message"]
+    assert "forms/no_such_form.schema.json" in error["message"]
+    assert admin.get("/api/v1/process-definitions").json["total"] == 0  # nothing was stored
+
+
+def test_a_missing_form_inside_a_subprocess_is_refused_too(admin):
+    text = DOSSIER.read_text(encoding="utf-8")
+    broken = text.replace('value="dossier_appraise"', 'value="dossier_apprise"')
+    response = admin.deploy(broken)
+    assert response.status_code == 422
+    assert response.json["error"]["details"] == {
+        "element_id": "appraise",
+        "line": _line_with(text, 'id="appraise"'),
+    }
+
+
+def test_the_form_is_looked_up_in_the_configured_forms_folder(app, admin, tmp_path):
+    """A form removed from MOTCUA_FORMS_DIR refuses the next deploy; a form that is not valid JSON
+    Schema counts as missing; a form key that tries to leave the folder is refused."""
+    forms = tmp_path / "forms"
+    forms.mkdir()
+    source = SIMPLE.parent.parent / "forms" / "simple_approval_register.schema.json"
+    (forms / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    app.config["MOTCUA_FORMS_DIR"] = str(forms)
+    assert admin.deploy(SIMPLE).status_code == 201
+
+    (forms / source.name).write_text('{"type": 12}', encoding="utf-8")
+    changed = _variant(SIMPLE.read_text(encoding="utf-8"), "v2")
+    refused = admin.deploy(changed)
+    assert refused.status_code == 422
+    assert refused.json["error"]["details"]["element_id"] == "register"
+
+    (forms / source.name).unlink()
+    assert admin.deploy(changed).status_code == 422
+    escaping = changed.replace(
+        'value="simple_approval_register"', 'value="../forms/simple_approval_register"'
+    )
+    assert admin.deploy(escaping).status_code == 422
+
+    (forms / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    assert admin.deploy(changed).status_code == 201
+
+
+def test_every_process_of_the_library_names_forms_that_exist(admin):
+    for path in sorted(SIMPLE.parent.glob("*.bpmn")):
+        response = admin.deploy(path)
+        assert response.status_code == 201, (path.name, response.json)

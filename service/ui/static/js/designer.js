@@ -8,6 +8,27 @@
   var M = window.Motcua;
   var BPMN_ID = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
   var ERROR_MARKER = "validation-error";
+  /* Motcua's BPMN extension properties: <bpmn:extensionElements><spiffworkflow:properties>
+     <spiffworkflow:property name="…" value="…"/>. bpmn-js has no descriptor for this namespace, so it
+     keeps these elements as generic moddle elements ($type, $children, plain attributes) and writes
+     them back unchanged. They are edited here as such, through the command below: registering a
+     descriptor for the namespace would make bpmn-js drop every spiffworkflow element it does not
+     describe (postScript, messageVariable…) on import. */
+  var SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core";
+  var UPDATE_PROPERTIES = "motcua.spiffProperties.update";
+  var HUMAN_TYPES = ["bpmn:UserTask", "bpmn:ManualTask"];
+  var EVENT_TYPES = [
+    "bpmn:StartEvent", "bpmn:EndEvent", "bpmn:IntermediateCatchEvent", "bpmn:IntermediateThrowEvent",
+    "bpmn:BoundaryEvent"
+  ];
+  var EDITED = [
+    "formKey", "candidateGroups", "allotment", "dueIn", "unit", "unitVariable", "dossierStatus", "clock",
+    "document", "assigneeVariable", "dueDateVariable"
+  ];
+  var GROUP = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+  var UNIT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+  var VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+  var DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+([.,]\d+)?S)?)?$/i;
 
   function $(id) { return document.getElementById(id); }
 
@@ -67,6 +88,108 @@
     box.focus();
   }
 
+  /* ---------------------------------------------------------------- extension properties */
+
+  function isSpiff(node, localName) {
+    var ns = node && node.$descriptor && node.$descriptor.ns;
+    return Boolean(ns && ns.uri === SPIFF_NS && ns.localName === localName);
+  }
+
+  /* The element's first <spiffworkflow:properties> and its properties as {name: value}. */
+  function readProperties(bo) {
+    var ext = bo && bo.extensionElements;
+    var container = ((ext && ext.values) || []).filter(function (v) { return isSpiff(v, "properties"); })[0];
+    var values = {};
+    var order = [];
+    ((container && container.$children) || []).forEach(function (child) {
+      if (!isSpiff(child, "property") || !child.name) return;
+      if (!(child.name in values)) order.push(child.name);
+      values[child.name] = child.value === undefined || child.value === null ? "" : String(child.value);
+    });
+    return { ext: ext, container: container, values: values, order: order };
+  }
+
+  /* The prefix the document gives the spiffworkflow namespace (spiffworkflow when it has none). */
+  function spiffPrefix(definitions) {
+    var attrs = (definitions && definitions.$attrs) || {};
+    var found = Object.keys(attrs).filter(function (key) {
+      return /^xmlns:/.test(key) && attrs[key] === SPIFF_NS;
+    })[0];
+    return found ? found.slice(6) : "spiffworkflow";
+  }
+
+  /* What an element's extension elements look like at one moment: restoring it is the undo. */
+  function snapshot(bo) {
+    var read = readProperties(bo);
+    return {
+      ext: read.ext,
+      values: read.ext ? read.ext.values : undefined,
+      container: read.container,
+      children: read.container ? read.container.$children : undefined
+    };
+  }
+
+  function restore(bo, state) {
+    bo.set("extensionElements", state.ext);
+    if (state.ext) state.ext.set("values", state.values);
+    if (state.container) state.container.$children = state.children;
+  }
+
+  /* The state after setting the named properties ("" removes one); every other child (unknown
+     properties, other extension elements) stays, in its place and unchanged. */
+  function planChange(moddle, bo, changes, prefix) {
+    var before = snapshot(bo);
+    var ext = before.ext;
+    if (!ext) {
+      ext = moddle.create("bpmn:ExtensionElements", { values: [] });
+      ext.$parent = bo;
+    }
+    var values = (before.values || []).slice();
+    var container = before.container;
+    var children = container ? (container.$children || []).slice() : [];
+    Object.keys(changes).forEach(function (name) {
+      var value = changes[name];
+      var replacement = null;
+      if (value !== "") replacement = moddle.createAny(prefix + ":property", SPIFF_NS, { name: name, value: value });
+      var placed = false;
+      children = children.map(function (child) {
+        if (!isSpiff(child, "property") || child.name !== name) return child;
+        if (placed) return null; /* a repeated name: the one edited value replaces them all */
+        placed = true;
+        return replacement;
+      }).filter(Boolean);
+      if (!placed && replacement) children.push(replacement);
+    });
+    if (!container && children.length) {
+      container = moddle.createAny(prefix + ":properties", SPIFF_NS, {});
+      container.$parent = ext;
+      values.push(container);
+    }
+    children.forEach(function (child) { child.$parent = container; });
+    if (container && !children.length) values = values.filter(function (v) { return v !== container; });
+    return { ext: values.length ? ext : undefined, values: values, container: container, children: children };
+  }
+
+  /* The command: context {element, changes: {name: value}}; execute and revert swap whole arrays. */
+  function PropertiesHandler(moddle, bpmnjs) {
+    this.moddle = moddle;
+    this.bpmnjs = bpmnjs;
+  }
+  PropertiesHandler.$inject = ["moddle", "bpmnjs"];
+  PropertiesHandler.prototype.execute = function (context) {
+    var bo = context.element.businessObject;
+    context.before = snapshot(bo);
+    if (!context.after) {
+      context.after = planChange(this.moddle, bo, context.changes, spiffPrefix(this.bpmnjs.getDefinitions()));
+    }
+    restore(bo, context.after);
+    return [context.element];
+  };
+  PropertiesHandler.prototype.revert = function (context) {
+    restore(context.element.businessObject, context.before);
+    return [context.element];
+  };
+
   /* ---------------------------------------------------------------- the modeler */
 
   function newDiagram(S) {
@@ -116,6 +239,7 @@
     }
     var modeler = new window.BpmnJS({ container: $("canvas") });
     window.motcuaModeler = modeler; /* for the browser tests and the curious */
+    modeler.get("commandStack").registerHandler(UPDATE_PROPERTIES, PropertiesHandler);
 
     function setDirty(value) {
       state.dirty = value;
@@ -173,12 +297,115 @@
       else input.removeAttribute("aria-describedby");
     }
 
-    /* The selected element: its id, a script task's script, a sequence flow's condition. */
+    /* The selected element: its id, documentation, a script task's script, a sequence flow's
+       condition, a lane's name, a user task's (or an event's) extension properties. */
     var panel = {
       form: $("element-form"), none: $("element-none"), type: $("element-type"),
       id: $("element-id"), script: $("element-script"), condition: $("element-condition"),
+      documentation: $("element-documentation"), lane: $("lane-name"),
+      properties: $("spiff-properties"), others: $("other-properties"),
       element: null
     };
+    var propertyInputs = {};
+    EDITED.forEach(function (name) { propertyInputs[name] = $("property-" + name); });
+
+    function kindOf(element) {
+      if (HUMAN_TYPES.indexOf(element.type) >= 0) return "human";
+      if (EVENT_TYPES.indexOf(element.type) >= 0) return "event";
+      return "";
+    }
+
+    /* What is wrong with a property's value as typed ("" when nothing). */
+    function propertyProblem(name, value) {
+      if (!value) return "";
+      switch (name) {
+        case "allotment":
+          return /^\d+(\.\d+)?$/.test(value) ? "" : S.bad_allotment;
+        case "dueIn":
+          return DURATION.test(value) && !(/W/i.test(value) && /\d[YMD]/i.test(value.split(/T/i)[0]))
+            ? "" : S.bad_duration;
+        case "dossierStatus":
+          return /^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= 10 ? "" : S.bad_status;
+        case "candidateGroups":
+          return value.split(",").every(function (g) { return GROUP.test(g.trim()); }) ? "" : S.bad_groups;
+        case "unit":
+          return UNIT.test(value) ? "" : S.bad_unit;
+        case "unitVariable":
+        case "assigneeVariable":
+        case "dueDateVariable":
+          return VARIABLE.test(value) ? "" : S.bad_variable;
+        case "formKey":
+          return ctx.forms.indexOf(value) >= 0 ? "" : M.format(S.missing_form, { key: value });
+        default:
+          return "";
+      }
+    }
+
+    /* The value as stored: trimmed, a decimal comma made a dot, groups without spaces. */
+    function normalise(name, value) {
+      value = value.trim();
+      if (name === "allotment") value = value.replace(",", ".");
+      if (name === "candidateGroups") {
+        value = value.split(",").map(function (g) { return g.trim(); }).filter(Boolean).join(",");
+      }
+      if (name === "dueIn") value = value.toUpperCase();
+      return value;
+    }
+
+    /* A select shows a value the diagram has even when it is not among the choices. */
+    function selectValue(select, value, label) {
+      var known = Array.prototype.some.call(select.options, function (o) { return o.value === value; });
+      Array.prototype.slice.call(select.querySelectorAll("option[data-extra]")).forEach(function (o) {
+        if (o.value !== value) o.remove();
+      });
+      if (!known) {
+        var option = document.createElement("option");
+        option.value = value;
+        option.textContent = label;
+        option.dataset.extra = "true";
+        select.appendChild(option);
+      }
+      select.value = value;
+    }
+
+    function showProperties(element) {
+      var kind = kindOf(element);
+      panel.properties.hidden = !kind;
+      if (!kind) return;
+      var read = readProperties(element.businessObject);
+      EDITED.forEach(function (name) {
+        var input = propertyInputs[name];
+        var field = input.closest(".field");
+        field.hidden = (field.dataset.for || "").split(" ").indexOf(kind) < 0;
+        if (field.hidden || document.activeElement === input) return;
+        if (input.dataset.pending === element.id) return; /* keeps a refused value as typed */
+        var value = read.values[name] || "";
+        if (input.tagName === "SELECT") {
+          var label = M.format(name === "formKey" ? S.missing_option : S.other_option, { key: value, value: value });
+          selectValue(input, value, label);
+        } else {
+          input.value = value;
+        }
+        fieldError(input, propertyProblem(name, value));
+      });
+      var list = panel.others.querySelector("ul");
+      list.textContent = "";
+      read.order.filter(function (name) { return EDITED.indexOf(name) < 0; }).forEach(function (name) {
+        var item = document.createElement("li");
+        var code = document.createElement("code");
+        code.textContent = name + " = " + read.values[name];
+        item.appendChild(code);
+        list.appendChild(item);
+      });
+      panel.others.hidden = !list.children.length;
+    }
+
+    function documentationOf(bo) {
+      var doc = (bo.documentation || []).filter(function (d) {
+        return !d.textFormat || d.textFormat === "text/plain";
+      })[0];
+      return (doc && doc.text) || "";
+    }
 
     function showElement() {
       var element = panel.element;
@@ -194,16 +421,31 @@
       }
       var isScript = element.type === "bpmn:ScriptTask";
       var isFlow = element.type === "bpmn:SequenceFlow";
+      var isLane = element.type === "bpmn:Lane";
       $("field-element-script").hidden = !isScript;
       $("field-element-condition").hidden = !isFlow;
+      $("field-lane-name").hidden = !isLane;
       if (isScript && document.activeElement !== panel.script) panel.script.value = bo.script || "";
       if (isFlow && document.activeElement !== panel.condition) {
         panel.condition.value = (bo.conditionExpression && bo.conditionExpression.body) || "";
       }
+      if (isLane && document.activeElement !== panel.lane) {
+        panel.lane.value = bo.name || "";
+        fieldError(panel.lane, "");
+      }
+      if (document.activeElement !== panel.documentation) panel.documentation.value = documentationOf(bo);
+      showProperties(element);
     }
 
     modeler.on("selection.changed", function (event) {
-      panel.element = event.newSelection.length === 1 ? event.newSelection[0] : null;
+      var chosen = event.newSelection.length === 1 ? event.newSelection[0] : null;
+      if (chosen !== panel.element && document.activeElement && panel.form.contains(document.activeElement)) {
+        document.activeElement.blur(); /* applies what was typed to the element it was typed for */
+      }
+      if (chosen !== panel.element) {
+        EDITED.forEach(function (name) { delete propertyInputs[name].dataset.pending; });
+      }
+      panel.element = chosen;
       showElement();
     });
     modeler.on("elements.changed", function () {
@@ -230,6 +472,54 @@
         ? modeler.get("moddle").create("bpmn:FormalExpression", { body: body })
         : undefined;
       modeler.get("modeling").updateProperties(panel.element, { conditionExpression: expression });
+    });
+
+    panel.documentation.addEventListener("change", function () {
+      var element = panel.element;
+      if (!element) return;
+      var bo = element.businessObject;
+      var text = panel.documentation.value.trim();
+      if (text === documentationOf(bo)) return;
+      var docs = (bo.documentation || []).slice();
+      var index = docs.findIndex(function (d) { return !d.textFormat || d.textFormat === "text/plain"; });
+      if (text) {
+        var doc = modeler.get("moddle").create("bpmn:Documentation", { text: text });
+        doc.$parent = bo;
+        if (index >= 0) docs[index] = doc;
+        else docs.unshift(doc);
+      } else if (index >= 0) {
+        docs.splice(index, 1);
+      }
+      modeler.get("modeling").updateModdleProperties(element, bo, { documentation: docs });
+    });
+    panel.lane.addEventListener("change", function () {
+      var element = panel.element;
+      if (!element || element.type !== "bpmn:Lane") return;
+      var value = panel.lane.value.trim();
+      var problem = value && !GROUP.test(value) ? S.bad_lane : "";
+      fieldError(panel.lane, problem);
+      if (problem || value === (element.businessObject.name || "")) return;
+      modeler.get("modeling").updateProperties(element, { name: value || undefined });
+    });
+    EDITED.forEach(function (name) {
+      var input = propertyInputs[name];
+      input.addEventListener("change", function () {
+        var element = panel.element;
+        if (!element || !kindOf(element)) return;
+        var value = normalise(name, input.value);
+        var problem = propertyProblem(name, value);
+        fieldError(input, problem);
+        /* A form that does not exist is only kept when it was already there (the server refuses it). */
+        if (problem && name !== "formKey") {
+          input.dataset.pending = element.id;
+          return;
+        }
+        delete input.dataset.pending;
+        if ((readProperties(element.businessObject).values[name] || "") === value) return;
+        var changes = {};
+        changes[name] = value;
+        modeler.get("commandStack").execute(UPDATE_PROPERTIES, { element: element, changes: changes });
+      });
     });
 
     function checkId() {
