@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget
 
@@ -218,6 +219,11 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def _select(pairs) -> list[SelectChoice]:
+    """wtforms' options from (value, label) pairs (tuples are deprecated in wtforms 3.3)."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 def _group_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in db.session.scalars(sa.select(Group.name).order_by(Group.name))]
 
@@ -242,8 +248,8 @@ class UserEditForm(FlaskForm):
     is_admin = BooleanField(_l("Quản trị viên"))
 
     def fill_choices(self):
-        self.unit.choices = _unit_choices()
-        self.groups.choices = _group_choices()
+        self.unit.choices = _select(_unit_choices())
+        self.groups.choices = _select(_group_choices())
         return self
 
 
@@ -598,7 +604,7 @@ class TokenForm(FlaskForm):
         users = db.session.scalars(
             sa.select(User.username).where(User.is_active.is_(True)).order_by(User.username)
         ).all()
-        self.user.choices = [("", _("— chọn người dùng —"))] + [(name, name) for name in users]
+        self.user.choices = _select([("", _("— chọn người dùng —"))] + [(name, name) for name in users])
         return self
 
 
@@ -717,7 +723,7 @@ class OverrideForm(FlaskForm):
     day = StringField(_l("Ngày"), widget=DateInput(), validators=[DataRequired(message=REQUIRED)])
     kind = RadioField(
         _l("Loại điều chỉnh"),
-        choices=[(key, label) for key, label in OVERRIDE_KINDS.items()],
+        choices=_select(OVERRIDE_KINDS.items()),
         validate_choice=False,
         validators=[DataRequired(message=_l("Hãy chọn loại điều chỉnh."))],
     )
