@@ -50,11 +50,23 @@ worklist     GET /api/v1/tasks?candidate_group=bench (first page of 50 and the t
              remote call not counted) and `naive_pg_dossier_instances_per_s` = 1000 / (8 x
              naive_pg_ms_per_step) (a start and 7 steps).
 
+(f) ui       The web worklist at scale, on each backend: a fresh database with the demo users
+             and catalogue filled by bench/ui_setup.py inside the app context with the
+             service's own operations (4000 dossiers received by the clerk over the 5
+             procedures, 16000 simple_approval instances: 20000 open tasks of group
+             reception, 500 claimed by the clerk, due dates spread late / due soon / early /
+             none), then `motcua serve --no-runner`; the clerk logs in through POST /ui/login
+             (CSRF token from the form) and GETs the worklist's group tab (plain, due=late, a
+             procedure, a process), the mine tab and /ui/dossiers over the session cookie;
+             median ms of `requests` after `warmup`, each response checked to show its rows.
+             On PostgreSQL also right after the load (`ui_pg_*_fresh_stats_ms`), then after
+             ANALYZE. `--only ui` runs this section alone, `--skip-ui` leaves it out.
+
 Figures are the median over `reps` repetitions of the mean ms per step, after a warm-up
 (`*_reps` in the JSON hold every repetition, to show the noise). The table is for
 people; the last line of output is one JSON object with every figure.
 
-    .venv/bin/python bench/bench.py [--quick] [--skip-pg] [--skip-async]
+    .venv/bin/python bench/bench.py [--quick] [--skip-pg] [--skip-async] [--skip-ui] [--only ui]
 
 PostgreSQL: MOTCUA_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test)
 names a server and a database to connect to; the bench creates a database of its own
@@ -70,6 +82,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import secrets
 import shutil
 import signal
@@ -111,6 +124,8 @@ CELERY_APP = "service.jobs.celery_main:celery"
 REDIS_URL = os.environ.get("MOTCUA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 ASYNC_FULL = dict(service_instances=400, dossiers=60, clients=4, reps=3, warmup=10)
 ASYNC_QUICK = dict(service_instances=100, dossiers=12, clients=4, reps=1, warmup=4)
+UI_FULL = dict(dossiers=4000, approvals=16000, assign=500, requests=20, warmup=3)
+UI_QUICK = dict(dossiers=200, approvals=800, assign=50, requests=5, warmup=1)
 WORKER_COUNTS = (1, 2)
 WORKER_CONCURRENCY = 2  # `motcua worker`'s default
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
@@ -342,6 +357,160 @@ def bench_service(database_url: str, workdir: Path, size: dict, result: dict, ba
                 conn.execute("ANALYZE")
         result[f"worklist_{backend}_ms"] = service.time_worklist(size["requests"])
         return reps
+
+
+# ---------------------------------------------------------------- (f) the web worklist, at scale
+
+UI_SETUP = Path(__file__).resolve().parent / "ui_setup.py"
+UI_USER, UI_PASSWORD = "clerk", "motcua-demo"  # `motcua demo`'s clerk: group reception, unit TTPVHCC
+# name, path, what the page must show (a marker counted in the HTML: rows of the table)
+UI_PAGES = (
+    ("group", "/ui/?tab=group", "data-task-id="),
+    ("group_late", "/ui/?tab=group&due=late", "data-task-id="),
+    ("group_procedure", "/ui/?tab=group&source=procedure:AG-LLTP-01", "data-task-id="),
+    ("group_process", "/ui/?tab=group&source=process:simple_approval", "data-task-id="),
+    ("mine", "/ui/?tab=mine", "data-task-id="),
+    ("dossiers", "/ui/dossiers", "data-dossier="),
+)
+UI_ROWS = 20  # a page of the worklist and of the dossier list
+
+
+class WebSite:
+    """A fresh database filled by bench/ui_setup.py; then `motcua serve --no-runner` on it and a
+    logged-in clerk (serve())."""
+
+    def __init__(self, database_url: str, workdir: Path, size: dict):
+        self.database_url, self.workdir, self.size = database_url, workdir, size
+        workdir.mkdir()
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("MOTCUA_", "CELERY_"))},
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": secrets.token_hex(32),
+            "MOTCUA_INSTANCE_DIR": str(workdir),
+            "MOTCUA_SECURE_COOKIES": "false",  # plain HTTP on 127.0.0.1: the cookie must come back
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+        }
+
+    def fill(self) -> None:
+        began, size = time.perf_counter(), self.size
+        self.motcua("db", "upgrade")
+        self.motcua("deploy", DOSSIER_BPMN, ROOT / "bpmn" / "simple_approval.bpmn")
+        self.motcua("procedures", "load", ROOT / "data" / "procedures.json")
+        self.motcua("demo", "--password", UI_PASSWORD)
+        setup = [sys.executable, UI_SETUP, "--dossiers", size["dossiers"], "--approvals", size["approvals"]]
+        setup += ["--assign", size["assign"], "--user", UI_USER]
+        done = subprocess.run(list(map(str, setup)), cwd=ROOT, env=self.env, capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"bench/ui_setup.py failed: {done.stderr.strip()[-2000:]}")
+        self.setup = json.loads(done.stdout.strip().splitlines()[-1])
+        self.setup_s = round(time.perf_counter() - began, 1)
+
+    def serve(self, stack: contextlib.ExitStack) -> None:
+        port = free_port()
+        self.root = f"http://127.0.0.1:{port}"
+        serve = [MOTCUA, "serve", "--no-runner", "--host", "127.0.0.1", "--port", port]
+        self.proc = Proc(serve, self.env, self.workdir / "server.log", stack)
+        self.http = stack.enter_context(requests.Session())
+        self.http.trust_env = False
+        deadline = time.monotonic() + 60
+        while True:
+            self.proc.check()
+            with contextlib.suppress(requests.ConnectionError):
+                if self.http.get(self.root + "/ui/login", timeout=2).ok:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError("motcua serve did not answer within 60 s")
+            time.sleep(0.1)
+        self.log_in()
+
+    def motcua(self, *args) -> str:
+        done = subprocess.run(
+            [str(MOTCUA), *map(str, args)], cwd=ROOT, env=self.env, capture_output=True, text=True
+        )
+        if done.returncode:
+            raise RuntimeError(f"motcua {args[0]} failed: {done.stderr.strip()[-2000:]}")
+        return done.stdout
+
+    def log_in(self) -> None:
+        """POST /ui/login with the CSRF token of the login form; the session cookie stays in self.http."""
+        form = self.http.get(self.root + "/ui/login", timeout=30).text
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form) or re.search(
+            r'value="([^"]+)"[^>]*name="csrf_token"', form
+        )
+        if token is None:
+            raise RuntimeError("no csrf_token in the login form")
+        response = self.http.post(
+            self.root + "/ui/login",
+            data={"csrf_token": token.group(1), "username": UI_USER, "password": UI_PASSWORD},
+            allow_redirects=False,
+            timeout=30,
+        )
+        if response.status_code != 302:
+            raise RuntimeError(f"logging in as {UI_USER}: {response.status_code} {response.text[:300]}")
+
+    def get(self, path: str, marker: str) -> int:
+        """GET a page; the number of rows it shows (fails on anything but a 200 with a full page)."""
+        response = self.http.get(self.root + path, allow_redirects=False, timeout=120)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {path}: {response.status_code} {response.text[:300]}")
+        rows = response.text.count(marker)
+        if rows != UI_ROWS:
+            raise RuntimeError(f"GET {path} shows {rows} rows, not a full page of {UI_ROWS}")
+        return rows
+
+    def time_page(
+        self, path: str, marker: str, requests_: int, warmup: int
+    ) -> tuple[float, list[float], int]:
+        """Median ms per request after a warm-up, every time, and the rows shown."""
+        times, rows = [], 0
+        for i in range(warmup + requests_):
+            t0 = time.perf_counter()
+            rows = self.get(path, marker)
+            if i >= warmup:
+                times.append(time.perf_counter() - t0)
+        return ms(statistics.median(times)), [ms(t) for t in times], rows
+
+    def count(self, path: str, testid: str) -> int:
+        html = self.http.get(self.root + path, timeout=120).text
+        found = re.search(rf'data-testid="{testid}">(\d+)<', html)
+        return int(found.group(1)) if found else -1
+
+
+def bench_ui(sites: dict[str, WebSite], size: dict, result: dict, log) -> None:
+    """(f): the web pages of the worklist and the dossiers at scale; adds figures to result.
+
+    The databases are filled at the same time (one setup process per backend: the wall time of
+    the slower one); the pages are measured one backend at a time, with nothing else running."""
+    with ThreadPoolExecutor(len(sites)) as pool:
+        list(pool.map(lambda backend: sites[backend].fill(), sites))
+    for backend, site in sites.items():
+        result[f"ui_{backend}_setup_s"] = site.setup_s
+        result[f"ui_{backend}_setup"] = site.setup
+        log(f"(f) {backend}: {site.setup['open_tasks']} open tasks, {site.setup['dossiers']} dossiers made")
+    for backend in sorted(sites, key=lambda b: b != "pg"):  # PostgreSQL first: its fresh statistics
+        site = sites[backend]
+        log(f"(f) {backend}: measuring the pages")
+        with contextlib.ExitStack() as stack:
+            site.serve(stack)
+            measure_pages(site, size, result, backend)
+
+
+def measure_pages(site: WebSite, size: dict, result: dict, backend: str) -> None:
+    if backend == "pg":  # right after the bulk load: the planner's statistics may be stale
+        for name, path, marker in UI_PAGES:
+            result[f"ui_pg_{name}_fresh_stats_ms"] = site.time_page(path, marker, 3, 1)[0]
+        with psycopg.connect(site.database_url, autocommit=True) as conn:
+            conn.execute("ANALYZE")
+    for name, path, marker in UI_PAGES:
+        median, times, rows = site.time_page(path, marker, size["requests"], size["warmup"])
+        result[f"ui_{backend}_{name}_ms"] = median
+        result[f"ui_{backend}_{name}_ms_all"] = times
+        result[f"ui_{backend}_{name}_rows"] = rows
+    result[f"ui_{backend}_group_count"] = site.count("/ui/?tab=group", "count-group")
+    result[f"ui_{backend}_mine_count"] = site.count("/ui/?tab=group", "count-mine")
+    result[f"ui_{backend}_loadavg_1m"] = round(os.getloadavg()[0], 2)
+    site.proc.check()
 
 
 # ---------------------------------------------------------------- PostgreSQL databases
@@ -690,10 +859,16 @@ def main() -> int:
     parser.add_argument(
         "--skip-async", action="store_true", help="leave out (e), the asynchronous work on Celery workers"
     )
+    parser.add_argument(
+        "--only", choices=["ui"], help="ui: only (f), the web worklist at 20,000 open tasks (about 3 minutes)"
+    )
+    parser.add_argument("--skip-ui", action="store_true", help="leave out (f), the web worklist at scale")
     opts = parser.parse_args()
     size = QUICK if opts.quick else FULL
     async_size = ASYNC_QUICK if opts.quick else ASYNC_FULL
-    run_async = not (opts.skip_pg or opts.skip_async)
+    run_async = not (opts.skip_pg or opts.skip_async or opts.only)
+    run_ui = not opts.skip_ui
+    ui_size = UI_QUICK if opts.quick else UI_FULL
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `kill` runs the clean-up too
     backends = ["sqlite"] if opts.skip_pg else ["sqlite", "pg"]
     if not opts.skip_pg:
@@ -730,6 +905,8 @@ def main() -> int:
         "growth_steps": size["growth_steps"],
         "loadavg_1m_at_start": round(os.getloadavg()[0], 2),
     }
+    if run_ui:
+        result.update(ui_open_tasks=ui_size["dossiers"] + ui_size["approvals"], ui_size=ui_size)
     if run_async:
         result.update(
             async_service_instances=async_size["service_instances"],
@@ -749,10 +926,11 @@ def main() -> int:
         workdir = Path(tempfile.mkdtemp(prefix="motcua-bench-"))
         stack.callback(shutil.rmtree, workdir, ignore_errors=True)
         specs = parse_spec()
-        log("(a) raw SpiffWorkflow in memory")
-        raw = record("raw", measure(complete_ready, lambda: new_workflow(specs), size, size["raw_steps"]))
-        result["raw_stock_growth_400_vs_10"] = round(raw_stock_growth(specs), 2)
-        for backend in backends:
+        if not opts.only:
+            log("(a) raw SpiffWorkflow in memory")
+            raw = record("raw", measure(complete_ready, lambda: new_workflow(specs), size, size["raw_steps"]))
+            result["raw_stock_growth_400_vs_10"] = round(raw_stock_growth(specs), 2)
+        for backend in backends if not opts.only else ():
             log(f"(b) naive persisted loop on {backend}")
             if backend == "sqlite":
                 naive = record("naive_sqlite", naive_sqlite(workdir / "naive.sqlite3", specs, size))
@@ -765,6 +943,17 @@ def main() -> int:
             served = record(f"service_{backend}", reps)
             result[f"ratio_service_vs_naive_{backend}"] = round(served / naive, 2)
             result[f"ratio_service_vs_raw_{backend}"] = round(served / raw, 1)
+        if run_ui:
+            log(f"(f) web worklist: bulk setup through the service's operations on {', '.join(backends)}")
+            sites = {
+                b: WebSite(
+                    f"sqlite:///{workdir / 'ui.sqlite3'}" if b == "sqlite" else create_pg_database(stack),
+                    workdir / f"ui-{b}",
+                    ui_size,
+                )
+                for b in backends
+            }
+            bench_ui(sites, ui_size, result, log)
         if run_async:
             bench_async(async_size, workdir, result, stack, log)
         result["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
@@ -775,7 +964,11 @@ def main() -> int:
             result.setdefault(key, None)
         log("cleaning up")
     result["elapsed_s"] = round(time.perf_counter() - began, 1)
-    print_table(result, backends)
+    if opts.only:
+        print_ui(result, backends)
+        print(f"\ntotal {result['elapsed_s']} s\n")
+    else:
+        print_table(result, backends)
     print(json.dumps(result))
     return 0
 
@@ -811,9 +1004,31 @@ def print_table(r: dict, backends: list[str]) -> None:
     stock = r["raw_stock_growth_400_vs_10"]
     print(f"    stock SpiffWorkflow in memory, nothing pruned: step ~400 vs ~10 x{stock}")
     print("    (and near step 500 it no longer finds its own ready task)")
+    if r.get("ui_open_tasks"):
+        print_ui(r, backends)
     if r.get("async_service_instances_per_s_1_worker") is not None:
         print_async(r)
     print(f"\ntotal {r['elapsed_s']} s\n")
+
+
+def print_ui(r: dict, backends: list[str]) -> None:
+    size = r["ui_size"]
+    print(
+        f"\n(f) web pages as the clerk (session cookie), {r['ui_open_tasks']} open tasks of group reception"
+        f" ({size['dossiers']} dossiers over 5 procedures + {size['approvals']} simple_approval),"
+        f" {size['assign']} of them claimed; median ms of {size['requests']} requests after {size['warmup']}:"
+    )
+    print(f"{'':<52}" + "".join(f"{b:>10}" for b in backends) + f"{'rows':>6}")
+    for name, path, _marker in UI_PAGES:
+        cells = "".join(f"{r[f'ui_{b}_{name}_ms']:>10.1f}" for b in backends)
+        print(f"  GET {path:<48}{cells}{r[f'ui_{backends[0]}_{name}_rows']:>6}")
+        if "pg" in backends:
+            print(f"  {'  PostgreSQL before ANALYZE':<50}{'':>10}{r[f'ui_pg_{name}_fresh_stats_ms']:>10.1f}")
+    for b in backends:
+        print(
+            f"  {b}: tab counts group {r[f'ui_{b}_group_count']}, mine {r[f'ui_{b}_mine_count']};"
+            f" setup {r[f'ui_{b}_setup_s']} s ({r[f'ui_{b}_setup']}); load average {r[f'ui_{b}_loadavg_1m']}"
+        )
 
 
 def print_async(r: dict) -> None:
