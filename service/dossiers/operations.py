@@ -341,8 +341,13 @@ def visible_to(user) -> sa.ColumnElement[bool]:
         return sa.true()
     own = national_code_of(user)
     own_unit = Dossier.unit_code == own if own is not None else sa.false()
-    involved = Dossier.instance_id.in_(sa.select(ProcessInstance.id).where(instances.visible_to(user)))
-    return sa.or_(own_unit, involved)
+    # Correlated EXISTS (probing the instance's tasks by index) rather than IN lists the database
+    # would rebuild for every query.
+    started = sa.exists().where(
+        ProcessInstance.id == Dossier.instance_id, ProcessInstance.started_by_id == user.id
+    )
+    involved = sa.exists().where(Task.instance_id == Dossier.instance_id, instances.involved_in_task(user))
+    return sa.or_(own_unit, started, involved)
 
 
 def search(user, *, status=None, unit=None, procedure=None, overdue=None, page=1, per_page=50):

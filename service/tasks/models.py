@@ -29,6 +29,15 @@ class Task(db.Model):
     __table_args__ = (
         sa.Index("ix_tasks_state_created", "state", "created_at"),
         sa.Index("ix_tasks_assignee_state", "assignee_id", "state"),
+        # The group worklist's order over open, unclaimed tasks (due first, none last, oldest).
+        sa.Index(
+            "ix_tasks_unclaimed_due",
+            "due_at",
+            "created_at",
+            "id",
+            postgresql_where=sa.text("state = 'open' AND assignee_id IS NULL"),
+            sqlite_where=sa.text("state = 'open' AND assignee_id IS NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)

@@ -170,8 +170,9 @@ def dossier_list():
         return db.session.scalar(sa.select(sa.func.count()).select_from(Dossier).where(*base, *extra)) or 0
 
     counts = {due: count(_due_condition(due, now, soon)) for due in ("late", "due_soon")}
-    where = sa.and_(*base, *[c for c in (_due_condition(filters.due, now, soon),) if c is not None])
-    total = count(where)
+    due_filter = [c for c in (_due_condition(filters.due, now, soon),) if c is not None]
+    where = sa.and_(*base, *due_filter)
+    total = count(*due_filter)
     pages = max(1, math.ceil(total / PER_PAGE))
     filters.page = min(filters.page, pages)
     # One query per page: the procedure is joined eagerly, the applicant is a column.

@@ -130,22 +130,33 @@ def _due(due: str, now: datetime, soon: datetime) -> sa.ColumnElement[bool] | No
 
 
 def _sources(user) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The processes and procedures of the caller's tasks, for the filter (both tabs)."""
-    rows = db.session.execute(
-        sa.select(ProcessDefinition.key, ProcessDefinition.name, Procedure.code, Procedure.name)
-        .select_from(Task)
-        .join(ProcessInstance, ProcessInstance.id == Task.instance_id)
-        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-        .outerjoin(Dossier, Dossier.instance_id == ProcessInstance.id)
-        .outerjoin(Procedure, Procedure.id == Dossier.procedure_id)
-        .where(sa.or_(_tab(user, "mine", "any"), _tab(user, "group", "open")))
-        .distinct()
-        .limit(1000)
+    """The processes and procedures of the caller's tasks, for the filter (both tabs).
+
+    The catalogue side with EXISTS probes (a handful of rows), never a DISTINCT over every task
+    of the user: with tens of thousands of open tasks that scan cost more than the page itself.
+    """
+    mine = sa.or_(_tab(user, "mine", "any"), _tab(user, "group", "open"))
+    instance_has_task = sa.exists().where(Task.instance_id == ProcessInstance.id, mine)
+    definitions = db.session.execute(
+        sa.select(ProcessDefinition.key, ProcessDefinition.name).where(
+            sa.exists().where(ProcessInstance.definition_id == ProcessDefinition.id, instance_has_task)
+        )
     ).all()
-    processes = sorted({(f"process:{r[0]}", r[1] or r[0]) for r in rows}, key=lambda o: o[1])
-    procedures = sorted({(f"procedure:{r[2]}", f"{r[2]}{display.DASH}{r[3]}") for r in rows if r[2]})
+    procedures = db.session.execute(
+        sa.select(Procedure.code, Procedure.name).where(
+            sa.exists().where(
+                Dossier.procedure_id == Procedure.id,
+                sa.exists().where(Task.instance_id == Dossier.instance_id, mine),
+            )
+        )
+    ).all()
+    latest: dict[str, str] = {}
+    for key, name in definitions:  # one entry per key (its versions may be named differently)
+        latest[key] = name or latest.get(key) or key
+    processes = sorted(((f"process:{key}", name) for key, name in latest.items()), key=lambda o: o[1])
+    catalogue = sorted((f"procedure:{code}", f"{code}{display.DASH}{name}") for code, name in procedures)
     return [
-        (name, options) for name, options in (("process", processes), ("procedure", procedures)) if options
+        (name, options) for name, options in (("process", processes), ("procedure", catalogue)) if options
     ]
 
 
@@ -166,6 +177,17 @@ def load(user, filters: Filters) -> Page:
     total = counts[filters.tab]
     pages = max(1, math.ceil(total / PER_PAGE))
     filters.page = min(filters.page, pages)
+    # Due first (none last), then oldest: the order of the open-tasks index, so the database
+    # finds the page's ids without sorting every matching task; the joins then touch 20 rows.
+    order = (Task.due_at.asc().nulls_last(), Task.created_at, Task.id)
+    page_ids = (
+        sa.select(Task.id)
+        .where(where)
+        .order_by(*order)
+        .offset((filters.page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
+        .subquery()
+    )
     query = (
         # Columns, not the Dossier entity: its eager inner join to procedures would drop the rows
         # of processes without a dossier.
@@ -182,10 +204,8 @@ def load(user, filters: Filters) -> Page:
         .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
         .outerjoin(Dossier, Dossier.instance_id == ProcessInstance.id)
         .outerjoin(Procedure, Procedure.id == Dossier.procedure_id)
-        .where(where)
-        .order_by(sa.case((Task.due_at.is_(None), 1), else_=0), Task.due_at, Task.created_at, Task.id)
-        .offset((filters.page - 1) * PER_PAGE)
-        .limit(PER_PAGE)
+        .where(Task.id.in_(sa.select(page_ids.c.id)))
+        .order_by(*order)
     )
     rows = []
     for task, process_name, business_key, dossier_id, code, applicant, procedure_name in db.session.execute(
