@@ -98,6 +98,8 @@ def from_environment() -> dict:
         "OPENAPI_REDOC_PATH": None,
         # pool_pre_ping costs a round trip per request; a connection dropped by a database restart
         # then fails one request (503) and is replaced. Set MOTCUA_DB_PRE_PING=true to trade speed for that.
+        # PostgreSQL's JIT stays off for the service's sessions unless MOTCUA_PG_JIT=true.
+        "MOTCUA_PG_JIT": _bool("MOTCUA_PG_JIT", False),
         "SQLALCHEMY_ENGINE_OPTIONS": {
             "pool_pre_ping": _bool("MOTCUA_DB_PRE_PING", False),
             "pool_recycle": 3600,

@@ -1,4 +1,4 @@
-"""the group worklist's order over open, unclaimed tasks
+"""the orders of the web lists: open unclaimed tasks by due date, dossiers newest first
 
 Revision ID: 0007
 Revises: 0006
@@ -28,9 +28,11 @@ def upgrade():
         postgresql_where=sa.text(OPEN_UNCLAIMED),
         sqlite_where=sa.text(OPEN_UNCLAIMED),
     )
+    op.create_index("ix_dossiers_submitted", "dossiers", ["submitted_at", "id"], unique=False)
 
 
 def downgrade():
+    op.drop_index("ix_dossiers_submitted", table_name="dossiers")
     op.drop_index(
         "ix_tasks_unclaimed_due",
         table_name="tasks",

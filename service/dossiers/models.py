@@ -29,7 +29,11 @@ CHANNELS = ("counter", "online", "post")
 
 class Dossier(db.Model):
     __tablename__ = "dossiers"
-    __table_args__ = (sa.Index("ix_dossiers_unit_status", "unit_code", "status"),)
+    __table_args__ = (
+        sa.Index("ix_dossiers_unit_status", "unit_code", "status"),
+        # The dossier list's order (newest first): a page is read off the index.
+        sa.Index("ix_dossiers_submitted", "submitted_at", "id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
     code: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
