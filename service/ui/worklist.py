@@ -98,19 +98,17 @@ def _tab(user, tab: str, state: str) -> sa.ColumnElement[bool]:
 
 
 def _source(source: str) -> sa.ColumnElement[bool] | None:
+    """The tasks of one process (by key) or one procedure of the catalogue: correlated EXISTS
+    probes of the task's own instance, not IN lists of every instance of the process."""
     kind, _, value = source.partition(":")
     if kind == "process":
-        return Task.instance_id.in_(
-            sa.select(ProcessInstance.id)
-            .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-            .where(ProcessDefinition.key == value)
+        definitions = sa.select(ProcessDefinition.id).where(ProcessDefinition.key == value)
+        return sa.exists().where(
+            ProcessInstance.id == Task.instance_id, ProcessInstance.definition_id.in_(definitions)
         )
     if kind == "procedure":
-        return Task.instance_id.in_(
-            sa.select(Dossier.instance_id)
-            .join(Procedure, Procedure.id == Dossier.procedure_id)
-            .where(Procedure.code == value)
-        )
+        procedure = sa.select(Procedure.id).where(Procedure.code == value).scalar_subquery()
+        return sa.exists().where(Dossier.instance_id == Task.instance_id, Dossier.procedure_id == procedure)
     return None
 
 
