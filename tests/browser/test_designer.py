@@ -344,6 +344,7 @@ def test_a_new_diagram_needs_a_free_valid_process_id_then_deploys(page, office, 
     # The modeler's keyboard undoes and redoes.
     _rename_by_direct_editing(page, "start", "Nhận yêu cầu")
     expect(label).to_have_text("Nhận yêu cầu")
+    page.locator("#canvas svg[tabindex]").first.focus()  # the shortcuts act where the canvas has focus
     page.keyboard.press("Control+Z")
     expect(label).to_have_text("Bắt đầu")
     page.keyboard.press("Control+Y")
