@@ -168,8 +168,13 @@ def test_the_comparison_defaults_to_the_last_two_versions_and_takes_any_two(
     html = chosen.get_data(as_text=True)
     assert "dist/bpmn-navigated-viewer.production.min.js" in html
     assert client.get("/ui/designer/simple_approval/compare?right=3").status_code == 404
-    single = context_of(client.get("/ui/designer/dossier/compare"))
+    assert 'data-testid="same-version"' not in html
+    single_page = client.get("/ui/designer/dossier/compare")
+    single = context_of(single_page)
     assert (single["left"]["version"], single["right"]["version"]) == (1, 1)
+    assert "mới có một phiên bản: chưa có gì để so sánh" in single_page.get_data(as_text=True)
+    same = client.get("/ui/designer/simple_approval/compare?left=2&right=2").get_data(as_text=True)
+    assert "hãy chọn hai phiên bản khác nhau" in same
 
 
 # ------------------------------------------------------------------ in Chromium
