@@ -34,7 +34,8 @@ def _paths(form_key: str) -> tuple[Path, Path] | None:
 
 # Formats Motcua checks (JSON Schema's own formats stay annotations, as the browser shows them):
 # "username" - an active user of this service, so a task handed to someone by name (the
-# `assigneeVariable` of a later task) cannot go to a mistyped name.
+# `assigneeVariable` of a later task) cannot go to a mistyped name; "org_unit" - the code of an
+# org unit, so a task scoped by `unitVariable` reaches that unit's officers.
 FORMATS = FormatChecker(formats=())
 
 
@@ -52,9 +53,21 @@ def _is_active_username(value) -> bool:
     )
 
 
+@FORMATS.checks("org_unit")
+def _is_org_unit(value) -> bool:
+    if not isinstance(value, str):
+        return True
+    from .extensions import db
+    from .identity.models import OrgUnit
+
+    return bool(db.session.scalar(sa.select(sa.exists().where(OrgUnit.code == value.strip()))))
+
+
 def _message(error) -> str:
     if error.validator == "format" and error.validator_value == "username":
         return f"There is no active user {error.instance!r}."
+    if error.validator == "format" and error.validator_value == "org_unit":
+        return f"There is no org unit {error.instance!r}."
     return error.message
 
 

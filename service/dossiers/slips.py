@@ -88,7 +88,9 @@ def dossier_context(dossier: Dossier, *, agency: dict) -> dict:
         "refusal_reason": data.get("refusal_reason"),
         "apology_reason": data.get("reason") or data.get("apology_reason"),
         "processing_unit": _unit_name(procedure.unit_code),
-        "coordinating_units": data.get("agencies") or [],
+        "coordinating_units": [
+            _unit_name(code) for code in data.get("agencies") or [] if isinstance(code, str)
+        ],
         "steps": handovers,
         "contact": agency.get("contact"),
         "generated_at": utcnow(),

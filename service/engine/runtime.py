@@ -56,6 +56,9 @@ class HumanTask:
     due_at: datetime | None
     documentation: str | None
     properties: dict = field(default_factory=dict)  # the element's spiffworkflow:properties
+    # The org unit the task is scoped to: its `unit` property, or the value of the variable its
+    # `unitVariable` names, read from the task's own data (so a multi-instance child sees its item).
+    unit: str | None = None
 
 
 @dataclass
@@ -104,7 +107,15 @@ def _human_task(task, now: datetime) -> HumanTask:
         due_at=due_at,
         documentation=getattr(spec, "documentation", None),
         properties=dict(props),
+        unit=_unit(props, task.data),
     )
+
+
+def _unit(props: dict, data: dict) -> str | None:
+    unit = props.get("unit")
+    if not unit and props.get("unitVariable"):
+        unit = data.get(props["unitVariable"])
+    return (unit.strip()[:64] or None) if isinstance(unit, str) else None
 
 
 def _ready_human(workflow: BpmnWorkflow) -> dict:

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import undefer
 
 from .. import runtime
@@ -16,7 +17,7 @@ from ..definitions.models import ProcessDefinition
 from ..engine import StepResult
 from ..errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from ..extensions import db
-from ..identity.models import User
+from ..identity.models import OrgUnit, User
 from ..models_base import page_of, utcnow
 from ..observability import INSTANCES_STARTED
 from ..tasks.models import CANCELLED, OPEN, Task, task_candidates
@@ -105,7 +106,7 @@ def apply_result(
                 or _allotted_due(human.properties, now)
                 or _variable_due(human.properties, result.variables),
                 "assignee_id": _assignee(human.properties, result.variables),
-                "unit": _unit(human.properties, result.variables),
+                "unit": _known_unit(human.unit),
                 "properties": human.properties,
             }
         )
@@ -181,13 +182,16 @@ def _variable_due(properties: dict, variables: dict) -> datetime | None:
     return moment
 
 
-def _unit(properties: dict, variables: dict) -> str | None:
-    """The org unit a task is scoped to: its `unit` property, or the unit code held by the variable
-    its `unitVariable` property names. None (no such property, or an empty value): any unit."""
-    unit = properties.get("unit")
-    if not unit and properties.get("unitVariable"):
-        unit = variables.get(properties["unitVariable"])
-    return str(unit)[:64] if unit else None
+def _known_unit(code: str | None) -> str | None:
+    """The org unit a task opens scoped to (the engine read it from the `unit` or `unitVariable`
+    property). A code no org unit has would leave the task to no one but admins, so it opens
+    unscoped instead, with a warning in the log."""
+    if not code:
+        return None
+    if db.session.scalar(sa.select(sa.exists().where(OrgUnit.code == code))):
+        return code
+    current_app.logger.warning("task scoped to unknown org unit %r: opened for every unit", code)
+    return None
 
 
 def _assignee(properties: dict, variables: dict) -> int | None:

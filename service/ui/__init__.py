@@ -189,6 +189,7 @@ def js_strings() -> dict[str, str]:
         "expected": _("Giá trị chưa đúng yêu cầu."),
         "wrong_type": _("Kiểu dữ liệu không đúng."),
         "no_such_user": _("Không có người dùng đang hoạt động với tên đăng nhập này."),
+        "no_such_unit": _("Không có đơn vị với mã này."),
         "button_add": _("Thêm"),
         "button_delete": _("Xóa"),
         "button_delete_all": _("Xóa tất cả"),

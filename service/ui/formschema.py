@@ -18,7 +18,7 @@ WIDGET_FORMATS = {
     "date": "date",
     "select": "select",
 }
-SERVER_FORMATS = {"username"}
+SERVER_FORMATS = {"username", "org_unit"}
 _DROPPED = ("$schema", "$id", "$defs", "allOf", "anyOf", "oneOf", "if", "then", "else", "not")
 
 
@@ -78,8 +78,9 @@ def editor_schema(form: dict) -> dict:
         if label:
             prop["title"] = label
         prop.setdefault("title", name)
-        if prop.get("format") in SERVER_FORMATS:
-            prop.pop("format")  # checked by the server only; the editor would take it for an input type
+        for part in (prop, prop.get("items")):
+            if isinstance(part, dict) and part.get("format") in SERVER_FORMATS:
+                part.pop("format")  # checked by the server only; the editor would take it for an input type
         widget = WIDGET_FORMATS.get((ui.get("widgets") or {}).get(name, ""))
         if widget and not (widget == "checkbox" and prop.get("type") != "boolean"):
             prop["format"] = widget

@@ -206,21 +206,49 @@ def _parse(value):
     return datetime.fromisoformat(value)
 
 
-def test_liên_thông_consultation_waits_for_every_agency(office):
+def test_liên_thông_consultation_waits_for_every_agency_each_seeing_only_its_own(office, make_user):
+    finance = make_user("finance", groups=["coordinators"], unit="SO-TC")
     dossier = to_appraisal(office, receive(office))
+    refused = office.specialist.complete(
+        next(
+            t["id"]
+            for t in office.specialist.get(
+                f"/api/v1/tasks?process_instance_id={dossier['process_instance_id']}"
+            ).json["items"]
+            if t["element_id"] == "appraise"
+        ),
+        {
+            "appraisal_decision": "consult",
+            "appraisal_opinion": "Cần ý kiến phối hợp.",
+            "agencies": ["Công an tỉnh"],
+            "consultation_content": "Xin ý kiến về nhân thân.",
+        },
+    )
+    assert refused.status_code == 422
+    assert refused.json["error"]["details"]["fields"] == {
+        "agencies/0": ["There is no org unit 'Công an tỉnh'."]
+    }
     dossier = appraise(
         office,
         dossier,
         "consult",
-        agencies=["Công an tỉnh", "Sở Tài chính"],
+        agencies=["CA-TINH", "SO-TC"],
         consultation_content="Xin ý kiến về nhân thân.",
     )
     consults = [s for s in dossier["current_steps"] if s["element_id"] == "consult"]
     assert len(consults) == 2
     assert all(s["unit"] == "coordinators" for s in consults)
+    # Each agency's coordinator has exactly its own consultation.
+    for caller in (office.police, finance):
+        listed = caller.get(f"/api/v1/tasks?process_instance_id={dossier['process_instance_id']}").json
+        assert [t["element_id"] for t in listed["items"]] == ["consult"]
     dossier = do(office.police, dossier, "consult", {"position": "agree", "content": "Đồng ý."})
     assert [s["element_id"] for s in dossier["current_steps"]] == ["consult"]
-    dossier = do(office.police, dossier, "consult", {"position": "agree", "content": "Đồng ý."})
+    assert (
+        office.police.get(f"/api/v1/tasks?process_instance_id={dossier['process_instance_id']}").json["items"]
+        == []
+    )
+    dossier = do(finance, dossier, "consult", {"position": "agree", "content": "Đồng ý."})
     assert [s["element_id"] for s in dossier["current_steps"]] == ["appraise"]
 
 

@@ -15,7 +15,8 @@
     [/ is not one of /, "not_one_of"],
     [/ was expected$/, "expected"],
     [/ is not of type /, "wrong_type"],
-    [/^There is no active user /, "no_such_user"]
+    [/^There is no active user /, "no_such_user"],
+    [/^There is no org unit /, "no_such_unit"]
   ];
 
   function translate(message) {
