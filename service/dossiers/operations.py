@@ -19,11 +19,13 @@ from ..calendar.operations import calendar
 from ..errors import Forbidden, NotFound, Unprocessable
 from ..extensions import db
 from ..identity.models import OrgUnit
+from ..identity.operations import unit_name
 from ..instances import operations as instances
 from ..instances.models import ProcessInstance
 from ..models_base import page_of, utcnow
 from ..procedures import operations as procedures
 from ..tasks.models import Task
+from ..tasks.predicates import involved_in
 from . import cccd, codes
 from .models import CHANNELS, Dossier, DossierStep
 
@@ -32,13 +34,6 @@ FINAL = {3, 7, 8, 10}
 
 def _local(moment: datetime) -> datetime:
     return moment.astimezone(ZoneInfo(current_app.config["MOTCUA_TIMEZONE"]))
-
-
-def known_unit(code: str | None) -> str | None:
-    """An org unit's code when such a unit exists (tasks scoped to an unknown unit would reach no one)."""
-    if not code:
-        return None
-    return db.session.scalar(sa.select(OrgUnit.code).where(OrgUnit.code == code))
 
 
 def national_code_of(user) -> str | None:
@@ -50,10 +45,7 @@ def national_code_of(user) -> str | None:
 
 def unit_code_of(actor) -> str:
     """The national unit code that numbers the dossiers an officer receives."""
-    code = None
-    if actor is not None and actor.unit:
-        code = db.session.scalar(sa.select(OrgUnit.national_code).where(OrgUnit.code == actor.unit))
-    return code or current_app.config["MOTCUA_DEFAULT_UNIT_CODE"]
+    return national_code_of(actor) or current_app.config["MOTCUA_DEFAULT_UNIT_CODE"]
 
 
 def applicant_from(data: dict) -> dict:
@@ -91,9 +83,10 @@ def receive(procedure_code: str, *, applicant: dict, channel: str, components: l
         "components": components,
         "apology_at": "9999-12-31T00:00:00+00:00",
         # The org units whose officers handle the steps (the BPMN tasks' `unitVariable`): the
-        # receiving officer's unit for the counter's steps, the procedure's agency for the rest.
-        "reception_unit": known_unit(getattr(actor, "unit", None)),
-        "handling_unit": known_unit(procedure.unit_code),
+        # receiving officer's unit for the counter's steps, the procedure's agency for the rest
+        # (a code no org unit has opens its tasks for every unit: instances.apply_result).
+        "reception_unit": getattr(actor, "unit", None),
+        "handling_unit": procedure.unit_code,
     }
     now = utcnow()
     dossier = Dossier(
@@ -201,8 +194,7 @@ def _move_apology(dossier: Dossier, instance, now: datetime) -> None:
 def _step_unit(task) -> str | None:
     """Who handled a step on Mẫu 05: the task's org unit by name, else its lane or groups."""
     if task.unit:
-        name = db.session.scalar(sa.select(OrgUnit.name).where(OrgUnit.code == task.unit))
-        return (name or task.unit)[:255]
+        return unit_name(task.unit)[:255]
     return task.lane or ", ".join(task.candidate_groups or []) or None
 
 
@@ -346,7 +338,7 @@ def visible_to(user) -> sa.ColumnElement[bool]:
     started = sa.exists().where(
         ProcessInstance.id == Dossier.instance_id, ProcessInstance.started_by_id == user.id
     )
-    involved = sa.exists().where(Task.instance_id == Dossier.instance_id, instances.involved_in_task(user))
+    involved = sa.exists().where(Task.instance_id == Dossier.instance_id, involved_in(user))
     return sa.or_(own_unit, started, involved)
 
 

@@ -7,7 +7,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..identity.models import OrgUnit, User
+from ..identity.models import User
+from ..identity.operations import unit_name
 from ..models_base import utcnow
 from ..tasks.models import Task
 from . import operations
@@ -23,13 +24,6 @@ def _display(username: str | None) -> str | None:
         return None
     user = db.session.scalar(sa.select(User).where(User.username == username))
     return (user.display_name or user.username) if user else username
-
-
-def _unit_name(code: str | None) -> str | None:
-    """An org unit's name for the slips (its code when no such unit is known)."""
-    if not code:
-        return None
-    return db.session.scalar(sa.select(OrgUnit.name).where(OrgUnit.code == code)) or code
 
 
 def dossier_context(dossier: Dossier, *, agency: dict) -> dict:
@@ -87,9 +81,9 @@ def dossier_context(dossier: Dossier, *, agency: dict) -> dict:
         },
         "refusal_reason": data.get("refusal_reason"),
         "apology_reason": data.get("reason") or data.get("apology_reason"),
-        "processing_unit": _unit_name(procedure.unit_code),
+        "processing_unit": unit_name(procedure.unit_code),
         "coordinating_units": [
-            _unit_name(code) for code in data.get("agencies") or [] if isinstance(code, str)
+            unit_name(code) for code in data.get("agencies") or [] if isinstance(code, str)
         ],
         "steps": handovers,
         "contact": agency.get("contact"),

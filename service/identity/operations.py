@@ -37,6 +37,13 @@ def get_or_create_group(name: str) -> Group:
     return group
 
 
+def unit_name(code: str | None) -> str | None:
+    """An org unit's name as people know it (its code when no such unit is known; None for none)."""
+    if not code:
+        return None
+    return db.session.scalar(sa.select(OrgUnit.name).where(OrgUnit.code == code)) or code
+
+
 def get_or_create_unit(code: str, name: str | None = None) -> OrgUnit:
     unit = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.code == code))
     if unit is None:

@@ -21,6 +21,7 @@ from ..identity.models import OrgUnit, User
 from ..models_base import page_of, utcnow
 from ..observability import INSTANCES_STARTED
 from ..tasks.models import CANCELLED, OPEN, Task, task_candidates
+from ..tasks.predicates import involved_in
 from .models import ProcessInstance
 
 TERMINAL = frozenset({"completed", "terminated"})
@@ -323,21 +324,11 @@ def retry(instance: ProcessInstance, *, actor, expected_version: int | None) -> 
     apply_result(instance, result, actor=actor, now=now, audit=audit)
 
 
-def involved_in_task(user) -> sa.ColumnElement[bool]:
-    """A task row the user is involved in: its assignee, who completed it, or a candidate (one of
-    the user's groups, in the task's org unit when it has one)."""
-    in_unit = sa.or_(Task.unit.is_(None), Task.unit == user.unit) if user.unit else Task.unit.is_(None)
-    candidate = sa.exists().where(
-        task_candidates.c.task_id == Task.id, task_candidates.c.group_name.in_(sorted(user.group_names))
-    )
-    return sa.or_(Task.assignee_id == user.id, Task.completed_by_id == user.id, sa.and_(in_unit, candidate))
-
-
 def visible_to(user) -> sa.ColumnElement[bool]:
     """Instances a user may see: admins all; others those they started or have a task in."""
     if user.is_admin:
         return sa.true()
-    involved = sa.exists().where(Task.instance_id == ProcessInstance.id, involved_in_task(user))
+    involved = sa.exists().where(Task.instance_id == ProcessInstance.id, involved_in(user))
     return sa.or_(ProcessInstance.started_by_id == user.id, involved)
 
 

@@ -18,35 +18,16 @@ from ..instances.models import ProcessInstance
 from ..models_base import page_of, utcnow
 from ..observability import TASK_COMPLETIONS
 from .models import COMPLETED, OPEN, Task, task_candidates
-
-
-def in_unit_of(user) -> sa.ColumnElement[bool]:
-    """Tasks open to the user's org unit: those scoped to it and those scoped to none."""
-    if user.unit:
-        return sa.or_(Task.unit.is_(None), Task.unit == user.unit)
-    return Task.unit.is_(None)
-
-
-def candidate_of(user) -> sa.ColumnElement[bool]:
-    """Tasks the user is a candidate for: one of the user's groups, in the user's unit."""
-    # EXISTS (a semi-join probing the candidates' primary key) keeps the plan sane even
-    # before the tables have statistics.
-    in_groups = sa.exists().where(
-        task_candidates.c.task_id == Task.id, task_candidates.c.group_name.in_(sorted(user.group_names))
-    )
-    return sa.and_(in_groups, in_unit_of(user))
+from .predicates import involved_in
 
 
 def visible_to(user) -> sa.ColumnElement[bool]:
     """The tasks a user may see: admins all; others those they are a candidate or assignee of."""
     if user.is_admin:
         return sa.true()
-    candidate = candidate_of(user)
     started = sa.select(ProcessInstance.id).where(ProcessInstance.started_by_id == user.id)
     return sa.or_(
-        Task.assignee_id == user.id,
-        Task.completed_by_id == user.id,
-        candidate,
+        involved_in(user),
         # A task without candidate groups belongs to the user who started its instance.
         sa.and_(~sa.exists().where(task_candidates.c.task_id == Task.id), Task.instance_id.in_(started)),
     )

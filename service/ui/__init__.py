@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,8 +16,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import ServiceError, Unauthorized
-from ..extensions import db
-from ..identity.models import OrgUnit
+from ..identity.operations import unit_name
 from ..identity.permissions import is_designer
 from . import i18n, throttle, vendor
 
@@ -156,12 +154,6 @@ def _unexpected(exc):
     return _error_page(500, _("Đã có lỗi không mong muốn; lỗi đã được ghi lại."))
 
 
-def _unit_name(code: str | None) -> str | None:
-    if not code:
-        return None
-    return db.session.scalar(sa.select(OrgUnit.name).where(OrgUnit.code == code)) or code
-
-
 @bp.app_template_filter("ui_datetime")
 def _ui_datetime(moment):
     from .display import local_datetime
@@ -217,7 +209,7 @@ def _context() -> dict:
     ]
     return {
         "user": user,
-        "unit_name": _unit_name(user.unit) if user is not None else None,
+        "unit_name": unit_name(user.unit) if user is not None else None,
         "nav": nav,
         "lang": i18n.current_language(),
         "languages": languages,

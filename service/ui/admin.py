@@ -68,6 +68,13 @@ def _pages(total: int) -> int:
     return max(1, math.ceil(total / PER_PAGE))
 
 
+def _active_filter() -> tuple[str, bool | None]:
+    """The ?show= filter of the token and catalogue lists: ("active", True), ("inactive", False)
+    or ("", None) for all."""
+    show = request.args.get("show", "")
+    return (show, show == "active") if show in ("active", "inactive") else ("", None)
+
+
 def _query(**changes) -> dict:
     """The current query string with some values changed (empty values dropped)."""
     args = {**request.args.to_dict(), **changes}
@@ -650,12 +657,11 @@ def tokens_page():
     elif request.method == "POST":
         status = 422
     user_filter = request.args.get("user", "").strip()[:128]
-    show = request.args.get("show", "")
-    show = show if show in ("active", "inactive") else ""
+    show, active = _active_filter()
     number = _page_number()
     items, total = identity.search_tokens(
         user=user_filter or None,
-        active={"active": True, "inactive": False}.get(show),
+        active=active,
         page=number,
         per_page=PER_PAGE,
     )
@@ -858,12 +864,11 @@ def procedures_page():
     elif request.method == "POST":
         status = 422
     q = request.args.get("q", "").strip()[:255]
-    show = request.args.get("show", "")
-    show = show if show in ("active", "inactive") else ""
+    show, active = _active_filter()
     number = _page_number()
     items, total = procedures.search(
         q=q or None,
-        active={"active": True, "inactive": False}.get(show),
+        active=active,
         page=number,
         per_page=PER_PAGE,
     )

@@ -15,8 +15,8 @@ from ..extensions import db
 from ..instances.models import ProcessInstance
 from ..models_base import utcnow
 from ..procedures.models import Procedure
-from ..tasks import operations as tasks
 from ..tasks.models import COMPLETED, OPEN, Task
+from ..tasks.predicates import candidate_of
 from . import display
 
 PER_PAGE = 20
@@ -85,13 +85,9 @@ class Page:
     sources: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
 
 
-def _in_groups(user) -> sa.ColumnElement[bool]:
-    return tasks.candidate_of(user)
-
-
 def _tab(user, tab: str, state: str) -> sa.ColumnElement[bool]:
     if tab == "group":
-        return sa.and_(Task.state == OPEN, Task.assignee_id.is_(None), _in_groups(user))
+        return sa.and_(Task.state == OPEN, Task.assignee_id.is_(None), candidate_of(user))
     mine = sa.and_(Task.state == OPEN, Task.assignee_id == user.id)
     done = sa.and_(Task.state == COMPLETED, Task.completed_by_id == user.id)
     return {"open": mine, "completed": done}.get(state, sa.or_(mine, done))
