@@ -28,3 +28,13 @@ class ProcessDefinition(db.Model):
     spec_blob: Mapped[str] = deferred(mapped_column(sa.Text))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deployed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # Who may start it (POST /process-instances, the pages): groups and usernames, from the BPMN
+    # (camunda:candidateStarterGroups / camunda:candidateStarterUsers on the process) or given at
+    # deploy. None or empty: administrators only.
+    starter_groups: Mapped[list | None] = mapped_column(sa.JSON)
+    starter_users: Mapped[list | None] = mapped_column(sa.JSON)
+    # The form (forms/<key>.schema.json) the start variables must fit; None: no start variables.
+    start_form: Mapped[str | None] = mapped_column(sa.String(128))
+    # Variables the process computes (script assignments, multi-instance items and collections,
+    # service results, unit and due-date variables): callers may never set them.
+    protected_variables: Mapped[list | None] = mapped_column(sa.JSON)

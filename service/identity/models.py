@@ -71,3 +71,24 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class UserSession(db.Model):
+    """A browser session, kept on the server so it can be ended: the cookie carries a random id,
+    only its sha256 is stored. Logout, a password change, deactivation and "sign out everywhere"
+    set revoked_at; a session also ends after MOTCUA_SESSION_IDLE_MINUTES without a request and
+    MOTCUA_SESSION_MAX_HOURS after login."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    user_agent: Mapped[str | None] = mapped_column(sa.String(255))
+    remote_addr: Mapped[str | None] = mapped_column(sa.String(64))
+
+    user: Mapped[User] = relationship()

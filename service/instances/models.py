@@ -28,6 +28,9 @@ class ProcessInstance(db.Model):
     engine_state: Mapped[str] = deferred(mapped_column(sa.Text))
     variables: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     error: Mapped[dict | None] = mapped_column(sa.JSON)
+    # The names of the variables the service itself wrote (a dossier's id, units, due dates):
+    # no completion, start or message may set them.
+    system_variables: Mapped[list | None] = mapped_column(sa.JSON)
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     started_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
