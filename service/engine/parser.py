@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from .declarations import Declarations, declarations
 from .errors import BpmnInvalid, BpmnTooLarge
 from .sandbox import RestrictedEnvironment, ScriptError
 from .serialization import spec_registry
@@ -35,6 +36,8 @@ class ParsedDefinition:
     spec_blob: str
     # The forms the human tasks name: (element id, property, form key, line in the file).
     form_refs: tuple[tuple[str, str, str, int | None], ...] = ()
+    # Start form, starters and the variables the process computes (engine/declarations.py).
+    declarations: Declarations = field(default_factory=Declarations)
 
 
 def checksum(data: bytes) -> str:
@@ -221,4 +224,5 @@ def parse_definition(data: bytes, *, filename: str = "upload.bpmn", max_bytes: i
         checksum=checksum(data),
         spec_blob=blob,
         form_refs=_form_refs(spec, subprocess_specs, tree),
+        declarations=declarations(spec, subprocess_specs, process),
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
@@ -36,11 +37,19 @@ class CompiledDefinition:
 
     spec: object
     subprocess_specs: dict
+    # Whether any task is scoped to an org unit (`unit` / `unitVariable`): the service then passes
+    # the known unit codes to every command, so a task never opens scoped to a unit that is not one.
+    scoped: bool = False
 
     @classmethod
     def from_blob(cls, spec_blob: str) -> CompiledDefinition:
         spec, subprocess_specs = restore_specs(spec_blob)
-        return cls(spec, subprocess_specs)
+        scoped = any(
+            _properties(task_spec).get("unit") or _properties(task_spec).get("unitVariable")
+            for process_spec in (spec, *subprocess_specs.values())
+            for task_spec in process_spec.task_specs.values()
+        )
+        return cls(spec, subprocess_specs, scoped)
 
 
 @dataclass(frozen=True)
@@ -82,7 +91,7 @@ def _properties(task_spec) -> dict:
     return (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
 
 
-def _human_task(task, now: datetime) -> HumanTask:
+def _human_task(task, now: datetime, unit: str | None = None) -> HumanTask:
     spec = task.task_spec
     props = _properties(spec)
     groups = props.get("candidateGroups")
@@ -107,15 +116,38 @@ def _human_task(task, now: datetime) -> HumanTask:
         due_at=due_at,
         documentation=getattr(spec, "documentation", None),
         properties=dict(props),
-        unit=_unit(props, task.data),
+        unit=unit,
     )
 
 
-def _unit(props: dict, data: dict) -> str | None:
-    unit = props.get("unit")
-    if not unit and props.get("unitVariable"):
-        unit = data.get(props["unitVariable"])
-    return (unit.strip()[:64] or None) if isinstance(unit, str) else None
+_MISSING = object()
+
+
+def _scope(task, units: Collection[str] | None) -> tuple[str | None, str | None]:
+    """(the org unit a human task opens scoped to, or None; a problem, or None).
+
+    A task with a `unit` property, or a `unitVariable` property naming a variable of its own data
+    (so a multi-instance child sees its item), is open only to that unit's officers. Anything
+    but the code of a known unit (given in `units`; None checks the shape only) is a problem:
+    the task must not open to everyone instead.
+    """
+    props = _properties(task.task_spec)
+    if props.get("unit"):
+        value, source = props["unit"], "its unit property"
+    elif props.get("unitVariable"):
+        name = props["unitVariable"]
+        value, source = task.data.get(name, _MISSING), f"the variable '{name}' (unitVariable)"
+    else:
+        return None, None
+    code = value.strip() if isinstance(value, str) else None
+    if code and len(code) <= 64 and (units is None or code in units):
+        return code, None
+    shown = "missing" if value is _MISSING else repr(value)[:80]
+    name = task.task_spec.bpmn_name or task.task_spec.bpmn_id
+    return None, (
+        f"Task '{name}' is scoped to an org unit by {source}, whose value ({shown}) is not the code "
+        "of an org unit; the task was not opened. Correct the data or create the unit, then retry."
+    )
 
 
 def _ready_human(workflow: BpmnWorkflow) -> dict:
@@ -250,7 +282,7 @@ class Engine:
         workflow.script_engine = self.script_engine
         return workflow
 
-    def _run(self, workflow, action, now: datetime) -> StepResult:
+    def _run(self, workflow, action, now: datetime, units: Collection[str] | None = None) -> StepResult:
         began = time.perf_counter()
         before_ready = _ready_human(workflow)
         before_done = _finished_ids(workflow)
@@ -262,9 +294,29 @@ class Engine:
                 calls = services.pending_calls(workflow)
         except Exception as exc:  # any failure inside the model is an instance error, never a crash
             status, error = ERROR, _error_of(exc)
+        after_ready = _ready_human(workflow)
+        opened = []
+        for tid, task in list(after_ready.items()):
+            if tid in before_ready:
+                continue
+            unit, problem = _scope(task, units)
+            if problem is None:
+                opened.append(_human_task(task, now, unit))
+                continue
+            task._set_state(TaskState.ERROR)  # an incident: retry re-checks it
+            del after_ready[tid]
+            if status != ERROR:
+                spec = task.task_spec
+                status = ERROR
+                error = {
+                    "message": problem,
+                    "element_id": spec.bpmn_id,
+                    "element_name": spec.bpmn_name,
+                    "line": None,
+                    "task_id": tid,
+                }
         if status != ERROR and workflow.is_completed():
             status = COMPLETED
-        after_ready = _ready_human(workflow)
         completed = []
         for wf in (workflow, *workflow.subprocesses.values()):
             for tid, task in wf.tasks.items():
@@ -284,7 +336,7 @@ class Engine:
         result = StepResult(
             state="",
             status=status,
-            opened=[_human_task(t, now) for tid, t in after_ready.items() if tid not in before_ready],
+            opened=opened,
             closed=[tid for tid in before_ready if tid not in after_ready],
             ready=list(after_ready),
             completed_elements=completed,
@@ -298,17 +350,26 @@ class Engine:
         result.elapsed = time.perf_counter() - began
         return result
 
-    def start(self, definition: CompiledDefinition, variables: dict, *, now: datetime) -> StepResult:
+    def start(
+        self, definition: CompiledDefinition, variables: dict, *, now: datetime, units=None
+    ) -> StepResult:
         """Create a workflow, seed its data with variables and run it to its first wait."""
         workflow = BpmnWorkflow(
             definition.spec, definition.subprocess_specs, script_engine=self.script_engine
         )
         # The root task's children copy its data when they are created.
         workflow.task_tree.data.update(variables or {})
-        return self._run(workflow, lambda: None, now)
+        return self._run(workflow, lambda: None, now, units)
 
     def complete_task(
-        self, definition: CompiledDefinition, state: str, task_id: str, data: dict, *, now: datetime
+        self,
+        definition: CompiledDefinition,
+        state: str,
+        task_id: str,
+        data: dict,
+        *,
+        now: datetime,
+        units=None,
     ) -> StepResult:
         """Complete a READY human task with data and run the engine to its next wait."""
         workflow = self._load(definition, state)
@@ -318,10 +379,17 @@ class Engine:
             task.set_data(**(data or {}))
             task.run()
 
-        return self._run(workflow, run, now)
+        return self._run(workflow, run, now, units)
 
     def complete_service_task(
-        self, definition: CompiledDefinition, state: str, task_id: str, result: dict, *, now: datetime
+        self,
+        definition: CompiledDefinition,
+        state: str,
+        task_id: str,
+        result: dict,
+        *,
+        now: datetime,
+        units=None,
     ) -> StepResult:
         """Complete a ready service task with the result its worker obtained, and run on."""
         workflow = self._load(definition, state)
@@ -331,10 +399,17 @@ class Engine:
             with services.results({task_id: result}):
                 task.run()
 
-        return self._run(workflow, run, now)
+        return self._run(workflow, run, now, units)
 
     def deliver_message(
-        self, definition: CompiledDefinition, state: str, name: str, payload: dict | None, *, now: datetime
+        self,
+        definition: CompiledDefinition,
+        state: str,
+        name: str,
+        payload: dict | None,
+        *,
+        now: datetime,
+        units=None,
     ) -> StepResult:
         """Deliver a BPMN message (e.g. a withdrawal) to an instance waiting for it.
 
@@ -351,16 +426,18 @@ class Engine:
                 + (f"; it waits for: {', '.join(sorted(waiting))}." if waiting else ".")
             )
         event = BpmnEvent(MessageEventDefinition(name), payload or {})
-        return self._run(workflow, lambda: workflow.catch(event), now)
+        return self._run(workflow, lambda: workflow.catch(event), now, units)
 
-    def fire_timers(self, definition: CompiledDefinition, state: str, *, now: datetime) -> StepResult:
+    def fire_timers(
+        self, definition: CompiledDefinition, state: str, *, now: datetime, units=None
+    ) -> StepResult:
         """Fire every date or duration timer due at `now`, and run the engine on."""
         workflow = self._load(definition, state)
 
-        return self._run(workflow, workflow.refresh_timers, now)
+        return self._run(workflow, workflow.refresh_timers, now, units)
 
     def rearm_timers(
-        self, definition: CompiledDefinition, state: str, data: dict, *, now: datetime
+        self, definition: CompiledDefinition, state: str, data: dict, *, now: datetime, units=None
     ) -> StepResult:
         """Give waiting date and duration timers new data and evaluate their expressions again.
 
@@ -379,7 +456,7 @@ class Engine:
                     task.internal_data.pop("event_fired", None)
             workflow.refresh_timers()
 
-        return self._run(workflow, rearm, now)
+        return self._run(workflow, rearm, now, units)
 
     def waiting_messages(self, definition: CompiledDefinition, state: str) -> list[str]:
         """The names of the messages an instance is waiting for."""
@@ -402,7 +479,7 @@ class Engine:
             variables=_variables(workflow),
         )
 
-    def retry(self, definition: CompiledDefinition, state: str, *, now: datetime) -> StepResult:
+    def retry(self, definition: CompiledDefinition, state: str, *, now: datetime, units=None) -> StepResult:
         """Run the failed tasks of an instance in error again."""
         workflow = self._load(definition, state)
         failed = [] if workflow.is_completed() else workflow.get_tasks(state=TaskState.ERROR)
@@ -413,7 +490,7 @@ class Engine:
             for task in failed:
                 task._set_state(TaskState.READY)
 
-        return self._run(workflow, rerun, now)
+        return self._run(workflow, rerun, now, units)
 
     def ready_tasks(self, definition: CompiledDefinition, state: str, *, now: datetime) -> list[HumanTask]:
         """The human tasks a stored state is waiting on (for rebuilding the projection)."""

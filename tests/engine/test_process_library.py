@@ -459,6 +459,8 @@ DOSSIER_START = {
     "applicant": {"name": "Nguyễn Văn A", "id_number": "089123456789", "address": "Long Xuyên, An Giang"},
     "components": [{"name": "Đơn đề nghị", "form": "original", "quantity": 1}],
     "apology_at": "9999-12-31T00:00:00+00:00",
+    "reception_unit": "TTPVHCC",
+    "handling_unit": "SO-XD",
 }
 SERVICE_VARIABLES = {
     "dossier_code": "000.17.22.H01-250303-0001",
@@ -599,7 +601,7 @@ def test_supplement_request_pauses_the_clock_and_the_dossier_comes_back_to_appra
 
 def test_consultation_opens_one_task_per_agency_and_returns_when_all_have_answered(engine, dossier):
     run = to_appraisal(engine, dossier)
-    agencies = ["Sở Tài nguyên và Môi trường", "Sở Giao thông vận tải"]
+    agencies = ["SO-TNMT", "SO-GTVT"]
     result = run.complete(
         "appraise",
         appraisal_decision="consult",

@@ -1,0 +1,122 @@
+"""What a BPMN definition declares about who starts it and which variables callers may set.
+
+Read once at deploy from the compiled specs and the XML tree:
+
+* the start form: the `formKey` property of the main process's start event (the variables a
+  caller may give when starting an instance; none when there is no start form);
+* who may start it: `camunda:candidateStarterGroups` / `camunda:candidateStarterUsers` on the
+  process element, as Camunda Modeler writes them (comma-separated);
+* the variables the process computes, which no caller may set: names assigned by scripts
+  (script tasks, pre- and post-scripts), multi-instance items and output collections, service
+  task results, and the variables named by the `unitVariable` and `dueDateVariable` properties
+  (a task's org unit and due date are never the caller's to choose directly).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from lxml import etree
+
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+# Properties whose value names a variable that decides who sees a task or when it is due.
+_ROUTING_PROPERTIES = ("unitVariable", "dueDateVariable")
+
+
+@dataclass(frozen=True)
+class Declarations:
+    start_form: str | None = None
+    starter_groups: tuple[str, ...] | None = None  # None: the BPMN says nothing
+    starter_users: tuple[str, ...] | None = None
+    protected_variables: tuple[str, ...] = ()
+
+
+def _csv(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+
+
+def _properties(task_spec) -> dict:
+    return (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
+
+
+_LOCAL_SCOPES = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.Lambda,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+)
+
+
+def assigned_names(source: str) -> set[str]:
+    """The names a script leaves in the task data: module-level assignments (loops, unpacking,
+    augmented and annotated assignments, walrus) and names declared global in its functions.
+
+    Names bound only inside functions, lambdas and comprehensions stay local to them.
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()  # the sandbox's compile check reports it
+    names: set[str] = set()
+
+    def visit(node, top: bool) -> None:
+        if isinstance(node, ast.Global):
+            names.update(node.names)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and top:
+            names.add(node.id)
+        scoped = isinstance(node, _LOCAL_SCOPES)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and top:
+            names.add(node.name)
+        for child in ast.iter_child_nodes(node):
+            visit(child, top and not scoped)
+
+    visit(tree, True)
+    return names
+
+
+def _computed(task_spec) -> set[str]:
+    names: set[str] = set()
+    for attr in ("script", "prescript", "postscript"):
+        source = getattr(task_spec, attr, None)
+        if isinstance(source, str) and source.strip():
+            names |= assigned_names(source)
+    for attr in ("input_item", "output_item", "data_output"):
+        data = getattr(task_spec, attr, None)
+        if getattr(data, "bpmn_id", None):
+            names.add(data.bpmn_id)
+    result = getattr(task_spec, "result_variable", None)
+    if isinstance(result, str) and result:
+        names.add(result)
+    props = _properties(task_spec)
+    names.update(props[name] for name in _ROUTING_PROPERTIES if props.get(name))
+    return names
+
+
+def _start_form(spec) -> str | None:
+    for task_spec in spec.task_specs.values():
+        if type(task_spec).__name__ == "StartEvent":
+            props = _properties(task_spec)
+            form = props.get("formKey") or props.get("formJsonSchemaFilename")
+            if form:
+                return str(form)
+    return None
+
+
+def declarations(spec, subprocess_specs: dict, process: etree._Element) -> Declarations:
+    """The declarations of the process `process` (its lxml element) compiled into spec."""
+    protected: set[str] = set()
+    for process_spec in (spec, *subprocess_specs.values()):
+        for task_spec in process_spec.task_specs.values():
+            protected |= _computed(task_spec)
+    return Declarations(
+        start_form=_start_form(spec),
+        starter_groups=_csv(process.get(f"{{{CAMUNDA_NS}}}candidateStarterGroups")),
+        starter_users=_csv(process.get(f"{{{CAMUNDA_NS}}}candidateStarterUsers")),
+        protected_variables=tuple(sorted(protected)),
+    )
