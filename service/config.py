@@ -59,7 +59,8 @@ def from_environment() -> dict:
         "MOTCUA_SCRIPT_TIME_LIMIT": _float("MOTCUA_SCRIPT_TIME_LIMIT", 1.0),
         # Members of this group may deploy process definitions (admins always may).
         "MOTCUA_DESIGNER_GROUP": os.environ.get("MOTCUA_DESIGNER_GROUP", "designers"),
-        # Where JSON Schema forms referenced by user tasks (formKey) are read from.
+        # Where JSON Schema forms referenced by user tasks and start events (formKey) are read from:
+        # one folder, or several separated by os.pathsep (":" on Linux); the first holding a form wins.
         "MOTCUA_FORMS_DIR": os.environ.get("MOTCUA_FORMS_DIR", str(ROOT / "forms")),
         # Working-day calendar (lịch làm việc): the time zone of the offices, the office hours
         # (comma-separated HH:MM-HH:MM periods, Monday to Friday unless the calendar says otherwise),

@@ -1,13 +1,16 @@
 """JSON Schema forms for user tasks: looked up by a task's formKey in the forms folder.
 
 A form is `forms/<key>.schema.json` (JSON Schema 2020-12) with an optional
-`forms/<key>.ui.json` of UI hints. Completion validates submitted variables against
-the schema and answers 422 with one entry per failing field.
+`forms/<key>.ui.json` of UI hints. A form is also the list of variables a caller may set: a
+completion (or a start, with the start event's form) takes only the fields the form declares,
+never a variable the service or the process computes, and answers 422 with one entry per
+failing field.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from pathlib import Path
@@ -24,11 +27,23 @@ _cache: dict[Path, tuple[float, dict, Draft202012Validator]] = {}
 _lock = threading.Lock()
 
 
+def _folders() -> list[Path]:
+    """The forms folders, in order (MOTCUA_FORMS_DIR: one folder, or several separated by os.pathsep)."""
+    value = current_app.config["MOTCUA_FORMS_DIR"]
+    return [Path(part).resolve() for part in str(value).split(os.pathsep) if part]
+
+
 def _paths(form_key: str) -> tuple[Path, Path] | None:
+    """The schema and UI files of a form: in the first folder that has the schema."""
     if not form_key or not _KEY.match(form_key):
         return None
-    base = Path(current_app.config["MOTCUA_FORMS_DIR"]).resolve()
     stem = form_key.removesuffix(".json").removesuffix(".schema")
+    folders = _folders()
+    for base in folders:
+        if (base / f"{stem}.schema.json").is_file():
+            break
+    else:
+        base = folders[0]
     return base / f"{stem}.schema.json", base / f"{stem}.ui.json"
 
 
@@ -109,13 +124,88 @@ def describe(form_key: str | None) -> dict | None:
     return {"key": form_key, "schema": loaded[0], "ui": ui}
 
 
-def validate(form_key: str | None, data: dict) -> None:
-    """Raise Unprocessable listing every failing field when data does not fit the task's form."""
+_APPLICATORS = ("allOf", "anyOf", "oneOf")
+_BRANCHES = ("if", "then", "else")
+
+
+def declared_fields(schema: dict) -> frozenset[str]:
+    """The top-level variables a form declares: the names under `properties` of the schema and of
+    its applicators (allOf/anyOf/oneOf, if/then/else, dependentSchemas, local $refs)."""
+    names: set[str] = set()
+    seen: set[int] = set()
+    defs = schema.get("$defs") or {}
+
+    def walk(node) -> None:
+        if not isinstance(node, dict) or id(node) in seen:
+            return
+        seen.add(id(node))
+        properties = node.get("properties")
+        if isinstance(properties, dict):
+            names.update(key for key in properties if isinstance(key, str))
+        for key in _APPLICATORS:
+            for item in node.get(key) or ():
+                walk(item)
+        for key in _BRANCHES:
+            walk(node.get(key))
+        for item in (node.get("dependentSchemas") or {}).values():
+            walk(item)
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            walk(defs.get(ref.removeprefix("#/$defs/")))
+
+    walk(schema)
+    return frozenset(names)
+
+
+def declared(form_key: str | None) -> frozenset[str] | None:
+    """The variables form_key declares, or None when it names no usable form."""
     paths = _paths(form_key) if form_key else None
     loaded = _load(paths[0]) if paths else None
-    if loaded is None:
-        return
-    errors = sorted(loaded[1].iter_errors(data), key=lambda e: list(e.absolute_path))
+    return declared_fields(loaded[0]) if loaded else None
+
+
+def check_submission(form_key: str | None, data: dict, *, protected=frozenset(), what: str = "task") -> None:
+    """Refuse (422, one entry per field) data a caller may not submit to a form.
+
+    Only what the form declares is accepted, whatever the form says about other properties
+    (additionalProperties: false is the server's rule); variables the service or the process
+    computes (`protected`) are never accepted, even if a form declared them; without a form,
+    nothing is accepted (`what` names the thing in the messages: "task", "process start"). Then
+    the values must fit the form's JSON Schema.
+    """
+    paths = _paths(form_key) if form_key else None
+    loaded = _load(paths[0]) if paths else None
+    fields = refused_fields(data, protected)
+    allowed = declared_fields(loaded[0]) if loaded else frozenset()
+    for name in data:
+        if name not in fields and name not in allowed:
+            fields[name] = [
+                f"Not a field of the form '{form_key}'."
+                if loaded
+                else f"This {what} has no form: it takes no data."
+            ]
+    if fields:
+        raise Unprocessable(
+            f"The {what} does not accept these fields: " + ", ".join(sorted(fields)) + ".",
+            code="fields_not_accepted",
+            details={"fields": fields},
+        )
+    if loaded is not None:
+        _validate(loaded[1], data)
+
+
+def refused_fields(data: dict, protected) -> dict[str, list[str]]:
+    """{name: [message]} for the names in data that the service or the process computes."""
+    return {
+        name: ["Set by the service or the process; a caller cannot set it."]
+        for name in data
+        if name in protected
+    }
+
+
+def _validate(validator: Draft202012Validator, data: dict) -> None:
+    """Raise Unprocessable listing every failing field when data does not fit the form's schema."""
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if not errors:
         return
     fields: dict[str, list[str]] = {}
@@ -143,11 +233,11 @@ def exists(form_key: str | None) -> bool:
 
 
 def keys() -> list[str]:
-    """The keys of the usable forms in the forms folder, sorted (what a user task may name)."""
-    base = Path(current_app.config["MOTCUA_FORMS_DIR"]).resolve()
-    found = []
-    for path in sorted(base.glob("*.schema.json")):
-        key = path.name.removesuffix(".schema.json")
-        if _KEY.match(key) and _load(path) is not None:
-            found.append(key)
-    return found
+    """The keys of the usable forms in the forms folders, sorted (what a user task may name)."""
+    found = set()
+    for base in _folders():
+        for path in base.glob("*.schema.json"):
+            key = path.name.removesuffix(".schema.json")
+            if key not in found and _KEY.match(key) and _paths(key)[0] == path and _load(path) is not None:
+                found.add(key)
+    return sorted(found)

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.support import FORMS_DIR
+
 BACKEND = os.environ.get("MOTCUA_TEST_DATABASE", "sqlite")
 POSTGRES_URL = os.environ.get("MOTCUA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -118,6 +120,7 @@ def app(_database, tmp_path):
             "TESTING": True,
             "MOTCUA_SCRIPT_TIME_LIMIT": 0.5,
             "MOTCUA_INSTANCE_DIR": str(tmp_path / "instance"),
+            "MOTCUA_FORMS_DIR": FORMS_DIR,
         }
     )
     yield app

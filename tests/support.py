@@ -1,10 +1,13 @@
 """Small helpers the tests import (fixtures live in conftest.py)."""
 
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BPMN = ROOT / "bpmn"
 DATA = Path(__file__).resolve().parent / "data"
+# MOTCUA_FORMS_DIR for the tests: the shipped forms, then the forms of the test processes.
+FORMS_DIR = os.pathsep.join([str(ROOT / "forms"), str(DATA / "forms")])
 
 
 def bpmn_path(name: str) -> Path:

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from tests.browser.conftest import IN_CI, PASSWORD, log_in, screenshot
-from tests.support import BPMN, ROOT
+from tests.support import BPMN, DATA, ROOT
 
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 CONTEXT = re.compile(
@@ -124,7 +124,8 @@ def test_the_modeler_opens_the_chosen_version_with_the_api_urls(office, client, 
 
 def test_the_modeler_offers_the_forms_of_the_forms_folder(office, client, designer, tmp_path):
     session_of(client, "designer")
-    expected = sorted(p.name.removesuffix(".schema.json") for p in (ROOT / "forms").glob("*.schema.json"))
+    folders = (ROOT / "forms", DATA / "forms")  # MOTCUA_FORMS_DIR of the tests: both, in order
+    expected = sorted(p.name.removesuffix(".schema.json") for f in folders for p in f.glob("*.schema.json"))
     page = client.get("/ui/designer/dossier")
     assert context_of(page)["forms"] == expected
     html = page.get_data(as_text=True)

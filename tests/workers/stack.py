@@ -38,6 +38,7 @@ import requests
 import sqlalchemy as sa
 
 from tests.integrations.simulation import POST_TOKEN, SimulatorProcess, free_port
+from tests.support import FORMS_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 MOTCUA = Path(sys.executable).parent / "motcua"
@@ -307,6 +308,7 @@ class Stack:
                 "MOTCUA_TICK_SECONDS": str(self._tick),
                 "MOTCUA_LEASE_SECONDS": str(self._lease),
                 "MOTCUA_INSTANCE_DIR": str(self.tmp_path / "instance"),
+                "MOTCUA_FORMS_DIR": FORMS_DIR,
                 "SECRET_KEY": secrets.token_hex(32),
                 "PYTHONUNBUFFERED": "1",
                 "NO_PROXY": "127.0.0.1,localhost",
