@@ -116,6 +116,8 @@ FULL = dict(warmup=50, steps=200, reps=5, raw_steps=1000, open=2000, requests=40
 QUICK = dict(warmup=20, steps=50, reps=3, raw_steps=200, open=200, requests=10, growth_steps=120)
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_BPMN = Path(__file__).resolve().parent / "service.bpmn"
+# The shipped forms and the bench's own (the start and step forms of its two processes).
+FORMS_DIR = os.pathsep.join([str(ROOT / "forms"), str(Path(__file__).resolve().parent / "forms")])
 DOSSIER_BPMN = ROOT / "bpmn" / "dossier.bpmn"
 CELERY = Path(sys.executable).parent / "celery"
 # `motcua worker` runs `celery -A service.jobs.celery_main`, which Celery resolves to that module's
@@ -243,6 +245,7 @@ class Service:
             "DATABASE_URL": database_url,
             "SECRET_KEY": secrets.token_hex(32),
             "MOTCUA_INSTANCE_DIR": str(workdir),
+            "MOTCUA_FORMS_DIR": FORMS_DIR,
         }
         self.motcua("db", "upgrade")
         groups = ("--group", "bench", "--group", "designers")  # designers may deploy
@@ -654,6 +657,7 @@ class Deployment:
             "MOTCUA_CONNECTORS": f"dvc={simulator},post={simulator}",
             "MOTCUA_TICK_SECONDS": "0.5",
             "MOTCUA_INSTANCE_DIR": str(workdir),
+            "MOTCUA_FORMS_DIR": FORMS_DIR,
             "SECRET_KEY": secrets.token_hex(32),
             "NO_PROXY": "127.0.0.1,localhost",
             "no_proxy": "127.0.0.1,localhost",

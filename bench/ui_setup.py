@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa
 
 from service import create_app
+from service.definitions import operations as definitions
 from service.dossiers import operations as dossiers
 from service.dossiers.models import Dossier
 from service.extensions import db
@@ -87,12 +88,13 @@ def main() -> int:
                 db.session.expunge_all()
         db.session.commit()
         dossier_s = time.perf_counter() - began
+        approval = definitions.get("simple_approval")
         for i in range(opts.approvals):
             instances.start(
-                "simple_approval",
-                version=None,
+                approval,
                 business_key=f"VB-{i:06d}",
-                variables={"title": f"Văn bản số {i}"},
+                variables={},
+                system_variables={"title": f"Văn bản số {i}"},  # set-up data, as if registered
                 actor=clerk,
             )
             if i % BATCH == BATCH - 1:

@@ -59,3 +59,13 @@ def engine() -> Engine:
 
 def compiled(definition_id: int) -> CompiledDefinition:
     return current_app.extensions["motcua.definitions"].get(definition_id)
+
+
+def units(definition: CompiledDefinition) -> frozenset[str] | None:
+    """The codes of the org units, for a definition with tasks scoped to units (None otherwise):
+    the engine refuses to open a task scoped to anything else (an incident, never an unscoped task)."""
+    from .identity.models import OrgUnit
+
+    if not definition.scoped:
+        return None
+    return frozenset(db.session.scalars(sa.select(OrgUnit.code)))

@@ -14,21 +14,46 @@ from ..models_base import utcnow
 from .models import ProcessDefinition
 
 
-def deploy(data: bytes, *, filename: str, actor, max_bytes: int) -> tuple[ProcessDefinition, bool]:
+def deploy(
+    data: bytes,
+    *,
+    filename: str,
+    actor,
+    max_bytes: int,
+    starter_groups: list[str] | None = None,
+    starter_users: list[str] | None = None,
+) -> tuple[ProcessDefinition, bool]:
     """Validate and store a BPMN file. Returns (definition, created).
 
     Identical content for a key returns the existing version; changed content makes
     version n+1. Two deploys racing for the same version collide on the unique
-    (key, version) constraint and the loser gets 409.
+    (key, version) constraint and the loser gets 409. Who may start it comes from the BPMN
+    (camunda:candidateStarterGroups / candidateStarterUsers) unless starter_groups or
+    starter_users are given here; given again with identical content, they replace the
+    existing version's.
     """
     parsed = parse_definition(data, filename=filename, max_bytes=max_bytes)
+    declared = parsed.declarations
     _check_forms(parsed)
+    starters = {
+        "starter_groups": _names(starter_groups, declared.starter_groups),
+        "starter_users": _names(starter_users, declared.starter_users),
+    }
     existing = db.session.scalar(
         sa.select(ProcessDefinition).where(
             ProcessDefinition.key == parsed.key, ProcessDefinition.checksum == parsed.checksum
         )
     )
     if existing is not None:
+        given = {}
+        if starter_groups:
+            given["starter_groups"] = starters["starter_groups"]
+        if starter_users:
+            given["starter_users"] = starters["starter_users"]
+        if any(getattr(existing, k) != v for k, v in given.items()):
+            for name, value in given.items():
+                setattr(existing, name, value)
+            _audit_starters(existing, actor)
         return existing, False
     latest = db.session.scalar(
         sa.select(sa.func.max(ProcessDefinition.version)).where(ProcessDefinition.key == parsed.key)
@@ -44,6 +69,9 @@ def deploy(data: bytes, *, filename: str, actor, max_bytes: int) -> tuple[Proces
         spec_blob=parsed.spec_blob,
         deployed_at=now,
         deployed_by_id=actor.id if actor is not None else None,
+        start_form=declared.start_form,
+        protected_variables=list(declared.protected_variables),
+        **starters,
     )
     db.session.add(definition)
     db.session.flush()
@@ -53,7 +81,12 @@ def deploy(data: bytes, *, filename: str, actor, max_bytes: int) -> tuple[Proces
                 "definition_deployed",
                 at=now,
                 actor=actor,
-                data={"key": definition.key, "version": definition.version, "checksum": definition.checksum},
+                data={
+                    "key": definition.key,
+                    "version": definition.version,
+                    "checksum": definition.checksum,
+                    **starters,
+                },
             )
         ]
     )
@@ -61,21 +94,61 @@ def deploy(data: bytes, *, filename: str, actor, max_bytes: int) -> tuple[Proces
     return definition, True
 
 
+def _names(given: list[str] | None, declared: tuple[str, ...] | None) -> list[str] | None:
+    """Starter groups or users: those given at deploy, else those the BPMN declares (None: none)."""
+    names = given if given else declared
+    return list(dict.fromkeys(n.strip() for n in names if n.strip())) if names else None
+
+
+def _audit_starters(definition: ProcessDefinition, actor) -> None:
+    record(
+        [
+            fact(
+                "definition_starters_changed",
+                at=utcnow(),
+                actor=actor,
+                data={
+                    "key": definition.key,
+                    "version": definition.version,
+                    "starter_groups": definition.starter_groups,
+                    "starter_users": definition.starter_users,
+                },
+            )
+        ]
+    )
+
+
 def _check_forms(parsed) -> None:
-    """Every user task's form exists: formKey (or formJsonSchemaFilename, as the engine reads it)
-    names forms/<key>.schema.json in MOTCUA_FORMS_DIR. Otherwise the deploy is refused like any
-    invalid BPMN (422 bpmn_invalid with the element id and line), not left to fail when the task
-    opens."""
-    for element_id, name, key, line in parsed.form_refs:
-        if forms.exists(key):
-            continue
-        raise BpmnInvalid(
-            f"The user task '{element_id}' names the form '{key}' ({name}), but there is no "
-            f"such form: forms/{key.removesuffix('.json').removesuffix('.schema')}.schema.json "
-            "is missing or is not a valid JSON Schema.",
-            element_id=element_id,
-            line=line,
-        )
+    """Every form the definition names exists and declares no variable the process computes.
+
+    A user task's formKey (or formJsonSchemaFilename, as the engine reads it) and the start
+    event's formKey name forms/<key>.schema.json in MOTCUA_FORMS_DIR. A missing form, or a form
+    that would let callers set a variable the process computes (a unit, a due date, a script's
+    result), is refused like any invalid BPMN (422 bpmn_invalid with the element and line).
+    """
+    protected = set(parsed.declarations.protected_variables)
+    refs = list(parsed.form_refs)
+    if parsed.declarations.start_form:
+        refs.append(("start event", "formKey", parsed.declarations.start_form, None))
+    for element_id, name, key, line in refs:
+        fields = forms.declared(key)
+        stem = key.removesuffix(".json").removesuffix(".schema")
+        if fields is None:
+            raise BpmnInvalid(
+                f"The element '{element_id}' names the form '{key}' ({name}), but there is no "
+                f"such form: forms/{stem}.schema.json is missing or is not a valid JSON Schema.",
+                element_id=element_id,
+                line=line,
+            )
+        clash = sorted(fields & protected)
+        if clash:
+            raise BpmnInvalid(
+                f"The form '{key}' of element '{element_id}' declares {', '.join(clash)}, which the "
+                "process computes (a script, a multi-instance item, a service result, a unit or due-date "
+                "variable); callers may not set it. Rename the form's field or the process variable.",
+                element_id=element_id,
+                line=line,
+            )
 
 
 def _arm_timer_start(definition: ProcessDefinition, actor) -> None:
@@ -84,9 +157,7 @@ def _arm_timer_start(definition: ProcessDefinition, actor) -> None:
     from ..instances import operations as instances
 
     if runtime.engine().has_timer_start(runtime.compiled(definition.id)):
-        instances.start(
-            definition.key, version=definition.version, business_key=None, variables={}, actor=actor
-        )
+        instances.start(definition, business_key=None, variables={}, actor=actor)
 
 
 def get(key: str, version: int | None = None) -> ProcessDefinition:

@@ -10,7 +10,14 @@ from ..identity.auth import current_user
 from ..identity.permissions import require_designer
 from ..web import page
 from . import operations
-from .schemas import DefinitionDetailSchema, DefinitionListArgs, DefinitionPage, DefinitionSchema, DeployArgs
+from .schemas import (
+    DefinitionDetailSchema,
+    DefinitionListArgs,
+    DefinitionPage,
+    DefinitionSchema,
+    DeployArgs,
+    DeployFormArgs,
+)
 
 blp = Blueprint(
     "definitions", __name__, url_prefix="/api/v1/process-definitions", description="BPMN process definitions"
@@ -27,13 +34,17 @@ class Definitions(MethodView):
         return page(items, total, args)
 
     @blp.arguments(DeployArgs, location="files")
+    @blp.arguments(DeployFormArgs, location="form")
     @blp.response(201, DefinitionSchema, description="A new version was deployed")
     @blp.alt_response(200, schema=DefinitionSchema, description="Identical content: the existing version")
-    def post(self, files):
+    def post(self, files, form):
         """Deploy a BPMN file (multipart field `file`).
 
         Identical content for a process id returns the existing version (200); changed content
-        makes the next version (201). Invalid BPMN gets 422 naming the element and line.
+        makes the next version (201). Invalid BPMN gets 422 naming the element and line. Who may
+        start it comes from the BPMN (camunda:candidateStarterGroups / candidateStarterUsers on the
+        process), or from the fields `starter_groups` / `starter_users` (comma-separated); with
+        neither, only administrators may start it.
         """
         require_designer(current_user())
         upload = files["file"]
@@ -43,7 +54,12 @@ class Definitions(MethodView):
         limit = current_app.config["MOTCUA_MAX_BPMN_BYTES"]
         data = upload.stream.read(limit + 1)
         definition, created = operations.deploy(
-            data, filename=filename, actor=current_user(), max_bytes=limit
+            data,
+            filename=filename,
+            actor=current_user(),
+            max_bytes=limit,
+            starter_groups=form.get("starter_groups"),
+            starter_users=form.get("starter_users"),
         )
         db.session.flush()
         return definition, (201 if created else 200)
@@ -55,7 +71,18 @@ class Definition(MethodView):
     def get(self, key):
         """The latest version of a definition, with the list of its versions."""
         latest = operations.get(key)
-        fields = ("key", "version", "name", "checksum", "filename", "deployed_at")
+        fields = (
+            "key",
+            "version",
+            "name",
+            "checksum",
+            "filename",
+            "deployed_at",
+            "starter_groups",
+            "starter_users",
+            "start_form",
+            "protected_variables",
+        )
         return {
             **{name: getattr(latest, name) for name in fields},
             "versions": [

@@ -8,6 +8,22 @@ class DeployArgs(RequestSchema):
     file = Upload(required=True, metadata={"description": "A .bpmn file (BPMN 2.0 XML)"})
 
 
+def _names(description: str):
+    return ma.fields.String(
+        validate=ma.validate.Length(max=2000),
+        metadata={"description": description + " (comma-separated); replaces what the BPMN declares"},
+    )
+
+
+class DeployFormArgs(RequestSchema):
+    starter_groups = _names("Groups whose members may start the process")
+    starter_users = _names("Usernames who may start the process")
+
+    @ma.post_load
+    def _split(self, data, **kwargs):
+        return {key: [n.strip() for n in value.split(",") if n.strip()] for key, value in data.items()}
+
+
 class DefinitionSchema(ma.Schema):
     key = ma.fields.String(metadata={"description": "The BPMN process id"})
     version = ma.fields.Integer()
@@ -15,6 +31,15 @@ class DefinitionSchema(ma.Schema):
     checksum = ma.fields.String(metadata={"description": "sha256 of the deployed file"})
     filename = ma.fields.String(allow_none=True)
     deployed_at = ma.fields.AwareDateTime()
+    starter_groups = ma.fields.List(
+        ma.fields.String(),
+        allow_none=True,
+        metadata={"description": "Who may start it besides administrators; none: administrators only"},
+    )
+    starter_users = ma.fields.List(ma.fields.String(), allow_none=True)
+    start_form = ma.fields.String(
+        allow_none=True, metadata={"description": "The form of the start variables; none: no variables"}
+    )
 
 
 class VersionSchema(ma.Schema):
@@ -25,6 +50,11 @@ class VersionSchema(ma.Schema):
 
 class DefinitionDetailSchema(DefinitionSchema):
     versions = ma.fields.List(ma.fields.Nested(VersionSchema))
+    protected_variables = ma.fields.List(
+        ma.fields.String(),
+        allow_none=True,
+        metadata={"description": "Variables the process computes: no caller may set them"},
+    )
 
 
 DefinitionPage = page_schema(DefinitionSchema, "DefinitionPage")

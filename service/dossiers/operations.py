@@ -16,6 +16,7 @@ from flask import current_app
 
 from ..audit.operations import fact, record
 from ..calendar.operations import calendar
+from ..definitions import operations as definitions
 from ..errors import Forbidden, NotFound, Unprocessable
 from ..extensions import db
 from ..identity.models import OrgUnit
@@ -73,6 +74,7 @@ def receive(procedure_code: str, *, applicant: dict, channel: str, components: l
         raise Unprocessable(f"The channel must be one of {', '.join(CHANNELS)}.")
     applicant = applicant_from(applicant)
     dossier_id = uuid.uuid4()
+    # The service's own variables (system_variables): no form, start or message may set them.
     variables = {
         "dossier_id": str(dossier_id),
         "procedure_code": procedure.code,
@@ -81,10 +83,13 @@ def receive(procedure_code: str, *, applicant: dict, channel: str, components: l
         "channel": channel,
         "applicant": applicant,
         "components": components,
+        # Set by completion_variables once the dossier is numbered (for the model's apology timer).
+        "dossier_code": None,
+        "due_at": None,
         "apology_at": "9999-12-31T00:00:00+00:00",
         # The org units whose officers handle the steps (the BPMN tasks' `unitVariable`): the
-        # receiving officer's unit for the counter's steps, the procedure's agency for the rest
-        # (a code no org unit has opens its tasks for every unit: instances.apply_result).
+        # receiving officer's unit for the counter's steps, the procedure's agency for the rest.
+        # A code no org unit has stops the instance with an incident when the task would open.
         "reception_unit": getattr(actor, "unit", None),
         "handling_unit": procedure.unit_code,
     }
@@ -109,10 +114,10 @@ def receive(procedure_code: str, *, applicant: dict, channel: str, components: l
         db.session.flush()
 
     instances.start(
-        procedure.process_key,
-        version=None,
+        definitions.get(procedure.process_key),
         business_key=str(dossier_id),
-        variables=variables,
+        variables={},
+        system_variables=variables,
         actor=actor,
         on_created=attach,
     )
@@ -181,11 +186,13 @@ def _move_apology(dossier: Dossier, instance, now: datetime) -> None:
     """The due date moved: the waiting apology timer must fire one working day before the new one."""
     from .. import runtime
 
+    compiled = runtime.compiled(instance.definition_id)
     rearmed = runtime.engine().rearm_timers(
-        runtime.compiled(instance.definition_id),
+        compiled,
         instance.engine_state,
         completion_variables(None, instance),
         now=now,
+        units=runtime.units(compiled),
     )
     instance.engine_state = rearmed.state
     instance.next_timer_at = rearmed.next_timer_at

@@ -56,3 +56,30 @@ def require_task_actor(user: User, task, instance_started_by_id: int | None) -> 
 def require_instance_control(user: User, instance) -> None:
     if not (user.is_admin or instance.started_by_id == user.id):
         raise Forbidden("Only an administrator or the user who started this instance may do this.")
+
+
+def may_start(user: User, definition) -> bool:
+    """Admins, and the starters a definition declares (camunda:candidateStarterGroups/Users in the
+    BPMN, or given at deploy). A definition that declares none is started by administrators only;
+    processes that drive dossiers declare none: dossiers start through POST /dossiers."""
+    if user.is_admin:
+        return True
+    if user.username in (definition.starter_users or ()):
+        return True
+    return bool(user.group_names.intersection(definition.starter_groups or ()))
+
+
+def require_starter(user: User, definition) -> None:
+    if not may_start(user, definition):
+        who = ", ".join(
+            [*(f"group {g}" for g in definition.starter_groups or ()), *(definition.starter_users or ())]
+        )
+        raise Forbidden(
+            f"You may not start process '{definition.key}': "
+            + (f"it is started by administrators and {who}." if who else "only administrators start it."),
+            details={
+                "definition_key": definition.key,
+                "starter_groups": list(definition.starter_groups or ()),
+                "starter_users": list(definition.starter_users or ()),
+            },
+        )

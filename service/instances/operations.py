@@ -6,18 +6,16 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import undefer
 
-from .. import runtime
+from .. import forms, runtime
 from ..audit.operations import fact, record
 from ..calendar.operations import calendar
-from ..definitions import operations as definitions
 from ..definitions.models import ProcessDefinition
 from ..engine import StepResult
-from ..errors import Conflict, Forbidden, NotFound, PreconditionFailed
+from ..errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from ..extensions import db
-from ..identity.models import OrgUnit, User
+from ..identity.models import User
 from ..models_base import page_of, utcnow
 from ..observability import INSTANCES_STARTED
 from ..tasks.models import CANCELLED, OPEN, Task, task_candidates
@@ -107,7 +105,7 @@ def apply_result(
                 or _allotted_due(human.properties, now)
                 or _variable_due(human.properties, result.variables),
                 "assignee_id": _assignee(human.properties, result.variables),
-                "unit": _known_unit(human.unit),
+                "unit": human.unit,  # checked by the engine against the known units
                 "properties": human.properties,
             }
         )
@@ -183,18 +181,6 @@ def _variable_due(properties: dict, variables: dict) -> datetime | None:
     return moment
 
 
-def _known_unit(code: str | None) -> str | None:
-    """The org unit a task opens scoped to (the engine read it from the `unit` or `unitVariable`
-    property). A code no org unit has would leave the task to no one but admins, so it opens
-    unscoped instead, with a warning in the log."""
-    if not code:
-        return None
-    if db.session.scalar(sa.select(sa.exists().where(OrgUnit.code == code))):
-        return code
-    current_app.logger.warning("task scoped to unknown org unit %r: opened for every unit", code)
-    return None
-
-
 def _assignee(properties: dict, variables: dict) -> int | None:
     """The user named by the `assigneeVariable` property, if that user exists and is active."""
     name = properties.get("assigneeVariable")
@@ -204,22 +190,42 @@ def _assignee(properties: dict, variables: dict) -> int | None:
     return db.session.scalar(sa.select(User.id).where(User.username == username, User.is_active.is_(True)))
 
 
+def protected_variables(instance: ProcessInstance) -> frozenset[str]:
+    """The variables no caller may set in an instance: those its process computes and those the
+    service itself wrote (a dossier's id, units, due dates)."""
+    return frozenset(instance.definition.protected_variables or ()) | frozenset(
+        instance.system_variables or ()
+    )
+
+
 def start(
-    definition_key: str,
+    definition: ProcessDefinition,
     *,
-    version: int | None,
     business_key: str | None,
     variables: dict,
     actor,
+    system_variables: dict | None = None,
     on_created=None,
 ):
-    """Start an instance of a definition (latest version unless given) and run it to its first wait.
+    """Start an instance of a definition version and run it to its first wait.
 
+    `variables` come from the caller: only what the definition's start form declares, never a
+    variable the process computes (422 otherwise). `system_variables` are the service's own
+    (a dossier's procedure, applicant, units...): trusted, and protected from callers afterwards.
     on_created(instance) runs once the instance row exists, before the first step is persisted.
     """
-    definition = definitions.get(definition_key, version)
+    system_variables = system_variables or {}
+    forms.check_submission(
+        definition.start_form,
+        variables or {},
+        protected=frozenset(definition.protected_variables or ()) | frozenset(system_variables),
+        what="process start",
+    )
     now = utcnow()
-    result = runtime.engine().start(runtime.compiled(definition.id), variables or {}, now=now)
+    compiled = runtime.compiled(definition.id)
+    result = runtime.engine().start(
+        compiled, {**(variables or {}), **system_variables}, now=now, units=runtime.units(compiled)
+    )
     instance = ProcessInstance(
         id=uuid.uuid4(),
         definition=definition,
@@ -228,6 +234,7 @@ def start(
         state="running",
         engine_state=result.state,
         variables={},
+        system_variables=sorted(system_variables) or None,
         started_by_id=actor.id if actor is not None else None,
         created_at=now,
     )
@@ -295,12 +302,23 @@ def terminate(instance: ProcessInstance, *, actor, expected_version: int | None)
 def deliver_message(
     instance: ProcessInstance, name: str, payload: dict | None, *, actor, expected_version=None
 ):
-    """Deliver a BPMN message to a running instance (409 if it is not waiting for it)."""
+    """Deliver a BPMN message to a running instance (409 if it is not waiting for it).
+
+    The payload lands in the catching element's data: it may not carry variables the process
+    computes or the service wrote (422 naming them)."""
     check_version(instance, expected_version)
+    refused = forms.refused_fields(payload or {}, protected_variables(instance))
+    if refused:
+        raise Unprocessable(
+            "The message may not set these variables: " + ", ".join(sorted(refused)) + ".",
+            code="fields_not_accepted",
+            details={"fields": {f"payload/{name}": messages for name, messages in refused.items()}},
+        )
     _require_state(instance, {"running"}, "send a message to")
     now = utcnow()
+    compiled = runtime.compiled(instance.definition_id)
     result = runtime.engine().deliver_message(
-        runtime.compiled(instance.definition_id), instance.engine_state, name, payload or {}, now=now
+        compiled, instance.engine_state, name, payload or {}, now=now, units=runtime.units(compiled)
     )
     audit = [
         fact(
@@ -319,7 +337,8 @@ def retry(instance: ProcessInstance, *, actor, expected_version: int | None) -> 
     check_version(instance, expected_version)
     _require_state(instance, {"error"}, "retry")
     now = utcnow()
-    result = runtime.engine().retry(runtime.compiled(instance.definition_id), instance.engine_state, now=now)
+    compiled = runtime.compiled(instance.definition_id)
+    result = runtime.engine().retry(compiled, instance.engine_state, now=now, units=runtime.units(compiled))
     audit = [fact("instance_retried", at=now, actor=actor, instance_id=instance.id)]
     apply_result(instance, result, actor=actor, now=now, audit=audit)
 

@@ -4,9 +4,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..audit.operations import history
+from ..definitions import operations as definitions
 from ..extensions import db
 from ..identity.auth import current_user
-from ..identity.permissions import require_instance_control
+from ..identity.permissions import require_instance_control, require_starter
 from ..web import etag, if_match, page
 from . import operations
 from .schemas import (
@@ -52,10 +53,15 @@ class Instances(MethodView):
     @blp.arguments(StartArgs)
     @blp.response(201, InstanceDetailSchema)
     def post(self, args):
-        """Start an instance of a definition (latest version unless `version` is given)."""
+        """Start an instance of a definition (latest version unless `version` is given).
+
+        Only the definition's starters may (its candidate starter groups and users; administrators
+        when it declares none), with only the variables its start form declares.
+        """
+        definition = definitions.get(args["definition_key"], args.get("version"))
+        require_starter(current_user(), definition)
         instance = operations.start(
-            args["definition_key"],
-            version=args.get("version"),
+            definition,
             business_key=args.get("business_key"),
             variables=args["variables"],
             actor=current_user(),

@@ -124,12 +124,14 @@ def _finish(call: ServiceCall, result: dict) -> str:
                 db.session.rollback()
                 return _park(call, instance)
             try:
+                compiled = runtime.compiled(instance.definition_id)
                 step = runtime.engine().complete_service_task(
-                    runtime.compiled(instance.definition_id),
+                    compiled,
                     instance.engine_state,
                     str(call.task_id),
                     result,
                     now=now,
+                    units=runtime.units(compiled),
                 )
             except TaskNotReady:
                 db.session.execute(
@@ -246,8 +248,9 @@ def fire_timers(instance_id, now: datetime) -> bool:
         db.session.rollback()
         return False
     instance = instances.get(instance_id, with_state=True)
+    compiled = runtime.compiled(instance.definition_id)
     step = runtime.engine().fire_timers(
-        runtime.compiled(instance.definition_id), instance.engine_state, now=now
+        compiled, instance.engine_state, now=now, units=runtime.units(compiled)
     )
     audit = [fact("timers_fired", at=now, instance_id=instance.id)]
     instances.apply_result(instance, step, actor=None, now=now, audit=audit)

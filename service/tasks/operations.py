@@ -151,12 +151,21 @@ def complete(task_id, variables: dict, *, actor, expected_version: int | None = 
             code="task_claimed",
         )
     instances.check_version(instance, expected_version)
-    forms.validate(task.form_key, variables)
+    forms.check_submission(task.form_key, variables, protected=instances.protected_variables(instance))
+    provided: dict = {}
     for provide in instances.COMPLETION_VARIABLES:
-        variables = {**variables, **provide(task, instance)}
+        provided.update(provide(task, instance))
+    if not set(provided) <= set(instance.system_variables or ()):
+        instance.system_variables = sorted({*(instance.system_variables or ()), *provided})
     now = utcnow()
+    compiled = runtime.compiled(instance.definition_id)
     result = runtime.engine().complete_task(
-        runtime.compiled(instance.definition_id), instance.engine_state, str(task.id), variables, now=now
+        compiled,
+        instance.engine_state,
+        str(task.id),
+        {**variables, **provided},
+        now=now,
+        units=runtime.units(compiled),
     )
     # Compare-and-set on the task, then the instance row's version check at flush:
     # of two racing completions exactly one passes both.

@@ -19,10 +19,10 @@ def test_an_empty_submission_names_every_required_field(app, path):
         assert forms.describe(key)["schema"] == schema
         required = schema.get("required", [])
         if not required:
-            forms.validate(key, {})  # nothing required: an empty submission is fine
+            forms.check_submission(key, {})  # nothing required: an empty submission is fine
             return
         with pytest.raises(Unprocessable) as refused:
-            forms.validate(key, {})
+            forms.check_submission(key, {})
     assert refused.value.status == 422
     assert set(refused.value.details["fields"]) == set(required)
 
@@ -34,7 +34,7 @@ def test_a_wrongly_typed_field_is_named(app, path):
     name, spec = next(iter(schema["properties"].items()))
     wrong = 12345 if spec.get("type") in ("string", "boolean", "array", "object") else "not-a-number"
     with app.app_context(), pytest.raises(Unprocessable) as refused:
-        forms.validate(key, {name: wrong})
+        forms.check_submission(key, {name: wrong})
     assert name in refused.value.details["fields"]
 
 
@@ -42,4 +42,37 @@ def test_a_form_key_cannot_walk_out_of_the_forms_folder(app):
     with app.app_context():
         assert forms.describe("../pyproject") is None
         assert forms.describe("..") is None
-        forms.validate("../../etc/passwd", {"anything": 1})  # unknown form: nothing to check
+        # no such form: the task takes no data
+        with pytest.raises(Unprocessable) as refused:
+            forms.check_submission("../../etc/passwd", {"anything": 1})
+    assert refused.value.details["fields"] == {"anything": ["This task has no form: it takes no data."]}
+
+
+@pytest.mark.parametrize("path", FORMS, ids=[p.name.removesuffix(".schema.json") for p in FORMS])
+def test_a_field_the_form_does_not_declare_is_refused_by_name(app, path):
+    key = path.name.removesuffix(".schema.json")
+    with app.app_context(), pytest.raises(Unprocessable) as refused:
+        forms.check_submission(key, {"handling_unit": "UBND-XA"})
+    assert refused.value.code == "fields_not_accepted"
+    assert refused.value.details["fields"] == {"handling_unit": [f"Not a field of the form '{key}'."]}
+
+
+def test_a_declared_field_is_refused_when_the_process_computes_it(app):
+    with app.app_context(), pytest.raises(Unprocessable) as refused:
+        forms.check_submission(
+            "dossier_receive", {"reception_decision": "accept", "note": "x"}, protected={"note"}
+        )
+    assert refused.value.details["fields"] == {
+        "note": ["Set by the service or the process; a caller cannot set it."]
+    }
+
+
+def test_fields_declared_in_conditional_branches_and_refs_count_as_declared():
+    schema = {
+        "properties": {"a": {}},
+        "allOf": [{"if": {"properties": {"b": {}}}, "then": {"properties": {"c": {}}}}],
+        "oneOf": [{"$ref": "#/$defs/d"}],
+        "$defs": {"d": {"properties": {"d": {}}}},
+        "dependentSchemas": {"a": {"properties": {"e": {}}}},
+    }
+    assert forms.declared_fields(schema) == {"a", "b", "c", "d", "e"}

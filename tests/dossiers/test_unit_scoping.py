@@ -75,12 +75,30 @@ def test_tasks_of_a_process_without_unit_properties_stay_open_to_every_unit(offi
     assert units and set(units) == {None}
 
 
-def test_a_procedure_of_an_unknown_agency_leaves_the_handling_steps_unscoped(office):
+def test_a_procedure_of_an_unknown_agency_stops_the_dossier_with_an_incident(office, make_user):
+    """Unit scoping fails closed: a handling unit no org unit has is an incident on the instance,
+    never a task open to every unit's heads; once the unit exists, a retry opens it scoped."""
     with office.app.app_context():
         from service.procedures.models import Procedure
 
         procedure = db.session.scalar(sa.select(Procedure).where(Procedure.code == "AG-LLTP-01"))
         procedure.unit_code = "NO-SUCH-UNIT"
         db.session.commit()
-    dossier = accept(office, receive(office))
-    assert _open_task(office, dossier, "assign").unit is None
+    dossier = do(office.clerk, receive(office), "receive", {"reception_decision": "accept"})
+    tasks = office.clerk.get(f"/api/v1/tasks?process_instance_id={dossier['process_instance_id']}").json
+    digitise = tasks["items"][0]["id"]
+    answer = office.clerk.complete(digitise, {"all_components_digitised": True}).json
+    assert answer["state"] == "error"
+    assert answer["error"]["element_id"] == "assign"
+    assert "handling_unit" in answer["error"]["message"] and "NO-SUCH-UNIT" in answer["error"]["message"]
+    assert answer["tasks"] == []
+    assert _open_task(office, dossier, "assign") is None
+    commune_head = make_user("xa_head", groups=["unit_heads"], unit="UBND-XA")
+    assert commune_head.get("/api/v1/tasks").json["total"] == 0
+    failed = office.admin.get("/api/v1/process-instances?state=error").json["items"]
+    assert [i["id"] for i in failed] == [dossier["process_instance_id"]]
+
+    make_user("head_of_new_unit", groups=["unit_heads"], unit="NO-SUCH-UNIT")  # the unit now exists
+    retried = office.admin.post(f"/api/v1/process-instances/{dossier['process_instance_id']}/retry")
+    assert retried.status_code == 200 and retried.json["state"] == "running"
+    assert _open_task(office, dossier, "assign").unit == "NO-SUCH-UNIT"

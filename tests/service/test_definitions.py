@@ -181,8 +181,9 @@ def test_the_form_is_looked_up_in_the_configured_forms_folder(app, admin, tmp_pa
     Schema counts as missing; a form key that tries to leave the folder is refused."""
     forms = tmp_path / "forms"
     forms.mkdir()
+    for each in (SIMPLE.parent.parent / "forms").glob("simple_approval_*.schema.json"):
+        (forms / each.name).write_text(each.read_text(encoding="utf-8"), encoding="utf-8")
     source = SIMPLE.parent.parent / "forms" / "simple_approval_register.schema.json"
-    (forms / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
     app.config["MOTCUA_FORMS_DIR"] = str(forms)
     assert admin.deploy(SIMPLE).status_code == 201
 

@@ -200,7 +200,7 @@ def test_complete_body_must_carry_an_object_of_variables(people):
 @pytest.fixture
 def failing(admin, make_user):
     assert admin.deploy(bpmn_path("svc_script_failure.bpmn")).status_code == 201
-    return make_user("starter")
+    return make_user("starter", groups=["starters"])
 
 
 def test_a_failing_script_puts_the_instance_in_error_with_a_readable_message(failing):
@@ -250,12 +250,12 @@ def test_a_task_without_candidate_groups_belongs_to_its_starter(failing, make_us
 
 def test_completion_answers_every_active_task_including_other_branches(admin, make_user):
     assert admin.deploy(bpmn_path("svc_parallel.bpmn")).status_code == 201
-    owner = make_user("owner")
+    owner = make_user("owner", groups=["owners"])
     instance = owner.start("parallel_review").json
     tasks = {t["element_id"]: t["id"] for t in instance["tasks"]}
-    after_a = owner.complete(tasks["opinion_a"], {"a": 1}).json
+    after_a = owner.complete(tasks["opinion_a"], {"opinion_a": "yes"}).json
     assert [t["element_id"] for t in after_a["tasks"]] == ["opinion_b"]
-    after_b = owner.complete(tasks["opinion_b"], {"b": 2}).json
+    after_b = owner.complete(tasks["opinion_b"], {"opinion_b": "no"}).json
     assert [t["element_id"] for t in after_b["tasks"]] == ["decide"]
     assert after_b["tasks"][0]["assignee"] is None
     assert after_b["tasks"][0]["created_at"]
