@@ -25,7 +25,7 @@ SERVICE_VARIABLES = [
     ("handling_unit", "UBND-XA"),
     ("handling_unit", ["SO-TP"]),
     ("reception_unit", "UBND-XA"),
-    ("dossier_id", str(uuid.uuid4())),
+    ("dossier_id", "5f0c1a9e-0000-4000-8000-000000000099"),
     ("dossier_code", "000.00.00.H01-990101-0001"),
     ("due_at", "2099-01-01T00:00:00+00:00"),
     ("apology_at", "2000-01-01T00:00:00+00:00"),
