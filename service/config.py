@@ -82,6 +82,13 @@ def from_environment() -> dict:
         },
         # Largest page size of list endpoints.
         "MOTCUA_MAX_PAGE_SIZE": _int("MOTCUA_MAX_PAGE_SIZE", 200),
+        # Browser sessions (POST /api/v1/auth/login, the login page) are rows of user_sessions; the
+        # cookie carries only a random secret. A session ends MOTCUA_SESSION_MAX_HOURS after login
+        # whatever happens, and after MOTCUA_SESSION_IDLE_MINUTES without a request (fractions
+        # allowed; both must be positive). Flask's PERMANENT_SESSION_LIFETIME (how long a signed
+        # cookie is accepted at all) is set to the maximum by identity/auth.init_app.
+        "MOTCUA_SESSION_MAX_HOURS": _float("MOTCUA_SESSION_MAX_HOURS", 168.0),
+        "MOTCUA_SESSION_IDLE_MINUTES": _float("MOTCUA_SESSION_IDLE_MINUTES", 480.0),
         # Session cookies: secure by default; make run sets it to false for plain http on localhost.
         "SESSION_COOKIE_SECURE": _bool("MOTCUA_SECURE_COOKIES", True),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask, g, request, session
 
 from ..errors import Unauthorized
 from ..extensions import csrf
-from .operations import Principal, principal_for_token, principal_for_user
+from . import sessions
+from .operations import Principal, principal_for_token
 
 # Endpoints anyone may call: the API description, its browsable UI, logging in and the health check
 # (load balancers call it; it reveals counts and booleans only).
@@ -32,9 +35,29 @@ def current_user() -> Principal:
     return g.user
 
 
+def current_session_id() -> int | None:
+    """The id of the session this request came with (None with a bearer token)."""
+    return g.get("session_id")
+
+
+def cookie_session() -> sessions.LiveSession | None:
+    """The live session named by this request's cookie, if any. A cookie naming no live session
+    (logged out, revoked, expired, idle) or holding only the "user_id" of earlier versions loses
+    it, so the browser is sent to the login page."""
+    secret = session.get(sessions.SESSION_KEY)
+    session.pop("user_id", None)
+    if not isinstance(secret, str):
+        return None
+    found = sessions.live_session(secret)
+    if found is None:
+        session.pop(sessions.SESSION_KEY, None)
+    return found
+
+
 def authenticate() -> None:
-    """before_request: set g.user or refuse with 401."""
+    """before_request: set g.user (and g.session_id for a session) or refuse with 401."""
     g.user = None
+    g.session_id = None
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
     header = request.headers.get("Authorization", "")
@@ -47,17 +70,19 @@ def authenticate() -> None:
             raise Unauthorized("The token is not valid, or has been revoked or has expired.")
         g.user = user
         return
-    user_id = session.get("user_id")
-    if user_id is not None:
-        user = principal_for_user(user_id)
-        if user is not None:
-            if request.method not in SAFE_METHODS:
-                csrf.protect()  # a session (cookie) write must carry the CSRF token
-            g.user = user
-            return
-        session.clear()
+    found = cookie_session()
+    if found is not None:
+        if request.method not in SAFE_METHODS:
+            csrf.protect()  # a session (cookie) write must carry the CSRF token
+        g.user, g.session_id = found.principal, found.id
+        return
     raise Unauthorized("Log in, or send 'Authorization: Bearer <token>'.")
 
 
 def init_app(app: Flask) -> None:
+    maximum, idle = app.config["MOTCUA_SESSION_MAX_HOURS"], app.config["MOTCUA_SESSION_IDLE_MINUTES"]
+    if not (float(maximum) > 0 and float(idle) > 0):
+        raise ValueError("MOTCUA_SESSION_MAX_HOURS and MOTCUA_SESSION_IDLE_MINUTES must be positive.")
+    # Flask refuses a signed cookie older than this, whatever the rows say.
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(maximum))
     app.before_request(authenticate)

@@ -162,7 +162,7 @@ def principal_for_token(token: str) -> Principal | None:
 
 
 def principal_for_user(user_id: int) -> Principal | None:
-    """The principal of an active user id (a session), or None."""
+    """The principal of an active user id, or None (sessions resolve through sessions.live_session)."""
     return _principal(db.session.execute(_principal_query().where(User.id == user_id)).all())
 
 
@@ -272,7 +272,8 @@ def _user_facts(user: User) -> dict:
 
 
 def update_user(user: User, data: dict, *, actor) -> User:
-    """Change display name, groups, unit, active, admin; an admin may not lock themselves out."""
+    """Change display name, groups, unit, active, admin; an admin may not lock themselves out.
+    A deactivated user's sessions and API tokens are revoked."""
     if user.id == actor.id:
         if data.get("is_active") is False:
             raise _field_error("is_active", "You cannot deactivate your own account.")
@@ -293,15 +294,33 @@ def update_user(user: User, data: dict, *, actor) -> User:
     changed = {key: after[key] for key in after if after[key] != before[key]}
     if changed:
         _audit("user_updated", actor, {"username": user.username, "changed": changed})
+    if not user.is_active:
+        # Deactivation ends every session and token for good: reactivating brings none back.
+        from . import sessions
+
+        sessions.end_access(user, actor=actor, reason=sessions.DEACTIVATED)
     return user
 
 
-def set_password(user: User, password: str, *, actor) -> None:
+def set_password(
+    user: User, password: str, *, actor, keep_tokens: bool = False, keep_session_id: int | None = None
+) -> dict[str, int]:
+    """An administrator sets a user's password: every session of the user ends (but keep_session_id,
+    the request's own, when administrators reset their own), and every API token unless keep_tokens."""
+    from . import sessions
+
     if len(password) < MIN_PASSWORD_LENGTH:
         raise _field_error("password", f"A password must have at least {MIN_PASSWORD_LENGTH} characters.")
     user.password_hash = generate_password_hash(password)
     db.session.flush()
     _audit("user_password_reset", actor, {"username": user.username})
+    return sessions.end_access(
+        user,
+        actor=actor,
+        reason=sessions.PASSWORD_RESET,
+        tokens=not keep_tokens,
+        keep_session_id=keep_session_id,
+    )
 
 
 def list_groups(*, page=1, per_page=50) -> tuple[list[dict], int]:

@@ -1,6 +1,8 @@
 """Session login for browsers and people (systems use bearer tokens instead), and the administration
 of users, groups, org units and API tokens."""
 
+import functools
+
 import sqlalchemy as sa
 from flask import request, session
 from flask.views import MethodView
@@ -10,10 +12,9 @@ from flask_wtf.csrf import generate_csrf
 from ..errors import NotFound, Unauthorized
 from ..extensions import db
 from ..web import PageArgs, page
-from . import operations
-from .auth import current_user
+from . import operations, sessions
+from .auth import current_session_id, current_user
 from .models import User
-from .operations import check_password, principal_for_user
 from .permissions import require_admin
 from .schemas import (
     GroupCreateArgs,
@@ -22,7 +23,10 @@ from .schemas import (
     LoginArgs,
     MeSchema,
     NewTokenSchema,
+    OwnPasswordArgs,
     PasswordArgs,
+    SessionPage,
+    SignedOutSchema,
     TokenCreateArgs,
     TokenListArgs,
     TokenPage,
@@ -61,19 +65,29 @@ class Login(MethodView):
 
         Writes made with the session must send the returned csrf_token in an X-CSRFToken header.
         """
-        user = check_password(args["username"], args["password"])
-        if user is None:
+        started = sessions.log_in(
+            args["username"],
+            args["password"],
+            user_agent=request.user_agent.string,
+            remote_addr=request.remote_addr,
+            replacing=session.get(sessions.SESSION_KEY),
+        )
+        if started is None:
             raise Unauthorized("Wrong username or password.")
+        principal, secret = started
         session.clear()
-        session["user_id"] = user.id
-        return _me(principal_for_user(user.id), generate_csrf())
+        session[sessions.SESSION_KEY] = secret
+        return _me(principal, generate_csrf())
 
 
 @blp.route("/logout")
 class Logout(MethodView):
     @blp.response(204)
     def post(self):
-        """End the session."""
+        """End the session: it is revoked on the server, so a copy of its cookie stops working too."""
+        secret = session.get(sessions.SESSION_KEY)
+        if isinstance(secret, str):
+            sessions.log_out(secret, actor=current_user())
         session.clear()
 
 
@@ -83,6 +97,42 @@ class Me(MethodView):
     def get(self):
         """Who the caller is: username, groups, unit."""
         return _me(current_user())
+
+
+@blp.route("/password", methods=["POST"])
+@blp.arguments(OwnPasswordArgs)
+@blp.response(204)
+def change_password(args):
+    """Change one's own password (the current one is required). Every other session of the user
+    ends, and their API tokens are revoked unless keep_tokens is true."""
+    sessions.change_password(
+        current_user(),
+        args["current_password"],
+        args["new_password"],
+        keep_tokens=args["keep_tokens"],
+        keep_session_id=current_session_id(),
+    )
+
+
+@blp.route("/sessions", methods=["GET"])
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, SessionPage)
+def my_sessions(args):
+    """One's live sessions, most recently used first: when they began and were last used, when they
+    end, the browser and address; never their secrets."""
+    items, total = sessions.list_sessions(
+        current_user().id, current_id=current_session_id(), page=args["page"], per_page=args["per_page"]
+    )
+    return page(items, total, args)
+
+
+@blp.route("/sessions/revoke", methods=["POST"])
+@blp.response(200, SignedOutSchema)
+def sign_out_everywhere():
+    """Sign out everywhere: every session of the caller ends, this one included (API tokens stay)."""
+    ended = sessions.sign_out_everywhere(current_user(), actor=current_user())
+    session.pop(sessions.SESSION_KEY, None)
+    return ended
 
 
 # --- /api/v1/users, /groups, /units, /tokens: administration (administrators only) --------------
@@ -99,6 +149,18 @@ def _admin():
     user = current_user()
     require_admin(user)
     return user
+
+
+def admins_only(view):
+    """Refuse non-administrators (403) before anything else, the body's validation included:
+    place it above @admin_blp.arguments."""
+
+    @functools.wraps(view)
+    def checked(*args, **kwargs):
+        require_admin(current_user())
+        return view(*args, **kwargs)
+
+    return checked
 
 
 def _user(username: str) -> User:
@@ -134,22 +196,52 @@ class UserView(MethodView):
         _admin()
         return _user(username)
 
+    @admins_only
     @admin_blp.arguments(UserPatchArgs)
     @admin_blp.response(200, UserSchema)
     def patch(self, args, username):
-        """Change display name, groups, unit, active, admin. A deactivated user's sessions and tokens
-        stop working at their next request; administrators cannot deactivate or demote themselves."""
+        """Change display name, groups, unit, active, admin. Deactivating a user revokes their sessions
+        and API tokens (reactivating brings none back); administrators cannot deactivate or demote
+        themselves."""
         actor = _admin()
         return operations.update_user(_user(username), args, actor=actor)
 
 
 @admin_blp.route("/users/<string:username>/password", methods=["POST"])
+@admins_only
 @admin_blp.arguments(PasswordArgs)
 @admin_blp.response(204)
 def reset_password(args, username):
-    """Set a new password for a user (at least 8 characters)."""
-    actor = _admin()
-    operations.set_password(_user(username), args["password"], actor=actor)
+    """Set a new password for a user (at least 8 characters). Every session of the user ends, and
+    their API tokens are revoked unless keep_tokens is true."""
+    operations.set_password(
+        _user(username),
+        args["password"],
+        actor=current_user(),
+        keep_tokens=args["keep_tokens"],
+        keep_session_id=current_session_id(),
+    )
+
+
+@admin_blp.route("/users/<string:username>/sessions", methods=["GET"])
+@admins_only
+@admin_blp.arguments(PageArgs, location="query")
+@admin_blp.response(200, SessionPage)
+def user_sessions(args, username):
+    """A user's live sessions, most recently used first; never their secrets."""
+    items, total = sessions.list_sessions(
+        _user(username).id, current_id=current_session_id(), page=args["page"], per_page=args["per_page"]
+    )
+    return page(items, total, args)
+
+
+@admin_blp.route("/users/<string:username>/sessions/revoke", methods=["POST"])
+@admins_only
+@admin_blp.response(200, SignedOutSchema)
+def revoke_user_sessions(username):
+    """Sign a user out everywhere: every session of the user ends at once (API tokens stay; revoke
+    them with POST /tokens/{id}/revoke)."""
+    return sessions.sign_out_everywhere(_user(username), actor=current_user())
 
 
 @admin_blp.route("/groups")

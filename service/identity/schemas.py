@@ -77,8 +77,46 @@ class UserPatchArgs(RequestSchema):
     is_admin = ma.fields.Boolean()
 
 
+_KEEP_TOKENS = {"description": "Keep the user's API tokens (by default they are revoked)"}
+
+
 class PasswordArgs(RequestSchema):
     password = _password()
+    keep_tokens = ma.fields.Boolean(load_default=False, metadata=_KEEP_TOKENS)
+
+
+class OwnPasswordArgs(RequestSchema):
+    current_password = ma.fields.String(
+        required=True, load_only=True, validate=ma.validate.Length(min=1, max=1024)
+    )
+    new_password = _password()
+    keep_tokens = ma.fields.Boolean(load_default=False, metadata=_KEEP_TOKENS)
+
+
+class SessionSchema(ma.Schema):
+    """A live session (never its secret)."""
+
+    id = ma.fields.Integer()
+    created_at = ma.fields.AwareDateTime(metadata={"description": "When the user logged in"})
+    last_seen_at = ma.fields.AwareDateTime(
+        metadata={"description": "Its last request (refreshed at most once a minute)"}
+    )
+    expires_at = ma.fields.AwareDateTime(
+        metadata={"description": "When it ends whatever happens (MOTCUA_SESSION_MAX_HOURS after login)"}
+    )
+    idle_expires_at = ma.fields.AwareDateTime(
+        metadata={"description": "When it ends unused (MOTCUA_SESSION_IDLE_MINUTES after its last request)"}
+    )
+    user_agent = ma.fields.String(allow_none=True)
+    remote_addr = ma.fields.String(allow_none=True)
+    current = ma.fields.Boolean(metadata={"description": "Whether this request came with it"})
+
+
+SessionPage = page_schema(SessionSchema, "SessionPage")
+
+
+class SignedOutSchema(ma.Schema):
+    sessions = ma.fields.Integer(metadata={"description": "How many sessions were ended"})
 
 
 class UserSchema(ma.Schema):

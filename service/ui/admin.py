@@ -29,7 +29,8 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..identity import operations as identity
 from ..identity import schemas as rules
-from ..identity.auth import current_user
+from ..identity import sessions
+from ..identity.auth import current_session_id, current_user
 from ..identity.models import ApiToken, Group, OrgUnit, User
 from ..identity.permissions import require_admin
 from ..instances import operations as instances
@@ -276,6 +277,7 @@ class UserCreateForm(UserEditForm):
 
 class PasswordForm(FlaskForm):
     password = PasswordField(_l("Mật khẩu mới"), validators=[DataRequired(message=REQUIRED), PASSWORD_RULE])
+    keep_tokens = BooleanField(_l("Giữ các mã truy cập API của người này"))
 
 
 USER_MESSAGES = {
@@ -369,6 +371,7 @@ def _render_user(user, form, password_form, status=200):
     tokens = db.session.scalars(
         sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc())
     ).all()
+    live, live_total = sessions.list_sessions(user.id, current_id=current_session_id(), per_page=PER_PAGE)
     return (
         render_template(
             "ui/admin_user.html",
@@ -376,6 +379,9 @@ def _render_user(user, form, password_form, status=200):
             form=form,
             password_form=password_form,
             tokens=tokens,
+            sessions=live,
+            sessions_total=live_total,
+            sign_out_form=RevokeForm(),
             created=display.local_datetime(user.created_at),
         ),
         status,
@@ -429,7 +435,13 @@ def user_password(username):
     user = _find_user(username)
     form = PasswordForm()
     if form.validate_on_submit():
-        identity.set_password(user, form.password.data, actor=actor)
+        identity.set_password(
+            user,
+            form.password.data,
+            actor=actor,
+            keep_tokens=form.keep_tokens.data,
+            keep_session_id=current_session_id(),
+        )
         flash(_("Đã đặt mật khẩu mới cho «%(name)s».", name=user.username), "success")
         return redirect(url_for("ui.admin_user", username=user.username))
     edit = UserEditForm(
@@ -443,6 +455,20 @@ def user_password(username):
         },
     ).fill_choices()
     return _render_user(user, edit, form, 422)
+
+
+@bp.post("/admin/users/<string:username>/sessions/revoke", endpoint="admin_user_sessions_revoke")
+def user_sessions_revoke(username):
+    """Sign the user out everywhere (as POST /api/v1/users/{username}/sessions/revoke)."""
+    actor = _admin()
+    user = _find_user(username)
+    RevokeForm().validate_on_submit()  # the CSRF token was checked by authenticate() already
+    ended = sessions.sign_out_everywhere(user, actor=actor)
+    flash(
+        _("Đã đăng xuất «%(name)s» khỏi %(count)d phiên.", name=user.username, count=ended["sessions"]),
+        "success",
+    )
+    return redirect(url_for("ui.admin_user", username=user.username))
 
 
 # --- groups ------------------------------------------------------------------------------------

@@ -17,9 +17,9 @@ from ..calendar.operations import calendar
 from ..dossiers.models import STATUS_LABELS, Dossier
 from ..errors import NotFound
 from ..extensions import csrf, db
-from ..identity.auth import current_user
+from ..identity import sessions
+from ..identity.auth import cookie_session, current_user
 from ..identity.models import Group
-from ..identity.operations import check_password, principal_for_user
 from ..identity.permissions import require_task_actor
 from ..models_base import utcnow
 from ..tasks import operations as tasks
@@ -37,19 +37,19 @@ class LoginForm(FlaskForm):
     )
 
 
-def _start_session(user_id: int) -> None:
-    """A fresh session (as POST /api/v1/auth/login makes), keeping the chosen language."""
+def fresh_cookie(secret: str | None = None) -> None:
+    """An empty cookie session (holding the new session's secret, if any), keeping the language."""
     language = session.get(i18n.SESSION_KEY)
     session.clear()
-    session["user_id"] = user_id
+    if secret:
+        session[sessions.SESSION_KEY] = secret
     if language:
         session[i18n.SESSION_KEY] = language
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    user_id = session.get("user_id")
-    if user_id is not None and principal_for_user(user_id) is not None:
+    if cookie_session() is not None:
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     error, status = None, 200
@@ -58,10 +58,15 @@ def login():
         key = guard.key(form.username.data, request.remote_addr)
         wait = guard.blocked_for(key)
         if not wait:
-            user = check_password(form.username.data.strip(), form.password.data)
-            if user is not None:
+            started = sessions.log_in(
+                form.username.data.strip(),
+                form.password.data,
+                user_agent=request.user_agent.string,
+                remote_addr=request.remote_addr,
+            )
+            if started is not None:
                 guard.success(key)
-                _start_session(user.id)
+                fresh_cookie(started[1])
                 return redirect(safe_next(request.args.get("next")))
             wait = guard.failure(key)
             error = _("Tên đăng nhập hoặc mật khẩu không đúng.")
@@ -83,10 +88,10 @@ def login():
 @bp.post("/logout")
 def logout():
     csrf.protect()  # also done by authenticate() for session writes; kept here on purpose
-    language = session.get(i18n.SESSION_KEY)
-    session.clear()
-    if language:
-        session[i18n.SESSION_KEY] = language
+    secret = session.get(sessions.SESSION_KEY)
+    if isinstance(secret, str):
+        sessions.log_out(secret, actor=current_user())  # a copy of the cookie stops working too
+    fresh_cookie()
     flash(_("Bạn đã đăng xuất."), "info")
     return redirect(url_for("ui.login"))
 
