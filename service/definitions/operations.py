@@ -21,7 +21,9 @@ def deploy(data: bytes, *, filename: str, actor, max_bytes: int) -> tuple[Proces
     version n+1. Two deploys racing for the same version collide on the unique
     (key, version) constraint and the loser gets 409.
     """
-    parsed = parse_definition(data, filename=filename, max_bytes=max_bytes)
+    from .. import runtime
+
+    parsed = parse_definition(data, filename=filename, max_bytes=max_bytes, budgets=runtime.engine().budgets)
     _check_forms(parsed)
     existing = db.session.scalar(
         sa.select(ProcessDefinition).where(
