@@ -97,7 +97,8 @@ def _human_task(task, now: datetime) -> HumanTask:
         try:
             parsed = TimerEventDefinition.parse_iso_duration(props["dueIn"])
             # Bounded BEFORE the timedelta: SpiffWorkflow walks every month of a duration.
-            limits.check_duration(parsed, "dueIn", limits.budgets(), budget="max_allotment_days")
+            budgets = getattr(task.workflow.script_engine, "budgets", None) or limits.budgets()
+            limits.check_duration(parsed, "dueIn", budgets, budget="max_allotment_days")
             due_at = now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
         except Exception:
             due_at = None
@@ -247,6 +248,7 @@ class Engine:
                 max_data_depth=budgets.max_data_depth,
             )
         )
+        self.script_engine.budgets = budgets  # read where no step runs (a task's dueIn)
 
     def has_timer_start(self, definition: CompiledDefinition) -> bool:
         """Whether the process starts on a timer (the service then keeps an instance waiting on it)."""

@@ -65,6 +65,7 @@ from .errors import ScriptError, ScriptTimeout
 _CLOCK_EVERY = 100  # read the clock on every 100th tick: ~1 ns per tick, and 10x less overshoot than 1000
 _MEASURE_EVERY = 0.002  # measure a running script's variables at most every 2 ms of CPU time...
 _MEASURE_SHARE = 50  # ...and spend at most a fiftieth of its time on it
+_MISSING = object()
 _DROPPED = {
     "__build_class__",
     "BaseException",
@@ -376,7 +377,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         """Run the script with the task data as its globals, so its assignments land in the task data."""
         self.check_for_overwrite(context, external_context or {})
         code = self.compile_script(script)
-        before = {key: id(value) for key, value in context.items()}
+        before = dict(context)  # the values the script starts with (references, not copies)
         context.update(self.globals)
         context.update(external_context or {})
         try:
@@ -429,16 +430,21 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         return result
 
     def _unstorable(self, context: dict, before: dict) -> tuple[str, str] | None:
-        """(message, budget) when the data the script left in its task could not be stored (too big
-        or too deep), else None. What the script wrote is then dropped, so the task's data can
-        still be stored; the data it started with is kept."""
+        """(message, budget) when the data the script left in its task is over the budgets (too big
+        or too deep to store), else None. The variables the script assigned then get back the values
+        it started with (or go), and data it nested too deeply in place goes, so the task's data can
+        still be stored."""
         size, depth = sizes.estimate(context, self.max_data_bytes, self.max_data_depth)
         if size <= self.max_data_bytes and depth <= self.max_data_depth:
             return None
-        written = sorted(key for key, value in context.items() if before.get(key) != id(value))
-        for key in list(context):
-            value_size, value_depth = sizes.estimate(context[key], self.max_data_bytes, self.max_data_depth)
-            if key in written or value_size > self.max_data_bytes or value_depth >= self.max_data_depth:
+        written = sorted(key for key, value in context.items() if before.get(key, _MISSING) is not value)
+        for key in written:  # back to what the script started with
+            if key in before:
+                context[key] = before[key]
+            else:
+                del context[key]
+        for key in list(context):  # data nested too deeply in place
+            if sizes.estimate(context[key], 1 << 62, self.max_data_depth)[1] >= self.max_data_depth:
                 del context[key]
         kept = f"{', '.join(written) or 'its variables'} not kept"
         if depth > self.max_data_depth:

@@ -20,6 +20,7 @@ import pytest
 from service.calendar.workcal import WorkingCalendar
 from service.config import from_environment
 from service.engine import BpmnInvalid, Budgets, Engine, parse_definition
+from service.engine.sandbox import RestrictedEnvironment, ScriptError
 from service.engine.serialization import load_state
 from service.runtime import budgets_from
 from tests.engine.conftest import NOW, Instance
@@ -250,6 +251,14 @@ def test_a_due_in_of_an_older_definition_never_spins_when_the_task_opens():
     assert task.due_at is None
 
 
+def test_a_due_in_follows_the_engines_own_allotment_budget():
+    budgets = Budgets(max_allotment_days=1000)
+    definition = parse_definition(models.user_task(dueIn="P500D").encode(), budgets=budgets)
+    engine = Engine(budgets=budgets)
+    task = Instance.start(engine, engine.compile(definition.spec_blob)).task("handle")
+    assert task.due_at == NOW + timedelta(days=500)
+
+
 # --- what scripts build ---------------------------------------------------------------------------
 
 
@@ -270,7 +279,8 @@ def test_text_of_big_nested_data_is_refused_before_it_is_built(source):
     assert result.status == "error"
     assert result.error["budget"] == "max_sequence"
     assert result.error["setting"] == "MOTCUA_SCRIPT_MAX_SEQUENCE"
-    assert "t" not in result.variables and "s" not in result.variables  # nothing of it is kept
+    assert '"t":' not in result.state  # the text was never built: only the 1 MB string is stored
+    assert len(result.state) < 2_000_000
 
 
 def test_data_growing_in_a_loop_is_measured_and_refused():
@@ -281,6 +291,14 @@ def test_data_growing_in_a_loop_is_measured_and_refused():
     assert result.error["budget"] == "max_data_bytes"
     assert "chunks" not in result.variables
     assert len(result.state) < 1_000_000
+
+
+def test_a_refused_script_leaves_the_data_it_started_with():
+    env = RestrictedEnvironment(max_data_bytes=1000)
+    data = {"applicant": "Nguyễn Thị Ánh", "pages": 3}
+    with pytest.raises(ScriptError, match="max_data_bytes"):
+        env.execute("blob = 'x' * 5000\npages = 4", data)
+    assert data == {"applicant": "Nguyễn Thị Ánh", "pages": 3}
 
 
 def test_deeply_nested_data_built_by_a_script_is_an_instance_error_and_the_state_is_stored():
