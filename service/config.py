@@ -55,8 +55,38 @@ def from_environment() -> dict:
         "MOTCUA_UPLOAD_DIR": os.environ.get("MOTCUA_UPLOAD_DIR", ""),
         "MOTCUA_UPLOAD_MAX_BYTES": _int("MOTCUA_UPLOAD_MAX_BYTES", 20 * 1024 * 1024),
         "MOTCUA_UPLOAD_TYPES": os.environ.get("MOTCUA_UPLOAD_TYPES", "pdf,png,jpeg"),
-        # Wall-clock budget of one BPMN script or expression evaluation, in seconds.
+        # Budgets: how much work one instance may make the engine do (docs/operations.md lists them;
+        # service/engine/limits.py applies them). Exceeding one puts the instance in error with a
+        # message naming the budget and its setting; literal values in a BPMN file are checked at deploy.
+        # CPU time (of the thread, not wall-clock) of one BPMN script or expression, in seconds.
         "MOTCUA_SCRIPT_TIME_LIMIT": _float("MOTCUA_SCRIPT_TIME_LIMIT", 1.0),
+        # CPU time of one engine step (a start, a completion, a service result, a message, a timer
+        # tick, a retry...), in seconds; a script gets at most what is left of it.
+        "MOTCUA_STEP_CPU_SECONDS": _float("MOTCUA_STEP_CPU_SECONDS", 5.0),
+        # Largest cardinality or input collection of a multi-instance element that has no
+        # maxInstances property (spiffworkflow:property on the element), and the largest maxInstances
+        # a deploy accepts.
+        "MOTCUA_MAX_INSTANCES": _int("MOTCUA_MAX_INSTANCES", 50),
+        "MOTCUA_MAX_INSTANCES_CEILING": _int("MOTCUA_MAX_INSTANCES_CEILING", 500),
+        # Most SpiffWorkflow tasks (subprocesses included) one step may create.
+        "MOTCUA_MAX_TASKS_PER_STEP": _int("MOTCUA_MAX_TASKS_PER_STEP", 2000),
+        # Deepest nesting of call activities and subprocesses.
+        "MOTCUA_MAX_CALL_DEPTH": _int("MOTCUA_MAX_CALL_DEPTH", 10),
+        # Timers: durations and dates at most this many days ahead; cycles (R<n>/...) of at most this
+        # many repetitions, with at least this many seconds between two.
+        "MOTCUA_MAX_TIMER_DAYS": _int("MOTCUA_MAX_TIMER_DAYS", 3660),
+        "MOTCUA_MAX_TIMER_CYCLES": _int("MOTCUA_MAX_TIMER_CYCLES", 1000),
+        "MOTCUA_MIN_TIMER_INTERVAL_SECONDS": _float("MOTCUA_MIN_TIMER_INTERVAL_SECONDS", 60.0),
+        # Largest allotment (working days) of a step: the BPMN allotment property, the catalogue's
+        # processing_days and step_allotments; also the longest dueIn (days).
+        "MOTCUA_MAX_ALLOTMENT_DAYS": _float("MOTCUA_MAX_ALLOTMENT_DAYS", 365.0),
+        # Most working days the calendar counts in one call (deadlines, working_days_from_now...).
+        "MOTCUA_MAX_CALENDAR_DAYS": _int("MOTCUA_MAX_CALENDAR_DAYS", 3660),
+        # Scripts: the most items (or characters, or bits) of one value an operation may build; the
+        # data a script may hold or leave in its task, in bytes (estimated as text) and nesting levels.
+        "MOTCUA_SCRIPT_MAX_SEQUENCE": _int("MOTCUA_SCRIPT_MAX_SEQUENCE", 1_000_000),
+        "MOTCUA_SCRIPT_MAX_DATA_BYTES": _int("MOTCUA_SCRIPT_MAX_DATA_BYTES", 8 * 1024 * 1024),
+        "MOTCUA_SCRIPT_MAX_DATA_DEPTH": _int("MOTCUA_SCRIPT_MAX_DATA_DEPTH", 32),
         # Members of this group may deploy process definitions (admins always may).
         "MOTCUA_DESIGNER_GROUP": os.environ.get("MOTCUA_DESIGNER_GROUP", "designers"),
         # Where JSON Schema forms referenced by user tasks and start events (formKey) are read from:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from .definitions.models import ProcessDefinition
-from .engine import CompiledDefinition, Engine
+from .engine import BUDGET_SETTINGS, Budgets, CompiledDefinition, Engine
 from .extensions import db
 
 _CACHE_SIZE = 256
@@ -45,10 +45,15 @@ class DefinitionCache:
         return compiled
 
 
+def budgets_from(config) -> Budgets:
+    """The engine's budgets from the MOTCUA_* settings (limits.SETTINGS names each one)."""
+    return Budgets(**{budget: config[setting] for budget, setting in BUDGET_SETTINGS.items()})
+
+
 def init_app(app: Flask) -> None:
     from .calendar.operations import calendar
 
-    engine = Engine(script_time_limit=app.config["MOTCUA_SCRIPT_TIME_LIMIT"], calendar=calendar)
+    engine = Engine(calendar=calendar, budgets=budgets_from(app.config))
     app.extensions["motcua.engine"] = engine
     app.extensions["motcua.definitions"] = DefinitionCache(engine)
 

@@ -20,7 +20,7 @@ from ..errors import Conflict, NotFound, Unprocessable
 from ..extensions import db
 from ..models_base import utcnow
 from .models import OVERRIDE_KINDS, CalendarOverride
-from .workcal import WorkingCalendar, parse_office_hours, parse_time
+from .workcal import MAX_SPAN_DAYS, WorkingCalendar, parse_office_hours, parse_time
 
 CACHE_SECONDS = 60.0
 _EXTENSION = "motcua-calendar"
@@ -39,6 +39,7 @@ def build(config, overrides: Iterable[tuple[date, str]] = ()) -> WorkingCalendar
         country=config.get("MOTCUA_HOLIDAY_COUNTRY") or None,
         extra_days_off={day for day, kind in overrides if kind == "off"},
         extra_working_days={day for day, kind in overrides if kind == "working"},
+        max_span_days=config.get("MOTCUA_MAX_CALENDAR_DAYS", MAX_SPAN_DAYS),
     )
 
 

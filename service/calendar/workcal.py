@@ -12,6 +12,9 @@ Conventions:
   is Mon 17:00 (not Tue 07:00), so the due working day is Monday. Going backwards, the
   *latest* such moment: Tue 17:00 - 1 day is Tue 07:00.
 - Overrides (extra days off, extra working days) win over the holiday package.
+- Spans are bounded: counting more than `max_span_days` working days (MOTCUA_MAX_CALENDAR_DAYS,
+  about fourteen years by default), or office time over a longer span, raises ValueError at once,
+  so no caller (a model's allotment, a script's working_days_from_now) can keep a thread busy.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ Number = int | float | Decimal
 DEFAULT_PERIODS: tuple[Period, ...] = ((time(7), time(11, 30)), (time(13, 30), time(17)))
 TOLERANCE = timedelta(minutes=1)  # a step that used its allotment within a minute is on time
 _MAX_IDLE_DAYS = 3660  # ten years without a working day means the calendar is broken
+MAX_SPAN_DAYS = 3660  # the most working days one call counts (MOTCUA_MAX_CALENDAR_DAYS)
 _ONE_DAY = timedelta(days=1)
 
 
@@ -69,6 +73,7 @@ class WorkingCalendar:
         extra_days_off: Iterable[date] = (),
         extra_working_days: Iterable[date] = (),
         language: str | None = "vi",
+        max_span_days: int = MAX_SPAN_DAYS,
     ):
         self.timezone = timezone
         self.tz = ZoneInfo(timezone)
@@ -93,6 +98,7 @@ class WorkingCalendar:
             if language in self._holidays.supported_languages:
                 self.language = language
                 self._holidays = holiday_package.country_holidays(self.country, language=language)
+        self.max_span_days = max_span_days
         self.day_length = sum((_wall(end) - _wall(start) for start, end in self.periods), timedelta())
         self._lock = threading.Lock()  # the package fills its years lazily; not thread-safe
         self._package_days: dict[date, bool] = {}
@@ -160,10 +166,14 @@ class WorkingCalendar:
         ]
 
     def _duration(self, days: Number) -> timedelta:
-        """Office time of a number of working days, to the microsecond."""
+        """Office time of a number of working days, to the microsecond; ValueError past max_span_days."""
         amount = Decimal(str(days)) if isinstance(days, float) else Decimal(days)
         if not amount.is_finite():
             raise ValueError(f"Not a number of working days: {days!r}.")
+        if abs(amount) > self.max_span_days:
+            raise ValueError(
+                f"{days} working days is more than the calendar counts in one go ({self.max_span_days})."
+            )
         micros = amount * (self.day_length // timedelta(microseconds=1))
         return timedelta(microseconds=int(micros.to_integral_value()))
 
@@ -240,6 +250,8 @@ class WorkingCalendar:
         first, last = self.local(start), self.local(end)
         if last < first:
             return -self.office_time_between(end, start)
+        if last - first > timedelta(days=2 * self.max_span_days):
+            raise ValueError(f"{first} to {last} is a longer span than the calendar counts in one go.")
         low, high = first.astimezone(UTC), last.astimezone(UTC)
         total, day = timedelta(0), first.date()
         while day <= last.date():

@@ -32,7 +32,9 @@ def deploy(
     starter_users are given here; given again with identical content, they replace the
     existing version's.
     """
-    parsed = parse_definition(data, filename=filename, max_bytes=max_bytes)
+    from .. import runtime
+
+    parsed = parse_definition(data, filename=filename, max_bytes=max_bytes, budgets=runtime.engine().budgets)
     declared = parsed.declarations
     _check_forms(parsed)
     starters = {

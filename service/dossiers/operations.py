@@ -133,9 +133,13 @@ def _status_changes(result, opened_rows) -> list[int]:
 def _allotment(dossier: Dossier, element_id: str, properties: dict) -> float | None:
     value = (dossier.procedure.step_allotments or {}).get(element_id) or properties.get("allotment")
     try:
-        return float(value) if value else None
+        days = float(value) if value else None
     except ValueError:
         return None
+    # Out of the statutory range (refused at deploy and in the catalogue since; older data): none.
+    if days is None or not 0 < days <= current_app.config["MOTCUA_MAX_ALLOTMENT_DAYS"]:
+        return None
+    return days
 
 
 def _register(dossier: Dossier, instance: ProcessInstance, now: datetime) -> None:

@@ -15,12 +15,17 @@ from .errors import (
     StateNotStorable,
     TaskNotReady,
 )
+from .limits import SETTINGS as BUDGET_SETTINGS
+from .limits import BudgetExceeded, Budgets
 from .parser import ParsedDefinition, checksum, parse_definition
 from .runtime import CompiledDefinition, Engine, HumanTask, StepResult
 
 __all__ = [
+    "BUDGET_SETTINGS",
     "BpmnInvalid",
     "BpmnTooLarge",
+    "BudgetExceeded",
+    "Budgets",
     "CompiledDefinition",
     "Engine",
     "EngineError",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .limits import SETTINGS
+
 
 class EngineError(Exception):
     """Base class of the engine adapter's errors."""
@@ -38,3 +40,18 @@ class EventNotExpected(EngineError):
 
 class StateNotStorable(EngineError):
     """A step produced data that cannot be serialized; the step is refused as a whole."""
+
+
+class ScriptError(Exception):
+    """A BPMN script or expression failed; str(exc) is one readable line such as
+    "NameError: name 'x' is not defined (line 2)". Attributes: message (str), line (int | None)."""
+
+    def __init__(self, message: str, line: int | None = None, *, budget: str | None = None):
+        self.message, self.line = message, line
+        # The budget that stopped the script, if one did, and its service setting (limits.py).
+        self.budget, self.setting = budget, SETTINGS.get(budget) if budget else None
+        super().__init__(message if line is None else f"{message} (line {line})")
+
+
+class ScriptTimeout(ScriptError):
+    """The script ran past its CPU-time budget (its own, or what was left of its step's)."""

@@ -17,8 +17,10 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from .checks import check_budgets
 from .declarations import Declarations, declarations
 from .errors import BpmnInvalid, BpmnTooLarge
+from .limits import Budgets
 from .sandbox import RestrictedEnvironment, ScriptError
 from .serialization import spec_registry
 
@@ -183,10 +185,17 @@ def _check_scripts(spec, subprocess_specs, tree) -> None:
                     ) from None
 
 
-def parse_definition(data: bytes, *, filename: str = "upload.bpmn", max_bytes: int = DEFAULT_MAX_BYTES):
+def parse_definition(
+    data: bytes,
+    *,
+    filename: str = "upload.bpmn",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    budgets: Budgets | None = None,
+):
     """Validate a BPMN file and compile its single executable process.
 
-    Raises BpmnTooLarge or BpmnInvalid (with the element id and line where known).
+    Raises BpmnTooLarge or BpmnInvalid (with the element id and line where known). `budgets`
+    (default: limits.Budgets()) bounds the literal values of the model (checks.py).
     """
     tree = parse_xml(data, max_bytes=max_bytes)
     process = _executable_process(tree)
@@ -210,6 +219,7 @@ def parse_definition(data: bytes, *, filename: str = "upload.bpmn", max_bytes: i
         # SpiffWorkflow's parser reports some malformed models through plain exceptions.
         raise BpmnInvalid(f"The BPMN model could not be compiled: {exc.__class__.__name__}: {exc}") from None
     _check_scripts(spec, subprocess_specs, tree)
+    check_budgets(spec, subprocess_specs, lambda element_id: _line_of(tree, element_id), budgets or Budgets())
     registry = spec_registry()
     blob = json.dumps(
         {

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -21,8 +21,10 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from . import clock, services
+from . import clock, guards, limits, services
+from .calendar_helpers import calendar_functions
 from .errors import EventNotExpected, StateCorrupt, StateNotStorable, TaskNotReady
+from .limits import BudgetExceeded, Budgets
 from .pruning import prune
 from .sandbox import RestrictedEnvironment
 from .serialization import dump_state, load_state, restore_specs, spec_registry
@@ -103,6 +105,9 @@ def _human_task(task, now: datetime, unit: str | None = None) -> HumanTask:
     if props.get("dueIn"):
         try:
             parsed = TimerEventDefinition.parse_iso_duration(props["dueIn"])
+            # Bounded BEFORE the timedelta: SpiffWorkflow walks every month of a duration.
+            budgets = getattr(task.workflow.script_engine, "budgets", None) or limits.budgets()
+            limits.check_duration(parsed, "dueIn", budgets, budget="max_allotment_days")
             due_at = now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
         except Exception:
             due_at = None
@@ -162,8 +167,12 @@ def _finished_ids(workflow: BpmnWorkflow) -> set:
 
 
 def _jsonable(data: dict) -> dict:
-    cleaned = spec_registry().clean(dict(data))
-    return json.loads(json.dumps(cleaned, default=str))
+    try:
+        cleaned = spec_registry().clean(dict(data))
+        return json.loads(json.dumps(cleaned, default=str))
+    except RecursionError:
+        message = "The process data is nested too deeply to be stored; nothing was applied."
+        raise StateNotStorable(message) from None
 
 
 def _variables(workflow: BpmnWorkflow) -> dict:
@@ -198,6 +207,16 @@ def _next_timer(workflow: BpmnWorkflow) -> datetime | None:
 
 
 def _error_of(exc: Exception) -> dict:
+    if isinstance(exc, BudgetExceeded):
+        error = {"message": exc.message}
+        if exc.task is not None:
+            spec = exc.task.task_spec
+            error.update(
+                element_id=getattr(spec, "bpmn_id", None),
+                element_name=getattr(spec, "bpmn_name", None),
+                task_id=str(exc.task.id),
+            )
+        return guards.with_budget(error, exc)
     if isinstance(exc, WorkflowTaskException) and exc.task is not None:
         spec = exc.task.task_spec
         notes = " ".join(getattr(exc, "__notes__", []) or [])
@@ -205,20 +224,21 @@ def _error_of(exc: Exception) -> dict:
         cause = exc.__cause__ or exc.__context__
         if cause is not None and str(cause) and str(cause) not in message:
             message = f"{message.rstrip('.')}: {cause}"
-        return {
+        error = {
             "message": f"{message} {notes}".strip(),
             "element_id": getattr(spec, "bpmn_id", None),
             "element_name": getattr(spec, "bpmn_name", None),
             "line": exc.line_number or None,
             "task_id": str(exc.task.id),
         }
-    return {"message": f"{exc.__class__.__name__}: {exc}".split("\n")[0]}
+        return guards.with_budget(error, exc)
+    return guards.with_budget({"message": f"{exc.__class__.__name__}: {exc}".split("\n")[0]}, exc)
 
 
 def _dump(workflow: BpmnWorkflow) -> str:
     try:
         return dump_state(workflow)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise StateNotStorable(
             f"The process data cannot be stored ({exc}); nothing was applied. "
             "Task data must be JSON-like: text, numbers, booleans, lists, objects, dates and times."
@@ -236,32 +256,31 @@ def _ready_task(workflow: BpmnWorkflow, task_id: str, kind: str, accepts):
     return task
 
 
-def _calendar_functions(calendar) -> dict:
-    def working_days_from_now(days):
-        """The ISO moment `days` working days from the step's now (for timers and due dates)."""
-        return calendar().add_working_days(clock.now(), float(days)).isoformat()
-
-    def add_working_days(start, days):
-        """The ISO moment `days` working days after `start` (an ISO string or a datetime)."""
-        moment = datetime.fromisoformat(start) if isinstance(start, str) else start
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return calendar().add_working_days(moment, float(days)).isoformat()
-
-    return {"working_days_from_now": working_days_from_now, "add_working_days": add_working_days}
-
-
 class Engine:
     """Runs commands on workflows with the sandboxed script environment."""
 
-    def __init__(self, *, script_time_limit: float = 1.0, calendar=None):
+    def __init__(
+        self, *, script_time_limit: float | None = None, calendar=None, budgets: Budgets | None = None
+    ):
         """calendar: a callable returning an object with add_working_days(start, days) (the
         business calendar), offered to scripts and timer expressions as working_days_from_now(days)
-        and add_working_days(start, days)."""
-        globals_ = _calendar_functions(calendar) if calendar is not None else None
+        and add_working_days(start, days). budgets: the limits of every step (limits.Budgets;
+        script_time_limit, if given, replaces its script_cpu_seconds)."""
+        budgets = budgets or Budgets()
+        if script_time_limit is not None:
+            budgets = replace(budgets, script_cpu_seconds=script_time_limit)
+        self.budgets = budgets
+        globals_ = calendar_functions(calendar, budgets) if calendar is not None else None
         self.script_engine = services.ServiceScriptEngine(
-            environment=RestrictedEnvironment(globals_, time_limit=script_time_limit)
+            environment=RestrictedEnvironment(
+                globals_,
+                time_limit=budgets.script_cpu_seconds,
+                max_sequence=budgets.max_sequence,
+                max_data_bytes=budgets.max_data_bytes,
+                max_data_depth=budgets.max_data_depth,
+            )
         )
+        self.script_engine.budgets = budgets  # read where no step runs (a task's dueIn)
 
     def has_timer_start(self, definition: CompiledDefinition) -> bool:
         """Whether the process starts on a timer (the service then keeps an instance waiting on it)."""
@@ -287,13 +306,16 @@ class Engine:
         before_ready = _ready_human(workflow)
         before_done = _finished_ids(workflow)
         status, error, calls = RUNNING, None, []
-        try:
-            with clock.running_at(now):
-                action()
-                services.advance(workflow)
-                calls = services.pending_calls(workflow)
-        except Exception as exc:  # any failure inside the model is an instance error, never a crash
-            status, error = ERROR, _error_of(exc)
+        with limits.stepping(self.budgets) as step:
+            try:
+                with clock.running_at(now):
+                    action()
+                    services.advance(workflow)
+                    calls = services.pending_calls(workflow)
+                step.check_cpu("by the end of the step")
+            except Exception as exc:  # any failure inside the model is an instance error, never a crash
+                status, error = ERROR, _error_of(exc)
+                guards.mark_for_retry(workflow, exc)
         after_ready = _ready_human(workflow)
         opened = []
         for tid, task in list(after_ready.items()):
@@ -480,15 +502,25 @@ class Engine:
         )
 
     def retry(self, definition: CompiledDefinition, state: str, *, now: datetime, units=None) -> StepResult:
-        """Run the failed tasks of an instance in error again."""
+        """Run the failed tasks of an instance in error again.
+
+        A task a budget stopped before it started (limits.MARK: a fan-out, a subprocess, a timer)
+        is updated again, so its check runs again; a step stopped after its last task runs on.
+        """
         workflow = self._load(definition, state)
         failed = [] if workflow.is_completed() else workflow.get_tasks(state=TaskState.ERROR)
-        if not failed:
+        stopped = workflow.task_tree.internal_data.pop(limits.MARK, None)
+        if not failed and stopped is None:
             raise TaskNotReady("The instance has no failed task to retry.")
 
         def rerun():
+            marked = [task for task in failed if task.internal_data.pop(limits.MARK, None)]
             for task in failed:
-                task._set_state(TaskState.READY)
+                if task not in marked:
+                    task._set_state(TaskState.READY)
+            for task in marked:
+                task._set_state(TaskState.WAITING)
+                task.task_spec._update(task)
 
         return self._run(workflow, rerun, now, units)
 

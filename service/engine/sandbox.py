@@ -13,19 +13,21 @@ Protected:
   read-only namespace, never as modules (the `datetime` module would leak `sys`).
 * Run time, without threads or signals. Every while/for body, function body and lambda calls
   `_tick_()`, and `_getiter_` returns an iterator that ticks, so loops, comprehensions and
-  generators are metered. Every 100th tick reads `time.monotonic()` and raises ScriptTimeout
-  past the deadline; once expired every tick raises, so `try/except` cannot swallow it.
-* Big results. `**`, `*`, `<<`, `+`, `%` refuse ints over `max_sequence` bits and
-  str/bytes/list/tuple results over `max_sequence` items, as do `range()`, `pow()`, `sum()` of
-  sequences, f-string format specs (`f"{x:>{10**10}}"`) and the growing methods of
-  str/bytes/list (`ljust`, `rjust`, `center`, `zfill`, `expandtabs`, `replace`, `join`,
-  `translate`, `extend`), which are checked before they run. RecursionError becomes ScriptError.
+  generators are metered. Every 100th tick reads the thread's CPU time (`time.thread_time`: a
+  busy machine does not make a script look slower) and raises ScriptTimeout past the budget;
+  once expired every tick raises, so `try/except` cannot swallow it. The budget is the smaller
+  of the script's own and what is left of its engine step's (limits.py); `charge()` checks it at
+  once (the calendar helpers call it after their work).
+* Big results and big data: sizes.py. Growing operators and methods, `range()`, `pow()`,
+  `sum()` of sequences, `str()`, `repr()`, f-strings, `%`-formatting and `print` are checked
+  before they build anything; the variables of a running script are measured now and then, and
+  the data it leaves in its task after it ran (bytes and nesting). RecursionError becomes
+  ScriptError.
 
-NOT protected: memory is not accounted. A list may hold a million references to one big
-string and `str()` of it, or appends within the time limit, can still allocate a lot; one
-C-level call (sorting a million items) is not interrupted by the clock. Run workers under an
-OS memory limit (RLIMIT_AS / cgroup). Objects the application passes in `environment_globals`
-or `external_context` are trusted and exposed as they are.
+NOT protected: temporaries inside one expression (the list a comprehension fills) are not
+measured, and one C-level call (sorting a million items) is not interrupted by the clock. Run
+workers under an OS memory limit (docs/operations.md). Objects the application passes in
+`environment_globals` or `external_context` are trusted and exposed as they are.
 
 Cost: code is compiled once per source text (LRU cache); a cached condition such as
 `amount > 10` evaluates in about 1 µs, loop-heavy scripts run several times slower than plain Python.
@@ -39,8 +41,10 @@ import functools
 import math
 import operator
 import re
+import sys
 import time
 import types
+from contextvars import ContextVar
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Guards import (
@@ -55,12 +59,13 @@ from RestrictedPython.PrintCollector import PrintCollector
 from RestrictedPython.transformer import RestrictingNodeTransformer, copy_locations
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+from . import limits, sizes
+from .errors import ScriptError, ScriptTimeout
+
 _CLOCK_EVERY = 100  # read the clock on every 100th tick: ~1 ns per tick, and 10x less overshoot than 1000
-_SEQ = (str, bytes, list, tuple)
-_GROWING = frozenset(
-    {"ljust", "rjust", "center", "zfill", "expandtabs", "replace", "join", "translate", "extend"}
-)
-_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d*)(?:\.(\*|\d*))?")
+_MEASURE_EVERY = 0.002  # measure a running script's variables at most every 2 ms of CPU time...
+_MEASURE_SHARE = 50  # ...and spend at most a fiftieth of its time on it
+_MISSING = object()
 _DROPPED = {
     "__build_class__",
     "BaseException",
@@ -104,116 +109,39 @@ _MATH = (
 )
 
 
-class ScriptError(Exception):
-    """A BPMN script or expression failed; str(exc) is one readable line such as
-    "NameError: name 'x' is not defined (line 2)". Attributes: message (str), line (int | None)."""
-
-    def __init__(self, message: str, line: int | None = None):
-        self.message, self.line = message, line
-        super().__init__(message if line is None else f"{message} (line {line})")
-
-
-class ScriptTimeout(ScriptError):
-    """The script ran past its time budget."""
-
-
 class _Namespace(types.SimpleNamespace):
     """A bag of functions offered to scripts instead of a module (read-only through _write_)."""
-
-
-def _refuse(what: str, size: int, limit: int, unit: str = "items"):
-    raise ScriptError(f"Refused: the result of {what} would have {size:,} {unit} (the limit is {limit:,})")
-
-
-def _check(op: str, a, b, limit: int) -> None:
-    """Refuse `a op b` if the result would be huge: ints over `limit` bits, sequences over `limit` items."""
-    size, unit = 0, "bits"
-    if isinstance(a, int) and isinstance(b, int):
-        if op == "*":
-            size = a.bit_length() + b.bit_length()
-        elif op == "**" and b > 0 and abs(a) > 1:
-            size = a.bit_length() * b
-        elif op == "<<" and a and b > 0:
-            size = a.bit_length() + b
-    elif op == "+" and isinstance(a, _SEQ) and isinstance(b, _SEQ):
-        size, unit = len(a) + len(b), "items"
-    elif op == "*" and (isinstance(a, _SEQ) or isinstance(b, _SEQ)):
-        seq, n = (a, b) if isinstance(a, _SEQ) else (b, a)
-        size, unit = (len(seq) * n if isinstance(n, int) else 0), "items"
-    elif op == "%" and isinstance(a, str | bytes):
-        text = (a.decode("latin-1") if isinstance(a, bytes) else a).replace("%%", "")
-        sizes = [int(n) for spec in _PERCENT_SPEC.findall(text) for n in spec if n.isdigit()]
-        if "*" in text:
-            sizes += [n for n in (b if isinstance(b, tuple) else (b,)) if isinstance(n, int)]
-        size, unit = max(sizes, default=0), "characters"
-    if size > limit:
-        _refuse(f"'{op}'", size, limit, unit)
-
-
-def _result_size(obj, name: str, args: tuple, kwargs: dict) -> int:
-    """Upper bound of len(obj.name(*args, **kwargs)) for the methods in _GROWING."""
-    n = len(obj)
-    if name in ("ljust", "rjust", "center", "zfill"):
-        return args[0]
-    if name == "expandtabs":
-        return n * max(args[0] if args else kwargs.get("tabsize", 8), 1)
-    if name == "replace":
-        old, new = args[0], args[1]
-        hits = obj.count(old) if old else n + 1
-        hits = min(hits, args[2]) if len(args) > 2 and args[2] >= 0 else hits
-        return n + hits * max(len(new) - len(old), 0)
-    if name == "join":
-        return sum(len(i) for i in args[0] if isinstance(i, _SEQ)) + n * max(len(args[0]) - 1, 0)
-    if name == "translate":
-        table = args[0]
-        values = table.values() if isinstance(table, dict) else table if isinstance(table, list) else ()
-        return n * max([len(v) for v in values if isinstance(v, _SEQ)] + [1])
-    return n + len(args[0])  # extend
-
-
-def _sized_method(obj, name: str, method, limit: int):
-    def call(*args, **kwargs):
-        if name in ("join", "extend") and args:
-            args = (list(args[0]), *args[1:])  # materialise once, so the size can be computed
-        try:
-            size = _result_size(obj, name, args, kwargs)
-        except (TypeError, ValueError, IndexError, AttributeError):
-            size = 0  # bad arguments: the method itself reports them
-        if size > limit:
-            _refuse(f"{type(obj).__name__}.{name}()", size, limit)
-        return method(*args, **kwargs)
-
-    return call
 
 
 def _make_builtins(limit: int) -> dict:
     """Builtins plus RestrictedPython guards shared by all runs; _tick_ and _getiter_ are added per run."""
 
     def binop(op, a, b):
-        _check(op, a, b, limit)
+        sizes.check_binop(op, a, b, limit)
         return _OPS[op](a, b)
 
     def inplacevar(op, a, b):
         if op not in _INPLACE:
             raise ScriptError(f"The operator {op} is not supported")
-        _check(op[:-1], a, b, limit)
+        sizes.check_binop(op[:-1], a, b, limit)
         return _INPLACE[op](a, b)
 
     def getattr_(obj, name):
         value = safer_getattr(obj, name, raise_)
-        if name in _GROWING:
-            if obj in _SEQ:
+        if name in sizes.GROWING:
+            if obj in sizes.SEQ or sizes.is_str(obj):
                 raise ScriptError(f"{obj.__name__}.{name} is not available in scripts; call it on a value")
-            if isinstance(obj, _SEQ):
-                return _sized_method(obj, name, value, limit)
+            if isinstance(obj, sizes.SEQ):
+                return sizes.sized_method(obj, name, value, limit)
         return value
 
     def format_(value, conversion, spec):
+        sizes.check_text(value, limit, "an f-string")
         value = {115: str, 114: repr, 97: ascii}.get(conversion, lambda v: v)(value)
-        if not isinstance(value, datetime.date | datetime.time):  # their spec is a strftime pattern
+        if spec and not isinstance(value, datetime.date | datetime.time):  # theirs is a strftime pattern
             size = max((int(n) for n in re.findall(r"\d+", spec)), default=0)
             if size > limit:
-                _refuse("an f-string format spec", size, limit, "characters")
+                sizes.refuse("an f-string format spec", size, limit, "characters")
         return format(value, spec)
 
     def range_(*args):
@@ -223,14 +151,14 @@ def _make_builtins(limit: int) -> dict:
         except OverflowError:  # longer than sys.maxsize
             size = limit + 1
         if size > limit:
-            _refuse("range()", size, limit)
+            sizes.refuse("range()", size, limit)
         return r
 
     def pow_(base, exp, mod=None):
         return pow(base, exp, mod) if mod is not None else binop("**", base, exp)
 
     def sum_(iterable, /, start=0):
-        if isinstance(start, _SEQ):
+        if isinstance(start, sizes.SEQ):
             raise ScriptError("sum() of sequences is not allowed in scripts; use a loop")
         return sum(iterable, start)
 
@@ -253,7 +181,6 @@ def _make_builtins(limit: int) -> dict:
         list=list,
         set=set,
         tuple=tuple,
-        str=str,
         int=int,
         float=float,
         bool=bool,
@@ -266,7 +193,6 @@ def _make_builtins(limit: int) -> dict:
         _getattr_=getattr_,
         _getitem_=operator.getitem,
         _write_=full_write_guard,
-        _print_=PrintCollector,
         _iter_unpack_sequence_=guarded_iter_unpack_sequence,
         _unpack_sequence_=guarded_unpack_sequence,
         _inplacevar_=inplacevar,
@@ -274,6 +200,7 @@ def _make_builtins(limit: int) -> dict:
         _format_=format_,
         _binop_=binop,
     )
+    builtins.update(sizes.text_builtins(limit, PrintCollector))  # str, repr, _print_
     return builtins
 
 
@@ -328,10 +255,9 @@ class _LimitingTransformer(RestrictingNodeTransformer):
 
     def visit_FormattedValue(self, node):
         node = super().visit_FormattedValue(node)
-        if node.format_spec is not None:
-            args = [node.value, ast.Constant(node.conversion), node.format_spec]
-            node.value = _call("_format_", args, node)
-            node.conversion, node.format_spec = -1, None
+        spec = node.format_spec if node.format_spec is not None else ast.Constant("")
+        node.value = _call("_format_", [node.value, ast.Constant(node.conversion), spec], node)
+        node.conversion, node.format_spec = -1, None
         return node
 
 
@@ -362,28 +288,59 @@ def _script_line(tb) -> int | None:
 
 
 class _Budget:
-    """The time budget of one run; tick() is called at every loop iteration and function entry."""
+    """The CPU-time budget of one run, and the measuring of the data it holds; tick() is called at
+    every loop iteration and function entry."""
 
-    __slots__ = ("deadline", "expired", "left", "limit")
+    __slots__ = ("budget", "deadline", "expired", "left", "limit", "max_bytes", "next_measure")
 
-    def __init__(self, limit: float):
-        self.limit, self.deadline = limit, time.monotonic() + limit
+    def __init__(self, limit: float, budget: str, max_bytes: int):
+        start = time.thread_time()
+        self.limit, self.budget, self.max_bytes = limit, budget, max_bytes
+        self.deadline, self.next_measure = start + limit, start + _MEASURE_EVERY
         self.left, self.expired = _CLOCK_EVERY, False
+
+    def timeout(self) -> ScriptTimeout:
+        of = "CPU time" if self.budget == "script_cpu_seconds" else "the CPU time left of its step"
+        message = f"ScriptTimeout: the script used more than {self.limit:g} s of {of}"
+        limit = self.limit if self.budget == "script_cpu_seconds" else limits.budgets().step_cpu_seconds
+        return ScriptTimeout(f"{message}; over {limits.describe(self.budget, limit)}", budget=self.budget)
 
     def tick(self, value=None):
         self.left -= 1
         if self.left <= 0:
-            if time.monotonic() > self.deadline:
-                self.expired, self.left = True, 0  # every later tick raises again
-                raise ScriptTimeout(f"ScriptTimeout: the script ran longer than {self.limit:g} s")
+            self.check(sys._getframe(1))
             self.left = _CLOCK_EVERY
         return value
+
+    def check(self, frame=None) -> None:
+        now = time.thread_time()
+        if now > self.deadline:
+            self.expired, self.left = True, 0  # every later tick raises again
+            raise self.timeout()
+        if frame is not None and now >= self.next_measure:
+            size, _ = sizes.estimate_all(sizes.script_values(frame, _RUN_CODE), self.max_bytes)
+            if size > self.max_bytes:
+                over = limits.describe("max_data_bytes", self.max_bytes)
+                message = f"Refused: the script's variables hold about {size:,} bytes; over {over}"
+                raise ScriptError(message, budget="max_data_bytes")
+            spent = time.thread_time() - now
+            self.next_measure = now + max(_MEASURE_EVERY, spent * _MEASURE_SHARE)
 
     def getiter(self, iterable):
         tick = self.tick
         for item in iterable:
             tick()
             yield item
+
+
+_running: ContextVar[_Budget | None] = ContextVar("motcua_script_budget", default=None)
+
+
+def charge() -> None:
+    """Check the running script's CPU budget now (after work done outside its ticks)."""
+    budget = _running.get()
+    if budget is not None:
+        budget.check()
 
 
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
@@ -395,9 +352,12 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         *,
         time_limit: float = 1.0,
         max_sequence: int = 1_000_000,
+        max_data_bytes: int = 8 * 1024 * 1024,
+        max_data_depth: int = 32,
     ):
         super().__init__(environment_globals)
         self.time_limit, self.max_sequence = time_limit, max_sequence
+        self.max_data_bytes, self.max_data_depth = max_data_bytes, max_data_depth
         self._builtins = _make_builtins(max_sequence)
 
     def compile_expression(self, expression: str) -> types.CodeType:
@@ -417,12 +377,19 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         """Run the script with the task data as its globals, so its assignments land in the task data."""
         self.check_for_overwrite(context, external_context or {})
         code = self.compile_script(script)
+        before = dict(context)  # the values the script starts with (references, not copies)
         context.update(self.globals)
         context.update(external_context or {})
         try:
             self._run(code, context)
-        finally:
+        except BaseException:
             self._remove_globals_and_functions_from_context(context, external_context)
+            self._unstorable(context, before)  # a failed script leaves no data that cannot be stored
+            raise
+        self._remove_globals_and_functions_from_context(context, external_context)
+        problem = self._unstorable(context, before)
+        if problem is not None:
+            raise ScriptError(*problem[:1], budget=problem[1])
         return True
 
     def call_service(self, context, **kwargs):
@@ -440,20 +407,51 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         if not _RESERVED.isdisjoint(run_globals):
             names = sorted(_RESERVED.intersection(run_globals))
             raise ScriptError(f"Task data uses names reserved by the sandbox: {names}")
-        budget = _Budget(self.time_limit)
+        limit, name = self.time_limit, "script_cpu_seconds"
+        step = limits.current()
+        if step is not None and step.cpu_left() < limit:  # what is left of the step's budget
+            limit, name = max(step.cpu_left(), 0.0), "step_cpu_seconds"
+        budget = _Budget(limit, name, self.max_data_bytes)
         run_globals["__builtins__"] = dict(self._builtins, _tick_=budget.tick, _getiter_=budget.getiter)
+        token = _running.set(budget)
         try:
             result = eval(code, run_globals)  # noqa: S307 -- restricted code object, guarded builtins
         except ScriptError as exc:
-            error = type(exc)(exc.message, exc.line or _script_line(exc.__traceback__))
+            error = type(exc)(exc.message, exc.line or _script_line(exc.__traceback__), budget=exc.budget)
             raise error.with_traceback(exc.__traceback__) from None
         except Exception as exc:  # the traceback is kept: SpiffWorkflow reads the line number from it
             text = "the script recursed too deeply" if isinstance(exc, RecursionError) else exc
             error = ScriptError(f"{type(exc).__name__}: {text}", _script_line(exc.__traceback__))
             raise error.with_traceback(exc.__traceback__) from exc
+        finally:
+            _running.reset(token)
         if budget.expired:  # the script caught the timeout and carried on
-            raise ScriptTimeout(f"ScriptTimeout: the script ran longer than {self.time_limit:g} s")
+            raise budget.timeout()
         return result
+
+    def _unstorable(self, context: dict, before: dict) -> tuple[str, str] | None:
+        """(message, budget) when the data the script left in its task is over the budgets (too big
+        or too deep to store), else None. The variables the script assigned then get back the values
+        it started with (or go), and data it nested too deeply in place goes, so the task's data can
+        still be stored."""
+        size, depth = sizes.estimate(context, self.max_data_bytes, self.max_data_depth)
+        if size <= self.max_data_bytes and depth <= self.max_data_depth:
+            return None
+        written = sorted(key for key, value in context.items() if before.get(key, _MISSING) is not value)
+        for key in written:  # back to what the script started with
+            if key in before:
+                context[key] = before[key]
+            else:
+                del context[key]
+        for key in list(context):  # data nested too deeply in place
+            if sizes.estimate(context[key], 1 << 62, self.max_data_depth)[1] >= self.max_data_depth:
+                del context[key]
+        kept = f"{', '.join(written) or 'its variables'} not kept"
+        if depth > self.max_data_depth:
+            over = limits.describe("max_data_depth", self.max_data_depth)
+            return f"Refused: the script left data nested too deeply ({kept}); over {over}", "max_data_depth"
+        over = limits.describe("max_data_bytes", self.max_data_bytes)
+        return f"Refused: the script left about {size:,} bytes ({kept}); over {over}", "max_data_bytes"
 
     def _remove_globals_and_functions_from_context(self, context, external_context=None):
         """Drop builtins, functions, modules, namespaces and predefined globals from the task data."""
@@ -476,3 +474,6 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
                 "You have task data that overwrites a predefined function(s). Please change the following "
                 f"variable or field name(s) to something else: {overwrites}"
             )
+
+
+_RUN_CODE = RestrictedEnvironment._run.__code__  # where measuring a running script's frames stops

@@ -18,6 +18,8 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 from SpiffWorkflow.util.task import TaskState
 
+from .guards import before_task
+
 DEFAULT_RETRIES = 3
 DEFAULT_BACKOFF_SECONDS = 2.0
 
@@ -56,6 +58,7 @@ def _advance_once(workflow) -> int:
         count = 0
         for task in wf.get_tasks(state=TaskState.READY):
             if _runnable(task):
+                before_task(task)  # the step's CPU and task budgets, checked between tasks
                 task.run()
                 count += 1
         return count

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import undefer
 
 from .. import forms, runtime
@@ -159,7 +160,10 @@ def _allotted_due(properties: dict, now: datetime) -> datetime | None:
         days = float(allotment)
     except ValueError:
         return None
-    return calendar().add_working_days(now, days) if days > 0 else None
+    # Out of the statutory range (refused at deploy since; an older definition): no due date.
+    if not 0 < days <= current_app.config["MOTCUA_MAX_ALLOTMENT_DAYS"]:
+        return None
+    return calendar().add_working_days(now, days)
 
 
 def _variable_due(properties: dict, variables: dict) -> datetime | None:

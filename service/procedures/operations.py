@@ -122,9 +122,11 @@ def load(text: str, *, fmt: str) -> tuple[int, int]:
         try:
             valid.append(schema.load(record))
         except ma.ValidationError as exc:
+            code = record.get("code") if isinstance(record, dict) else None
+            named = f" ({code})" if isinstance(code, str) and code else ""
             raise Unprocessable(
-                f"Record {number} of the catalogue is not valid.",
-                details={"record": number, "fields": exc.messages},
+                f"Record {number}{named} of the catalogue is not valid.",
+                details={"record": number, "code": code, "fields": exc.messages},
             ) from None
     created = updated = 0
     for data in valid:

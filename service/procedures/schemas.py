@@ -1,4 +1,5 @@
 import marshmallow as ma
+from flask import current_app
 from flask_smorest.fields import Upload
 
 from ..web import PageArgs, RequestSchema, page_schema
@@ -18,26 +19,51 @@ class ProcedureSchema(RequestSchema):
     level = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=64))
     unit_code = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=64))
     processing_days = ma.fields.Float(
-        required=True, allow_nan=False, validate=ma.validate.Range(min=0, max=3650, min_inclusive=False)
+        required=True,
+        allow_nan=False,
+        validate=ma.validate.Range(min=0, min_inclusive=False),
+        metadata={"description": "Working days, at most MOTCUA_MAX_ALLOTMENT_DAYS (365 by default)"},
     )
     components = ma.fields.List(ma.fields.Nested(ComponentSchema), load_default=list)
     fee = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=255))
     step_allotments = ma.fields.Dict(
         keys=ma.fields.String(),
-        values=ma.fields.Float(
-            allow_nan=False, validate=ma.validate.Range(min=0, max=3650, min_inclusive=False)
-        ),
+        values=ma.fields.Float(allow_nan=False, validate=ma.validate.Range(min=0, min_inclusive=False)),
         load_default=dict,
+        metadata={"description": "BPMN element id -> working days, each at most MOTCUA_MAX_ALLOTMENT_DAYS"},
     )
     process_key = ma.fields.String(load_default="dossier", validate=ma.validate.Length(min=1, max=255))
     active = ma.fields.Boolean(load_default=True)
     updated_at = ma.fields.AwareDateTime(dump_only=True)
+
+    @ma.validates("processing_days")
+    def _statutory_processing_days(self, value, **kwargs):
+        maximum = _max_days()
+        if value > maximum:
+            raise ma.ValidationError(f"At most {maximum:g} working days (MOTCUA_MAX_ALLOTMENT_DAYS).")
+
+    @ma.validates("step_allotments")
+    def _statutory_step_allotments(self, value, **kwargs):
+        maximum = _max_days()
+        over = {element: days for element, days in (value or {}).items() if days > maximum}
+        if over:
+            raise ma.ValidationError(
+                {
+                    element: [f"{days:g} working days is more than {maximum:g} (MOTCUA_MAX_ALLOTMENT_DAYS)."]
+                    for element, days in over.items()
+                }
+            )
 
     @ma.post_dump
     def _plain_numbers(self, data, **kwargs):
         if data.get("processing_days") is not None:
             data["processing_days"] = float(data["processing_days"])
         return data
+
+
+def _max_days() -> float:
+    """The largest allotment a procedure may state (the statutory range), in working days."""
+    return float(current_app.config["MOTCUA_MAX_ALLOTMENT_DAYS"])
 
 
 class ProcedurePatchSchema(ProcedureSchema):
