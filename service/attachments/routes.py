@@ -51,8 +51,14 @@ def detail(attachment_id):
     return operations.get(attachment_id, actor=current_user())
 
 
+_FILE = "The file, as uploaded: a PDF or an image (the types of MOTCUA_UPLOAD_TYPES)"
+
+
 @blp.route("/attachments/<uuid:attachment_id>/content", methods=["GET"], endpoint="content")
-@blp.response(200, content_type="application/octet-stream", description="The file, as uploaded")
+@blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf", description=_FILE)
+@blp.alt_response(
+    200, schema={"type": "string", "format": "binary"}, content_type="image/*", description=_FILE
+)
 def content(attachment_id):
     """The bytes of an attachment, as a download; ETag is its SHA-256."""
     attachment, path = operations.open_for_download(attachment_id, actor=current_user())

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from ..errors import BadRequest
 from ..extensions import db
 from ..identity.auth import current_user
-from ..identity.permissions import require_designer
+from ..identity.permissions import designer_only
 from ..web import page
 from . import operations
 from .schemas import DefinitionDetailSchema, DefinitionListArgs, DefinitionPage, DefinitionSchema, DeployArgs
@@ -26,6 +26,7 @@ class Definitions(MethodView):
         items, total = operations.latest_page(args["page"], args["per_page"])
         return page(items, total, args)
 
+    @designer_only
     @blp.arguments(DeployArgs, location="files")
     @blp.response(201, DefinitionSchema, description="A new version was deployed")
     @blp.alt_response(200, schema=DefinitionSchema, description="Identical content: the existing version")
@@ -35,7 +36,6 @@ class Definitions(MethodView):
         Identical content for a process id returns the existing version (200); changed content
         makes the next version (201). Invalid BPMN gets 422 naming the element and line.
         """
-        require_designer(current_user())
         upload = files["file"]
         filename = upload.filename or "upload.bpmn"
         if not filename.lower().endswith((".bpmn", ".xml", ".bpmn20.xml")):
@@ -67,7 +67,7 @@ class Definition(MethodView):
 
 @blp.route("/<string:key>/versions/<int(max=2147483647):version>/xml")
 class DefinitionXml(MethodView):
-    @blp.response(200, content_type="application/xml")
+    @blp.response(200, {"type": "string"}, content_type="application/xml", description="The BPMN XML")
     def get(self, key, version):
         """The BPMN XML of one version, exactly as deployed."""
         definition = operations.get(key, version)
