@@ -4,6 +4,7 @@ from flask import request, send_file
 from flask_smorest import Blueprint
 
 from ..identity.auth import current_user
+from ..identity.permissions import authorise
 from . import operations
 from .schemas import AttachmentList, AttachmentSchema, UploadArgs
 
@@ -22,6 +23,7 @@ def _upload_body_limit(endpoint, values):
 
 
 @blp.route("/tasks/<uuid:task_id>/attachments", methods=["POST"], endpoint="upload")
+@authorise(lambda user, task_id: operations.require_uploader(user, task_id))  # before the file is read
 @blp.arguments(UploadArgs, location="files")
 @blp.response(201, AttachmentSchema)
 def upload(args, task_id):

@@ -97,6 +97,7 @@ _SLIP = "The slip: PDF (format=pdf, the default) or printable HTML (format=html)
 
 
 @blp.route("/dossiers/<string:ref>/documents/<string:form>", methods=["GET"])
+@authorise(lambda user, ref, form: operations.require_visible(user, operations.find(ref)))
 @blp.arguments(DocumentArgs, location="query")
 @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf", description=_SLIP)
 @blp.alt_response(200, schema={"type": "string"}, content_type="text/html", description=_SLIP)
@@ -104,7 +105,7 @@ def document(args, ref, form):
     """An official slip of the dossier: mau-01 … mau-06, as printable HTML or PDF."""
     if form not in documents.FORMS:
         raise NotFound(f"There is no form {form!r}; forms are {', '.join(documents.FORMS)}.")
-    dossier = _visible(ref)
+    dossier = operations.find(ref)
     agency = current_app.config["MOTCUA_AGENCY"]
     if form == "mau-06":
         context = slips.register_context(dossier, agency=agency)

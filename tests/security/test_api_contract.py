@@ -167,6 +167,16 @@ def test_uploads_are_refused_to_those_who_may_not_make_them_before_the_file_is_r
         assert wrong.status_code == 403, (url, wrong.json)
 
 
+def test_a_file_on_a_task_that_is_not_theirs_is_refused_before_it_is_read(admin, nobody):
+    admin.deploy(bpmn_path("simple_approval.bpmn"))
+    started = admin.start("simple_approval").json
+    url = f"/api/v1/tasks/{started['tasks'][0]['id']}/attachments"
+    for data in ({}, {"file": (BytesIO(b"not a pdf"), "x.exe"), "component": "\x01"}):
+        response = nobody.post(url, data=data, content_type="multipart/form-data")
+        assert response.status_code == 403, response.json
+    assert admin.get(f"/api/v1/process-instances/{started['id']}/attachments").json["items"] == []
+
+
 def test_an_officer_outside_reception_cannot_withdraw_whatever_the_body(nobody):
     response = nobody.client.post(
         "/api/v1/dossiers/HS-1/withdraw", json={"reason": 5}, headers=nobody.headers
