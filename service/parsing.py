@@ -51,14 +51,9 @@ def _float(text: str) -> float:
     return value
 
 
-def _int(text: str) -> int:
-    limit = sys.get_int_max_str_digits()
-    if limit and len(text.lstrip("-")) > limit:
-        raise JSONRejected(
-            f"An integer in the JSON has {len(text.lstrip('-'))} digits; at most {limit} are accepted.",
-            {"max_digits": limit},
-        )
-    return int(text)
+# A lone surrogate can only come from a \uD800-\uDFFF escape (UTF-8 cannot carry one), and no
+# container can be deeper than the brackets in the text: most bodies skip the walk through them.
+_MAYBE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _pointer(path: list) -> str:
@@ -66,27 +61,27 @@ def _pointer(path: list) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
-def _check_structure(value: Any, max_depth: int) -> None:
-    """Refuse nesting deeper than max_depth and lone surrogates in strings and keys (iteratively)."""
-    stack: list[tuple[Any, int, list]] = [(value, 1, [])]
+def _check_structure(value: Any, max_depth: int, surrogates: bool) -> None:
+    """Refuse nesting deeper than max_depth and (if `surrogates`) lone surrogates in strings and keys."""
+    stack: list[tuple[Any, int, tuple]] = [(value, 1, ())]
     while stack:
         node, depth, path = stack.pop()
         if isinstance(node, str):
             if _SURROGATE.search(node):
                 raise _surrogate(path)
-        elif isinstance(node, dict | list):
-            if depth > max_depth:
-                raise _too_deep(max_depth)
-            items = node.items() if isinstance(node, dict) else enumerate(node)
-            for key, item in items:
-                if isinstance(key, str) and _SURROGATE.search(key):
-                    raise _surrogate([*path, key.encode("utf-8", "backslashreplace").decode()])
-                if isinstance(item, str | dict | list):
-                    stack.append((item, depth + 1, [*path, key]))
+            continue
+        if depth > max_depth:
+            raise _too_deep(max_depth)
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, item in items:
+            if surrogates and isinstance(key, str) and _SURROGATE.search(key):
+                raise _surrogate([*path, key.encode("utf-8", "backslashreplace").decode()])
+            if isinstance(item, dict | list) or (surrogates and isinstance(item, str)):
+                stack.append((item, depth + 1, (*path, key) if surrogates else ()))
 
 
-def _surrogate(path: list) -> JSONRejected:
-    where = _pointer(path) or "/"
+def _surrogate(path) -> JSONRejected:
+    where = _pointer(list(path)) or "/"
     return JSONRejected(
         f"The text at {where} holds a lone surrogate (\\ud800-\\udfff), which is not a character.",
         {"path": where},
@@ -109,7 +104,7 @@ def strict_loads(data: str | bytes, *, max_depth: int) -> Any:
     else:
         text = data
     try:
-        value = json.loads(text, parse_constant=_constant, parse_float=_float, parse_int=_int)
+        value = json.loads(text, parse_constant=_constant, parse_float=_float)
     except JSONRejected:
         raise
     except RecursionError:
@@ -119,7 +114,14 @@ def strict_loads(data: str | bytes, *, max_depth: int) -> Any:
             f"The JSON is not valid: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
             {"line": exc.lineno, "column": exc.colno},
         ) from None
-    _check_structure(value, max_depth)
+    except ValueError:  # int(): more digits than sys.get_int_max_str_digits()
+        limit = sys.get_int_max_str_digits()
+        raise JSONRejected(
+            f"An integer in the JSON has more than {limit} digits.", {"max_digits": limit}
+        ) from None
+    surrogates = bool(_SURROGATE.search(text) or _MAYBE_SURROGATE.search(text))
+    if surrogates or text.count("[") + text.count("{") > max_depth:
+        _check_structure(value, max_depth, surrogates)
     return value
 
 
