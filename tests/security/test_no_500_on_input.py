@@ -8,6 +8,8 @@ import json
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.support import bpmn_path
 
@@ -202,3 +204,25 @@ def test_error_messages_never_echo_a_lone_surrogate(client):
     text = response.get_data(as_text=True)
     json.loads(text)  # the answer itself is valid UTF-8 JSON
     assert response.status_code == 400
+
+
+# --- and everything else is read as JSON reads it ---------------------------------------------
+
+valid_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**300), max_value=10**300)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),  # no lone surrogates: Hypothesis's text is valid Unicode
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(), children, max_size=5),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(value=valid_json, ensure_ascii=st.booleans())
+def test_every_valid_document_is_read_as_json_reads_it(value, ensure_ascii):
+    from service.parsing import strict_loads
+
+    text = json.dumps(value, ensure_ascii=ensure_ascii)
+    assert strict_loads(text.encode("utf-8"), max_depth=64) == json.loads(text)
