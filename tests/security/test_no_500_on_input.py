@@ -219,7 +219,7 @@ valid_json = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
 @given(value=valid_json, ensure_ascii=st.booleans())
 def test_every_valid_document_is_read_as_json_reads_it(value, ensure_ascii):
     from service.parsing import strict_loads
