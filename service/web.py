@@ -100,8 +100,10 @@ class RequestSchema(ma.Schema):
 
     @ma.pre_load
     def _refuse_nul(self, data, **kwargs):
-        source = data.to_dict(flat=False) if hasattr(data, "to_dict") else data
-        bad = sorted(set(_nul_paths(source)))
+        if hasattr(data, "to_dict"):  # a query string or form: each name has a list of values
+            bad = sorted({path.split("/")[0] for path in _nul_paths(data.to_dict(flat=False))})
+        else:
+            bad = sorted(set(_nul_paths(data)))
         if bad:
             raise ma.ValidationError({name: ["NUL characters are not allowed."] for name in bad})
         return data

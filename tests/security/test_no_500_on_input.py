@@ -78,6 +78,17 @@ def test_a_lone_surrogate_in_the_url_is_refused(client, admin, url):
     assert "not valid UTF-8" in error["message"]
 
 
+def test_nul_characters_are_refused_naming_the_field(admin):
+    body = admin.post("/api/v1/groups", json={"name": "a\x00b", "description": "x"})
+    assert error_of(body, 422, "validation_failed")["details"]["fields"] == {
+        "name": ["NUL characters are not allowed."]
+    }
+    query = admin.get("/api/v1/users?q=a%00b")
+    assert error_of(query, 422, "validation_failed")["details"]["fields"] == {
+        "q": ["NUL characters are not allowed."]
+    }
+
+
 # --- numbers -------------------------------------------------------------------------------------
 
 
