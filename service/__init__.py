@@ -11,14 +11,18 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine as SAEngine
 
 from . import config as config_module
-from . import errors, runtime
+from . import errors, parsing, runtime
 from .extensions import api, csrf, db, migrate
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
 
 class MotcuaFlask(Flask):
-    """Flask, committing once per successful request (and rolling back otherwise)."""
+    """Flask, committing once per successful request (and rolling back otherwise), reading JSON
+    strictly (service/parsing.py)."""
+
+    request_class = parsing.MotcuaRequest
+    json_provider_class = parsing.MotcuaJSONProvider
 
     def dispatch_request(self):
         rv = super().dispatch_request()
@@ -73,9 +77,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     vendor = ASSETS / "node_modules" / "swagger-ui-dist"
     app.config["OPENAPI_SWAGGER_UI_URL"] = "/api/v1/docs/vendor/" if vendor.is_dir() else None
-    api.init_app(app, spec_kwargs={"components": {"securitySchemes": _security_schemes()}})
+    api.init_app(
+        app,
+        spec_kwargs={
+            "info": {"description": API_DESCRIPTION},
+            "components": {"securitySchemes": _security_schemes()},
+        },
+    )
     api.spec.options["security"] = [{"bearerAuth": []}, {"sessionCookie": []}]
     errors.register(app)
+    app.before_request(parsing.refuse_malformed_url)  # before authentication: public routes too
     runtime.init_app(app)
 
     from integrations import Connectors, load_config
@@ -137,6 +148,23 @@ def create_app(overrides: dict | None = None) -> Flask:
         }
 
     return app
+
+
+API_DESCRIPTION = """\
+Motcua's REST API. Authenticate with `Authorization: Bearer <token>` or the session of
+`POST /auth/login` (session writes also send its `csrf_token` as `X-CSRFToken`).
+
+Every error is `{"error": {"code", "message", "details"}}` (the `Error` schema): 400 a malformed
+request (JSON that is not valid, not UTF-8, nested deeper than MOTCUA_JSON_MAX_DEPTH (64), with NaN,
+Infinity, a number that overflows a double, an integer of more than 4300 digits or a lone surrogate;
+a URL that is not UTF-8; no body where the operation takes one), 401 not authenticated, 403 not
+allowed (decided before the body is read wherever the rule does not depend on the resource),
+404 unknown, 409 conflict, 412 stale `If-Match`, 413 too large, 415 a body that is not JSON where
+JSON is expected, 422 invalid (`details.fields` names each field).
+
+A JSON body has the JSON types the schemas declare (`true`, not `"true"` or `1`). Text never holds
+NUL characters, and dates are in the years 1900 to 2999.
+"""
 
 
 def _security_schemes() -> dict:

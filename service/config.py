@@ -110,6 +110,8 @@ def from_environment() -> dict:
             "return_place": os.environ.get("MOTCUA_RETURN_PLACE", "Trung tâm Phục vụ hành chính công tỉnh"),
             "contact": os.environ.get("MOTCUA_AGENCY_CONTACT", "Tổng đài 1022"),
         },
+        # Deepest nesting of arrays and objects accepted in a JSON request body (400 beyond it).
+        "MOTCUA_JSON_MAX_DEPTH": _int("MOTCUA_JSON_MAX_DEPTH", 64),
         # Largest page size of list endpoints.
         "MOTCUA_MAX_PAGE_SIZE": _int("MOTCUA_MAX_PAGE_SIZE", 200),
         # Browser sessions (POST /api/v1/auth/login, the login page) are rows of user_sessions; the

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+import marshmallow as ma
 from flask import Flask, jsonify
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -64,8 +65,27 @@ class PreconditionFailed(ServiceError):
     status, code = 412, "precondition_failed"
 
 
+class UnsupportedMediaType(ServiceError):
+    status, code = 415, "unsupported_media_type"
+
+
 class Unprocessable(ServiceError):
     status, code = 422, "unprocessable"
+
+
+class ErrorBodySchema(ma.Schema):
+    code = ma.fields.String(required=True, metadata={"description": "Stable, machine-readable code"})
+    message = ma.fields.String(required=True, metadata={"description": "What went wrong, for a person"})
+    details = ma.fields.Dict(
+        required=True,
+        metadata={"description": "More about it, e.g. {'fields': {name: [messages]}} for invalid input"},
+    )
+
+
+class ErrorSchema(ma.Schema):
+    """Every error body, as the OpenAPI document declares it (flask-smorest's Api.ERROR_SCHEMA)."""
+
+    error = ma.fields.Nested(ErrorBodySchema, required=True)
 
 
 def error_response(status: int, code: str, message: str, details: dict | None = None):

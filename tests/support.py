@@ -16,3 +16,11 @@ def bpmn_path(name: str) -> Path:
         if (folder / name).is_file():
             return folder / name
     raise FileNotFoundError(name)
+
+
+def openapi_document() -> dict:
+    """The OpenAPI document as the service serves it (built by an app without a database)."""
+    from service import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "openapi", "TESTING": True})
+    return app.test_client().get("/api/v1/openapi.json").get_json()

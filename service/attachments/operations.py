@@ -210,10 +210,16 @@ def dossier_components(instance_id) -> tuple[Dossier | None, list[str]]:
     return dossier, list(dict.fromkeys(names))
 
 
+def require_uploader(user, task_id):
+    """Who may attach files on a task: its actors (404 for an unknown task, 403 for others)."""
+    task, instance = tasks.get_with_instance(task_id)
+    require_task_actor(user, task, instance.started_by_id)
+    return task, instance
+
+
 def store(task_id, stream: BinaryIO, filename: str | None, *, component: str | None, actor) -> Attachment:
     """Attach a file to an open task's instance: only an actor of the task, while it is open."""
-    task, instance = tasks.get_with_instance(task_id)
-    require_task_actor(actor, task, instance.started_by_id)
+    task, instance = require_uploader(actor, task_id)
     tasks.require_open(task, instance)  # the same 409s as claim and complete
     if task.assignee_id is not None and task.assignee_id != actor.id and not actor.is_admin:
         raise Conflict(

@@ -4,6 +4,7 @@ from flask import request, send_file
 from flask_smorest import Blueprint
 
 from ..identity.auth import current_user
+from ..identity.permissions import authorise
 from . import operations
 from .schemas import AttachmentList, AttachmentSchema, UploadArgs
 
@@ -22,6 +23,7 @@ def _upload_body_limit(endpoint, values):
 
 
 @blp.route("/tasks/<uuid:task_id>/attachments", methods=["POST"], endpoint="upload")
+@authorise(lambda user, task_id: operations.require_uploader(user, task_id))  # before the file is read
 @blp.arguments(UploadArgs, location="files")
 @blp.response(201, AttachmentSchema)
 def upload(args, task_id):
@@ -51,8 +53,14 @@ def detail(attachment_id):
     return operations.get(attachment_id, actor=current_user())
 
 
+_FILE = "The file, as uploaded: a PDF or an image (the types of MOTCUA_UPLOAD_TYPES)"
+
+
 @blp.route("/attachments/<uuid:attachment_id>/content", methods=["GET"], endpoint="content")
-@blp.response(200, content_type="application/octet-stream", description="The file, as uploaded")
+@blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf", description=_FILE)
+@blp.alt_response(
+    200, schema={"type": "string", "format": "binary"}, content_type="image/*", description=_FILE
+)
 def content(attachment_id):
     """The bytes of an attachment, as a download; ETag is its SHA-256."""
     attachment, path = operations.open_for_download(attachment_id, actor=current_user())

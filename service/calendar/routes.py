@@ -7,7 +7,8 @@ from flask_smorest import Blueprint
 
 from ..errors import Unprocessable
 from ..identity.auth import current_user
-from ..identity.permissions import require_admin
+from ..identity.permissions import admin_only
+from ..web import EARLIEST_YEAR, LATEST_YEAR, YEAR_PATTERN
 from . import operations
 from .schemas import CalendarArgs, CalendarSchema, DeadlineArgs, DeadlineSchema, OverrideArgs, OverrideSchema
 
@@ -48,25 +49,37 @@ class Calendar(MethodView):
 
 @blp.route("/overrides")
 class Overrides(MethodView):
+    @admin_only
     @blp.arguments(OverrideArgs)
     @blp.response(201, OverrideSchema)
     def post(self, data):
         """Make a day an extra day off or an extra working day (administrators; 409 if already set)."""
-        require_admin(current_user())
         return operations.add_override(data["day"], data["kind"], data["note"], actor=current_user())
 
 
-@blp.route("/overrides/<string:day>")
+@blp.route(
+    "/overrides/<string:day>",
+    parameters=[
+        {
+            "in": "path",
+            "name": "day",
+            "description": "YYYY-MM-DD",
+            "schema": {"type": "string", "format": "date", "pattern": YEAR_PATTERN},
+        }
+    ],
+)
 class Override(MethodView):
+    @admin_only
     @blp.response(204)
     def delete(self, day):
         """Remove the override of a day (administrators; 404 if it has none)."""
-        require_admin(current_user())
         try:
             parsed = date.fromisoformat(day)
+            if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+                raise ValueError(day)
         except ValueError:
             raise Unprocessable(
-                "The day must be a date, as in 2026-02-16.",
+                f"The day must be a date of the years {EARLIEST_YEAR} to {LATEST_YEAR}, as in 2026-02-16.",
                 code="validation_failed",
                 details={"fields": {"day": ["Not a valid date."]}},
             ) from None
@@ -84,10 +97,18 @@ class Deadline(MethodView):
         office period (next working day after the cut-off, after hours or on a day off).
         """
         calendar = operations.calendar()
-        clock_start = calendar.reception_start(args["start"])
+        try:
+            clock_start = calendar.reception_start(args["start"])
+            due_at = calendar.add_working_days(clock_start, args["working_days"])
+        except OverflowError:
+            raise Unprocessable(
+                "The deadline falls outside the dates the calendar can count.",
+                code="validation_failed",
+                details={"fields": {"start": ["Too close to the end of the calendar."]}},
+            ) from None
         return {
             "start": args["start"],
             "clock_start": clock_start,
             "working_days": args["working_days"],
-            "due_at": calendar.add_working_days(clock_start, args["working_days"]),
+            "due_at": due_at,
         }

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from ..errors import BadRequest
 from ..extensions import db
 from ..identity.auth import current_user
-from ..identity.permissions import require_designer
+from ..identity.permissions import designer_only
 from ..web import page
 from . import operations
 from .schemas import (
@@ -33,6 +33,7 @@ class Definitions(MethodView):
         items, total = operations.latest_page(args["page"], args["per_page"])
         return page(items, total, args)
 
+    @designer_only
     @blp.arguments(DeployArgs, location="files")
     @blp.arguments(DeployFormArgs, location="form")
     @blp.response(201, DefinitionSchema, description="A new version was deployed")
@@ -46,7 +47,6 @@ class Definitions(MethodView):
         process), or from the fields `starter_groups` / `starter_users` (comma-separated); with
         neither, only administrators may start it.
         """
-        require_designer(current_user())
         upload = files["file"]
         filename = upload.filename or "upload.bpmn"
         if not filename.lower().endswith((".bpmn", ".xml", ".bpmn20.xml")):
@@ -94,7 +94,7 @@ class Definition(MethodView):
 
 @blp.route("/<string:key>/versions/<int(max=2147483647):version>/xml")
 class DefinitionXml(MethodView):
-    @blp.response(200, content_type="application/xml")
+    @blp.response(200, {"type": "string"}, content_type="application/xml", description="The BPMN XML")
     def get(self, key, version):
         """The BPMN XML of one version, exactly as deployed."""
         definition = operations.get(key, version)

@@ -7,9 +7,11 @@ from flask_smorest import Blueprint
 from .. import documents
 from ..errors import NotFound, Unprocessable
 from ..identity.auth import current_user
+from ..identity.permissions import authorise
 from ..web import page
 from . import cccd, operations, slips
 from .schemas import (
+    CCCDApplicantSchema,
     CCCDArgs,
     DocumentArgs,
     DossierDetailSchema,
@@ -34,6 +36,14 @@ def _visible(ref):
     return dossier
 
 
+def _may_withdraw(user, ref):
+    operations.require_reception(user)
+    operations.require_visible(user, operations.find(ref))
+
+
+reception_only = authorise(lambda user, **_: operations.require_reception(user))
+
+
 @blp.route("/dossiers")
 class Dossiers(MethodView):
     @blp.arguments(DossierListArgs, location="query")
@@ -46,6 +56,7 @@ class Dossiers(MethodView):
         )
         return page(items, total, args)
 
+    @reception_only
     @blp.arguments(ReceiveArgs)
     @blp.response(201, DossierDetailSchema)
     def post(self, args):
@@ -53,7 +64,6 @@ class Dossiers(MethodView):
 
         The dossier is numbered (status 2) when the officer accepts it as complete.
         """
-        operations.require_reception(current_user())
         dossier = operations.receive(
             args["procedure_code"],
             applicant=args["applicant"],
@@ -73,24 +83,29 @@ class DossierView(MethodView):
 
 
 @blp.route("/dossiers/<string:ref>/withdraw", methods=["POST"])
+@authorise(_may_withdraw)
 @blp.arguments(WithdrawArgs)
 @blp.response(200, DossierDetailSchema)
 def withdraw(args, ref):
     """The applicant withdraws the dossier (possible until the result is returned)."""
-    operations.require_reception(current_user())
-    dossier = _visible(ref)
+    dossier = operations.find(ref)
     operations.withdraw(dossier, reason=args.get("reason"), actor=current_user())
     return _detail(dossier)
 
 
+_SLIP = "The slip: PDF (format=pdf, the default) or printable HTML (format=html)"
+
+
 @blp.route("/dossiers/<string:ref>/documents/<string:form>", methods=["GET"])
+@authorise(lambda user, ref, form: operations.require_visible(user, operations.find(ref)))
 @blp.arguments(DocumentArgs, location="query")
-@blp.response(200, content_type="application/pdf")
+@blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf", description=_SLIP)
+@blp.alt_response(200, schema={"type": "string"}, content_type="text/html", description=_SLIP)
 def document(args, ref, form):
     """An official slip of the dossier: mau-01 … mau-06, as printable HTML or PDF."""
     if form not in documents.FORMS:
         raise NotFound(f"There is no form {form!r}; forms are {', '.join(documents.FORMS)}.")
-    dossier = _visible(ref)
+    dossier = operations.find(ref)
     agency = current_app.config["MOTCUA_AGENCY"]
     if form == "mau-06":
         context = slips.register_context(dossier, agency=agency)
@@ -108,7 +123,7 @@ def document(args, ref, form):
 
 @blp.route("/applicants/from-cccd", methods=["POST"])
 @blp.arguments(CCCDArgs)
-@blp.response(200)
+@blp.response(200, CCCDApplicantSchema)
 def from_cccd(args):
     """Applicant details from the QR string of a chip ID card (CCCD)."""
     try:

@@ -31,6 +31,18 @@ class CCCDArgs(RequestSchema):
     qr = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=1000))
 
 
+class CCCDApplicantSchema(ma.Schema):
+    """What a CCCD QR string says about its holder (dates as YYYY-MM-DD)."""
+
+    id_number = ma.fields.String(metadata={"description": "The 12-digit CCCD number"})
+    old_id_number = ma.fields.String(allow_none=True, metadata={"description": "The old CMND number"})
+    name = ma.fields.String()
+    birth_date = ma.fields.String(metadata={"description": "YYYY-MM-DD"})
+    sex = ma.fields.String(metadata={"enum": ["Nam", "Nữ"]})
+    address = ma.fields.String(allow_none=True)
+    id_issued_on = ma.fields.String(metadata={"description": "YYYY-MM-DD"})
+
+
 class StepSchema(ma.Schema):
     element_id = ma.fields.String()
     name = ma.fields.String()

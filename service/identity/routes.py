@@ -1,8 +1,6 @@
 """Session login for browsers and people (systems use bearer tokens instead), and the administration
 of users, groups, org units and API tokens."""
 
-import functools
-
 import sqlalchemy as sa
 from flask import request, session
 from flask.views import MethodView
@@ -15,7 +13,7 @@ from ..web import PageArgs, page
 from . import operations, sessions
 from .auth import current_session_id, current_user
 from .models import User
-from .permissions import require_admin
+from .permissions import admin_only
 from .schemas import (
     GroupCreateArgs,
     GroupPage,
@@ -58,6 +56,7 @@ def _me(user, csrf_token=None) -> dict:
 
 @blp.route("/login")
 class Login(MethodView):
+    @blp.doc(security=[])  # public: the way to get a session
     @blp.arguments(LoginArgs)
     @blp.response(200, MeSchema)
     def post(self, args):
@@ -145,24 +144,6 @@ admin_blp = Blueprint(
 )
 
 
-def _admin():
-    user = current_user()
-    require_admin(user)
-    return user
-
-
-def admins_only(view):
-    """Refuse non-administrators (403) before anything else, the body's validation included:
-    place it above @admin_blp.arguments."""
-
-    @functools.wraps(view)
-    def checked(*args, **kwargs):
-        require_admin(current_user())
-        return view(*args, **kwargs)
-
-    return checked
-
-
 def _user(username: str) -> User:
     user = db.session.scalar(sa.select(User).where(User.username == username))
     if user is None:
@@ -172,43 +153,43 @@ def _user(username: str) -> User:
 
 @admin_blp.route("/users")
 class Users(MethodView):
+    @admin_only
     @admin_blp.arguments(UserListArgs, location="query")
     @admin_blp.response(200, UserPage)
     def get(self, args):
         """Users by username (filters: q, group, unit, active); never their passwords."""
-        _admin()
         filters = {k: args.get(k) for k in ("q", "group", "unit", "active")}
         items, total = operations.search_users(**filters, page=args["page"], per_page=args["per_page"])
         return page(items, total, args)
 
+    @admin_only
     @admin_blp.arguments(UserCreateArgs)
     @admin_blp.response(201, UserSchema)
     def post(self, args):
         """Create a user with a password (at least 8 characters); groups and unit must exist."""
-        return operations.admin_create_user(args, actor=_admin())
+        return operations.admin_create_user(args, actor=current_user())
 
 
 @admin_blp.route("/users/<string:username>")
 class UserView(MethodView):
+    @admin_only
     @admin_blp.response(200, UserSchema)
     def get(self, username):
         """One user."""
-        _admin()
         return _user(username)
 
-    @admins_only
+    @admin_only
     @admin_blp.arguments(UserPatchArgs)
     @admin_blp.response(200, UserSchema)
     def patch(self, args, username):
         """Change display name, groups, unit, active, admin. Deactivating a user revokes their sessions
         and API tokens (reactivating brings none back); administrators cannot deactivate or demote
         themselves."""
-        actor = _admin()
-        return operations.update_user(_user(username), args, actor=actor)
+        return operations.update_user(_user(username), args, actor=current_user())
 
 
 @admin_blp.route("/users/<string:username>/password", methods=["POST"])
-@admins_only
+@admin_only
 @admin_blp.arguments(PasswordArgs)
 @admin_blp.response(204)
 def reset_password(args, username):
@@ -224,7 +205,7 @@ def reset_password(args, username):
 
 
 @admin_blp.route("/users/<string:username>/sessions", methods=["GET"])
-@admins_only
+@admin_only
 @admin_blp.arguments(PageArgs, location="query")
 @admin_blp.response(200, SessionPage)
 def user_sessions(args, username):
@@ -236,7 +217,7 @@ def user_sessions(args, username):
 
 
 @admin_blp.route("/users/<string:username>/sessions/revoke", methods=["POST"])
-@admins_only
+@admin_only
 @admin_blp.response(200, SignedOutSchema)
 def revoke_user_sessions(username):
     """Sign a user out everywhere: every session of the user ends at once (API tokens stay; revoke
@@ -246,37 +227,41 @@ def revoke_user_sessions(username):
 
 @admin_blp.route("/groups")
 class Groups(MethodView):
+    @admin_only
     @admin_blp.arguments(PageArgs, location="query")
     @admin_blp.response(200, GroupPage)
     def get(self, args):
         """Groups (candidate groups, BPMN lanes) with their member counts."""
-        _admin()
         items, total = operations.list_groups(page=args["page"], per_page=args["per_page"])
         return page(items, total, args)
 
+    @admin_only
     @admin_blp.arguments(GroupCreateArgs)
     @admin_blp.response(201, GroupSchema)
     def post(self, args):
         """Create a group (409 if the name is taken)."""
-        group = operations.create_group(args["name"], args.get("description"), actor=_admin())
+        group = operations.create_group(args["name"], args.get("description"), actor=current_user())
         return {"id": group.id, "name": group.name, "description": group.description, "members": 0}
 
 
 @admin_blp.route("/units")
 class Units(MethodView):
+    @admin_only
     @admin_blp.arguments(PageArgs, location="query")
     @admin_blp.response(200, UnitPage)
     def get(self, args):
         """Org units with their number of users."""
-        _admin()
         items, total = operations.list_units(page=args["page"], per_page=args["per_page"])
         return page(items, total, args)
 
+    @admin_only
     @admin_blp.arguments(UnitCreateArgs)
     @admin_blp.response(201, UnitSchema)
     def post(self, args):
         """Create a unit; the national code (TT 10/2016, e.g. 000.17.22.H56) numbers its dossiers."""
-        unit = operations.create_unit(args["code"], args["name"], args.get("national_code"), actor=_admin())
+        unit = operations.create_unit(
+            args["code"], args["name"], args.get("national_code"), actor=current_user()
+        )
         return {**_unit_dict(unit), "users": 0}
 
 
@@ -286,12 +271,12 @@ def _unit_dict(unit) -> dict:
 
 @admin_blp.route("/units/<string:code>")
 class UnitView(MethodView):
+    @admin_only
     @admin_blp.arguments(UnitPatchArgs)
     @admin_blp.response(200, UnitSchema)
     def patch(self, args, code):
         """Change a unit's name or national code (null removes it)."""
-        actor = _admin()
-        unit = operations.update_unit(operations.find_unit(code), args, actor=actor)
+        unit = operations.update_unit(operations.find_unit(code), args, actor=current_user())
         users = db.session.scalar(
             sa.select(sa.func.count()).select_from(User).where(User.org_unit_id == unit.id)
         )
@@ -300,32 +285,34 @@ class UnitView(MethodView):
 
 @admin_blp.route("/tokens")
 class Tokens(MethodView):
+    @admin_only
     @admin_blp.arguments(TokenListArgs, location="query")
     @admin_blp.response(200, TokenPage)
     def get(self, args):
         """API tokens with their owner, name, creation, expiry and revocation; never the secret."""
-        _admin()
         items, total = operations.search_tokens(
             user=args.get("user"), active=args.get("active"), page=args["page"], per_page=args["per_page"]
         )
         return page(items, total, args)
 
+    @admin_only
     @admin_blp.arguments(TokenCreateArgs)
     @admin_blp.response(201, NewTokenSchema)
     def post(self, args):
         """Issue a token for a user. The secret is in this answer only: it is stored as a hash."""
         token, secret = operations.issue_token(
-            args["user"], name=args.get("name"), expires_at=args.get("expires_at"), actor=_admin()
+            args["user"], name=args.get("name"), expires_at=args.get("expires_at"), actor=current_user()
         )
         token.token = secret  # a plain attribute for this answer, not a column
         return token
 
 
 @admin_blp.route("/tokens/<int(max=2147483647):token_id>/revoke", methods=["POST"])
+@admin_only
 @admin_blp.response(200, TokenSchema)
 def revoke_token(token_id):
     """Revoke a token: it is refused from the next request on (revoking twice changes nothing)."""
-    actor = _admin()
+    actor = current_user()
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     in_use = operations.hash_token(secret.strip()) if scheme.lower() == "bearer" else None

@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..identity.auth import current_user
-from ..identity.permissions import require_admin
+from ..identity.permissions import admin_only
 from ..web import PageArgs, RequestSchema, page, page_schema
 from . import operations
 
@@ -50,24 +50,25 @@ class LateReportSchema(ma.Schema):
 
 @blp.route("/incidents")
 class Incidents(MethodView):
+    @admin_only
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, IncidentPage)
     def get(self, args):
         """Service calls whose retries ran out: the error, the element and the attempts (administrators)."""
-        require_admin(current_user())
         items, total = operations.incidents(args["page"], args["per_page"])
         return page(items, total, args)
 
 
 @blp.route("/incidents/<int(max=2147483647):incident_id>/retry", methods=["POST"])
+@admin_only
 @blp.response(200, IncidentSchema)
 def retry(incident_id):
     """Try the failed call again now, with a fresh set of attempts (administrators)."""
-    require_admin(current_user())
     return operations.retry_incident(incident_id, actor=current_user())
 
 
 @blp.route("/reports/late-dossiers", methods=["GET"])
+@admin_only
 @blp.arguments(MonthArgs, location="query")
 @blp.response(200, LateReportSchema)
 def late_dossiers(args):
@@ -75,7 +76,6 @@ def late_dossiers(args):
 
     Generated on the 5th for the previous month; asking for another month generates it now.
     """
-    require_admin(current_user())
     from ..reports import operations as reports
 
     return reports.generate(args["month"], replace=args["refresh"])

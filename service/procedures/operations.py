@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from decimal import Decimal
 
 import marshmallow as ma
 import sqlalchemy as sa
+from flask import current_app
 
 from ..errors import Conflict, NotFound, ServiceError, Unprocessable
 from ..extensions import db
 from ..models_base import page_of, utcnow
+from ..parsing import strict_loads
 from .models import Procedure
 from .schemas import ProcedureSchema
 
@@ -81,6 +82,11 @@ def search(*, q=None, field=None, level=None, unit_code=None, active=None, page=
     return page_of(Procedure, sa.and_(sa.true(), *conditions), (Procedure.code,), page, per_page)
 
 
+def _json(text: str):
+    """JSON in a catalogue file, read as strictly as a request body (ValueError if not)."""
+    return strict_loads(text, max_depth=current_app.config["MOTCUA_JSON_MAX_DEPTH"])
+
+
 def _records_from_csv(text: str) -> list[dict]:
     """CSV columns: code,name,field,level,unit_code,processing_days,fee,components,step_allotments.
 
@@ -92,12 +98,12 @@ def _records_from_csv(text: str) -> list[dict]:
         record = {k: v for k, v in row.items() if k and v not in (None, "")}
         comps = record.get("components", "")
         if comps.strip().startswith("["):
-            record["components"] = json.loads(comps)
+            record["components"] = _json(comps)
         else:
             record["components"] = [{"name": name.strip()} for name in comps.split(";") if name.strip()]
         steps = record.get("step_allotments", "")
         if steps.strip().startswith("{"):
-            record["step_allotments"] = json.loads(steps)
+            record["step_allotments"] = _json(steps)
         else:
             pairs = (pair.split("=", 1) for pair in steps.split(";") if "=" in pair)
             record["step_allotments"] = {k.strip(): float(v) for k, v in pairs}
@@ -111,7 +117,7 @@ def load(text: str, *, fmt: str) -> tuple[int, int]:
     Every record is validated first; one bad record refuses the whole file with its line.
     """
     try:
-        records = json.loads(text) if fmt == "json" else _records_from_csv(text)
+        records = _json(text) if fmt == "json" else _records_from_csv(text)
     except (ValueError, csv.Error) as exc:
         raise Unprocessable(f"The {fmt.upper()} catalogue cannot be read: {exc}") from None
     if not isinstance(records, list):

@@ -3,8 +3,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ..identity.auth import current_user
-from ..identity.permissions import require_admin
+from ..identity.permissions import admin_only
 from ..web import page
 from . import operations
 from .schemas import (
@@ -31,22 +30,22 @@ class Procedures(MethodView):
         items, total = operations.search(**filters, page=args["page"], per_page=args["per_page"])
         return page(items, total, args)
 
+    @admin_only
     @blp.arguments(ProcedureSchema)
     @blp.response(201, ProcedureSchema)
     def post(self, data):
         """Add a procedure (administrators)."""
-        require_admin(current_user())
         return operations.create(data)
 
 
 @blp.route("/load", methods=["POST"])
+@admin_only
 @blp.arguments(CatalogueFileArgs, location="files")
 @blp.response(200, CatalogueLoadedSchema)
 def load_catalogue(files):
     """Load a catalogue file (multipart field `file`, .json or .csv, at most 2 MB) as
     `motcua procedures load` does: every record is checked first, one bad record refuses the file
     (422 with its number and fields); existing codes are updated (administrators)."""
-    require_admin(current_user())
     upload = files["file"]
     data = upload.stream.read(operations.MAX_CATALOGUE_BYTES + 1)
     created, updated = operations.load_upload(data, upload.filename or "")
@@ -60,10 +59,10 @@ class ProcedureView(MethodView):
         """One procedure with its components, fee and step allotments."""
         return operations.get(code)
 
+    @admin_only
     @blp.arguments(ProcedurePatchSchema(partial=True))
     @blp.response(200, ProcedureSchema)
     def patch(self, data, code):
         """Change a procedure (administrators); `active: false` withdraws it from reception."""
-        require_admin(current_user())
         data.pop("code", None)
         return operations.update(operations.get(code), data)

@@ -2,6 +2,7 @@ import marshmallow as ma
 from flask import current_app
 from flask_smorest.fields import Upload
 
+from ..engine.limits import Budgets
 from ..web import PageArgs, RequestSchema, page_schema
 
 
@@ -10,6 +11,11 @@ class ComponentSchema(ma.Schema):
     form = ma.fields.String(load_default="Bản chính", validate=ma.validate.Length(max=64))
     quantity = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1000))
     required = ma.fields.Boolean(load_default=True)
+
+
+# The statutory range the API documents (the engine's default allotment budget); a lower
+# MOTCUA_MAX_ALLOTMENT_DAYS narrows it further at run time.
+_DAYS = ma.validate.Range(min=0, max=Budgets().max_allotment_days, min_inclusive=False)
 
 
 class ProcedureSchema(RequestSchema):
@@ -21,14 +27,14 @@ class ProcedureSchema(RequestSchema):
     processing_days = ma.fields.Float(
         required=True,
         allow_nan=False,
-        validate=ma.validate.Range(min=0, min_inclusive=False),
+        validate=_DAYS,
         metadata={"description": "Working days, at most MOTCUA_MAX_ALLOTMENT_DAYS (365 by default)"},
     )
     components = ma.fields.List(ma.fields.Nested(ComponentSchema), load_default=list)
     fee = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=255))
     step_allotments = ma.fields.Dict(
         keys=ma.fields.String(),
-        values=ma.fields.Float(allow_nan=False, validate=ma.validate.Range(min=0, min_inclusive=False)),
+        values=ma.fields.Float(allow_nan=False, validate=_DAYS),
         load_default=dict,
         metadata={"description": "BPMN element id -> working days, each at most MOTCUA_MAX_ALLOTMENT_DAYS"},
     )
