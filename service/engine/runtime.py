@@ -241,7 +241,7 @@ def _dump(workflow: BpmnWorkflow) -> str:
     except (TypeError, ValueError, RecursionError) as exc:
         raise StateNotStorable(
             f"The process data cannot be stored ({exc}); nothing was applied. "
-            "Task data must be JSON-like: text, numbers, booleans, lists, objects, dates and times."
+            "Task data must be JSON-like: text, numbers, booleans, lists and objects (dates as text)."
         ) from None
 
 

@@ -436,7 +436,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         still be stored."""
         size, depth = sizes.estimate(context, self.max_data_bytes, self.max_data_depth)
         if size <= self.max_data_bytes and depth <= self.max_data_depth:
-            return None
+            return self._not_json(context, before)
         written = sorted(key for key, value in context.items() if before.get(key, _MISSING) is not value)
         for key in written:  # back to what the script started with
             if key in before:
@@ -452,6 +452,20 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
             return f"Refused: the script left data nested too deeply ({kept}); over {over}", "max_data_depth"
         over = limits.describe("max_data_bytes", self.max_data_bytes)
         return f"Refused: the script left about {size:,} bytes ({kept}); over {over}", "max_data_bytes"
+
+    def _not_json(self, context: dict, before: dict) -> tuple[str, None] | None:
+        """(message, None) when the script left data JSON cannot hold (a date object, a set, NaN...),
+        else None. Those variables get back the values the script started with (or go)."""
+        bad = {key: reason for key, value in context.items() if (reason := sizes.unstorable(value))}
+        if not bad:
+            return None
+        for key in bad:
+            if key in before and before[key] is not context[key] and not sizes.unstorable(before[key]):
+                context[key] = before[key]
+            else:
+                del context[key]
+        reasons = "; ".join(f"{key} holds {reason}" for key, reason in sorted(bad.items()))
+        return f"Refused: the script left data that cannot be stored ({reasons}); not kept", None
 
     def _remove_globals_and_functions_from_context(self, context, external_context=None):
         """Drop builtins, functions, modules, namespaces and predefined globals from the task data."""

@@ -11,7 +11,9 @@ value is turned into text, measured while a script runs and after it.
 - Data: the values a script holds (its variables, in every frame of the script) are measured
   now and then while it runs, and the data it leaves in its task after it ran, in estimated
   bytes (`max_data_bytes`) and nesting depth (`max_data_depth`): data that could not be stored
-  (too big, too deep, a list holding itself) stops the script, not a later serialization.
+  (too big, too deep, a list holding itself) stops the script, not a later serialization; so
+  does data JSON cannot hold (`unstorable`: a date object, a set, bytes, NaN or infinity, an
+  integer of over 4,300 digits, a key that is not text or a number).
 
 Not measured: temporaries a single expression builds (the list a comprehension is filling) and
 C-level work; run the service under an OS memory limit (docs/operations.md).
@@ -19,6 +21,8 @@ C-level work; run the service under an OS memory limit (docs/operations.md).
 
 from __future__ import annotations
 
+import datetime
+import math
 import re
 import types
 from itertools import chain
@@ -227,3 +231,50 @@ def script_values(frame, stop_code, filename: str = "<string>"):
                     if not (name.startswith("_") or callable(value) or isinstance(value, types.ModuleType)):
                         yield value
         frame = frame.f_back
+
+
+_MAX_INT_BITS = 14_280  # JSON writes integers as decimal text; Python refuses over 4,300 digits
+_HINTS = {
+    datetime.datetime: "store dates and times as text, e.g. with .isoformat()",
+    datetime.date: "store dates and times as text, e.g. with .isoformat()",
+    datetime.time: "store dates and times as text, e.g. with .isoformat()",
+    datetime.timedelta: "store a duration as a number of seconds or days",
+    set: "use a list",
+    frozenset: "use a list",
+    bytes: "use text",
+    bytearray: "use text",
+}
+
+
+def unstorable(value) -> str | None:
+    """Why `value` cannot be kept as task data (the first reason found), or None.
+
+    Task data is stored as JSON: text, finite numbers, booleans, null, lists and objects whose
+    keys are text or numbers. Call it on data whose size and depth are already bounded (a value
+    holding itself would not end the walk)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if item is None or isinstance(item, str | bool):
+            continue
+        if isinstance(item, int):
+            if item.bit_length() > _MAX_INT_BITS:
+                return "an integer of more than 4,300 digits"
+            continue
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                return f"a number that is not finite ({item})"
+            continue
+        if isinstance(item, dict):
+            for key, entry in item.items():
+                if not (key is None or isinstance(key, str | int | float)):
+                    return f"an object key of type {type(key).__name__} (keys are text or numbers)"
+                stack.append(entry)
+            continue
+        if isinstance(item, list | tuple):
+            stack.extend(item)
+            continue
+        kind = type(item)
+        hint = _HINTS.get(kind)
+        return f"a {kind.__name__}" + (f" ({hint})" if hint else "")
+    return None

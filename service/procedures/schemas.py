@@ -15,7 +15,12 @@ class ComponentSchema(ma.Schema):
 
 # The statutory range the API documents (the engine's default allotment budget); a lower
 # MOTCUA_MAX_ALLOTMENT_DAYS narrows it further at run time.
-_DAYS = ma.validate.Range(min=0, max=Budgets().max_allotment_days, min_inclusive=False)
+_DAYS = ma.validate.Range(
+    min=0,
+    max=Budgets().max_allotment_days,
+    min_inclusive=False,
+    error="Working days: more than 0 and at most {max:g} (MOTCUA_MAX_ALLOTMENT_DAYS).",
+)
 
 
 class ProcedureSchema(RequestSchema):

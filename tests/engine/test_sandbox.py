@@ -1,6 +1,5 @@
 """Tests of the BPMN script sandbox (service.engine.sandbox)."""
 
-import datetime
 import threading
 
 import pytest
@@ -91,7 +90,7 @@ def test_useful_builtins_and_datetime_are_available(env):
         "total = sum(x['qty'] for x in items)\n"
         "names = sorted({x['name'] for x in items})\n"
         "pairs = list(zip(range(2), names))\n"
-        "due = date(2024, 1, 1) + timedelta(days=3)\n"
+        "due = (date(2024, 1, 1) + timedelta(days=3)).isoformat()\n"
         "late = datetime.now() > datetime(2000, 1, 1)\n"
         "root = math.sqrt(16)\n"
         "a, b = divmod(7, 2)\n"
@@ -104,10 +103,15 @@ def test_useful_builtins_and_datetime_are_available(env):
     assert data["total"] == 5
     assert data["names"] == ["a", "b"]
     assert data["pairs"] == [(0, "a"), (1, "b")]
-    assert data["due"] == datetime.date(2024, 1, 4)
+    assert data["due"] == "2024-01-04"
     assert data["late"] is True
     assert data["root"] == 4.0
     assert (data["a"], data["b"], data["n"], data["doc"]) == (3, 1, 3, {"k": 1, "j": 2})
+
+
+def test_a_date_object_left_in_the_data_is_refused_with_the_way_to_store_it(env):
+    with pytest.raises(ScriptError, match=r"due holds a date \(store dates and times as text"):
+        run(env, "due = date(2024, 1, 1)")
 
 
 def test_print_is_collected_not_written(env, capsys):

@@ -237,3 +237,46 @@ def test_every_valid_document_is_read_as_json_reads_it(value, ensure_ascii):
 
     text = json.dumps(value, ensure_ascii=ensure_ascii)
     assert strict_loads(text.encode("utf-8"), max_depth=64) == json.loads(text)
+
+
+SCRIPT_LEAVES = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+                  id="d" targetNamespace="https://motcua.example/tests">
+  <bpmn:process id="script_leaves" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:scriptTask id="build" name="Build">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:script>{script}</bpmn:script></bpmn:scriptTask>
+    <bpmn:userTask id="after" name="After"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="build" />
+    <bpmn:sequenceFlow id="f2" sourceRef="build" targetRef="after" />
+    <bpmn:sequenceFlow id="f3" sourceRef="after" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+@pytest.mark.parametrize(
+    ("script", "reason"),
+    [
+        ("x = []\ny = x\nfor i in range(1000):\n    y.append([])\n    y = y[0]", "nested too deeply"),
+        ("x = float('nan')", "not finite"),
+        ("x = [1e308 * 10]", "not finite"),
+        ("x = 10 ** 5000", "4,300 digits"),
+        ("x = {(1, 2): 3}", "key of type tuple"),
+        ("x = datetime(2026, 12, 3)", "isoformat"),
+        ("x = set([1, 2])", "use a list"),
+    ],
+    ids=["deep", "nan", "infinity", "huge-int", "tuple-key", "datetime", "set"],
+)
+def test_data_a_script_cannot_store_is_an_instance_error_not_a_500(admin, script, reason):
+    """Finding 6: a script building deeply nested data answered 500 when the step was stored;
+    NaN and infinity went into the variables. The script now fails (an incident), nothing else."""
+    assert admin.deploy(SCRIPT_LEAVES.format(script=script), "leaves.bpmn").status_code == 201
+    started = admin.start("script_leaves")
+    assert started.status_code == 201, started.json
+    assert started.json["state"] == "error"
+    assert started.json["error"]["element_id"] == "build"
+    assert reason in started.json["error"]["message"]
+    assert "x" not in started.json["variables"]
