@@ -89,18 +89,22 @@ def require_starter(user: User, definition) -> None:
         )
 
 
-def authorise(rule: Callable[..., None]) -> Callable:
+def authorise(rule: Callable, *, into: str | None = None) -> Callable:
     """Decorate a view so that `rule(user, **path_arguments)` runs before its arguments are read.
 
     Place it above @blp.arguments (below @blp.route): a caller who may not call the route gets 403
     whatever the body, query or file they sent, and the API documentation (the view's `_apidoc`,
     copied by functools.wraps) is unchanged. The rule raises Forbidden (or NotFound) to refuse.
+    With into, what the rule returns (the rows it loaded to decide) reaches the view as that
+    keyword argument, so the view does not load them again.
     """
 
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **path_arguments):  # Flask calls a view with the URL's arguments only
-            rule(current_user(), **path_arguments)
+            found = rule(current_user(), **path_arguments)
+            if into is not None:
+                path_arguments[into] = found
             return view(*args, **path_arguments)
 
         return wrapper

@@ -7,7 +7,7 @@ from ..audit.operations import history
 from ..definitions import operations as definitions
 from ..extensions import db
 from ..identity.auth import current_user
-from ..identity.permissions import require_instance_control, require_starter
+from ..identity.permissions import authorise, require_instance_control, require_starter
 from ..web import etag, if_match, page
 from . import operations
 from .schemas import (
@@ -69,12 +69,6 @@ class Instances(MethodView):
         return respond(instance, 201)
 
 
-def _visible(instance_id):
-    instance = operations.get(instance_id, with_state=True)
-    operations.require_visible(current_user(), instance)
-    return instance
-
-
 @blp.route("/<uuid:instance_id>")
 class Instance(MethodView):
     @blp.response(200, InstanceDetailSchema)
@@ -87,8 +81,7 @@ class Instance(MethodView):
 
 def _control(action):
     def view(instance_id):
-        instance = _visible(instance_id)
-        require_instance_control(current_user(), instance)
+        instance = _controller_of(current_user(), instance_id)
         action(instance, actor=current_user(), expected_version=if_match())
         return respond(instance, with_history=False)
 
@@ -115,16 +108,24 @@ for _name, _action in (
     )
 
 
+def _controller_of(user, instance_id):
+    """The instance (with its engine state), if the caller may control it (403 otherwise)."""
+    instance = operations.get(instance_id, with_state=True)
+    operations.require_visible(user, instance)
+    require_instance_control(user, instance)
+    return instance
+
+
 @blp.route("/<uuid:instance_id>/messages", methods=["POST"])
+@authorise(_controller_of, into="instance")
 @blp.arguments(MessageArgs)
 @blp.response(200, InstanceDetailSchema)
-def message(args, instance_id):
+def message(args, instance_id, instance):
     """Deliver a BPMN message (name, payload) to an instance waiting for it; 409 if it is not.
 
-    Honours If-Match with the instance version.
+    The payload may not set a variable the process computes or the service wrote (422). Honours
+    If-Match with the instance version.
     """
-    instance = _visible(instance_id)
-    require_instance_control(current_user(), instance)
     operations.deliver_message(
         instance, args["name"], args["payload"], actor=current_user(), expected_version=if_match()
     )

@@ -136,13 +136,14 @@ def unclaim(task_id, *, actor) -> Task:
     return task
 
 
-def complete(task_id, variables: dict, *, actor, expected_version: int | None = None):
+def complete(task_id, variables: dict, *, actor, expected_version: int | None = None, loaded=None):
     """Complete a task with variables and advance its instance, or refuse with nothing changed.
 
+    loaded: (task, instance with its engine state) when the caller already read them.
     Returns (instance, active tasks), the latter None when they must be read back from the
     worklist (other branches were already waiting); in a sequence they are the tasks just opened.
     """
-    task, instance = get_with_instance(task_id, with_state=True)
+    task, instance = loaded or get_with_instance(task_id, with_state=True)
     require_task_actor(actor, task, instance.started_by_id)
     require_open(task, instance)
     if task.assignee_id is not None and task.assignee_id != actor.id and not actor.is_admin:

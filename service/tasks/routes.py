@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from .. import forms
 from ..identity.auth import current_user
-from ..identity.permissions import require_task_actor
+from ..identity.permissions import authorise, require_task_actor
 from ..instances.routes import respond
 from ..instances.schemas import InstanceDetailSchema
 from ..web import etag, if_match, page
@@ -70,16 +70,26 @@ def unclaim(task_id):
     return _detail(task, instance)
 
 
+def _actor_of(user, task_id):
+    """The task with its instance (and engine state), if the caller may act on it (403 otherwise)."""
+    task, instance = operations.get_with_instance(task_id, with_state=True)
+    require_task_actor(user, task, instance.started_by_id)
+    return task, instance
+
+
 @blp.route("/<uuid:task_id>/complete", methods=["POST"])
+@authorise(_actor_of, into="loaded")
 @blp.arguments(CompleteArgs)
 @blp.response(200, InstanceDetailSchema)
-def complete(args, task_id):
+def complete(args, task_id, loaded):
     """Complete a task with variables; answers the instance as it now stands.
 
-    Two completions of one task never both succeed: the loser gets 409. Send If-Match with
-    the instance version to be refused (412) if the instance changed since you read it.
+    Only the fields the task's form declares are taken (a task without a form takes none), never a
+    variable the process computes or the service wrote: 422 names each other field. Two completions
+    of one task never both succeed: the loser gets 409. Send If-Match with the instance version to be
+    refused (412) if the instance changed since you read it.
     """
     instance, active = operations.complete(
-        task_id, args["variables"], actor=current_user(), expected_version=if_match()
+        task_id, args["variables"], actor=current_user(), expected_version=if_match(), loaded=loaded
     )
     return respond(instance, with_history=False, tasks=active)

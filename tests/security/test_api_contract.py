@@ -177,6 +177,28 @@ def test_a_file_on_a_task_that_is_not_theirs_is_refused_before_it_is_read(admin,
     assert admin.get(f"/api/v1/process-instances/{started['id']}/attachments").json["items"] == []
 
 
+@pytest.mark.parametrize("body", [None, {"variables": []}, {"variables": {"x": 1}, "extra": 1}, "not json"])
+def test_completing_a_task_that_is_not_theirs_is_403_whatever_the_body(admin, nobody, body):
+    admin.deploy(bpmn_path("simple_approval.bpmn"))
+    started = admin.start("simple_approval").json
+    url = f"/api/v1/tasks/{started['tasks'][0]['id']}/complete"
+    if isinstance(body, str):
+        response = nobody.post(url, data=body, content_type="application/json")
+    else:
+        response = nobody.client.post(url, json=body, headers=nobody.headers)
+    assert response.status_code == 403, response.json
+    assert admin.get(f"/api/v1/process-instances/{started['id']}").json["version"] == started["version"]
+
+
+@pytest.mark.parametrize("body", [None, {"name": ""}, {"name": "x", "payload": [1]}])
+def test_a_message_to_an_instance_that_is_not_theirs_is_403_whatever_the_body(admin, nobody, body):
+    admin.deploy(bpmn_path("simple_approval.bpmn"))
+    started = admin.start("simple_approval").json
+    url = f"/api/v1/process-instances/{started['id']}/messages"
+    response = nobody.client.post(url, json=body, headers=nobody.headers)
+    assert response.status_code == 403, response.json
+
+
 def test_an_officer_outside_reception_cannot_withdraw_whatever_the_body(nobody):
     response = nobody.client.post(
         "/api/v1/dossiers/HS-1/withdraw", json={"reason": 5}, headers=nobody.headers
