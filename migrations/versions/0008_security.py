@@ -44,6 +44,39 @@ def upgrade():
     with op.batch_alter_table("process_instances", schema=None) as batch_op:
         batch_op.add_column(sa.Column("system_variables", sa.JSON(), nullable=True))
 
+    # Data: tokens of users deactivated before this revision are revoked now (deactivation revokes
+    # them from now on, so reactivating someone brings none back), and the instances that drive
+    # dossiers get the names of the variables the dossier service writes (no caller may set them).
+    op.execute(
+        "UPDATE api_tokens SET revoked_at = CURRENT_TIMESTAMP WHERE revoked_at IS NULL"
+        " AND user_id IN (SELECT id FROM users WHERE is_active = false)"
+    )
+    instances = sa.table("process_instances", sa.column("id"), sa.column("system_variables", sa.JSON()))
+    op.execute(
+        instances.update()
+        .where(instances.c.id.in_(sa.text("SELECT instance_id FROM dossiers")))
+        .values(system_variables=DOSSIER_VARIABLES)
+    )
+
+
+# The variables dossiers.operations.receive and completion_variables write (as of this revision).
+DOSSIER_VARIABLES = sorted(
+    [
+        "dossier_id",
+        "procedure_code",
+        "procedure_name",
+        "processing_days",
+        "channel",
+        "applicant",
+        "components",
+        "dossier_code",
+        "due_at",
+        "apology_at",
+        "reception_unit",
+        "handling_unit",
+    ]
+)
+
 
 def downgrade():
     with op.batch_alter_table("process_instances", schema=None) as batch_op:
