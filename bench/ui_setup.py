@@ -88,8 +88,9 @@ def main() -> int:
                 db.session.expunge_all()
         db.session.commit()
         dossier_s = time.perf_counter() - began
-        approval = definitions.get("simple_approval")
         for i in range(opts.approvals):
+            if i % BATCH == 0:  # the batches' expunge_all() detaches it
+                approval = definitions.get("simple_approval")
             instances.start(
                 approval,
                 business_key=f"VB-{i:06d}",
