@@ -12,18 +12,6 @@ from ..extensions import db
 from ..models_base import UTCDateTime, utcnow
 from ..procedures.models import Procedure
 
-STATUS_LABELS = {
-    1: "Mới đăng ký",
-    2: "Được tiếp nhận",
-    3: "Không được tiếp nhận",
-    4: "Đang xử lý",
-    5: "Yêu cầu bổ sung",
-    6: "Yêu cầu thực hiện nghĩa vụ tài chính",
-    7: "Công dân yêu cầu rút hồ sơ",
-    8: "Dừng xử lý",
-    9: "Đã xử lý xong",
-    10: "Đã trả kết quả",
-}
 CHANNELS = ("counter", "online", "post")
 
 
@@ -55,7 +43,7 @@ class Dossier(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     verdict: Mapped[str | None] = mapped_column(sa.String(16))
-    # Set by the SLA watch while the dossier is open: None, "due_soon" or "overdue".
+    # The SLA class the watch last saw (service/sla.py), so it notes each change once.
     sla: Mapped[str | None] = mapped_column(sa.String(16))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 
+from .. import sla
 from ..audit.operations import fact, record
 from ..calendar.operations import calendar
 from ..definitions import operations as definitions
@@ -366,10 +367,7 @@ def search(user, *, status=None, unit=None, procedure=None, overdue=None, page=1
             )
         )
     if overdue is not None:
-        late = sa.or_(
-            sa.and_(Dossier.finished_at.is_(None), Dossier.due_at < utcnow()),
-            Dossier.verdict == "late",
-        )
+        late = sla.dossier_condition(sla.Sla.LATE, sla.Window.at(utcnow(), calendar()))
         conditions.append(late if overdue else sa.not_(late))
     return page_of(Dossier, sa.and_(*conditions), (Dossier.submitted_at.desc(),), page, per_page)
 

@@ -2,7 +2,8 @@ import marshmallow as ma
 
 from ..procedures.schemas import ComponentSchema
 from ..web import PageArgs, RequestSchema, page_schema
-from .models import CHANNELS, STATUS_LABELS
+from .models import CHANNELS
+from .status import LABELS, DossierStatus
 
 
 class ApplicantSchema(ma.Schema):
@@ -74,7 +75,7 @@ class DossierSchema(ma.Schema):
     applicant = ma.fields.Dict()
     channel = ma.fields.String()
     status = ma.fields.Integer()
-    status_label = ma.fields.Function(lambda d: STATUS_LABELS.get(d.status))
+    status_label = ma.fields.Function(lambda d: LABELS.get(d.status))
     submitted_at = ma.fields.AwareDateTime()
     received_at = ma.fields.AwareDateTime(allow_none=True)
     due_at = ma.fields.AwareDateTime(allow_none=True)
@@ -97,7 +98,7 @@ DossierPage = page_schema(DossierSchema, "DossierPage")
 
 
 class DossierListArgs(PageArgs):
-    status = ma.fields.Integer(validate=ma.validate.OneOf(list(STATUS_LABELS)))
+    status = ma.fields.Integer(validate=ma.validate.OneOf([int(s) for s in DossierStatus]))
     unit = ma.fields.String(validate=ma.validate.Length(max=64))
     procedure = ma.fields.String(validate=ma.validate.Length(max=64))
     overdue = ma.fields.Boolean()

@@ -296,28 +296,24 @@ def heartbeat(name: str, now: datetime) -> None:
 
 
 def watch_sla(now: datetime) -> dict:
-    """Mark open tasks and dossiers due soon or overdue (one working day counts as soon)."""
+    """Note the open tasks and dossiers that became due soon or late (service/sla.py's rule), each
+    change once: the `sla` column keeps the class the watch last saw. Returns the counts."""
+    from .. import sla
     from ..calendar.operations import calendar
     from ..dossiers.models import Dossier
-    from ..dossiers.operations import FINAL
     from ..tasks.models import OPEN, Task
 
-    soon = calendar().add_working_days(now, 1)
+    window = sla.Window.at(now, calendar())
     counts = {}
-    for model, open_condition in ((Task, Task.state == OPEN), (Dossier, Dossier.status.not_in(FINAL | {9}))):
+    for model, condition in ((Task, sla.task_condition), (Dossier, sla.dossier_condition)):
         table = model.__table__
-        overdue = sa.and_(open_condition, table.c.due_at < now)
-        due_soon = sa.and_(open_condition, table.c.due_at >= now, table.c.due_at < soon)
-        counts[f"{table.name}_overdue"] = db.session.execute(
-            sa.update(table)
-            .where(overdue, sa.or_(table.c.sla.is_(None), table.c.sla != "overdue"))
-            .values(sla="overdue")
-        ).rowcount
-        counts[f"{table.name}_due_soon"] = db.session.execute(
-            sa.update(table)
-            .where(due_soon, sa.or_(table.c.sla.is_(None), table.c.sla != "due_soon"))
-            .values(sla="due_soon")
-        ).rowcount
+        is_open = Task.state == OPEN if model is Task else Dossier.finished_at.is_(None)
+        for klass in (sla.Sla.LATE, sla.Sla.DUE_SOON):
+            counts[f"{table.name}_{klass}"] = db.session.execute(
+                sa.update(table)
+                .where(is_open, condition(klass, window), sa.or_(table.c.sla.is_(None), table.c.sla != klass))
+                .values(sla=str(klass))
+            ).rowcount
     db.session.commit()
     return counts
 

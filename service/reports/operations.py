@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 
+from .. import sla
+from ..calendar.operations import calendar
 from ..dossiers.models import Dossier, DossierStep
 from ..extensions import db
 from ..jobs.models import LateReport
@@ -27,15 +29,17 @@ def _month_bounds(month: str) -> tuple[datetime, datetime]:
 
 
 def late_rows(month: str) -> list[dict]:
-    """Dossiers late in a month: finished late in it, or still open past their due date at its end."""
+    """Dossiers late in a month by the SLA rule (service/sla.py) judged at its end: finished late in
+    it, or still open and late at its end (a dossier waiting for the applicant counts from the
+    moment the supplement was asked for)."""
     start, end = _month_bounds(month)
-    finished_late = sa.and_(
-        Dossier.verdict == "late", Dossier.finished_at >= start, Dossier.finished_at < end
+    late = sla.dossier_condition(sla.Sla.LATE, sla.Window.at(end, calendar()))
+    this_month = sa.or_(
+        Dossier.finished_at.is_(None), sa.and_(Dossier.finished_at >= start, Dossier.finished_at < end)
     )
-    open_late = sa.and_(Dossier.finished_at.is_(None), Dossier.due_at < end, Dossier.received_at < end)
     rows = []
     for dossier in db.session.scalars(
-        sa.select(Dossier).where(sa.or_(finished_late, open_late)).order_by(Dossier.due_at)
+        sa.select(Dossier).where(late, this_month, Dossier.received_at < end).order_by(Dossier.due_at)
     ):
         late_steps = db.session.scalars(
             sa.select(DossierStep).where(DossierStep.dossier_id == dossier.id, DossierStep.verdict == "late")

@@ -61,7 +61,7 @@ class Task(db.Model):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    # Set by the SLA watch: None (no due date or on track), "due_soon" or "overdue".
+    # The SLA class the watch last saw (service/sla.py: "due_soon", "late"), so it notes each change once.
     sla: Mapped[str | None] = mapped_column(sa.String(16))
 
     instance: Mapped[ProcessInstance] = relationship(lazy="raise")

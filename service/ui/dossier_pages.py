@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
 
 import sqlalchemy as sa
 from flask import jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
+from .. import sla
 from ..audit.models import AuditEvent
 from ..calendar.operations import calendar
 from ..definitions.models import ProcessDefinition
 from ..dossiers import operations as dossiers
-from ..dossiers.models import STATUS_LABELS, Dossier, DossierStep
+from ..dossiers.models import Dossier, DossierStep
+from ..dossiers.status import DossierStatus
 from ..errors import Forbidden, NotFound, ServiceError, error_response
 from ..extensions import db
 from ..identity.auth import current_user
@@ -35,7 +36,7 @@ from . import attachments as attachment_panel
 from . import bp, display, history
 
 PER_PAGE = 20
-DUES = ("late", "due_soon", "early")
+DUES = ("late", "due_soon", "early", "paused")
 MAX_REF = 64
 HISTORY_LIMIT = 500
 CHANNEL_LABELS = {"counter": _l("Trực tiếp"), "online": _l("Trực tuyến"), "post": _l("Bưu chính")}
@@ -102,7 +103,7 @@ class Filters:
 
         procedure = args.get("procedure", "")
         return cls(
-            status=number("status", 1, max(STATUS_LABELS), None),
+            status=number("status", 1, max(DossierStatus), None),
             procedure=procedure if 0 < len(procedure) <= MAX_REF else "",
             due=args.get("due") if args.get("due") in DUES else "",
             page=number("page", 1, 100_000, 1),
@@ -115,26 +116,9 @@ class Filters:
         return {k: v for k, v in values.items() if v}
 
 
-def _due_condition(due: str, now: datetime, soon: datetime) -> sa.ColumnElement[bool] | None:
-    running = Dossier.finished_at.is_(None)
-    if due == "late":  # as dossiers.operations.search(overdue=True)
-        return sa.or_(sa.and_(running, Dossier.due_at < now), Dossier.verdict == "late")
-    if due == "due_soon":
-        return sa.and_(running, Dossier.due_at >= now, Dossier.due_at <= soon)
-    if due == "early":
-        return sa.and_(running, Dossier.due_at > soon)
-    return None
-
-
-def dossier_due(dossier: Dossier, *, now: datetime, soon: datetime) -> str | None:
-    """The dossier's colour: its verdict once finished, else late, due soon or early."""
-    if dossier.finished_at is not None:
-        return dossier.verdict
-    if dossier.due_at is None:
-        return None
-    if now > dossier.due_at:
-        return display.LATE
-    return display.DUE_SOON if dossier.due_at <= soon else display.EARLY
+def dossier_due(dossier: Dossier, window: sla.Window) -> str | None:
+    """The dossier's colour: its SLA class (service/sla.py)."""
+    return sla.of_dossier(dossier, window)
 
 
 def _due_label(dossier: Dossier, due: str | None) -> str:
@@ -156,8 +140,7 @@ def _procedures(user) -> list[tuple[str, str]]:
 def dossier_list():
     user = current_user()
     filters = Filters.parse(request.args)
-    now, cal = utcnow(), calendar()
-    soon = display.soon_limit(cal, now)
+    window = sla.Window.at(utcnow(), calendar())
     base = [dossiers.visible_to(user)]
     if filters.status is not None:
         base.append(Dossier.status == filters.status)
@@ -169,8 +152,8 @@ def dossier_list():
     def count(*extra) -> int:
         return db.session.scalar(sa.select(sa.func.count()).select_from(Dossier).where(*base, *extra)) or 0
 
-    counts = {due: count(_due_condition(due, now, soon)) for due in ("late", "due_soon")}
-    due_filter = [c for c in (_due_condition(filters.due, now, soon),) if c is not None]
+    counts = {due: count(sla.dossier_condition(due, window)) for due in (sla.Sla.LATE, sla.Sla.DUE_SOON)}
+    due_filter = [sla.dossier_condition(filters.due, window)] if filters.due else []
     where = sa.and_(*base, *due_filter)
     total = count(*due_filter)
     pages = max(1, math.ceil(total / PER_PAGE))
@@ -185,7 +168,7 @@ def dossier_list():
     )
     rows = []
     for dossier in items:
-        due = dossier_due(dossier, now=now, soon=soon)
+        due = dossier_due(dossier, window)
         rows.append({"dossier": dossier, "due": due, "due_label": _due_label(dossier, due)})
     return render_template(
         "ui/dossiers.html",
@@ -195,7 +178,7 @@ def dossier_list():
         pages=pages,
         counts=counts,
         procedures=_procedures(user),
-        statuses=[(code, display.dossier_status(code)) for code in sorted(STATUS_LABELS)],
+        statuses=[(int(code), display.dossier_status(code)) for code in DossierStatus],
         status_label=display.dossier_status,
     )
 
@@ -239,8 +222,7 @@ def _steps(dossier: Dossier) -> list[dict]:
 
 def _open_tasks(user, instance) -> list[dict]:
     """The instance's open tasks: who holds them, their due colour, and whether the user may act."""
-    cal, now = calendar(), utcnow()
-    soon = display.soon_limit(cal, now)
+    window = sla.Window.at(utcnow(), calendar())
     tasks = instances.open_tasks(instance.id)
     codes = {task.unit for task in tasks if task.unit}
     units = (
@@ -250,7 +232,7 @@ def _open_tasks(user, instance) -> list[dict]:
     )
     out = []
     for task in tasks:
-        due = display.due_status(task, now=now, soon=soon, calendar=cal)
+        due = sla.of_task(task, window)
         group = task.lane or ", ".join(task.candidate_groups or []) or None
         out.append(
             {
@@ -280,7 +262,7 @@ def documents(dossier: Dossier, instance) -> list[str]:
     guided = dossier.status == 1 and dossier.code is None and instance.state == "completed"
     if dossier.supplement_requests or guided:
         found.add("mau-02")
-    if dossier.status == 3:
+    if dossier.status == DossierStatus.REFUSED:
         found.add("mau-03")
     properties = db.session.scalars(
         sa.select(Task.properties).where(Task.instance_id == instance.id, Task.state != CANCELLED)
@@ -299,8 +281,7 @@ def dossier_page(ref):
     if dossier.code and ref != dossier.code:
         return redirect(url_for("ui.dossier", ref=dossier.code))
     instance = instances.get(dossier.instance_id)
-    now, cal = utcnow(), calendar()
-    due = dossier_due(dossier, now=now, soon=display.soon_limit(cal, now))
+    due = dossier_due(dossier, sla.Window.at(utcnow(), calendar()))
     ref = dossier.code or str(dossier.id)
     involved = may_see(user, instance)
     return render_template(
@@ -311,7 +292,7 @@ def dossier_page(ref):
         dossier=dossier,
         instance=instance,
         ref=ref,
-        status_label=display.dossier_status(dossier.status, STATUS_LABELS.get(dossier.status)),
+        status_label=display.dossier_status(dossier.status),
         channel=CHANNEL_LABELS.get(dossier.channel, dossier.channel),
         due=due,
         due_label=_due_label(dossier, due),

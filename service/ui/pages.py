@@ -12,9 +12,9 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from .. import forms
+from .. import forms, sla
 from ..calendar.operations import calendar
-from ..dossiers.models import STATUS_LABELS, Dossier
+from ..dossiers.models import Dossier
 from ..errors import NotFound
 from ..extensions import csrf, db
 from ..identity import sessions
@@ -123,7 +123,7 @@ def _dossier_summary(instance) -> dict | None:
         "applicant": (dossier.applicant or {}).get("name"),
         "due_at": display.local_datetime(dossier.due_at),
         "status": dossier.status,
-        "status_label": display.dossier_status(dossier.status, STATUS_LABELS.get(dossier.status)),
+        "status_label": display.dossier_status(dossier.status),
         "paused": dossier.paused_at is not None,
         "url": url_for("ui.dossier", ref=dossier.code or str(dossier.id)),
     }
@@ -137,8 +137,7 @@ def task_page(task_id):
     task, instance = tasks.get_with_instance(task_id)
     require_task_actor(user, task, instance.started_by_id)
     form = forms.describe(task.form_key) if task.state == OPEN else None
-    cal, now = calendar(), utcnow()
-    due = display.due_status(task, now=now, soon=display.soon_limit(cal, now), calendar=cal)
+    due = sla.of_task(task, sla.Window.at(utcnow(), calendar()))
     context = {
         "id": str(task.id),
         "complete_url": url_for("tasks.complete", task_id=task.id),

@@ -28,8 +28,8 @@ from wtforms.validators import Length
 
 from ..dossiers import cccd
 from ..dossiers import operations as dossiers
-from ..dossiers.models import STATUS_LABELS
 from ..dossiers.schemas import ApplicantSchema
+from ..dossiers.status import DossierStatus
 from ..errors import NotFound, Unprocessable
 from ..extensions import db
 from ..identity.auth import current_user
@@ -362,7 +362,7 @@ def reception_done(ref):
         dossier=dossier,
         procedure=_procedure_data(dossier.procedure),
         channel=str(CHANNEL_LABELS.get(dossier.channel, dossier.channel)),
-        status_label=display.dossier_status(dossier.status, STATUS_LABELS.get(dossier.status)),
+        status_label=display.dossier_status(dossier.status),
         submitted_at=display.local_datetime(dossier.submitted_at),
         received_at=display.local_datetime(dossier.received_at),
         due_at=display.local_datetime(dossier.due_at),
@@ -370,7 +370,7 @@ def reception_done(ref):
         tasks=tasks,
         missing=missing,
         printable=printable,
-        refused=dossier.status == 3,
+        refused=dossier.status == DossierStatus.REFUSED,
         mau01_url=url_for("dossiers.document", ref=dossier.code, form="mau-01", format="pdf")
         if printable
         else None,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import sqlalchemy as sa
 
+from .. import sla
 from ..calendar.operations import calendar
 from ..definitions.models import ProcessDefinition
 from ..dossiers.models import Dossier
@@ -108,21 +108,6 @@ def _source(source: str) -> sa.ColumnElement[bool] | None:
     return None
 
 
-def _due(due: str, now: datetime, soon: datetime) -> sa.ColumnElement[bool] | None:
-    is_open, is_done = Task.state == OPEN, Task.state == COMPLETED
-    if due == "none":
-        return Task.due_at.is_(None)
-    if due == "late":
-        return sa.or_(sa.and_(is_open, Task.due_at < now), sa.and_(is_done, Task.completed_at > Task.due_at))
-    if due == "due_soon":
-        return sa.and_(is_open, Task.due_at >= now, Task.due_at <= soon)
-    if due == "early":
-        return sa.or_(
-            sa.and_(is_open, Task.due_at > soon), sa.and_(is_done, Task.completed_at <= Task.due_at)
-        )
-    return None
-
-
 def _sources(user) -> list[tuple[str, list[tuple[str, str]]]]:
     """The processes and procedures of the caller's tasks, for the filter (both tabs).
 
@@ -155,10 +140,9 @@ def _sources(user) -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def load(user, filters: Filters) -> Page:
-    now = utcnow()
-    cal = calendar()
-    soon = display.soon_limit(cal, now)
-    extra = [c for c in (_source(filters.source), _due(filters.due, now, soon)) if c is not None]
+    window = sla.Window.at(utcnow(), calendar())
+    due = sla.task_condition(filters.due, window) if filters.due else None
+    extra = [c for c in (_source(filters.source), due) if c is not None]
     state = "open" if filters.tab == "group" else filters.state
     where = sa.and_(_tab(user, filters.tab, state), *extra)
     counts = {
@@ -205,7 +189,7 @@ def load(user, filters: Filters) -> Page:
     for task, process_name, business_key, dossier_id, code, applicant, procedure_name in db.session.execute(
         query
     ).all():
-        status = display.due_status(task, now=now, soon=soon, calendar=cal)
+        status = sla.of_task(task, window)
         rows.append(
             Row(
                 task=task,

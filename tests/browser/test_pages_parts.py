@@ -1,35 +1,11 @@
 """Parts of the web pages on their own: due colours, the form adapter, translations, npm records."""
 
 import json
-from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
-from service.calendar.workcal import WorkingCalendar
-from service.ui import display, formschema
+from service.ui import formschema
 from tests.support import ROOT
 
 UI = ROOT / "service" / "ui"
-
-
-def test_due_colours_follow_the_working_calendar():
-    calendar = WorkingCalendar()
-    now = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)  # Monday 09:00 in Hà Nội
-    soon = display.soon_limit(calendar, now)
-    assert calendar.local(soon).isoformat() == "2025-03-04T09:00:00+07:00"  # one working day later
-
-    def status(due_at, state="open", completed_at=None):
-        task = SimpleNamespace(due_at=due_at, state=state, completed_at=completed_at)
-        return display.due_status(task, now=now, soon=soon, calendar=calendar)
-
-    assert status(None) is None
-    assert status(now - timedelta(minutes=1)) == "late"
-    assert status(now + timedelta(hours=3)) == "due_soon"
-    assert status(soon) == "due_soon"
-    assert status(soon + timedelta(minutes=1)) == "early"
-    due = datetime(2025, 3, 5, 10, 0, tzinfo=UTC)  # Wednesday 17:00 local
-    assert status(due, "completed", due - timedelta(days=1)) == "early"
-    assert status(due, "completed", due - timedelta(hours=2)) == "on_time"
-    assert status(due, "completed", due + timedelta(minutes=5)) == "late"
 
 
 def _form(key):

@@ -170,7 +170,7 @@ def test_metrics_need_an_administrator_and_count_the_work(app, office, make_user
     assert "motcua_queue_depth 1.0" in text
 
 
-def test_the_sla_watch_marks_overdue_and_due_soon_tasks(app, admin, make_user):
+def test_the_sla_watch_marks_late_and_due_soon_tasks(app, admin, make_user):
     assert admin.deploy(bpmn_path("simple_approval.bpmn")).status_code in (200, 201)
     clerk = make_user("clerk", groups=["reception"])
     started = clerk.start("simple_approval").json  # register is due in 4 hours (dueIn PT4H)
@@ -183,7 +183,7 @@ def test_the_sla_watch_marks_overdue_and_due_soon_tasks(app, admin, make_user):
         assert task.sla == "due_soon"
         watch_sla(utcnow() + timedelta(days=1))
         db.session.refresh(task)
-        assert task.sla == "overdue"
+        assert task.sla == "late"
 
 
 def test_a_timer_start_waits_then_runs_and_working_day_timers_follow_the_calendar(app, admin):

@@ -1,0 +1,84 @@
+"""The one due-date policy: when a task is due, when a dossier is due, when its apology is due.
+
+Every due moment the service stores comes from here, computed with the working-day calendar
+(`calendar.workcal.WorkingCalendar`):
+
+- a task (`task_due`): the procedure's step allotment for its element (dossiers: the catalogue's
+  `step_allotments`), else the element's `allotment` property, both in working days; else its
+  `dueIn` (an ISO 8601 duration from when it opened, computed by the engine); else the date its
+  `dueDateVariable` names; else none;
+- a dossier (`dossier_due`): its statutory processing days from when its clock started, moved by
+  the working time it spent waiting for the applicant (`resumed_due`);
+- the apology slip (Mẫu 04, `apology_due`): one working day before the dossier is due.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .calendar.workcal import WorkingCalendar
+
+
+def allotment(
+    element_id: str, properties: dict, step_allotments: dict | None, max_days: float
+) -> float | None:
+    """The working days allotted to a step: the procedure's step allotment for the element, else the
+    element's `allotment` property; None without one, or out of the statutory range (0, max_days]
+    (refused at deploy and at catalogue load; a value stored before those checks counts as none)."""
+    value = (step_allotments or {}).get(element_id) or properties.get("allotment")
+    try:
+        days = float(value) if value else None
+    except (TypeError, ValueError):
+        return None
+    return days if days is not None and 0 < days <= max_days else None
+
+
+def task_due(
+    element_id: str,
+    properties: dict,
+    *,
+    opened_at: datetime,
+    engine_due: datetime | None,
+    variables: dict,
+    calendar: WorkingCalendar,
+    max_days: float,
+    step_allotments: dict | None = None,
+) -> datetime | None:
+    """When a task opened at `opened_at` is due (see the module's docstring for the order)."""
+    days = allotment(element_id, properties, step_allotments, max_days)
+    if days is not None:
+        return calendar.add_working_days(opened_at, days)
+    if engine_due is not None:
+        return engine_due
+    return _variable_due(properties, variables, calendar)
+
+
+def _variable_due(properties: dict, variables: dict, calendar: WorkingCalendar) -> datetime | None:
+    """The moment named by the `dueDateVariable` property: an ISO datetime, or a date (the end of
+    that day's office hours in the offices' time zone)."""
+    name = properties.get("dueDateVariable")
+    value = variables.get(name) if name else None
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = datetime.combine(moment.date(), calendar.periods[-1][1], tzinfo=calendar.tz)
+    return moment
+
+
+def dossier_due(clock_started_at: datetime, processing_days: float, calendar: WorkingCalendar) -> datetime:
+    """When a dossier is due: its processing days of office time from when its clock started."""
+    return calendar.add_working_days(clock_started_at, processing_days)
+
+
+def resumed_due(due_at: datetime, paused_days: float, calendar: WorkingCalendar) -> datetime:
+    """A due moment moved by the working days a dossier spent waiting for the applicant."""
+    return calendar.add_working_days(due_at, paused_days) if paused_days > 0 else due_at
+
+
+def apology_due(due_at: datetime, calendar: WorkingCalendar) -> datetime:
+    """When the apology slip (Mẫu 04) is due: one working day before the dossier is."""
+    return calendar.subtract_working_days(due_at, 1)

@@ -1,0 +1,125 @@
+"""The one SLA rule: how a task or a dossier stands against its due moment.
+
+The worklist, the dossier pages, the API's overdue filter, the SLA watch and the late list all
+call this module, in Python (`of_task`, `of_dossier`) or in SQL (`task_condition`,
+`dossier_condition`) with the same meaning:
+
+- open (not finished): LATE once the due moment has passed; DUE_SOON within one working day of
+  office time before it; EARLY before that;
+- a dossier waiting for the applicant (its clock paused): the moment the supplement was asked
+  for counts as its end (DOMAIN.md §2), so it is LATE if that was after the due moment and
+  PAUSED otherwise, whatever the time now;
+- finished: the verdict of Mẫu 05 against the due moment, LATE after it, ON_TIME on the due day,
+  EARLY on an earlier day (in the offices' time zone);
+- no due moment: no class (None).
+
+The SQL forms filter lists: IN_TIME is EARLY or ON_TIME (a finished item's day is not compared in
+SQL; a list filter "in time" does not need it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+
+from .calendar.workcal import WorkingCalendar
+from .dossiers.models import Dossier
+from .tasks.models import COMPLETED, OPEN, Task
+
+
+class Sla(StrEnum):
+    EARLY = "early"
+    ON_TIME = "on_time"
+    DUE_SOON = "due_soon"
+    LATE = "late"
+    PAUSED = "paused"
+
+
+IN_TIME = "in_time"  # a list filter: EARLY or ON_TIME
+
+
+@dataclass(frozen=True)
+class Window:
+    """The moment items are judged at, and the end of its 'due soon' span (one working day)."""
+
+    now: datetime
+    soon: datetime
+    calendar: WorkingCalendar
+
+    @classmethod
+    def at(cls, now: datetime, calendar: WorkingCalendar) -> Window:
+        return cls(now, calendar.add_working_days(now, 1), calendar)
+
+
+def classify(
+    due_at: datetime | None,
+    *,
+    finished_at: datetime | None = None,
+    paused_at: datetime | None = None,
+    window: Window,
+) -> Sla | None:
+    """The class of an item due at `due_at` (see the module's docstring)."""
+    if due_at is None:
+        return None
+    if finished_at is not None:
+        return Sla(window.calendar.dossier_verdict(due_at, finished_at))
+    if paused_at is not None:
+        return Sla.LATE if paused_at > due_at else Sla.PAUSED
+    if window.now > due_at:
+        return Sla.LATE
+    return Sla.DUE_SOON if due_at <= window.soon else Sla.EARLY
+
+
+def of_task(task, window: Window) -> Sla | None:
+    """A task: open tasks against the window, completed ones by when they were completed; a
+    cancelled task has no class."""
+    if task.state == COMPLETED:
+        return classify(task.due_at, finished_at=task.completed_at, window=window)
+    if task.state != OPEN:
+        return None
+    return classify(task.due_at, window=window)
+
+
+def of_dossier(dossier, window: Window) -> Sla | None:
+    """A dossier: its verdict once finished, PAUSED while it waits for the applicant."""
+    return classify(
+        dossier.due_at,
+        finished_at=dossier.finished_at,
+        paused_at=dossier.paused_at,
+        window=window,
+    )
+
+
+def task_condition(klass: str, window: Window) -> sa.ColumnElement[bool]:
+    """SQL: the tasks of a class (LATE, DUE_SOON, EARLY, IN_TIME; "none": without a due date)."""
+    return _condition(
+        klass, window, Task.due_at, Task.completed_at, Task.state == OPEN, Task.state == COMPLETED
+    )
+
+
+def dossier_condition(klass: str, window: Window) -> sa.ColumnElement[bool]:
+    """SQL: the dossiers of a class (LATE, DUE_SOON, EARLY, IN_TIME, PAUSED; "none")."""
+    unfinished = Dossier.finished_at.is_(None)
+    paused = sa.and_(unfinished, Dossier.paused_at.is_not(None))
+    if klass == Sla.PAUSED:
+        return sa.and_(paused, Dossier.paused_at <= Dossier.due_at)
+    running = sa.and_(unfinished, Dossier.paused_at.is_(None))
+    condition = _condition(klass, window, Dossier.due_at, Dossier.finished_at, running, sa.not_(unfinished))
+    if klass == Sla.LATE:  # asked for a supplement only after the due moment had passed
+        return sa.or_(condition, sa.and_(paused, Dossier.paused_at > Dossier.due_at))
+    return condition
+
+
+def _condition(klass, window: Window, due_at, finished_at, running, finished) -> sa.ColumnElement[bool]:
+    if klass == "none":
+        return due_at.is_(None)
+    if klass == Sla.LATE:
+        return sa.or_(sa.and_(running, due_at < window.now), sa.and_(finished, finished_at > due_at))
+    if klass == Sla.DUE_SOON:
+        return sa.and_(running, due_at >= window.now, due_at <= window.soon)
+    if klass in (Sla.EARLY, IN_TIME):
+        return sa.or_(sa.and_(running, due_at > window.soon), sa.and_(finished, finished_at <= due_at))
+    raise ValueError(f"no SQL condition for the SLA class {klass!r}")
