@@ -11,28 +11,37 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine as SAEngine
 
 from . import config as config_module
-from . import errors, parsing, runtime
+from . import errors, parsing, runtime, uow
 from .extensions import api, csrf, db, migrate
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
 
 class MotcuaFlask(Flask):
-    """Flask, committing once per successful request (and rolling back otherwise), reading JSON
-    strictly (service/parsing.py)."""
+    """Flask, reading JSON strictly (service/parsing.py), a request being one unit of work
+    (service/uow.py): it commits once if the view succeeds and rolls back otherwise, then
+    publishes its outbox events or compensates."""
 
     request_class = parsing.MotcuaRequest
     json_provider_class = parsing.MotcuaJSONProvider
 
     def dispatch_request(self):
-        rv = super().dispatch_request()
-        status = rv.status_code if isinstance(rv, Response) else 200
-        if isinstance(rv, tuple) and len(rv) > 1 and isinstance(rv[1], int):
-            status = rv[1]
-        if status < 400:
-            db.session.commit()
-        else:
+        unit, token = uow.begin()
+        try:
+            rv = super().dispatch_request()
+            status = rv.status_code if isinstance(rv, Response) else 200
+            if isinstance(rv, tuple) and len(rv) > 1 and isinstance(rv[1], int):
+                status = rv[1]
+            committed = status < 400 and not unit.aborted
+            if committed:
+                db.session.commit()
+            else:
+                db.session.rollback()
+        except BaseException:
             db.session.rollback()
+            uow.end(unit, token, committed=False)
+            raise
+        uow.end(unit, token, committed=committed)
         return rv
 
 

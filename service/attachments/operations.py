@@ -22,9 +22,8 @@ from typing import BinaryIO
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
+from .. import uow
 from ..audit.operations import fact, record
 from ..dossiers.models import Dossier
 from ..errors import Conflict, NotFound, ServiceError, Unprocessable
@@ -39,7 +38,6 @@ CHUNK = 64 * 1024
 # Room for the multipart envelope (boundaries, headers, the component field) around the file.
 MULTIPART_ALLOWANCE = 64 * 1024
 KEY = re.compile(r"^[0-9a-f]{32}$")
-PENDING_FILES = "motcua.attachments.uncommitted"
 
 
 @dataclass(frozen=True)
@@ -318,18 +316,8 @@ def open_for_download(attachment_id, *, actor) -> tuple[Attachment, Path]:
 
 
 def _remember_uncommitted(key: str) -> None:
-    db.session().info.setdefault(PENDING_FILES, []).append(_path_of(key))
-
-
-@event.listens_for(Session, "after_commit")
-def _committed(session) -> None:
-    session.info.pop(PENDING_FILES, None)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_uncommitted_files(session, transaction) -> None:
-    """A stored file whose transaction ended without a commit is removed."""
-    if transaction.parent is not None:
-        return
-    for path in session.info.pop(PENDING_FILES, []):
-        Path(path).unlink(missing_ok=True)
+    """A stored file whose unit of work rolls back is removed (its row was not kept)."""
+    path = _path_of(key)
+    unit = uow.current()
+    if unit is not None:
+        unit.on_rollback(lambda: Path(path).unlink(missing_ok=True))

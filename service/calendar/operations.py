@@ -1,9 +1,9 @@
 """The office's working calendar: the configuration plus the administrator's overrides.
 
-calendar() is cached per app and process. Writing an override bumps the cache version; while
-the writing transaction is open the cache is bypassed (so the writer sees its own change and
-nobody else sees it before the commit), and its end bumps the version again. Another process's
-change is seen within CACHE_SECONDS.
+calendar() is cached per app and process. Writing an override bumps the cache version and marks
+the unit of work (service/uow.py): while it is open the cache is bypassed (so the writer sees its
+own change and nobody else sees it before the commit), and its end, commit or rollback, bumps the
+version again. Another process's change is seen within CACHE_SECONDS.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask import Flask, current_app
 
+from .. import uow
 from ..audit.operations import fact, record
 from ..errors import Conflict, NotFound, Unprocessable
 from ..extensions import db
@@ -24,8 +25,7 @@ from .workcal import MAX_SPAN_DAYS, WorkingCalendar, parse_office_hours, parse_t
 
 CACHE_SECONDS = 60.0
 _EXTENSION = "motcua-calendar"
-_DIRTY = "motcua_calendar_dirty"
-_LISTENING = "motcua_calendar_listening"
+_MARK = "calendar"
 
 
 def build(config, overrides: Iterable[tuple[date, str]] = ()) -> WorkingCalendar:
@@ -57,7 +57,8 @@ def calendar() -> WorkingCalendar:
     app = current_app._get_current_object()
     state = _state(app)
     version, built, now = state["version"], state["built"], clock.monotonic()
-    dirty = db.session.info.get(_DIRTY) is not None
+    unit = uow.current()
+    dirty = unit is not None and unit.marked(_MARK)
     if not dirty and built is not None and built[0] == version and now - built[1] < CACHE_SECONDS:
         return built[2]
     rows = db.session.execute(sa.select(CalendarOverride.day, CalendarOverride.kind)).all()
@@ -67,20 +68,15 @@ def calendar() -> WorkingCalendar:
     return working_calendar
 
 
-def _transaction_ended(session, transaction) -> None:
-    if transaction.parent is None and (app := session.info.pop(_DIRTY, None)) is not None:
-        invalidate(app)
-
-
 def _changed() -> None:
-    """An override was written: invalidate now and again when this transaction ends."""
+    """An override was written: invalidate now, bypass the cache until the unit of work ends, and
+    invalidate again then (committed or not)."""
     app = current_app._get_current_object()
-    session = db.session()
     invalidate(app)
-    session.info[_DIRTY] = app
-    if not session.info.get(_LISTENING):
-        session.info[_LISTENING] = True
-        sa.event.listen(session, "after_transaction_end", _transaction_ended)
+    unit = uow.current()
+    if unit is not None and not unit.marked(_MARK):
+        unit.mark(_MARK)
+        unit.after(lambda: invalidate(app))
 
 
 def get_override(day: date) -> CalendarOverride | None:

@@ -29,8 +29,8 @@ class IncidentSchema(ma.Schema):
 IncidentPage = page_schema(IncidentSchema, "IncidentPage")
 
 
-class MonthArgs(RequestSchema):
-    month = ma.fields.String(
+def _month():
+    return ma.fields.String(
         required=True,
         # Years 2000-2099 in ASCII digits (\d would take other scripts' digits; year 0 or 9999-12
         # has no month bounds).
@@ -39,7 +39,15 @@ class MonthArgs(RequestSchema):
         ),
         metadata={"example": "2026-10"},
     )
+
+
+class MonthArgs(RequestSchema):
+    month = _month()
     refresh = ma.fields.Boolean(load_default=False)
+
+
+class MonthBody(RequestSchema):
+    month = _month()
 
 
 class LateReportSchema(ma.Schema):
@@ -74,8 +82,20 @@ def retry(incident_id):
 def late_dossiers(args):
     """The late dossiers of a month and the officers and units responsible (administrators).
 
-    Generated on the 5th for the previous month; asking for another month generates it now.
+    The list stored on the 5th for the previous month; for a month with none stored, or with
+    `refresh=true`, the list as it stands now (nothing is stored by reading it).
     """
     from ..reports import operations as reports
 
-    return reports.generate(args["month"], replace=args["refresh"])
+    return reports.late_report(args["month"], fresh=args["refresh"])
+
+
+@blp.route("/reports/late-dossiers", methods=["POST"])
+@admin_only
+@blp.arguments(MonthBody)
+@blp.response(200, LateReportSchema)
+def store_late_dossiers(args):
+    """Work out and store the list of a month now, replacing the stored one (administrators)."""
+    from ..reports import operations as reports
+
+    return reports.generate(args["month"], replace=True)

@@ -9,6 +9,8 @@ from celery import Celery
 from celery.schedules import crontab
 from flask import Flask
 
+from ..uow import unit_of_work
+
 
 def celery_for(app: Flask) -> Celery:
     """A Celery app configured from the Flask config (one per Flask app)."""
@@ -70,5 +72,5 @@ def _register_tasks(celery: Celery, app: Flask) -> None:
     def late_report() -> None:
         from ..reports import operations as reports
 
-        with app.app_context():
+        with app.app_context(), unit_of_work():
             reports.generate_previous_month()

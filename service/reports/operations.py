@@ -66,8 +66,16 @@ def late_rows(month: str) -> list[dict]:
     return rows
 
 
+def late_report(month: str, *, fresh: bool = False) -> LateReport:
+    """The list of a month as stored (on the 5th, for the month before), or worked out now when
+    none is stored or `fresh` is asked (then nothing is stored: reading writes nothing)."""
+    report = None if fresh else db.session.get(LateReport, month)
+    return report or LateReport(month=month, rows=late_rows(month), generated_at=utcnow())
+
+
 def generate(month: str, *, replace: bool = False) -> LateReport:
-    """Store the list of a month once (a rerun of the job keeps the first one unless replace)."""
+    """Store the list of a month once, in the caller's unit of work (a rerun of the job keeps the
+    first one unless replace)."""
     report = db.session.get(LateReport, month)
     if report is not None and not replace:
         return report
@@ -75,7 +83,7 @@ def generate(month: str, *, replace: bool = False) -> LateReport:
         report = LateReport(month=month)
         db.session.add(report)
     report.rows, report.generated_at = late_rows(month), utcnow()
-    db.session.commit()
+    db.session.flush()
     return report
 
 

@@ -296,18 +296,20 @@ def test_the_file_of_a_transaction_that_does_not_commit_is_removed(people):
     from service.extensions import db
     from service.identity.models import User
     from service.identity.operations import principal_for_user
+    from service.uow import unit_of_work
 
     app = people["app"]
     with app.test_request_context(), app.app_context():
         user = db.session.scalar(sa.select(User).where(User.username == "clerk"))
         actor = principal_for_user(user.id)
         task_id = uuid.UUID(people["task_id"])
-        operations.store(task_id, io.BytesIO(pdf_bytes()), "a.pdf", component=None, actor=actor)
-        assert len(stored_files(app)) == 1
-        db.session.rollback()
+        with pytest.raises(RuntimeError), unit_of_work():  # the unit of a request that failed
+            operations.store(task_id, io.BytesIO(pdf_bytes()), "a.pdf", component=None, actor=actor)
+            assert len(stored_files(app)) == 1
+            raise RuntimeError("the request failed after the file was written")
         assert stored_files(app) == []
-        operations.store(task_id, io.BytesIO(png_bytes()), "b.png", component=None, actor=actor)
-        db.session.commit()
+        with unit_of_work():
+            operations.store(task_id, io.BytesIO(png_bytes()), "b.png", component=None, actor=actor)
     assert len(stored_files(app)) == 1 and rows(app) == 1
 
 

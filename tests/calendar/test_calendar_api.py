@@ -230,14 +230,18 @@ def test_an_extra_working_saturday_pulls_the_deadline_and_the_clock_start(admin,
 def test_a_refused_request_does_not_leave_an_override_behind(app, clerk):
     """An override added then rolled back (the request failed) must not stay in the cache."""
     from service.calendar import operations
+    from service.calendar.models import CalendarOverride
     from service.extensions import db
+    from service.uow import unit_of_work
 
     with app.test_request_context():
         operations.calendar()  # warm the cache
-        operations.add_override(date(2026, 2, 24), "off", None)
-        assert not operations.calendar().is_working_day(date(2026, 2, 24))
-        db.session.rollback()
+        with pytest.raises(RuntimeError), unit_of_work():  # the unit of a request that failed
+            operations.add_override(date(2026, 2, 24), "off", None)
+            assert not operations.calendar().is_working_day(date(2026, 2, 24))
+            raise RuntimeError("the request failed after the override was added")
         assert operations.calendar().is_working_day(date(2026, 2, 24))
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(CalendarOverride)) == 0
     assert deadline(clerk, "2026-02-13T10:00:00+07:00", 3).get_json()["due_at"] == "2026-02-25T10:00:00+07:00"
 
 

@@ -1,0 +1,66 @@
+"""Writing and publishing outbox events.
+
+`emit(topic, payload)` adds an event to the open transaction; once the unit of work commits
+(service/uow.py), the event is handed to this process's subscribers of its topic, in order.
+Subscribers are listed once, at create_app (`subscribe`), so `grep` finds every one:
+
+- `service_call.queued` -> jobs.dispatch: send the call to the broker's workers now;
+- `calendar.changed` -> calendar.operations: forget this process's cached calendar.
+
+A subscriber is a prompt, not the only way: what is due is always in the database (the workers'
+tick finds queued calls; other processes' calendars refresh within a minute). Events stay in the
+table, numbered, for consumers that must see each of them (webhooks, reports).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import current_app, has_app_context
+
+from .. import uow
+from ..extensions import db
+from ..models_base import utcnow
+from .models import OutboxEvent
+
+log = logging.getLogger(__name__)
+_SUBSCRIBERS = "motcua.outbox.subscribers"
+
+
+@dataclass(frozen=True)
+class Event:
+    """What subscribers get: the event as written (a plain value, read without the database)."""
+
+    topic: str
+    payload: dict
+    instance_id: uuid.UUID | None
+
+
+def emit(topic: str, payload: dict | None = None, *, instance_id: uuid.UUID | None = None) -> None:
+    """Write an event in the open transaction; it is published after the unit of work commits."""
+    payload = payload or {}
+    db.session.add(OutboxEvent(topic=topic, payload=payload, instance_id=instance_id, created_at=utcnow()))
+    unit = uow.current()
+    if unit is not None:
+        unit.events.append(Event(topic, payload, instance_id))
+
+
+def subscribe(app, topic: str, handler: Callable[[Event], None]) -> None:
+    """Hand the events of `topic` to `handler` after their transaction commits (in this process)."""
+    app.extensions.setdefault(_SUBSCRIBERS, {}).setdefault(topic, []).append(handler)
+
+
+def publish(events: list[Event]) -> None:
+    """Give committed events to their subscribers; a failing subscriber is logged, never raised."""
+    if not has_app_context():
+        return
+    subscribers = current_app.extensions.get(_SUBSCRIBERS, {})
+    for event in events:
+        for handler in subscribers.get(event.topic, ()):
+            try:
+                handler(event)
+            except Exception:
+                log.exception("outbox subscriber of %s failed (%s)", event.topic, event.payload)

@@ -1,0 +1,122 @@
+"""The unit of work: one transaction, committed once, and what follows its end.
+
+A request is one unit (MotcuaFlask.dispatch_request); a worker's job or a CLI command opens its
+own with `unit_of_work()`. While it is open, code may say what must happen once it ends:
+
+- `events`: outbox events written in the transaction (service/outbox), published to their
+  subscribers in this process after the commit (and never if it rolls back);
+- `after(fn)`: run when the unit ends, whether it committed or rolled back (a cache to forget);
+- `on_rollback(fn)`: run only if it rolled back (a file written for a row that was not kept);
+- `mark(name)` / `marked(name)`: what the transaction touched (the calendar bypasses its cache
+  in a unit that changed an override, so nobody else sees the change before the commit).
+
+A block that decides to keep nothing calls `abort()`: the unit then rolls back instead of
+committing when the block ends.
+
+The unit is found through a context variable (each request and each worker thread has its own),
+not through the database session.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class UnitOfWork:
+    events: list = field(default_factory=list)
+    ended: list[Callable[[], None]] = field(default_factory=list)
+    rolled_back: list[Callable[[], None]] = field(default_factory=list)
+    marks: set[str] = field(default_factory=set)
+    aborted: bool = False
+
+    def after(self, fn: Callable[[], None]) -> None:
+        self.ended.append(fn)
+
+    def on_rollback(self, fn: Callable[[], None]) -> None:
+        self.rolled_back.append(fn)
+
+    def mark(self, name: str) -> None:
+        self.marks.add(name)
+
+    def marked(self, name: str) -> bool:
+        return name in self.marks
+
+    def abort(self) -> None:
+        """Keep nothing of this unit: roll back instead of committing when it ends."""
+        self.aborted = True
+
+
+_current: ContextVar[UnitOfWork | None] = ContextVar("motcua_unit_of_work", default=None)
+
+
+def current() -> UnitOfWork | None:
+    """The unit of work open in this context, if any."""
+    return _current.get()
+
+
+@contextmanager
+def unit_of_work() -> Iterator[UnitOfWork]:
+    """Open a unit: commit when the block ends normally, roll back if it raises, then run what
+    the unit asked for (publish its events after a commit; compensate after a rollback)."""
+    unit, token = begin()
+    try:
+        yield unit
+        if unit.aborted:
+            db.session.rollback()
+        else:
+            db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        end(unit, token, committed=False)
+        raise
+    end(unit, token, committed=not unit.aborted)
+
+
+def begin() -> tuple[UnitOfWork, object]:
+    """Open a unit whose transaction the caller ends itself (a request: MotcuaFlask); close it
+    with end() once it committed or rolled back."""
+    unit = UnitOfWork()
+    return unit, _current.set(unit)
+
+
+def end(unit: UnitOfWork, token, *, committed: bool) -> None:
+    """Close a unit opened with begin(), then run what it asked for."""
+    _current.reset(token)
+    _finish(unit, committed=committed)
+
+
+def _finish(unit: UnitOfWork, *, committed: bool) -> None:
+    from .outbox import operations as outbox
+
+    callbacks = list(unit.ended) + ([] if committed else list(unit.rolled_back))
+    for fn in callbacks:
+        _safely(fn)
+    if committed and unit.events:
+        outbox.publish(unit.events)
+
+
+def _safely(fn: Callable[[], None]) -> None:
+    try:
+        fn()
+    except Exception:
+        log.exception("a unit of work's follow-up failed")
+
+
+@contextmanager
+def opened() -> Iterator[UnitOfWork]:
+    """For code that may run inside a unit or alone (tests, scripts): the open unit, or a new one."""
+    unit = current()
+    if unit is not None:
+        yield unit
+    else:
+        with unit_of_work() as unit:
+            yield unit
