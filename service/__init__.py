@@ -113,6 +113,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .jobs import dispatch
     from .jobs import operations as jobs
     from .jobs.routes import blp as incidents_blp
+    from .outbox import models as _outbox_models  # noqa: F401 - the outbox table is one of ours
     from .procedures.routes import blp as procedures_blp
     from .tasks.routes import blp as tasks_blp
     from .ui import bp as ui_bp
