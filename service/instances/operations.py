@@ -226,9 +226,13 @@ def start(
         what="process start",
     )
     now = utcnow()
-    compiled = runtime.compiled(definition.id)
+    inputs = runtime.inputs(definition.id)
     result = runtime.engine().start(
-        compiled, {**(variables or {}), **system_variables}, now=now, units=runtime.units(compiled)
+        inputs.definition,
+        {**(variables or {}), **system_variables},
+        now=now,
+        units=inputs.units,
+        calendar=inputs.calendar,
     )
     instance = ProcessInstance(
         id=uuid.uuid4(),
@@ -320,9 +324,15 @@ def deliver_message(
         )
     _require_state(instance, {"running"}, "send a message to")
     now = utcnow()
-    compiled = runtime.compiled(instance.definition_id)
+    inputs = runtime.inputs(instance.definition_id)
     result = runtime.engine().deliver_message(
-        compiled, instance.engine_state, name, payload or {}, now=now, units=runtime.units(compiled)
+        inputs.definition,
+        instance.engine_state,
+        name,
+        payload or {},
+        now=now,
+        units=inputs.units,
+        calendar=inputs.calendar,
     )
     audit = [
         fact(
@@ -341,8 +351,10 @@ def retry(instance: ProcessInstance, *, actor, expected_version: int | None) -> 
     check_version(instance, expected_version)
     _require_state(instance, {"error"}, "retry")
     now = utcnow()
-    compiled = runtime.compiled(instance.definition_id)
-    result = runtime.engine().retry(compiled, instance.engine_state, now=now, units=runtime.units(compiled))
+    inputs = runtime.inputs(instance.definition_id)
+    result = runtime.engine().retry(
+        inputs.definition, instance.engine_state, now=now, units=inputs.units, calendar=inputs.calendar
+    )
     audit = [fact("instance_retried", at=now, actor=actor, instance_id=instance.id)]
     apply_result(instance, result, actor=actor, now=now, audit=audit)
 
