@@ -17,8 +17,8 @@ from ..engine import StepResult
 from ..errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from ..extensions import db
 from ..identity.models import User
+from ..metrics import INSTANCES_STARTED
 from ..models_base import page_of, utcnow
-from ..observability import INSTANCES_STARTED
 from ..tasks.models import CANCELLED, OPEN, Task, task_candidates
 from ..tasks.predicates import involved_in
 from .models import ProcessInstance
@@ -262,6 +262,14 @@ def start(
     apply_result(instance, result, actor=actor, now=now, audit=audit)
     INSTANCES_STARTED.inc()
     return instance
+
+
+def arm_timer_start(definition: ProcessDefinition, actor) -> ProcessInstance | None:
+    """A new version of a process that starts on a timer gets an instance waiting on it (the tick
+    fires it); other processes get none. Called by whoever deploys (the route, `motcua deploy`)."""
+    if not runtime.engine().has_timer_start(runtime.compiled(definition.id)):
+        return None
+    return start(definition, business_key=None, variables={}, actor=actor)
 
 
 def _require_state(instance: ProcessInstance, allowed: set[str], action: str) -> None:

@@ -15,8 +15,8 @@ from ..identity.models import User
 from ..identity.permissions import require_task_actor
 from ..instances import operations as instances
 from ..instances.models import ProcessInstance
+from ..metrics import TASK_COMPLETIONS
 from ..models_base import page_of, utcnow
-from ..observability import TASK_COMPLETIONS
 from .models import COMPLETED, OPEN, Task, task_candidates
 from .predicates import involved_in
 
