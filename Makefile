@@ -52,6 +52,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test-sqlite: setup
 	$(BIN)/pytest -n 2 -q --ignore=tests/workers

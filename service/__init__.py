@@ -122,6 +122,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     dossiers.init()
     jobs.init()
     dispatch.init_app(app)
+    if app.config.get("CELERY_BROKER_URL"):
+        from .jobs import worker  # Celery is imported only where there is a broker
+
+        worker.init_app(app)
     observability.init_app(app)
     app.extensions["motcua.connectors"] = Connectors(load_config(os.environ))
     for blueprint in (

@@ -92,6 +92,7 @@ def deploy(paths):
     """Deploy .bpmn files (or every .bpmn file of the folders given)."""
     from .definitions.operations import deploy as deploy_one
     from .engine import EngineError
+    from .instances.operations import arm_timer_start
 
     files = []
     for path in paths:
@@ -105,6 +106,8 @@ def deploy(paths):
                 actor=None,
                 max_bytes=current_app.config["MOTCUA_MAX_BPMN_BYTES"],
             )
+            if created:
+                arm_timer_start(definition, None)
             db.session.commit()
             verb = "deployed" if created else "unchanged"
             click.echo(f"{verb} {definition.key} v{definition.version} ({file})", err=True)

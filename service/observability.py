@@ -1,6 +1,6 @@
 """Health and Prometheus metrics.
 
-Counters and the step-latency histogram are per process (scrape each API and worker
+Counters and the step-latency histogram (metrics.py) are per process (scrape each API and worker
 process); queue depth, incidents, overdue timers and open tasks are read from the database
 at scrape time, so every process reports the same values for them.
 """
@@ -12,31 +12,14 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, current_app, has_app_context, jsonify
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
 from .extensions import db
+from .metrics import REGISTRY, observe_step
 from .models_base import utcnow
 
-REGISTRY = CollectorRegistry()
-INSTANCES_STARTED = Counter("motcua_instances_started", "Process instances started", registry=REGISTRY)
-INSTANCES_COMPLETED = Counter("motcua_instances_completed", "Process instances completed", registry=REGISTRY)
-TASK_COMPLETIONS = Counter("motcua_task_completions", "Human task completions", registry=REGISTRY)
-STEP_SECONDS = Histogram(
-    "motcua_step_seconds",
-    "Engine step latency (load, run, prune, dump)",
-    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5),
-    registry=REGISTRY,
-)
-
 blp = Blueprint("observability", __name__)
-
-
-def observe_step(instance, result, rows, completed_task, actor, now) -> None:
-    """STEP_LISTENERS hook: count completions and record the engine's step latency."""
-    STEP_SECONDS.observe(result.elapsed)
-    if result.status == "completed":
-        INSTANCES_COMPLETED.inc()
 
 
 class _DatabaseGauges:

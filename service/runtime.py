@@ -1,19 +1,25 @@
 """The service's handle on the engine adapter, and the cache of compiled definitions.
 
 A definition version never changes once deployed, so its compiled specs are restored
-once per process and shared by every step that runs on it.
+once per process and shared by every step that runs on it. `inputs(definition_id)` gives
+everything an engine command on a definition needs besides the instance's state and its
+input: the compiled definition, the org units' codes and the working calendar, as values
+(the engine reads no database).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import Flask, current_app
 
+from .calendar.operations import calendar
+from .calendar.workcal import WorkingCalendar
 from .definitions.models import ProcessDefinition
-from .engine import BUDGET_SETTINGS, Budgets, CompiledDefinition, Engine
+from .engine import Budgets, CompiledDefinition, Engine
 from .extensions import db
 
 _CACHE_SIZE = 256
@@ -45,15 +51,8 @@ class DefinitionCache:
         return compiled
 
 
-def budgets_from(config) -> Budgets:
-    """The engine's budgets from the MOTCUA_* settings (limits.SETTINGS names each one)."""
-    return Budgets(**{budget: config[setting] for budget, setting in BUDGET_SETTINGS.items()})
-
-
 def init_app(app: Flask) -> None:
-    from .calendar.operations import calendar
-
-    engine = Engine(calendar=calendar, budgets=budgets_from(app.config))
+    engine = Engine(budgets=Budgets.from_settings(app.config))
     app.extensions["motcua.engine"] = engine
     app.extensions["motcua.definitions"] = DefinitionCache(engine)
 
@@ -64,6 +63,29 @@ def engine() -> Engine:
 
 def compiled(definition_id: int) -> CompiledDefinition:
     return current_app.extensions["motcua.definitions"].get(definition_id)
+
+
+@dataclass(frozen=True)
+class StepInputs:
+    """What an engine command on a definition needs besides the instance's state and its input:
+    `engine().complete_task(inputs.definition, state, ..., now=now, units=inputs.units,
+    calendar=inputs.calendar)`."""
+
+    definition: CompiledDefinition
+    units: frozenset[str] | None  # the org units' codes, for a definition with scoped tasks
+    calendar: WorkingCalendar | None  # for a definition whose scripts or timers count working days
+
+
+def inputs(definition_id: int) -> StepInputs:
+    """The compiled definition, the unit codes (one query, for a definition with scoped tasks only)
+    and the working calendar (cached per process: calendar.operations.calendar; only for a
+    definition that uses the calendar helpers, so other steps never read the calendar's overrides)."""
+    definition = compiled(definition_id)
+    return StepInputs(
+        definition=definition,
+        units=units(definition),
+        calendar=calendar() if definition.uses_calendar else None,
+    )
 
 
 def units(definition: CompiledDefinition) -> frozenset[str] | None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import current_app
 
 from .. import forms
 from ..audit.operations import fact, record
-from ..engine import BpmnInvalid, parse_definition
+from ..engine import BpmnInvalid, Budgets, parse_definition
 from ..errors import NotFound
 from ..extensions import db
 from ..identity.models import User
@@ -30,11 +31,11 @@ def deploy(
     (key, version) constraint and the loser gets 409. Who may start it comes from the BPMN
     (camunda:candidateStarterGroups / candidateStarterUsers) unless starter_groups or
     starter_users are given here; given again with identical content, they replace the
-    existing version's.
+    existing version's. A new version of a process that starts on a timer needs an instance
+    waiting on it: the caller arms it (instances.operations.arm_timer_start).
     """
-    from .. import runtime
-
-    parsed = parse_definition(data, filename=filename, max_bytes=max_bytes, budgets=runtime.engine().budgets)
+    budgets = Budgets.from_settings(current_app.config)  # the limits the app's engine runs with
+    parsed = parse_definition(data, filename=filename, max_bytes=max_bytes, budgets=budgets)
     declared = parsed.declarations
     _check_forms(parsed)
     starters = {
@@ -92,7 +93,6 @@ def deploy(
             )
         ]
     )
-    _arm_timer_start(definition, actor)
     return definition, True
 
 
@@ -151,15 +151,6 @@ def _check_forms(parsed) -> None:
                 element_id=element_id,
                 line=line,
             )
-
-
-def _arm_timer_start(definition: ProcessDefinition, actor) -> None:
-    """A process that starts on a timer gets an instance waiting on it (the tick fires it)."""
-    from .. import runtime
-    from ..instances import operations as instances
-
-    if runtime.engine().has_timer_start(runtime.compiled(definition.id)):
-        instances.start(definition, business_key=None, variables={}, actor=actor)
 
 
 def get(key: str, version: int | None = None) -> ProcessDefinition:

@@ -8,6 +8,7 @@ from ..errors import BadRequest
 from ..extensions import db
 from ..identity.auth import current_user
 from ..identity.permissions import designer_only
+from ..instances import operations as instances
 from ..web import page
 from . import operations
 from .schemas import (
@@ -53,14 +54,17 @@ class Definitions(MethodView):
             raise BadRequest("The file must be a .bpmn file.", details={"filename": filename})
         limit = current_app.config["MOTCUA_MAX_BPMN_BYTES"]
         data = upload.stream.read(limit + 1)
+        actor = current_user()
         definition, created = operations.deploy(
             data,
             filename=filename,
-            actor=current_user(),
+            actor=actor,
             max_bytes=limit,
             starter_groups=form.get("starter_groups"),
             starter_users=form.get("starter_users"),
         )
+        if created:
+            instances.arm_timer_start(definition, actor)
         db.session.flush()
         return definition, (201 if created else 200)
 

@@ -191,13 +191,14 @@ def _move_apology(dossier: Dossier, instance, now: datetime) -> None:
     """The due date moved: the waiting apology timer must fire one working day before the new one."""
     from .. import runtime
 
-    compiled = runtime.compiled(instance.definition_id)
+    inputs = runtime.inputs(instance.definition_id)
     rearmed = runtime.engine().rearm_timers(
-        compiled,
+        inputs.definition,
         instance.engine_state,
         completion_variables(None, instance),
         now=now,
-        units=runtime.units(compiled),
+        units=inputs.units,
+        calendar=inputs.calendar,
     )
     instance.engine_state = rearmed.state
     instance.next_timer_at = rearmed.next_timer_at

@@ -2,10 +2,13 @@
 
 It takes BPMN bytes, stored state and a command, and returns the new state plus the
 effects the service must persist (human tasks opened and closed, audit facts, the next
-timer). It does no I/O and imports nothing from Flask, SQLAlchemy or Celery, so it can be
-tested with .bpmn files alone. See docs/architecture.md.
+timer). Everything a command needs comes in as a value (the time, the org units' codes, the
+working calendar); it does no I/O and imports no web, database, queue or network library nor
+anything else of the service (import-linter contracts in pyproject.toml), so it can be tested
+with .bpmn files alone. See docs/architecture.md.
 """
 
+from .calendar_helpers import Calendar
 from .errors import (
     BpmnInvalid,
     BpmnTooLarge,
@@ -18,7 +21,8 @@ from .errors import (
 from .limits import SETTINGS as BUDGET_SETTINGS
 from .limits import BudgetExceeded, Budgets
 from .parser import ParsedDefinition, checksum, parse_definition
-from .runtime import CompiledDefinition, Engine, HumanTask, StepResult
+from .results import CompletedElement, HumanTask, InstanceError, ServiceCall, StepResult
+from .runtime import CompiledDefinition, Engine
 
 __all__ = [
     "BUDGET_SETTINGS",
@@ -26,12 +30,16 @@ __all__ = [
     "BpmnTooLarge",
     "BudgetExceeded",
     "Budgets",
+    "Calendar",
     "CompiledDefinition",
+    "CompletedElement",
     "Engine",
     "EngineError",
     "EventNotExpected",
     "HumanTask",
+    "InstanceError",
     "ParsedDefinition",
+    "ServiceCall",
     "StateCorrupt",
     "StateNotStorable",
     "StepResult",

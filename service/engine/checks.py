@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -32,7 +33,13 @@ from .guards import MAX_INSTANCES_PROPERTY, instance_limit
 from .limits import BudgetExceeded, Budgets
 
 
-def check_budgets(spec, subprocess_specs: dict, line_of: Callable, budgets: Budgets, now=None) -> None:
+def check_budgets(
+    spec: Any,
+    subprocess_specs: dict[str, Any],
+    line_of: Callable[[str], int | None],
+    budgets: Budgets,
+    now: datetime | None = None,
+) -> None:
     """Refuse (BpmnInvalid) the first element whose literal values are out of budget."""
     now = now or datetime.now(UTC)
     for process_spec in (spec, *subprocess_specs.values()):
@@ -52,7 +59,7 @@ class _Invalid(Exception):
     """A property or literal that is not what it should be (not a budget question)."""
 
 
-def _check_element(process_spec, task_spec, element: str, budgets: Budgets, now: datetime) -> None:
+def _check_element(process_spec: Any, task_spec: Any, element: str, budgets: Budgets, now: datetime) -> None:
     properties = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
     if MAX_INSTANCES_PROPERTY in properties:
         _check_max_instances(properties[MAX_INSTANCES_PROPERTY], element, budgets)
@@ -74,7 +81,7 @@ def _check_element(process_spec, task_spec, element: str, budgets: Budgets, now:
         _check_timer(event, element, budgets, now)
 
 
-def _check_max_instances(value, element: str, budgets: Budgets) -> None:
+def _check_max_instances(value: object, element: str, budgets: Budgets) -> None:
     try:
         number = int(str(value).strip())
     except ValueError:
@@ -89,7 +96,7 @@ def _check_max_instances(value, element: str, budgets: Budgets) -> None:
         raise BudgetExceeded("max_instances_ceiling", budgets.max_instances_ceiling, what)
 
 
-def _check_due_in(value, element: str, budgets: Budgets) -> None:
+def _check_due_in(value: object, element: str, budgets: Budgets) -> None:
     try:
         parsed = TimerEventDefinition.parse_iso_duration(str(value))
     except Exception:  # SpiffWorkflow raises a bare Exception('Invalid duration')
@@ -100,7 +107,7 @@ def _check_due_in(value, element: str, budgets: Budgets) -> None:
     limits.check_duration(parsed, f"the dueIn of '{element}' ({value})", budgets, budget="max_allotment_days")
 
 
-def _literal(expression):
+def _literal(expression: object) -> Any:
     """The value of an expression that is a Python literal ("PT5M", 3), else None."""
     if not isinstance(expression, str):
         return None
@@ -110,7 +117,7 @@ def _literal(expression):
         return None
 
 
-def _check_timer(event, element: str, budgets: Budgets, now: datetime) -> None:
+def _check_timer(event: Any, element: str, budgets: Budgets, now: datetime) -> None:
     value = _literal(event.expression)
     if not isinstance(value, str):
         return  # computed at run time, and checked then

@@ -16,9 +16,11 @@ check literal timer expressions at deploy (checks.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -40,7 +42,7 @@ def now() -> datetime:
 
 
 @contextmanager
-def running_at(moment: datetime):
+def running_at(moment: datetime) -> Iterator[None]:
     """Run the enclosed engine work as if it were `moment`."""
     token = _now.set(moment)
     try:
@@ -53,16 +55,16 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _fired_when_due(my_task, due: datetime) -> bool:
+def _fired_when_due(my_task: Any, due: datetime) -> bool:
     """Mark the timer fired once `due` has come, by the command's clock."""
     if _aware(due) <= now():
         my_task._set_internal_data(event_fired=True)
-    return my_task._get_internal_data("event_fired", False)
+    return bool(my_task._get_internal_data("event_fired", False))
 
 
-def checked_duration(expression: str, what: str, budgets: Budgets) -> dict:
+def checked_duration(expression: str, what: str, budgets: Budgets) -> dict[str, float]:
     """An ISO duration parsed by SpiffWorkflow, refused (BudgetExceeded) when too long."""
-    parsed = TimerEventDefinition.parse_iso_duration(expression)
+    parsed: dict[str, float] = TimerEventDefinition.parse_iso_duration(expression)
     limits.check_duration(parsed, what, budgets)
     return parsed
 
@@ -72,7 +74,9 @@ def check_moment(moment: datetime, start: datetime, what: str, budgets: Budgets)
     limits.check_ahead((_aware(moment) - start).total_seconds() / 86400, what, budgets)
 
 
-def checked_cycle(expression: str, start: datetime, what: str, budgets: Budgets):
+def checked_cycle(
+    expression: str, start: datetime, what: str, budgets: Budgets
+) -> tuple[int, datetime, timedelta]:
     """(cycles, first moment, interval) of an ISO recurring interval such as R3/PT1H or
     R2/2026-03-02T09:00:00+00:00/P1D, checked part by part before any date arithmetic; a cycle
     given by its duration alone starts at `start` (the command's clock)."""
@@ -107,12 +111,15 @@ def checked_cycle(expression: str, start: datetime, what: str, budgets: Budgets)
     return cycles, first, interval
 
 
-def _what(my_task, value) -> str:
+def _what(my_task: Any, value: object) -> str:
     shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
     return f"the timer of '{my_task.task_spec.bpmn_id}' ({shown})"
 
 
-def _checked(my_task, check, *args):
+_T = TypeVar("_T")
+
+
+def _checked(my_task: Any, check: Callable[..., _T], *args: Any) -> _T:
     """Run a timer check; a refusal puts the timer's task in error (see guards.refuse)."""
     try:
         return check(*args)
@@ -120,7 +127,10 @@ def _checked(my_task, check, *args):
         raise refuse(my_task, exc) from None
 
 
-def _time_date_has_fired(self, my_task):
+# The replacements of SpiffWorkflow's timer methods (self: its event definition; untyped library).
+
+
+def _time_date_has_fired(self: Any, my_task: Any) -> bool:
     value = my_task._get_internal_data("event_value")
     if value is None:
         value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
@@ -133,7 +143,7 @@ def _time_date_has_fired(self, my_task):
     return _fired_when_due(my_task, TimerEventDefinition.parse_time_or_duration(value))
 
 
-def _duration_has_fired(self, my_task):
+def _duration_has_fired(self: Any, my_task: Any) -> bool:
     value = my_task._get_internal_data("event_value")
     if value is None:
         expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
@@ -144,7 +154,7 @@ def _duration_has_fired(self, my_task):
     return _fired_when_due(my_task, TimerEventDefinition.get_datetime(value))
 
 
-def _cycle_complete(self, my_task):
+def _cycle_complete(self: Any, my_task: Any) -> bool:
     value = my_task._get_internal_data("event_value")
     if value is None:
         expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
 
@@ -38,8 +39,9 @@ def _csv(value: str | None) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
 
 
-def _properties(task_spec) -> dict:
-    return (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
+def _properties(task_spec: Any) -> dict[str, Any]:
+    properties: dict[str, Any] = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
+    return properties
 
 
 _LOCAL_SCOPES = (
@@ -65,7 +67,7 @@ def assigned_names(source: str) -> set[str]:
         return set()  # the sandbox's compile check reports it
     names: set[str] = set()
 
-    def visit(node, top: bool) -> None:
+    def visit(node: ast.AST, top: bool) -> None:
         if isinstance(node, ast.Global):
             names.update(node.names)
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and top:
@@ -80,16 +82,16 @@ def assigned_names(source: str) -> set[str]:
     return names
 
 
-def _computed(task_spec) -> set[str]:
+def _computed(task_spec: Any) -> set[str]:
     names: set[str] = set()
     for attr in ("script", "prescript", "postscript"):
         source = getattr(task_spec, attr, None)
         if isinstance(source, str) and source.strip():
             names |= assigned_names(source)
     for attr in ("input_item", "output_item", "data_output"):
-        data = getattr(task_spec, attr, None)
-        if getattr(data, "bpmn_id", None):
-            names.add(data.bpmn_id)
+        bpmn_id = getattr(getattr(task_spec, attr, None), "bpmn_id", None)
+        if isinstance(bpmn_id, str) and bpmn_id:
+            names.add(bpmn_id)
     result = getattr(task_spec, "result_variable", None)
     if isinstance(result, str) and result:
         names.add(result)
@@ -98,7 +100,7 @@ def _computed(task_spec) -> set[str]:
     return names
 
 
-def _start_form(spec) -> str | None:
+def _start_form(spec: Any) -> str | None:
     for task_spec in spec.task_specs.values():
         if type(task_spec).__name__ == "StartEvent":
             props = _properties(task_spec)
@@ -108,7 +110,7 @@ def _start_form(spec) -> str | None:
     return None
 
 
-def declarations(spec, subprocess_specs: dict, process: etree._Element) -> Declarations:
+def declarations(spec: Any, subprocess_specs: dict[str, Any], process: etree._Element) -> Declarations:
     """The declarations of the process `process` (its lxml element) compiled into spec."""
     protected: set[str] = set()
     for process_spec in (spec, *subprocess_specs.values()):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .limits import SETTINGS
 
 
@@ -14,7 +16,7 @@ class EngineError(Exception):
         self.element_id = element_id
         self.line = line
 
-    def details(self) -> dict:
+    def details(self) -> dict[str, Any]:
         return {k: v for k, v in (("element_id", self.element_id), ("line", self.line)) if v is not None}
 
 

@@ -21,7 +21,8 @@ again, so the check runs again rather than being skipped.
 
 from __future__ import annotations
 
-from collections.abc import Sized
+from collections.abc import Callable, Sized
+from typing import Any
 
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
@@ -29,12 +30,14 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from . import limits
+from .errors import ScriptError
 from .limits import BudgetExceeded
+from .results import InstanceError
 
 MAX_INSTANCES_PROPERTY = "maxInstances"
 
 
-def refuse(task, exc: BudgetExceeded) -> BudgetExceeded:
+def refuse(task: Any, exc: BudgetExceeded) -> BudgetExceeded:
     """Put `task` in ERROR, marked with the budget that stopped it; returns exc (to raise)."""
     exc.task = task
     task.internal_data[limits.MARK] = exc.budget
@@ -42,7 +45,7 @@ def refuse(task, exc: BudgetExceeded) -> BudgetExceeded:
     return exc
 
 
-def before_task(task) -> None:
+def before_task(task: Any) -> None:
     """Between the tasks the engine runs: stop before `task` when the step is out of budget.
 
     The task has not run; it is put in ERROR so that retry runs it (with a fresh step budget).
@@ -60,14 +63,14 @@ def before_task(task) -> None:
         raise
 
 
-def instance_limit(child_spec, budgets: limits.Budgets) -> tuple[int, str, bool]:
+def instance_limit(child_spec: Any, budgets: limits.Budgets) -> tuple[int, str, bool]:
     """(limit, budget, whether the element set it) of a multi-instance element: its maxInstances
     property (on the child spec), else the max_instances budget; never over the ceiling."""
     properties = (getattr(child_spec, "extensions", None) or {}).get("properties") or {}
     value = properties.get(MAX_INSTANCES_PROPERTY)
     try:
-        own = int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
+        own = int(value) if isinstance(value, int | str) and value != "" else None
+    except ValueError:
         own = None  # refused at deploy; an older definition falls back to the default
     if own is not None and own < 1:
         own = None
@@ -77,7 +80,7 @@ def instance_limit(child_spec, budgets: limits.Budgets) -> tuple[int, str, bool]
     return limit, "max_instances", own is not None
 
 
-def _fan_out(spec, my_task) -> int | None:
+def _fan_out(spec: Any, my_task: Any) -> int | None:
     """How many children the multi-instance task will have, or None when it cannot tell."""
     if spec.data_input is not None:
         if not spec.data_input.exists(my_task):
@@ -88,12 +91,16 @@ def _fan_out(spec, my_task) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def _element(task) -> str:
-    return getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name
+def _element(task: Any) -> str:
+    return str(getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name)
 
 
-def _create_child(original):
-    def create_child(self, my_task, item, key_or_index=None):
+# The SpiffWorkflow methods wrapped below, as they are called (self first; untyped library).
+_Method = Callable[..., Any]
+
+
+def _create_child(original: _Method) -> _Method:
+    def create_child(self: Any, my_task: Any, item: Any, key_or_index: Any = None) -> Any:
         step = limits.current()
         if step is not None and not any(True for _ in self._instances(my_task)):
             count = _fan_out(self, my_task)
@@ -115,8 +122,8 @@ def _create_child(original):
     return create_child
 
 
-def _start_workflow(original):
-    def start_workflow(self, my_task):
+def _start_workflow(original: _Method) -> _Method:
+    def start_workflow(self: Any, my_task: Any) -> Any:
         step = limits.current()
         if step is not None:
             depth = getattr(my_task.workflow, "depth", 0) + 1
@@ -135,8 +142,8 @@ def _start_workflow(original):
     return start_workflow
 
 
-def _add_child(original):
-    def add_child(self, task_spec, state=TaskState.MAYBE):
+def _add_child(original: _Method) -> _Method:
+    def add_child(self: Any, task_spec: Any, state: Any = TaskState.MAYBE) -> Any:
         step = limits.current()
         if step is not None:
             step.tasks += 1
@@ -153,26 +160,26 @@ Task._add_child = _add_child(Task._add_child)
 # --- after a step stopped: what the error says, and how retry resumes ---------------------------
 
 
-def budget_of(exc: BaseException | None):
+def budget_of(exc: BaseException | None) -> BudgetExceeded | ScriptError | None:
     """The exception in exc's chain that names a budget (BudgetExceeded, ScriptTimeout...), if any."""
     for _ in range(8):
         if exc is None:
             return None
-        if getattr(exc, "budget", None):
+        if isinstance(exc, BudgetExceeded | ScriptError) and exc.budget:
             return exc
         exc = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
     return None
 
 
-def with_budget(error: dict, exc: BaseException) -> dict:
-    """An instance error dict, with the budget and setting that stopped the step when one did."""
+def with_budget(error: InstanceError, exc: BaseException) -> InstanceError:
+    """An instance error, with the budget and setting that stopped the step when one did."""
     found = budget_of(exc)
-    if found is not None:
-        error.update(budget=found.budget, setting=found.setting)
+    if found is not None and found.budget:
+        error["budget"], error["setting"] = found.budget, found.setting
     return error
 
 
-def mark_for_retry(workflow, exc: BaseException) -> None:
+def mark_for_retry(workflow: Any, exc: BaseException) -> None:
     """After a budget stopped a step: a task stopped before it ran (e.g. a timer expression out of
     CPU time, in an update) is put in ERROR and marked, so retry updates it again; a step stopped
     after its last task marks the root task, so retry runs the engine on."""

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 # Where SpiffWorkflow keeps which budget stopped a task (internal data) or a whole step (the root
 # task's internal data), so that retry knows how to resume it.
@@ -46,6 +48,11 @@ class Budgets:
     max_data_bytes: int = 8 * 1024 * 1024  # data a script holds or leaves, estimated as text
     max_data_depth: int = 32  # nesting of the data a script leaves
 
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> Budgets:
+        """The budgets from the service's MOTCUA_* settings (SETTINGS names the setting of each)."""
+        return cls(**{budget: settings[setting] for budget, setting in SETTINGS.items()})
+
 
 SETTINGS = {
     "script_cpu_seconds": "MOTCUA_SCRIPT_TIME_LIMIT",
@@ -65,13 +72,13 @@ SETTINGS = {
 }
 
 
-def describe(budget: str, limit) -> str:
+def describe(budget: str, limit: float) -> str:
     """'the max_instances budget (50, setting MOTCUA_MAX_INSTANCES)'."""
     shown = f"{limit:g}" if isinstance(limit, float) else f"{limit:,}"
     return f"the {budget} budget ({shown}, setting {SETTINGS.get(budget, '?')})"
 
 
-def exceeded(budget: str, limit, what: str) -> str:
+def exceeded(budget: str, limit: float, what: str) -> str:
     """The message of an exceeded budget: what happened, the budget, its limit and its setting."""
     return f"Budget exceeded: {what}; over {describe(budget, limit)}."
 
@@ -80,7 +87,9 @@ class BudgetExceeded(Exception):
     """A budget was exceeded. Attributes: budget (a Budgets field), setting, limit, task (the
     SpiffWorkflow task that was stopped, if any), element_id (for deploy-time refusals)."""
 
-    def __init__(self, budget: str, limit, what: str, *, task=None, element_id: str | None = None):
+    def __init__(
+        self, budget: str, limit: float, what: str, *, task: Any = None, element_id: str | None = None
+    ):
         self.budget, self.setting, self.limit = budget, SETTINGS.get(budget), limit
         self.task, self.element_id = task, element_id
         self.message = exceeded(budget, limit, what)
@@ -100,13 +109,13 @@ class Step:
     def cpu_left(self) -> float:
         return self.deadline - time.thread_time()
 
-    def check_cpu(self, where: str, task=None) -> None:
+    def check_cpu(self, where: str, task: Any = None) -> None:
         if time.thread_time() > self.deadline:
             limit = self.budgets.step_cpu_seconds
             what = f"the step used more than {limit:g} s of CPU time {where}"
             raise BudgetExceeded("step_cpu_seconds", limit, what, task=task)
 
-    def check_tasks(self, where: str, adding: int = 0, task=None) -> None:
+    def check_tasks(self, where: str, adding: int = 0, task: Any = None) -> None:
         limit = self.budgets.max_tasks_per_step
         if self.tasks + adding > limit:
             raise BudgetExceeded(
@@ -135,7 +144,7 @@ _DEFAULTS = Budgets()
 
 
 @contextmanager
-def stepping(budgets: Budgets):
+def stepping(budgets: Budgets) -> Iterator[Step]:
     """Meter the enclosed engine work as one step."""
     step = Step(budgets)
     token = _step.set(step)
@@ -150,15 +159,17 @@ def stepping(budgets: Budgets):
 _DAYS_PER = {"years": 366, "months": 31, "weeks": 7, "days": 1, "hours": 1 / 24, "minutes": 1 / 1440}
 
 
-def duration_days(parsed: dict) -> float:
+def duration_days(parsed: Mapping[str, float]) -> float:
     """An upper bound of an ISO duration parsed by SpiffWorkflow ({'years': 1, 'hours': 2...}), in days."""
     total = sum(float(value) * _DAYS_PER.get(unit, 1 / 86400) for unit, value in parsed.items())
     return total if math.isfinite(total) else math.inf
 
 
-def check_duration(parsed: dict, what: str, budgets: Budgets, *, budget: str = "max_timer_days") -> None:
+def check_duration(
+    parsed: Mapping[str, float], what: str, budgets: Budgets, *, budget: str = "max_timer_days"
+) -> None:
     """Refuse a duration longer than the budget (in days), BEFORE anything computes with it."""
-    limit = getattr(budgets, budget)
+    limit: float = getattr(budgets, budget)
     days = duration_days(parsed)
     if days > limit:
         raise BudgetExceeded(budget, limit, f"{what} is {_days(days)} long")
@@ -170,12 +181,15 @@ def check_ahead(days: float, what: str, budgets: Budgets) -> None:
         raise BudgetExceeded("max_timer_days", budgets.max_timer_days, f"{what} is {_days(days)} ahead")
 
 
-def allotment_problem(value, maximum: float) -> str | None:
+def allotment_problem(value: object, maximum: float) -> str | None:
     """Why `value` is not a number of working days in (0, maximum], or None when it is."""
+    not_a_number = f"{value!r} is not a number of working days"
+    if not isinstance(value, int | float | str):
+        return not_a_number
     try:
         days = float(value)
-    except (TypeError, ValueError):
-        return f"{value!r} is not a number of working days"
+    except ValueError:
+        return not_a_number
     if not math.isfinite(days) or days <= 0:
         return f"{value!r} is not a positive number of working days"
     if days > maximum:

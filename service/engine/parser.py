@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -19,9 +20,9 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from .checks import check_budgets
 from .declarations import Declarations, declarations
-from .errors import BpmnInvalid, BpmnTooLarge
+from .errors import BpmnInvalid, BpmnTooLarge, ScriptError
 from .limits import Budgets
-from .sandbox import RestrictedEnvironment, ScriptError
+from .sandbox import RestrictedEnvironment
 from .serialization import spec_registry
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -134,7 +135,9 @@ def _callable_as_executable(tree: etree._ElementTree, key: str) -> None:
             process.set("isExecutable", "true")
 
 
-def _form_refs(spec, subprocess_specs, tree) -> tuple[tuple[str, str, str, int | None], ...]:
+def _form_refs(
+    spec: Any, subprocess_specs: dict[str, Any], tree: etree._ElementTree
+) -> tuple[tuple[str, str, str, int | None], ...]:
     """The form each user or manual task names (formKey, or formJsonSchemaFilename as the engine
     reads it), with the element's line, so the service can check the forms exist."""
     refs = []
@@ -150,7 +153,7 @@ def _form_refs(spec, subprocess_specs, tree) -> tuple[tuple[str, str, str, int |
     return tuple(refs)
 
 
-def _check_scripts(spec, subprocess_specs, tree) -> None:
+def _check_scripts(spec: Any, subprocess_specs: dict[str, Any], tree: etree._ElementTree) -> None:
     """Compile every script and condition now, so a typo is a deploy error, not a stuck instance."""
     env = RestrictedEnvironment()
     all_specs = [spec, *subprocess_specs.values()]
@@ -191,7 +194,7 @@ def parse_definition(
     filename: str = "upload.bpmn",
     max_bytes: int = DEFAULT_MAX_BYTES,
     budgets: Budgets | None = None,
-):
+) -> ParsedDefinition:
     """Validate a BPMN file and compile its single executable process.
 
     Raises BpmnTooLarge or BpmnInvalid (with the element id and line where known). `budgets`

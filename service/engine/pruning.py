@@ -17,12 +17,14 @@ input) still find the latest such task. The chain is bounded by the number of sp
 
 from __future__ import annotations
 
+from typing import Any
+
 from SpiffWorkflow.util.task import TaskState
 
 _DONE = TaskState.COMPLETED | TaskState.CANCELLED
 
 
-def prune(workflow) -> int:
+def prune(workflow: Any) -> int:
     """Prune the top workflow and every subprocess; return how many tasks were dropped."""
     dropped = 0
     for wf in [workflow, *list(workflow.subprocesses.values())]:
@@ -31,11 +33,11 @@ def prune(workflow) -> int:
     return dropped
 
 
-def _alive(top, wf) -> bool:
+def _alive(top: Any, wf: Any) -> bool:
     return any(sp is wf for sp in top.subprocesses.values())
 
 
-def _prune_one(top, wf) -> int:
+def _prune_one(top: Any, wf: Any) -> int:
     root = wf.task_tree
     live = set()
     for task in wf.tasks.values():

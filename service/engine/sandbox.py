@@ -44,9 +44,11 @@ import re
 import sys
 import time
 import types
+from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
+from typing import Any, NoReturn, TypeVar, cast
 
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec
+from RestrictedPython.compile import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Guards import (
     full_write_guard,
     guarded_iter_unpack_sequence,
@@ -55,7 +57,6 @@ from RestrictedPython.Guards import (
     safe_builtins,
     safer_getattr,
 )
-from RestrictedPython.PrintCollector import PrintCollector
 from RestrictedPython.transformer import RestrictingNodeTransformer, copy_locations
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
@@ -113,20 +114,22 @@ class _Namespace(types.SimpleNamespace):
     """A bag of functions offered to scripts instead of a module (read-only through _write_)."""
 
 
-def _make_builtins(limit: int) -> dict:
-    """Builtins plus RestrictedPython guards shared by all runs; _tick_ and _getiter_ are added per run."""
+def _make_builtins(limit: int) -> dict[str, Any]:
+    """Builtins plus RestrictedPython guards shared by all runs; _tick_ and _getiter_ are added per run.
 
-    def binop(op, a, b):
+    The functions take whatever a script passes (Any): each checks what it needs before it works."""
+
+    def binop(op: str, a: Any, b: Any) -> Any:
         sizes.check_binop(op, a, b, limit)
         return _OPS[op](a, b)
 
-    def inplacevar(op, a, b):
+    def inplacevar(op: str, a: Any, b: Any) -> Any:
         if op not in _INPLACE:
             raise ScriptError(f"The operator {op} is not supported")
         sizes.check_binop(op[:-1], a, b, limit)
         return _INPLACE[op](a, b)
 
-    def getattr_(obj, name):
+    def getattr_(obj: Any, name: str) -> Any:
         value = safer_getattr(obj, name, raise_)
         if name in sizes.GROWING:
             if obj in sizes.SEQ or sizes.is_str(obj):
@@ -135,16 +138,18 @@ def _make_builtins(limit: int) -> dict:
                 return sizes.sized_method(obj, name, value, limit)
         return value
 
-    def format_(value, conversion, spec):
+    converters: dict[int, Callable[[Any], Any]] = {115: str, 114: repr, 97: ascii}  # !s, !r, !a
+
+    def format_(value: Any, conversion: int, spec: str) -> str:
         sizes.check_text(value, limit, "an f-string")
-        value = {115: str, 114: repr, 97: ascii}.get(conversion, lambda v: v)(value)
+        value = converters.get(conversion, lambda v: v)(value)
         if spec and not isinstance(value, datetime.date | datetime.time):  # theirs is a strftime pattern
             size = max((int(n) for n in re.findall(r"\d+", spec)), default=0)
             if size > limit:
                 sizes.refuse("an f-string format spec", size, limit, "characters")
         return format(value, spec)
 
-    def range_(*args):
+    def range_(*args: int) -> range:
         r = range(*args)
         try:
             size = len(r)
@@ -154,10 +159,10 @@ def _make_builtins(limit: int) -> dict:
             sizes.refuse("range()", size, limit)
         return r
 
-    def pow_(base, exp, mod=None):
+    def pow_(base: Any, exp: Any, mod: Any = None) -> Any:
         return pow(base, exp, mod) if mod is not None else binop("**", base, exp)
 
-    def sum_(iterable, /, start=0):
+    def sum_(iterable: Iterable[Any], /, start: Any = 0) -> Any:
         if isinstance(start, sizes.SEQ):
             raise ScriptError("sum() of sequences is not allowed in scripts; use a loop")
         return sum(iterable, start)
@@ -200,61 +205,69 @@ def _make_builtins(limit: int) -> dict:
         _format_=format_,
         _binop_=binop,
     )
-    builtins.update(sizes.text_builtins(limit, PrintCollector))  # str, repr, _print_
+    builtins.update(sizes.text_builtins(limit))  # str, repr, _print_
     return builtins
 
 
 _RESERVED = frozenset(n for n in _make_builtins(1) if n.startswith("_")) | {"_tick_", "_getiter_", "_print"}
 
 
-def _call(name: str, args: list, like: ast.AST) -> ast.Call:
+def _call(name: str, args: list[ast.expr], like: ast.stmt | ast.expr) -> ast.Call:
     node = ast.Call(func=ast.Name(name, ast.Load()), args=args, keywords=[])
     copy_locations(node, like)
     return node
 
 
-def _ticking(visit):
-    """Wrap a RestrictedPython visitor so the node's body starts with `_tick_()`."""
+_Body = TypeVar("_Body", ast.While, ast.For, ast.FunctionDef)
 
-    def visitor(self, node):
-        node = visit(self, node)
-        tick = ast.Expr(_call("_tick_", [], node))
-        copy_locations(tick, node)
-        node.body.insert(0, tick)
-        return node
 
-    return visitor
+def _ticking(node: _Body) -> _Body:
+    """The node (a loop or a function) with its body starting with `_tick_()`."""
+    tick = ast.Expr(_call("_tick_", [], node))
+    copy_locations(tick, node)
+    node.body.insert(0, tick)
+    return node
 
 
 class _LimitingTransformer(RestrictingNodeTransformer):
-    """RestrictedPython's policy plus metering: ticks in loops and functions, guarded growth operators."""
+    """RestrictedPython's policy plus metering: ticks in loops and functions, guarded growth operators.
 
-    visit_While = _ticking(RestrictingNodeTransformer.visit_While)
-    visit_For = _ticking(RestrictingNodeTransformer.visit_For)
-    visit_FunctionDef = _ticking(RestrictingNodeTransformer.visit_FunctionDef)
+    RestrictedPython's visitors of these nodes return the node they were given (visited in place),
+    hence the casts."""
 
-    def visit_Lambda(self, node):
-        node = super().visit_Lambda(node)
+    def visit_While(self, node: ast.While) -> ast.AST:
+        return _ticking(cast(ast.While, super().visit_While(node)))
+
+    def visit_For(self, node: ast.For) -> ast.AST:
+        return _ticking(cast(ast.For, super().visit_For(node)))
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        return _ticking(cast(ast.FunctionDef, super().visit_FunctionDef(node)))
+
+    def visit_Lambda(self, node: ast.Lambda) -> ast.AST:
+        node = cast(ast.Lambda, super().visit_Lambda(node))
         node.body = _call("_tick_", [node.body], node.body)  # _tick_(value) returns value
         return node
 
-    def visit_ClassDef(self, node):
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
         self.error(node, "Class definitions are not allowed.")
         return node
 
-    def visit_Import(self, node):
+    def visit_Import(self, node: ast.Import) -> ast.AST:
         self.error(node, "Imports are not allowed; modules are not available to scripts.")
         return node
 
-    visit_ImportFrom = visit_Import
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.AST:
+        self.error(node, "Imports are not allowed; modules are not available to scripts.")
+        return node
 
-    def visit_BinOp(self, node):
-        node = super().visit_BinOp(node)
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        node = cast(ast.BinOp, super().visit_BinOp(node))
         op = _BINOPS.get(type(node.op))
         return _call("_binop_", [ast.Constant(op), node.left, node.right], node) if op else node
 
-    def visit_FormattedValue(self, node):
-        node = super().visit_FormattedValue(node)
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
+        node = cast(ast.FormattedValue, super().visit_FormattedValue(node))
         spec = node.format_spec if node.format_spec is not None else ast.Constant("")
         node.value = _call("_format_", [node.value, ast.Constant(node.conversion), spec], node)
         node.conversion, node.format_spec = -1, None
@@ -271,20 +284,23 @@ def _compile(source: str, mode: str) -> types.CodeType | tuple[str, int | None]:
         return f"SyntaxError: {exc.msg}", exc.lineno
     except Exception as exc:  # null bytes, nesting too deep for the AST visitor...
         return f"{type(exc).__name__}: {exc}", None
-    if not result.errors:
+    if not result.errors and result.code is not None:
         return result.code
     lines = [int(m.group(1)) for e in result.errors if (m := re.match(r"Line (\d+): ", e))]
     messages = dict.fromkeys(re.sub(r"^Line \w+: ", "", e) for e in result.errors)
     return "; ".join(messages), (lines[0] if lines else None)
 
 
-def _script_line(tb) -> int | None:
+def _script_line(tb: types.TracebackType | None) -> int | None:
     """The line of the innermost frame of the script (compiled as '<string>') in a traceback."""
     line = None
     while tb is not None:
         line = tb.tb_lineno if tb.tb_frame.f_code.co_filename == "<string>" else line
         tb = tb.tb_next
     return line
+
+
+_Item = TypeVar("_Item")
 
 
 class _Budget:
@@ -305,14 +321,14 @@ class _Budget:
         limit = self.limit if self.budget == "script_cpu_seconds" else limits.budgets().step_cpu_seconds
         return ScriptTimeout(f"{message}; over {limits.describe(self.budget, limit)}", budget=self.budget)
 
-    def tick(self, value=None):
+    def tick(self, value: Any = None) -> Any:
         self.left -= 1
         if self.left <= 0:
             self.check(sys._getframe(1))
             self.left = _CLOCK_EVERY
         return value
 
-    def check(self, frame=None) -> None:
+    def check(self, frame: types.FrameType | None = None) -> None:
         now = time.thread_time()
         if now > self.deadline:
             self.expired, self.left = True, 0  # every later tick raises again
@@ -326,7 +342,7 @@ class _Budget:
             spent = time.thread_time() - now
             self.next_measure = now + max(_MEASURE_EVERY, spent * _MEASURE_SHARE)
 
-    def getiter(self, iterable):
+    def getiter(self, iterable: Iterable[_Item]) -> Iterator[_Item]:
         tick = self.tick
         for item in iterable:
             tick()
@@ -343,18 +359,20 @@ def charge() -> None:
         budget.check()
 
 
-class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
+class RestrictedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]  # SpiffWorkflow is untyped
     """SpiffWorkflow script environment running BPMN snippets under RestrictedPython, with limits."""
+
+    globals: dict[str, Any]  # the environment's globals (BasePythonScriptEngineEnvironment sets them)
 
     def __init__(
         self,
-        environment_globals: dict | None = None,
+        environment_globals: dict[str, Any] | None = None,
         *,
         time_limit: float = 1.0,
         max_sequence: int = 1_000_000,
         max_data_bytes: int = 8 * 1024 * 1024,
         max_data_depth: int = 32,
-    ):
+    ) -> None:
         super().__init__(environment_globals)
         self.time_limit, self.max_sequence = time_limit, max_sequence
         self.max_data_bytes, self.max_data_depth = max_data_bytes, max_data_depth
@@ -368,12 +386,16 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         """Compile (or fetch from the cache) a script; raises ScriptError if it is refused."""
         return self._compiled(script, "exec")
 
-    def evaluate(self, expression: str, context: dict, external_context: dict | None = None):
+    def evaluate(
+        self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None
+    ) -> Any:
         """Return the value of the expression, with the task data as variables."""
         code = self.compile_expression(expression)
         return self._run(code, {**self.globals, **(external_context or {}), **context})
 
-    def execute(self, script: str, context: dict, external_context: dict | None = None) -> bool:
+    def execute(
+        self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None
+    ) -> bool:
         """Run the script with the task data as its globals, so its assignments land in the task data."""
         self.check_for_overwrite(context, external_context or {})
         code = self.compile_script(script)
@@ -389,10 +411,10 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         self._remove_globals_and_functions_from_context(context, external_context)
         problem = self._unstorable(context, before)
         if problem is not None:
-            raise ScriptError(*problem[:1], budget=problem[1])
+            raise ScriptError(problem[0], budget=problem[1])
         return True
 
-    def call_service(self, context, **kwargs):
+    def call_service(self, context: dict[str, Any], **kwargs: Any) -> NoReturn:
         raise ScriptError("no connector configured: service tasks cannot call external services yet")
 
     def _compiled(self, source: str, mode: str) -> types.CodeType:
@@ -403,7 +425,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
             raise ScriptError(*result)
         return result
 
-    def _run(self, code: types.CodeType, run_globals: dict):
+    def _run(self, code: types.CodeType, run_globals: dict[str, Any]) -> Any:
         if not _RESERVED.isdisjoint(run_globals):
             names = sorted(_RESERVED.intersection(run_globals))
             raise ScriptError(f"Task data uses names reserved by the sandbox: {names}")
@@ -429,7 +451,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
             raise budget.timeout()
         return result
 
-    def _unstorable(self, context: dict, before: dict) -> tuple[str, str] | None:
+    def _unstorable(self, context: dict[str, Any], before: dict[str, Any]) -> tuple[str, str | None] | None:
         """(message, budget) when the data the script left in its task is over the budgets (too big
         or too deep to store), else None. The variables the script assigned then get back the values
         it started with (or go), and data it nested too deeply in place goes, so the task's data can
@@ -453,7 +475,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         over = limits.describe("max_data_bytes", self.max_data_bytes)
         return f"Refused: the script left about {size:,} bytes ({kept}); over {over}", "max_data_bytes"
 
-    def _not_json(self, context: dict, before: dict) -> tuple[str, None] | None:
+    def _not_json(self, context: dict[str, Any], before: dict[str, Any]) -> tuple[str, None] | None:
         """(message, None) when the script left data JSON cannot hold (a date object, a set, NaN...),
         else None. Those variables get back the values the script started with (or go)."""
         bad = {key: reason for key, value in context.items() if (reason := sizes.unstorable(value))}
@@ -467,7 +489,9 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         reasons = "; ".join(f"{key} holds {reason}" for key, reason in sorted(bad.items()))
         return f"Refused: the script left data that cannot be stored ({reasons}); not kept", None
 
-    def _remove_globals_and_functions_from_context(self, context, external_context=None):
+    def _remove_globals_and_functions_from_context(
+        self, context: dict[str, Any], external_context: dict[str, Any] | None = None
+    ) -> None:
         """Drop builtins, functions, modules, namespaces and predefined globals from the task data."""
         for key in list(context):
             value = context[key]
@@ -480,7 +504,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
             ):
                 context.pop(key)
 
-    def check_for_overwrite(self, context, external_context):
+    def check_for_overwrite(self, context: dict[str, Any], external_context: dict[str, Any]) -> None:
         """Fail fast when task data would hide a predefined global (as TaskDataEnvironment does)."""
         overwrites = set(self.globals).intersection(context) | set(external_context).intersection(context)
         if overwrites:

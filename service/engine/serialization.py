@@ -12,6 +12,7 @@ import json
 from datetime import date
 from decimal import Decimal
 from functools import cache
+from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
@@ -22,16 +23,18 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 STATE_FORMAT = "motcua-1"
 
 
-class SpeclessWorkflowConverter(BpmnWorkflowConverter):
+class SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]  # SpiffWorkflow is untyped
     """Converts a top-level BpmnWorkflow without its spec and subprocess specs."""
 
-    def to_dict(self, workflow):
-        dct = WorkflowConverter.to_dict(self, workflow)
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
-    def from_dict(self, dct, spec=None, subprocess_specs=None):
+    def from_dict(
+        self, dct: dict[str, Any], spec: Any = None, subprocess_specs: dict[str, Any] | None = None
+    ) -> BpmnWorkflow:
         if spec is None:
             return super().from_dict(dct)
         workflow = self.target_class(spec, subprocess_specs or {}, deserializing=True)
@@ -54,12 +57,12 @@ def _serializer() -> BpmnWorkflowSerializer:
     return BpmnWorkflowSerializer(registry)
 
 
-def spec_registry():
-    """The converter registry, for turning specs into dicts and back."""
+def spec_registry() -> Any:
+    """The converter registry, for turning specs into dicts and back (SpiffWorkflow's, untyped)."""
     return _serializer().registry
 
 
-def restore_specs(spec_blob: str):
+def restore_specs(spec_blob: str) -> tuple[Any, dict[str, Any]]:
     """A definition's stored blob -> (spec, subprocess_specs) objects."""
     dct = json.loads(spec_blob)
     registry = spec_registry()
@@ -70,12 +73,12 @@ def restore_specs(spec_blob: str):
 
 def dump_state(workflow: BpmnWorkflow) -> str:
     """Serialize a workflow's state (tasks, data, events) without its specs."""
-    dct = _serializer().registry.convert(workflow)
+    dct: dict[str, Any] = _serializer().registry.convert(workflow)
     dct["format"] = STATE_FORMAT
     return json.dumps(dct, separators=(",", ":"))
 
 
-def load_state(state: str, spec, subprocess_specs) -> BpmnWorkflow:
+def load_state(state: str, spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
     """Restore a workflow from dump_state's output onto already restored specs."""
     dct = json.loads(state)
     if not isinstance(dct, dict) or dct.pop("format", None) != STATE_FORMAT:

@@ -10,8 +10,10 @@ in the task's result variable as usual.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -19,15 +21,17 @@ from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 from SpiffWorkflow.util.task import TaskState
 
 from .guards import before_task
+from .results import ServiceCall
 
 DEFAULT_RETRIES = 3
 DEFAULT_BACKOFF_SECONDS = 2.0
 
-_results: ContextVar[dict | None] = ContextVar("motcua_service_results", default=None)
+
+_results: ContextVar[dict[str, Any] | None] = ContextVar("motcua_service_results", default=None)
 
 
 @contextmanager
-def results(by_task_id: dict):
+def results(by_task_id: dict[str, Any]) -> Iterator[None]:
     """Make service results {task id: JSON-able result} available to the enclosed step."""
     token = _results.set(by_task_id)
     try:
@@ -36,10 +40,14 @@ def results(by_task_id: dict):
         _results.reset(token)
 
 
-class ServiceScriptEngine(PythonScriptEngine):
+class ServiceScriptEngine(PythonScriptEngine):  # type: ignore[misc]  # SpiffWorkflow is untyped
     """The sandboxed script engine, answering service tasks from the results handed in."""
 
-    def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
+    budgets: Any  # limits.Budgets, read where no step runs (a task's dueIn)
+
+    def call_service(
+        self, task: Any, operation_name: str | None = None, operation_params: Any = None, **kwargs: Any
+    ) -> str:
         available = _results.get() or {}
         if str(task.id) not in available:
             # Never reached in normal operation: advance() does not run service tasks.
@@ -49,12 +57,12 @@ class ServiceScriptEngine(PythonScriptEngine):
         return json.dumps(available[str(task.id)])
 
 
-def _runnable(task) -> bool:
+def _runnable(task: Any) -> bool:
     return not task.task_spec.manual and not isinstance(task.task_spec, ServiceTask)
 
 
-def _advance_once(workflow) -> int:
-    def run_ready(wf) -> int:
+def _advance_once(workflow: Any) -> int:
+    def run_ready(wf: Any) -> int:
         count = 0
         for task in wf.get_tasks(state=TaskState.READY):
             if _runnable(task):
@@ -74,16 +82,16 @@ def _advance_once(workflow) -> int:
     return count + (len(workflow.get_active_subprocesses()) > len(active))
 
 
-def advance(workflow) -> None:
+def advance(workflow: Any) -> None:
     """Like SpiffWorkflow's do_engine_steps, but service tasks wait for a worker."""
     while _advance_once(workflow):
         pass
     workflow.refresh_timers()
 
 
-def pending_calls(workflow) -> list[dict]:
+def pending_calls(workflow: Any) -> list[ServiceCall]:
     """The ready service tasks, with their evaluated parameters, for the service to queue."""
-    calls = []
+    calls: list[ServiceCall] = []
     for task in workflow.get_tasks(state=TaskState.READY):
         spec = task.task_spec
         if not isinstance(spec, ServiceTask):

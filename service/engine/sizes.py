@@ -25,9 +25,12 @@ import datetime
 import math
 import re
 import types
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
+from typing import Any, NoReturn
 
 from RestrictedPython.Guards import safer_getattr
+from RestrictedPython.PrintCollector import PrintCollector
 
 from .errors import ScriptError
 from .limits import describe
@@ -41,24 +44,24 @@ _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d*)(?:\.(\*|\d*))?")
 _OTHER = 64  # the text of a date, a decimal or any other object, about
 
 
-def refuse(what: str, size: int, limit: int, unit: str = "items", budget: str = "max_sequence"):
+def refuse(what: str, size: int, limit: int, unit: str = "items", budget: str = "max_sequence") -> NoReturn:
     raise ScriptError(
         f"Refused: the result of {what} would have {size:,} {unit}; over {describe(budget, limit)}",
         budget=budget,
     )
 
 
-def estimate(value, limit: int, max_depth: int = 1000) -> tuple[int, int]:
+def estimate(value: object, limit: int, max_depth: int = 1000) -> tuple[int, int]:
     """(about how many characters the text of `value` has, its nesting depth), see estimate_all."""
     return estimate_all((value,), limit, max_depth)
 
 
-def estimate_all(values, limit: int, max_depth: int = 1000) -> tuple[int, int]:
+def estimate_all(values: Iterable[object], limit: int, max_depth: int = 1000) -> tuple[int, int]:
     """About how many characters str()/repr()/JSON of `values` take, and their deepest nesting
     (a list is 1, a list in a list 2). Walks without recursion and stops as soon as the size passes
     `limit` or the depth `max_depth` (a list holding itself): the answer is then only "over"."""
     size, deepest = 0, 0
-    stack = [iter(values)]
+    stack: list[Iterator[object]] = [iter(values)]
     while stack:
         for item in stack[-1]:
             if isinstance(item, str):
@@ -92,7 +95,7 @@ def estimate_all(values, limit: int, max_depth: int = 1000) -> tuple[int, int]:
     return size, deepest
 
 
-def check_text(value, limit: int, what: str) -> None:
+def check_text(value: object, limit: int, what: str) -> None:
     """Refuse turning a container into text that would be longer than `limit` characters."""
     if isinstance(value, CONTAINERS):
         size, _ = estimate(value, limit)
@@ -100,7 +103,7 @@ def check_text(value, limit: int, what: str) -> None:
             refuse(what, size, limit, "characters")
 
 
-def check_binop(op: str, a, b, limit: int) -> None:
+def check_binop(op: str, a: Any, b: Any, limit: int) -> None:
     """Refuse `a op b` if the result would be huge: ints over `limit` bits, sequences over `limit`
     items, %-formatted text over `limit` characters."""
     size, unit = 0, "bits"
@@ -127,16 +130,19 @@ def check_binop(op: str, a, b, limit: int) -> None:
         refuse(f"'{op}'", size, limit, unit)
 
 
-def _result_size(obj, name: str, args: tuple, kwargs: dict) -> int:
-    """Upper bound of len(obj.name(*args, **kwargs)) for the methods in GROWING."""
+def _result_size(obj: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+    """Upper bound of len(obj.name(*args, **kwargs)) for the methods in GROWING (the arguments are a
+    script's: a wrong type raises here, and the method itself reports it)."""
     n = len(obj)
     if name in ("ljust", "rjust", "center", "zfill"):
-        return args[0]
+        width: int = args[0]
+        return width
     if name == "expandtabs":
-        return n * max(args[0] if args else kwargs.get("tabsize", 8), 1)
+        tabsize: int = args[0] if args else kwargs.get("tabsize", 8)
+        return n * max(tabsize, 1)
     if name == "replace":
         old, new = args[0], args[1]
-        hits = obj.count(old) if old else n + 1
+        hits: int = obj.count(old) if old else n + 1
         hits = min(hits, args[2]) if len(args) > 2 and args[2] >= 0 else hits
         return n + hits * max(len(new) - len(old), 0)
     if name == "join":
@@ -148,10 +154,10 @@ def _result_size(obj, name: str, args: tuple, kwargs: dict) -> int:
     return n + len(args[0])  # extend
 
 
-def sized_method(obj, name: str, method, limit: int):
+def sized_method(obj: Any, name: str, method: Callable[..., Any], limit: int) -> Callable[..., Any]:
     """obj.name (one of GROWING), refusing a call whose result would be over `limit` items."""
 
-    def call(*args, **kwargs):
+    def call(*args: Any, **kwargs: Any) -> Any:
         if name in ("join", "extend") and args:
             args = (list(args[0]), *args[1:])  # materialise once, so the size can be computed
         try:
@@ -169,47 +175,50 @@ class _CheckedType(type):
     """The metaclass of a stand-in for `str` whose calls are size-checked; isinstance, issubclass
     and attributes (str.upper...) behave as str's."""
 
-    def __instancecheck__(cls, obj):
+    limit: int
+
+    def __instancecheck__(cls, obj: object) -> bool:
         return isinstance(obj, str)
 
-    def __subclasscheck__(cls, sub):
+    def __subclasscheck__(cls, sub: type) -> bool:
         return issubclass(sub, str)
 
-    def __getattr__(cls, name):
+    def __getattr__(cls, name: str) -> Any:
         return safer_getattr(str, name)  # refuses str.format and private names, as for str itself
 
-    def __call__(cls, *args, **kwargs):
+    def __call__(cls, *args: Any, **kwargs: Any) -> str:
         if args:
             check_text(args[0], cls.limit, "str()")
         return str(*args, **kwargs)
 
 
-def text_builtins(limit: int, print_collector: type) -> dict:
+def text_builtins(limit: int) -> dict[str, Any]:
     """str, repr, the f-string formatter and the print collector, checked before they build text."""
     checked_str = _CheckedType("str", (), {"limit": limit})
 
-    def repr_(value):
+    def repr_(value: object) -> str:
         check_text(value, limit, "repr()")
         return repr(value)
 
-    class PrintCollector(print_collector):
+    class CheckedPrintCollector(PrintCollector):
         size = 0
 
-        def _call_print(self, *objects, **kwargs):
+        def _call_print(self, *objects: object, **kwargs: Any) -> None:
             for value in objects:
                 check_text(value, limit, "print()")
-            return super()._call_print(*objects, **kwargs)
+            # Called by name: mypy excuses RestrictedPython's untyped methods, but not through super().
+            PrintCollector._call_print(self, *objects, **kwargs)
 
-        def write(self, text):
+        def write(self, text: str) -> None:
             self.size += len(text)
             if self.size > limit:
                 refuse("print()", self.size, limit, "characters")
             super().write(text)
 
-    return {"str": checked_str, "repr": repr_, "_print_": PrintCollector}
+    return {"str": checked_str, "repr": repr_, "_print_": CheckedPrintCollector}
 
 
-def is_str(obj) -> bool:
+def is_str(obj: object) -> bool:
     """Whether obj is str or the checked stand-in the sandbox offers for it."""
     return obj is str or isinstance(obj, _CheckedType)
 
@@ -217,11 +226,13 @@ def is_str(obj) -> bool:
 # --- measuring what a running script holds -------------------------------------------------------
 
 
-def script_values(frame, stop_code, filename: str = "<string>"):
+def script_values(
+    frame: types.FrameType | None, stop_code: types.CodeType, filename: str = "<string>"
+) -> Iterator[object]:
     """The values of the variables of every script frame from `frame` up to `stop_code`'s frame:
     the script's globals and the locals of its functions (names starting with "_", functions,
     modules and namespaces left out)."""
-    seen = set()
+    seen: set[int] = set()
     while frame is not None and frame.f_code is not stop_code:
         if frame.f_code.co_filename == filename:
             variables = frame.f_locals
@@ -246,13 +257,13 @@ _HINTS = {
 }
 
 
-def unstorable(value) -> str | None:
+def unstorable(value: object) -> str | None:
     """Why `value` cannot be kept as task data (the first reason found), or None.
 
     Task data is stored as JSON: text, finite numbers, booleans, null, lists and objects whose
     keys are text or numbers. Call it on data whose size and depth are already bounded (a value
     holding itself would not end the walk)."""
-    stack = [value]
+    stack: list[object] = [value]
     while stack:
         item = stack.pop()
         if item is None or isinstance(item, str | bool):

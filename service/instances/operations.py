@@ -17,8 +17,8 @@ from ..engine import StepResult
 from ..errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from ..extensions import db
 from ..identity.models import User
+from ..metrics import INSTANCES_STARTED
 from ..models_base import page_of, utcnow
-from ..observability import INSTANCES_STARTED
 from ..tasks.models import CANCELLED, OPEN, Task, task_candidates
 from ..tasks.predicates import involved_in
 from .models import ProcessInstance
@@ -226,9 +226,13 @@ def start(
         what="process start",
     )
     now = utcnow()
-    compiled = runtime.compiled(definition.id)
+    inputs = runtime.inputs(definition.id)
     result = runtime.engine().start(
-        compiled, {**(variables or {}), **system_variables}, now=now, units=runtime.units(compiled)
+        inputs.definition,
+        {**(variables or {}), **system_variables},
+        now=now,
+        units=inputs.units,
+        calendar=inputs.calendar,
     )
     instance = ProcessInstance(
         id=uuid.uuid4(),
@@ -258,6 +262,14 @@ def start(
     apply_result(instance, result, actor=actor, now=now, audit=audit)
     INSTANCES_STARTED.inc()
     return instance
+
+
+def arm_timer_start(definition: ProcessDefinition, actor) -> ProcessInstance | None:
+    """A new version of a process that starts on a timer gets an instance waiting on it (the tick
+    fires it); other processes get none. Called by whoever deploys (the route, `motcua deploy`)."""
+    if not runtime.engine().has_timer_start(runtime.compiled(definition.id)):
+        return None
+    return start(definition, business_key=None, variables={}, actor=actor)
 
 
 def _require_state(instance: ProcessInstance, allowed: set[str], action: str) -> None:
@@ -320,9 +332,15 @@ def deliver_message(
         )
     _require_state(instance, {"running"}, "send a message to")
     now = utcnow()
-    compiled = runtime.compiled(instance.definition_id)
+    inputs = runtime.inputs(instance.definition_id)
     result = runtime.engine().deliver_message(
-        compiled, instance.engine_state, name, payload or {}, now=now, units=runtime.units(compiled)
+        inputs.definition,
+        instance.engine_state,
+        name,
+        payload or {},
+        now=now,
+        units=inputs.units,
+        calendar=inputs.calendar,
     )
     audit = [
         fact(
@@ -341,8 +359,10 @@ def retry(instance: ProcessInstance, *, actor, expected_version: int | None) -> 
     check_version(instance, expected_version)
     _require_state(instance, {"error"}, "retry")
     now = utcnow()
-    compiled = runtime.compiled(instance.definition_id)
-    result = runtime.engine().retry(compiled, instance.engine_state, now=now, units=runtime.units(compiled))
+    inputs = runtime.inputs(instance.definition_id)
+    result = runtime.engine().retry(
+        inputs.definition, instance.engine_state, now=now, units=inputs.units, calendar=inputs.calendar
+    )
     audit = [fact("instance_retried", at=now, actor=actor, instance_id=instance.id)]
     apply_result(instance, result, actor=actor, now=now, audit=audit)
 

@@ -3,6 +3,10 @@
 The database is the source of truth for what is due (calls, timers); the broker only makes
 workers pick it up promptly. A lost message costs a second (the periodic tick finds the work
 again); a duplicate costs nothing (work is claimed with a lease before it runs).
+
+This module knows nothing of Celery: with a broker, worker.init_app gives the app a sender
+(`app.extensions["motcua.send_call"]`, a function of a call id) that init_app's after-commit
+listener uses; the Celery tasks in worker.py call `tick` and `run` here.
 """
 
 from __future__ import annotations
@@ -88,16 +92,8 @@ def _after_commit(session: Session) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Send new calls to the broker right after their transaction commits (if there is one)."""
-    if app.config.get("CELERY_BROKER_URL"):
-        from .worker import celery_for
-
-        celery = celery_for(app)
-
-        def send(call_id: int) -> None:
-            celery.send_task("motcua.run_call", args=[call_id])
-
-        app.extensions["motcua.send_call"] = send
+    """Send new calls to the app's sender (if it has one: worker.init_app) right after their
+    transaction commits."""
     if not getattr(init_app, "_listening", False):
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_begin", _bind_sender)

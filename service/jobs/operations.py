@@ -124,14 +124,15 @@ def _finish(call: ServiceCall, result: dict) -> str:
                 db.session.rollback()
                 return _park(call, instance)
             try:
-                compiled = runtime.compiled(instance.definition_id)
+                inputs = runtime.inputs(instance.definition_id)
                 step = runtime.engine().complete_service_task(
-                    compiled,
+                    inputs.definition,
                     instance.engine_state,
                     str(call.task_id),
                     result,
                     now=now,
-                    units=runtime.units(compiled),
+                    units=inputs.units,
+                    calendar=inputs.calendar,
                 )
             except TaskNotReady:
                 db.session.execute(
@@ -248,9 +249,9 @@ def fire_timers(instance_id, now: datetime) -> bool:
         db.session.rollback()
         return False
     instance = instances.get(instance_id, with_state=True)
-    compiled = runtime.compiled(instance.definition_id)
+    inputs = runtime.inputs(instance.definition_id)
     step = runtime.engine().fire_timers(
-        compiled, instance.engine_state, now=now, units=runtime.units(compiled)
+        inputs.definition, instance.engine_state, now=now, units=inputs.units, calendar=inputs.calendar
     )
     audit = [fact("timers_fired", at=now, instance_id=instance.id)]
     instances.apply_result(instance, step, actor=None, now=now, audit=audit)

@@ -45,6 +45,19 @@ def celery_for(app: Flask) -> Celery:
     return celery
 
 
+def init_app(app: Flask) -> None:
+    """With a broker: new service calls are sent to it right after their transaction commits
+    (dispatch.py's listener calls the sender set here)."""
+    if not app.config.get("CELERY_BROKER_URL"):
+        return
+    celery = celery_for(app)
+
+    def send(call_id: int) -> None:
+        celery.send_task("motcua.run_call", args=[call_id])
+
+    app.extensions["motcua.send_call"] = send
+
+
 def _register_tasks(celery: Celery, app: Flask) -> None:
     from . import dispatch, operations
 

@@ -15,8 +15,8 @@ from ..identity.models import User
 from ..identity.permissions import require_task_actor
 from ..instances import operations as instances
 from ..instances.models import ProcessInstance
+from ..metrics import TASK_COMPLETIONS
 from ..models_base import page_of, utcnow
-from ..observability import TASK_COMPLETIONS
 from .models import COMPLETED, OPEN, Task, task_candidates
 from .predicates import involved_in
 
@@ -159,14 +159,15 @@ def complete(task_id, variables: dict, *, actor, expected_version: int | None = 
     if not set(provided) <= set(instance.system_variables or ()):
         instance.system_variables = sorted({*(instance.system_variables or ()), *provided})
     now = utcnow()
-    compiled = runtime.compiled(instance.definition_id)
+    inputs = runtime.inputs(instance.definition_id)
     result = runtime.engine().complete_task(
-        compiled,
+        inputs.definition,
         instance.engine_state,
         str(task.id),
         {**variables, **provided},
         now=now,
-        units=runtime.units(compiled),
+        units=inputs.units,
+        calendar=inputs.calendar,
     )
     # Compare-and-set on the task, then the instance row's version check at flush:
     # of two racing completions exactly one passes both.

@@ -22,7 +22,6 @@ from service.config import from_environment
 from service.engine import BpmnInvalid, Budgets, Engine, parse_definition
 from service.engine.sandbox import RestrictedEnvironment, ScriptError
 from service.engine.serialization import load_state
-from service.runtime import budgets_from
 from tests.engine.conftest import NOW, Instance
 from tests.security import budget_models as models
 
@@ -31,15 +30,11 @@ def compiled(engine: Engine, model: str):
     return engine.compile(parse_definition(model.encode()).spec_blob)
 
 
-def calendar_engine(**kwargs) -> Engine:
-    return Engine(calendar=WorkingCalendar, **kwargs)
-
-
 def test_the_engines_default_budgets_are_the_services_default_settings(monkeypatch):
     for name in list(os.environ):
         if name.startswith("MOTCUA_"):
             monkeypatch.delenv(name)
-    assert budgets_from(from_environment()) == Budgets()
+    assert Budgets.from_settings(from_environment()) == Budgets()
 
 
 # --- timers ------------------------------------------------------------------------------------
@@ -188,10 +183,9 @@ def test_a_script_gets_no_more_than_what_is_left_of_its_steps_budget():
 
 
 def test_working_days_from_now_with_two_million_days_is_refused_in_the_script():
-    engine = calendar_engine()
-    result = engine.start(
-        compiled(engine, models.script("due = working_days_from_now(days)")), {"days": 2_000_000}, now=NOW
-    )
+    engine = Engine()
+    definition = compiled(engine, models.script("due = working_days_from_now(days)"))
+    result = engine.start(definition, {"days": 2_000_000}, now=NOW, calendar=WorkingCalendar())
     assert result.status == "error"
     assert result.error["budget"] == "max_calendar_days"
     assert result.error["setting"] == "MOTCUA_MAX_CALENDAR_DAYS"
@@ -200,13 +194,13 @@ def test_working_days_from_now_with_two_million_days_is_refused_in_the_script():
 
 def test_the_calendar_helpers_cpu_time_counts_against_the_script_budget():
     # One statement and no loop: only the check after the helper's call can stop it.
-    engine = calendar_engine(script_time_limit=0.001)
+    engine = Engine(script_time_limit=0.001)
     definition = compiled(engine, models.script("due = add_working_days('2025-03-03T08:00:00+07:00', 3000)"))
-    result = engine.start(definition, {}, now=NOW)
+    result = engine.start(definition, {}, now=NOW, calendar=WorkingCalendar())
     assert result.status == "error"
     assert "ScriptTimeout" in result.error["message"]
     assert result.error["budget"] == "script_cpu_seconds"
-    assert calendar_engine().start(definition, {}, now=NOW).status == "running"
+    assert Engine().start(definition, {}, now=NOW, calendar=WorkingCalendar()).status == "running"
 
 
 @pytest.mark.parametrize("days", [2_000_000, -2_000_000, 1e7])

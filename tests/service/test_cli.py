@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from service.cli import main
-from tests.support import BPMN, ROOT
+from tests.support import BPMN, ROOT, bpmn_path
 
 
 @pytest.fixture
@@ -78,6 +78,15 @@ def test_deploy_loads_the_process_library_idempotently(cli, admin):
     assert "unchanged" in again.output
     keys = {d["key"] for d in admin.get("/api/v1/process-definitions").json["items"]}
     assert "simple_approval" in keys
+
+
+def test_deploying_a_process_that_starts_on_a_timer_arms_its_first_instance(cli, admin):
+    timer_start = str(bpmn_path("svc_timer_start.bpmn"))
+    assert cli("deploy", timer_start).exit_code == 0
+    waiting = admin.get("/api/v1/process-instances?definition_key=nightly_sync").json["items"]
+    assert [instance["state"] for instance in waiting] == ["running"]
+    assert cli("deploy", timer_start).exit_code == 0  # unchanged: no second instance
+    assert len(admin.get("/api/v1/process-instances?definition_key=nightly_sync").json["items"]) == 1
 
 
 def test_deploy_reports_a_broken_file_and_exits_non_zero(cli, tmp_path):

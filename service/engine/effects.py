@@ -1,0 +1,210 @@
+"""What a step did, read from the workflow: the human tasks ready, the variables, the next timer,
+the error, the elements the engine completed, and the state to store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+
+from . import guards, limits
+from .errors import StateNotStorable
+from .limits import BudgetExceeded
+from .results import CompletedElement, HumanTask, InstanceError
+from .serialization import dump_state, spec_registry
+
+_DONE = TaskState.COMPLETED | TaskState.CANCELLED
+
+
+def properties(task_spec: Any) -> dict[str, Any]:
+    """An element's spiffworkflow:properties (empty when it has none)."""
+    properties: dict[str, Any] = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
+    return properties
+
+
+def human_task(task: Any, now: datetime, unit: str | None = None) -> HumanTask:
+    """A ready human task as the service sees it (due from its `dueIn` property, counted from now)."""
+    spec = task.task_spec
+    props = properties(spec)
+    groups = props.get("candidateGroups")
+    if groups:
+        candidate_groups = tuple(g.strip() for g in groups.split(",") if g.strip())
+    else:
+        candidate_groups = (spec.lane,) if spec.lane else ()
+    due_at = None
+    if props.get("dueIn"):
+        try:
+            parsed = TimerEventDefinition.parse_iso_duration(props["dueIn"])
+            # Bounded BEFORE the timedelta: SpiffWorkflow walks every month of a duration.
+            budgets = getattr(task.workflow.script_engine, "budgets", None) or limits.budgets()
+            limits.check_duration(parsed, "dueIn", budgets, budget="max_allotment_days")
+            due_at = now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
+        except Exception:
+            due_at = None
+    return HumanTask(
+        id=str(task.id),
+        element_id=spec.bpmn_id,
+        name=spec.bpmn_name or spec.bpmn_id,
+        lane=spec.lane,
+        candidate_groups=candidate_groups,
+        form_key=props.get("formKey") or props.get("formJsonSchemaFilename"),
+        due_at=due_at,
+        documentation=getattr(spec, "documentation", None),
+        properties=dict(props),
+        unit=unit,
+    )
+
+
+_MISSING = object()
+
+
+def scope(task: Any, units: Collection[str] | None) -> tuple[str | None, str | None]:
+    """(the org unit a human task opens scoped to, or None; a problem, or None).
+
+    A task with a `unit` property, or a `unitVariable` property naming a variable of its own data
+    (so a multi-instance child sees its item), is open only to that unit's officers. Anything
+    but the code of a known unit (given in `units`; None checks the shape only) is a problem:
+    the task must not open to everyone instead.
+    """
+    props = properties(task.task_spec)
+    if props.get("unit"):
+        value, source = props["unit"], "its unit property"
+    elif props.get("unitVariable"):
+        name = props["unitVariable"]
+        value, source = task.data.get(name, _MISSING), f"the variable '{name}' (unitVariable)"
+    else:
+        return None, None
+    code = value.strip() if isinstance(value, str) else None
+    if code and len(code) <= 64 and (units is None or code in units):
+        return code, None
+    shown = "missing" if value is _MISSING else repr(value)[:80]
+    name = task.task_spec.bpmn_name or task.task_spec.bpmn_id
+    return None, (
+        f"Task '{name}' is scoped to an org unit by {source}, whose value ({shown}) is not the code "
+        "of an org unit; the task was not opened. Correct the data or create the unit, then retry."
+    )
+
+
+def ready_human(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The ready human tasks by id."""
+    return {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+
+
+def finished_ids(workflow: BpmnWorkflow) -> set[UUID]:
+    """The ids of the completed and cancelled tasks, in the workflow and its subprocesses."""
+    ids: set[UUID] = set()
+    for wf in (workflow, *workflow.subprocesses.values()):
+        ids.update(tid for tid, t in wf.tasks.items() if t.state & _DONE)
+    return ids
+
+
+def jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    """Task data as the JSON the service stores (StateNotStorable when nested too deeply)."""
+    try:
+        cleaned = spec_registry().clean(dict(data))
+        jsonable: dict[str, Any] = json.loads(json.dumps(cleaned, default=str))
+        return jsonable
+    except RecursionError:
+        message = "The process data is nested too deeply to be stored; nothing was applied."
+        raise StateNotStorable(message) from None
+
+
+def variables(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The instance's variables: the data of the most recently completed task, in any subprocess."""
+    if workflow.is_completed():
+        return jsonable(workflow.data)
+    latest = None
+    for wf in (workflow, *workflow.subprocesses.values()):
+        for task in wf.tasks.values():
+            if task.state == TaskState.COMPLETED and (
+                latest is None or task.last_state_change > latest.last_state_change
+            ):
+                latest = task
+    return jsonable(latest.data) if latest is not None else {}
+
+
+_TIMER_EVENTS = frozenset(
+    {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
+)
+
+
+def next_timer(workflow: BpmnWorkflow) -> datetime | None:
+    """When the earliest waiting date or duration timer is due (None: no timer waits)."""
+    due: list[datetime] = []
+    for event in workflow.waiting_events():
+        if event.event_type in _TIMER_EVENTS and isinstance(event.value, str):
+            try:
+                moment = datetime.fromisoformat(event.value)
+            except ValueError:
+                continue
+            due.append(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    return min(due) if due else None
+
+
+def error_of(exc: Exception) -> InstanceError:
+    """The instance error of an exception a step raised: its message, and the element, line and
+    budget when known."""
+    error: InstanceError
+    if isinstance(exc, BudgetExceeded):
+        error = {"message": exc.message}
+        if exc.task is not None:
+            spec = exc.task.task_spec
+            error["element_id"] = getattr(spec, "bpmn_id", None)
+            error["element_name"] = getattr(spec, "bpmn_name", None)
+            error["task_id"] = str(exc.task.id)
+        return guards.with_budget(error, exc)
+    if isinstance(exc, WorkflowTaskException) and exc.task is not None:
+        spec = exc.task.task_spec
+        notes = " ".join(getattr(exc, "__notes__", []) or [])
+        message = str(exc).split("\n")[0]
+        cause = exc.__cause__ or exc.__context__
+        if cause is not None and str(cause) and str(cause) not in message:
+            message = f"{message.rstrip('.')}: {cause}"
+        error = {
+            "message": f"{message} {notes}".strip(),
+            "element_id": getattr(spec, "bpmn_id", None),
+            "element_name": getattr(spec, "bpmn_name", None),
+            "line": exc.line_number or None,
+            "task_id": str(exc.task.id),
+        }
+        return guards.with_budget(error, exc)
+    return guards.with_budget({"message": f"{exc.__class__.__name__}: {exc}".split("\n")[0]}, exc)
+
+
+def dump(workflow: BpmnWorkflow) -> str:
+    """The state to store (serialization.dump_state), or StateNotStorable naming the problem."""
+    try:
+        return dump_state(workflow)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise StateNotStorable(
+            f"The process data cannot be stored ({exc}); nothing was applied. "
+            "Task data must be JSON-like: text, numbers, booleans, lists and objects (dates as text)."
+        ) from None
+
+
+def completed_elements(workflow: BpmnWorkflow, before_done: set[UUID]) -> list[CompletedElement]:
+    """The elements the engine completed by itself since `before_done` (human tasks are audited by
+    the service, with who completed them)."""
+    completed: list[CompletedElement] = []
+    for wf in (workflow, *workflow.subprocesses.values()):
+        for tid, task in wf.tasks.items():
+            if tid not in before_done and task.state == TaskState.COMPLETED:
+                bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+                if bpmn_id and not task.task_spec.manual:
+                    completed.append(
+                        {
+                            "task_id": str(tid),
+                            "element_id": bpmn_id,
+                            "name": task.task_spec.bpmn_name,
+                            "type": type(task.task_spec).__name__,
+                            "properties": dict(properties(task.task_spec)),
+                        }
+                    )
+    return completed

@@ -1,0 +1,77 @@
+"""What a command returns: the new state and the effects the service persists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NotRequired, TypedDict
+
+RUNNING, COMPLETED, ERROR, TERMINATED = "running", "completed", "error", "terminated"
+
+
+@dataclass(frozen=True)
+class HumanTask:
+    """A user or manual task that a person must act on."""
+
+    id: str
+    element_id: str
+    name: str
+    lane: str | None
+    candidate_groups: tuple[str, ...]
+    form_key: str | None
+    due_at: datetime | None
+    documentation: str | None
+    properties: dict[str, Any] = field(default_factory=dict)  # the element's spiffworkflow:properties
+    # The org unit the task is scoped to: its `unit` property, or the value of the variable its
+    # `unitVariable` names, read from the task's own data (so a multi-instance child sees its item).
+    unit: str | None = None
+
+
+class CompletedElement(TypedDict):
+    """An element the engine completed by itself in a step (for the audit and the dossier)."""
+
+    task_id: str
+    element_id: str
+    name: str | None
+    type: str  # the task spec's class: ScriptTask, EndEvent, IntermediateCatchEvent...
+    properties: dict[str, Any]
+
+
+class InstanceError(TypedDict):
+    """Why a step put the instance in error: a readable message, and where, when known."""
+
+    message: str
+    element_id: NotRequired[str | None]
+    element_name: NotRequired[str | None]
+    line: NotRequired[int | None]
+    task_id: NotRequired[str]
+    budget: NotRequired[str]  # the budget that stopped the step (limits.py), and its setting
+    setting: NotRequired[str | None]
+
+
+class ServiceCall(TypedDict):
+    """A ready service task for a worker: what to call, with which parameters, how often to retry."""
+
+    task_id: str
+    element_id: str
+    operation: str
+    params: dict[str, Any]
+    retries: int
+    backoff: float  # seconds before the first retry (doubling after each)
+
+
+@dataclass
+class StepResult:
+    """The outcome of one command: new state plus what the service must persist."""
+
+    state: str
+    status: str  # RUNNING, COMPLETED, ERROR or TERMINATED
+    opened: list[HumanTask] = field(default_factory=list)  # human tasks that became ready
+    closed: list[str] = field(default_factory=list)
+    ready: list[str] = field(default_factory=list)  # every ready human task after the step
+    completed_elements: list[CompletedElement] = field(default_factory=list)
+    variables: dict[str, Any] = field(default_factory=dict)
+    error: InstanceError | None = None
+    next_timer_at: datetime | None = None
+    service_calls: list[ServiceCall] = field(default_factory=list)  # ready service tasks for workers
+    elapsed: float = 0.0  # seconds the command took (load to dump)
