@@ -1,8 +1,9 @@
 """The one SLA rule: how a task or a dossier stands against its due moment.
 
 The worklist, the dossier pages, the API's overdue filter, the SLA watch and the late list all
-call this module, in Python (`of_task`, `of_dossier`) or in SQL (`task_condition`,
-`dossier_condition`) with the same meaning:
+call this module, in Python (`classify`; `Task.sla` and `Dossier.sla` give it their moments) or
+in SQL (`condition`, given a model's columns: `tasks.models.SLA_COLUMNS`,
+`dossiers.models.SLA_COLUMNS`) with the same meaning:
 
 - open (not finished): LATE once the due moment has passed; DUE_SOON within one working day of
   office time before it; EARLY before that;
@@ -26,8 +27,6 @@ from enum import StrEnum
 import sqlalchemy as sa
 
 from .calendar.workcal import WorkingCalendar
-from .dossiers.models import Dossier
-from .tasks.models import COMPLETED, OPEN, Task
 
 
 class Sla(StrEnum):
@@ -73,51 +72,34 @@ def classify(
     return Sla.DUE_SOON if due_at <= window.soon else Sla.EARLY
 
 
-def of_task(task, window: Window) -> Sla | None:
-    """A task: open tasks against the window, completed ones by when they were completed; a
-    cancelled task has no class."""
-    if task.state == COMPLETED:
-        return classify(task.due_at, finished_at=task.completed_at, window=window)
-    if task.state != OPEN:
-        return None
-    return classify(task.due_at, window=window)
+@dataclass(frozen=True)
+class Columns:
+    """A model's columns and conditions the SQL form of the rule reads."""
+
+    due_at: sa.ColumnElement
+    finished_at: sa.ColumnElement
+    unfinished: sa.ColumnElement[bool]  # open: still to be done
+    finished: sa.ColumnElement[bool]  # done: judged by when it finished
+    paused_at: sa.ColumnElement | None = None  # dossiers: when they began to wait for the applicant
 
 
-def of_dossier(dossier, window: Window) -> Sla | None:
-    """A dossier: its verdict once finished, PAUSED while it waits for the applicant."""
-    return classify(
-        dossier.due_at,
-        finished_at=dossier.finished_at,
-        paused_at=dossier.paused_at,
-        window=window,
-    )
-
-
-def task_condition(klass: str, window: Window) -> sa.ColumnElement[bool]:
-    """SQL: the tasks of a class (LATE, DUE_SOON, EARLY, IN_TIME; "none": without a due date)."""
-    return _condition(
-        klass, window, Task.due_at, Task.completed_at, Task.state == OPEN, Task.state == COMPLETED
-    )
-
-
-def dossier_condition(klass: str, window: Window) -> sa.ColumnElement[bool]:
-    """SQL: the dossiers of a class (LATE, DUE_SOON, EARLY, IN_TIME, PAUSED; "none")."""
-    unfinished = Dossier.finished_at.is_(None)
-    paused = sa.and_(unfinished, Dossier.paused_at.is_not(None))
-    if klass == Sla.PAUSED:
-        return sa.and_(paused, Dossier.paused_at <= Dossier.due_at)
-    running = sa.and_(unfinished, Dossier.paused_at.is_(None))
-    condition = _condition(klass, window, Dossier.due_at, Dossier.finished_at, running, sa.not_(unfinished))
-    if klass == Sla.LATE:  # asked for a supplement only after the due moment had passed
-        return sa.or_(condition, sa.and_(paused, Dossier.paused_at > Dossier.due_at))
-    return condition
-
-
-def _condition(klass, window: Window, due_at, finished_at, running, finished) -> sa.ColumnElement[bool]:
+def condition(klass: str, window: Window, columns: Columns) -> sa.ColumnElement[bool]:
+    """SQL: the rows of a class (LATE, DUE_SOON, EARLY, IN_TIME, PAUSED; "none": no due moment)."""
+    due_at, finished_at, finished = columns.due_at, columns.finished_at, columns.finished
     if klass == "none":
         return due_at.is_(None)
+    paused = None
+    running = columns.unfinished
+    if columns.paused_at is not None:
+        paused = sa.and_(columns.unfinished, columns.paused_at.is_not(None))
+        running = sa.and_(columns.unfinished, columns.paused_at.is_(None))
+    if klass == Sla.PAUSED:
+        return sa.and_(paused, columns.paused_at <= due_at) if paused is not None else sa.false()
     if klass == Sla.LATE:
-        return sa.or_(sa.and_(running, due_at < window.now), sa.and_(finished, finished_at > due_at))
+        late = [sa.and_(running, due_at < window.now), sa.and_(finished, finished_at > due_at)]
+        if paused is not None:  # asked for a supplement only after the due moment had passed
+            late.append(sa.and_(paused, columns.paused_at > due_at))
+        return sa.or_(*late)
     if klass == Sla.DUE_SOON:
         return sa.and_(running, due_at >= window.now, due_at <= window.soon)
     if klass in (Sla.EARLY, IN_TIME):

@@ -3,8 +3,7 @@
 A request is one unit (MotcuaFlask.dispatch_request); a worker's job or a CLI command opens its
 own with `unit_of_work()`. While it is open, code may say what must happen once it ends:
 
-- `events`: outbox events written in the transaction (service/outbox), published to their
-  subscribers in this process after the commit (and never if it rolls back);
+- `on_commit(fn)`: run only if it committed (service/outbox publishes its events this way);
 - `after(fn)`: run when the unit ends, whether it committed or rolled back (a cache to forget);
 - `on_rollback(fn)`: run only if it rolled back (a file written for a row that was not kept);
 - `mark(name)` / `marked(name)`: what the transaction touched (the calendar bypasses its cache
@@ -32,11 +31,14 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class UnitOfWork:
-    events: list = field(default_factory=list)
+    committed: list[Callable[[], None]] = field(default_factory=list)
     ended: list[Callable[[], None]] = field(default_factory=list)
     rolled_back: list[Callable[[], None]] = field(default_factory=list)
     marks: set[str] = field(default_factory=set)
     aborted: bool = False
+
+    def on_commit(self, fn: Callable[[], None]) -> None:
+        self.committed.append(fn)
 
     def after(self, fn: Callable[[], None]) -> None:
         self.ended.append(fn)
@@ -95,13 +97,9 @@ def end(unit: UnitOfWork, token, *, committed: bool) -> None:
 
 
 def _finish(unit: UnitOfWork, *, committed: bool) -> None:
-    from .outbox import operations as outbox
-
-    callbacks = list(unit.ended) + ([] if committed else list(unit.rolled_back))
+    callbacks = list(unit.ended) + (list(unit.committed) if committed else list(unit.rolled_back))
     for fn in callbacks:
         _safely(fn)
-    if committed and unit.events:
-        outbox.publish(unit.events)
 
 
 def _safely(fn: Callable[[], None]) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from ..models_base import UTCDateTime, utcnow
 from ..procedures.models import Procedure
+from ..sla import Columns, Sla, Window, classify
 
 CHANNELS = ("counter", "online", "post")
 
@@ -49,6 +50,21 @@ class Dossier(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     procedure: Mapped[Procedure] = relationship(lazy="joined", innerjoin=True)
+
+    def sla_class(self, window: Window) -> Sla | None:
+        """Its SLA class (service/sla.py): its verdict once finished; while it waits for the
+        applicant, paused (or late, if the supplement was asked for after its due moment)."""
+        return classify(self.due_at, finished_at=self.finished_at, paused_at=self.paused_at, window=window)
+
+
+# The columns the SQL form of the SLA rule reads (sla.condition(klass, window, SLA_COLUMNS)).
+SLA_COLUMNS = Columns(
+    due_at=Dossier.due_at,
+    finished_at=Dossier.finished_at,
+    unfinished=Dossier.finished_at.is_(None),
+    finished=Dossier.finished_at.is_not(None),
+    paused_at=Dossier.paused_at,
+)
 
 
 class DossierStep(db.Model):

@@ -29,7 +29,7 @@ from ..procedures import operations as procedures
 from ..tasks.models import Task
 from ..tasks.predicates import involved_in
 from . import cccd, codes
-from .models import CHANNELS, Dossier, DossierStep
+from .models import CHANNELS, SLA_COLUMNS, Dossier, DossierStep
 
 FINAL = {3, 7, 8, 10}
 
@@ -368,7 +368,7 @@ def search(user, *, status=None, unit=None, procedure=None, overdue=None, page=1
             )
         )
     if overdue is not None:
-        late = sla.dossier_condition(sla.Sla.LATE, sla.Window.at(utcnow(), calendar()))
+        late = sla.condition(sla.Sla.LATE, sla.Window.at(utcnow(), calendar()), SLA_COLUMNS)
         conditions.append(late if overdue else sa.not_(late))
     return page_of(Dossier, sa.and_(*conditions), (Dossier.submitted_at.desc(),), page, per_page)
 

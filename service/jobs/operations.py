@@ -301,18 +301,23 @@ def watch_sla(now: datetime) -> dict:
     change once: the `sla` column keeps the class the watch last saw. Returns the counts."""
     from .. import sla
     from ..calendar.operations import calendar
+    from ..dossiers.models import SLA_COLUMNS as DOSSIER_SLA
     from ..dossiers.models import Dossier
-    from ..tasks.models import OPEN, Task
+    from ..tasks.models import SLA_COLUMNS as TASK_SLA
+    from ..tasks.models import Task
 
     window = sla.Window.at(now, calendar())
     counts = {}
-    for model, condition in ((Task, sla.task_condition), (Dossier, sla.dossier_condition)):
+    for model, columns in ((Task, TASK_SLA), (Dossier, DOSSIER_SLA)):
         table = model.__table__
-        is_open = Task.state == OPEN if model is Task else Dossier.finished_at.is_(None)
         for klass in (sla.Sla.LATE, sla.Sla.DUE_SOON):
             counts[f"{table.name}_{klass}"] = db.session.execute(
                 sa.update(table)
-                .where(is_open, condition(klass, window), sa.or_(table.c.sla.is_(None), table.c.sla != klass))
+                .where(
+                    columns.unfinished,
+                    sla.condition(klass, window, columns),
+                    sa.or_(table.c.sla.is_(None), table.c.sla != klass),
+                )
                 .values(sla=str(klass))
             ).rowcount
     db.session.commit()

@@ -45,7 +45,8 @@ def emit(topic: str, payload: dict | None = None, *, instance_id: uuid.UUID | No
     db.session.add(OutboxEvent(topic=topic, payload=payload, instance_id=instance_id, created_at=utcnow()))
     unit = uow.current()
     if unit is not None:
-        unit.events.append(Event(topic, payload, instance_id))
+        event = Event(topic, payload, instance_id)
+        unit.on_commit(lambda: publish([event]))
 
 
 def subscribe(app, topic: str, handler: Callable[[Event], None]) -> None:

@@ -14,7 +14,7 @@ from flask import current_app
 
 from .. import sla
 from ..calendar.operations import calendar
-from ..dossiers.models import Dossier, DossierStep
+from ..dossiers.models import SLA_COLUMNS, Dossier, DossierStep
 from ..extensions import db
 from ..jobs.models import LateReport
 from ..models_base import utcnow
@@ -33,7 +33,7 @@ def late_rows(month: str) -> list[dict]:
     it, or still open and late at its end (a dossier waiting for the applicant counts from the
     moment the supplement was asked for)."""
     start, end = _month_bounds(month)
-    late = sla.dossier_condition(sla.Sla.LATE, sla.Window.at(end, calendar()))
+    late = sla.condition(sla.Sla.LATE, sla.Window.at(end, calendar()), SLA_COLUMNS)
     this_month = sa.or_(
         Dossier.finished_at.is_(None), sa.and_(Dossier.finished_at >= start, Dossier.finished_at < end)
     )

@@ -12,6 +12,7 @@ from ..extensions import db
 from ..identity.models import User
 from ..instances.models import ProcessInstance
 from ..models_base import UTCDateTime, utcnow
+from ..sla import Columns, Sla, Window, classify
 
 OPEN, COMPLETED, CANCELLED = "open", "completed", "cancelled"
 
@@ -66,3 +67,21 @@ class Task(db.Model):
 
     instance: Mapped[ProcessInstance] = relationship(lazy="raise")
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
+
+    def sla_class(self, window: Window) -> Sla | None:
+        """Its SLA class (service/sla.py): an open task against the window, a completed one by when
+        it was completed; a cancelled task has none."""
+        if self.state == COMPLETED:
+            return classify(self.due_at, finished_at=self.completed_at, window=window)
+        if self.state != OPEN:
+            return None
+        return classify(self.due_at, window=window)
+
+
+# The columns the SQL form of the SLA rule reads (sla.condition(klass, window, SLA_COLUMNS)).
+SLA_COLUMNS = Columns(
+    due_at=Task.due_at,
+    finished_at=Task.completed_at,
+    unfinished=Task.state == OPEN,
+    finished=Task.state == COMPLETED,
+)

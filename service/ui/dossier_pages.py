@@ -20,7 +20,7 @@ from ..audit.models import AuditEvent
 from ..calendar.operations import calendar
 from ..definitions.models import ProcessDefinition
 from ..dossiers import operations as dossiers
-from ..dossiers.models import Dossier, DossierStep
+from ..dossiers.models import SLA_COLUMNS, Dossier, DossierStep
 from ..dossiers.status import DossierStatus
 from ..errors import Forbidden, NotFound, ServiceError, error_response
 from ..extensions import db
@@ -118,7 +118,7 @@ class Filters:
 
 def dossier_due(dossier: Dossier, window: sla.Window) -> str | None:
     """The dossier's colour: its SLA class (service/sla.py)."""
-    return sla.of_dossier(dossier, window)
+    return dossier.sla_class(window)
 
 
 def _due_label(dossier: Dossier, due: str | None) -> str:
@@ -152,8 +152,8 @@ def dossier_list():
     def count(*extra) -> int:
         return db.session.scalar(sa.select(sa.func.count()).select_from(Dossier).where(*base, *extra)) or 0
 
-    counts = {due: count(sla.dossier_condition(due, window)) for due in (sla.Sla.LATE, sla.Sla.DUE_SOON)}
-    due_filter = [sla.dossier_condition(filters.due, window)] if filters.due else []
+    counts = {due: count(sla.condition(due, window, SLA_COLUMNS)) for due in (sla.Sla.LATE, sla.Sla.DUE_SOON)}
+    due_filter = [sla.condition(filters.due, window, SLA_COLUMNS)] if filters.due else []
     where = sa.and_(*base, *due_filter)
     total = count(*due_filter)
     pages = max(1, math.ceil(total / PER_PAGE))
@@ -232,7 +232,7 @@ def _open_tasks(user, instance) -> list[dict]:
     )
     out = []
     for task in tasks:
-        due = sla.of_task(task, window)
+        due = task.sla_class(window)
         group = task.lane or ", ".join(task.candidate_groups or []) or None
         out.append(
             {

@@ -137,7 +137,7 @@ def task_page(task_id):
     task, instance = tasks.get_with_instance(task_id)
     require_task_actor(user, task, instance.started_by_id)
     form = forms.describe(task.form_key) if task.state == OPEN else None
-    due = sla.of_task(task, sla.Window.at(utcnow(), calendar()))
+    due = task.sla_class(sla.Window.at(utcnow(), calendar()))
     context = {
         "id": str(task.id),
         "complete_url": url_for("tasks.complete", task_id=task.id),

@@ -15,7 +15,7 @@ from ..extensions import db
 from ..instances.models import ProcessInstance
 from ..models_base import utcnow
 from ..procedures.models import Procedure
-from ..tasks.models import COMPLETED, OPEN, Task
+from ..tasks.models import COMPLETED, OPEN, SLA_COLUMNS, Task
 from ..tasks.predicates import candidate_of
 from . import display
 
@@ -141,7 +141,7 @@ def _sources(user) -> list[tuple[str, list[tuple[str, str]]]]:
 
 def load(user, filters: Filters) -> Page:
     window = sla.Window.at(utcnow(), calendar())
-    due = sla.task_condition(filters.due, window) if filters.due else None
+    due = sla.condition(filters.due, window, SLA_COLUMNS) if filters.due else None
     extra = [c for c in (_source(filters.source), due) if c is not None]
     state = "open" if filters.tab == "group" else filters.state
     where = sa.and_(_tab(user, filters.tab, state), *extra)
@@ -189,7 +189,7 @@ def load(user, filters: Filters) -> Page:
     for task, process_name, business_key, dossier_id, code, applicant, procedure_name in db.session.execute(
         query
     ).all():
-        status = sla.of_task(task, window)
+        status = task.sla_class(window)
         rows.append(
             Row(
                 task=task,

@@ -3,15 +3,16 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 from itertools import product
-from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
 
 from service import sla
 from service.calendar.workcal import WorkingCalendar
+from service.dossiers.models import SLA_COLUMNS as DOSSIER_SLA
 from service.dossiers.models import Dossier
 from service.extensions import db
+from service.tasks.models import SLA_COLUMNS as TASK_SLA
 from service.tasks.models import Task
 
 CALENDAR = WorkingCalendar()
@@ -21,7 +22,7 @@ DUE = datetime(2025, 3, 5, 10, 0, tzinfo=UTC)  # Wednesday 17:00 local
 
 
 def task(due_at, state="open", completed_at=None):
-    return SimpleNamespace(due_at=due_at, state=state, completed_at=completed_at)
+    return Task(due_at=due_at, state=state, completed_at=completed_at)
 
 
 def test_due_soon_is_one_working_day_of_office_time():
@@ -43,18 +44,18 @@ def test_due_soon_is_one_working_day_of_office_time():
     ],
 )
 def test_a_task_is_classed_against_its_due_moment(item, expected):
-    assert sla.of_task(item, WINDOW) == expected
+    assert item.sla_class(WINDOW) == expected
 
 
 def test_a_dossier_waiting_for_the_applicant_is_paused_unless_it_was_already_late():
     due = NOW - timedelta(days=2)  # past, judged now
 
     def dossier(paused_at):
-        return SimpleNamespace(due_at=due, finished_at=None, paused_at=paused_at)
+        return Dossier(due_at=due, finished_at=None, paused_at=paused_at)
 
-    assert sla.of_dossier(dossier(due - timedelta(hours=1)), WINDOW) == sla.Sla.PAUSED
-    assert sla.of_dossier(dossier(due + timedelta(hours=1)), WINDOW) == sla.Sla.LATE
-    assert sla.of_dossier(dossier(None), WINDOW) == sla.Sla.LATE
+    assert dossier(due - timedelta(hours=1)).sla_class(WINDOW) == sla.Sla.PAUSED
+    assert dossier(due + timedelta(hours=1)).sla_class(WINDOW) == sla.Sla.LATE
+    assert dossier(None).sla_class(WINDOW) == sla.Sla.LATE
 
 
 MOMENTS = [
@@ -83,7 +84,7 @@ def test_the_sql_conditions_select_exactly_the_dossiers_the_rule_classes(app, ad
             if finished is not None and paused is not None:
                 continue  # a finished dossier waits for no one
             row = _dossier(due_at=due, finished_at=finished, paused_at=paused, user_id=user_id)
-            expected[row.id] = sla.of_dossier(row, WINDOW)
+            expected[row.id] = row.sla_class(WINDOW)
         db.session.flush()
         for klass, members in SQL_CLASSES.items():
             if klass == "none":
@@ -91,7 +92,7 @@ def test_the_sql_conditions_select_exactly_the_dossiers_the_rule_classes(app, ad
             else:
                 members_of = {key for key, value in expected.items() if value in members}
             selected = set(
-                db.session.scalars(sa.select(Dossier.id).where(sla.dossier_condition(klass, WINDOW)))
+                db.session.scalars(sa.select(Dossier.id).where(sla.condition(klass, WINDOW, DOSSIER_SLA)))
             )
             assert selected == members_of, klass
         db.session.rollback()
@@ -118,19 +119,18 @@ def test_the_sql_conditions_select_exactly_the_tasks_the_rule_classes(app, admin
                 properties={},
             )
             db.session.add(row)
-            expected[row.id] = sla.of_task(row, WINDOW)
+            expected[row.id] = row.sla_class(WINDOW)
             if due is None:
                 undated.add(row.id)
         db.session.flush()
         for klass, members in SQL_CLASSES.items():
             if klass == sla.Sla.PAUSED:
                 continue  # tasks are never paused
-            wanted = {key for key, value in expected.items() if value in members}
-            if klass != "none":
-                wanted -= {key for key, value in expected.items() if value is None}
-            selected = set(db.session.scalars(sa.select(Task.id).where(sla.task_condition(klass, WINDOW))))
-            if klass == "none":  # no due date: whatever the state
-                wanted = {key for key in expected if db.session.get(Task, key).due_at is None}
+            # "none" is every task without a due date, whatever its state (the rule classes no
+            # cancelled task either, but the list filter is about due dates)
+            wanted = undated if klass == "none" else {k for k, v in expected.items() if v in members}
+            condition = sla.condition(klass, WINDOW, TASK_SLA)
+            selected = set(db.session.scalars(sa.select(Task.id).where(condition)))
             assert selected == wanted, klass
         db.session.rollback()
 
