@@ -100,28 +100,22 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from integrations import Connectors, load_config
 
-    from . import observability
+    from . import observability, stages, steps
     from .attachments.routes import blp as attachments_blp
     from .calendar.routes import blp as calendar_blp
     from .definitions.routes import blp as definitions_blp
-    from .dossiers import operations as dossiers
     from .dossiers.routes import blp as dossiers_blp
     from .identity import auth
     from .identity.routes import admin_blp
     from .identity.routes import blp as auth_blp
     from .instances.routes import blp as instances_blp
-    from .jobs import dispatch
-    from .jobs import operations as jobs
     from .jobs.routes import blp as incidents_blp
-    from .outbox import models as _outbox_models  # noqa: F401 - the outbox table is one of ours
     from .procedures.routes import blp as procedures_blp
     from .tasks.routes import blp as tasks_blp
     from .ui import bp as ui_bp
 
     auth.init_app(app)
-    dossiers.init()
-    jobs.init()
-    dispatch.init_app(app)
+    steps.init_app(app, stages.PIPELINE)  # what happens after every engine step, in order
     if app.config.get("CELERY_BROKER_URL"):
         from .jobs import worker  # Celery is imported only where there is a broker
 

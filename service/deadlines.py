@@ -40,17 +40,18 @@ def task_due(
     opened_at: datetime,
     engine_due: datetime | None,
     variables: dict,
-    calendar: WorkingCalendar,
+    calendar: WorkingCalendar | None,
     max_days: float,
     step_allotments: dict | None = None,
 ) -> datetime | None:
-    """When a task opened at `opened_at` is due (see the module's docstring for the order)."""
+    """When a task opened at `opened_at` is due (see the module's docstring for the order); the
+    calendar may be None when the task counts no working days (no allotment, no dueDateVariable)."""
     days = allotment(element_id, properties, step_allotments, max_days)
-    if days is not None:
+    if days is not None and calendar is not None:
         return calendar.add_working_days(opened_at, days)
     if engine_due is not None:
         return engine_due
-    return _variable_due(properties, variables, calendar)
+    return _variable_due(properties, variables, calendar) if calendar is not None else None
 
 
 def _variable_due(properties: dict, variables: dict, calendar: WorkingCalendar) -> datetime | None:
@@ -82,3 +83,35 @@ def resumed_due(due_at: datetime, paused_days: float, calendar: WorkingCalendar)
 def apology_due(due_at: datetime, calendar: WorkingCalendar) -> datetime:
     """When the apology slip (Mẫu 04) is due: one working day before the dossier is."""
     return calendar.subtract_working_days(due_at, 1)
+
+
+def due_dates(step) -> None:
+    """Stage of the step pipeline (service/steps.py): the due moment of every task the step
+    opened, by `task_due`, with the dossier's step allotments when the instance drives one."""
+    if not step.rows:
+        return
+    from flask import current_app
+
+    from .calendar.operations import calendar
+
+    engine_due = {task.id: task.due_at for task in step.result.opened}
+    allotments = step.dossier.procedure.step_allotments if step.dossier is not None else None
+    max_days = current_app.config["MOTCUA_MAX_ALLOTMENT_DAYS"]
+    working_calendar = None
+    for row in step.rows:
+        properties = row["properties"] or {}
+        if working_calendar is None and (
+            allotment(row["element_id"], properties, allotments, max_days) is not None
+            or properties.get("dueDateVariable")
+        ):
+            working_calendar = calendar()  # only for the tasks that count working days
+        row["due_at"] = task_due(
+            row["element_id"],
+            properties,
+            opened_at=step.now,
+            engine_due=engine_due.get(str(row["id"])),
+            variables=step.result.variables,
+            calendar=working_calendar,
+            max_days=max_days,
+            step_allotments=allotments,
+        )

@@ -1,5 +1,6 @@
 """The service's Prometheus metrics, counted where things happen: a leaf module, imported by the
-domains that count (instances, tasks) and by observability.py, which serves them at /metrics.
+domains that count (instances, tasks, the step pipeline) and by observability.py, which serves
+them at /metrics.
 
 Counters and the step-latency histogram are per process (scrape each API and worker process).
 """
@@ -20,8 +21,9 @@ STEP_SECONDS = Histogram(
 )
 
 
-def observe_step(instance, result, rows, completed_task, actor, now) -> None:
-    """STEP_LISTENERS hook: count completions and record the engine's step latency."""
-    STEP_SECONDS.observe(result.elapsed)
-    if result.status == "completed":
+def count_step(step) -> None:
+    """Stage of the step pipeline (service/steps.py): the engine's step latency, and the
+    instances it completed."""
+    STEP_SECONDS.observe(step.result.elapsed)
+    if step.result.status == "completed":
         INSTANCES_COMPLETED.inc()

@@ -16,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
 from .extensions import db
-from .metrics import REGISTRY, observe_step
+from .metrics import REGISTRY
 from .models_base import utcnow
 
 blp = Blueprint("observability", __name__)
@@ -109,11 +109,7 @@ def _broker_ok(url: str) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    from .instances import operations as instances
-
     if not getattr(init_app, "_collector", False):
         REGISTRY.register(_DatabaseGauges())
         init_app._collector = True
-    if observe_step not in instances.STEP_LISTENERS:
-        instances.STEP_LISTENERS.append(observe_step)
     app.register_blueprint(blp)

@@ -42,6 +42,11 @@ def record(rows: list[dict]) -> None:
         db.session.execute(sa.insert(AuditEvent.__table__), rows)
 
 
+def write(step) -> None:
+    """Stage of the step pipeline (service/steps.py): every fact the step and its stages gathered."""
+    record(step.audit)
+
+
 def history(instance_id, limit: int = 500) -> list[AuditEvent]:
     return list(
         db.session.scalars(

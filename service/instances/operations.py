@@ -1,36 +1,23 @@
-"""Starting and controlling process instances, and persisting what the engine returns."""
+"""Starting and controlling process instances (each engine step persisted by service/steps.py)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import undefer
 
-from .. import forms, runtime
+from .. import forms, runtime, steps
 from ..audit.operations import fact, record
-from ..calendar.operations import calendar
 from ..definitions.models import ProcessDefinition
-from ..engine import StepResult
 from ..errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from ..extensions import db
-from ..identity.models import User
 from ..metrics import INSTANCES_STARTED
 from ..models_base import page_of, utcnow
-from ..tasks.models import CANCELLED, OPEN, Task, task_candidates
+from ..outbox import operations as outbox
+from ..tasks.models import CANCELLED, OPEN, Task
 from ..tasks.predicates import involved_in
 from .models import ProcessInstance
-
-TERMINAL = frozenset({"completed", "terminated"})
-
-# Domains that follow process instances (dossiers) register callables here. Each is called
-# inside apply_result as listener(instance, result, rows, completed_task, actor, now), before
-# the opened task rows are inserted, so it may set their due dates, in the same transaction.
-STEP_LISTENERS: list = []
-# Callables (task, instance) -> dict of variables added to every completion of a task.
-COMPLETION_VARIABLES: list = []
 
 
 def check_version(instance: ProcessInstance, expected: int | None) -> None:
@@ -50,148 +37,6 @@ def get(instance_id, *, with_state: bool = False) -> ProcessInstance:
     if instance is None:
         raise NotFound(f"There is no process instance {instance_id}.")
     return instance
-
-
-def apply_result(
-    instance: ProcessInstance,
-    result: StepResult,
-    *,
-    actor,
-    now: datetime,
-    audit: list[dict],
-    completed_task=None,
-) -> list[dict]:
-    """Persist one engine step: state, task projection and audit, in the open transaction.
-
-    Returns the rows of the tasks it opened.
-    """
-    instance.engine_state = result.state
-    instance.variables = result.variables
-    instance.next_timer_at = result.next_timer_at
-    instance.updated_at = now
-    if result.status == "error":
-        instance.state, instance.error = "error", result.error
-    else:
-        instance.state, instance.error = result.status, None
-    if instance.state in TERMINAL:
-        instance.ended_at = now
-
-    if result.closed:
-        db.session.execute(
-            sa.update(Task)
-            .where(Task.id.in_([uuid.UUID(t) for t in result.closed]), Task.state == OPEN)
-            .values(state=CANCELLED, completed_at=now)
-        )
-        audit.extend(
-            fact("task_cancelled", at=now, actor=actor, instance_id=instance.id, task_id=uuid.UUID(t))
-            for t in result.closed
-        )
-    rows: list[dict] = []
-    candidates: list[dict] = []
-    for human in result.opened:
-        task_id = uuid.UUID(human.id)
-        rows.append(
-            {
-                "id": task_id,
-                "instance_id": instance.id,
-                "element_id": human.element_id,
-                "name": human.name,
-                "lane": human.lane,
-                "candidate_groups": list(human.candidate_groups),
-                "state": OPEN,
-                "form_key": human.form_key,
-                "documentation": human.documentation,
-                "created_at": now,
-                "due_at": human.due_at
-                or _allotted_due(human.properties, now)
-                or _variable_due(human.properties, result.variables),
-                "assignee_id": _assignee(human.properties, result.variables),
-                "unit": human.unit,  # checked by the engine against the known units
-                "properties": human.properties,
-            }
-        )
-        candidates.extend({"task_id": task_id, "group_name": g} for g in human.candidate_groups)
-        audit.append(
-            fact(
-                "task_created", at=now, instance_id=instance.id, task_id=task_id, element_id=human.element_id
-            )
-        )
-    audit.extend(
-        fact(
-            "element_completed",
-            at=now,
-            instance_id=instance.id,
-            task_id=uuid.UUID(done["task_id"]),
-            element_id=done["element_id"],
-            data={"type": done["type"]},
-        )
-        for done in result.completed_elements
-    )
-    if instance.state == "error":
-        error = result.error or {}
-        audit.append(
-            fact(
-                "instance_failed",
-                at=now,
-                instance_id=instance.id,
-                element_id=error.get("element_id"),
-                message=error.get("message"),
-            )
-        )
-    elif instance.state == "completed":
-        audit.append(fact("instance_completed", at=now, instance_id=instance.id))
-    for listener in STEP_LISTENERS:
-        listener(instance, result, rows, completed_task, actor, now)
-    # Core inserts: one multi-row INSERT per table.
-    if rows:
-        db.session.execute(sa.insert(Task.__table__), rows)
-    if candidates:
-        db.session.execute(sa.insert(task_candidates), candidates)
-    record(audit)
-    return rows
-
-
-def _allotted_due(properties: dict, now: datetime) -> datetime | None:
-    """A task's due moment from its `allotment` property (working days) and the calendar."""
-    allotment = properties.get("allotment")
-    if not allotment:
-        return None
-    try:
-        days = float(allotment)
-    except ValueError:
-        return None
-    # Out of the statutory range (refused at deploy since; an older definition): no due date.
-    if not 0 < days <= current_app.config["MOTCUA_MAX_ALLOTMENT_DAYS"]:
-        return None
-    return calendar().add_working_days(now, days)
-
-
-def _variable_due(properties: dict, variables: dict) -> datetime | None:
-    """A due moment named by the `dueDateVariable` property (an ISO date or datetime in the data).
-
-    A date means the end of that day in the office time zone.
-    """
-    name = properties.get("dueDateVariable")
-    value = variables.get(name) if name else None
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    cal = calendar()
-    if moment.tzinfo is None:
-        moment = datetime.combine(moment.date(), cal.periods[-1][1], tzinfo=cal.tz)
-    return moment
-
-
-def _assignee(properties: dict, variables: dict) -> int | None:
-    """The user named by the `assigneeVariable` property, if that user exists and is active."""
-    name = properties.get("assigneeVariable")
-    username = variables.get(name) if name else None
-    if not isinstance(username, str):
-        return None
-    return db.session.scalar(sa.select(User.id).where(User.username == username, User.is_active.is_(True)))
 
 
 def protected_variables(instance: ProcessInstance) -> frozenset[str]:
@@ -259,7 +104,9 @@ def start(
             data={"definition": definition.key, "version": definition.version, "variables": variables or {}},
         )
     ]
-    apply_result(instance, result, actor=actor, now=now, audit=audit)
+    started = {"definition_key": definition.key, "version": definition.version, "business_key": business_key}
+    outbox.emit("instance.started", started, instance_id=instance.id)
+    steps.persist(instance, result, actor=actor, now=now, audit=audit)
     INSTANCES_STARTED.inc()
     return instance
 
@@ -306,7 +153,7 @@ def terminate(instance: ProcessInstance, *, actor, expected_version: int | None)
         runtime.compiled(instance.definition_id), instance.engine_state, now=now
     )
     audit = [fact("instance_terminated", at=now, actor=actor, instance_id=instance.id)]
-    apply_result(instance, result, actor=actor, now=now, audit=audit)
+    steps.persist(instance, result, actor=actor, now=now, audit=audit)
     # Tasks a human could still see are closed too, even if the engine had none ready.
     db.session.execute(
         sa.update(Task)
@@ -351,7 +198,7 @@ def deliver_message(
             data={"name": name, "payload": payload or {}},
         )
     ]
-    apply_result(instance, result, actor=actor, now=now, audit=audit)
+    steps.persist(instance, result, actor=actor, now=now, audit=audit)
 
 
 def retry(instance: ProcessInstance, *, actor, expected_version: int | None) -> None:
@@ -364,7 +211,7 @@ def retry(instance: ProcessInstance, *, actor, expected_version: int | None) -> 
         inputs.definition, instance.engine_state, now=now, units=inputs.units, calendar=inputs.calendar
     )
     audit = [fact("instance_retried", at=now, actor=actor, instance_id=instance.id)]
-    apply_result(instance, result, actor=actor, now=now, audit=audit)
+    steps.persist(instance, result, actor=actor, now=now, audit=audit)
 
 
 def visible_to(user) -> sa.ColumnElement[bool]:

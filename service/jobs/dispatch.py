@@ -16,8 +16,6 @@ import socket
 import threading
 
 from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from ..models_base import utcnow
 from . import operations
@@ -78,30 +76,3 @@ class EmbeddedRunner(threading.Thread):
                 tick(self.app)
             except Exception:
                 log.exception("embedded runner tick failed")
-
-
-def _after_commit(session: Session) -> None:
-    ids = operations.take_new_call_ids(session)
-    sender = session.info.get("motcua_sender")
-    if ids and sender is not None:
-        for call_id in ids:
-            try:
-                sender(call_id)
-            except Exception:  # the periodic tick will find it
-                log.warning("could not enqueue service call %s; the tick will pick it up", call_id)
-
-
-def init_app(app: Flask) -> None:
-    """Send new calls to the app's sender (if it has one: worker.init_app) right after their
-    transaction commits."""
-    if not getattr(init_app, "_listening", False):
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_begin", _bind_sender)
-        init_app._listening = True
-
-
-def _bind_sender(session: Session, transaction, connection) -> None:
-    from flask import current_app, has_app_context
-
-    if has_app_context():
-        session.info["motcua_sender"] = current_app.extensions.get("motcua.send_call")

@@ -10,71 +10,25 @@ written under its optimistic version, and every remote call carries an idempoten
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import runtime
+from .. import runtime, steps
 from ..audit.operations import fact, record
 from ..engine import TaskNotReady
 from ..extensions import db
 from ..instances import operations as instances
 from ..instances.models import ProcessInstance
 from ..models_base import page_of, utcnow
+from ..outbox import operations as outbox
+from . import queue
 from .models import DONE, FAILED, PENDING, RUNNING, ServiceCall, WorkerHeartbeat
 
 log = logging.getLogger(__name__)
 CANCELLED = "cancelled"
-_DISPATCH_KEY = "motcua_new_calls"
-
-
-# --- queueing (a step listener: runs inside the step's transaction) ---------------------------
-
-
-def queue_calls(instance, result, rows, completed_task, actor, now) -> None:
-    """STEP_LISTENERS hook: queue the service tasks a step left waiting for a worker."""
-    if not result.service_calls:
-        return
-    known = set(
-        db.session.scalars(
-            sa.select(ServiceCall.task_id).where(
-                ServiceCall.instance_id == instance.id,
-                ServiceCall.task_id.in_([uuid.UUID(c["task_id"]) for c in result.service_calls]),
-            )
-        )
-    )
-    new = []
-    for call in result.service_calls:
-        task_id = uuid.UUID(call["task_id"])
-        if task_id in known:
-            continue
-        row = ServiceCall(
-            instance_id=instance.id,
-            task_id=task_id,
-            element_id=call["element_id"],
-            operation=call["operation"],
-            params=call["params"],
-            idempotency_key=f"{instance.id}:{task_id}",
-            state=PENDING,
-            max_attempts=max(1, call["retries"]),
-            backoff_seconds=max(0.0, call["backoff"]),
-            next_attempt_at=now,
-            created_at=now,
-            updated_at=now,
-        )
-        db.session.add(row)
-        new.append(row)
-    if new:
-        db.session.flush()
-        db.session.info.setdefault(_DISPATCH_KEY, []).extend(row.id for row in new)
-
-
-def take_new_call_ids(session) -> list[int]:
-    """The calls queued by the transaction that just committed (for prompt dispatch)."""
-    return session.info.pop(_DISPATCH_KEY, [])
 
 
 # --- running a call ---------------------------------------------------------------------------
@@ -152,7 +106,7 @@ def _finish(call: ServiceCall, result: dict) -> str:
                     data={"operation": call.operation, "attempts": call.attempts},
                 )
             ]
-            instances.apply_result(instance, step, actor=None, now=now, audit=audit)
+            steps.persist(instance, step, actor=None, now=now, audit=audit)
             db.session.commit()
             return DONE
         except StaleDataError:
@@ -209,6 +163,8 @@ def _fail(call: ServiceCall, error: str, retryable: bool) -> str:
                 )
             ]
         )
+        incident = {"call_id": call.id, "element_id": call.element_id, "error": error[:2000]}
+        outbox.emit("incident.raised", incident, instance_id=call.instance_id)
     db.session.commit()
     return outcome
 
@@ -254,7 +210,7 @@ def fire_timers(instance_id, now: datetime) -> bool:
         inputs.definition, instance.engine_state, now=now, units=inputs.units, calendar=inputs.calendar
     )
     audit = [fact("timers_fired", at=now, instance_id=instance.id)]
-    instances.apply_result(instance, step, actor=None, now=now, audit=audit)
+    steps.persist(instance, step, actor=None, now=now, audit=audit)
     try:
         db.session.commit()
     except StaleDataError:
@@ -355,10 +311,5 @@ def retry_incident(call_id: int, *, actor) -> ServiceCall:
         ]
     )
     db.session.flush()
-    db.session.info.setdefault(_DISPATCH_KEY, []).append(call.id)
+    outbox.emit(queue.QUEUED, {"call_id": call.id, "operation": call.operation}, instance_id=call.instance_id)
     return call
-
-
-def init() -> None:
-    if queue_calls not in instances.STEP_LISTENERS:
-        instances.STEP_LISTENERS.append(queue_calls)

@@ -5,11 +5,17 @@ Tasks take ids only and call service.jobs operations inside the Flask app contex
 
 from __future__ import annotations
 
+import logging
+
 from celery import Celery
 from celery.schedules import crontab
 from flask import Flask
 
+from ..outbox import operations as outbox
 from ..uow import unit_of_work
+from .queue import QUEUED
+
+log = logging.getLogger(__name__)
 
 
 def celery_for(app: Flask) -> Celery:
@@ -46,16 +52,19 @@ def celery_for(app: Flask) -> Celery:
 
 
 def init_app(app: Flask) -> None:
-    """With a broker: new service calls are sent to it right after their transaction commits
-    (dispatch.py's listener calls the sender set here)."""
+    """With a broker: a new service call is sent to it right after its transaction commits (the
+    outbox's `service_call.queued` event); if sending fails, the tick finds the call anyway."""
     if not app.config.get("CELERY_BROKER_URL"):
         return
     celery = celery_for(app)
 
-    def send(call_id: int) -> None:
-        celery.send_task("motcua.run_call", args=[call_id])
+    def send(event) -> None:
+        try:
+            celery.send_task("motcua.run_call", args=[event.payload["call_id"]])
+        except Exception:  # the periodic tick will find it
+            log.warning("could not enqueue service call %s; the tick will pick it up", event.payload)
 
-    app.extensions["motcua.send_call"] = send
+    outbox.subscribe(app, QUEUED, send)
 
 
 def _register_tasks(celery: Celery, app: Flask) -> None:

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from flask import current_app, has_app_context
 
 from .. import uow
@@ -65,3 +66,30 @@ def publish(events: list[Event]) -> None:
                 handler(event)
             except Exception:
                 log.exception("outbox subscriber of %s failed (%s)", event.topic, event.payload)
+
+
+def step_events(step) -> None:
+    """Stage of the step pipeline (service/steps.py): what the step did, as events for those who
+    follow the service from outside (webhooks, reports): task.created for every task it opened,
+    task.completed for the task it completed, instance.completed or instance.failed."""
+    instance = step.instance
+    for row in step.rows:
+        payload = {"task_id": str(row["id"]), "element_id": row["element_id"], "unit": row["unit"]}
+        emit("task.created", payload, instance_id=instance.id)
+    if step.completed_task is not None:
+        task = step.completed_task
+        by = getattr(step.actor, "username", None)
+        emit(
+            "task.completed",
+            {"task_id": str(task.id), "element_id": task.element_id, "by": by},
+            instance_id=instance.id,
+        )
+    if instance.state in ("completed", "error"):
+        topic = "instance.completed" if instance.state == "completed" else "instance.failed"
+        payload = {"definition_key": instance.definition.key, "error": instance.error}
+        emit(topic, payload, instance_id=instance.id)
+
+
+def purge(before) -> int:
+    """Delete the events written before `before` (MOTCUA_OUTBOX_RETENTION_DAYS); returns how many."""
+    return db.session.execute(sa.delete(OutboxEvent).where(OutboxEvent.created_at < before)).rowcount

@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import undefer
 
-from .. import forms, runtime
+from .. import forms, runtime, steps
 from ..audit.operations import fact, record
 from ..errors import Conflict, NotFound
 from ..extensions import db
@@ -153,9 +153,7 @@ def complete(task_id, variables: dict, *, actor, expected_version: int | None = 
         )
     instances.check_version(instance, expected_version)
     forms.check_submission(task.form_key, variables, protected=instances.protected_variables(instance))
-    provided: dict = {}
-    for provide in instances.COMPLETION_VARIABLES:
-        provided.update(provide(task, instance))
+    provided = steps.completion_inputs(task, instance)
     if not set(provided) <= set(instance.system_variables or ()):
         instance.system_variables = sorted({*(instance.system_variables or ()), *provided})
     now = utcnow()
@@ -194,7 +192,7 @@ def complete(task_id, variables: dict, *, actor, expected_version: int | None = 
         )
     ]
     TASK_COMPLETIONS.inc()
-    opened = instances.apply_result(instance, result, actor=actor, now=now, audit=audit, completed_task=task)
+    opened = steps.persist(instance, result, actor=actor, now=now, audit=audit, completed_task=task).rows
     if set(result.ready) == {str(row["id"]) for row in opened}:
         return instance, [Task(**row) for row in opened]
     return instance, None

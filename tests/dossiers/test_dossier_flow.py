@@ -375,12 +375,12 @@ def test_form_data_cannot_redirect_the_process_to_another_dossier(office):
     sneaky = {"reception_decision": "refuse", "dossier_id": victim["id"]}
     assert office.clerk.complete(tasks[0]["id"], sneaky).status_code == 422  # the form has no such field
     with office.app.app_context():
-        from service.dossiers.operations import _dossier_of
+        from service.dossiers.follow import dossier_of
         from service.instances.operations import get
 
         instance = get(uuid.UUID(attacker["process_instance_id"]))
-        assert _dossier_of(instance, {"dossier_id": victim["id"]}) is None  # the row must point back
-        assert str(_dossier_of(instance, None).id) == attacker["id"]
+        assert dossier_of(instance, {"dossier_id": victim["id"]}) is None  # the row must point back
+        assert str(dossier_of(instance, None).id) == attacker["id"]
     assert office.clerk.get(f"/api/v1/dossiers/{victim['id']}").json["status"] == 1
 
 

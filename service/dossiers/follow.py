@@ -1,0 +1,217 @@
+"""Stages of the step pipeline (service/steps.py) that keep a dossier in step with its process.
+
+- `find_dossier`: the dossier the instance drives, if any (later stages read `step.dossier`);
+- `record_steps`: each task the step completed or cancelled becomes a step of Mẫu 05 with its
+  verdict against its allotment; a completed or cancelled wait for the applicant (`clock=paused`)
+  restarts the clock, the due moment moving by the paused working time (and the waiting apology
+  timer is given the new moment: a follow-up command);
+- `move_status`: the `dossierStatus` of the elements that completed and of the tasks that opened
+  moves the status (status 2 numbers the dossier and starts its clock; a move the statuses do not
+  allow is refused and audited); a task that opens with `clock=paused` pauses the clock; a
+  terminated instance stops the dossier.
+
+`timer_variables` is what the service adds to every completion of a dossier's task: its code, due
+and apology moments, for the model's apology timer (service/stages.py lists it).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+
+from .. import deadlines
+from ..audit.operations import fact
+from ..calendar.operations import calendar
+from ..extensions import db
+from ..identity.operations import unit_name
+from ..outbox import operations as outbox
+from ..steps import FollowUp, Step
+from ..tasks.models import Task
+from . import codes
+from .models import Dossier, DossierStep
+from .status import DossierStatus, may_move, parse
+
+log = logging.getLogger(__name__)
+
+
+def find_dossier(step: Step) -> None:
+    """The dossier an instance drives, without a query for instances that drive none.
+
+    Dossier instances carry `dossier_id` in their data; the row must point back at the instance,
+    so data submitted in a form can never reach another dossier.
+    """
+    step.dossier = dossier_of(step.instance, step.result.variables)
+
+
+def dossier_of(instance, variables: dict | None) -> Dossier | None:
+    ref = (variables or {}).get("dossier_id") or (instance.variables or {}).get("dossier_id")
+    if not isinstance(ref, str):
+        return None
+    try:
+        dossier = db.session.get(Dossier, uuid.UUID(ref))
+    except ValueError:
+        return None
+    return dossier if dossier is not None and dossier.instance_id == instance.id else None
+
+
+def record_steps(step: Step) -> None:
+    dossier, now = step.dossier, step.now
+    if dossier is None:
+        return
+    resumed = False
+    if step.completed_task is not None:
+        task = step.completed_task
+        actor = step.actor.username if step.actor else None
+        _record(dossier, task, actor_name=actor, outcome="completed", now=now)
+        resumed = (task.properties or {}).get("clock") == "paused" and _resume(dossier, now)
+    if step.result.closed:
+        cancelled = db.session.scalars(
+            sa.select(Task).where(Task.id.in_([uuid.UUID(t) for t in step.result.closed]))
+        )
+        for task in cancelled:
+            _record(dossier, task, actor_name=None, outcome="cancelled", now=now)
+            if (task.properties or {}).get("clock") == "paused":
+                resumed = _resume(dossier, now) or resumed
+    if resumed and step.instance.next_timer_at is not None:
+        reason = f"the due moment of dossier {dossier.code} moved after a pause"
+        step.follow_ups.append(FollowUp("rearm_timers", timer_variables(None, step.instance), reason))
+
+
+def move_status(step: Step) -> None:
+    dossier, instance, now = step.dossier, step.instance, step.now
+    if dossier is None:
+        return
+    before = dossier.status
+    for value in _status_changes(step.result, step.rows):
+        status = parse(value)
+        if status is None or not may_move(dossier.status, status):
+            _refuse(step, dossier, value)
+            continue
+        _set_status(dossier, instance, status, now)
+    for row in step.rows:
+        if row["properties"].get("clock") == "paused":
+            _pause(dossier, now)
+    if instance.state == "terminated" and not DossierStatus(dossier.status).final:
+        _set_status(dossier, instance, DossierStatus.STOPPED, now)
+    dossier.updated_at = now
+    if dossier.status != before:
+        data = {"from": before, "to": dossier.status, "code": dossier.code}
+        step.audit.append(
+            fact("dossier_status_changed", at=now, actor=step.actor, instance_id=instance.id, data=data)
+        )
+        outbox.emit(
+            "dossier.status_changed", {**data, "dossier_id": str(dossier.id)}, instance_id=instance.id
+        )
+
+
+def timer_variables(task, instance) -> dict:
+    """The dossier's code, due and apology moments, added to every completion of its tasks."""
+    dossier = dossier_of(instance, None)
+    if dossier is None or dossier.due_at is None:
+        return {}
+    return {
+        "dossier_code": dossier.code,
+        "due_at": dossier.due_at.isoformat(),
+        "apology_at": deadlines.apology_due(dossier.due_at, calendar()).isoformat(),
+    }
+
+
+def _status_changes(result, opened_rows) -> list:
+    statuses = [e["properties"].get("dossierStatus") for e in result.completed_elements]
+    statuses += [row["properties"].get("dossierStatus") for row in opened_rows]
+    return [s for s in statuses if s]
+
+
+def _refuse(step: Step, dossier: Dossier, value) -> None:
+    """A model asked for a status that does not exist or a move the statuses do not allow."""
+    message = f"dossier status {dossier.status} cannot move to {value!r}; the status is kept"
+    log.warning("dossier %s: %s", dossier.code or dossier.id, message)
+    data = {"from": dossier.status, "to": str(value), "code": dossier.code}
+    step.audit.append(
+        fact("dossier_status_refused", at=step.now, instance_id=step.instance.id, message=message, data=data)
+    )
+
+
+def _local(moment: datetime) -> datetime:
+    return moment.astimezone(ZoneInfo(current_app.config["MOTCUA_TIMEZONE"]))
+
+
+def _register(dossier: Dossier, instance, now: datetime) -> None:
+    """Status 2: number the dossier, start the clock, fix the due moment."""
+    cal = calendar()
+    dossier.received_at = now
+    dossier.clock_started_at = cal.reception_start(now)
+    dossier.due_at = dossier.original_due_at = deadlines.dossier_due(
+        dossier.clock_started_at, float(dossier.procedure.processing_days), cal
+    )
+    dossier.code = codes.next_code(dossier.unit_code, _local(now).date())
+    instance.business_key = dossier.code
+
+
+def _set_status(dossier: Dossier, instance, status: DossierStatus, now: datetime) -> None:
+    if status == DossierStatus.RECEIVED and dossier.code is None:
+        _register(dossier, instance, now)
+    if status == DossierStatus.DONE or (status.final and dossier.finished_at is None):
+        dossier.finished_at = now
+        if dossier.due_at is not None:
+            dossier.verdict = calendar().dossier_verdict(dossier.due_at, now)
+    if status == DossierStatus.RETURNED:
+        dossier.returned_at = now
+    dossier.status = int(status)
+
+
+def _pause(dossier: Dossier, now: datetime) -> None:
+    if dossier.paused_at is None:
+        dossier.paused_at = now
+        dossier.supplement_requests += 1
+
+
+def _resume(dossier: Dossier, now: datetime) -> bool:
+    """End a pause: the due moment moves by the paused working time. True if it moved."""
+    if dossier.paused_at is None:
+        return False
+    cal = calendar()
+    paused = max(cal.working_days_between(dossier.paused_at, now), 0.0)
+    dossier.paused_days += paused
+    moved = dossier.due_at is not None and paused > 0
+    if moved:
+        dossier.due_at = deadlines.resumed_due(dossier.due_at, paused, cal)
+    dossier.paused_at = None
+    return moved
+
+
+def _step_unit(task) -> str | None:
+    """Who handled a step on Mẫu 05: the task's org unit by name, else its lane or groups."""
+    if task.unit:
+        return unit_name(task.unit)[:255]
+    return task.lane or ", ".join(task.candidate_groups or []) or None
+
+
+def _record(dossier: Dossier, task, *, actor_name: str | None, outcome: str, now: datetime) -> None:
+    cal = calendar()
+    max_days = current_app.config["MOTCUA_MAX_ALLOTMENT_DAYS"]
+    allotted = deadlines.allotment(
+        task.element_id, task.properties or {}, dossier.procedure.step_allotments, max_days
+    )
+    used = cal.working_days_between(task.created_at, now)
+    db.session.add(
+        DossierStep(
+            dossier_id=dossier.id,
+            task_id=task.id,
+            element_id=task.element_id,
+            name=task.name,
+            unit=_step_unit(task),
+            actor=actor_name,
+            started_at=task.created_at,
+            ended_at=now,
+            allotted_days=allotted,
+            used_days=round(used, 4),
+            verdict=cal.verdict(allotted, used) if allotted else None,
+            outcome=outcome,
+        )
+    )

@@ -1,0 +1,60 @@
+"""Stage of the step pipeline (service/steps.py): queue the service tasks a step left waiting.
+
+The engine never calls a remote system inside a step: it reports the ready service tasks with
+their evaluated parameters, and this stage writes one `service_calls` row for each (idempotency
+key `<instance>:<task>`) and an outbox event `service_call.queued`, which a broker's sender
+subscribes to (service/jobs/worker.py) so a worker takes the call right after the commit. Without
+a broker, or if the message is lost, the tick finds the call in the table.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..outbox import operations as outbox
+from ..steps import Step
+from .models import PENDING, ServiceCall
+
+QUEUED = "service_call.queued"
+
+
+def service_calls(step: Step) -> None:
+    result, instance, now = step.result, step.instance, step.now
+    if not result.service_calls:
+        return
+    known = set(
+        db.session.scalars(
+            sa.select(ServiceCall.task_id).where(
+                ServiceCall.instance_id == instance.id,
+                ServiceCall.task_id.in_([uuid.UUID(c["task_id"]) for c in result.service_calls]),
+            )
+        )
+    )
+    new = []
+    for call in result.service_calls:
+        task_id = uuid.UUID(call["task_id"])
+        if task_id in known:
+            continue
+        row = ServiceCall(
+            instance_id=instance.id,
+            task_id=task_id,
+            element_id=call["element_id"],
+            operation=call["operation"],
+            params=call["params"],
+            idempotency_key=f"{instance.id}:{task_id}",
+            state=PENDING,
+            max_attempts=max(1, call["retries"]),
+            backoff_seconds=max(0.0, call["backoff"]),
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        db.session.add(row)
+        new.append(row)
+    if new:
+        db.session.flush()
+        for row in new:
+            outbox.emit(QUEUED, {"call_id": row.id, "operation": row.operation}, instance_id=instance.id)

@@ -1,0 +1,33 @@
+"""The stages of the step pipeline (service/steps.py), in the order they run after every engine
+step, and what the service adds to the data of every task completion. create_app installs them;
+this list is the one place to read (or change) what happens after a step.
+"""
+
+from __future__ import annotations
+
+from . import deadlines, metrics
+from .audit import operations as audit
+from .dossiers import follow as dossier
+from .jobs import queue
+from .outbox import operations as outbox
+from .steps import Pipeline
+from .tasks import projection
+
+PIPELINE = Pipeline(
+    stages=(
+        projection.record_instance,  # the instance row: state, variables, timer, error; closed tasks
+        projection.open_tasks,  # rows for the human tasks the step opened, with their assignees
+        dossier.find_dossier,  # the dossier the instance drives, if any
+        dossier.record_steps,  # Mẫu 05 steps of the tasks done; the clock restarts after a pause
+        dossier.move_status,  # dossierStatus moves (status 2 numbers the dossier); pauses; stops
+        deadlines.due_dates,  # the due moment of every opened task (one policy)
+        queue.service_calls,  # service tasks to run on workers, announced in the outbox
+        projection.write_tasks,  # one INSERT for the task rows, one for their candidate groups
+        outbox.step_events,  # task.created, task.completed, instance.completed / failed
+        audit.write,  # one INSERT for every fact the step and the stages gathered
+        metrics.count_step,  # the engine's step latency, instances completed
+    ),
+    completion_inputs=(
+        dossier.timer_variables,  # the dossier's code, due and apology moments, for its timer
+    ),
+)

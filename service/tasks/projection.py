@@ -1,0 +1,118 @@
+"""Stages of the step pipeline (service/steps.py) for the instance row and its task projection
+(the worklist: a projection of the engine's ready human tasks).
+
+- `record_instance`: the instance's state, variables, next timer and error; the tasks the step
+  closed are cancelled;
+- `open_tasks`: a row (and candidate groups) for every human task the step opened, with its
+  assignee; the elements the engine completed, then what became of the instance, go to the audit;
+- `write_tasks`: one multi-row INSERT for the rows, one for their candidates (after the stages
+  that complete them, such as due dates).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+
+from ..audit.operations import fact
+from ..extensions import db
+from ..identity.models import User
+from ..steps import Step
+from .models import CANCELLED, OPEN, Task, task_candidates
+
+TERMINAL = frozenset({"completed", "terminated"})
+
+
+def record_instance(step: Step) -> None:
+    instance, result, now = step.instance, step.result, step.now
+    instance.engine_state = result.state
+    instance.variables = result.variables
+    instance.next_timer_at = result.next_timer_at
+    instance.updated_at = now
+    if result.status == "error":
+        instance.state, instance.error = "error", result.error
+    else:
+        instance.state, instance.error = result.status, None
+    if instance.state in TERMINAL:
+        instance.ended_at = now
+    if result.closed:
+        db.session.execute(
+            sa.update(Task)
+            .where(Task.id.in_([uuid.UUID(t) for t in result.closed]), Task.state == OPEN)
+            .values(state=CANCELLED, completed_at=now)
+        )
+        step.audit.extend(
+            fact("task_cancelled", at=now, actor=step.actor, instance_id=instance.id, task_id=uuid.UUID(t))
+            for t in result.closed
+        )
+
+
+def open_tasks(step: Step) -> None:
+    instance, result, now = step.instance, step.result, step.now
+    for human in result.opened:
+        task_id = uuid.UUID(human.id)
+        step.rows.append(
+            {
+                "id": task_id,
+                "instance_id": instance.id,
+                "element_id": human.element_id,
+                "name": human.name,
+                "lane": human.lane,
+                "candidate_groups": list(human.candidate_groups),
+                "state": OPEN,
+                "form_key": human.form_key,
+                "documentation": human.documentation,
+                "created_at": now,
+                "due_at": None,  # the due-date stage decides (service/deadlines.py)
+                "assignee_id": _assignee(human.properties, result.variables),
+                "unit": human.unit,  # checked by the engine against the known units
+                "properties": human.properties,
+            }
+        )
+        step.candidates.extend({"task_id": task_id, "group_name": g} for g in human.candidate_groups)
+        step.audit.append(
+            fact(
+                "task_created", at=now, instance_id=instance.id, task_id=task_id, element_id=human.element_id
+            )
+        )
+    step.audit.extend(
+        fact(
+            "element_completed",
+            at=now,
+            instance_id=instance.id,
+            task_id=uuid.UUID(done["task_id"]),
+            element_id=done["element_id"],
+            data={"type": done["type"]},
+        )
+        for done in result.completed_elements
+    )
+    if instance.state == "error":
+        error = result.error or {}
+        step.audit.append(
+            fact(
+                "instance_failed",
+                at=now,
+                instance_id=instance.id,
+                element_id=error.get("element_id"),
+                message=error.get("message"),
+            )
+        )
+    elif instance.state == "completed":
+        step.audit.append(fact("instance_completed", at=now, instance_id=instance.id))
+
+
+def write_tasks(step: Step) -> None:
+    if step.rows:
+        db.session.execute(sa.insert(Task.__table__), step.rows)
+    if step.candidates:
+        db.session.execute(sa.insert(task_candidates), step.candidates)
+
+
+def _assignee(properties: dict, variables: dict) -> int | None:
+    """The user named by the `assigneeVariable` property, if that user exists and is active."""
+    name = properties.get("assigneeVariable")
+    username = variables.get(name) if name else None
+    if not isinstance(username, str):
+        return None
+    return db.session.scalar(sa.select(User.id).where(User.username == username, User.is_active.is_(True)))
