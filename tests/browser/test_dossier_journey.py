@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from tests.browser.conftest import IN_CI, PASSWORD, QR, log_in, screenshot
+from tests.browser.conftest import IN_CI, PASSWORD, log_in, screenshot
+from tests.support import QR
 
 try:
     from playwright.sync_api import expect

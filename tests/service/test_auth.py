@@ -66,10 +66,13 @@ def test_a_deactivated_users_token_stops_working(app, make_user):
     from service.extensions import db
     from service.identity.operations import find_user
 
+    working = clerk.get("/api/v1/auth/me")
+    assert working.status_code == 200 and working.json["username"] == "clerk"
     with app.app_context():
         find_user("clerk").is_active = False
         db.session.commit()
-    assert clerk.get("/api/v1/auth/me").status_code == 401
+    refused = clerk.get("/api/v1/auth/me")
+    assert refused.status_code == 401 and refused.json["error"]["code"] == "unauthorized"
 
 
 def test_session_login_logout_and_csrf(app, make_user):

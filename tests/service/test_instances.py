@@ -2,14 +2,10 @@
 
 import pytest
 
-from tests.support import bpmn_path
-
-SIMPLE = bpmn_path("simple_approval.bpmn")
-
 
 @pytest.fixture
-def deployed(admin):
-    assert admin.deploy(SIMPLE).status_code == 201
+def deployed(admin, deploy_library):
+    deploy_library("simple_approval.bpmn")
     return admin
 
 
