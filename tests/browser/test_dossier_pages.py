@@ -337,6 +337,7 @@ def test_a_clerk_opens_a_dossier_from_the_list_and_sees_its_diagram(page, office
     expect(page.locator(f'tr[data-dossier="{waiting["id"]}"] [data-testid="status"]')).to_have_text(
         "Mới đăng ký"
     )
+    expect(rows.locator("time")).to_have_count(5)  # received (or submitted) each; due once numbered
     for moment in rows.locator("time").all():
         expect(moment).to_have_text(re.compile(rf"^{DATE.pattern}$"))
     screenshot(page, "dossiers.png")
