@@ -22,10 +22,9 @@ DATE = re.compile(r"^\d{2}/\d{2}/\d{4}( \d{2}:\d{2})?$")
 
 
 @pytest.fixture
-def sotp(office, make_user):
+def sotp(office, make_officers):
     """The Sở Tư pháp's officers who handle AG-LLTP-01 (the office fixture has its head)."""
-    for name, group in (("specialist", "specialists"), ("leader", "leaders"), ("records", "records")):
-        make_user(name, groups=[group], unit="SO-TP", password=PASSWORD)
+    make_officers("specialist", "leader", "records", password=PASSWORD)
     return office
 
 
