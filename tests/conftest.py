@@ -232,14 +232,24 @@ def live_server(app):
 class Clock:
     """The service's clock in a test: the wall clock's time, moved by what the test moved it.
 
-    Time still flows (two steps a moment apart get two moments); `advance` and `at` shift it.
+    Time still flows (two steps a moment apart get two moments) unless the test freezes it;
+    `advance`, `advance_to` and `at` shift it.
     """
 
     def __init__(self) -> None:
         self.offset = timedelta()
+        self.frozen: datetime | None = None
+
+    def _base(self) -> datetime:
+        return self.frozen or datetime.now(UTC)
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
+        return self._base() + self.offset
+
+    def freeze(self) -> datetime:
+        """Time stands still from now on, but for what the test advances; returns the moment."""
+        self.frozen = datetime.now(UTC)
+        return self.now()
 
     def advance(self, **delta) -> datetime:
         """Time passes: clock.advance(days=30), advance(seconds=61)...; returns the new now."""
@@ -256,7 +266,7 @@ class Clock:
     def at(self, moment: datetime):
         """Inside the block, the service's now starts at `moment` (in the past or the future)."""
         before = self.offset
-        self.offset = moment - datetime.now(UTC)
+        self.offset = moment - self._base()
         try:
             yield
         finally:

@@ -43,13 +43,15 @@ def _stats(simulator):
     return requests.get(f"{simulator.url}/_control/stats", timeout=5).json()
 
 
-def _run_until(app, predicate, seconds=15.0):
-    """Tick like a worker until predicate() holds (bounded)."""
+def _run_until(app, predicate, seconds=15.0, clock=None):
+    """Tick like a worker until predicate() holds (bounded); with the clock, a second passes per tick."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         dispatch.tick(app)
         if predicate():
             return True
+        if clock is not None:
+            clock.advance(seconds=1)
         time.sleep(0.1)
     return False
 
@@ -77,25 +79,40 @@ def test_service_tasks_and_a_real_timer_run_to_completion(app, admin, service_ch
     assert journal[1]["params"] == {"ref": "HS-1", "reference": "dvc-1"}
 
 
-def test_transient_failures_are_retried_with_backoff(app, admin, service_chain, simulator):
+def test_transient_failures_are_retried_with_backoff(app, admin, service_chain, simulator, clock):
     _fail(simulator, connector="dvc", operation="*", times=2, status=503)
+    clock.freeze()  # time moves only when the test says so
     started = admin.start("service_chain", variables={"ref": "HS-2", "wait_for": "PT0S"}).json
-    assert _run_until(app, lambda: _state(admin, started["id"])["state"] == "completed", seconds=20)
-    with app.app_context():
-        sync = db.session.scalar(sa.select(ServiceCall).where(ServiceCall.element_id == "sync"))
-        assert sync.attempts == 3
-        assert sync.state == "done"
+
+    def sync():
+        with app.app_context():
+            call = db.session.scalar(sa.select(ServiceCall).where(ServiceCall.element_id == "sync"))
+            return call.attempts, call.state, call.next_attempt_at - call.updated_at
+
+    dispatch.tick(app)  # the first attempt meets a 503: the next one in 1 s (the model's backoff_base)
+    assert sync() == (1, "pending", timedelta(seconds=1))
+    dispatch.tick(app)
+    assert sync()[0] == 1  # not before its time
+    clock.advance(seconds=1)
+    dispatch.tick(app)  # a 503 again: the next one in twice the time
+    assert sync() == (2, "pending", timedelta(seconds=2))
+    clock.advance(seconds=1)
+    dispatch.tick(app)
+    assert sync()[0] == 2
+    clock.advance(seconds=1)
+    assert _run_until(app, lambda: _state(admin, started["id"])["state"] == "completed")
+    assert sync()[:2] == (3, "done")
     assert _stats(simulator)["effects"] == 2  # one per idempotency key: sync and deliver
 
 
-def test_exhausted_retries_open_an_incident_that_can_be_retried(app, admin, service_chain, simulator):
+def test_exhausted_retries_open_an_incident_that_can_be_retried(app, admin, service_chain, simulator, clock):
     _fail(simulator, connector="dvc", operation="*", times=3, status=503, error="DVC bảo trì")
     started = admin.start("service_chain", variables={"ref": "HS-3", "wait_for": "PT0S"}).json
 
     def incident_open():
         return admin.get("/api/v1/incidents").json["total"] == 1
 
-    assert _run_until(app, incident_open, seconds=20)
+    assert _run_until(app, incident_open, clock=clock)  # its backoffs pass on the clock
     incident = admin.get("/api/v1/incidents").json["items"][0]
     assert incident["element_id"] == "sync"
     assert incident["attempts"] == 3

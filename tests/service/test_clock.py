@@ -50,3 +50,10 @@ def test_the_clock_can_stand_elsewhere_for_a_block_and_then_comes_back(clock):
     start = datetime.now(UTC)
     later = clock.advance_to(now + timedelta(hours=2))
     assert now + timedelta(hours=2) <= later <= now + timedelta(hours=2) + (datetime.now(UTC) - start)
+
+
+def test_a_frozen_clock_moves_only_when_the_test_moves_it(clock):
+    frozen = clock.freeze()
+    assert utcnow() == frozen == utcnow()
+    clock.advance(seconds=5)
+    assert utcnow() == frozen + timedelta(seconds=5)
