@@ -1,5 +1,6 @@
 # Everything a person runs. `make run` and `make test` set up what they need on a fresh machine
-# (Python 3.11, make, Node.js): the virtualenv, the Python packages, the browser assets.
+# (Python 3.11, make, Node.js with npm): the virtualenv, the Python packages, the browser assets.
+# `make test` also needs PostgreSQL, Redis, RabbitMQ and Debian's Chromium (README.md, "Quick start").
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -11,8 +12,11 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 # PostgreSQL for the test suite's second pass (a database of its own is created per run).
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# The browser the browser tests drive (tests/browser/conftest.py reads the same variable).
+export MOTCUA_CHROMIUM ?= /usr/bin/chromium
+IN_CI := $(filter 1 true yes,$(shell printf '%s' '$(CI)' | tr A-Z a-z))
 
-.PHONY: setup run test test-sqlite test-postgres lint bench screenshots clean
+.PHONY: setup run test test-sqlite test-postgres browser lint bench screenshots clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +25,7 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 $(ASSETS_INSTALLED): $(ASSETS)/package.json $(ASSETS)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js with npm (Debian: sudo apt-get install npm)" >&2; exit 1; }
 	npm ci --prefix $(ASSETS) --no-audit --no-fund --loglevel=error
 	touch $@
 
@@ -54,15 +59,31 @@ lint: setup
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-test-sqlite: setup
+# Debian's Chromium for the browser tests, checked once before the passes: installed here when
+# run as root with apt (a CI machine); otherwise one line says how to get it, an error when
+# CI=true (the browser tests must run), a note elsewhere (they are skipped).
+browser:
+	@if [ "$(MOTCUA_CHROMIUM)" = /usr/bin/chromium ] && [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's chromium for the browser tests (apt-get install chromium)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+	@if [ ! -x "$(MOTCUA_CHROMIUM)" ]; then \
+	  hint="Chromium is missing at $(MOTCUA_CHROMIUM): install Debian's chromium (sudo apt-get install chromium) or set MOTCUA_CHROMIUM to its path"; \
+	  if [ -n "$(IN_CI)" ]; then echo "$$hint (CI=true: the browser tests must run)" >&2; exit 1; fi; \
+	  echo "$$hint; the browser tests will be skipped" >&2; \
+	fi
+
+# Each pass fails unless it collects tests: pytest exits 5 when it collects none (a module skipped
+# whole counts as none), and make stops on any status but 0.
+test-sqlite: setup browser
 	$(BIN)/pytest -n 2 -q --ignore=tests/workers
 
-test-postgres: setup
+test-postgres: setup browser
 	MOTCUA_TEST_DATABASE=postgres MOTCUA_TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -n 2 -q --ignore=tests/engine --ignore=tests/documents
 
-test: lint test-sqlite test-postgres
+test: browser lint test-sqlite test-postgres
 
-screenshots: setup
+screenshots: setup browser
 	MOTCUA_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q tests/browser
 
 bench: setup

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
+# What utcnow() reads instead of the wall clock, when set. Only the test suite sets it (the `clock`
+# fixture of tests/conftest.py), to move time for the whole process: the test's own code and the
+# requests served by other threads (the live server) alike. The service never sets it.
+clock_override: Callable[[], datetime] | None = None
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The service's one clock: now, timezone-aware, in UTC.
+
+    Every moment the service records or compares with (created_at columns, due dates, leases,
+    sessions, timers' `now`) comes from here, so a test that moves `clock_override` moves them all.
+    """
+    override = clock_override
+    return override() if override is not None else datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):

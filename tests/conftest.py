@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite.
+"""Fixtures shared by the whole suite (the factories of dossiers and offices are in factories.py).
 
 The service tests run against the database chosen by MOTCUA_TEST_DATABASE:
 - "sqlite" (default): a migrated template file, copied for every test;
@@ -13,7 +13,9 @@ import os
 import shutil
 import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,8 @@ from tests.support import FORMS_DIR
 BACKEND = os.environ.get("MOTCUA_TEST_DATABASE", "sqlite")
 POSTGRES_URL = os.environ.get("MOTCUA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+pytest_plugins = ["tests.factories"]
 
 
 def _migrate(url: str) -> None:
@@ -223,3 +227,61 @@ def live_server(app):
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+class Clock:
+    """The service's clock in a test: the wall clock's time, moved by what the test moved it.
+
+    Time still flows (two steps a moment apart get two moments) unless the test freezes it;
+    `advance`, `advance_to` and `at` shift it.
+    """
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+        self.frozen: datetime | None = None
+
+    def _base(self) -> datetime:
+        return self.frozen or datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return self._base() + self.offset
+
+    def freeze(self) -> datetime:
+        """Time stands still from now on, but for what the test advances; returns the moment."""
+        self.frozen = datetime.now(UTC)
+        return self.now()
+
+    def advance(self, **delta) -> datetime:
+        """Time passes: clock.advance(days=30), advance(seconds=61)...; returns the new now."""
+        self.offset += timedelta(**delta)
+        return self.now()
+
+    def advance_to(self, moment: datetime) -> datetime:
+        """Time passes until `moment` (never backwards: use `at` for that)."""
+        assert moment >= self.now(), f"{moment} is in the past"
+        self.offset += moment - self.now()
+        return self.now()
+
+    @contextmanager
+    def at(self, moment: datetime):
+        """Inside the block, the service's now starts at `moment` (in the past or the future)."""
+        before = self.offset
+        self.offset = moment - self._base()
+        try:
+            yield
+        finally:
+            self.offset = before
+
+
+@pytest.fixture
+def clock():
+    """Moves the service's one clock (service.models_base.utcnow) for this test: every moment the
+    service records or compares, in this thread and in the live server's, comes from it."""
+    from service import models_base
+
+    moved = Clock()
+    models_base.clock_override = moved.now
+    try:
+        yield moved
+    finally:
+        models_base.clock_override = None

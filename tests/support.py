@@ -8,6 +8,9 @@ BPMN = ROOT / "bpmn"
 DATA = Path(__file__).resolve().parent / "data"
 # MOTCUA_FORMS_DIR for the tests: the shipped forms, then the forms of the test processes.
 FORMS_DIR = os.pathsep.join([str(ROOT / "forms"), str(DATA / "forms")])
+# An applicant's CCCD QR code, and the component a dossier of AG-LLTP-01 is received with.
+QR = "089190000123|352123456|Nguyễn Thị Ánh|15071990|Nữ|Số 12 Trần Hưng Đạo, An Giang|01052021"
+COMPONENTS = [{"name": "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp", "form": "Bản chính", "quantity": 1}]
 
 
 def bpmn_path(name: str) -> Path:

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.support import BPMN, ROOT, bpmn_path
+from tests.factories import receive_dossier
+from tests.support import ROOT
 
-QR = "089190000123|352123456|Nguyễn Thị Ánh|15071990|Nữ|Số 12 Trần Hưng Đạo, An Giang|01052021"
+# Two components received with the dossier: the test checks each upload names one of them.
 COMPONENTS = [
     {"name": "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp", "form": "Bản chính", "quantity": 1},
     {"name": "Bản sao Căn cước công dân", "form": "Bản sao", "quantity": 1},
@@ -80,8 +81,8 @@ def rows(app) -> int:
 
 
 @pytest.fixture
-def people(app, admin, make_user):
-    assert admin.deploy(bpmn_path("simple_approval.bpmn")).status_code == 201
+def people(app, admin, deploy_library, make_user):
+    deploy_library("simple_approval.bpmn")
     clerk = make_user("clerk", groups=["reception"], password="mat-khau-1")
     instance = clerk.start("simple_approval", business_key="VB-1").json
     return {
@@ -314,30 +315,13 @@ def test_the_file_of_a_transaction_that_does_not_commit_is_removed(people):
 
 
 @pytest.fixture
-def dossier(app, admin, make_user):
-    assert admin.deploy(BPMN / "dossier.bpmn").status_code == 201
-    from service.extensions import db
-    from service.identity.operations import get_or_create_unit
-    from service.procedures.operations import load
-
-    with app.app_context():
-        load((ROOT / "data" / "procedures.json").read_text(encoding="utf-8"), fmt="json")
-        get_or_create_unit("TTPVHCC", "Trung tâm Phục vụ HCC").national_code = "000.17.22.H56"
-        db.session.commit()
-    clerk = make_user("clerk", groups=["reception"], unit="TTPVHCC")
-    created = clerk.post(
-        "/api/v1/dossiers",
-        json={
-            "procedure_code": "AG-LLTP-01",
-            "channel": "counter",
-            "applicant": {"cccd_qr": QR, "phone": "0912345678"},
-            "components": COMPONENTS,
-        },
-    )
-    assert created.status_code == 201, created.json
-    instance_id = created.json["process_instance_id"]
+def dossier(deploy_library, catalogue, make_officers):
+    deploy_library("dossier.bpmn")
+    clerk = make_officers("clerk").clerk
+    created = receive_dossier(clerk, components=COMPONENTS)
+    instance_id = created["process_instance_id"]
     task = clerk.get(f"/api/v1/tasks?process_instance_id={instance_id}").json["items"][0]
-    return {"clerk": clerk, "dossier": created.json, "task_id": task["id"], "instance_id": instance_id}
+    return {"clerk": clerk, "dossier": created, "task_id": task["id"], "instance_id": instance_id}
 
 
 def test_a_dossier_component_is_named_from_the_dossier_list(app, dossier):

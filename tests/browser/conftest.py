@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
-from tests.support import BPMN, ROOT
+from tests.factories import receive_dossier
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CHROMIUM = os.environ.get("MOTCUA_CHROMIUM", "/usr/bin/chromium")
@@ -36,8 +36,6 @@ SCREENSHOTS = Path(
     os.environ.get("MOTCUA_SCREENSHOT_DIR", Path(tempfile.gettempdir()) / "motcua-screenshots")
 )
 PASSWORD = "mat-khau-demo"
-QR = "089190000123|352123456|Nguyễn Thị Ánh|15071990|Nữ|Số 12 Trần Hưng Đạo, An Giang|01052021"
-COMPONENTS = [{"name": "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp", "form": "Bản chính", "quantity": 1}]
 # Console messages a page may log: the browser's own line for an API answer of 4xx (expected in
 # the tests that submit invalid forms).
 HARMLESS_CONSOLE = ("Failed to load resource",)
@@ -58,59 +56,40 @@ def ui_app(app, monkeypatch):
 
 
 @pytest.fixture
-def office(ui_app, make_user):
-    """Both process models deployed, the catalogue loaded, users, and open tasks for reception:
-    a letter to register (late), a dossier to receive (due soon) and a second letter (early)."""
+def office(ui_app, admin, deploy_library, catalogue, make_officers, make_user, clock):
+    """Both process models deployed, the catalogue loaded (tests/factories.py), users, and open
+    tasks for reception: a letter registered yesterday (late: registering takes 4 hours), a dossier
+    to receive (due soon: its step has a quarter of a working day) and a second letter (early)."""
     from service.calendar.operations import calendar
     from service.extensions import db
-    from service.identity.models import User
-    from service.identity.operations import get_or_create_unit
-    from service.models_base import utcnow
-    from service.procedures.operations import load
     from service.tasks.models import Task
 
-    admin = make_user("admin", admin=True)
-    for name in ("simple_approval.bpmn", "dossier.bpmn"):
-        assert admin.deploy(BPMN / name).status_code == 201
-    with ui_app.app_context():
-        load((ROOT / "data" / "procedures.json").read_text(encoding="utf-8"), fmt="json")
-        get_or_create_unit("TTPVHCC", "Trung tâm Phục vụ hành chính công").national_code = "000.17.22.H56"
-        db.session.commit()
-    clerk = make_user("clerk", groups=["reception"], unit="TTPVHCC", password=PASSWORD)
+    deploy_library("simple_approval.bpmn", "dossier.bpmn")
+    clerk = make_officers("clerk", password=PASSWORD).clerk
     other = make_user("other_clerk", groups=["reception"], unit="TTPVHCC", password=PASSWORD)
-    head = make_user("head", groups=["unit_heads"], unit="SO-TP", password=PASSWORD)
-    late = clerk.start("simple_approval", business_key="VB-2025-001").json
+    head = make_officers("head", password=PASSWORD).head
+    with clock.at(clock.now() - timedelta(days=1)):
+        late = clerk.start("simple_approval", business_key="VB-2025-001").json
     early = clerk.start("simple_approval", business_key="VB-2025-002").json
-    dossier = clerk.post(
-        "/api/v1/dossiers",
-        json={
-            "procedure_code": "AG-LLTP-01",
-            "channel": "counter",
-            "applicant": {"cccd_qr": QR, "phone": "0912345678"},
-            "components": COMPONENTS,
-        },
-    ).json
+    dossier = receive_dossier(clerk)
     with ui_app.app_context():
-        now, cal = utcnow(), calendar()
-        due = {
-            late["id"]: now - timedelta(hours=2),
-            early["id"]: cal.add_working_days(now, 3),
-            dossier["process_instance_id"]: cal.add_working_days(now, 0.5),
-        }
-        for instance_id, due_at in due.items():
-            db.session.execute(
-                sa.update(Task).where(Task.instance_id == uuid.UUID(instance_id)).values(due_at=due_at)
-            )
+        # No shipped model gives registering a letter days: this one is given three working days.
+        due_at = calendar().add_working_days(clock.now(), 3)
         db.session.execute(
-            sa.update(User).where(User.username == "clerk").values(display_name="Trần Thị Bình")
+            sa.update(Task).where(Task.instance_id == uuid.UUID(early["id"])).values(due_at=due_at)
         )
         db.session.commit()
+    renamed = admin.client.patch(
+        "/api/v1/users/clerk", json={"display_name": "Trần Thị Bình"}, headers=admin.headers
+    )
+    assert renamed.status_code == 200, renamed.json
     return SimpleNamespace(
         app=ui_app, admin=admin, clerk=clerk, other=other, head=head, letters=(late, early), dossier=dossier
     )
 
 
-def _unavailable(message: str):
+def unavailable(message: str):
+    """Something the browser tests need is missing: fail when CI=true, skip (with the reason) elsewhere."""
     if IN_CI:
         pytest.fail(message + " (CI=true: the browser tests must run)", pytrace=False)
     pytest.skip(message)
@@ -122,13 +101,17 @@ def browser():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:
-        _unavailable(f"The playwright package is not installed: {exc}")
+        unavailable(f"The playwright package is not installed ({exc}): run `make setup`")
     manager = sync_playwright().start()
     try:
         chromium = manager.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
     except Exception as exc:
         manager.stop()
-        _unavailable(f"Chromium could not be launched from {CHROMIUM}: {exc}")
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        unavailable(
+            f"Chromium could not be launched from {CHROMIUM} ({first_line}): install Debian's chromium"
+            " (sudo apt-get install chromium) or set MOTCUA_CHROMIUM to its path"
+        )
     yield chromium
     chromium.close()
     manager.stop()

@@ -7,7 +7,8 @@ import uuid
 import pytest
 
 from tests.attachments.test_attachments import pdf_bytes, png_bytes
-from tests.browser.conftest import COMPONENTS, IN_CI, PASSWORD, log_in, screenshot
+from tests.browser.conftest import IN_CI, PASSWORD, log_in, screenshot
+from tests.support import COMPONENTS
 
 try:
     from playwright.sync_api import expect

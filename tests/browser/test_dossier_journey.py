@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from tests.browser.conftest import IN_CI, PASSWORD, QR, log_in, screenshot
+from tests.browser.conftest import IN_CI, PASSWORD, log_in, screenshot
+from tests.support import QR
 
 try:
     from playwright.sync_api import expect
@@ -21,10 +22,9 @@ DATE = re.compile(r"^\d{2}/\d{2}/\d{4}( \d{2}:\d{2})?$")
 
 
 @pytest.fixture
-def sotp(office, make_user):
+def sotp(office, make_officers):
     """The Sở Tư pháp's officers who handle AG-LLTP-01 (the office fixture has its head)."""
-    for name, group in (("specialist", "specialists"), ("leader", "leaders"), ("records", "records")):
-        make_user(name, groups=[group], unit="SO-TP", password=PASSWORD)
+    make_officers("specialist", "leader", "records", password=PASSWORD)
     return office
 
 

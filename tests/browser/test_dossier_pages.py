@@ -8,7 +8,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.browser.conftest import COMPONENTS, IN_CI, PASSWORD, QR, log_in, screenshot
+from tests.browser.conftest import IN_CI, PASSWORD, log_in, screenshot
+from tests.factories import receive_dossier
+from tests.support import COMPONENTS
 
 DATE = re.compile(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}")
 
@@ -34,17 +36,7 @@ def accept(office, dossier=None):
 
 
 def receive(office, procedure="AG-LLTP-01"):
-    response = office.clerk.post(
-        "/api/v1/dossiers",
-        json={
-            "procedure_code": procedure,
-            "channel": "counter",
-            "applicant": {"cccd_qr": QR, "phone": "0912345678"},
-            "components": COMPONENTS,
-        },
-    )
-    assert response.status_code == 201, response.json
-    return response.json
+    return receive_dossier(office.clerk, procedure)
 
 
 def html(response) -> str:
@@ -77,7 +69,7 @@ def test_the_list_shows_only_the_dossiers_the_user_may_see(office, outsider):
     assert office.dossier["id"] in html(office.admin.get("/ui/dossiers"))
 
 
-def test_the_list_filters_by_status_procedure_and_lateness(office):
+def test_the_list_filters_by_status_procedure_and_lateness(office, clock):
     numbered = accept(office)
     other = receive(office, "AG-KS-01")
     assert numbered["status"] == 2
@@ -92,7 +84,7 @@ def test_the_list_filters_by_status_procedure_and_lateness(office):
     assert listed("procedure=AG-KS-01") == {other["id"]}
     assert listed("due=late") == set()
     assert listed("due=early") == {numbered["code"]}
-    set_dossier(office, numbered, due_at=numbered_due(numbered) - timedelta(days=30))
+    clock.advance_to(numbered_due(numbered) + timedelta(days=1))  # a day past its due date
     assert listed("due=late") == {numbered["code"]}
     page = html(office.clerk.get("/ui/dossiers?due=late"))
     assert 'class="badge badge-late" data-testid="due">Quá hạn<' in page
@@ -323,11 +315,11 @@ def _browser_ready():
         pytest.skip("The playwright package is not installed.")
 
 
-def test_a_clerk_opens_a_dossier_from_the_list_and_sees_its_diagram(page, office):
+def test_a_clerk_opens_a_dossier_from_the_list_and_sees_its_diagram(page, office, clock):
     _browser_ready()
-    dossier = accept(office)
     late = accept(office, receive(office, "AG-KS-01"))
-    set_dossier(office, late, due_at=numbered_due(late) - timedelta(days=30))
+    clock.advance_to(numbered_due(late) + timedelta(days=1))  # the live server's clock moves too
+    dossier = accept(office)
     waiting = receive(office)
     log_in(page)
     page.get_by_role("navigation", name="Điều hướng chính").get_by_role("link", name="Hồ sơ").click()
@@ -345,6 +337,7 @@ def test_a_clerk_opens_a_dossier_from_the_list_and_sees_its_diagram(page, office
     expect(page.locator(f'tr[data-dossier="{waiting["id"]}"] [data-testid="status"]')).to_have_text(
         "Mới đăng ký"
     )
+    expect(rows.locator("time")).to_have_count(5)  # received (or submitted) each; due once numbered
     for moment in rows.locator("time").all():
         expect(moment).to_have_text(re.compile(rf"^{DATE.pattern}$"))
     screenshot(page, "dossiers.png")

@@ -68,6 +68,7 @@ def test_a_clerk_claims_a_task_fails_then_completes_its_form(page, office):
     ):
         expect(rows.nth(index)).to_have_class(re.compile(rf"\bdue-{status}\b"))
         expect(rows.nth(index).get_by_test_id("due")).to_have_text(label)
+        expect(rows.nth(index).locator("time")).to_have_count(2)  # created, due
         for moment in rows.nth(index).locator("time").all():
             expect(moment).to_have_text(DATE)
     screenshot(page, "worklist.png")

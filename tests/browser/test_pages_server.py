@@ -4,9 +4,7 @@ the worklist's filters; no browser needed."""
 import re
 import uuid
 
-import pytest
-
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import PASSWORD, unavailable
 
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
@@ -106,7 +104,7 @@ def test_only_the_listed_files_of_the_npm_packages_are_served(ui_app, client):
     from service.ui import vendor
 
     if vendor.version("json-editor") is None:
-        pytest.skip("service/assets/node_modules is not installed (make setup)")
+        unavailable("The browser assets (service/assets/node_modules) are not installed: run `make setup`")
     response = client.get("/ui/vendor/json-editor/dist/jsoneditor.js?v=" + vendor.version("json-editor"))
     assert response.status_code == 200 and "javascript" in response.content_type
     assert b"JSONEditor" in response.get_data()

@@ -13,7 +13,8 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from tests.browser.conftest import PASSWORD, QR, log_in, screenshot
+from tests.browser.conftest import PASSWORD, log_in, screenshot
+from tests.support import QR
 
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 CODE = re.compile(r"^000\.17\.22\.H56-\d{6}-\d{4}$")

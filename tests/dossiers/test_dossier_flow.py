@@ -2,54 +2,27 @@
 
 import uuid
 from datetime import timedelta
-from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
-import sqlalchemy as sa
 
 from service.dossiers.models import Dossier
 from service.extensions import db
-from tests.support import BPMN, ROOT
-
-QR = "089190000123|352123456|Nguyễn Thị Ánh|15071990|Nữ|Số 12 Trần Hưng Đạo, An Giang|01052021"
-COMPONENTS = [{"name": "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp", "form": "Bản chính", "quantity": 1}]
+from tests.factories import receive_dossier
+from tests.support import QR
 
 
 @pytest.fixture
-def office(app, admin, make_user):
-    assert admin.deploy(BPMN / "dossier.bpmn").status_code == 201
-    with app.app_context():
-        from service.identity.operations import get_or_create_unit
-        from service.procedures.operations import load
-
-        load((ROOT / "data" / "procedures.json").read_text(encoding="utf-8"), fmt="json")
-        get_or_create_unit("TTPVHCC", "Trung tâm Phục vụ HCC").national_code = "000.17.22.H56"
-        db.session.commit()
-    return SimpleNamespace(
-        app=app,
-        admin=admin,
-        clerk=make_user("clerk", groups=["reception"], unit="TTPVHCC"),
-        head=make_user("head", groups=["unit_heads"], unit="SO-TP"),
-        specialist=make_user("specialist", groups=["specialists"], unit="SO-TP"),
-        leader=make_user("leader", groups=["leaders"], unit="SO-TP"),
-        records=make_user("records", groups=["records"], unit="SO-TP"),
-        police=make_user("police", groups=["coordinators"], unit="CA-TINH"),
-        stranger=make_user("stranger", groups=["other"], unit="OTHER-UNIT"),
-    )
+def office(dossier_office, make_user):
+    """The dossier process, the catalogue and the officers (tests/factories.py), with a coordinator
+    of the provincial police (consulted) and an officer of an unrelated unit."""
+    dossier_office.police = make_user("police", groups=["coordinators"], unit="CA-TINH")
+    dossier_office.stranger = make_user("stranger", groups=["other"], unit="OTHER-UNIT")
+    return dossier_office
 
 
 def receive(office, procedure="AG-LLTP-01", **applicant):
-    response = office.clerk.post(
-        "/api/v1/dossiers",
-        json={
-            "procedure_code": procedure,
-            "channel": "counter",
-            "applicant": applicant or {"cccd_qr": QR, "phone": "0912345678"},
-            "components": COMPONENTS,
-        },
-    )
-    assert response.status_code == 201, response.json
-    return response.json
+    return receive_dossier(office.clerk, procedure, applicant or None)
 
 
 def do(caller, dossier: dict, element: str, variables: dict | None = None) -> dict:
@@ -163,7 +136,7 @@ def test_ineligible_dossier_is_refused_with_status_3(office):
     assert dossier["finished_at"]
 
 
-def test_a_supplement_round_pauses_the_clock_and_moves_the_due_date(office):
+def test_a_supplement_round_pauses_the_clock_and_moves_the_due_date(office, clock):
     dossier = to_appraisal(office, receive(office))
     original_due = dossier["due_at"]
     dossier = appraise(
@@ -179,10 +152,8 @@ def test_a_supplement_round_pauses_the_clock_and_moves_the_due_date(office):
         from service.calendar.operations import calendar
 
         row = db.session.get(Dossier, uuid.UUID(dossier["id"]))
-        now = row.paused_at
-        row.paused_at = calendar().subtract_working_days(now, 1)  # the applicant took a working day
-        db.session.commit()
         due_before = row.due_at
+        clock.advance_to(calendar().add_working_days(row.paused_at, 1))  # the applicant took a working day
     dossier = do(office.clerk, dossier, "await_supplement", {"supplement_received": True})
     assert dossier["status"] == 4
     assert dossier["paused"] is False
@@ -340,17 +311,14 @@ def test_another_units_clerk_cannot_see_the_dossier(office):
     assert office.clerk.get("/api/v1/dossiers").json["total"] == 1
 
 
-def test_dossiers_are_listed_by_status_procedure_and_lateness(office):
+def test_dossiers_are_listed_by_status_procedure_and_lateness(office, clock):
     first = accept(office, receive(office))
     receive(office, "AG-KS-01")
     assert office.clerk.get("/api/v1/dossiers?status=4").json["total"] == 1
     assert office.clerk.get("/api/v1/dossiers?status=1").json["total"] == 1
     assert office.clerk.get("/api/v1/dossiers?procedure=AG-KS-01").json["total"] == 1
     assert office.clerk.get("/api/v1/dossiers?overdue=true").json["total"] == 0
-    with office.app.app_context():
-        row = db.session.get(Dossier, uuid.UUID(first["id"]))
-        row.due_at = row.due_at - timedelta(days=60)
-        db.session.commit()
+    clock.advance(days=60)  # the first one's 10 working days are long gone; the other is not numbered
     late = office.clerk.get("/api/v1/dossiers?overdue=true").json
     assert [d["id"] for d in late["items"]] == [first["id"]]
     assert office.clerk.get("/api/v1/dossiers?status=42").status_code == 422
@@ -384,20 +352,11 @@ def test_form_data_cannot_redirect_the_process_to_another_dossier(office):
     assert office.clerk.get(f"/api/v1/dossiers/{victim['id']}").json["status"] == 1
 
 
-def test_the_monthly_late_list_names_the_late_dossiers_and_who_held_them(office):
+def test_the_monthly_late_list_names_the_late_dossiers_and_who_held_them(office, clock):
     dossier = to_appraisal(office, receive(office))
-    with office.app.app_context():
-        from service.tasks.models import Task
-
-        row = db.session.get(Dossier, uuid.UUID(dossier["id"]))
-        row.due_at = row.due_at - timedelta(days=40)  # received long ago, it should be back by now
-        row.received_at = row.received_at - timedelta(days=50)
-        task = db.session.scalar(
-            sa.select(Task).where(Task.instance_id == row.instance_id, Task.element_id == "appraise")
-        )
-        task.created_at = task.created_at - timedelta(days=40)  # and the specialist sat on it
-        db.session.commit()
-        month = row.due_at.strftime("%Y-%m")
+    due_at = _parse(dossier["due_at"])
+    month = due_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m")
+    clock.advance_to(due_at + timedelta(days=5))  # the specialist sat on it past the dossier's due date
     dossier = appraise(office, dossier, "propose_approve")
     report = office.admin.get(f"/api/v1/reports/late-dossiers?month={month}&refresh=true")
     assert report.status_code == 200

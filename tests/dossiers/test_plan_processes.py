@@ -4,13 +4,10 @@ from datetime import date, datetime
 
 import pytest
 
-from tests.support import BPMN
-
 
 @pytest.fixture
-def agencies(admin, make_user):
-    for name in ("internal_procedure.bpmn", "tthc_publication.bpmn"):
-        assert admin.deploy(BPMN / name).status_code == 201
+def agencies(deploy_library, make_user):
+    deploy_library("internal_procedure.bpmn", "tthc_publication.bpmn")
     return {
         "department": make_user("department", groups=["departments"]),
         "chairman": make_user("chairman", groups=["chairman"]),

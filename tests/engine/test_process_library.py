@@ -133,7 +133,7 @@ class Run(Instance):
 
     def complete_task(self, task: HumanTask, injected: dict | None = None, **data) -> StepResult:
         check_form(task, data)
-        # The service validates the form data, then adds its own variables (COMPLETION_VARIABLES).
+        # The service validates the form data, then adds its own variables (steps.completion_inputs).
         return super().complete_task(task, **data, **(injected or {}))
 
     def complete(self, element_id: str, injected: dict | None = None, **data) -> StepResult:

@@ -26,13 +26,13 @@ def simulator(tmp_path_factory):
 
 
 @pytest.fixture
-def office(app, admin, simulator):
+def service_chain(app, deploy_library, simulator):
+    """The app's connectors call the (reset) simulator; the service_chain process is deployed."""
     requests.post(f"{simulator.url}/_control/reset", timeout=5)
     app.extensions["motcua.connectors"] = Connectors(
         {name: ConnectorConfig(name, simulator.url, timeout=2.0) for name in ("dvc", "post")}
     )
-    assert admin.deploy(bpmn_path("svc_service_chain.bpmn")).status_code == 201
-    return admin
+    deploy_library("svc_service_chain.bpmn")
 
 
 def _fail(simulator, **rule):
@@ -43,13 +43,15 @@ def _stats(simulator):
     return requests.get(f"{simulator.url}/_control/stats", timeout=5).json()
 
 
-def _run_until(app, predicate, seconds=15.0):
-    """Tick like a worker until predicate() holds (bounded)."""
+def _run_until(app, predicate, seconds=15.0, clock=None):
+    """Tick like a worker until predicate() holds (bounded); with the clock, a second passes per tick."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         dispatch.tick(app)
         if predicate():
             return True
+        if clock is not None:
+            clock.advance(seconds=1)
         time.sleep(0.1)
     return False
 
@@ -58,12 +60,12 @@ def _state(admin, instance_id):
     return admin.get(f"/api/v1/process-instances/{instance_id}").json
 
 
-def test_service_tasks_and_a_real_timer_run_to_completion(app, office, simulator):
-    started = office.start("service_chain", variables={"ref": "HS-1", "wait_for": "PT1S"}).json
+def test_service_tasks_and_a_real_timer_run_to_completion(app, admin, service_chain, simulator):
+    started = admin.start("service_chain", variables={"ref": "HS-1", "wait_for": "PT1S"}).json
     assert started["state"] == "running"  # the API request did not call the remote system
     assert _stats(simulator)["effects"] == 0
-    assert _run_until(app, lambda: _state(office, started["id"])["state"] == "completed")
-    final = _state(office, started["id"])
+    assert _run_until(app, lambda: _state(admin, started["id"])["state"] == "completed")
+    final = _state(admin, started["id"])
     assert final["variables"]["sync_result"]["reference"] == "dvc-1"
     assert final["variables"]["delivery"]["ok"] is True
     types = [e["type"] for e in final["history"]]
@@ -77,51 +79,68 @@ def test_service_tasks_and_a_real_timer_run_to_completion(app, office, simulator
     assert journal[1]["params"] == {"ref": "HS-1", "reference": "dvc-1"}
 
 
-def test_transient_failures_are_retried_with_backoff(app, office, simulator):
+def test_transient_failures_are_retried_with_backoff(app, admin, service_chain, simulator, clock):
     _fail(simulator, connector="dvc", operation="*", times=2, status=503)
-    started = office.start("service_chain", variables={"ref": "HS-2", "wait_for": "PT0S"}).json
-    assert _run_until(app, lambda: _state(office, started["id"])["state"] == "completed", seconds=20)
-    with app.app_context():
-        sync = db.session.scalar(sa.select(ServiceCall).where(ServiceCall.element_id == "sync"))
-        assert sync.attempts == 3
-        assert sync.state == "done"
+    clock.freeze()  # time moves only when the test says so
+    started = admin.start("service_chain", variables={"ref": "HS-2", "wait_for": "PT0S"}).json
+
+    def sync():
+        with app.app_context():
+            call = db.session.scalar(sa.select(ServiceCall).where(ServiceCall.element_id == "sync"))
+            return call.attempts, call.state, call.next_attempt_at - call.updated_at
+
+    dispatch.tick(app)  # the first attempt meets a 503: the next one in 1 s (the model's backoff_base)
+    assert sync() == (1, "pending", timedelta(seconds=1))
+    dispatch.tick(app)
+    assert sync()[0] == 1  # not before its time
+    clock.advance(seconds=1)
+    dispatch.tick(app)  # a 503 again: the next one in twice the time
+    assert sync() == (2, "pending", timedelta(seconds=2))
+    clock.advance(seconds=1)
+    dispatch.tick(app)
+    assert sync()[0] == 2
+    clock.advance(seconds=1)
+    assert _run_until(app, lambda: _state(admin, started["id"])["state"] == "completed")
+    assert sync()[:2] == (3, "done")
     assert _stats(simulator)["effects"] == 2  # one per idempotency key: sync and deliver
 
 
-def test_exhausted_retries_open_an_incident_that_can_be_retried(app, office, simulator):
+def test_exhausted_retries_open_an_incident_that_can_be_retried(app, admin, service_chain, simulator, clock):
     _fail(simulator, connector="dvc", operation="*", times=3, status=503, error="DVC bảo trì")
-    started = office.start("service_chain", variables={"ref": "HS-3", "wait_for": "PT0S"}).json
+    started = admin.start("service_chain", variables={"ref": "HS-3", "wait_for": "PT0S"}).json
 
     def incident_open():
-        return office.get("/api/v1/incidents").json["total"] == 1
+        return admin.get("/api/v1/incidents").json["total"] == 1
 
-    assert _run_until(app, incident_open, seconds=20)
-    incident = office.get("/api/v1/incidents").json["items"][0]
+    assert _run_until(app, incident_open, clock=clock)  # its backoffs pass on the clock
+    incident = admin.get("/api/v1/incidents").json["items"][0]
     assert incident["element_id"] == "sync"
     assert incident["attempts"] == 3
     assert "503" in incident["error"] and "DVC bảo trì" in incident["error"]
     assert incident["process_instance_id"] == started["id"]
-    assert _state(office, started["id"])["state"] == "running"
-    retried = office.post(f"/api/v1/incidents/{incident['id']}/retry")
+    assert _state(admin, started["id"])["state"] == "running"
+    retried = admin.post(f"/api/v1/incidents/{incident['id']}/retry")
     assert retried.status_code == 200
     assert retried.json["state"] == "pending"
-    assert office.post(f"/api/v1/incidents/{incident['id']}/retry").status_code == 409
-    assert _run_until(app, lambda: _state(office, started["id"])["state"] == "completed")
-    assert office.get("/api/v1/incidents").json["total"] == 0
+    assert admin.post(f"/api/v1/incidents/{incident['id']}/retry").status_code == 409
+    assert _run_until(app, lambda: _state(admin, started["id"])["state"] == "completed")
+    assert admin.get("/api/v1/incidents").json["total"] == 0
 
 
-def test_a_refused_call_is_an_incident_at_once(app, office, simulator, make_user):
+def test_a_refused_call_is_an_incident_at_once(app, admin, service_chain, simulator, make_user):
     _fail(simulator, connector="dvc", operation="*", times=1, status=400, error="mã hồ sơ sai")
-    office.start("service_chain", variables={"ref": "HS-4", "wait_for": "PT0S"})
-    assert _run_until(app, lambda: office.get("/api/v1/incidents").json["total"] == 1)
-    assert office.get("/api/v1/incidents").json["items"][0]["attempts"] == 1
+    admin.start("service_chain", variables={"ref": "HS-4", "wait_for": "PT0S"})
+    assert _run_until(app, lambda: admin.get("/api/v1/incidents").json["total"] == 1)
+    assert admin.get("/api/v1/incidents").json["items"][0]["attempts"] == 1
     clerk = make_user("clerk", groups=["reception"])
     assert clerk.get("/api/v1/incidents").status_code == 403
-    assert office.post("/api/v1/incidents/999999/retry").status_code == 404
+    assert admin.post("/api/v1/incidents/999999/retry").status_code == 404
 
 
-def test_a_worker_dying_mid_call_is_replaced_and_the_effect_happens_once(app, office, simulator):
-    started = office.start("service_chain", variables={"ref": "HS-5", "wait_for": "PT1H"}).json
+def test_a_worker_dying_mid_call_is_replaced_and_the_effect_happens_once(
+    app, admin, service_chain, simulator, clock
+):
+    started = admin.start("service_chain", variables={"ref": "HS-5", "wait_for": "PT1H"}).json
     with app.app_context():
         call_id = db.session.scalar(
             sa.select(ServiceCall.id).where(ServiceCall.instance_id == uuid.UUID(started["id"]))
@@ -133,31 +152,43 @@ def test_a_worker_dying_mid_call_is_replaced_and_the_effect_happens_once(app, of
             call.operation, call.params, idempotency_key=call.idempotency_key
         )
         # ... the remote applied it, and the worker is killed before it recorded the result.
-        call.lease_until = utcnow() - timedelta(seconds=1)
-        db.session.commit()
-    assert _run_until(app, lambda: _state(office, started["id"])["variables"].get("sync_result") is not None)
+        lease = app.config["MOTCUA_LEASE_SECONDS"]
+    assert dispatch.tick(app) == (0, 0)  # while the lease runs, no other worker takes the call
+    assert _stats(simulator)["calls"] == 1
+    clock.advance(seconds=lease + 1)  # the dead worker's lease runs out
+    assert _run_until(app, lambda: _state(admin, started["id"])["variables"].get("sync_result") is not None)
     stats = _stats(simulator)
     assert stats["calls"] == 2
     assert stats["effects"] == 1
     assert list(stats["effects_per_key"].values()) == [1]
+    with app.app_context():
+        assert db.session.get(ServiceCall, call_id).attempts == 2
 
 
-def test_health_reports_database_workers_and_pending_work(app, office, client):
-    office.start("service_chain", variables={"ref": "HS-6", "wait_for": "PT1H"})
+def test_health_reports_database_workers_and_pending_work(app, admin, service_chain, client, clock):
+    admin.start("service_chain", variables={"ref": "HS-6", "wait_for": "PT1H"})
+    with app.app_context():
+        created = db.session.scalar(sa.select(ServiceCall.created_at))
+    clock.advance(minutes=10)  # the call waits: no worker runs
+    earliest = (clock.now() - created).total_seconds()
     before = client.get("/api/v1/health")
+    latest = (clock.now() - created).total_seconds()
     assert before.status_code == 200
     assert before.json["database"]["ok"] is True
     assert before.json["broker"]["configured"] is False
-    assert before.json["oldest_pending_job_age_seconds"] >= 0
-    dispatch.tick(app)
+    assert before.json["workers"] == {"seen_recently": 0, "names": []}
+    assert earliest - 0.1 <= before.json["oldest_pending_job_age_seconds"] <= latest + 0.1
+    assert earliest >= 600
+    dispatch.tick(app)  # runs the call (the instance then waits on its timer) and beats
     after = client.get("/api/v1/health").json
-    assert after["workers"]["seen_recently"] >= 1
+    assert after["workers"] == {"seen_recently": 1, "names": [dispatch.worker_name()]}
+    assert after["oldest_pending_job_age_seconds"] == 0.0
 
 
-def test_metrics_need_an_administrator_and_count_the_work(app, office, make_user):
-    office.start("service_chain", variables={"ref": "HS-7", "wait_for": "PT1H"})
+def test_metrics_need_an_administrator_and_count_the_work(app, admin, service_chain, make_user):
+    admin.start("service_chain", variables={"ref": "HS-7", "wait_for": "PT1H"})
     assert make_user("clerk").get("/metrics").status_code == 403
-    text = office.get("/metrics").get_data(as_text=True)
+    text = admin.get("/metrics").get_data(as_text=True)
     for name in (
         "motcua_instances_started_total",
         "motcua_queue_depth",
@@ -170,8 +201,8 @@ def test_metrics_need_an_administrator_and_count_the_work(app, office, make_user
     assert "motcua_queue_depth 1.0" in text
 
 
-def test_the_sla_watch_marks_late_and_due_soon_tasks(app, admin, make_user):
-    assert admin.deploy(bpmn_path("simple_approval.bpmn")).status_code in (200, 201)
+def test_the_sla_watch_marks_late_and_due_soon_tasks(app, deploy_library, make_user):
+    deploy_library("simple_approval.bpmn")
     clerk = make_user("clerk", groups=["reception"])
     started = clerk.start("simple_approval").json  # register is due in 4 hours (dueIn PT4H)
     with app.app_context():

@@ -10,7 +10,8 @@ from io import BytesIO
 import jsonschema
 import pytest
 
-from tests.support import BPMN, ROOT, bpmn_path
+from tests.factories import receive_dossier
+from tests.support import bpmn_path
 
 JSON = {"Content-Type": "application/json"}
 
@@ -110,19 +111,10 @@ def test_operations_that_take_a_body_refuse_to_run_without_one(app, admin, clerk
     assert after["version"] == started["version"] and after["tasks"] == started["tasks"]
 
 
-def test_withdrawing_a_dossier_needs_a_body(app, admin, clerk):
-    from service.extensions import db
-    from service.procedures.operations import load
-
-    assert admin.deploy(BPMN / "dossier.bpmn").status_code == 201
-    with app.app_context():
-        load((ROOT / "data" / "procedures.json").read_text(encoding="utf-8"), fmt="json")
-        db.session.commit()
+def test_withdrawing_a_dossier_needs_a_body(deploy_library, catalogue, clerk):
+    deploy_library("dossier.bpmn")
     applicant = {"name": "Nguyễn Thị Ánh", "id_number": "089190000123"}
-    dossier = clerk.post(
-        "/api/v1/dossiers",
-        json={"procedure_code": "AG-LLTP-01", "channel": "counter", "applicant": applicant},
-    ).json
+    dossier = receive_dossier(clerk, applicant=applicant, components=None)
     response = clerk.post(f"/api/v1/dossiers/{dossier['id']}/withdraw")
     assert response.status_code == 400
     assert response.json["error"]["code"] == "body_required"

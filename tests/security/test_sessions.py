@@ -12,8 +12,6 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from service.identity import sessions as sessions_module
-
 PASSWORD = "password-1"
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -77,22 +75,6 @@ def sent_to_login(response) -> bool:
 @pytest.fixture
 def clerk(make_user):
     return make_user("clerk", groups=["reception"], unit="TTPVHCC")
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """Moves the sessions' clock forward: clock.advance(minutes=...)."""
-    real = sessions_module.utcnow
-
-    class Clock:
-        offset = timedelta()
-
-        def advance(self, **delta):
-            self.offset += timedelta(**delta)
-
-    moved = Clock()
-    monkeypatch.setattr(sessions_module, "utcnow", lambda: real() + moved.offset)
-    return moved
 
 
 def audit_facts(app, type_):

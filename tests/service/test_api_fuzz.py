@@ -12,8 +12,6 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from tests.support import bpmn_path
-
 EXAMPLES_PER_OPERATION = 30
 
 # positive_data_acceptance: a request the document calls valid must be accepted (2xx, or 401, 403,
@@ -82,9 +80,9 @@ schema = schemathesis.openapi.from_wsgi(
 
 
 @pytest.fixture
-def seeded_admin(app, admin):
+def seeded_admin(app, admin, deploy_library):
     """The test's app, with a deployed definition and a running instance, behind the proxy; its admin."""
-    assert admin.deploy(bpmn_path("simple_approval.bpmn")).status_code == 201
+    deploy_library("simple_approval.bpmn")
     assert admin.start("simple_approval").status_code == 201
     current.app = app
     return admin

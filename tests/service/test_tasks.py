@@ -4,13 +4,12 @@ import pytest
 
 from tests.support import bpmn_path
 
-SIMPLE = bpmn_path("simple_approval.bpmn")
 REGISTER = {"title": "Công văn số 12", "sender": "Sở Tư pháp"}
 
 
 @pytest.fixture
-def people(admin, make_user):
-    assert admin.deploy(SIMPLE).status_code == 201
+def people(admin, deploy_library, make_user):
+    deploy_library("simple_approval.bpmn")
     return {
         "admin": admin,
         "clerk": make_user("clerk", groups=["reception"]),

@@ -19,7 +19,8 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support import BPMN, ROOT, bpmn_path, openapi_document
+from tests.factories import receive_dossier
+from tests.support import openapi_document
 
 DOCUMENT = openapi_document()
 WRITE_OPERATIONS = sorted(
@@ -168,31 +169,21 @@ def bodies(operation: dict):
 
 
 @pytest.fixture
-def world(app, admin, make_user):
+def world(app, admin, make_user, deploy_library, catalogue):
     """Users, an instance with an open task, a unit, a procedure and a dossier for the path values."""
     stranger = make_user("stranger", unit="OTHER-UNIT")
     clerk = make_user("clerk", groups=["reception"], unit="TTPVHCC")
-    assert admin.deploy(bpmn_path("simple_approval.bpmn")).status_code == 201
+    deploy_library("simple_approval.bpmn")
     instance = admin.start("simple_approval").json
-    assert admin.deploy(BPMN / "dossier.bpmn").status_code == 201
+    deploy_library("dossier.bpmn")
     with app.app_context():
         from service.extensions import db
         from service.identity.models import ApiToken, User
-        from service.procedures.operations import load
 
-        load((ROOT / "data" / "procedures.json").read_text(encoding="utf-8"), fmt="json")
-        db.session.commit()
         clerk_id = db.session.scalar(sa.select(User.id).where(User.username == "clerk"))
         token_id = db.session.scalar(sa.select(ApiToken.id).where(ApiToken.user_id == clerk_id))
-    dossier = clerk.post(
-        "/api/v1/dossiers",
-        json={
-            "procedure_code": "AG-LLTP-01",
-            "channel": "counter",
-            "applicant": {"name": "Nguyễn Thị Ánh", "id_number": "089190000123"},
-        },
-    )
-    assert dossier.status_code == 201, dossier.json
+    applicant = {"name": "Nguyễn Thị Ánh", "id_number": "089190000123"}
+    dossier = receive_dossier(clerk, applicant=applicant, components=None)
     path_values = {
         "username": "clerk",
         "code": "AG-LLTP-01",
@@ -200,7 +191,7 @@ def world(app, admin, make_user):
         "instance_id": instance["id"],
         "task_id": instance["tasks"][0]["id"],
         "day": "2026-03-02",
-        "ref": dossier.json["id"],
+        "ref": dossier["id"],
         "incident_id": 1,
     }
     return SimpleNamespace(client=admin.client, admin=admin, stranger=stranger, path_values=path_values)

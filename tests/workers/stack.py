@@ -106,6 +106,7 @@ class Process:
         self.popen: subprocess.Popen | None = None
         self.starts = 0
         self.started_at = 0.0  # time.monotonic() of the last start
+        self.network: SlowNetwork | None = None  # a worker's own link to the remote systems, if slow
 
     def start(self) -> Process:
         with self.log.open("ab") as log:
@@ -168,7 +169,9 @@ class SlowNetwork:
 
     Runs in a thread of the test process (it is the network, not Motcua). A worker killed while it
     waits for the answer has had its side effect applied remotely and not yet recorded: the case
-    idempotency keys are for.
+    idempotency keys are for. Each worker of a stack gets a link of its own (Process.network), so
+    the test knows which worker waits for which answer; `hold()` keeps the answers back (after the
+    remote applied the call) until `release()`, and `held` counts the answers kept back.
     """
 
     def __init__(self, target: str, delay: float):
@@ -180,6 +183,10 @@ class SlowNetwork:
                 pass
 
         self.target, self.delay = target, delay
+        self._open = threading.Event()
+        self._open.set()
+        self._lock = threading.Lock()
+        self.held = 0
         forwarded = ("Authorization", "Idempotency-Key", "Content-Type", "Accept")
 
         @Request.application
@@ -194,6 +201,12 @@ class SlowNetwork:
                     timeout=30,
                 )
             time.sleep(self.delay)
+            if not self._open.is_set():
+                with self._lock:
+                    self.held += 1
+                self._open.wait(60)
+                with self._lock:
+                    self.held -= 1
             return Response(
                 answer.content, answer.status_code, content_type=answer.headers.get("Content-Type")
             )
@@ -203,7 +216,15 @@ class SlowNetwork:
         self.thread = threading.Thread(target=self.server.serve_forever, name="slow-network", daemon=True)
         self.thread.start()
 
+    def hold(self) -> None:
+        """Keep the answers back (the remote still applies the calls) until release()."""
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
+
     def stop(self) -> None:
+        self.release()
         self.server.shutdown()
         self.thread.join(10)
 
@@ -265,6 +286,7 @@ class Stack:
         self._cleanups: list = []
         self._lease, self._tick, self._extra_env = lease_seconds, tick_seconds, extra_env or {}
         self._delay, self.network = connector_delay, None
+        self.networks: list[SlowNetwork] = []  # the workers' own links (with connector_delay)
         self.token = ""
 
     def __enter__(self) -> Stack:
@@ -382,8 +404,8 @@ class Stack:
             )
         return done.stdout
 
-    def _process(self, name: str, argv: list[str], stop_signal=signal.SIGTERM) -> Process:
-        process = Process(name, argv, self.env, self.tmp_path / f"{name}.log", stop_signal)
+    def _process(self, name: str, argv: list[str], stop_signal=signal.SIGTERM, env=None) -> Process:
+        process = Process(name, argv, env or self.env, self.tmp_path / f"{name}.log", stop_signal)
         self.processes.append(process)
         return process.start()
 
@@ -422,8 +444,15 @@ class Stack:
             "--without-heartbeat",
             *args,
         ]
+        env, network = None, None
+        if self._delay:  # a slow link of its own: the test sees which worker waits for an answer
+            network = SlowNetwork(self.simulator.url, self._delay)
+            self.networks.append(network)
+            env = {**self.env, "MOTCUA_CONNECTORS": f"dvc={network.url},post={network.url}"}
         # SIGQUIT: Celery's cold shutdown (a warm one waits seconds for the broker; nothing is lost)
-        return self._process(name, self._celery(via, "worker", *options), signal.SIGQUIT)
+        process = self._process(name, self._celery(via, "worker", *options), signal.SIGQUIT, env)
+        process.network = network
+        return process
 
     def beat(self, via: str = "motcua") -> Process:
         return self._process("beat", self._celery(via, "beat"))
@@ -514,9 +543,10 @@ class Stack:
         for process in reversed(self.processes):
             with contextlib.suppress(Exception):
                 process.stop()
-        if self.network is not None:
-            with contextlib.suppress(Exception):
-                self.network.stop()
+        for network in [self.network, *self.networks]:
+            if network is not None:
+                with contextlib.suppress(Exception):
+                    network.stop()
         if self.simulator is not None:
             with contextlib.suppress(Exception):
                 self.simulator.stop()
