@@ -19,6 +19,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from .errors import ServiceError
 from .extensions import db
+from .uow import unit_of_work
 
 
 def _app():
@@ -33,7 +34,6 @@ def main():
 
 
 def _fail(exc: Exception) -> None:
-    db.session.rollback()
     message = getattr(exc, "message", None) or str(exc)
     raise click.ClickException(message)
 
@@ -56,8 +56,8 @@ def create_user(name, password, groups, unit, admin, display_name):
     from .identity.operations import create_user as create
 
     try:
-        create(name, password, groups=groups, unit=unit, admin=admin, display_name=display_name)
-        db.session.commit()
+        with unit_of_work():
+            create(name, password, groups=groups, unit=unit, admin=admin, display_name=display_name)
     except ServiceError as exc:
         _fail(exc)
     click.echo(f"created user {name}", err=True)
@@ -78,8 +78,8 @@ def create_token(username, name):
     from .identity.operations import find_user
 
     try:
-        token = create(find_user(username), name=name)
-        db.session.commit()
+        with unit_of_work():
+            token = create(find_user(username), name=name)
     except ServiceError as exc:
         _fail(exc)
     click.echo(token)
@@ -100,19 +100,18 @@ def deploy(paths):
     failed = False
     for file in files:
         try:
-            definition, created = deploy_one(
-                file.read_bytes(),
-                filename=file.name,
-                actor=None,
-                max_bytes=current_app.config["MOTCUA_MAX_BPMN_BYTES"],
-            )
-            if created:
-                arm_timer_start(definition, None)
-            db.session.commit()
+            with unit_of_work():
+                definition, created = deploy_one(
+                    file.read_bytes(),
+                    filename=file.name,
+                    actor=None,
+                    max_bytes=current_app.config["MOTCUA_MAX_BPMN_BYTES"],
+                )
+                if created:
+                    arm_timer_start(definition, None)
             verb = "deployed" if created else "unchanged"
             click.echo(f"{verb} {definition.key} v{definition.version} ({file})", err=True)
         except (EngineError, ServiceError) as exc:
-            db.session.rollback()
             failed = True
             details = exc.details() if isinstance(exc, EngineError) else exc.details
             click.echo(f"error {file}: {exc.message} {details or ''}".rstrip(), err=True)
@@ -134,8 +133,8 @@ def load_procedures(path):
 
     fmt = "csv" if path.suffix.lower() == ".csv" else "json"
     try:
-        created, updated = load(path.read_text(encoding="utf-8"), fmt=fmt)
-        db.session.commit()
+        with unit_of_work():
+            created, updated = load(path.read_text(encoding="utf-8"), fmt=fmt)
     except ServiceError as exc:
         _fail(exc)
     click.echo(f"procedures: {created} created, {updated} updated ({path})", err=True)
@@ -155,9 +154,9 @@ def create_unit(code, name, national_code):
     """Create or update an org unit."""
     from .identity.operations import get_or_create_unit
 
-    unit = get_or_create_unit(code, name)
-    unit.name, unit.national_code = name, national_code or unit.national_code
-    db.session.commit()
+    with unit_of_work():
+        unit = get_or_create_unit(code, name)
+        unit.name, unit.national_code = name, national_code or unit.national_code
     click.echo(f"unit {code}: {name} ({unit.national_code or 'no national code'})", err=True)
 
 
@@ -224,21 +223,21 @@ def demo(password):
     from .identity.operations import create_user as create
     from .identity.operations import get_or_create_group, get_or_create_unit
 
-    for code, name, national_code in DEMO_UNITS:
-        unit = get_or_create_unit(code, name)
-        unit.name, unit.national_code = name, national_code
-    lines = []
-    for username, groups, unit, admin, display_name in DEMO_USERS:
-        user = db.session.scalar(sa.select(User).where(User.username == username))
-        if user is None:
-            user = create(
-                username, password, groups=groups, unit=unit, admin=admin, display_name=display_name
-            )
-        lines.append(f"{username}\t{new_token(user, name='demo')}")
-    for name, description in DEMO_GROUPS.items():
-        group = get_or_create_group(name)
-        group.description = group.description or description
-    db.session.commit()
+    with unit_of_work():
+        for code, name, national_code in DEMO_UNITS:
+            unit = get_or_create_unit(code, name)
+            unit.name, unit.national_code = name, national_code
+        lines = []
+        for username, groups, unit, admin, display_name in DEMO_USERS:
+            user = db.session.scalar(sa.select(User).where(User.username == username))
+            if user is None:
+                user = create(
+                    username, password, groups=groups, unit=unit, admin=admin, display_name=display_name
+                )
+            lines.append(f"{username}\t{new_token(user, name='demo')}")
+        for name, description in DEMO_GROUPS.items():
+            group = get_or_create_group(name)
+            group.description = group.description or description
     out = Path(current_app.instance_path) / "demo-tokens.txt"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")

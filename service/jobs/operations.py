@@ -24,6 +24,7 @@ from ..instances import operations as instances
 from ..instances.models import ProcessInstance
 from ..models_base import page_of, utcnow
 from ..outbox import operations as outbox
+from ..uow import unit_of_work
 from . import queue
 from .models import DONE, FAILED, PENDING, RUNNING, ServiceCall, WorkerHeartbeat
 
@@ -41,77 +42,77 @@ def _lease() -> timedelta:
 def claim_call(call_id: int, now: datetime) -> ServiceCall | None:
     """Take a due call (or one whose worker died) for this worker; None if someone else has it."""
     table = ServiceCall.__table__
-    claimed = db.session.execute(
-        sa.update(table)
-        .where(
-            table.c.id == call_id,
-            sa.or_(
-                sa.and_(table.c.state == PENDING, table.c.next_attempt_at <= now),
-                sa.and_(table.c.state == RUNNING, table.c.lease_until < now),
-            ),
-        )
-        .values(state=RUNNING, lease_until=now + _lease(), attempts=table.c.attempts + 1, updated_at=now)
-    ).rowcount
-    db.session.commit()
+    with unit_of_work():
+        claimed = db.session.execute(
+            sa.update(table)
+            .where(
+                table.c.id == call_id,
+                sa.or_(
+                    sa.and_(table.c.state == PENDING, table.c.next_attempt_at <= now),
+                    sa.and_(table.c.state == RUNNING, table.c.lease_until < now),
+                ),
+            )
+            .values(state=RUNNING, lease_until=now + _lease(), attempts=table.c.attempts + 1, updated_at=now)
+        ).rowcount
     return db.session.get(ServiceCall, call_id) if claimed else None
 
 
 def _finish(call: ServiceCall, result: dict) -> str:
-    """Hand the result to the instance and mark the call done, in one transaction."""
+    """Hand the result to the instance and mark the call done, in one unit of work."""
     for _ in range(5):  # a concurrent writer on the instance: read it again and reapply
-        now = utcnow()
         try:
-            done = db.session.execute(
-                sa.update(ServiceCall.__table__)
-                .where(
-                    ServiceCall.__table__.c.id == call.id,
-                    ServiceCall.__table__.c.state == RUNNING,
-                    ServiceCall.__table__.c.attempts == call.attempts,  # still our claim
-                )
-                .values(state=DONE, result=result, lease_until=None, last_error=None, updated_at=now)
-            ).rowcount
-            if not done:  # our lease expired and another worker finished it
-                db.session.rollback()
-                return "taken"
-            instance = instances.get(call.instance_id, with_state=True)
-            if instance.state != "running":
-                db.session.rollback()
-                return _park(call, instance)
-            try:
-                inputs = runtime.inputs(instance.definition_id)
-                step = runtime.engine().complete_service_task(
-                    inputs.definition,
-                    instance.engine_state,
-                    str(call.task_id),
-                    result,
-                    now=now,
-                    units=inputs.units,
-                    calendar=inputs.calendar,
-                )
-            except TaskNotReady:
-                db.session.execute(
-                    sa.update(ServiceCall.__table__)
-                    .where(ServiceCall.__table__.c.id == call.id)
-                    .values(state=CANCELLED, last_error="The task no longer waits for this call.")
-                )
-                db.session.commit()
-                return CANCELLED
-            audit = [
-                fact(
-                    "service_task_completed",
-                    at=now,
-                    instance_id=instance.id,
-                    task_id=call.task_id,
-                    element_id=call.element_id,
-                    data={"operation": call.operation, "attempts": call.attempts},
-                )
-            ]
-            steps.persist(instance, step, actor=None, now=now, audit=audit)
-            db.session.commit()
-            return DONE
+            with unit_of_work() as unit:
+                outcome, instance = _apply(call, result, utcnow())
+                if outcome != DONE and outcome != CANCELLED:
+                    unit.abort()  # keep nothing: the call is someone else's, or must wait
+            return _park(call, instance) if outcome == "park" else outcome
         except StaleDataError:
-            db.session.rollback()
+            continue
     raise RuntimeError(f"service call {call.id}: the instance kept changing; will be retried")
+
+
+def _apply(call: ServiceCall, result: dict, now: datetime) -> tuple[str, ProcessInstance | None]:
+    table = ServiceCall.__table__
+    done = db.session.execute(
+        sa.update(table)
+        .where(table.c.id == call.id, table.c.state == RUNNING, table.c.attempts == call.attempts)
+        .values(state=DONE, result=result, lease_until=None, last_error=None, updated_at=now)
+    ).rowcount
+    if not done:  # our lease expired and another worker finished it
+        return "taken", None
+    instance = instances.get(call.instance_id, with_state=True)
+    if instance.state != "running":
+        return "park", instance
+    inputs = runtime.inputs(instance.definition_id)
+    try:
+        step = runtime.engine().complete_service_task(
+            inputs.definition,
+            instance.engine_state,
+            str(call.task_id),
+            result,
+            now=now,
+            units=inputs.units,
+            calendar=inputs.calendar,
+        )
+    except TaskNotReady:
+        db.session.execute(
+            sa.update(table)
+            .where(table.c.id == call.id)
+            .values(state=CANCELLED, last_error="The task no longer waits for this call.")
+        )
+        return CANCELLED, instance
+    audit = [
+        fact(
+            "service_task_completed",
+            at=now,
+            instance_id=instance.id,
+            task_id=call.task_id,
+            element_id=call.element_id,
+            data={"operation": call.operation, "attempts": call.attempts},
+        )
+    ]
+    steps.persist(instance, step, actor=None, now=now, audit=audit)
+    return DONE, instance
 
 
 def _park(call: ServiceCall, instance: ProcessInstance) -> str:
@@ -126,8 +127,8 @@ def _park(call: ServiceCall, instance: ProcessInstance) -> str:
             "lease_until": None,
             "next_attempt_at": utcnow() + timedelta(seconds=30),
         }
-    db.session.execute(sa.update(table).where(table.c.id == call.id).values(**values))
-    db.session.commit()
+    with unit_of_work():
+        db.session.execute(sa.update(table).where(table.c.id == call.id).values(**values))
     return values["state"]
 
 
@@ -141,32 +142,38 @@ def _fail(call: ServiceCall, error: str, retryable: bool) -> str:
     else:
         values = {"state": FAILED}
         outcome = FAILED
-    still_ours = db.session.execute(
-        sa.update(table)
-        .where(table.c.id == call.id, table.c.state == RUNNING, table.c.attempts == call.attempts)
-        .values(lease_until=None, last_error=error[:2000], updated_at=now, **values)
-    ).rowcount
-    if not still_ours:  # our lease ran out and another worker took the call over
-        db.session.rollback()
-        return "taken"
-    if outcome == FAILED:
-        record(
-            [
-                fact(
-                    "incident_opened",
-                    at=now,
-                    instance_id=call.instance_id,
-                    task_id=call.task_id,
-                    element_id=call.element_id,
-                    message=error[:2000],
-                    data={"operation": call.operation, "attempts": call.attempts, "call_id": call.id},
-                )
-            ]
-        )
-        incident = {"call_id": call.id, "element_id": call.element_id, "error": error[:2000]}
-        outbox.emit("incident.raised", incident, instance_id=call.instance_id)
-    db.session.commit()
+    with unit_of_work() as unit:
+        still_ours = db.session.execute(
+            sa.update(table)
+            .where(table.c.id == call.id, table.c.state == RUNNING, table.c.attempts == call.attempts)
+            .values(lease_until=None, last_error=error[:2000], updated_at=now, **values)
+        ).rowcount
+        if not still_ours:  # our lease ran out and another worker took the call over
+            unit.abort()
+            return "taken"
+        if outcome == FAILED:
+            _open_incident(call, error, now)
     return outcome
+
+
+def _open_incident(call: ServiceCall, error: str, now: datetime) -> None:
+    """The call's retries ran out: an incident, in the audit and the outbox."""
+    data = {"operation": call.operation, "attempts": call.attempts, "call_id": call.id}
+    record(
+        [
+            fact(
+                "incident_opened",
+                at=now,
+                instance_id=call.instance_id,
+                task_id=call.task_id,
+                element_id=call.element_id,
+                message=error[:2000],
+                data=data,
+            )
+        ]
+    )
+    incident = {"call_id": call.id, "element_id": call.element_id, "error": error[:2000]}
+    outbox.emit("incident.raised", incident, instance_id=call.instance_id)
 
 
 def run_call(call_id: int) -> str:
@@ -184,7 +191,6 @@ def run_call(call_id: int) -> str:
     try:
         return _finish(call, result)
     except Exception as exc:  # e.g. data the engine cannot store: count it as an attempt, never loop
-        db.session.rollback()
         log.exception("service call %s: the result could not be applied", call_id)
         return _fail(db.session.get(ServiceCall, call_id), f"{exc.__class__.__name__}: {exc}", retryable=True)
 
@@ -201,20 +207,23 @@ def fire_timers(instance_id, now: datetime) -> bool:
     )
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    if db.session.scalar(query) is None:
-        db.session.rollback()
-        return False
-    instance = instances.get(instance_id, with_state=True)
-    inputs = runtime.inputs(instance.definition_id)
-    step = runtime.engine().fire_timers(
-        inputs.definition, instance.engine_state, now=now, units=inputs.units, calendar=inputs.calendar
-    )
-    audit = [fact("timers_fired", at=now, instance_id=instance.id)]
-    steps.persist(instance, step, actor=None, now=now, audit=audit)
     try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
+        with unit_of_work() as unit:
+            if db.session.scalar(query) is None:
+                unit.abort()
+                return False
+            instance = instances.get(instance_id, with_state=True)
+            inputs = runtime.inputs(instance.definition_id)
+            step = runtime.engine().fire_timers(
+                inputs.definition,
+                instance.engine_state,
+                now=now,
+                units=inputs.units,
+                calendar=inputs.calendar,
+            )
+            audit = [fact("timers_fired", at=now, instance_id=instance.id)]
+            steps.persist(instance, step, actor=None, now=now, audit=audit)
+    except StaleDataError:  # another worker fired them first
         return False
     return True
 
@@ -239,17 +248,17 @@ def due_work(now: datetime, *, limit: int = 200) -> tuple[list[int], list]:
         .order_by(ProcessInstance.next_timer_at)
         .limit(limit)
     ).all()
-    db.session.rollback()
+    db.session.rollback()  # a read: end its transaction (nothing was written)
     return list(calls), list(timers)
 
 
 def heartbeat(name: str, now: datetime) -> None:
-    row = db.session.get(WorkerHeartbeat, name)
-    if row is None:
-        db.session.add(WorkerHeartbeat(name=name, last_seen=now))
-    else:
-        row.last_seen = now
-    db.session.commit()
+    with unit_of_work():
+        row = db.session.get(WorkerHeartbeat, name)
+        if row is None:
+            db.session.add(WorkerHeartbeat(name=name, last_seen=now))
+        else:
+            row.last_seen = now
 
 
 def watch_sla(now: datetime) -> dict:
@@ -264,19 +273,19 @@ def watch_sla(now: datetime) -> dict:
 
     window = sla.Window.at(now, calendar())
     counts = {}
-    for model, columns in ((Task, TASK_SLA), (Dossier, DOSSIER_SLA)):
-        table = model.__table__
-        for klass in (sla.Sla.LATE, sla.Sla.DUE_SOON):
-            counts[f"{table.name}_{klass}"] = db.session.execute(
-                sa.update(table)
-                .where(
-                    columns.unfinished,
-                    sla.condition(klass, window, columns),
-                    sa.or_(table.c.sla.is_(None), table.c.sla != klass),
-                )
-                .values(sla=str(klass))
-            ).rowcount
-    db.session.commit()
+    with unit_of_work():
+        for model, columns in ((Task, TASK_SLA), (Dossier, DOSSIER_SLA)):
+            table = model.__table__
+            for klass in (sla.Sla.LATE, sla.Sla.DUE_SOON):
+                counts[f"{table.name}_{klass}"] = db.session.execute(
+                    sa.update(table)
+                    .where(
+                        columns.unfinished,
+                        sla.condition(klass, window, columns),
+                        sa.or_(table.c.sla.is_(None), table.c.sla != klass),
+                    )
+                    .values(sla=str(klass))
+                ).rowcount
     return counts
 
 
