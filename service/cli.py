@@ -246,6 +246,18 @@ def demo(password):
     click.echo(f"their API tokens: {out}", err=True)
 
 
+@main.command("housekeeping")
+@with_appcontext
+def housekeeping():
+    """Delete old outbox events and ended sessions now (the workers' beat does it daily)."""
+    from .jobs.operations import housekeeping as clean
+    from .models_base import utcnow
+
+    counts = clean(utcnow())
+    events, sessions = counts["outbox_events"], counts["sessions"]
+    click.echo(f"deleted {events} outbox events, {sessions} ended sessions", err=True)
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -255,7 +267,8 @@ def serve(host, port, threads, no_runner):
     """Serve the API with waitress (a production WSGI server).
 
     Without CELERY_BROKER_URL, an embedded runner in this process does the asynchronous work
-    (service tasks, timers); with a broker, run `motcua worker` and one `motcua beat`.
+    (service tasks, timers, the SLA watch, the monthly late list, the housekeeping); with a
+    broker, run `motcua worker` and one `motcua beat`.
     """
     from waitress import serve as waitress_serve
 

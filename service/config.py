@@ -41,6 +41,11 @@ def from_environment() -> dict:
         ),
         # How often workers (or the embedded runner) look for due calls and timers, in seconds.
         "MOTCUA_TICK_SECONDS": _float("MOTCUA_TICK_SECONDS", 1.0),
+        # Housekeeping (daily, on the workers' beat or the embedded runner; `motcua housekeeping` by
+        # hand): outbox events older than this many days are deleted, and so are browser sessions
+        # that ended (logged out, revoked, expired or idle) this many days ago.
+        "MOTCUA_OUTBOX_RETENTION_DAYS": _float("MOTCUA_OUTBOX_RETENTION_DAYS", 30.0),
+        "MOTCUA_SESSION_RETENTION_DAYS": _float("MOTCUA_SESSION_RETENTION_DAYS", 30.0),
         # How long a worker may hold a service call before another may take it over, in seconds.
         "MOTCUA_LEASE_SECONDS": _int("MOTCUA_LEASE_SECONDS", 60),
         # Largest BPMN upload accepted, in bytes.

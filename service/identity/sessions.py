@@ -268,3 +268,15 @@ def list_sessions(user_id: int, *, current_id: int | None = None, page: int = 1,
         for row in rows
     ]
     return items, total
+
+
+def purge(before: datetime) -> int:
+    """Delete the sessions that ended before `before` (logged out or revoked, expired, or idle past
+    the limit); their ending is in the audit. Returns how many were deleted."""
+    _maximum, idle = limits()
+    ended = sa.or_(
+        UserSession.revoked_at < before,
+        UserSession.expires_at < before,
+        UserSession.last_seen_at < before - idle,
+    )
+    return db.session.execute(sa.delete(UserSession).where(ended)).rowcount

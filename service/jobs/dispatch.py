@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 
 from flask import Flask
 
@@ -64,11 +65,16 @@ def run(kind: str, ident, app: Flask) -> None:
 
 
 class EmbeddedRunner(threading.Thread):
-    """Runs due work inside the serving process when no broker is configured (make run)."""
+    """Runs the asynchronous work inside the serving process when no broker is configured (make
+    run): what the workers and `motcua beat` do elsewhere. Due calls and timers every `interval`,
+    the SLA watch every minute, the monthly late list from the 5th, the housekeeping daily."""
+
+    CHORES = (("sla", 60.0), ("late_list", 3600.0), ("housekeeping", 86400.0))
 
     def __init__(self, app: Flask, interval: float = 1.0):
         super().__init__(name="motcua-embedded-runner", daemon=True)
         self.app, self.interval, self.stopped = app, interval, threading.Event()
+        self.last_run: dict[str, float] = {}
 
     def run(self) -> None:
         while not self.stopped.wait(self.interval):
@@ -76,3 +82,35 @@ class EmbeddedRunner(threading.Thread):
                 tick(self.app)
             except Exception:
                 log.exception("embedded runner tick failed")
+            self.chores(time.monotonic())
+
+    def chores(self, clock: float) -> list[str]:
+        """Run the periodic chores whose time has come (each once at start); returns their names."""
+        done = []
+        for name, every in self.CHORES:
+            last = self.last_run.get(name)
+            if last is not None and clock - last < every:
+                continue
+            self.last_run[name] = clock
+            with self.app.app_context():
+                try:
+                    run_chore(name, utcnow())
+                    done.append(name)
+                except Exception:
+                    log.exception("embedded runner: %s failed; it runs again later", name)
+                    from ..extensions import db
+
+                    db.session.rollback()
+        return done
+
+
+def run_chore(name: str, now) -> None:
+    """One periodic chore (in an app context): the SLA watch, the late list, the housekeeping."""
+    if name == "sla":
+        operations.watch_sla(now)
+    elif name == "late_list":
+        operations.late_list_due(now)
+    elif name == "housekeeping":
+        operations.housekeeping(now)
+    else:
+        raise ValueError(f"unknown chore {name!r}")

@@ -1,4 +1,5 @@
-"""Asynchronous work: service-task calls with retries and incidents, due timers, the SLA watch.
+"""Asynchronous work: service-task calls with retries and incidents, due timers, the SLA watch,
+the daily housekeeping.
 
 Every function here runs one unit of work in its own transactions and is safe to run on
 any number of workers at once: a call is claimed with a compare-and-set lease (a worker
@@ -287,6 +288,39 @@ def watch_sla(now: datetime) -> dict:
                     .values(sla=str(klass))
                 ).rowcount
     return counts
+
+
+LATE_LIST_DAY = 5  # the month's late list is stored on the 5th of the next month (reports)
+
+
+def late_list_due(now: datetime) -> str | None:
+    """Store the previous month's late list once it is due (from the 5th, local time; a list
+    already stored is kept). Returns the month stored or kept, None before the 5th."""
+    from zoneinfo import ZoneInfo
+
+    from ..reports import operations as reports
+
+    today = now.astimezone(ZoneInfo(current_app.config["MOTCUA_TIMEZONE"])).date()
+    if today.day < LATE_LIST_DAY:
+        return None
+    month = reports.previous_month(today)
+    with unit_of_work():
+        reports.generate(month)
+    return month
+
+
+def housekeeping(now: datetime) -> dict:
+    """The daily clean-up, in one unit of work: outbox events older than
+    MOTCUA_OUTBOX_RETENTION_DAYS and browser sessions ended MOTCUA_SESSION_RETENTION_DAYS ago are
+    deleted. Returns the counts."""
+    from ..identity import sessions
+
+    config = current_app.config
+    with unit_of_work():
+        events = outbox.purge(now - timedelta(days=float(config["MOTCUA_OUTBOX_RETENTION_DAYS"])))
+        ended = sessions.purge(now - timedelta(days=float(config["MOTCUA_SESSION_RETENTION_DAYS"])))
+    log.info("housekeeping: %d outbox events and %d ended sessions deleted", events, ended)
+    return {"outbox_events": events, "sessions": ended}
 
 
 # --- incidents --------------------------------------------------------------------------------

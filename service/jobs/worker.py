@@ -11,8 +11,8 @@ from celery import Celery
 from celery.schedules import crontab
 from flask import Flask
 
+from ..models_base import utcnow
 from ..outbox import operations as outbox
-from ..uow import unit_of_work
 from .queue import QUEUED
 
 log = logging.getLogger(__name__)
@@ -22,6 +22,8 @@ def celery_for(app: Flask) -> Celery:
     """A Celery app configured from the Flask config (one per Flask app)."""
     if "motcua.celery" in app.extensions:
         return app.extensions["motcua.celery"]
+    from .operations import LATE_LIST_DAY
+
     celery = Celery("motcua", broker=app.config["CELERY_BROKER_URL"])
     options = app.config.get("CELERY_BROKER_TRANSPORT_OPTIONS") or {}
     celery.conf.update(
@@ -42,8 +44,9 @@ def celery_for(app: Flask) -> Celery:
             "sla": {"task": "motcua.watch_sla", "schedule": 60.0},
             "late-list": {
                 "task": "motcua.late_report",
-                "schedule": crontab(minute=30, hour=0, day_of_month=5),
+                "schedule": crontab(minute=30, hour=0, day_of_month=LATE_LIST_DAY),
             },
+            "housekeeping": {"task": "motcua.housekeeping", "schedule": crontab(minute=15, hour=1)},
         },
     )
     _register_tasks(celery, app)
@@ -68,7 +71,7 @@ def init_app(app: Flask) -> None:
 
 
 def _register_tasks(celery: Celery, app: Flask) -> None:
-    from . import dispatch, operations
+    from . import dispatch
 
     @celery.task(name="motcua.run_call")
     def run_call(call_id: int) -> None:
@@ -85,14 +88,15 @@ def _register_tasks(celery: Celery, app: Flask) -> None:
 
     @celery.task(name="motcua.watch_sla")
     def watch_sla() -> None:
-        from ..models_base import utcnow
-
         with app.app_context():
-            operations.watch_sla(utcnow())
+            dispatch.run_chore("sla", utcnow())
 
     @celery.task(name="motcua.late_report")
     def late_report() -> None:
-        from ..reports import operations as reports
+        with app.app_context():
+            dispatch.run_chore("late_list", utcnow())
 
-        with app.app_context(), unit_of_work():
-            reports.generate_previous_month()
+    @celery.task(name="motcua.housekeeping")
+    def housekeeping() -> None:
+        with app.app_context():
+            dispatch.run_chore("housekeeping", utcnow())

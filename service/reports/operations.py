@@ -90,8 +90,3 @@ def generate(month: str, *, replace: bool = False) -> LateReport:
 def previous_month(today: date) -> str:
     last = today.replace(day=1) - timedelta(days=1)
     return f"{last.year:04d}-{last.month:02d}"
-
-
-def generate_previous_month() -> LateReport:
-    tz = ZoneInfo(current_app.config["MOTCUA_TIMEZONE"])
-    return generate(previous_month(utcnow().astimezone(tz).date()))

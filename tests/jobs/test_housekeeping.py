@@ -1,0 +1,110 @@
+"""The periodic chores: the daily housekeeping (old outbox events and ended sessions deleted, what
+is recent kept), the late list stored from the 5th, and the embedded runner of `make run` running
+each chore on its own period (what `motcua beat` schedules on the workers)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from service.extensions import db
+from service.identity.models import UserSession
+from service.jobs import dispatch
+from service.jobs import operations as jobs
+from service.jobs.models import LateReport
+from service.models_base import utcnow
+from service.outbox import operations as outbox
+from service.outbox.models import OutboxEvent
+from service.uow import unit_of_work
+from tests.security.test_sessions import api_login
+
+
+def _emit(app, topic: str) -> None:
+    with app.app_context(), unit_of_work():
+        outbox.emit(topic, {"at": utcnow().isoformat()})
+
+
+def _topics(app) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(sa.select(OutboxEvent.topic).order_by(OutboxEvent.id)))
+
+
+def test_outbox_events_past_their_retention_are_deleted_and_recent_ones_kept(app, clock):
+    _emit(app, "old.event")
+    clock.advance(days=29)
+    _emit(app, "recent.event")
+    clock.advance(days=2)  # the first is 31 days old, the second 2
+
+    with app.app_context():
+        counts = jobs.housekeeping(utcnow())
+
+    assert counts["outbox_events"] == 1
+    assert _topics(app) == ["recent.event"]
+
+
+def test_ended_sessions_are_deleted_after_their_retention_and_live_ones_keep_working(app, make_user, clock):
+    make_user("long_gone")
+    make_user("still_here")
+    gone = api_login(app, "long_gone")
+    assert gone.post("/api/v1/auth/logout").status_code in (200, 204)
+    clock.advance(days=31)
+    here = api_login(app, "still_here")
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(UserSession)) == 2
+
+        counts = jobs.housekeeping(utcnow())
+
+        assert counts["sessions"] == 1
+        kept = db.session.scalars(sa.select(UserSession)).all()
+        assert [row.user.username for row in kept] == ["still_here"]
+    assert here.me() == 200
+
+
+def test_a_session_idle_past_its_limit_is_deleted_once_the_retention_has_passed(app, make_user, clock):
+    make_user("idle_user")
+    idle = api_login(app, "idle_user")
+    minutes = app.config["MOTCUA_SESSION_IDLE_MINUTES"]
+    clock.advance(minutes=minutes + 1, days=29)  # ended by idleness, 29 days ago: kept
+    with app.app_context():
+        assert jobs.housekeeping(utcnow())["sessions"] == 0
+    clock.advance(days=2)
+    with app.app_context():
+        assert jobs.housekeeping(utcnow())["sessions"] == 1
+    assert idle.me() == 401
+
+
+def test_the_late_list_is_stored_from_the_fifth_of_the_next_month_once(app, clock):
+    with clock.at(datetime(2026, 12, 4, 16, 0, tzinfo=UTC)), app.app_context():  # 23:00 on the 4th
+        assert jobs.late_list_due(utcnow()) is None
+        assert db.session.get(LateReport, "2026-11") is None
+    with clock.at(datetime(2026, 12, 4, 17, 30, tzinfo=UTC)), app.app_context():  # 00:30 on the 5th
+        assert jobs.late_list_due(utcnow()) == "2026-11"
+        first = db.session.get(LateReport, "2026-11").generated_at
+    with clock.at(datetime(2026, 12, 20, 3, 0, tzinfo=UTC)), app.app_context():
+        assert jobs.late_list_due(utcnow()) == "2026-11"
+        assert db.session.get(LateReport, "2026-11").generated_at == first  # kept, not redone
+
+
+def test_the_embedded_runner_runs_each_chore_at_start_then_on_its_own_period(app, clock):
+    runner = dispatch.EmbeddedRunner(app, interval=1.0)
+    _emit(app, "ancient.event")
+    clock.advance(days=40)
+
+    assert runner.chores(1000.0) == ["sla", "late_list", "housekeeping"]
+    assert _topics(app) == []  # the housekeeping ran
+    assert runner.chores(1030.0) == []
+    assert runner.chores(1061.0) == ["sla"]
+    assert runner.chores(1000.0 + 3601) == ["sla", "late_list"]
+    assert runner.chores(1000.0 + 86401) == ["sla", "late_list", "housekeeping"]
+
+
+def test_motcua_housekeeping_runs_it_by_hand(app, clock):
+    from service.cli import main
+
+    _emit(app, "old.event")
+    clock.advance(days=31)
+    result = app.test_cli_runner().invoke(main, ["housekeeping"])
+    assert result.exit_code == 0, result.output
+    assert "deleted 1 outbox events, 0 ended sessions" in result.stderr
+    assert _topics(app) == []
