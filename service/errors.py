@@ -7,6 +7,7 @@ that maps them, HTTP exceptions and database conflicts to status codes.
 from __future__ import annotations
 
 import logging
+import math
 
 import marshmallow as ma
 from flask import Flask, jsonify
@@ -73,6 +74,16 @@ class Unprocessable(ServiceError):
     status, code = 422, "unprocessable"
 
 
+class TooManyRequests(ServiceError):
+    """Refused for now (a login throttle): the response says when to try again (Retry-After)."""
+
+    status, code = 429, "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: float, **kw):
+        super().__init__(message, **kw)
+        self.retry_after = max(1, math.ceil(retry_after))
+
+
 class ErrorBodySchema(ma.Schema):
     code = ma.fields.String(required=True, metadata={"description": "Stable, machine-readable code"})
     message = ma.fields.String(required=True, metadata={"description": "What went wrong, for a person"})
@@ -125,6 +136,8 @@ def register(app: Flask) -> None:
         response = error_response(exc.status, exc.code, exc.message, exc.details)
         if exc.status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="motcua"'
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
     @app.errorhandler(EngineError)

@@ -7,10 +7,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
-from ..errors import NotFound, Unauthorized
+from ..errors import ErrorSchema, NotFound, Unauthorized, Unprocessable
 from ..extensions import db
 from ..web import PageArgs, page
-from . import operations, sessions
+from . import operations, sessions, throttle
 from .auth import current_session_id, current_user
 from .models import User
 from .permissions import admin_only
@@ -54,16 +54,25 @@ def _me(user, csrf_token=None) -> dict:
     }
 
 
+_THROTTLED = (
+    "Too many wrong passwords for this username from this address: refused, whatever the password,"
+    " until the time the Retry-After header gives (seconds)."
+)
+
+
 @blp.route("/login")
 class Login(MethodView):
     @blp.doc(security=[])  # public: the way to get a session
     @blp.arguments(LoginArgs)
     @blp.response(200, MeSchema)
+    @blp.alt_response(429, schema=ErrorSchema, description=_THROTTLED)
     def post(self, args):
         """Log in with a username and password; starts a session cookie.
 
         Writes made with the session must send the returned csrf_token in an X-CSRFToken header.
         """
+        counter = throttle.key(throttle.LOGIN, args["username"], request.remote_addr)
+        throttle.refuse_if_blocked(counter)  # whatever the password: a blocked guesser learns nothing
         started = sessions.log_in(
             args["username"],
             args["password"],
@@ -72,7 +81,9 @@ class Login(MethodView):
             replacing=session.get(sessions.SESSION_KEY),
         )
         if started is None:
+            throttle.failed(counter)
             raise Unauthorized("Wrong username or password.")
+        throttle.for_app().success(counter)
         principal, secret = started
         session.clear()
         session[sessions.SESSION_KEY] = secret
@@ -101,16 +112,27 @@ class Me(MethodView):
 @blp.route("/password", methods=["POST"])
 @blp.arguments(OwnPasswordArgs)
 @blp.response(204)
+@blp.alt_response(429, schema=ErrorSchema, description=_THROTTLED)
 def change_password(args):
     """Change one's own password (the current one is required). Every other session of the user
-    ends, and their API tokens are revoked unless keep_tokens is true."""
-    sessions.change_password(
-        current_user(),
-        args["current_password"],
-        args["new_password"],
-        keep_tokens=args["keep_tokens"],
-        keep_session_id=current_session_id(),
-    )
+    ends, and their API tokens are revoked unless keep_tokens is true. Wrong current passwords
+    are throttled like logins (429 with Retry-After)."""
+    user = current_user()
+    counter = throttle.key(throttle.PASSWORD, user.username, request.remote_addr)
+    throttle.refuse_if_blocked(counter)
+    try:
+        sessions.change_password(
+            user,
+            args["current_password"],
+            args["new_password"],
+            keep_tokens=args["keep_tokens"],
+            keep_session_id=current_session_id(),
+        )
+    except Unprocessable as exc:
+        if "current_password" in exc.details.get("fields", {}):
+            throttle.failed(counter)
+        raise
+    throttle.for_app().success(counter)
 
 
 @blp.route("/sessions", methods=["GET"])

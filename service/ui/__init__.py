@@ -18,13 +18,12 @@ from werkzeug.exceptions import HTTPException
 from ..errors import ServiceError, Unauthorized
 from ..identity.operations import unit_name
 from ..identity.permissions import is_designer
-from . import i18n, throttle, vendor
+from . import i18n, vendor
 
 bp = Blueprint("ui", __name__, url_prefix="/ui", template_folder="templates", static_folder="static")
 
 # Endpoints that must be reachable without a session (add them to auth.PUBLIC_ENDPOINTS).
 PUBLIC_ENDPOINTS = frozenset({"ui.login", "ui.static", "ui.vendor"})
-THROTTLE = "motcua.ui.login_throttle"
 
 # The navigation: (endpoint, label, shown to: "all", "reception", "designers" or "admins").
 NAV = (
@@ -66,11 +65,6 @@ def shown_to(user, audience: str) -> bool:
 def _setup(state) -> None:
     app = state.app
     i18n.init_app(app)
-    app.extensions.setdefault(THROTTLE, throttle.LoginThrottle())
-
-
-def login_throttle() -> throttle.LoginThrottle:
-    return current_app.extensions[THROTTLE]
 
 
 def safe_next(target: str | None) -> str:

@@ -6,6 +6,8 @@ POST /api/v1/auth/sessions/revoke; the CSRF token of these forms is checked by a
 
 from __future__ import annotations
 
+import math
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,9 +15,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from ..errors import ServiceError
+from ..errors import ServiceError, TooManyRequests
 from ..extensions import db
-from ..identity import sessions
+from ..identity import sessions, throttle
 from ..identity.auth import current_session_id, current_user
 from . import bp
 from .admin import PASSWORD_RULE, REQUIRED
@@ -38,13 +40,22 @@ class SignOutForm(FlaskForm):
     """Only the CSRF token."""
 
 
+def _too_many(seconds: float) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return _(
+        "Bạn đã nhập sai mật khẩu quá nhiều lần. Vui lòng thử lại sau %(minutes)d phút.", minutes=minutes
+    )
+
+
 @bp.route("/account", methods=["GET", "POST"], endpoint="account")
 def account_page():
     user = current_user()
     form = OwnPasswordForm()
     status = 200
     if form.validate_on_submit():
+        counter = throttle.key(throttle.PASSWORD, user.username, request.remote_addr)
         try:
+            throttle.refuse_if_blocked(counter)
             sessions.change_password(
                 user,
                 form.current_password.data,
@@ -52,14 +63,21 @@ def account_page():
                 keep_tokens=form.keep_tokens.data,
                 keep_session_id=current_session_id(),
             )
+        except TooManyRequests as exc:
+            form.current_password.errors.append(_too_many(exc.retry_after))
+            status = 429
         except ServiceError as exc:
             db.session.rollback()
-            if "current_password" in exc.details.get("fields", {}):
-                form.current_password.errors.append(_("Mật khẩu hiện tại không đúng."))
-            else:
-                form.new_password.errors.append(_("Mật khẩu phải có từ 8 đến 1024 ký tự."))
             status = 422
+            if "current_password" not in exc.details.get("fields", {}):
+                form.new_password.errors.append(_("Mật khẩu phải có từ 8 đến 1024 ký tự."))
+            elif wait := throttle.for_app().failure(counter):  # this guess started a block
+                form.current_password.errors.append(_too_many(wait))
+                status = 429
+            else:
+                form.current_password.errors.append(_("Mật khẩu hiện tại không đúng."))
         else:
+            throttle.for_app().success(counter)
             flash(_("Đã đổi mật khẩu. Các phiên đăng nhập khác của bạn đã kết thúc."), "success")
             return redirect(url_for("ui.account"))
     elif request.method == "POST":

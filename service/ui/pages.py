@@ -17,14 +17,14 @@ from ..calendar.operations import calendar
 from ..dossiers.models import Dossier
 from ..errors import NotFound
 from ..extensions import csrf, db
-from ..identity import sessions
+from ..identity import sessions, throttle
 from ..identity.auth import cookie_session, current_user
 from ..identity.models import Group
 from ..identity.permissions import require_task_actor
 from ..models_base import utcnow
 from ..tasks import operations as tasks
 from ..tasks.models import COMPLETED, OPEN
-from . import bp, display, formschema, history, i18n, login_throttle, safe_next, worklist
+from . import bp, display, formschema, history, i18n, safe_next, worklist
 
 
 class LoginForm(FlaskForm):
@@ -54,8 +54,8 @@ def login():
     form = LoginForm()
     error, status = None, 200
     if form.validate_on_submit():
-        guard = login_throttle()
-        key = guard.key(form.username.data, request.remote_addr)
+        guard = throttle.for_app()
+        key = throttle.key(throttle.LOGIN, form.username.data, request.remote_addr)
         wait = guard.blocked_for(key)
         if not wait:
             started = sessions.log_in(

@@ -51,11 +51,10 @@ def test_the_login_form_needs_its_csrf_token(office, client):
 
 
 def test_repeated_failures_are_refused_for_ten_minutes_per_username_and_address(office, client):
-    from service.ui import THROTTLE
-    from service.ui.throttle import LoginThrottle
+    from service.identity.throttle import EXTENSION, LoginThrottle
 
     now = [1000.0]
-    office.app.extensions[THROTTLE] = LoginThrottle(clock=lambda: now[0])
+    office.app.extensions[EXTENSION] = LoginThrottle(clock=lambda: now[0])
     for attempt in range(4):
         response = log_in(client, password="sai-mat-khau")
         assert response.status_code == 200, attempt
@@ -74,7 +73,7 @@ def test_repeated_failures_are_refused_for_ten_minutes_per_username_and_address(
 
 
 def test_the_throttle_forgets_old_failures_and_stays_bounded():
-    from service.ui.throttle import LoginThrottle
+    from service.identity.throttle import LoginThrottle
 
     now = [0.0]
     guard = LoginThrottle(clock=lambda: now[0], max_keys=3)

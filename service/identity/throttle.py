@@ -1,10 +1,12 @@
-"""Refusing repeated failed logins: per username and client address, kept in memory with a lock.
+"""Refusing repeated password guesses: per username and client address, kept in memory with a lock.
 
 After MAX_FAILURES failures within WINDOW seconds, logins for that username from that address are
 refused for BLOCK seconds, whatever the password (so a blocked guesser learns nothing). A success
-forgets the failures. The counters live in the process: with several server processes each counts
-on its own, and a restart forgets them. Memory is bounded: past MAX_KEYS entries, expired ones are
-dropped, then the oldest.
+forgets the failures. The same holds for the current password asked by a password change. Every
+way in is guarded: the login page, POST /api/v1/auth/login, the account page and
+POST /api/v1/auth/password (one throttle per process, `for_app`). The counters live in the
+process: with several server processes each counts on its own, and a restart forgets them.
+Memory is bounded: past MAX_KEYS entries, expired ones are dropped, then the oldest.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from flask import current_app
+
+from ..errors import TooManyRequests
 
 MAX_FAILURES = 5
 WINDOW = 10 * 60.0
@@ -82,3 +88,35 @@ class LoginThrottle:
             del self._entries[key]
         while len(self._entries) > self.max_keys:
             del self._entries[next(iter(self._entries))]
+
+
+EXTENSION = "motcua.login_throttle"
+LOGIN, PASSWORD = "login", "password"
+
+
+def for_app() -> LoginThrottle:
+    """This process's throttle (made on first use)."""
+    return current_app.extensions.setdefault(EXTENSION, LoginThrottle())
+
+
+def key(kind: str, username: str, address: str | None) -> tuple[str, str]:
+    """The counter of one kind of guess (LOGIN or PASSWORD) by one username from one address."""
+    name, where = LoginThrottle.key(username, address)
+    return (f"{kind}:{name}", where)
+
+
+def refuse_if_blocked(counter: tuple[str, str]) -> None:
+    """429 Too Many Requests (with Retry-After) while this counter is blocked."""
+    wait = for_app().blocked_for(counter)
+    if wait:
+        raise TooManyRequests(
+            "Too many wrong passwords: try again later.",
+            retry_after=wait,
+            details={"retry_after": round(wait)},
+        )
+
+
+def failed(counter: tuple[str, str]) -> None:
+    """Count a wrong password; 429 when it starts a block."""
+    for_app().failure(counter)
+    refuse_if_blocked(counter)
