@@ -1,6 +1,6 @@
 """/api/v1/calendar: the working-day calendar, its overrides and deadline computation."""
 
-from datetime import date, datetime
+from datetime import date
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from ..errors import Unprocessable
 from ..identity.auth import current_user
 from ..identity.permissions import admin_only
+from ..models_base import utcnow
 from ..web import EARLIEST_YEAR, LATEST_YEAR, YEAR_PATTERN
 from . import operations
 from .schemas import CalendarArgs, CalendarSchema, DeadlineArgs, DeadlineSchema, OverrideArgs, OverrideSchema
@@ -31,7 +32,7 @@ class Calendar(MethodView):
     def get(self, args):
         """The calendar settings, the public holidays of a year and the administrator's overrides."""
         calendar = operations.calendar()
-        year = args.get("year") or datetime.now(calendar.tz).year
+        year = args.get("year") or utcnow().astimezone(calendar.tz).year
         return {
             "year": year,
             "settings": {

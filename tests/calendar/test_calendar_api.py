@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -70,10 +70,12 @@ def test_the_2025_calendar_lists_the_makeup_saturday_and_its_substituted_day(cle
     assert "2025-05-02" in {h["date"] for h in body["holidays"]}
 
 
-def test_the_calendar_defaults_to_this_year(clerk):
-    body = clerk.get("/api/v1/calendar").get_json()
-    assert isinstance(body["year"], int)
-    assert all(h["date"].startswith(str(body["year"])) for h in body["holidays"])
+def test_the_calendar_defaults_to_this_year_in_the_offices_time_zone(clerk, clock):
+    # 17:30 UTC on 31 December 2027 is already 1 January 2028 in Ho Chi Minh City.
+    with clock.at(datetime(2027, 12, 31, 17, 30, tzinfo=UTC)):
+        body = clerk.get("/api/v1/calendar").get_json()
+    assert body["year"] == 2028
+    assert body["holidays"] and all(h["date"].startswith("2028") for h in body["holidays"])
 
 
 @pytest.mark.parametrize("year", ["soon", "0", "99999"])
