@@ -6,13 +6,15 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, Response, abort, redirect, request, send_from_directory, url_for
+from flask import Flask, Response, abort, g, redirect, request, send_from_directory, url_for
 from sqlalchemy import event
 from sqlalchemy.engine import Engine as SAEngine
+from sqlalchemy.exc import IntegrityError
 
 from . import config as config_module
 from . import errors, parsing, runtime, uow
 from .extensions import api, csrf, db, migrate
+from .idempotency import operations as idempotency
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
@@ -20,7 +22,8 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 class MotcuaFlask(Flask):
     """Flask, reading JSON strictly (service/parsing.py), a request being one unit of work
     (service/uow.py): it commits once if the view succeeds and rolls back otherwise, then
-    publishes its outbox events or compensates."""
+    publishes its outbox events or compensates. A write with an Idempotency-Key keeps its answer
+    in the same commit, and a retry gets that answer (service/idempotency)."""
 
     request_class = parsing.MotcuaRequest
     json_provider_class = parsing.MotcuaJSONProvider
@@ -28,13 +31,32 @@ class MotcuaFlask(Flask):
     def dispatch_request(self):
         unit, token = uow.begin()
         try:
+            # A write carrying an Idempotency-Key that succeeded before gets its first answer.
+            claim = idempotency.claim(request, g.get("user"))
+            replayed = idempotency.replay(claim) if claim is not None else None
+            if replayed is not None:
+                db.session.commit()
+                uow.end(unit, token, committed=True)
+                return replayed
             rv = super().dispatch_request()
+            if claim is not None:
+                rv = self.make_response(rv)
             status = rv.status_code if isinstance(rv, Response) else 200
             if isinstance(rv, tuple) and len(rv) > 1 and isinstance(rv[1], int):
                 status = rv[1]
             committed = status < 400 and not unit.aborted
             if committed:
-                db.session.commit()
+                if claim is not None:
+                    idempotency.record(claim, rv)  # kept with what the request did, or not at all
+                try:
+                    db.session.commit()
+                except IntegrityError:
+                    # A concurrent request with the same key committed first: its answer.
+                    winner = idempotency.after_conflict(claim) if claim is not None else None
+                    if winner is None:
+                        raise
+                    uow.end(unit, token, committed=False)
+                    return winner
             else:
                 db.session.rollback()
         except BaseException:
@@ -169,6 +191,10 @@ a URL that is not UTF-8; no body where the operation takes one), 401 not authent
 allowed (decided before the body is read wherever the rule does not depend on the resource),
 404 unknown, 409 conflict, 412 stale `If-Match`, 413 too large, 415 a body that is not JSON where
 JSON is expected, 422 invalid (`details.fields` names each field).
+
+Writes (POST, PUT, PATCH, DELETE) accept an `Idempotency-Key` header: a retry with the same key and
+request gets the first answer (`Idempotent-Replayed: true`) and nothing is done twice; the same key
+with another request is a 422 (`idempotency_key_reused`).
 
 A JSON body has the JSON types the schemas declare (`true`, not `"true"` or `1`). Text never holds
 NUL characters, and dates are in the years 1900 to 2999.

@@ -46,6 +46,8 @@ def from_environment() -> dict:
         # that ended (logged out, revoked, expired or idle) this many days ago.
         "MOTCUA_OUTBOX_RETENTION_DAYS": _float("MOTCUA_OUTBOX_RETENTION_DAYS", 30.0),
         "MOTCUA_SESSION_RETENTION_DAYS": _float("MOTCUA_SESSION_RETENTION_DAYS", 30.0),
+        # How long the answer of a write sent with an Idempotency-Key is kept for its retries.
+        "MOTCUA_IDEMPOTENCY_HOURS": _float("MOTCUA_IDEMPOTENCY_HOURS", 24.0),
         # How long a worker may hold a service call before another may take it over, in seconds.
         "MOTCUA_LEASE_SECONDS": _int("MOTCUA_LEASE_SECONDS", 60),
         # Largest BPMN upload accepted, in bytes.

@@ -1,0 +1,1 @@
+"""Idempotency-Key: a retried POST gets the first answer, with nothing done twice."""
