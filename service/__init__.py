@@ -135,6 +135,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .procedures.routes import blp as procedures_blp
     from .tasks.routes import blp as tasks_blp
     from .ui import bp as ui_bp
+    from .webhooks.routes import blp as webhooks_blp
 
     auth.init_app(app)
     steps.init_app(app, stages.PIPELINE)  # what happens after every engine step, in order
@@ -155,6 +156,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         dossiers_blp,
         incidents_blp,
         attachments_blp,
+        webhooks_blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(ui_bp)  # the web pages under /ui

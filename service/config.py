@@ -46,6 +46,14 @@ def from_environment() -> dict:
         # that ended (logged out, revoked, expired or idle) this many days ago.
         "MOTCUA_OUTBOX_RETENTION_DAYS": _float("MOTCUA_OUTBOX_RETENTION_DAYS", 30.0),
         "MOTCUA_SESSION_RETENTION_DAYS": _float("MOTCUA_SESSION_RETENTION_DAYS", 30.0),
+        # Webhooks: the first retry waits this long and each next one twice as long (at most an
+        # hour); after this many attempts a delivery is dead until replayed; each attempt waits
+        # this long for an answer. Receivers at loopback, private or link-local addresses are
+        # refused unless allowed (a receiver on the same network).
+        "MOTCUA_WEBHOOK_BACKOFF_SECONDS": _float("MOTCUA_WEBHOOK_BACKOFF_SECONDS", 10.0),
+        "MOTCUA_WEBHOOK_MAX_ATTEMPTS": _int("MOTCUA_WEBHOOK_MAX_ATTEMPTS", 12),
+        "MOTCUA_WEBHOOK_TIMEOUT_SECONDS": _float("MOTCUA_WEBHOOK_TIMEOUT_SECONDS", 10.0),
+        "MOTCUA_WEBHOOK_ALLOW_PRIVATE": _bool("MOTCUA_WEBHOOK_ALLOW_PRIVATE", False),
         # How long the answer of a write sent with an Idempotency-Key is kept for its retries.
         "MOTCUA_IDEMPOTENCY_HOURS": _float("MOTCUA_IDEMPOTENCY_HOURS", 24.0),
         # How long a worker may hold a service call before another may take it over, in seconds.

@@ -15,10 +15,12 @@ import logging
 import socket
 import threading
 import time
+import uuid
 
 from flask import Flask
 
 from ..models_base import utcnow
+from ..webhooks import operations as webhooks
 from . import operations
 
 log = logging.getLogger(__name__)
@@ -29,21 +31,24 @@ def worker_name() -> str:
 
 
 def tick(app: Flask, *, enqueue=None) -> tuple[int, int]:
-    """Find due work; hand it to `enqueue(kind, id)` (Celery) or run it here. Returns the counts."""
+    """Find due work; hand it to `enqueue(kind, id)` (Celery) or run it here. Returns the counts
+    of calls and timers. The outbox's new events are relayed to the webhooks' deliveries first."""
     now = utcnow()
     with app.app_context():
         operations.heartbeat(worker_name(), now)
+        webhooks.relay(now)
         calls, timers = operations.due_work(now)
-    for call_id in calls:
+        deliveries = webhooks.due(now)
+    work = [
+        *(("call", call_id) for call_id in calls),
+        *(("timers", str(instance_id)) for instance_id in timers),
+        *(("webhook", str(delivery_id)) for delivery_id in deliveries),
+    ]
+    for kind, ident in work:
         if enqueue is not None:
-            enqueue("call", call_id)
+            enqueue(kind, ident)
         else:
-            run("call", call_id, app)
-    for instance_id in timers:
-        if enqueue is not None:
-            enqueue("timers", str(instance_id))
-        else:
-            run("timers", instance_id, app)
+            run(kind, ident, app)
     return len(calls), len(timers)
 
 
@@ -53,9 +58,9 @@ def run(kind: str, ident, app: Flask) -> None:
         try:
             if kind == "call":
                 operations.run_call(int(ident))
+            elif kind == "webhook":
+                webhooks.deliver(uuid.UUID(str(ident)))
             else:
-                import uuid
-
                 operations.fire_timers(uuid.UUID(str(ident)), utcnow())
         except Exception:
             log.exception("%s %s failed; it will be picked up again", kind, ident)

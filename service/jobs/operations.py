@@ -310,19 +310,28 @@ def late_list_due(now: datetime) -> str | None:
 
 
 def housekeeping(now: datetime) -> dict:
-    """The daily clean-up, in one unit of work: outbox events older than
-    MOTCUA_OUTBOX_RETENTION_DAYS, browser sessions ended MOTCUA_SESSION_RETENTION_DAYS ago and
-    Idempotency-Key answers older than MOTCUA_IDEMPOTENCY_HOURS are deleted. Returns the counts."""
+    """The daily clean-up, in one unit of work: relayed outbox events and delivered webhook
+    deliveries older than MOTCUA_OUTBOX_RETENTION_DAYS, browser sessions ended
+    MOTCUA_SESSION_RETENTION_DAYS ago and Idempotency-Key answers older than
+    MOTCUA_IDEMPOTENCY_HOURS are deleted. Returns the counts."""
     from ..idempotency import operations as idempotency
     from ..identity import sessions
+    from ..webhooks import operations as webhooks
 
     config = current_app.config
     with unit_of_work():
         events = outbox.purge(now - timedelta(days=float(config["MOTCUA_OUTBOX_RETENTION_DAYS"])))
         ended = sessions.purge(now - timedelta(days=float(config["MOTCUA_SESSION_RETENTION_DAYS"])))
         keys = idempotency.purge(now - timedelta(hours=float(config["MOTCUA_IDEMPOTENCY_HOURS"])))
-    log.info("housekeeping: deleted %d outbox events, %d sessions, %d idempotency keys", events, ended, keys)
-    return {"outbox_events": events, "sessions": ended, "idempotency_keys": keys}
+        sent = webhooks.purge(now - timedelta(days=float(config["MOTCUA_OUTBOX_RETENTION_DAYS"])))
+    log.info(
+        "housekeeping: deleted %d outbox events, %d sessions, %d idempotency keys, %d webhook deliveries",
+        events,
+        ended,
+        keys,
+        sent,
+    )
+    return {"outbox_events": events, "sessions": ended, "idempotency_keys": keys, "webhook_deliveries": sent}
 
 
 # --- incidents --------------------------------------------------------------------------------

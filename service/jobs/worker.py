@@ -81,9 +81,17 @@ def _register_tasks(celery: Celery, app: Flask) -> None:
     def fire_timers(instance_id: str) -> None:
         dispatch.run("timers", instance_id, app)
 
+    @celery.task(name="motcua.deliver_webhook")
+    def deliver_webhook(delivery_id: str) -> None:
+        dispatch.run("webhook", delivery_id, app)
+
     @celery.task(name="motcua.tick")
     def tick() -> None:
-        kinds = {"call": "motcua.run_call", "timers": "motcua.fire_timers"}
+        kinds = {
+            "call": "motcua.run_call",
+            "timers": "motcua.fire_timers",
+            "webhook": "motcua.deliver_webhook",
+        }
         dispatch.tick(app, enqueue=lambda kind, ident: celery.send_task(kinds[kind], args=[ident]))
 
     @celery.task(name="motcua.watch_sla")

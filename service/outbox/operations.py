@@ -9,7 +9,8 @@ Subscribers are listed once, at create_app (`subscribe`), so `grep` finds every 
 
 A subscriber is a prompt, not the only way: what is due is always in the database (the workers'
 tick finds queued calls; other processes' calendars refresh within a minute). Events stay in the
-table, numbered, for consumers that must see each of them (webhooks, reports).
+table, numbered, for consumers that must see each of them: the relay of service/webhooks hands
+each event, once, to the deliveries of the subscriptions to its type (and marks it relayed).
 """
 
 from __future__ import annotations
@@ -91,5 +92,7 @@ def step_events(step) -> None:
 
 
 def purge(before) -> int:
-    """Delete the events written before `before` (MOTCUA_OUTBOX_RETENTION_DAYS); returns how many."""
-    return db.session.execute(sa.delete(OutboxEvent).where(OutboxEvent.created_at < before)).rowcount
+    """Delete the relayed events written before `before` (MOTCUA_OUTBOX_RETENTION_DAYS); returns
+    how many. An event the relay has not handed on yet stays, however old."""
+    old = sa.and_(OutboxEvent.created_at < before, OutboxEvent.relayed_at.is_not(None))
+    return db.session.execute(sa.delete(OutboxEvent).where(old)).rowcount

@@ -17,6 +17,7 @@ from service.models_base import utcnow
 from service.outbox import operations as outbox
 from service.outbox.models import OutboxEvent
 from service.uow import unit_of_work
+from service.webhooks import operations as webhooks
 from tests.security.test_sessions import api_login
 
 
@@ -30,17 +31,32 @@ def _topics(app) -> list[str]:
         return list(db.session.scalars(sa.select(OutboxEvent.topic).order_by(OutboxEvent.id)))
 
 
-def test_outbox_events_past_their_retention_are_deleted_and_recent_ones_kept(app, clock):
+def _relay(app) -> None:
+    with app.app_context():
+        webhooks.relay(utcnow())
+
+
+def test_relayed_outbox_events_past_their_retention_are_deleted_and_recent_ones_kept(app, clock):
     _emit(app, "old.event")
     clock.advance(days=29)
     _emit(app, "recent.event")
+    _relay(app)
     clock.advance(days=2)  # the first is 31 days old, the second 2
+    _emit(app, "not.relayed")
 
     with app.app_context():
         counts = jobs.housekeeping(utcnow())
 
     assert counts["outbox_events"] == 1
-    assert _topics(app) == ["recent.event"]
+    assert _topics(app) == ["recent.event", "not.relayed"]
+
+
+def test_an_event_the_relay_has_not_handed_on_is_kept_however_old(app, clock):
+    _emit(app, "stuck.event")
+    clock.advance(days=365)
+    with app.app_context():
+        assert jobs.housekeeping(utcnow())["outbox_events"] == 0
+    assert _topics(app) == ["stuck.event"]
 
 
 def test_ended_sessions_are_deleted_after_their_retention_and_live_ones_keep_working(app, make_user, clock):
@@ -89,6 +105,7 @@ def test_the_late_list_is_stored_from_the_fifth_of_the_next_month_once(app, cloc
 def test_the_embedded_runner_runs_each_chore_at_start_then_on_its_own_period(app, clock):
     runner = dispatch.EmbeddedRunner(app, interval=1.0)
     _emit(app, "ancient.event")
+    _relay(app)
     clock.advance(days=40)
 
     assert runner.chores(1000.0) == ["sla", "late_list", "housekeeping"]
@@ -103,6 +120,7 @@ def test_motcua_housekeeping_runs_it_by_hand(app, clock):
     from service.cli import main
 
     _emit(app, "old.event")
+    _relay(app)
     clock.advance(days=31)
     result = app.test_cli_runner().invoke(main, ["housekeeping"])
     assert result.exit_code == 0, result.output

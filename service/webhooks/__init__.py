@@ -1,0 +1,1 @@
+"""Webhooks: the outbox's events, signed and delivered to the URLs systems subscribed."""
