@@ -13,8 +13,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from .. import uow
 from ..errors import ServiceError
-from ..extensions import db
 from ..identity import sessions
 from ..identity.auth import current_session_id, current_user
 from . import bp
@@ -53,7 +53,7 @@ def account_page():
                 keep_session_id=current_session_id(),
             )
         except ServiceError as exc:
-            db.session.rollback()
+            uow.discard()
             if "current_password" in exc.details.get("fields", {}):
                 form.current_password.errors.append(_("Mật khẩu hiện tại không đúng."))
             else:
