@@ -1,5 +1,6 @@
 """The tasks' reads: the worklist (one query for GET /api/v1/tasks and the worklist page, which
-adds the dossier's columns through dossiers.queries), a task with its instance, the SLA window of now.
+adds the dossier's columns through dossiers.queries), a task with its instance, the names of tasks,
+the completed steps of an instance (from the audit), the SLA window of now.
 
 Reads live here, writes in operations.py. The task states are re-exported for the pages, which
 import no model.
@@ -33,9 +34,11 @@ __all__ = [
     "STATES",
     "Worklist",
     "WorklistRow",
+    "completions",
     "count",
     "get_with_instance",
     "involving",
+    "names",
     "processes_of",
     "select_page",
     "sla_window",
