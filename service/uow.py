@@ -109,6 +109,12 @@ def _safely(fn: Callable[[], None]) -> None:
         log.exception("a unit of work's follow-up failed")
 
 
+def discard() -> None:
+    """Drop what the transaction wrote so far and go on in the same unit (a page showing a refused
+    form again after an operation failed half-way); the unit still ends with its one commit."""
+    db.session.rollback()
+
+
 @contextmanager
 def opened() -> Iterator[UnitOfWork]:
     """For code that may run inside a unit or alone (tests, scripts): the open unit, or a new one."""

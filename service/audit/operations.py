@@ -45,14 +45,3 @@ def record(rows: list[dict]) -> None:
 def write(step) -> None:
     """Stage of the step pipeline (service/steps.py): every fact the step and its stages gathered."""
     record(step.audit)
-
-
-def history(instance_id, limit: int = 500) -> list[AuditEvent]:
-    return list(
-        db.session.scalars(
-            sa.select(AuditEvent)
-            .where(AuditEvent.instance_id == instance_id)
-            .order_by(AuditEvent.id)
-            .limit(limit)
-        )
-    )

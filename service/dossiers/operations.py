@@ -14,20 +14,15 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import sla
-from ..calendar.operations import calendar
 from ..definitions import operations as definitions
-from ..errors import Forbidden, NotFound, Unprocessable
+from ..errors import Forbidden, Unprocessable
 from ..extensions import db
 from ..identity.models import OrgUnit
 from ..instances import operations as instances
-from ..instances.models import ProcessInstance
-from ..models_base import page_of, utcnow
+from ..models_base import utcnow
 from ..procedures import operations as procedures
-from ..tasks.models import Task
-from ..tasks.predicates import involved_in
 from . import cccd
-from .models import CHANNELS, SLA_COLUMNS, Dossier, DossierStep
+from .models import CHANNELS, Dossier
 
 FINAL = {3, 7, 8, 10}
 
@@ -123,19 +118,6 @@ def receive(procedure_code: str, *, applicant: dict, channel: str, components: l
     return dossier
 
 
-def find(ref: str) -> Dossier:
-    """A dossier by its code, or by its id before it is registered."""
-    query = sa.select(Dossier)
-    try:
-        query = query.where(sa.or_(Dossier.code == ref, Dossier.id == uuid.UUID(ref)))
-    except ValueError:
-        query = query.where(Dossier.code == ref)
-    dossier = db.session.scalar(query)
-    if dossier is None:
-        raise NotFound(f"There is no dossier {ref!r}.")
-    return dossier
-
-
 def require_visible(user, dossier: Dossier) -> None:
     """Admins, officers of the receiving unit, and anyone involved in its process (a candidate of
     one of its tasks in the task's unit, its assignee or the officer who completed it)."""
@@ -147,50 +129,6 @@ def require_visible(user, dossier: Dossier) -> None:
         instances.require_visible(user, instance)
     except Forbidden:
         raise Forbidden("This dossier belongs to another unit and you have no task in it.") from None
-
-
-def visible_to(user) -> sa.ColumnElement[bool]:
-    if user.is_admin:
-        return sa.true()
-    own = national_code_of(user)
-    own_unit = Dossier.unit_code == own if own is not None else sa.false()
-    # Correlated EXISTS (probing the instance's tasks by index) rather than IN lists the database
-    # would rebuild for every query.
-    started = sa.exists().where(
-        ProcessInstance.id == Dossier.instance_id, ProcessInstance.started_by_id == user.id
-    )
-    involved = sa.exists().where(Task.instance_id == Dossier.instance_id, involved_in(user))
-    return sa.or_(own_unit, started, involved)
-
-
-def search(user, *, status=None, unit=None, procedure=None, overdue=None, page=1, per_page=50):
-    conditions = [visible_to(user)]
-    if status is not None:
-        conditions.append(Dossier.status == status)
-    if unit:
-        conditions.append(Dossier.unit_code == unit)
-    if procedure:
-        conditions.append(
-            Dossier.procedure_id.in_(
-                sa.select(procedures.Procedure.id).where(procedures.Procedure.code == procedure)
-            )
-        )
-    if overdue is not None:
-        late = sla.condition(sla.Sla.LATE, sla.Window.at(utcnow(), calendar()), SLA_COLUMNS)
-        conditions.append(late if overdue else sa.not_(late))
-    return page_of(Dossier, sa.and_(*conditions), (Dossier.submitted_at.desc(),), page, per_page)
-
-
-def steps(dossier: Dossier) -> list[DossierStep]:
-    return list(
-        db.session.scalars(
-            sa.select(DossierStep).where(DossierStep.dossier_id == dossier.id).order_by(DossierStep.id)
-        )
-    )
-
-
-def current_tasks(dossier: Dossier) -> list[Task]:
-    return instances.open_tasks(dossier.instance_id)
 
 
 def withdraw(dossier: Dossier, *, reason: str | None, actor) -> None:

@@ -9,7 +9,7 @@ from ..errors import NotFound, Unprocessable
 from ..identity.auth import current_user
 from ..identity.permissions import authorise
 from ..web import page
-from . import cccd, operations, slips
+from . import cccd, operations, queries, slips
 from .schemas import (
     CCCDApplicantSchema,
     CCCDArgs,
@@ -25,20 +25,20 @@ blp = Blueprint("dossiers", __name__, url_prefix="/api/v1", description="One-sto
 
 
 def _detail(dossier):
-    dossier.current_steps = operations.current_tasks(dossier)
-    dossier.steps = operations.steps(dossier)
+    dossier.current_steps = queries.current_tasks(dossier)
+    dossier.steps = queries.steps(dossier)
     return dossier
 
 
 def _visible(ref):
-    dossier = operations.find(ref)
+    dossier = queries.find(ref)
     operations.require_visible(current_user(), dossier)
     return dossier
 
 
 def _may_withdraw(user, ref):
     operations.require_reception(user)
-    operations.require_visible(user, operations.find(ref))
+    operations.require_visible(user, queries.find(ref))
 
 
 reception_only = authorise(lambda user, **_: operations.require_reception(user))
@@ -51,9 +51,7 @@ class Dossiers(MethodView):
     def get(self, args):
         """Dossiers the caller may see, newest first (filters: status, unit, procedure, overdue)."""
         filters = {k: args.get(k) for k in ("status", "unit", "procedure", "overdue")}
-        items, total = operations.search(
-            current_user(), **filters, page=args["page"], per_page=args["per_page"]
-        )
+        items, total = queries.search(current_user(), **filters, page=args["page"], per_page=args["per_page"])
         return page(items, total, args)
 
     @reception_only
@@ -88,7 +86,7 @@ class DossierView(MethodView):
 @blp.response(200, DossierDetailSchema)
 def withdraw(args, ref):
     """The applicant withdraws the dossier (possible until the result is returned)."""
-    dossier = operations.find(ref)
+    dossier = queries.find(ref)
     operations.withdraw(dossier, reason=args.get("reason"), actor=current_user())
     return _detail(dossier)
 
@@ -97,7 +95,7 @@ _SLIP = "The slip: PDF (format=pdf, the default) or printable HTML (format=html)
 
 
 @blp.route("/dossiers/<string:ref>/documents/<string:form>", methods=["GET"])
-@authorise(lambda user, ref, form: operations.require_visible(user, operations.find(ref)))
+@authorise(lambda user, ref, form: operations.require_visible(user, queries.find(ref)))
 @blp.arguments(DocumentArgs, location="query")
 @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf", description=_SLIP)
 @blp.alt_response(200, schema={"type": "string"}, content_type="text/html", description=_SLIP)
@@ -105,7 +103,7 @@ def document(args, ref, form):
     """An official slip of the dossier: mau-01 … mau-06, as printable HTML or PDF."""
     if form not in documents.FORMS:
         raise NotFound(f"There is no form {form!r}; forms are {', '.join(documents.FORMS)}.")
-    dossier = operations.find(ref)
+    dossier = queries.find(ref)
     agency = current_app.config["MOTCUA_AGENCY"]
     if form == "mau-06":
         context = slips.register_context(dossier, agency=agency)

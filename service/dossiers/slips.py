@@ -11,7 +11,7 @@ from ..identity.models import User
 from ..identity.operations import unit_name
 from ..models_base import utcnow
 from ..tasks.models import Task
-from . import operations
+from . import operations, queries
 from .models import Dossier
 
 
@@ -29,7 +29,7 @@ def _display(username: str | None) -> str | None:
 def dossier_context(dossier: Dossier, *, agency: dict) -> dict:
     """Everything Mẫu 01 to 05 show, from the dossier, its steps and its process variables."""
     data = _variables(dossier)
-    steps = operations.steps(dossier)
+    steps = queries.steps(dossier)
     handovers, previous = [], None
     for step in steps:
         if step.outcome != "completed":

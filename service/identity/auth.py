@@ -54,6 +54,11 @@ def cookie_session() -> sessions.LiveSession | None:
     return found
 
 
+def check_csrf() -> None:
+    """Refuse (400, CSRFError) a request without the session's CSRF token (form field or header)."""
+    csrf.protect()
+
+
 def authenticate() -> None:
     """before_request: set g.user (and g.session_id for a session) or refuse with 401."""
     g.user = None
@@ -73,7 +78,7 @@ def authenticate() -> None:
     found = cookie_session()
     if found is not None:
         if request.method not in SAFE_METHODS:
-            csrf.protect()  # a session (cookie) write must carry the CSRF token
+            check_csrf()  # a session (cookie) write must carry the CSRF token
         g.user, g.session_id = found.principal, found.id
         return
     raise Unauthorized("Log in, or send 'Authorization: Bearer <token>'.")

@@ -179,39 +179,6 @@ def _audit(type_: str, actor, data: dict) -> None:
     record([fact(type_, at=utcnow(), actor=actor, data=data)])
 
 
-def _like(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def search_users(*, q=None, group=None, unit=None, active=None, page=1, per_page=50):
-    """Users by username, with their unit and groups; filters: text, group name, unit code, active."""
-    from ..models_base import page_of
-
-    conditions = []
-    if q:
-        like = _like(q)
-        conditions.append(
-            sa.or_(
-                sa.func.lower(User.username).like(like, escape="\\"),
-                sa.func.lower(sa.func.coalesce(User.display_name, "")).like(like, escape="\\"),
-            )
-        )
-    if group:
-        conditions.append(
-            User.id.in_(
-                sa.select(user_groups.c.user_id)
-                .join(Group, Group.id == user_groups.c.group_id)
-                .where(Group.name == group)
-            )
-        )
-    if unit:
-        conditions.append(User.org_unit_id.in_(sa.select(OrgUnit.id).where(OrgUnit.code == unit)))
-    if active is not None:
-        conditions.append(User.is_active.is_(active))
-    return page_of(User, sa.and_(sa.true(), *conditions), (User.username,), page, per_page)
-
-
 def existing_groups(names) -> list[Group]:
     """The groups of these names, in order; 422 (field groups) naming those that do not exist."""
     names = list(dict.fromkeys(name.strip() for name in names or () if name.strip()))
@@ -323,26 +290,6 @@ def set_password(
     )
 
 
-def list_groups(*, page=1, per_page=50) -> tuple[list[dict], int]:
-    """Groups by name, each with its number of members."""
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Group)) or 0
-    members = (
-        sa.select(sa.func.count())
-        .select_from(user_groups)
-        .where(user_groups.c.group_id == Group.id)
-        .scalar_subquery()
-    )
-    rows = db.session.execute(
-        sa.select(Group, members).order_by(Group.name).offset((page - 1) * per_page).limit(per_page)
-    ).all()
-    return [_with(group, members=count) for group, count in rows], total
-
-
-def _with(row, **extra) -> dict:
-    data = {column.key: getattr(row, column.key) for column in sa.inspect(row).mapper.column_attrs}
-    return {**data, **extra}
-
-
 def create_group(name: str, description: str | None = None, *, actor) -> Group:
     name = name.strip()
     if db.session.scalar(sa.select(Group.id).where(Group.name == name)) is not None:
@@ -355,18 +302,6 @@ def create_group(name: str, description: str | None = None, *, actor) -> Group:
     db.session.flush()
     _audit("group_created", actor, {"name": group.name, "description": group.description})
     return group
-
-
-def list_units(*, page=1, per_page=50) -> tuple[list[dict], int]:
-    """Units by code, each with its number of users."""
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(OrgUnit)) or 0
-    users = (
-        sa.select(sa.func.count()).select_from(User).where(User.org_unit_id == OrgUnit.id).scalar_subquery()
-    )
-    rows = db.session.execute(
-        sa.select(OrgUnit, users).order_by(OrgUnit.code).offset((page - 1) * per_page).limit(per_page)
-    ).all()
-    return [_with(unit, users=count) for unit, count in rows], total
 
 
 def find_unit(code: str) -> OrgUnit:
@@ -409,28 +344,6 @@ def update_unit(unit: OrgUnit, data: dict, *, actor) -> OrgUnit:
     db.session.flush()
     _audit("unit_updated", actor, {"code": unit.code, "name": unit.name, "national_code": unit.national_code})
     return unit
-
-
-def search_tokens(*, user=None, active=None, page=1, per_page=50):
-    """Tokens (never their secrets), newest first; filters: owner's username, active or not."""
-    from ..models_base import page_of
-
-    conditions = []
-    if user:
-        conditions.append(ApiToken.user_id.in_(sa.select(User.id).where(User.username == user)))
-    if active is not None:
-        live = sa.and_(
-            ApiToken.revoked_at.is_(None),
-            sa.or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > utcnow()),
-        )
-        conditions.append(live if active else sa.not_(live))
-    return page_of(
-        ApiToken,
-        sa.and_(sa.true(), *conditions),
-        (ApiToken.created_at.desc(), ApiToken.id.desc()),
-        page,
-        per_page,
-    )
 
 
 def issue_token(username: str, *, name: str | None = None, expires_at=None, actor) -> tuple[ApiToken, str]:

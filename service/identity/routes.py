@@ -10,7 +10,7 @@ from flask_wtf.csrf import generate_csrf
 from ..errors import ErrorSchema, NotFound, Unauthorized, Unprocessable
 from ..extensions import db
 from ..web import PageArgs, page
-from . import operations, sessions, throttle
+from . import operations, queries, sessions, throttle
 from .auth import current_session_id, current_user
 from .models import User
 from .permissions import admin_only
@@ -181,7 +181,7 @@ class Users(MethodView):
     def get(self, args):
         """Users by username (filters: q, group, unit, active); never their passwords."""
         filters = {k: args.get(k) for k in ("q", "group", "unit", "active")}
-        items, total = operations.search_users(**filters, page=args["page"], per_page=args["per_page"])
+        items, total = queries.search_users(**filters, page=args["page"], per_page=args["per_page"])
         return page(items, total, args)
 
     @admin_only
@@ -254,7 +254,7 @@ class Groups(MethodView):
     @admin_blp.response(200, GroupPage)
     def get(self, args):
         """Groups (candidate groups, BPMN lanes) with their member counts."""
-        items, total = operations.list_groups(page=args["page"], per_page=args["per_page"])
+        items, total = queries.list_groups(page=args["page"], per_page=args["per_page"])
         return page(items, total, args)
 
     @admin_only
@@ -273,7 +273,7 @@ class Units(MethodView):
     @admin_blp.response(200, UnitPage)
     def get(self, args):
         """Org units with their number of users."""
-        items, total = operations.list_units(page=args["page"], per_page=args["per_page"])
+        items, total = queries.list_units(page=args["page"], per_page=args["per_page"])
         return page(items, total, args)
 
     @admin_only
@@ -312,7 +312,7 @@ class Tokens(MethodView):
     @admin_blp.response(200, TokenPage)
     def get(self, args):
         """API tokens with their owner, name, creation, expiry and revocation; never the secret."""
-        items, total = operations.search_tokens(
+        items, total = queries.search_tokens(
             user=args.get("user"), active=args.get("active"), page=args["page"], per_page=args["per_page"]
         )
         return page(items, total, args)

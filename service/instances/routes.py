@@ -3,7 +3,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ..audit.operations import history
+from ..audit.queries import history
 from ..definitions import operations as definitions
 from ..extensions import db
 from ..identity.auth import current_user

@@ -23,7 +23,7 @@ from ..engine import TaskNotReady
 from ..extensions import db
 from ..instances import operations as instances
 from ..instances.models import ProcessInstance
-from ..models_base import page_of, utcnow
+from ..models_base import utcnow
 from ..outbox import operations as outbox
 from ..uow import unit_of_work
 from . import queue
@@ -335,10 +335,6 @@ def housekeeping(now: datetime) -> dict:
 
 
 # --- incidents --------------------------------------------------------------------------------
-
-
-def incidents(page: int, per_page: int):
-    return page_of(ServiceCall, ServiceCall.state == FAILED, (ServiceCall.updated_at.desc(),), page, per_page)
 
 
 def retry_incident(call_id: int, *, actor) -> ServiceCall:

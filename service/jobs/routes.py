@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from ..identity.auth import current_user
 from ..identity.permissions import admin_only
 from ..web import PageArgs, RequestSchema, page, page_schema
-from . import operations
+from . import operations, queries
 
 blp = Blueprint("incidents", __name__, url_prefix="/api/v1", description="Incidents and reports")
 
@@ -63,7 +63,7 @@ class Incidents(MethodView):
     @blp.response(200, IncidentPage)
     def get(self, args):
         """Service calls whose retries ran out: the error, the element and the attempts (administrators)."""
-        items, total = operations.incidents(args["page"], args["per_page"])
+        items, total = queries.incidents(args["page"], args["per_page"])
         return page(items, total, args)
 
 

@@ -1,83 +1,22 @@
-"""The worklist and the human side of a process: claim, unclaim, complete."""
+"""The human side of a process: claim, unclaim, complete (the worklist and other reads: queries.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import sqlalchemy as sa
-from sqlalchemy.orm import undefer
 
 from .. import forms, runtime, steps
 from ..audit.operations import fact, record
-from ..errors import Conflict, NotFound
+from ..errors import Conflict
 from ..extensions import db
-from ..identity.models import User
 from ..identity.permissions import require_task_actor
 from ..instances import operations as instances
-from ..instances.models import ProcessInstance
 from ..metrics import TASK_COMPLETIONS
-from ..models_base import page_of, utcnow
-from .models import COMPLETED, OPEN, Task, task_candidates
-from .predicates import involved_in
+from ..models_base import utcnow
+from .models import COMPLETED, OPEN, Task
+from .queries import get_with_instance
 
 
-def visible_to(user) -> sa.ColumnElement[bool]:
-    """The tasks a user may see: admins all; others those they are a candidate or assignee of."""
-    if user.is_admin:
-        return sa.true()
-    started = sa.select(ProcessInstance.id).where(ProcessInstance.started_by_id == user.id)
-    return sa.or_(
-        involved_in(user),
-        # A task without candidate groups belongs to the user who started its instance.
-        sa.and_(~sa.exists().where(task_candidates.c.task_id == Task.id), Task.instance_id.in_(started)),
-    )
-
-
-def worklist(
-    user,
-    *,
-    candidate_group: str | None = None,
-    assignee: str | None = None,
-    state: str | None = OPEN,
-    process_instance_id=None,
-    due_before: datetime | None = None,
-    page: int = 1,
-    per_page: int = 50,
-) -> tuple[list[Task], int]:
-    """A page of the tasks a user may see, oldest first ("newest last"), with the total count."""
-    conditions = [visible_to(user)]
-    if state:
-        conditions.append(Task.state == state)
-    if candidate_group:
-        conditions.append(
-            sa.exists().where(
-                task_candidates.c.task_id == Task.id, task_candidates.c.group_name == candidate_group
-            )
-        )
-    if assignee:
-        if assignee == "me":
-            conditions.append(Task.assignee_id == user.id)
-        else:
-            conditions.append(Task.assignee_id.in_(sa.select(User.id).where(User.username == assignee)))
-    if process_instance_id is not None:
-        conditions.append(Task.instance_id == process_instance_id)
-    if due_before is not None:
-        conditions.append(Task.due_at < due_before)
-    return page_of(Task, sa.and_(*conditions), (Task.created_at, Task.id), page, per_page)
-
-
-def get_with_instance(task_id, *, with_state: bool = False) -> tuple[Task, ProcessInstance]:
-    """A task and its instance in one query."""
-    query = sa.select(Task, ProcessInstance).join(ProcessInstance, Task.instance_id == ProcessInstance.id)
-    if with_state:
-        query = query.options(undefer(ProcessInstance.engine_state))
-    row = db.session.execute(query.where(Task.id == task_id)).first()
-    if row is None:
-        raise NotFound(f"There is no task {task_id}.")
-    return row[0], row[1]
-
-
-def require_open(task: Task, instance: ProcessInstance) -> None:
+def require_open(task: Task, instance) -> None:
     if task.state != OPEN:
         raise Conflict(
             f"Task '{task.name}' is already {task.state}; nothing was changed.",

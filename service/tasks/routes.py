@@ -9,7 +9,7 @@ from ..identity.permissions import authorise, require_task_actor
 from ..instances.routes import respond
 from ..instances.schemas import InstanceDetailSchema
 from ..web import etag, if_match, page
-from . import operations
+from . import operations, queries
 from .schemas import CompleteArgs, TaskDetailSchema, TaskListArgs, TaskPage
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="Human tasks (the worklist)")
@@ -27,19 +27,20 @@ class Tasks(MethodView):
     @blp.arguments(TaskListArgs, location="query")
     @blp.response(200, TaskPage)
     def get(self, args):
-        """Tasks the caller may act on, oldest first; filter by group, assignee, state, instance, due date."""
+        """Tasks the caller may act on, oldest first; filter by group, assignee, state, instance, due
+        date, process and SLA class (the worklist page's query)."""
         state = args["state"]
-        items, total = operations.worklist(
-            current_user(),
+        which = queries.Worklist(
+            state=None if state == "any" else state,
             candidate_group=args.get("candidate_group"),
             assignee=args.get("assignee"),
-            state=None if state == "any" else state,
-            process_instance_id=args.get("process_instance_id"),
+            instance_id=args.get("process_instance_id"),
             due_before=args.get("due_before"),
-            page=args["page"],
-            per_page=args["per_page"],
+            process=args.get("process"),
+            due=args.get("due"),
         )
-        return page(items, total, args)
+        rows, total = queries.worklist(current_user(), which, page=args["page"], per_page=args["per_page"])
+        return page([row.task for row in rows], total, args)
 
 
 @blp.route("/<uuid:task_id>")
@@ -47,7 +48,7 @@ class TaskView(MethodView):
     @blp.response(200, TaskDetailSchema)
     def get(self, task_id):
         """One task, with its form's JSON Schema if it has one."""
-        task, instance = operations.get_with_instance(task_id)
+        task, instance = queries.get_with_instance(task_id)
         require_task_actor(current_user(), task, instance.started_by_id)
         return _detail(task, instance), 200, etag(instance.version)
 
@@ -57,7 +58,7 @@ class TaskView(MethodView):
 def claim(task_id):
     """Take a task: it becomes yours until you complete or unclaim it."""
     task = operations.claim(task_id, actor=current_user())
-    _, instance = operations.get_with_instance(task_id)
+    _, instance = queries.get_with_instance(task_id)
     return _detail(task, instance)
 
 
@@ -66,13 +67,13 @@ def claim(task_id):
 def unclaim(task_id):
     """Give a claimed task back to its candidate groups."""
     task = operations.unclaim(task_id, actor=current_user())
-    _, instance = operations.get_with_instance(task_id)
+    _, instance = queries.get_with_instance(task_id)
     return _detail(task, instance)
 
 
 def _actor_of(user, task_id):
     """The task with its instance (and engine state), if the caller may act on it (403 otherwise)."""
-    task, instance = operations.get_with_instance(task_id, with_state=True)
+    task, instance = queries.get_with_instance(task_id, with_state=True)
     require_task_actor(user, task, instance.started_by_id)
     return task, instance
 

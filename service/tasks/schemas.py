@@ -45,6 +45,15 @@ class TaskListArgs(PageArgs):
     )
     process_instance_id = ma.fields.UUID()
     due_before = ma.fields.AwareDateTime(default_timezone=None)
+    process = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=255), metadata={"description": "A process definition's key"}
+    )
+    due = ma.fields.String(
+        validate=ma.validate.OneOf(["late", "due_soon", "early", "none"]),
+        metadata={
+            "description": "An SLA class: late, due soon (within a working day), early, or none (no due date)"
+        },
+    )
 
 
 class CompleteArgs(RequestSchema):

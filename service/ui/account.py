@@ -15,8 +15,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from .. import uow
 from ..errors import ServiceError, TooManyRequests
-from ..extensions import db
 from ..identity import sessions, throttle
 from ..identity.auth import current_session_id, current_user
 from . import bp
@@ -67,7 +67,7 @@ def account_page():
             form.current_password.errors.append(_too_many(exc.retry_after))
             status = 429
         except ServiceError as exc:
-            db.session.rollback()
+            uow.discard()
             status = 422
             if "current_password" not in exc.details.get("fields", {}):
                 form.new_password.errors.append(_("Mật khẩu phải có từ 8 đến 1024 ký tự."))

@@ -13,7 +13,7 @@ from flask import current_app, url_for
 from flask_babel import format_decimal
 
 from ..attachments import operations
-from ..tasks.models import OPEN
+from ..tasks.queries import OPEN
 from . import display
 
 

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..dossiers.status import DossierStatus
 from ..sla import Sla
-from ..tasks.models import COMPLETED
+from ..tasks.queries import COMPLETED
 
 DATE_FORMAT = "%d/%m/%Y %H:%M"
 DASH = " \u2013 "  # between a procedure's code and its name

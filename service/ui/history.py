@@ -7,14 +7,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from .. import forms
-from ..audit.models import AuditEvent
-from ..extensions import db
-from ..identity.models import User
-from ..tasks.models import Task
+from ..tasks import queries as tasks
 from . import display, formschema
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -62,14 +58,7 @@ def _fields(form: dict | None, variables: dict) -> list[tuple[str, str]]:
 
 def decisions(instance_id, *, exclude_task=None) -> list[dict]:
     """The completed steps of an instance, latest first: name, officer, moment and fields."""
-    rows = db.session.execute(
-        sa.select(AuditEvent.task_id, AuditEvent.at, AuditEvent.data, Task.name, Task.form_key, User)
-        .outerjoin(Task, Task.id == AuditEvent.task_id)
-        .outerjoin(User, User.id == AuditEvent.actor_id)
-        .where(AuditEvent.instance_id == instance_id, AuditEvent.type == "task_completed")
-        .order_by(AuditEvent.id.desc())
-        .limit(LIMIT)
-    ).all()
+    rows = tasks.completions(instance_id, limit=LIMIT)
     described: dict[str | None, dict | None] = {}
     steps = []
     for task_id, at, data, name, form_key, user in rows:

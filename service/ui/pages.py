@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,18 +11,15 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from .. import forms, sla
-from ..calendar.operations import calendar
-from ..dossiers.models import Dossier
+from .. import forms
+from ..dossiers import queries as dossiers
 from ..errors import NotFound
-from ..extensions import csrf, db
+from ..identity import queries as identity
 from ..identity import sessions, throttle
-from ..identity.auth import cookie_session, current_user
-from ..identity.models import Group
+from ..identity.auth import check_csrf, cookie_session, current_user
 from ..identity.permissions import require_task_actor
-from ..models_base import utcnow
-from ..tasks import operations as tasks
-from ..tasks.models import COMPLETED, OPEN
+from ..tasks import queries as tasks
+from ..tasks.queries import COMPLETED, OPEN
 from . import bp, display, formschema, history, i18n, safe_next, worklist
 
 
@@ -87,7 +83,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    csrf.protect()  # also done by authenticate() for session writes; kept here on purpose
+    check_csrf()  # also done by authenticate() for session writes; kept here on purpose
     secret = session.get(sessions.SESSION_KEY)
     if isinstance(secret, str):
         sessions.log_out(secret, actor=current_user())  # a copy of the cookie stops working too
@@ -103,18 +99,8 @@ def worklist_page():
     return render_template("ui/worklist.html", filters=filters, page=page)
 
 
-def group_labels(names: list[str]) -> list[str]:
-    """Groups as people know them: their description (e.g. "Bộ phận Một cửa"), else their name."""
-    if not names:
-        return []
-    described = dict(
-        db.session.execute(sa.select(Group.name, Group.description).where(Group.name.in_(names))).all()
-    )
-    return [described.get(name) or name for name in names]
-
-
 def _dossier_summary(instance) -> dict | None:
-    dossier = db.session.scalar(sa.select(Dossier).where(Dossier.instance_id == instance.id))
+    dossier = dossiers.of_instance(instance.id)
     if dossier is None:
         return None
     return {
@@ -137,7 +123,7 @@ def task_page(task_id):
     task, instance = tasks.get_with_instance(task_id)
     require_task_actor(user, task, instance.started_by_id)
     form = forms.describe(task.form_key) if task.state == OPEN else None
-    due = task.sla_class(sla.Window.at(utcnow(), calendar()))
+    due = task.sla_class(tasks.sla_window())
     context = {
         "id": str(task.id),
         "complete_url": url_for("tasks.complete", task_id=task.id),
@@ -154,7 +140,7 @@ def task_page(task_id):
         process_name=instance.definition.name,
         dossier=_dossier_summary(instance),
         decisions=history.decisions(instance.id, exclude_task=task.id),
-        groups=group_labels(task.candidate_groups or []),
+        groups=identity.group_labels(task.candidate_groups or []),
         form=form,
         context=context,
         created=display.local_datetime(task.created_at),

@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from datetime import date
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
@@ -28,14 +27,14 @@ from wtforms.validators import Length
 
 from ..dossiers import cccd
 from ..dossiers import operations as dossiers
+from ..dossiers import queries as dossier_reads
 from ..dossiers.schemas import ApplicantSchema
 from ..dossiers.status import DossierStatus
 from ..errors import NotFound, Unprocessable
-from ..extensions import db
 from ..identity.auth import current_user
 from ..identity.permissions import may_act_on_task
 from ..instances import operations as instances
-from ..procedures.models import Procedure
+from ..procedures import queries as catalogue
 from . import bp, display
 
 CHANNEL_LABELS = {"counter": _l("Trực tiếp"), "online": _l("Trực tuyến"), "post": _l("Bưu chính")}
@@ -145,11 +144,11 @@ def iso_date(text: str) -> str | None:
         return None
 
 
-def _catalogue() -> list[Procedure]:
-    return list(db.session.scalars(sa.select(Procedure).where(Procedure.active).order_by(Procedure.code)))
+def _catalogue() -> list:
+    return catalogue.active()
 
 
-def _components(procedure: Procedure | None) -> list[dict]:
+def _components(procedure: object | None) -> list[dict]:
     """The procedure's components, each with `required` (the catalogue's default is required)."""
     if procedure is None:
         return []
@@ -168,7 +167,7 @@ def _days(value) -> str:
     return format_decimal(float(value))
 
 
-def _procedure_data(procedure: Procedure) -> dict:
+def _procedure_data(procedure) -> dict:
     return {
         "code": procedure.code,
         "name": procedure.name,
@@ -215,7 +214,7 @@ def _check_applicant(form: ReceptionForm, applicant: dict, card: dict | None) ->
         form.name.errors.append(_("Vui lòng nhập họ tên người nộp hoặc quét mã QR trên CCCD."))
 
 
-def _render(form: ReceptionForm, procedures: list[Procedure], chosen: Procedure | None, ticked, status=200):
+def _render(form: ReceptionForm, procedures: list, chosen: object | None, ticked, status=200):
     context = {
         "procedures": {p.code: _procedure_data(p) for p in procedures},
         "from_cccd_url": url_for("dossiers.from_cccd"),
@@ -342,7 +341,7 @@ def reception():
 @bp.get("/reception/<string:ref>", endpoint="reception_done")
 def reception_done(ref):
     user = current_user()
-    dossier = dossiers.find(ref)
+    dossier = dossier_reads.find(ref)
     dossiers.require_visible(user, dossier)
     instance = instances.get(dossier.instance_id)
     tasks = [
@@ -351,7 +350,7 @@ def reception_done(ref):
             "may_act": may_act_on_task(user, task, instance.started_by_id),
             "due_at": display.local_datetime(task.due_at),
         }
-        for task in dossiers.current_tasks(dossier)
+        for task in dossier_reads.current_tasks(dossier)
     ]
     catalogue = _components(dossier.procedure)
     received_names = {c.get("name") for c in dossier.components or []}

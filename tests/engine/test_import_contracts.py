@@ -30,6 +30,18 @@ VIOLATIONS = [
         ".definitions -> .instances",
     ),
     ("service/jobs/dispatch.py", "from . import worker as _", "No cycles are allowed in service.jobs."),
+    # The pages read through the domains' queries and operations: no model, session or SQL.
+    (
+        "service/ui/display.py",
+        "from service.tasks.models import Task",
+        "service.ui.display -> service.tasks.models",
+    ),
+    (
+        "service/ui/admin/common.py",
+        "from ...extensions import db",
+        "service.ui.admin.common -> service.extensions",
+    ),
+    ("service/ui/history.py", "import sqlalchemy", "service.ui.history -> sqlalchemy"),
 ]
 
 
@@ -74,6 +86,16 @@ def test_a_forbidden_import_of_each_kind_breaks_its_contract(copy):
             file.write(f"\n{line}  # noqa\n")
     result = _lint_imports(copy)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "0 kept, 4 broken" in result.stdout
+    assert "0 kept, 5 broken" in result.stdout
     for _, line, reported in VIOLATIONS:
         assert reported in result.stdout, f"{line!r} was not reported:\n{result.stdout}"
+
+
+def test_a_page_importing_a_model_alone_fails_lint(copy):
+    """The pages' contract on its own: one model import in one page module breaks it, and only it."""
+    with (copy / "service/ui/worklist.py").open("a", encoding="utf-8") as file:
+        file.write("\nfrom service.tasks.models import Task  # noqa\n")
+    result = _lint_imports(copy)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "4 kept, 1 broken" in result.stdout
+    assert "service.ui.worklist -> service.tasks.models" in result.stdout

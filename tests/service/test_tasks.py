@@ -89,6 +89,59 @@ def test_worklist_filters_and_orders_oldest_first(people):
     assert clerk.get("/api/v1/tasks?due_before=yesterday").status_code == 422
 
 
+def test_worklist_filters_by_process_and_sla_class_as_the_worklist_page_does(people, clock):
+    clerk = people["clerk"]
+    clerk.start("simple_approval", business_key="A")
+    clerk.start("simple_approval", business_key="B")
+    assert clerk.get("/api/v1/tasks?process=simple_approval").json["total"] == 2
+    assert clerk.get("/api/v1/tasks?process=no_such_process").json["total"] == 0
+    # register is due in 4 hours (dueIn PT4H): due soon (within a working day), then late.
+    assert clerk.get("/api/v1/tasks?due=due_soon").json["total"] == 2
+    assert clerk.get("/api/v1/tasks?due=late").json["total"] == 0
+    assert clerk.get("/api/v1/tasks?due=none").json["total"] == 0
+    clock.advance(hours=5)
+    late = clerk.get("/api/v1/tasks?due=late&process=simple_approval").json
+    assert late["total"] == 2 and len(late["items"]) == 2
+    assert clerk.get("/api/v1/tasks?due=due_soon").json["total"] == 0
+    assert clerk.get("/api/v1/tasks?due=bogus").status_code == 422
+    assert clerk.get("/api/v1/tasks?process=").status_code == 422
+
+
+def test_the_worklist_reads_a_page_in_the_same_few_statements_whatever_its_rows(app, people):
+    """The API and the worklist page share the worklist query: a count and one joined page query,
+    never a query per row."""
+    import sqlalchemy as sa
+
+    from service.extensions import db
+
+    clerk = people["clerk"]
+
+    def statements(url):
+        seen = []
+
+        def count(conn, cursor, statement, *args):
+            seen.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert clerk.get(url).status_code == 200
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)
+        return len(seen)
+
+    clerk.start("simple_approval")
+    urls = ("/api/v1/tasks", "/ui/?tab=group")
+    for url in urls:  # the working calendar is read once, then cached
+        statements(url)
+    one = {url: statements(url) for url in urls}
+    for _ in range(4):
+        clerk.start("simple_approval")
+    assert {url: statements(url) for url in one} == one
+    assert clerk.get("/api/v1/tasks").json["total"] == 5
+
+
 def test_completed_tasks_are_listed_with_state_filter(people):
     clerk = people["clerk"]
     instance = clerk.start("simple_approval").json

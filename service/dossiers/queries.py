@@ -1,0 +1,230 @@
+"""The dossiers' reads: which a user may see, a dossier by its reference, a page of them (by
+status, unit, procedure and SLA class), their steps (Mẫu 05), the slips their tasks name, and the
+worklist's rows with the dossier each task's instance drives.
+
+Reads live here, writes in operations.py. The API routes and the pages call the same functions.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from .. import sla
+from ..errors import NotFound
+from ..extensions import db
+from ..instances import operations as instances
+from ..instances.models import ProcessInstance
+from ..models_base import page_of
+from ..procedures.models import Procedure
+from ..tasks import queries as tasks
+from ..tasks.models import CANCELLED, Task
+from ..tasks.predicates import involved_in
+from .models import SLA_COLUMNS, Dossier, DossierStep
+from .operations import national_code_of
+
+# The order of a list of dossiers: newest first.
+NEWEST = (Dossier.submitted_at.desc(), Dossier.id.desc())
+
+
+def find(ref: str) -> Dossier:
+    """A dossier by its code, or by its id before it is registered."""
+    query = sa.select(Dossier)
+    try:
+        query = query.where(sa.or_(Dossier.code == ref, Dossier.id == uuid.UUID(ref)))
+    except ValueError:
+        query = query.where(Dossier.code == ref)
+    dossier = db.session.scalar(query)
+    if dossier is None:
+        raise NotFound(f"There is no dossier {ref!r}.")
+    return dossier
+
+
+def of_instance(instance_id) -> Dossier | None:
+    """The dossier an instance drives, if any."""
+    return db.session.scalar(sa.select(Dossier).where(Dossier.instance_id == instance_id))
+
+
+def visible_to(user) -> sa.ColumnElement[bool]:
+    """The dossiers a user may see (the rule of operations.require_visible, in SQL)."""
+    if user.is_admin:
+        return sa.true()
+    own = national_code_of(user)
+    own_unit = Dossier.unit_code == own if own is not None else sa.false()
+    # Correlated EXISTS (probing the instance's tasks by index) rather than IN lists the database
+    # would rebuild for every query.
+    started = sa.exists().where(
+        ProcessInstance.id == Dossier.instance_id, ProcessInstance.started_by_id == user.id
+    )
+    involved = sa.exists().where(Task.instance_id == Dossier.instance_id, involved_in(user))
+    return sa.or_(own_unit, started, involved)
+
+
+def where(
+    user,
+    *,
+    status=None,
+    unit=None,
+    procedure=None,
+    overdue=None,
+    due: str | None = None,
+    window: sla.Window | None = None,
+) -> sa.ColumnElement[bool]:
+    """The dossiers a user may see, filtered: status, receiving unit, procedure code, overdue (late
+    or not), due (an SLA class of service/sla.py)."""
+    conditions = [visible_to(user)]
+    if status is not None:
+        conditions.append(Dossier.status == status)
+    if unit:
+        conditions.append(Dossier.unit_code == unit)
+    if procedure:
+        conditions.append(
+            Dossier.procedure_id.in_(sa.select(Procedure.id).where(Procedure.code == procedure))
+        )
+    if overdue is not None or due:
+        window = window or tasks.sla_window()
+    if overdue is not None:
+        late = sla.condition(sla.Sla.LATE, window, SLA_COLUMNS)
+        conditions.append(late if overdue else sa.not_(late))
+    if due:
+        conditions.append(sla.condition(due, window, SLA_COLUMNS))
+    return sa.and_(*conditions)
+
+
+def count(condition: sa.ColumnElement[bool]) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Dossier).where(condition)) or 0
+
+
+def page(condition: sa.ColumnElement[bool], number: int, per_page: int) -> list[Dossier]:
+    """One page of the dossiers that match, newest first: one query (the procedure is joined
+    eagerly, the applicant is a column)."""
+    return list(
+        db.session.scalars(
+            sa.select(Dossier)
+            .where(condition)
+            .order_by(*NEWEST)
+            .offset((number - 1) * per_page)
+            .limit(per_page)
+        )
+    )
+
+
+def search(user, *, status=None, unit=None, procedure=None, overdue=None, due=None, page=1, per_page=50):
+    """A page of the dossiers a user may see, newest first, with their count (see where())."""
+    condition = where(user, status=status, unit=unit, procedure=procedure, overdue=overdue, due=due)
+    return page_of(Dossier, condition, NEWEST, page, per_page)
+
+
+def procedures_visible_to(user, limit: int = 1000) -> list[tuple[str, str]]:
+    """(code, name) of the procedures of the dossiers a user may see, by code."""
+    rows = db.session.execute(
+        sa.select(Procedure.code, Procedure.name)
+        .where(Procedure.id.in_(sa.select(Dossier.procedure_id).where(visible_to(user))))
+        .order_by(Procedure.code)
+        .limit(limit)
+    ).all()
+    return [(code, name) for code, name in rows]
+
+
+def steps(dossier: Dossier) -> list[DossierStep]:
+    """The handovers of Mẫu 05, in order."""
+    return list(
+        db.session.scalars(
+            sa.select(DossierStep).where(DossierStep.dossier_id == dossier.id).order_by(DossierStep.id)
+        )
+    )
+
+
+def steps_with_due(dossier: Dossier) -> list[tuple[DossierStep, object]]:
+    """The handovers of Mẫu 05, each with its task's due moment (None without one)."""
+    return [
+        (step, due_at)
+        for step, due_at in db.session.execute(
+            sa.select(DossierStep, Task.due_at)
+            .outerjoin(Task, Task.id == DossierStep.task_id)
+            .where(DossierStep.dossier_id == dossier.id)
+            .order_by(DossierStep.id)
+        ).all()
+    ]
+
+
+def current_tasks(dossier: Dossier) -> list[Task]:
+    return instances.open_tasks(dossier.instance_id)
+
+
+def documents_named(instance_id) -> set[str]:
+    """The slips named by the `document` property of an instance's tasks, open or completed."""
+    properties = db.session.scalars(
+        sa.select(Task.properties).where(Task.instance_id == instance_id, Task.state != CANCELLED)
+    )
+    return {document for p in properties if (document := (p or {}).get("document"))}
+
+
+# --- the worklist's rows, with their dossier -----------------------------------------------------
+
+
+@dataclass
+class TaskRow(tasks.WorklistRow):
+    """A worklist row with the dossier its task's instance drives (None for a process without one)."""
+
+    dossier_code: str | None = None
+    procedure_name: str | None = None
+    applicant: str | None = None
+
+
+def of_procedure(code: str) -> sa.ColumnElement[bool]:
+    """Tasks of the dossiers of one procedure of the catalogue: a correlated EXISTS probe of the
+    task's own instance."""
+    procedure = sa.select(Procedure.id).where(Procedure.code == code).scalar_subquery()
+    return sa.exists().where(Dossier.instance_id == Task.instance_id, Dossier.procedure_id == procedure)
+
+
+def worklist(
+    condition: sa.ColumnElement[bool], *, page: int = 1, per_page: int = 50, order: str = "due"
+) -> list[TaskRow]:
+    """A page of tasks.queries' worklist (`condition` from tasks.queries.where, `of_procedure`
+    among its extras) in one query, each row with its dossier's code, applicant and procedure."""
+    query = (
+        # Columns, not the Dossier entity: its eager inner join to procedures would drop the rows
+        # of processes without a dossier.
+        tasks.select_page(
+            condition,
+            Dossier.id,
+            Dossier.code,
+            Dossier.applicant,
+            Procedure.name,
+            order=order,
+            page=page,
+            per_page=per_page,
+        )
+        .outerjoin(Dossier, Dossier.instance_id == ProcessInstance.id)
+        .outerjoin(Procedure, Procedure.id == Dossier.procedure_id)
+    )
+    rows = db.session.execute(query).all()
+    return [
+        TaskRow(
+            task=task,
+            process_name=process_name,
+            business_key=business_key,
+            dossier_code=code,
+            procedure_name=procedure_name if dossier_id else None,
+            applicant=(applicant or {}).get("name"),
+        )
+        for task, process_name, business_key, dossier_id, code, applicant, procedure_name in rows
+    ]
+
+
+def procedures_of_tasks(user) -> list[tuple[str, str]]:
+    """(code, name) of the procedures of the user's worklist page's tasks, for its filter: EXISTS
+    probes from the catalogue side (a handful of rows)."""
+    rows = db.session.execute(
+        sa.select(Procedure.code, Procedure.name).where(
+            sa.exists().where(
+                Dossier.procedure_id == Procedure.id,
+                sa.exists().where(Task.instance_id == Dossier.instance_id, tasks.involving(user)),
+            )
+        )
+    ).all()
+    return [(code, name) for code, name in rows]

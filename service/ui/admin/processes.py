@@ -1,0 +1,100 @@
+"""The overview, the instances and the incidents (their actions go through the API from admin.js,
+with If-Match and the instance version)."""
+
+from __future__ import annotations
+
+from flask import current_app, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+
+from ...definitions import queries as definitions
+from ...identity import queries as identity
+from ...instances import operations as instances
+from ...instances import queries as instance_reads
+from ...jobs import queries as jobs
+from .. import bp, display
+from .common import admin_user, list_page
+
+INSTANCE_STATES = {
+    "running": _l("Đang chạy"),
+    "suspended": _l("Đang tạm dừng"),
+    "error": _l("Lỗi"),
+    "completed": _l("Đã kết thúc"),
+    "terminated": _l("Đã hủy"),
+}
+
+
+@bp.get("/admin", endpoint="admin")
+def overview():
+    admin_user()
+    by_state = instance_reads.state_counts()
+    counts = {
+        "running": by_state.get("running", 0),
+        "error": by_state.get("error", 0),
+        "suspended": by_state.get("suspended", 0),
+        "incidents": jobs.incident_count(),
+        "users": identity.active_user_count(),
+    }
+    return render_template("ui/admin.html", counts=counts)
+
+
+def _instance_link(instance_id) -> str | None:
+    if "ui.instance" in current_app.view_functions:
+        return url_for("ui.instance", instance_id=instance_id)
+    return None
+
+
+def _instance_row(instance) -> dict:
+    return {
+        "instance": instance,
+        "link": _instance_link(instance.id),
+        "state_label": str(INSTANCE_STATES.get(instance.state, instance.state)),
+        "created": display.local_datetime(instance.created_at),
+        "updated": display.local_datetime(instance.updated_at),
+        "error": (instance.error or {}).get("message") if instance.error else None,
+        "urls": {
+            action: url_for(f"instances.instance_{action}", instance_id=instance.id)
+            for action in ("suspend", "resume", "terminate", "retry")
+        },
+    }
+
+
+@bp.get("/admin/instances", endpoint="admin_instances")
+def instances_page():
+    user = admin_user()
+    state = request.args.get("state", "")
+    state = state if state in instance_reads.STATES else ""
+    definition = request.args.get("definition", "").strip()[:255]
+    business_key = request.args.get("business_key", "").strip()[:255]
+    return list_page(
+        "ui/admin_instances.html",
+        lambda page, per_page: instances.search(
+            user,
+            state=state or None,
+            definition_key=definition or None,
+            business_key=business_key or None,
+            page=page,
+            per_page=per_page,
+        ),
+        name="rows",
+        row=_instance_row,
+        state=state,
+        definition=definition,
+        business_key=business_key,
+        definitions=definitions.keys(),
+        states=INSTANCE_STATES,
+    )
+
+
+def _incident_row(call) -> dict:
+    return {
+        "call": call,
+        "link": _instance_link(call.instance_id),
+        "updated": display.local_datetime(call.updated_at),
+        "retry_url": url_for("incidents.retry", incident_id=call.id),
+    }
+
+
+@bp.get("/admin/incidents", endpoint="admin_incidents")
+def incidents_page():
+    admin_user()
+    return list_page("ui/admin_incidents.html", jobs.incidents, name="rows", row=_incident_row)

@@ -1,0 +1,164 @@
+"""An instance's page (its state, open tasks, history) and the data of its process diagram,
+without running the engine. Authorised with `instances.operations.require_visible` (the diagram
+also for those who may see the dossier the instance drives) and `permissions.may_act_on_task`
+for the links to task pages.
+"""
+
+from __future__ import annotations
+
+from flask import jsonify, render_template, url_for
+from flask_babel import lazy_gettext as _l
+
+from ..audit import queries as audit
+from ..definitions import queries as definitions
+from ..dossiers import operations as dossiers
+from ..dossiers import queries as dossier_reads
+from ..errors import Forbidden, ServiceError, error_response
+from ..identity import queries as identity
+from ..identity.auth import current_user
+from ..identity.permissions import may_act_on_task
+from ..instances import operations as instances
+from ..jobs import queries as jobs
+from ..tasks import queries as tasks
+from . import bp, display
+
+HISTORY_LIMIT = 500
+INSTANCE_STATES = {
+    "running": _l("Đang chạy"),
+    "completed": _l("Đã kết thúc"),
+    "suspended": _l("Tạm ngừng"),
+    "terminated": _l("Đã hủy bỏ"),
+    "error": _l("Bị lỗi"),
+}
+# The audit facts shown in an instance's history.
+EVENTS = {
+    "instance_started": _l("Bắt đầu quy trình"),
+    "instance_completed": _l("Quy trình kết thúc"),
+    "instance_failed": _l("Quy trình bị lỗi"),
+    "instance_suspended": _l("Tạm ngừng quy trình"),
+    "instance_resumed": _l("Tiếp tục quy trình"),
+    "instance_terminated": _l("Hủy bỏ quy trình"),
+    "instance_retried": _l("Chạy lại bước bị lỗi"),
+    "task_created": _l("Giao công việc"),
+    "task_claimed": _l("Có người nhận việc"),
+    "task_unclaimed": _l("Trả việc về nhóm"),
+    "task_completed": _l("Đã hoàn thành công việc"),
+    "task_cancelled": _l("Hủy công việc"),
+    "element_completed": _l("Hoàn thành bước"),
+    "service_task_completed": _l("Hệ thống khác đã trả lời"),
+    "incident_opened": _l("Lỗi gọi hệ thống khác"),
+    "incident_retried": _l("Gọi lại hệ thống khác"),
+    "message_delivered": _l("Nhận thông điệp"),
+    "timers_fired": _l("Đến hạn hẹn giờ"),
+    "dossier_status_changed": _l("Hồ sơ chuyển trạng thái"),
+}
+
+
+def open_tasks(user, instance) -> list[dict]:
+    """The instance's open tasks: who holds them, their due colour, and whether the user may act."""
+    window = tasks.sla_window()
+    found = instances.open_tasks(instance.id)
+    units = identity.unit_names(task.unit for task in found)
+    out = []
+    for task in found:
+        due = task.sla_class(window)
+        group = task.lane or ", ".join(task.candidate_groups or []) or None
+        out.append(
+            {
+                "task": task,
+                "may_act": may_act_on_task(user, task, instance.started_by_id),
+                "unit": " · ".join(p for p in (units.get(task.unit, task.unit), group) if p) or None,
+                "due": due,
+                "due_label": display.due_label(due, task.state),
+                "due_at": display.local_datetime(task.due_at),
+            }
+        )
+    return out
+
+
+def diagram(instance) -> dict:
+    """The definition's BPMN and the elements done, waiting and failed, without running the engine.
+
+    Completed: the audit facts of finished elements. Active: open tasks and pending service calls
+    (and, drawn by the script, the timers attached to them while a timer is armed). Failed: the
+    element of the instance's error and of its open incidents.
+    """
+    xml = definitions.bpmn(instance.definition_id)
+    completed = audit.elements_done(instance.id)
+    waiting, failed = jobs.call_elements(instance.id)
+    active = {task.element_id for task in instances.open_tasks(instance.id)} | waiting
+    if instance.state == "error" and (instance.error or {}).get("element_id"):
+        failed.add(instance.error["element_id"])
+    return {
+        "xml": xml.decode("utf-8", errors="replace") if xml else "",
+        # A timer is armed: the script marks the timer events attached to the waiting elements.
+        "timer_waiting": instance.next_timer_at is not None and instance.state == "running",
+        "completed": sorted(set(completed) - active - failed),
+        "active": sorted(active - failed),
+        "failed": sorted(failed),
+    }
+
+
+def may_see(user, instance) -> bool:
+    try:
+        instances.require_visible(user, instance)
+    except Forbidden:
+        return False
+    return True
+
+
+@bp.get("/instances/<uuid:instance_id>/diagram", endpoint="instance_diagram")
+def instance_diagram(instance_id):
+    """The diagram's data: for those who may see the instance, or the dossier it drives (the
+    dossier's page shows the diagram to the officers of the receiving unit too)."""
+    user = current_user()
+    try:
+        instance = instances.get(instance_id)
+        if not may_see(user, instance):
+            dossier = dossier_reads.of_instance(instance.id)
+            if dossier is None:
+                instances.require_visible(user, instance)
+            dossiers.require_visible(user, dossier)
+    except ServiceError as exc:  # a JSON answer for the script, not the error page
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+    return jsonify(diagram(instance))
+
+
+def _history(instance) -> tuple[list[dict], bool]:
+    events = audit.history(instance.id, limit=HISTORY_LIMIT + 1)
+    names = tasks.names(e.task_id for e in events)
+    rows = [
+        {
+            "event": event,
+            "at": display.local_datetime(event.at),
+            "label": str(EVENTS.get(event.type, event.type)),
+            "subject": names.get(event.task_id) or event.element_id,
+            "status": (event.data or {}).get("to") if event.type == "dossier_status_changed" else None,
+        }
+        for event in events[:HISTORY_LIMIT]
+    ]
+    return rows, len(events) > HISTORY_LIMIT
+
+
+@bp.get("/instances/<uuid:instance_id>", endpoint="instance")
+def instance_page(instance_id):
+    user = current_user()
+    instance = instances.get(instance_id)
+    instances.require_visible(user, instance)
+    dossier = dossier_reads.of_instance(instance.id)
+    history, truncated = _history(instance)
+    return render_template(
+        "ui/instance.html",
+        instance=instance,
+        definition=instance.definition,
+        state_label=str(INSTANCE_STATES.get(instance.state, instance.state)),
+        starter=identity.user_name(instance.started_by_id),
+        started=display.local_datetime(instance.created_at),
+        ended=display.local_datetime(instance.ended_at),
+        dossier=dossier,
+        current=open_tasks(user, instance),
+        history=history,
+        truncated=truncated,
+        status_label=display.dossier_status,
+        diagram_url=url_for("ui.instance_diagram", instance_id=instance.id),
+    )
