@@ -68,6 +68,11 @@ def calendar() -> WorkingCalendar:
     return working_calendar
 
 
+def today() -> date:
+    """Today in the office's time zone, by the service's clock."""
+    return utcnow().astimezone(calendar().tz).date()
+
+
 def _changed() -> None:
     """An override was written: invalidate now, bypass the cache until the unit of work ends, and
     invalidate again then (committed or not)."""

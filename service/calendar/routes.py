@@ -8,7 +8,6 @@ from flask_smorest import Blueprint
 from ..errors import Unprocessable
 from ..identity.auth import current_user
 from ..identity.permissions import admin_only
-from ..models_base import utcnow
 from ..web import EARLIEST_YEAR, LATEST_YEAR, YEAR_PATTERN
 from . import operations
 from .schemas import CalendarArgs, CalendarSchema, DeadlineArgs, DeadlineSchema, OverrideArgs, OverrideSchema
@@ -32,7 +31,7 @@ class Calendar(MethodView):
     def get(self, args):
         """The calendar settings, the public holidays of a year and the administrator's overrides."""
         calendar = operations.calendar()
-        year = args.get("year") or utcnow().astimezone(calendar.tz).year
+        year = args.get("year") or operations.today().year
         return {
             "year": year,
             "settings": {

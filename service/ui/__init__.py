@@ -1,8 +1,8 @@
 """The web application for clerks, approvers and process designers: server-rendered pages under /ui.
 
 Pages are Jinja2 templates; a little vanilla JavaScript calls the REST API with the session cookie
-and the CSRF token header. Register with `app.register_blueprint(bp)` (it installs Flask-Babel and
-the login throttle on the app); its public endpoints are PUBLIC_ENDPOINTS.
+and the CSRF token header. Register with `app.register_blueprint(bp)` (it installs Flask-Babel on
+the app); its public endpoints are PUBLIC_ENDPOINTS.
 """
 
 from __future__ import annotations

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -37,7 +36,7 @@ class OverrideForm(FlaskForm):
 
 
 def _year() -> int:
-    today = datetime.now(ZoneInfo(current_app.config["MOTCUA_TIMEZONE"])).date()
+    today = calendar_ops.today()
     try:
         year = int(request.args.get("year", today.year))
     except ValueError:
