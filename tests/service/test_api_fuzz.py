@@ -26,6 +26,8 @@ BEYOND_THE_SCHEMA = {
     "POST /api/v1/process-definitions": (["400", "422"], "the file must be named .bpmn and hold valid BPMN"),
     "POST /api/v1/procedures/load": (["422"], "the file must be a .json or .csv catalogue of procedures"),
     "POST /api/v1/applicants/from-cccd": (["422"], "the QR string must be a CCCD's (real dates, digits)"),
+    "POST /api/v1/webhooks": (["422"], "the URL must be http(s) with a host and no credentials"),
+    "PATCH /api/v1/webhooks/{subscription_id}": (["422"], "the same for a changed URL"),
 }
 POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 

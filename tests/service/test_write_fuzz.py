@@ -184,6 +184,16 @@ def world(app, admin, make_user, deploy_library, catalogue):
         token_id = db.session.scalar(sa.select(ApiToken.id).where(ApiToken.user_id == clerk_id))
     applicant = {"name": "Nguyễn Thị Ánh", "id_number": "089190000123"}
     dossier = receive_dossier(clerk, applicant=applicant, components=None)
+    hook = {"url": "https://example.gov.vn/hooks", "events": ["task.created"]}
+    subscription = admin.post("/api/v1/webhooks", json=hook).json
+    with app.app_context():
+        from service.extensions import db
+        from service.models_base import utcnow
+        from service.webhooks import operations as webhooks
+
+        webhooks.relay(utcnow())  # the dossier's task.created: a delivery to replay
+        db.session.commit()
+    delivery = admin.get("/api/v1/webhook-deliveries").json["items"][0]
     path_values = {
         "username": "clerk",
         "code": "AG-LLTP-01",
@@ -193,6 +203,8 @@ def world(app, admin, make_user, deploy_library, catalogue):
         "day": "2026-03-02",
         "ref": dossier["id"],
         "incident_id": 1,
+        "subscription_id": subscription["id"],
+        "delivery_id": delivery["id"],
     }
     return SimpleNamespace(client=admin.client, admin=admin, stranger=stranger, path_values=path_values)
 
