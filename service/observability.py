@@ -56,12 +56,10 @@ class _DatabaseGauges:
 @blp.get("/metrics")
 def metrics():
     """Prometheus metrics (administrators or the monitoring group)."""
-    from .errors import Forbidden
     from .identity.auth import current_user
+    from .identity.permissions import require_monitoring
 
-    user = current_user()
-    if not (user.is_admin or "monitoring" in user.group_names):
-        raise Forbidden("Metrics are for administrators and the group 'monitoring'.")
+    require_monitoring(current_user())
     return Response(generate_latest(REGISTRY), mimetype=CONTENT_TYPE_LATEST)
 
 

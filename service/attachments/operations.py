@@ -28,8 +28,6 @@ from ..audit.operations import fact, record
 from ..dossiers.models import Dossier
 from ..errors import Conflict, NotFound, ServiceError, Unprocessable
 from ..extensions import db
-from ..identity.permissions import require_task_actor
-from ..instances import operations as instances
 from ..models_base import utcnow
 from ..tasks import operations as tasks
 from .models import Attachment
@@ -208,16 +206,10 @@ def dossier_components(instance_id) -> tuple[Dossier | None, list[str]]:
     return dossier, list(dict.fromkeys(names))
 
 
-def require_uploader(user, task_id):
-    """Who may attach files on a task: its actors (404 for an unknown task, 403 for others)."""
-    task, instance = tasks.get_with_instance(task_id)
-    require_task_actor(user, task, instance.started_by_id)
-    return task, instance
-
-
 def store(task_id, stream: BinaryIO, filename: str | None, *, component: str | None, actor) -> Attachment:
-    """Attach a file to an open task's instance: only an actor of the task, while it is open."""
-    task, instance = require_uploader(actor, task_id)
+    """Attach a file to an open task's instance (the caller is an actor of the task: the route
+    authorised it), while it is open."""
+    task, instance = tasks.get_with_instance(task_id)
     tasks.require_open(task, instance)  # the same 409s as claim and complete
     if task.assignee_id is not None and task.assignee_id != actor.id and not actor.is_admin:
         raise Conflict(
@@ -288,23 +280,8 @@ def list_for_instance(instance_id) -> list[Attachment]:
     )
 
 
-def visible_list(instance_id, *, actor) -> list[Attachment]:
-    """The attachments of an instance, for those who may see the instance."""
-    instances.require_visible(actor, instances.get(instance_id))
-    return list_for_instance(instance_id)
-
-
-def get(attachment_id, *, actor) -> Attachment:
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or attachment.deleted_at is not None:
-        raise NotFound(f"There is no attachment {attachment_id}.")
-    instances.require_visible(actor, instances.get(attachment.instance_id))
-    return attachment
-
-
-def open_for_download(attachment_id, *, actor) -> tuple[Attachment, Path]:
-    """The attachment and the path of its bytes, for those who may see its instance."""
-    attachment = get(attachment_id, actor=actor)
+def open_for_download(attachment: Attachment) -> tuple[Attachment, Path]:
+    """The attachment and the path of its bytes."""
     path = _path_of(attachment.storage_key)
     if not path.is_file():
         current_app.logger.error("attachment %s: file %s is missing", attachment.id, attachment.storage_key)

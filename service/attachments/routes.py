@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from ..identity.auth import current_user
 from ..identity.permissions import authorise
-from . import operations
+from . import operations, permissions
 from .schemas import AttachmentList, AttachmentSchema, UploadArgs
 
 blp = Blueprint(
@@ -23,7 +23,7 @@ def _upload_body_limit(endpoint, values):
 
 
 @blp.route("/tasks/<uuid:task_id>/attachments", methods=["POST"], endpoint="upload")
-@authorise(lambda user, task_id: operations.require_uploader(user, task_id))  # before the file is read
+@authorise(permissions.require_uploader)  # before the file is read
 @blp.arguments(UploadArgs, location="files")
 @blp.response(201, AttachmentSchema)
 def upload(args, task_id):
@@ -40,17 +40,19 @@ def upload(args, task_id):
 
 
 @blp.route("/process-instances/<uuid:instance_id>/attachments", methods=["GET"], endpoint="list")
+@authorise(permissions.require_instance_reader)
 @blp.response(200, AttachmentList)
 def list_(instance_id):
     """The attachments of a process instance, oldest first, for those who may see the instance."""
-    return {"items": operations.visible_list(instance_id, actor=current_user())}
+    return {"items": operations.list_for_instance(instance_id)}
 
 
 @blp.route("/attachments/<uuid:attachment_id>", methods=["GET"], endpoint="detail")
+@authorise(permissions.require_reader, into="attachment")
 @blp.response(200, AttachmentSchema)
-def detail(attachment_id):
+def detail(attachment_id, attachment):
     """One attachment's description."""
-    return operations.get(attachment_id, actor=current_user())
+    return attachment
 
 
 _FILE = "The file, as uploaded: a PDF or an image (the types of MOTCUA_UPLOAD_TYPES)"
@@ -61,9 +63,10 @@ _FILE = "The file, as uploaded: a PDF or an image (the types of MOTCUA_UPLOAD_TY
 @blp.alt_response(
     200, schema={"type": "string", "format": "binary"}, content_type="image/*", description=_FILE
 )
-def content(attachment_id):
+@authorise(permissions.require_reader, into="attachment")
+def content(attachment_id, attachment):
     """The bytes of an attachment, as a download; ETag is its SHA-256."""
-    attachment, path = operations.open_for_download(attachment_id, actor=current_user())
+    attachment, path = operations.open_for_download(attachment)
     response = send_file(
         path,
         mimetype=attachment.content_type,

@@ -7,10 +7,10 @@ from flask_smorest import Blueprint
 from ..errors import BadRequest
 from ..extensions import db
 from ..identity.auth import current_user
-from ..identity.permissions import designer_only
 from ..instances import operations as instances
 from ..web import page
 from . import operations
+from .permissions import designer_only
 from .schemas import (
     DefinitionDetailSchema,
     DefinitionListArgs,

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ..definitions import operations as definitions
-from ..errors import Forbidden, Unprocessable
+from ..errors import Unprocessable
 from ..extensions import db
 from ..identity.models import OrgUnit
 from ..instances import operations as instances
@@ -118,31 +118,9 @@ def receive(procedure_code: str, *, applicant: dict, channel: str, components: l
     return dossier
 
 
-def require_visible(user, dossier: Dossier) -> None:
-    """Admins, officers of the receiving unit, and anyone involved in its process (a candidate of
-    one of its tasks in the task's unit, its assignee or the officer who completed it)."""
-    own = national_code_of(user)
-    if user.is_admin or (own is not None and own == dossier.unit_code):
-        return
-    instance = instances.get(dossier.instance_id)
-    try:
-        instances.require_visible(user, instance)
-    except Forbidden:
-        raise Forbidden("This dossier belongs to another unit and you have no task in it.") from None
-
-
 def withdraw(dossier: Dossier, *, reason: str | None, actor) -> None:
     """The applicant withdraws the dossier: the process's withdrawal message is delivered."""
     instance = instances.get(dossier.instance_id, with_state=True)
     instances.deliver_message(
         instance, "withdrawal", {"withdrawal_reason": reason}, actor=actor, expected_version=None
     )
-
-
-RECEPTION_GROUP = "reception"
-
-
-def require_reception(user) -> None:
-    """Receiving and withdrawing dossiers: one-stop-shop officers (group 'reception') and admins."""
-    if not (user.is_admin or RECEPTION_GROUP in user.group_names):
-        raise Forbidden("Only one-stop-shop officers (group 'reception') may receive or withdraw dossiers.")

@@ -21,9 +21,8 @@ from ..models_base import page_of
 from ..procedures.models import Procedure
 from ..tasks import queries as tasks
 from ..tasks.models import CANCELLED, Task
-from ..tasks.predicates import involved_in
 from .models import SLA_COLUMNS, Dossier, DossierStep
-from .operations import national_code_of
+from .permissions import visible_to
 
 # The order of a list of dossiers: newest first.
 NEWEST = (Dossier.submitted_at.desc(), Dossier.id.desc())
@@ -45,21 +44,6 @@ def find(ref: str) -> Dossier:
 def of_instance(instance_id) -> Dossier | None:
     """The dossier an instance drives, if any."""
     return db.session.scalar(sa.select(Dossier).where(Dossier.instance_id == instance_id))
-
-
-def visible_to(user) -> sa.ColumnElement[bool]:
-    """The dossiers a user may see (the rule of operations.require_visible, in SQL)."""
-    if user.is_admin:
-        return sa.true()
-    own = national_code_of(user)
-    own_unit = Dossier.unit_code == own if own is not None else sa.false()
-    # Correlated EXISTS (probing the instance's tasks by index) rather than IN lists the database
-    # would rebuild for every query.
-    started = sa.exists().where(
-        ProcessInstance.id == Dossier.instance_id, ProcessInstance.started_by_id == user.id
-    )
-    involved = sa.exists().where(Task.instance_id == Dossier.instance_id, involved_in(user))
-    return sa.or_(own_unit, started, involved)
 
 
 def where(

@@ -9,7 +9,7 @@ from ..errors import NotFound, Unprocessable
 from ..identity.auth import current_user
 from ..identity.permissions import authorise
 from ..web import page
-from . import cccd, operations, queries, slips
+from . import cccd, operations, permissions, queries, slips
 from .schemas import (
     CCCDApplicantSchema,
     CCCDArgs,
@@ -32,16 +32,16 @@ def _detail(dossier):
 
 def _visible(ref):
     dossier = queries.find(ref)
-    operations.require_visible(current_user(), dossier)
+    permissions.require_visible(current_user(), dossier)
     return dossier
 
 
 def _may_withdraw(user, ref):
-    operations.require_reception(user)
-    operations.require_visible(user, queries.find(ref))
+    permissions.require_reception(user)
+    permissions.require_visible(user, queries.find(ref))
 
 
-reception_only = authorise(lambda user, **_: operations.require_reception(user))
+reception_only = authorise(lambda user, **_: permissions.require_reception(user))
 
 
 @blp.route("/dossiers")
@@ -95,7 +95,7 @@ _SLIP = "The slip: PDF (format=pdf, the default) or printable HTML (format=html)
 
 
 @blp.route("/dossiers/<string:ref>/documents/<string:form>", methods=["GET"])
-@authorise(lambda user, ref, form: operations.require_visible(user, queries.find(ref)))
+@authorise(lambda user, ref, form: permissions.require_visible(user, queries.find(ref)))
 @blp.arguments(DocumentArgs, location="query")
 @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf", description=_SLIP)
 @blp.alt_response(200, schema={"type": "string"}, content_type="text/html", description=_SLIP)

@@ -1,19 +1,15 @@
-"""Who may do what. Routes call these; the rules live only here."""
+"""Roles and the authorise decorator. Each domain's own rules live in its permissions.py
+(tasks, instances, definitions, dossiers, attachments); routes and pages call them, before the
+body is read where the rule does not depend on the resource, and operations assume them."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
 
-from flask import current_app
-
 from ..errors import Forbidden
 from .auth import current_user
 from .models import User
-
-
-def is_designer(user: User) -> bool:
-    return user.is_admin or current_app.config["MOTCUA_DESIGNER_GROUP"] in user.group_names
 
 
 def require_admin(user: User) -> None:
@@ -21,72 +17,13 @@ def require_admin(user: User) -> None:
         raise Forbidden("Only an administrator may do this.")
 
 
-def require_designer(user: User) -> None:
-    if not is_designer(user):
-        raise Forbidden(
-            "Only administrators and members of the group "
-            f"'{current_app.config['MOTCUA_DESIGNER_GROUP']}' may deploy process definitions."
-        )
+MONITORING_GROUP = "monitoring"
 
 
-def may_act_on_task(user: User, task, instance_started_by_id: int | None) -> bool:
-    """Candidates, the assignee and admins; a task without candidates belongs to its starter.
-
-    A task scoped to an org unit (`task.unit`) is open only to candidates of that unit.
-    """
-    if user.is_admin or task.assignee_id == user.id:
-        return True
-    if task.unit and task.unit != user.unit:
-        return False
-    if task.candidate_groups:
-        return bool(user.group_names.intersection(task.candidate_groups))
-    return instance_started_by_id == user.id
-
-
-def require_task_actor(user: User, task, instance_started_by_id: int | None) -> None:
-    if not may_act_on_task(user, task, instance_started_by_id):
-        if task.unit and task.unit != user.unit and task.assignee_id != user.id:
-            raise Forbidden(
-                f"Task '{task.name}' belongs to unit {task.unit}; you are not an officer of that unit.",
-                details={"task_id": str(task.id), "unit": task.unit},
-            )
-        groups = ", ".join(task.candidate_groups) or "none (only its starter)"
-        raise Forbidden(
-            f"You are not a candidate for task '{task.name}' (candidate groups: {groups}).",
-            details={"task_id": str(task.id), "candidate_groups": list(task.candidate_groups)},
-        )
-
-
-def require_instance_control(user: User, instance) -> None:
-    if not (user.is_admin or instance.started_by_id == user.id):
-        raise Forbidden("Only an administrator or the user who started this instance may do this.")
-
-
-def may_start(user: User, definition) -> bool:
-    """Admins, and the starters a definition declares (camunda:candidateStarterGroups/Users in the
-    BPMN, or given at deploy). A definition that declares none is started by administrators only;
-    processes that drive dossiers declare none: dossiers start through POST /dossiers."""
-    if user.is_admin:
-        return True
-    if user.username in (definition.starter_users or ()):
-        return True
-    return bool(user.group_names.intersection(definition.starter_groups or ()))
-
-
-def require_starter(user: User, definition) -> None:
-    if not may_start(user, definition):
-        who = ", ".join(
-            [*(f"group {g}" for g in definition.starter_groups or ()), *(definition.starter_users or ())]
-        )
-        raise Forbidden(
-            f"You may not start process '{definition.key}': "
-            + (f"it is started by administrators and {who}." if who else "only administrators start it."),
-            details={
-                "definition_key": definition.key,
-                "starter_groups": list(definition.starter_groups or ()),
-                "starter_users": list(definition.starter_users or ()),
-            },
-        )
+def require_monitoring(user: User) -> None:
+    """The metrics: administrators and the group 'monitoring'."""
+    if not (user.is_admin or MONITORING_GROUP in user.group_names):
+        raise Forbidden(f"Metrics are for administrators and the group '{MONITORING_GROUP}'.")
 
 
 def authorise(rule: Callable, *, into: str | None = None) -> Callable:
@@ -113,4 +50,3 @@ def authorise(rule: Callable, *, into: str | None = None) -> Callable:
 
 
 admin_only = authorise(lambda user, **_: require_admin(user))
-designer_only = authorise(lambda user, **_: require_designer(user))

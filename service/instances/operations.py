@@ -10,14 +10,14 @@ from sqlalchemy.orm import undefer
 from .. import forms, runtime, steps
 from ..audit.operations import fact, record
 from ..definitions.models import ProcessDefinition
-from ..errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
+from ..errors import Conflict, NotFound, PreconditionFailed, Unprocessable
 from ..extensions import db
 from ..metrics import INSTANCES_STARTED
 from ..models_base import page_of, utcnow
 from ..outbox import operations as outbox
 from ..tasks.models import CANCELLED, OPEN, Task
-from ..tasks.predicates import involved_in
 from .models import ProcessInstance
+from .permissions import visible_to
 
 
 def check_version(instance: ProcessInstance, expected: int | None) -> None:
@@ -212,23 +212,6 @@ def retry(instance: ProcessInstance, *, actor, expected_version: int | None) -> 
     )
     audit = [fact("instance_retried", at=now, actor=actor, instance_id=instance.id)]
     steps.persist(instance, result, actor=actor, now=now, audit=audit)
-
-
-def visible_to(user) -> sa.ColumnElement[bool]:
-    """Instances a user may see: admins all; others those they started or have a task in."""
-    if user.is_admin:
-        return sa.true()
-    involved = sa.exists().where(Task.instance_id == ProcessInstance.id, involved_in(user))
-    return sa.or_(ProcessInstance.started_by_id == user.id, involved)
-
-
-def require_visible(user, instance: ProcessInstance) -> None:
-    if user.is_admin or instance.started_by_id == user.id:
-        return
-    if not db.session.scalar(
-        sa.select(sa.exists().where(ProcessInstance.id == instance.id, visible_to(user)))
-    ):
-        raise Forbidden("You are not involved in this process instance.")
 
 
 def search(user, *, state=None, definition_key=None, business_key=None, page=1, per_page=50):

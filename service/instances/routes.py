@@ -5,11 +5,12 @@ from flask_smorest import Blueprint
 
 from ..audit.queries import history
 from ..definitions import operations as definitions
+from ..definitions.permissions import require_starter
 from ..extensions import db
 from ..identity.auth import current_user
-from ..identity.permissions import authorise, require_instance_control, require_starter
+from ..identity.permissions import authorise
 from ..web import etag, if_match, page
-from . import operations
+from . import operations, permissions
 from .schemas import (
     InstanceDetailSchema,
     InstanceListArgs,
@@ -75,7 +76,7 @@ class Instance(MethodView):
     def get(self, instance_id):
         """One instance: state, variables, active tasks and audit history. ETag is its version."""
         instance = operations.get(instance_id)
-        operations.require_visible(current_user(), instance)
+        permissions.require_visible(current_user(), instance)
         return respond(instance)
 
 
@@ -111,8 +112,8 @@ for _name, _action in (
 def _controller_of(user, instance_id):
     """The instance (with its engine state), if the caller may control it (403 otherwise)."""
     instance = operations.get(instance_id, with_state=True)
-    operations.require_visible(user, instance)
-    require_instance_control(user, instance)
+    permissions.require_visible(user, instance)
+    permissions.require_instance_control(user, instance)
     return instance
 
 

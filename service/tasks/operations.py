@@ -8,7 +8,6 @@ from .. import forms, runtime, steps
 from ..audit.operations import fact, record
 from ..errors import Conflict
 from ..extensions import db
-from ..identity.permissions import require_task_actor
 from ..instances import operations as instances
 from ..metrics import TASK_COMPLETIONS
 from ..models_base import utcnow
@@ -31,9 +30,10 @@ def require_open(task: Task, instance) -> None:
         )
 
 
-def claim(task_id, *, actor) -> Task:
-    task, instance = get_with_instance(task_id)
-    require_task_actor(actor, task, instance.started_by_id)
+def claim(task_id, *, actor, loaded=None) -> Task:
+    """The actor takes the task (the caller authorised them: tasks.permissions.require_task_actor).
+    loaded: (task, instance) when the caller already read them."""
+    task, instance = loaded or get_with_instance(task_id)
     require_open(task, instance)
     if task.assignee_id == actor.id:
         return task
@@ -53,9 +53,9 @@ def claim(task_id, *, actor) -> Task:
     return task
 
 
-def unclaim(task_id, *, actor) -> Task:
-    task, instance = get_with_instance(task_id)
-    require_task_actor(actor, task, instance.started_by_id)
+def unclaim(task_id, *, actor, loaded=None) -> Task:
+    """The task goes back to its candidates (the caller authorised the actor)."""
+    task, instance = loaded or get_with_instance(task_id)
     require_open(task, instance)
     if task.assignee_id is None:
         return task
@@ -76,14 +76,14 @@ def unclaim(task_id, *, actor) -> Task:
 
 
 def complete(task_id, variables: dict, *, actor, expected_version: int | None = None, loaded=None):
-    """Complete a task with variables and advance its instance, or refuse with nothing changed.
+    """Complete a task with variables and advance its instance, or refuse with nothing changed
+    (the caller authorised the actor: tasks.permissions.require_task_actor).
 
     loaded: (task, instance with its engine state) when the caller already read them.
     Returns (instance, active tasks), the latter None when they must be read back from the
     worklist (other branches were already waiting); in a sequence they are the tasks just opened.
     """
     task, instance = loaded or get_with_instance(task_id, with_state=True)
-    require_task_actor(actor, task, instance.started_by_id)
     require_open(task, instance)
     if task.assignee_id is not None and task.assignee_id != actor.id and not actor.is_admin:
         raise Conflict(

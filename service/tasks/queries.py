@@ -24,7 +24,7 @@ from ..identity.models import User
 from ..instances.models import ProcessInstance
 from ..models_base import utcnow
 from .models import CANCELLED, COMPLETED, OPEN, SLA_COLUMNS, Task, task_candidates
-from .predicates import candidate_of, involved_in
+from .permissions import candidate_of, visible_to
 
 __all__ = [
     "CANCELLED",
@@ -42,7 +42,6 @@ __all__ = [
     "processes_of",
     "select_page",
     "sla_window",
-    "visible_to",
     "where",
     "worklist",
 ]
@@ -62,18 +61,6 @@ ORDERS = {
 def sla_window() -> sla.Window:
     """Now, with the working calendar: what an SLA class is judged against (service/sla.py)."""
     return sla.Window.at(utcnow(), calendar())
-
-
-def visible_to(user) -> sa.ColumnElement[bool]:
-    """The tasks a user may see: admins all; others those they are a candidate or assignee of."""
-    if user.is_admin:
-        return sa.true()
-    started = sa.select(ProcessInstance.id).where(ProcessInstance.started_by_id == user.id)
-    return sa.or_(
-        involved_in(user),
-        # A task without candidate groups belongs to the user who started its instance.
-        sa.and_(~sa.exists().where(task_candidates.c.task_id == Task.id), Task.instance_id.in_(started)),
-    )
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,12 @@ from flask_smorest import Blueprint
 
 from .. import forms
 from ..identity.auth import current_user
-from ..identity.permissions import authorise, require_task_actor
+from ..identity.permissions import authorise
 from ..instances.routes import respond
 from ..instances.schemas import InstanceDetailSchema
 from ..web import etag, if_match, page
 from . import operations, queries
+from .permissions import require_task_actor
 from .schemas import CompleteArgs, TaskDetailSchema, TaskListArgs, TaskPage
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="Human tasks (the worklist)")
@@ -53,29 +54,33 @@ class TaskView(MethodView):
         return _detail(task, instance), 200, etag(instance.version)
 
 
+def _actor_of(user, task_id, *, with_state: bool = True):
+    """The task with its instance (and engine state), if the caller may act on it (403 otherwise)."""
+    task, instance = queries.get_with_instance(task_id, with_state=with_state)
+    require_task_actor(user, task, instance.started_by_id)
+    return task, instance
+
+
+def _acting(user, task_id):
+    return _actor_of(user, task_id, with_state=False)
+
+
 @blp.route("/<uuid:task_id>/claim", methods=["POST"])
+@authorise(_acting, into="loaded")
 @blp.response(200, TaskDetailSchema)
-def claim(task_id):
+def claim(task_id, loaded):
     """Take a task: it becomes yours until you complete or unclaim it."""
-    task = operations.claim(task_id, actor=current_user())
-    _, instance = queries.get_with_instance(task_id)
-    return _detail(task, instance)
+    task = operations.claim(task_id, actor=current_user(), loaded=loaded)
+    return _detail(task, loaded[1])
 
 
 @blp.route("/<uuid:task_id>/unclaim", methods=["POST"])
+@authorise(_acting, into="loaded")
 @blp.response(200, TaskDetailSchema)
-def unclaim(task_id):
+def unclaim(task_id, loaded):
     """Give a claimed task back to its candidate groups."""
-    task = operations.unclaim(task_id, actor=current_user())
-    _, instance = queries.get_with_instance(task_id)
-    return _detail(task, instance)
-
-
-def _actor_of(user, task_id):
-    """The task with its instance (and engine state), if the caller may act on it (403 otherwise)."""
-    task, instance = queries.get_with_instance(task_id, with_state=True)
-    require_task_actor(user, task, instance.started_by_id)
-    return task, instance
+    task = operations.unclaim(task_id, actor=current_user(), loaded=loaded)
+    return _detail(task, loaded[1])
 
 
 @blp.route("/<uuid:task_id>/complete", methods=["POST"])

@@ -15,9 +15,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from ..definitions.permissions import is_designer
+from ..dossiers.permissions import RECEPTION_GROUP
 from ..errors import ServiceError, Unauthorized
 from ..identity.operations import unit_name
-from ..identity.permissions import is_designer
 from . import i18n, vendor
 
 bp = Blueprint("ui", __name__, url_prefix="/ui", template_folder="templates", static_folder="static")
@@ -33,7 +34,6 @@ NAV = (
     ("ui.designer", _l("Thiết kế quy trình"), "designers"),
     ("ui.admin", _l("Quản trị"), "admins"),
 )
-RECEPTION_GROUP = "reception"
 # Pages that belong to a navigation entry besides its own endpoint and `<endpoint>_*`.
 SECTIONS = {
     "ui.worklist": {"ui.task_page", "ui.task_done"},

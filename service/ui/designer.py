@@ -12,9 +12,9 @@ from flask_babel import gettext as _
 
 from .. import forms
 from ..definitions import operations as definitions
+from ..definitions.permissions import require_designer
 from ..errors import BadRequest
 from ..identity.auth import current_user
-from ..identity.permissions import require_designer
 from . import bp, display
 from .dossier_pages import DOCUMENTS
 

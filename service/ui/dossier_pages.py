@@ -15,7 +15,7 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from .. import sla
-from ..dossiers import operations as dossiers
+from ..dossiers import permissions as dossier_rules
 from ..dossiers import queries as dossier_reads
 from ..dossiers.status import DossierStatus
 from ..errors import NotFound
@@ -171,7 +171,7 @@ def dossier_page(ref):
     if len(ref) > MAX_REF:
         raise NotFound("There is no such dossier.")
     dossier = dossier_reads.find(ref)
-    dossiers.require_visible(user, dossier)
+    dossier_rules.require_visible(user, dossier)
     if dossier.code and ref != dossier.code:
         return redirect(url_for("ui.dossier", ref=dossier.code))
     instance = instances.get(dossier.instance_id)

@@ -11,15 +11,16 @@ from flask_babel import lazy_gettext as _l
 
 from ..audit import queries as audit
 from ..definitions import queries as definitions
-from ..dossiers import operations as dossiers
+from ..dossiers import permissions as dossier_rules
 from ..dossiers import queries as dossier_reads
 from ..errors import Forbidden, ServiceError, error_response
 from ..identity import queries as identity
 from ..identity.auth import current_user
-from ..identity.permissions import may_act_on_task
 from ..instances import operations as instances
+from ..instances import permissions as instance_rules
 from ..jobs import queries as jobs
 from ..tasks import queries as tasks
+from ..tasks.permissions import may_act_on_task
 from . import bp, display
 
 HISTORY_LIMIT = 500
@@ -101,7 +102,7 @@ def diagram(instance) -> dict:
 
 def may_see(user, instance) -> bool:
     try:
-        instances.require_visible(user, instance)
+        instance_rules.require_visible(user, instance)
     except Forbidden:
         return False
     return True
@@ -117,8 +118,8 @@ def instance_diagram(instance_id):
         if not may_see(user, instance):
             dossier = dossier_reads.of_instance(instance.id)
             if dossier is None:
-                instances.require_visible(user, instance)
-            dossiers.require_visible(user, dossier)
+                instance_rules.require_visible(user, instance)
+            dossier_rules.require_visible(user, dossier)
     except ServiceError as exc:  # a JSON answer for the script, not the error page
         return error_response(exc.status, exc.code, exc.message, exc.details)
     return jsonify(diagram(instance))
@@ -144,7 +145,7 @@ def _history(instance) -> tuple[list[dict], bool]:
 def instance_page(instance_id):
     user = current_user()
     instance = instances.get(instance_id)
-    instances.require_visible(user, instance)
+    instance_rules.require_visible(user, instance)
     dossier = dossier_reads.of_instance(instance.id)
     history, truncated = _history(instance)
     return render_template(

@@ -17,8 +17,8 @@ from ..errors import NotFound
 from ..identity import queries as identity
 from ..identity import sessions, throttle
 from ..identity.auth import check_csrf, cookie_session, current_user
-from ..identity.permissions import require_task_actor
 from ..tasks import queries as tasks
+from ..tasks.permissions import require_task_actor
 from ..tasks.queries import COMPLETED, OPEN
 from . import bp, display, formschema, history, i18n, safe_next, worklist
 

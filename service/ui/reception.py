@@ -27,14 +27,15 @@ from wtforms.validators import Length
 
 from ..dossiers import cccd
 from ..dossiers import operations as dossiers
+from ..dossiers import permissions as dossier_rules
 from ..dossiers import queries as dossier_reads
 from ..dossiers.schemas import ApplicantSchema
 from ..dossiers.status import DossierStatus
 from ..errors import NotFound, Unprocessable
 from ..identity.auth import current_user
-from ..identity.permissions import may_act_on_task
 from ..instances import operations as instances
 from ..procedures import queries as catalogue
+from ..tasks.permissions import may_act_on_task
 from . import bp, display
 
 CHANNEL_LABELS = {"counter": _l("Trực tiếp"), "online": _l("Trực tuyến"), "post": _l("Bưu chính")}
@@ -247,7 +248,7 @@ def _render(form: ReceptionForm, procedures: list, chosen: object | None, ticked
 @bp.route("/reception", methods=["GET", "POST"], endpoint="reception")
 def reception():
     user = current_user()
-    dossiers.require_reception(user)
+    dossier_rules.require_reception(user)
     procedures = _catalogue()
     by_code = {p.code: p for p in procedures}
     form = ReceptionForm(procedures=procedures)
@@ -342,7 +343,7 @@ def reception():
 def reception_done(ref):
     user = current_user()
     dossier = dossier_reads.find(ref)
-    dossiers.require_visible(user, dossier)
+    dossier_rules.require_visible(user, dossier)
     instance = instances.get(dossier.instance_id)
     tasks = [
         {
