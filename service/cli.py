@@ -112,7 +112,9 @@ def deploy(paths):
                         arm_timer_start(definition, None)
             deployed = [(d.key, d.version, created) for d, created in deployment.definitions]
             if deployment.diagram is not None:
-                deployed.append((deployment.diagram.key, deployment.diagram.version, deployment.diagram_created))
+                deployed.append(
+                    (deployment.diagram.key, deployment.diagram.version, deployment.diagram_created)
+                )
             for key, version, created in deployed:
                 verb = "deployed" if created else "unchanged"
                 what = " (diagram only)" if deployment.diagram is not None else ""

@@ -32,7 +32,10 @@ def upgrade():
         sa.Column("deployed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("deployed_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["deployed_by_id"], ["users.id"], name=op.f("fk_diagrams_deployed_by_id_users"), ondelete="SET NULL"
+            ["deployed_by_id"],
+            ["users.id"],
+            name=op.f("fk_diagrams_deployed_by_id_users"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_diagrams")),
         sa.UniqueConstraint("key", "checksum", name="uq_diagrams_key_checksum"),

@@ -55,7 +55,12 @@ def deploy_file(
     for each in parsed.definitions:
         deployment.definitions.append(
             deploy_definition(
-                each, data, filename=filename, actor=actor, starter_groups=starter_groups, starter_users=starter_users
+                each,
+                data,
+                filename=filename,
+                actor=actor,
+                starter_groups=starter_groups,
+                starter_users=starter_users,
             )
         )
     if parsed.diagram_only:
@@ -204,7 +209,9 @@ def diagram(key: str, version: int | None = None) -> Diagram:
 
 def diagrams() -> list[Diagram]:
     """The latest version of every diagram, by key."""
-    latest = sa.select(Diagram.key, sa.func.max(Diagram.version).label("version")).group_by(Diagram.key).subquery()
+    latest = (
+        sa.select(Diagram.key, sa.func.max(Diagram.version).label("version")).group_by(Diagram.key).subquery()
+    )
     return list(
         db.session.scalars(
             sa.select(Diagram)

@@ -79,7 +79,11 @@ class Definitions(MethodView):
         parsed = deployment.parsed
         first = deployment.definitions[0][0] if deployment.definitions else deployment.diagram
         return {
-            **{name: getattr(first, name, None) for name in DeployResultSchema().fields if hasattr(first, name)},
+            **{
+                name: getattr(first, name, None)
+                for name in DeployResultSchema().fields
+                if hasattr(first, name)
+            },
             "diagram_only": parsed.diagram_only,
             "definitions": [
                 {"key": d.key, "version": d.version, "name": d.name, "created": created}
@@ -160,7 +164,9 @@ class DiagramDetail(MethodView):
 
 @diagrams_blp.route("/<string:key>/versions/<int(max=2147483647):version>/xml")
 class DiagramXml(MethodView):
-    @diagrams_blp.response(200, {"type": "string"}, content_type="application/xml", description="The BPMN XML")
+    @diagrams_blp.response(
+        200, {"type": "string"}, content_type="application/xml", description="The BPMN XML"
+    )
     def get(self, key, version):
         """The BPMN XML of one diagram version, exactly as deployed."""
         return Response(operations.diagram(key, version).bpmn, mimetype="application/xml")

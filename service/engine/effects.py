@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -40,7 +40,8 @@ def _moment(value: Any, now: datetime, what: str, budgets: Budgets) -> datetime:
     if text.startswith("P"):
         parsed = TimerEventDefinition.parse_iso_duration(text)
         limits.check_duration(parsed, what, budgets, budget="max_allotment_days")
-        return now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
+        delta: timedelta = TimerEventDefinition.get_timedelta_from_start(parsed, now)
+        return now + delta
     moment = datetime.fromisoformat(text)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -89,7 +90,10 @@ def task_values(task: Any, now: datetime) -> tuple[dict[str, Any], str | None]:
             return {}, f"{exc.message}; the task was not opened."
         except Exception as exc:
             message = str(exc).split("\n")[0]
-            return {}, f"The expression of {what} could not be evaluated ({message}); the task was not opened."
+            return (
+                {},
+                f"The expression of {what} could not be evaluated ({message}); the task was not opened.",
+            )
     return values, None
 
 

@@ -195,8 +195,12 @@ def _user_task(task: etree._Element, notes: list[Note]) -> None:
     if follow_up is not None:
         if has_expression(follow_up):
             _expression(task, FOLLOW_UP_DATE_EXPRESSION, "camunda:followUpDate", follow_up)
-        else:
+        elif _ISO_VALUE.fullmatch(follow_up):
             _set(task, FOLLOW_UP_DATE_EXPRESSION, repr(follow_up))
+        else:
+            raise _refuse(
+                task, "camunda:followUpDate", follow_up, ValueError("not an ISO 8601 date or duration")
+            )
     priority = attribute("priority")
     if priority is not None:
         if has_expression(priority):
@@ -232,7 +236,9 @@ def _camunda_extensions(element: etree._Element, notes: list[Note]) -> None:
                 if prop.get("name"):
                     _set(element, prop.get("name", ""), prop.get("value", ""))
         elif name in _IGNORED_EXTENSIONS:
-            notes.append(Note(element.get("id"), f"camunda:{name} is kept but ignored: {_IGNORED_EXTENSIONS[name]}."))
+            notes.append(
+                Note(element.get("id"), f"camunda:{name} is kept but ignored: {_IGNORED_EXTENSIONS[name]}.")
+            )
 
 
 def _asynchronous(element: etree._Element, notes: list[Note]) -> None:
@@ -264,7 +270,9 @@ def _condition(flow: etree._Element, condition: etree._Element) -> None:
     except JuelRefused as exc:
         raise _refuse(flow, "condition", text.strip(), exc) from None
     if translated.text:
-        raise _refuse(flow, "condition", text.strip(), ValueError("text around an expression is not a condition"))
+        raise _refuse(
+            flow, "condition", text.strip(), ValueError("text around an expression is not a condition")
+        )
     condition.text = translated.python
 
 
@@ -315,5 +323,8 @@ def adapt(process: etree._Element, notes: list[Note]) -> None:
             _timer(parent if parent is not None else element, element)
         elif kind == "dataStoreReference":
             notes.append(
-                Note(element.get("id"), "The data store is kept in the diagram and describes only: nothing reads or writes it.")
+                Note(
+                    element.get("id"),
+                    "The data store is kept in the diagram and describes only: nothing reads or writes it.",
+                )
             )

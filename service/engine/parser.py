@@ -228,7 +228,15 @@ def _compile_error(exc: Exception, tree: etree._ElementTree) -> BpmnInvalid:
     return BpmnInvalid(f"The BPMN model could not be compiled: {exc.__class__.__name__}: {exc}")
 
 
-_COMPILE_ERRORS = (ValidationException, SpiffWorkflowException, etree.DocumentInvalid, KeyError, ValueError, TypeError, AttributeError)
+_COMPILE_ERRORS = (
+    ValidationException,
+    SpiffWorkflowException,
+    etree.DocumentInvalid,
+    KeyError,
+    ValueError,
+    TypeError,
+    AttributeError,
+)
 
 
 def _compile(

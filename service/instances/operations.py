@@ -117,7 +117,9 @@ def start(
     return instance
 
 
-def arm_timer_start(definition: ProcessDefinition, actor, *, cycle: dict | None = None) -> ProcessInstance | None:
+def arm_timer_start(
+    definition: ProcessDefinition, actor, *, cycle: dict | None = None
+) -> ProcessInstance | None:
     """A new version of a process that starts on a timer gets an instance waiting on it (the tick
     fires it); other processes get none. Called by whoever deploys (the route, `motcua deploy`).
 
