@@ -379,6 +379,12 @@ class Engine:
         return self._run(workflow, rerun, now, units, calendar)
 
     def ready_tasks(self, definition: CompiledDefinition, state: str, *, now: datetime) -> list[HumanTask]:
-        """The human tasks a stored state is waiting on (for rebuilding the projection; no script runs)."""
+        """The human tasks a stored state is waiting on (for rebuilding the projection; no script
+        runs, only the expressions of their mapped attributes: modeler.py)."""
         workflow = self._load(definition, state)
-        return [effects.human_task(t, now) for t in effects.ready_human(workflow).values()]
+        tasks = []
+        for task in effects.ready_human(workflow).values():
+            with clock.running_at(now):
+                values, problem = effects.task_values(task, now)
+            tasks.append(effects.human_task(task, now, values=values if problem is None else None))
+        return tasks
