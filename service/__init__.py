@@ -126,6 +126,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .attachments.routes import blp as attachments_blp
     from .calendar.routes import blp as calendar_blp
     from .definitions.routes import blp as definitions_blp
+    from .definitions.routes import diagrams_blp
     from .dossiers.routes import blp as dossiers_blp
     from .identity import auth
     from .identity.routes import admin_blp
@@ -149,6 +150,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         auth_blp,
         admin_blp,
         definitions_blp,
+        diagrams_blp,
         instances_blp,
         tasks_blp,
         calendar_blp,

@@ -90,7 +90,7 @@ def create_token(username, name):
 @with_appcontext
 def deploy(paths):
     """Deploy .bpmn files (or every .bpmn file of the folders given)."""
-    from .definitions.operations import deploy as deploy_one
+    from .definitions.operations import deploy_file
     from .engine import EngineError
     from .instances.operations import arm_timer_start
 
@@ -101,16 +101,26 @@ def deploy(paths):
     for file in files:
         try:
             with unit_of_work():
-                definition, created = deploy_one(
+                deployment = deploy_file(
                     file.read_bytes(),
                     filename=file.name,
                     actor=None,
                     max_bytes=current_app.config["MOTCUA_MAX_BPMN_BYTES"],
                 )
-                if created:
-                    arm_timer_start(definition, None)
-            verb = "deployed" if created else "unchanged"
-            click.echo(f"{verb} {definition.key} v{definition.version} ({file})", err=True)
+                for definition, created in deployment.definitions:
+                    if created:
+                        arm_timer_start(definition, None)
+            deployed = [(d.key, d.version, created) for d, created in deployment.definitions]
+            if deployment.diagram is not None:
+                deployed.append(
+                    (deployment.diagram.key, deployment.diagram.version, deployment.diagram_created)
+                )
+            for key, version, created in deployed:
+                verb = "deployed" if created else "unchanged"
+                what = " (diagram only)" if deployment.diagram is not None else ""
+                click.echo(f"{verb} {key} v{version}{what} ({file})", err=True)
+            for note in deployment.parsed.report:
+                click.echo(f"  note {note.element_id or ''}: {note.message}", err=True)
         except (EngineError, ServiceError) as exc:
             failed = True
             details = exc.details() if isinstance(exc, EngineError) else exc.details

@@ -38,3 +38,31 @@ class ProcessDefinition(db.Model):
     # Variables the process computes (script assignments, multi-instance items and collections,
     # service results, unit and due-date variables): callers may never set them.
     protected_variables: Mapped[list | None] = mapped_column(sa.JSON)
+    # camunda:initiator on the start event: the variable set to the starter's username at start.
+    initiator_variable: Mapped[str | None] = mapped_column(sa.String(128))
+
+
+class Diagram(db.Model):
+    """A deployed BPMN file without an executable process: stored and listed, never started.
+
+    Keyed by the file's bpmn:definitions id (else its first process id, else its file name) and
+    versioned like a definition: identical content returns the existing version."""
+
+    __tablename__ = "diagrams"
+    __table_args__ = (
+        sa.UniqueConstraint("key", "version", name="uq_diagrams_key_version"),
+        sa.UniqueConstraint("key", "checksum", name="uq_diagrams_key_checksum"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(255))
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(sa.String(255))
+    checksum: Mapped[str] = mapped_column(sa.String(64))
+    filename: Mapped[str | None] = mapped_column(sa.String(255))
+    bpmn: Mapped[bytes] = deferred(mapped_column(sa.LargeBinary))
+    # The processes of the file (all non-executable) and the deploy report's lines.
+    processes: Mapped[list | None] = mapped_column(sa.JSON)
+    report: Mapped[list | None] = mapped_column(sa.JSON)
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deployed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import sqlalchemy as sa
 from flask import current_app
 
 from .. import forms
 from ..audit.operations import fact, record
-from ..engine import BpmnInvalid, Budgets, parse_definition
+from ..engine import BpmnInvalid, Budgets, ParsedDefinition, ParsedFile, parse_file
 from ..errors import NotFound
 from ..extensions import db
 from ..identity.models import User
 from ..models_base import utcnow
-from .models import ProcessDefinition
+from .models import Diagram, ProcessDefinition
 
 
-def deploy(
+@dataclass
+class Deployment:
+    """What one deploy of a file did: each executable process's definition (and whether it is a new
+    version), or the diagram when the file has none, and the parse (its report)."""
+
+    parsed: ParsedFile
+    definitions: list[tuple[ProcessDefinition, bool]] = field(default_factory=list)
+    diagram: Diagram | None = None
+    diagram_created: bool = False
+
+    @property
+    def created(self) -> bool:
+        return self.diagram_created or any(created for _, created in self.definitions)
+
+
+def deploy_file(
     data: bytes,
     *,
     filename: str,
@@ -23,21 +40,64 @@ def deploy(
     max_bytes: int,
     starter_groups: list[str] | None = None,
     starter_users: list[str] | None = None,
+) -> Deployment:
+    """Validate and store a BPMN file: each executable process as its own definition (versioned by
+    its process id, see deploy_definition), or, without one, the file as a diagram (stored and
+    listed, never started). Diagrams from Camunda Modeler are mapped at deploy (engine/modeler.py);
+    the parse's report says what is kept but will not run. A new version of a process that starts
+    on a timer needs an instance waiting on it: the caller arms it (instances.operations.arm_timer_start).
+    """
+    budgets = Budgets.from_settings(current_app.config)  # the limits the app's engine runs with
+    parsed = parse_file(data, filename=filename, max_bytes=max_bytes, budgets=budgets)
+    deployment = Deployment(parsed)
+    for each in parsed.definitions:
+        _check_forms(each)
+    for each in parsed.definitions:
+        deployment.definitions.append(
+            deploy_definition(
+                each,
+                data,
+                filename=filename,
+                actor=actor,
+                starter_groups=starter_groups,
+                starter_users=starter_users,
+            )
+        )
+    if parsed.diagram_only:
+        deployment.diagram, deployment.diagram_created = _deploy_diagram(parsed, data, filename, actor)
+    return deployment
+
+
+def deploy(data: bytes, **kwargs) -> tuple[ProcessDefinition, bool]:
+    """Deploy a file that declares one executable process (deploy_file); its (definition, created)."""
+    deployment = deploy_file(data, **kwargs)
+    if len(deployment.definitions) != 1:
+        raise BpmnInvalid(
+            f"The file declares {len(deployment.definitions)} executable processes; deploy it through "
+            "the API, which deploys each of them (or none, as a diagram)."
+        )
+    return deployment.definitions[0]
+
+
+def deploy_definition(
+    parsed: ParsedDefinition,
+    data: bytes,
+    *,
+    filename: str,
+    actor,
+    starter_groups: list[str] | None = None,
+    starter_users: list[str] | None = None,
 ) -> tuple[ProcessDefinition, bool]:
-    """Validate and store a BPMN file. Returns (definition, created).
+    """Store one compiled process of a file. Returns (definition, created).
 
     Identical content for a key returns the existing version; changed content makes
     version n+1. Two deploys racing for the same version collide on the unique
     (key, version) constraint and the loser gets 409. Who may start it comes from the BPMN
     (camunda:candidateStarterGroups / candidateStarterUsers) unless starter_groups or
     starter_users are given here; given again with identical content, they replace the
-    existing version's. A new version of a process that starts on a timer needs an instance
-    waiting on it: the caller arms it (instances.operations.arm_timer_start).
+    existing version's.
     """
-    budgets = Budgets.from_settings(current_app.config)  # the limits the app's engine runs with
-    parsed = parse_definition(data, filename=filename, max_bytes=max_bytes, budgets=budgets)
     declared = parsed.declarations
-    _check_forms(parsed)
     starters = {
         "starter_groups": _names(starter_groups, declared.starter_groups),
         "starter_users": _names(starter_users, declared.starter_users),
@@ -74,6 +134,7 @@ def deploy(
         deployed_by_id=actor.id if actor is not None else None,
         start_form=declared.start_form,
         protected_variables=list(declared.protected_variables),
+        initiator_variable=declared.initiator_variable,
         **starters,
     )
     db.session.add(definition)
@@ -94,6 +155,74 @@ def deploy(
         ]
     )
     return definition, True
+
+
+def _deploy_diagram(parsed: ParsedFile, data: bytes, filename: str, actor) -> tuple[Diagram, bool]:
+    """Store a file without an executable process as a diagram; identical content: the existing one."""
+    existing = db.session.scalar(
+        sa.select(Diagram).where(Diagram.key == parsed.key, Diagram.checksum == parsed.checksum)
+    )
+    if existing is not None:
+        return existing, False
+    latest = db.session.scalar(sa.select(sa.func.max(Diagram.version)).where(Diagram.key == parsed.key))
+    now = utcnow()
+    diagram = Diagram(
+        key=parsed.key[:255],
+        version=(latest or 0) + 1,
+        name=parsed.name[:255],
+        checksum=parsed.checksum,
+        filename=filename,
+        bpmn=data,
+        processes=list(parsed.non_executable),
+        report=[note.as_dict() for note in parsed.report],
+        deployed_at=now,
+        deployed_by_id=actor.id if actor is not None else None,
+    )
+    db.session.add(diagram)
+    db.session.flush()
+    record(
+        [
+            fact(
+                "diagram_deployed",
+                at=now,
+                actor=actor,
+                data={"key": diagram.key, "version": diagram.version, "checksum": diagram.checksum},
+            )
+        ]
+    )
+    return diagram, True
+
+
+def diagram(key: str, version: int | None = None) -> Diagram:
+    """A diagram version, or the latest one of key."""
+    query = sa.select(Diagram).where(Diagram.key == key)
+    if version is None:
+        query = query.order_by(Diagram.version.desc()).limit(1)
+    else:
+        query = query.where(Diagram.version == version)
+    found = db.session.scalar(query)
+    if found is None:
+        what = f"version {version} of " if version is not None else ""
+        raise NotFound(f"There is no {what}diagram {key!r}.")
+    return found
+
+
+def diagrams() -> list[Diagram]:
+    """The latest version of every diagram, by key."""
+    latest = (
+        sa.select(Diagram.key, sa.func.max(Diagram.version).label("version")).group_by(Diagram.key).subquery()
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Diagram)
+            .join(latest, sa.and_(Diagram.key == latest.c.key, Diagram.version == latest.c.version))
+            .order_by(Diagram.key)
+        )
+    )
+
+
+def diagram_versions(key: str) -> list[Diagram]:
+    return list(db.session.scalars(sa.select(Diagram).where(Diagram.key == key).order_by(Diagram.version)))
 
 
 def _names(given: list[str] | None, declared: tuple[str, ...] | None) -> list[str] | None:

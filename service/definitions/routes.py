@@ -15,9 +15,11 @@ from .schemas import (
     DefinitionDetailSchema,
     DefinitionListArgs,
     DefinitionPage,
-    DefinitionSchema,
     DeployArgs,
     DeployFormArgs,
+    DeployResultSchema,
+    DiagramDetailSchema,
+    DiagramSchema,
 )
 
 blp = Blueprint(
@@ -37,8 +39,8 @@ class Definitions(MethodView):
     @designer_only
     @blp.arguments(DeployArgs, location="files")
     @blp.arguments(DeployFormArgs, location="form")
-    @blp.response(201, DefinitionSchema, description="A new version was deployed")
-    @blp.alt_response(200, schema=DefinitionSchema, description="Identical content: the existing version")
+    @blp.response(201, DeployResultSchema, description="A new version was deployed")
+    @blp.alt_response(200, schema=DeployResultSchema, description="Identical content: the existing version")
     def post(self, files, form):
         """Deploy a BPMN file (multipart field `file`).
 
@@ -47,6 +49,13 @@ class Definitions(MethodView):
         start it comes from the BPMN (camunda:candidateStarterGroups / candidateStarterUsers on the
         process), or from the fields `starter_groups` / `starter_users` (comma-separated); with
         neither, only administrators may start it.
+
+        A file with several executable processes deploys each as its own definition (`definitions`;
+        the answer's other fields describe the first); non-executable processes are kept with the
+        file (`non_executable`); a file without an executable process is stored as a diagram
+        (`diagram_only`, listed under /api/v1/diagrams, never started). Camunda Modeler's attributes
+        and `${...}` expressions are mapped (README, "BPMN from other modelers"); `report` lists
+        what is kept but will not run.
         """
         upload = files["file"]
         filename = upload.filename or "upload.bpmn"
@@ -55,7 +64,7 @@ class Definitions(MethodView):
         limit = current_app.config["MOTCUA_MAX_BPMN_BYTES"]
         data = upload.stream.read(limit + 1)
         actor = current_user()
-        definition, created = operations.deploy(
+        deployment = operations.deploy_file(
             data,
             filename=filename,
             actor=actor,
@@ -63,10 +72,26 @@ class Definitions(MethodView):
             starter_groups=form.get("starter_groups"),
             starter_users=form.get("starter_users"),
         )
-        if created:
-            instances.arm_timer_start(definition, actor)
+        for definition, created in deployment.definitions:
+            if created:
+                instances.arm_timer_start(definition, actor)
         db.session.flush()
-        return definition, (201 if created else 200)
+        parsed = deployment.parsed
+        first = deployment.definitions[0][0] if deployment.definitions else deployment.diagram
+        return {
+            **{
+                name: getattr(first, name, None)
+                for name in DeployResultSchema().fields
+                if hasattr(first, name)
+            },
+            "diagram_only": parsed.diagram_only,
+            "definitions": [
+                {"key": d.key, "version": d.version, "name": d.name, "created": created}
+                for d, created in deployment.definitions
+            ],
+            "non_executable": list(parsed.non_executable),
+            "report": [note.as_dict() for note in parsed.report],
+        }, (201 if deployment.created else 200)
 
 
 @blp.route("/<string:key>")
@@ -103,3 +128,45 @@ class DefinitionXml(MethodView):
         """The BPMN XML of one version, exactly as deployed."""
         definition = operations.get(key, version)
         return Response(definition.bpmn, mimetype="application/xml")
+
+
+diagrams_blp = Blueprint(
+    "diagrams",
+    __name__,
+    url_prefix="/api/v1/diagrams",
+    description="Deployed BPMN files without an executable process: stored and listed, never started",
+)
+
+
+@diagrams_blp.route("")
+class Diagrams(MethodView):
+    @diagrams_blp.response(200, DiagramSchema(many=True))
+    def get(self):
+        """The latest version of every diagram-only file."""
+        return operations.diagrams()
+
+
+@diagrams_blp.route("/<string:key>")
+class DiagramDetail(MethodView):
+    @diagrams_blp.response(200, DiagramDetailSchema)
+    def get(self, key):
+        """The latest version of a diagram, with the list of its versions."""
+        latest = operations.diagram(key)
+        fields = ("key", "version", "name", "checksum", "filename", "deployed_at", "processes", "report")
+        return {
+            **{name: getattr(latest, name) for name in fields},
+            "versions": [
+                {"version": d.version, "checksum": d.checksum, "deployed_at": d.deployed_at}
+                for d in operations.diagram_versions(key)
+            ],
+        }
+
+
+@diagrams_blp.route("/<string:key>/versions/<int(max=2147483647):version>/xml")
+class DiagramXml(MethodView):
+    @diagrams_blp.response(
+        200, {"type": "string"}, content_type="application/xml", description="The BPMN XML"
+    )
+    def get(self, key, version):
+        """The BPMN XML of one diagram version, exactly as deployed."""
+        return Response(operations.diagram(key, version).bpmn, mimetype="application/xml")

@@ -42,6 +42,48 @@ class DefinitionSchema(ma.Schema):
     )
 
 
+class ReportLineSchema(ma.Schema):
+    element_id = ma.fields.String(allow_none=True)
+    message = ma.fields.String()
+
+
+class DeployedSchema(ma.Schema):
+    key = ma.fields.String()
+    version = ma.fields.Integer()
+    name = ma.fields.String()
+    created = ma.fields.Boolean(metadata={"description": "A new version (false: identical content)"})
+
+
+class DeployResultSchema(DefinitionSchema):
+    """The definition deployed (the file's first executable process), with what else the file held."""
+
+    diagram_only = ma.fields.Boolean(
+        metadata={"description": "The file has no executable process: stored as a diagram, not startable"}
+    )
+    definitions = ma.fields.List(
+        ma.fields.Nested(DeployedSchema),
+        metadata={"description": "Every executable process of the file, each its own definition"},
+    )
+    non_executable = ma.fields.List(
+        ma.fields.String(), metadata={"description": "Processes kept with the file, never started"}
+    )
+    report = ma.fields.List(
+        ma.fields.Nested(ReportLineSchema),
+        metadata={"description": "Elements kept but that will not run, or run differently, in Motcua"},
+    )
+
+
+class DiagramSchema(ma.Schema):
+    key = ma.fields.String(metadata={"description": "The file's bpmn:definitions id"})
+    version = ma.fields.Integer()
+    name = ma.fields.String()
+    checksum = ma.fields.String()
+    filename = ma.fields.String(allow_none=True)
+    deployed_at = ma.fields.AwareDateTime()
+    processes = ma.fields.List(ma.fields.String(), allow_none=True)
+    report = ma.fields.List(ma.fields.Nested(ReportLineSchema), allow_none=True)
+
+
 class VersionSchema(ma.Schema):
     version = ma.fields.Integer()
     checksum = ma.fields.String()
@@ -62,3 +104,7 @@ DefinitionPage = page_schema(DefinitionSchema, "DefinitionPage")
 
 class DefinitionListArgs(PageArgs):
     pass
+
+
+class DiagramDetailSchema(DiagramSchema):
+    versions = ma.fields.List(ma.fields.Nested(VersionSchema))

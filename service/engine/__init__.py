@@ -20,7 +20,8 @@ from .errors import (
 )
 from .limits import SETTINGS as BUDGET_SETTINGS
 from .limits import BudgetExceeded, Budgets
-from .parser import ParsedDefinition, checksum, parse_definition
+from .modeler import Note
+from .parser import ParsedDefinition, ParsedFile, checksum, parse_definition, parse_file
 from .results import CompletedElement, HumanTask, InstanceError, ServiceCall, StepResult
 from .runtime import CompiledDefinition, Engine
 
@@ -38,7 +39,9 @@ __all__ = [
     "EventNotExpected",
     "HumanTask",
     "InstanceError",
+    "Note",
     "ParsedDefinition",
+    "ParsedFile",
     "ServiceCall",
     "StateCorrupt",
     "StateNotStorable",
@@ -46,4 +49,5 @@ __all__ = [
     "TaskNotReady",
     "checksum",
     "parse_definition",
+    "parse_file",
 ]

@@ -111,6 +111,17 @@ def checked_cycle(
     return cycles, first, interval
 
 
+# Where a cycle start event leaves the repetitions that are left for the next instance.
+NEXT_START = "motcua_next_start"
+
+
+def _starts_the_process(my_task: Any) -> bool:
+    """Whether the task is the start event of the top-level process (not of a subprocess)."""
+    return type(my_task.task_spec).__name__ == "StartEvent" and my_task.workflow is getattr(
+        my_task.workflow, "top_workflow", my_task.workflow
+    )
+
+
 def _what(my_task: Any, value: object) -> str:
     shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
     return f"the timer of '{my_task.task_spec.bpmn_id}' ({shown})"
@@ -168,6 +179,11 @@ def _cycle_complete(self: Any, my_task: Any) -> bool:
             value["next"] = (upcoming + timedelta(seconds=value["duration"])).isoformat()
             value["cycles"] -= 1
             ready = True
+            if _starts_the_process(my_task) and value["cycles"] != 0:
+                # A cycle start runs once per instance: the next repetition starts a new instance,
+                # which the service creates from this hand-off (StepResult.next_start).
+                my_task._set_internal_data(**{NEXT_START: dict(value)})
+                value["cycles"] = 0
     else:
         my_task.internal_data.pop("event_value", None)
         my_task.internal_data["event_fired"] = True

@@ -6,6 +6,8 @@ Read once at deploy from the compiled specs and the XML tree:
   caller may give when starting an instance; none when there is no start form);
 * who may start it: `camunda:candidateStarterGroups` / `camunda:candidateStarterUsers` on the
   process element, as Camunda Modeler writes them (comma-separated);
+* the variable `camunda:initiator` on the start event names (the service sets it to the
+  starter's username; protected like the service's own variables);
 * the variables the process computes, which no caller may set: names assigned by scripts
   (script tasks, pre- and post-scripts), multi-instance items and output collections, service
   task results, and the variables named by the `unitVariable` and `dueDateVariable` properties
@@ -20,7 +22,8 @@ from typing import Any
 
 from lxml import etree
 
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+from .modeler import BPMN_NS, CAMUNDA_NS, NAMES_SUFFIX, ROUTING_EXPRESSIONS
+
 # Properties whose value names a variable that decides who sees a task or when it is due.
 _ROUTING_PROPERTIES = ("unitVariable", "dueDateVariable")
 
@@ -31,6 +34,8 @@ class Declarations:
     starter_groups: tuple[str, ...] | None = None  # None: the BPMN says nothing
     starter_users: tuple[str, ...] | None = None
     protected_variables: tuple[str, ...] = ()
+    # camunda:initiator on the start event: the variable the service sets to the starter's username.
+    initiator_variable: str | None = None
 
 
 def _csv(value: str | None) -> tuple[str, ...] | None:
@@ -97,6 +102,8 @@ def _computed(task_spec: Any) -> set[str]:
         names.add(result)
     props = _properties(task_spec)
     names.update(props[name] for name in _ROUTING_PROPERTIES if props.get(name))
+    for name in ROUTING_EXPRESSIONS:  # the variables a mapped candidateGroups or dueDate reads
+        names.update(n for n in str(props.get(name + NAMES_SUFFIX) or "").split(",") if n)
     return names
 
 
@@ -121,4 +128,13 @@ def declarations(spec: Any, subprocess_specs: dict[str, Any], process: etree._El
         starter_groups=_csv(process.get(f"{{{CAMUNDA_NS}}}candidateStarterGroups")),
         starter_users=_csv(process.get(f"{{{CAMUNDA_NS}}}candidateStarterUsers")),
         protected_variables=tuple(sorted(protected)),
+        initiator_variable=_initiator(process),
     )
+
+
+def _initiator(process: etree._Element) -> str | None:
+    for start in process.iterfind(f"{{{BPMN_NS}}}startEvent"):
+        name = (start.get(f"{{{CAMUNDA_NS}}}initiator") or "").strip()
+        if name.isidentifier() and not name.startswith("_"):
+            return name
+    return None

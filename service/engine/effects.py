@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -14,9 +14,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from . import guards, limits
+from . import guards, limits, modeler
 from .errors import StateNotStorable
-from .limits import BudgetExceeded
+from .limits import BudgetExceeded, Budgets
 from .results import CompletedElement, HumanTask, InstanceError
 from .serialization import dump_state, spec_registry
 
@@ -29,12 +29,86 @@ def properties(task_spec: Any) -> dict[str, Any]:
     return properties
 
 
-def human_task(task: Any, now: datetime, unit: str | None = None) -> HumanTask:
-    """A ready human task as the service sees it (due from its `dueIn` property, counted from now)."""
+def _moment(value: Any, now: datetime, what: str, budgets: Budgets) -> datetime:
+    """A due or follow-up moment from an expression's value: a datetime, an ISO 8601 date-time
+    (UTC when it names no offset) or an ISO 8601 duration counted from now."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{what} is {value!r}, not an ISO 8601 date-time or duration")
+    text = value.strip()
+    if text.startswith("P"):
+        parsed = TimerEventDefinition.parse_iso_duration(text)
+        limits.check_duration(parsed, what, budgets, budget="max_allotment_days")
+        delta: timedelta = TimerEventDefinition.get_timedelta_from_start(parsed, now)
+        return now + delta
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+_LABELS = {
+    modeler.CANDIDATE_GROUPS_EXPRESSION: "candidate groups",
+    modeler.ASSIGNEE_EXPRESSION: "assignee",
+    modeler.DUE_DATE_EXPRESSION: "due date",
+    modeler.FOLLOW_UP_DATE_EXPRESSION: "follow-up date",
+    modeler.PRIORITY_EXPRESSION: "priority",
+}
+
+
+def task_values(task: Any, now: datetime) -> tuple[dict[str, Any], str | None]:
+    """(the values of a human task's expression properties, a problem or None).
+
+    Expressions mapped from another modeler's attributes (modeler.py) are evaluated when the task
+    opens, in the sandbox, with the task's own data: candidate groups (text, comma-separated, or a
+    list), assignee (a username), due and follow-up dates (date-times or durations from now) and
+    priority. A value that cannot be evaluated or read is a problem: the task does not open.
+    """
+    props = properties(task.task_spec)
+    values: dict[str, Any] = {}
+    budgets = getattr(task.workflow.script_engine, "budgets", None) or limits.budgets()
+    for name, label in _LABELS.items():
+        source = props.get(name)
+        if not isinstance(source, str):
+            continue
+        what = f"the {label} of task '{task.task_spec.bpmn_name or task.task_spec.bpmn_id}'"
+        try:
+            value = task.workflow.script_engine.evaluate(task, source)
+            if name == modeler.CANDIDATE_GROUPS_EXPRESSION:
+                items = value.split(",") if isinstance(value, str) else value
+                if not isinstance(items, list | tuple) or not all(isinstance(g, str) for g in items):
+                    raise ValueError(f"{value!r} is not a group name or a list of them")
+                values[name] = tuple(g.strip() for g in items if g.strip())
+            elif name == modeler.ASSIGNEE_EXPRESSION:
+                if value is not None and not isinstance(value, str):
+                    raise ValueError(f"{value!r} is not a username")
+                values[name] = (value.strip() or None) if isinstance(value, str) else None
+            elif name in (modeler.DUE_DATE_EXPRESSION, modeler.FOLLOW_UP_DATE_EXPRESSION):
+                values[name] = None if value is None else _moment(value, now, what, budgets)
+            else:
+                values[name] = value if isinstance(value, int | float | str) or value is None else str(value)
+        except BudgetExceeded as exc:
+            return {}, f"{exc.message}; the task was not opened."
+        except Exception as exc:
+            message = str(exc).split("\n")[0]
+            return (
+                {},
+                f"The expression of {what} could not be evaluated ({message}); the task was not opened.",
+            )
+    return values, None
+
+
+def human_task(
+    task: Any, now: datetime, unit: str | None = None, values: dict[str, Any] | None = None
+) -> HumanTask:
+    """A ready human task as the service sees it (due from its `dueIn` property, counted from now,
+    unless `values`, its evaluated expression properties (task_values), say otherwise)."""
     spec = task.task_spec
     props = properties(spec)
+    values = values or {}
     groups = props.get("candidateGroups")
-    if groups:
+    if modeler.CANDIDATE_GROUPS_EXPRESSION in values:
+        candidate_groups = values[modeler.CANDIDATE_GROUPS_EXPRESSION]
+    elif groups:
         candidate_groups = tuple(g.strip() for g in groups.split(",") if g.strip())
     else:
         candidate_groups = (spec.lane,) if spec.lane else ()
@@ -48,6 +122,13 @@ def human_task(task: Any, now: datetime, unit: str | None = None) -> HumanTask:
             due_at = now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
         except Exception:
             due_at = None
+    if values.get(modeler.DUE_DATE_EXPRESSION) is not None:
+        due_at = values[modeler.DUE_DATE_EXPRESSION]
+    shown = {k: v for k, v in props.items() if not k.startswith(modeler.EXPRESSION_PROPERTIES)}
+    if values.get(modeler.FOLLOW_UP_DATE_EXPRESSION) is not None:
+        shown["followUpDate"] = values[modeler.FOLLOW_UP_DATE_EXPRESSION].isoformat()
+    if values.get(modeler.PRIORITY_EXPRESSION) is not None:
+        shown["priority"] = values[modeler.PRIORITY_EXPRESSION]
     return HumanTask(
         id=str(task.id),
         element_id=spec.bpmn_id,
@@ -57,8 +138,9 @@ def human_task(task: Any, now: datetime, unit: str | None = None) -> HumanTask:
         form_key=props.get("formKey") or props.get("formJsonSchemaFilename"),
         due_at=due_at,
         documentation=getattr(spec, "documentation", None),
-        properties=dict(props),
+        properties=shown,
         unit=unit,
+        assignee=values.get(modeler.ASSIGNEE_EXPRESSION),
     )
 
 

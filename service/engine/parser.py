@@ -15,6 +15,7 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
@@ -22,6 +23,7 @@ from .checks import check_budgets
 from .declarations import Declarations, declarations
 from .errors import BpmnInvalid, BpmnTooLarge, ScriptError
 from .limits import Budgets
+from .modeler import EXPRESSION_PROPERTIES, Note, adapt
 from .sandbox import RestrictedEnvironment
 from .serialization import spec_registry
 
@@ -174,9 +176,16 @@ def _check_scripts(spec: Any, subprocess_specs: dict[str, Any], tree: etree._Ele
                 )
                 if isinstance(expression, str):
                     sources.append(("condition", expression))
+            properties = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
+            for name in EXPRESSION_PROPERTIES:
+                if isinstance(properties.get(name), str):
+                    sources.append(("condition", properties[name]))
+            event = getattr(task_spec, "event_definition", None)
+            if isinstance(event, TimerEventDefinition) and isinstance(event.expression, str):
+                sources.append(("timer", event.expression))
             for kind, source in sources:
                 try:
-                    if kind == "condition":
+                    if kind in ("condition", "timer"):
                         env.compile_expression(source)
                     else:
                         env.compile_script(source)
@@ -188,41 +197,59 @@ def _check_scripts(spec: Any, subprocess_specs: dict[str, Any], tree: etree._Ele
                     ) from None
 
 
-def parse_definition(
-    data: bytes,
-    *,
-    filename: str = "upload.bpmn",
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    budgets: Budgets | None = None,
-) -> ParsedDefinition:
-    """Validate a BPMN file and compile its single executable process.
+@dataclass(frozen=True)
+class ParsedFile:
+    """What a deploy of one file stores: each executable process compiled as its own definition,
+    the processes kept but not started, and the report of what is kept but will not run.
 
-    Raises BpmnTooLarge or BpmnInvalid (with the element id and line where known). `budgets`
-    (default: limits.Budgets()) bounds the literal values of the model (checks.py).
-    """
-    tree = parse_xml(data, max_bytes=max_bytes)
-    process = _executable_process(tree)
-    key = process.get("id")
-    for each in tree.getroot().findall(f"{{{BPMN_NS}}}process"):
-        _check_references(each)
-    _callable_as_executable(tree, key)
-    parser = SpiffBpmnParser(validator=VALIDATOR)
-    try:
-        parser.add_bpmn_xml(tree, filename=filename)
-        spec = parser.get_spec(key)
-        subprocess_specs = parser.get_subprocess_specs(key)
-    except ValidationException as exc:
+    A file without an executable process is a diagram only: `definitions` is empty, and `key`
+    (the bpmn:definitions id, else the first process id, else the file's name) names it."""
+
+    key: str
+    name: str
+    checksum: str
+    definitions: tuple[ParsedDefinition, ...]
+    non_executable: tuple[str, ...] = ()
+    report: tuple[Note, ...] = ()
+
+    @property
+    def diagram_only(self) -> bool:
+        return not self.definitions
+
+
+def _compile_error(exc: Exception, tree: etree._ElementTree) -> BpmnInvalid:
+    if isinstance(exc, ValidationException):
         element_id = getattr(exc, "id", None) or None
         line = exc.line_number if isinstance(exc.line_number, int) else _line_of(tree, element_id)
-        message = str(exc).split("\n")[0]
-        raise BpmnInvalid(message, element_id=element_id, line=line) from None
-    except (SpiffWorkflowException, etree.DocumentInvalid) as exc:
-        raise BpmnInvalid(str(exc).split("\n")[0]) from None
-    except (KeyError, ValueError, TypeError, AttributeError) as exc:
-        # SpiffWorkflow's parser reports some malformed models through plain exceptions.
-        raise BpmnInvalid(f"The BPMN model could not be compiled: {exc.__class__.__name__}: {exc}") from None
+        return BpmnInvalid(str(exc).split("\n")[0], element_id=element_id, line=line)
+    if isinstance(exc, SpiffWorkflowException | etree.DocumentInvalid):
+        return BpmnInvalid(str(exc).split("\n")[0])
+    # SpiffWorkflow's parser reports some malformed models through plain exceptions.
+    return BpmnInvalid(f"The BPMN model could not be compiled: {exc.__class__.__name__}: {exc}")
+
+
+_COMPILE_ERRORS = (
+    ValidationException,
+    SpiffWorkflowException,
+    etree.DocumentInvalid,
+    KeyError,
+    ValueError,
+    TypeError,
+    AttributeError,
+)
+
+
+def _compile(
+    parser: SpiffBpmnParser, tree: etree._ElementTree, process: etree._Element, data: bytes, budgets: Budgets
+) -> ParsedDefinition:
+    key = process.get("id")
+    try:
+        spec = parser.get_spec(key)
+        subprocess_specs = parser.get_subprocess_specs(key)
+    except _COMPILE_ERRORS as exc:
+        raise _compile_error(exc, tree) from None
     _check_scripts(spec, subprocess_specs, tree)
-    check_budgets(spec, subprocess_specs, lambda element_id: _line_of(tree, element_id), budgets or Budgets())
+    check_budgets(spec, subprocess_specs, lambda element_id: _line_of(tree, element_id), budgets)
     registry = spec_registry()
     blob = json.dumps(
         {
@@ -239,3 +266,75 @@ def parse_definition(
         form_refs=_form_refs(spec, subprocess_specs, tree),
         declarations=declarations(spec, subprocess_specs, process),
     )
+
+
+def parse_file(
+    data: bytes,
+    *,
+    filename: str = "upload.bpmn",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    budgets: Budgets | None = None,
+) -> ParsedFile:
+    """Validate a BPMN file and compile each of its executable processes (ParsedFile).
+
+    Camunda Modeler's attributes and expressions are mapped first (modeler.py). Raises
+    BpmnTooLarge or BpmnInvalid (with the element id and line where known); `budgets` (default:
+    limits.Budgets()) bounds the literal values of the model (checks.py).
+    """
+    tree = parse_xml(data, max_bytes=max_bytes)
+    root = tree.getroot()
+    processes = root.findall(f"{{{BPMN_NS}}}process")
+    executable = [p for p in processes if p.get("isExecutable", "false").lower() == "true"]
+    for each in processes:
+        _check_references(each)
+    called = {el.get("calledElement") for p in executable for el in p.iter(f"{{{BPMN_NS}}}callActivity")}
+    notes: list[Note] = []
+    kept = []
+    for process in processes:
+        if process in executable or process.get("id") in called:
+            adapt(process, notes)
+        else:
+            kept.append(process.get("id") or "?")
+            label = f" ({process.get('name')})" if process.get("name") else ""
+            notes.append(
+                Note(
+                    process.get("id"),
+                    f"The process '{process.get('id')}'{label} is not executable: it is kept with the "
+                    "file as a diagram and never started.",
+                )
+            )
+    for process in executable:
+        _callable_as_executable(tree, process.get("id"))
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    try:
+        parser.add_bpmn_xml(tree, filename=filename)
+    except _COMPILE_ERRORS as exc:
+        raise _compile_error(exc, tree) from None
+    budgets = budgets or Budgets()
+    compiled = tuple(_compile(parser, tree, process, data, budgets) for process in executable)
+    first = processes[0] if processes else None
+    key = root.get("id") or (first.get("id") if first is not None else None) or filename.rsplit(".", 1)[0]
+    name = root.get("name") or (first.get("name") if first is not None else None) or key
+    if len(compiled) == 1:
+        key, name = compiled[0].key, compiled[0].name
+    return ParsedFile(
+        key=key,
+        name=name,
+        checksum=checksum(data),
+        definitions=compiled,
+        non_executable=tuple(kept),
+        report=tuple(notes),
+    )
+
+
+def parse_definition(
+    data: bytes,
+    *,
+    filename: str = "upload.bpmn",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    budgets: Budgets | None = None,
+) -> ParsedDefinition:
+    """Validate a BPMN file and compile its single executable process (BpmnInvalid unless the file
+    declares exactly one; parse_file takes any number). See parse_file."""
+    _executable_process(parse_xml(data, max_bytes=max_bytes))
+    return parse_file(data, filename=filename, max_bytes=max_bytes, budgets=budgets).definitions[0]

@@ -25,6 +25,9 @@ class HumanTask:
     # The org unit the task is scoped to: its `unit` property, or the value of the variable its
     # `unitVariable` names, read from the task's own data (so a multi-instance child sees its item).
     unit: str | None = None
+    # The username the task is assigned to, from an assignee expression (modeler.py) evaluated when
+    # it opened; None: none, or the `assigneeVariable` property (read by the service).
+    assignee: str | None = None
 
 
 class CompletedElement(TypedDict):
@@ -75,3 +78,6 @@ class StepResult:
     next_timer_at: datetime | None = None
     service_calls: list[ServiceCall] = field(default_factory=list)  # ready service tasks for workers
     elapsed: float = 0.0  # seconds the command took (load to dump)
+    # A timer start cycle fired with repetitions left: {"cycles", "next", "duration"}, to give
+    # Engine.start(start_cycle=...) for the instance that waits for the next repetition.
+    next_start: dict[str, Any] | None = None

@@ -138,8 +138,12 @@ class Engine:
             if tid in before_ready:
                 continue
             unit, problem = effects.scope(task, units)
+            values: dict[str, Any] = {}
             if problem is None:
-                opened.append(effects.human_task(task, now, unit))
+                with clock.running_at(now), calendar_helpers.using(calendar):
+                    values, problem = effects.task_values(task, now)
+            if problem is None:
+                opened.append(effects.human_task(task, now, unit, values))
                 continue
             task._set_state(TaskState.ERROR)  # an incident: retry re-checks it
             del after_ready[tid]
@@ -153,6 +157,10 @@ class Engine:
                     "line": None,
                     "task_id": tid,
                 }
+        next_start = None
+        for task in workflow.get_tasks():
+            if clock.NEXT_START in task.internal_data:
+                next_start = task.internal_data.pop(clock.NEXT_START)
         if status != ERROR and workflow.is_completed():
             status = COMPLETED
         completed = effects.completed_elements(workflow, before_done)
@@ -167,6 +175,7 @@ class Engine:
             error=error,
             next_timer_at=effects.next_timer(workflow),
             service_calls=calls,
+            next_start=next_start,
         )
         prune(workflow)
         result.state = effects.dump(workflow)
@@ -181,8 +190,12 @@ class Engine:
         now: datetime,
         units: Collection[str] | None = None,
         calendar: Calendar | None = None,
+        start_cycle: dict[str, Any] | None = None,
     ) -> StepResult:
         """Create a workflow, seed its data with variables and run it to its first wait.
+
+        `start_cycle`: for a process that starts on a timer cycle, the repetitions left by the
+        instance before (StepResult.next_start): this one waits for the next of them.
 
         Every command that runs the engine takes, besides its input: `now` (the step's clock),
         `units` (the codes of the org units, for a definition with scoped tasks; None checks their
@@ -193,6 +206,11 @@ class Engine:
         )
         # The root task's children copy its data when they are created.
         workflow.task_tree.data.update(variables or {})
+        if start_cycle is not None:
+            for task in workflow.get_tasks():
+                event = getattr(task.task_spec, "event_definition", None)
+                if type(task.task_spec).__name__ == "StartEvent" and isinstance(event, TimerEventDefinition):
+                    task._set_internal_data(event_value=dict(start_cycle))
         return self._run(workflow, lambda: None, now, units, calendar)
 
     def complete_task(
@@ -361,6 +379,12 @@ class Engine:
         return self._run(workflow, rerun, now, units, calendar)
 
     def ready_tasks(self, definition: CompiledDefinition, state: str, *, now: datetime) -> list[HumanTask]:
-        """The human tasks a stored state is waiting on (for rebuilding the projection; no script runs)."""
+        """The human tasks a stored state is waiting on (for rebuilding the projection; no script
+        runs, only the expressions of their mapped attributes: modeler.py)."""
         workflow = self._load(definition, state)
-        return [effects.human_task(t, now) for t in effects.ready_human(workflow).values()]
+        tasks = []
+        for task in effects.ready_human(workflow).values():
+            with clock.running_at(now):
+                values, problem = effects.task_values(task, now)
+            tasks.append(effects.human_task(task, now, values=values if problem is None else None))
+        return tasks

@@ -55,6 +55,7 @@ def start(
     actor,
     system_variables: dict | None = None,
     on_created=None,
+    start_cycle: dict | None = None,
 ):
     """Start an instance of a definition version and run it to its first wait.
 
@@ -62,8 +63,12 @@ def start(
     variable the process computes (422 otherwise). `system_variables` are the service's own
     (a dossier's procedure, applicant, units...): trusted, and protected from callers afterwards.
     on_created(instance) runs once the instance row exists, before the first step is persisted.
+    A definition whose start event names a `camunda:initiator` variable gets the starter's username
+    in it (a system variable). `start_cycle`: the repetitions a timer start cycle left (arm_timer_start).
     """
-    system_variables = system_variables or {}
+    system_variables = dict(system_variables or {})
+    if definition.initiator_variable and actor is not None:
+        system_variables.setdefault(definition.initiator_variable, actor.username)
     forms.check_submission(
         definition.start_form,
         variables or {},
@@ -78,6 +83,7 @@ def start(
         now=now,
         units=inputs.units,
         calendar=inputs.calendar,
+        start_cycle=start_cycle,
     )
     instance = ProcessInstance(
         id=uuid.uuid4(),
@@ -111,12 +117,19 @@ def start(
     return instance
 
 
-def arm_timer_start(definition: ProcessDefinition, actor) -> ProcessInstance | None:
+def arm_timer_start(
+    definition: ProcessDefinition, actor, *, cycle: dict | None = None
+) -> ProcessInstance | None:
     """A new version of a process that starts on a timer gets an instance waiting on it (the tick
-    fires it); other processes get none. Called by whoever deploys (the route, `motcua deploy`)."""
+    fires it); other processes get none. Called by whoever deploys (the route, `motcua deploy`).
+
+    A timer start cycle (`R3/PT1H`) starts one instance per repetition: SpiffWorkflow would run
+    every repetition inside the one instance, so when the waiting instance's start fires, the
+    engine hands over the repetitions left (`StepResult.next_start`) and the timer tick arms the
+    next instance with them (`cycle`), for the latest version only (jobs.operations.fire_timers)."""
     if not runtime.engine().has_timer_start(runtime.compiled(definition.id)):
         return None
-    return start(definition, business_key=None, variables={}, actor=actor)
+    return start(definition, business_key=None, variables={}, actor=actor, start_cycle=cycle)
 
 
 def _require_state(instance: ProcessInstance, allowed: set[str], action: str) -> None:

@@ -224,9 +224,20 @@ def fire_timers(instance_id, now: datetime) -> bool:
             )
             audit = [fact("timers_fired", at=now, instance_id=instance.id)]
             steps.persist(instance, step, actor=None, now=now, audit=audit)
+            if step.next_start is not None:
+                _arm_next_repetition(instance, step.next_start)
     except StaleDataError:  # another worker fired them first
         return False
     return True
+
+
+def _arm_next_repetition(instance, cycle: dict) -> None:
+    """A timer start cycle fired with repetitions left: the next instance waits for the next one,
+    if the instance's definition is still the latest version of its key (a new version arms its own)."""
+    from ..definitions import operations as definitions
+
+    if definitions.get(instance.definition.key).id == instance.definition_id:
+        instances.arm_timer_start(instance.definition, None, cycle=cycle)
 
 
 def due_work(now: datetime, *, limit: int = 200) -> tuple[list[int], list]:

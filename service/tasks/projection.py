@@ -65,7 +65,7 @@ def open_tasks(step: Step) -> None:
                 "documentation": human.documentation,
                 "created_at": now,
                 "due_at": None,  # the due-date stage decides (service/deadlines.py)
-                "assignee_id": _assignee(human.properties, result.variables),
+                "assignee_id": _assignee(human.assignee, human.properties, result.variables),
                 "unit": human.unit,  # checked by the engine against the known units
                 "properties": human.properties,
             }
@@ -109,10 +109,11 @@ def write_tasks(step: Step) -> None:
         db.session.execute(sa.insert(task_candidates), step.candidates)
 
 
-def _assignee(properties: dict, variables: dict) -> int | None:
-    """The user named by the `assigneeVariable` property, if that user exists and is active."""
+def _assignee(assignee: str | None, properties: dict, variables: dict) -> int | None:
+    """The user the engine assigned the task to (an assignee expression, engine/modeler.py), else
+    the one named by the `assigneeVariable` property, if that user exists and is active."""
     name = properties.get("assigneeVariable")
-    username = variables.get(name) if name else None
+    username = assignee or (variables.get(name) if name else None)
     if not isinstance(username, str):
         return None
     return db.session.scalar(sa.select(User.id).where(User.username == username, User.is_active.is_(True)))
