@@ -104,9 +104,8 @@ def move_status(step: Step) -> None:
         step.audit.append(
             fact("dossier_status_changed", at=now, actor=step.actor, instance_id=instance.id, data=data)
         )
-        outbox.emit(
-            "dossier.status_changed", {**data, "dossier_id": str(dossier.id)}, instance_id=instance.id
-        )
+        payload = {**data, "dossier_id": str(dossier.id)}
+        step.events.append(outbox.Event("dossier.status_changed", payload, instance.id))
 
 
 def timer_variables(task, instance) -> dict:
