@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import deadlines
+from .. import deadlines, uow
 from ..audit.operations import fact
 from ..calendar.operations import calendar
 from ..extensions import db
@@ -56,7 +56,10 @@ def dossier_of(instance, variables: dict | None) -> Dossier | None:
         dossier = db.session.get(Dossier, uuid.UUID(ref))
     except ValueError:
         return None
-    return dossier if dossier is not None and dossier.instance_id == instance.id else None
+    if dossier is None or dossier.instance_id != instance.id:
+        return None
+    uow.keep(dossier)  # read again by the step's stages after the completion's inputs: no new query
+    return dossier
 
 
 def record_steps(step: Step) -> None:
