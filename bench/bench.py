@@ -62,11 +62,24 @@ worklist     GET /api/v1/tasks?candidate_group=bench (first page of 50 and the t
              On PostgreSQL also right after the load (`ui_pg_*_fresh_stats_ms`), then after
              ANALYZE. `--only ui` runs this section alone, `--skip-ui` leaves it out.
 
+dossier      On PostgreSQL, on the service of (c) with the demo catalogue and officers: one
+             client takes a dossier of bpmn/dossier.bpmn (AG-LLTP-01) from reception to return
+             over HTTP (POST /dossiers, then its 7 completions, each by its role's user), ms per
+             transaction (total / 8).
+
+(b), (c) and the dossiers run interleaved: repetition i of the naive loop, then repetition i of
+the service's completions, then (PostgreSQL) repetition i of the dossiers, then i + 1, so that
+whatever else the machine does hits both sides of a ratio alike. `ratio_service_vs_naive_*` and
+`ratio_dossier_step_vs_naive_pg` are the median of the per-repetition ratios, with their range,
+interquartile range and a verdict against the targets of issue 10 (1.5 and 2):
+`*_conclusive` is false (verdict "inconclusive") when the interquartile range straddles the
+target or is wider than WIDE times the median. The load average is recorded around them.
+
 Figures are the median over `reps` repetitions of the mean ms per step, after a warm-up
 (`*_reps` in the JSON hold every repetition, to show the noise). The table is for
 people; the last line of output is one JSON object with every figure.
 
-    .venv/bin/python bench/bench.py [--quick] [--skip-pg] [--skip-async] [--skip-ui] [--only ui]
+    .venv/bin/python bench/bench.py [--quick] [--skip-pg] [--skip-async] [--skip-ui] [--only ui|ratios]
 
 PostgreSQL: MOTCUA_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test)
 names a server and a database to connect to; the bench creates a database of its own
