@@ -62,11 +62,25 @@ worklist     GET /api/v1/tasks?candidate_group=bench (first page of 50 and the t
              On PostgreSQL also right after the load (`ui_pg_*_fresh_stats_ms`), then after
              ANALYZE. `--only ui` runs this section alone, `--skip-ui` leaves it out.
 
+dossier      On PostgreSQL, on the service of (c) with the demo catalogue and officers: one
+             client takes a dossier of bpmn/dossier.bpmn (AG-LLTP-01) from reception to return
+             over HTTP (POST /dossiers, then its 7 completions, each by its role's user), ms per
+             transaction (total / 8).
+
+(b), (c) and the dossiers run interleaved: repetition i of the naive loop, then repetition i of
+the service's completions, then (PostgreSQL) repetition i of the dossiers, then i + 1, so that
+whatever else the machine does hits both sides of a ratio alike. `ratio_service_vs_naive_*` and
+`ratio_dossier_step_vs_naive_pg` are the median of the per-repetition ratios, with their range,
+interquartile range and a verdict against the targets of issue 10 (1.5 and 2):
+`*_conclusive` is false (verdict "inconclusive") when the interquartile range straddles the
+target; `*_wide` is true when it is wider than WIDE times the median. The load average is
+recorded around them.
+
 Figures are the median over `reps` repetitions of the mean ms per step, after a warm-up
 (`*_reps` in the JSON hold every repetition, to show the noise). The table is for
 people; the last line of output is one JSON object with every figure.
 
-    .venv/bin/python bench/bench.py [--quick] [--skip-pg] [--skip-async] [--skip-ui] [--only ui]
+    .venv/bin/python bench/bench.py [--quick] [--skip-pg] [--skip-async] [--skip-ui] [--only ui|ratios]
 
 PostgreSQL: MOTCUA_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test)
 names a server and a database to connect to; the bench creates a database of its own
@@ -112,8 +126,33 @@ PROCESS = "bench_steps"
 MOTCUA = Path(sys.executable).parent / "motcua"
 PG_URL = os.environ.get("MOTCUA_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 STEPS_PER_INSTANCE = 50
-FULL = dict(warmup=50, steps=200, reps=5, raw_steps=1000, open=2000, requests=40, growth_steps=1010)
-QUICK = dict(warmup=20, steps=50, reps=3, raw_steps=200, open=200, requests=10, growth_steps=120)
+# steps and dossiers are per repetition; the repetitions of (b), (c) and the dossiers interleave
+FULL = dict(
+    warmup=50,
+    steps=100,
+    reps=11,
+    raw_steps=1000,
+    open=2000,
+    requests=40,
+    growth_steps=1010,
+    dossiers=10,
+    dossier_warmup=3,
+)
+QUICK = dict(
+    warmup=20,
+    steps=30,
+    reps=5,
+    raw_steps=200,
+    open=200,
+    requests=10,
+    growth_steps=120,
+    dossiers=3,
+    dossier_warmup=1,
+)
+# the targets of issue 10 on PostgreSQL: a simple completion within 1.5 naive steps, a dossier's
+# transaction within 2; a ratio is inconclusive when the interquartile range of its repetitions
+# straddles the target, and flagged wide when that range is wider than WIDE times the median
+SERVICE_TARGET, DOSSIER_TARGET, WIDE = 1.5, 2.0, 0.25
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_BPMN = Path(__file__).resolve().parent / "service.bpmn"
 # The shipped forms and the bench's own (the start and step forms of its two processes).
@@ -138,27 +177,54 @@ def ms(seconds: float) -> float:
     return round(seconds * 1000, 3)
 
 
-def measure(step, new_instance, size: dict, steps: int | None = None) -> list[float]:
-    """Mean seconds per step of each repetition, after a warm-up.
+class Loop:
+    """A loop of steps on fresh instances: new_instance() -> handle; step(handle) -> the handle for
+    the next step. run(n) times n steps (only step() is timed) and returns the mean seconds per
+    step; a fresh instance replaces the current one every STEPS_PER_INSTANCE steps."""
 
-    new_instance() -> handle; step(handle) -> the handle for the next step. Only step()
-    is timed; a fresh instance replaces the current one every STEPS_PER_INSTANCE steps.
-    """
-    state = {"handle": None, "left": 0}
+    def __init__(self, step, new_instance):
+        self.step, self.new_instance = step, new_instance
+        self.handle, self.left = None, 0
 
-    def run(n: int) -> float:
+    def run(self, n: int) -> float:
         total = 0.0
         for _ in range(n):
-            if state["left"] == 0:
-                state["handle"], state["left"] = new_instance(), STEPS_PER_INSTANCE
+            if self.left == 0:
+                self.handle, self.left = self.new_instance(), STEPS_PER_INSTANCE
             t0 = time.perf_counter()
-            state["handle"] = step(state["handle"])
+            self.handle = self.step(self.handle)
             total += time.perf_counter() - t0
-            state["left"] -= 1
+            self.left -= 1
         return total / n
 
-    run(size["warmup"])
-    return [run(steps or size["steps"]) for _ in range(size["reps"])]
+
+def measure(step, new_instance, size: dict, steps: int | None = None) -> list[float]:
+    """Mean seconds per step of each repetition, after a warm-up (see Loop)."""
+    loop = Loop(step, new_instance)
+    loop.run(size["warmup"])
+    return [loop.run(steps or size["steps"]) for _ in range(size["reps"])]
+
+
+def spread(values: list[float], target: float) -> dict:
+    """The median of per-repetition ratios, their range and interquartile range, and whether they
+    allow a conclusion about `target`: conclusive when the middle half of the repetitions (the
+    interquartile range) lies on one side of the target; `wide` when that range is wider than WIDE
+    times the median (the ratio itself is then imprecise, whatever the verdict)."""
+    q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    median = statistics.median(values)
+    conclusive = q3 <= target or q1 > target
+    verdict = ("met" if median <= target else "not met") if conclusive else "inconclusive"
+    return {
+        "": round(median, 2),
+        "_reps": [round(v, 2) for v in values],
+        "_min": round(min(values), 2),
+        "_max": round(max(values), 2),
+        "_iqr": [round(q1, 2), round(q3, 2)],
+        "_target": target,
+        "_conclusive": conclusive,
+        "_wide": (q3 - q1) > WIDE * median,
+        "_verdict": verdict,
+    }
 
 
 # ---------------------------------------------------------------- (a) raw SpiffWorkflow
@@ -198,8 +264,8 @@ def raw_stock_growth(specs) -> float:
 # ---------------------------------------------------------------- (b) the naive persisted loop
 
 
-def bench_naive(conn, ph: str, specs, size: dict) -> list[float]:
-    """conn: an open sqlite3 or psycopg connection; ph: its parameter placeholder."""
+def naive_loop(conn, ph: str, specs) -> Loop:
+    """The naive loop on conn (an open sqlite3 or psycopg connection; ph: its parameter placeholder)."""
     conn.execute("CREATE TABLE naive_workflows (id INTEGER PRIMARY KEY, state TEXT NOT NULL)")
     conn.commit()
     ids = iter(range(1, 10**9))
@@ -218,19 +284,21 @@ def bench_naive(conn, ph: str, specs, size: dict) -> list[float]:
         conn.commit()
         return row_id
 
-    return measure(step, new_instance, size)
+    return Loop(step, new_instance)
 
 
-def naive_sqlite(path: Path, specs, size: dict) -> list[float]:
-    with contextlib.closing(sqlite3.connect(path)) as conn:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        return bench_naive(conn, "?", specs, size)
-
-
-def naive_pg(url: str, specs, size: dict) -> list[float]:
-    with psycopg.connect(url) as conn:
-        return bench_naive(conn, "%s", specs, size)
+@contextlib.contextmanager
+def naive_connection(backend: str, where):
+    """An open connection for the naive loop and its placeholder: a SQLite file (WAL,
+    synchronous=NORMAL as the service sets it) or a PostgreSQL database (a conninfo)."""
+    if backend == "sqlite":
+        with contextlib.closing(sqlite3.connect(where)) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            yield conn, "?"
+    else:
+        with psycopg.connect(where) as conn:
+            yield conn, "%s"
 
 
 # ---------------------------------------------------------------- (c) the service over HTTP
@@ -239,7 +307,7 @@ def naive_pg(url: str, specs, size: dict) -> list[float]:
 class Service:
     """`motcua serve` in a subprocess on a freshly migrated database, with a user "bench"."""
 
-    def __init__(self, database_url: str, workdir: Path, stack: contextlib.ExitStack):
+    def __init__(self, database_url: str, workdir: Path, stack: contextlib.ExitStack, dossiers: bool = False):
         self.env = {
             **os.environ,
             "DATABASE_URL": database_url,
@@ -251,6 +319,17 @@ class Service:
         groups = ("--group", "bench", "--group", "designers")  # designers may deploy
         self.motcua("users", "create", "bench", "--password", secrets.token_hex(8), *groups)
         token = self.motcua("tokens", "create", "--user", "bench").strip()
+        self.officers: dict[str, requests.Session] = {}
+        if dossiers:  # the real dossier process, its catalogue and the demo officers (as in (e))
+            self.motcua("deploy", str(DOSSIER_BPMN))
+            self.motcua("procedures", "load", str(ROOT / "data" / "procedures.json"))
+            self.motcua("demo")
+            lines = (workdir / "demo-tokens.txt").read_text().split("\n")
+            tokens = dict(line.split("\t") for line in lines if line)
+            for user in {user for user, _ in DOSSIER_STEPS.values()}:
+                http = self.officers[user] = stack.enter_context(requests.Session())
+                http.trust_env = False
+                http.headers["Authorization"] = f"Bearer {tokens[user]}"
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
@@ -310,6 +389,34 @@ class Service:
             "id"
         ]
 
+    def post_as(self, user: str, path: str, body: dict) -> dict:
+        response = self.officers[user].post(self.base + path, json=body)
+        if response.status_code >= 400:
+            raise RuntimeError(f"POST {path} as {user}: {response.status_code} {response.text[:500]}")
+        return response.json()
+
+    def dossier(self) -> float:
+        """One dossier from reception to return over HTTP, each step by its role (POST /dossiers,
+        then its 7 completions), as the demo officers would; mean seconds per transaction."""
+        t0 = time.perf_counter()
+        dossier = self.post_as("clerk", "/dossiers", DOSSIER)
+        tasks = [(t["element_id"], t["task_id"]) for t in dossier["current_steps"]]
+        transactions, state = 1, "running"
+        while tasks:
+            element, task_id = tasks[0]
+            user, variables = DOSSIER_STEPS[element]
+            instance = self.post_as(user, f"/tasks/{task_id}/complete", {"variables": variables})
+            tasks, state = [(t["element_id"], t["id"]) for t in instance["tasks"]], instance["state"]
+            transactions += 1
+        elapsed = time.perf_counter() - t0
+        if state != "completed" or transactions != DOSSIER_TRANSACTIONS:
+            raise RuntimeError(f"a dossier ended after {transactions} transactions with its instance {state}")
+        return elapsed / transactions
+
+    def dossiers(self, n: int) -> float:
+        """Mean seconds per transaction over n dossiers, one after the other."""
+        return sum(self.dossier() for _ in range(n)) / n
+
     def worklist(self, per_page: int = 50) -> dict:
         return self.call("GET", "/tasks", params={"candidate_group": "bench", "per_page": per_page})
 
@@ -343,23 +450,63 @@ class Service:
         return ms(statistics.median(times[:20])), ms(statistics.median(times[-20:]))
 
 
-def bench_service(database_url: str, workdir: Path, size: dict, result: dict, backend: str) -> list[float]:
-    """Steps, growth (SQLite only) and the worklist; adds figures to result, returns the reps."""
+def bench_steps(
+    backend: str, naive_where, service_url: str, workdir: Path, specs, size: dict, result: dict, log
+) -> None:
+    """(b) and (c), and on PostgreSQL the dossier's transactions, interleaved: repetition i of the
+    naive loop, then repetition i of the service's completions (then, on PostgreSQL, dossiers from
+    reception to return), then repetition i + 1..., so that whatever else the machine does hits
+    both sides of a ratio alike. Each ratio is the median of the per-repetition ratios (the
+    service's repetition over the naive one just before it), with their spread. Then, on the same
+    service, (d) growth (SQLite) and the worklist. Adds the figures to result."""
     workdir.mkdir()
+    dossiers = backend == "pg" and size.get("dossiers", 0) > 0
     with contextlib.ExitStack() as stack:
-        service = Service(database_url, workdir, stack)
-        reps = measure(service.complete, service.start, size)
-        if backend == "sqlite":
+        conn, ph = stack.enter_context(naive_connection(backend, naive_where))
+        naive = naive_loop(conn, ph, specs)
+        log(f"(b)+(c) {backend}: starting the service")
+        service = Service(service_url, workdir, stack, dossiers=dossiers)
+        served = Loop(service.complete, service.start)
+        naive.run(size["warmup"])
+        served.run(size["warmup"])
+        if dossiers:
+            service.dossiers(size["dossier_warmup"])
+        reps: dict[str, list[float]] = {"naive": [], "service": [], "dossier": []}
+        load = [round(x, 2) for x in os.getloadavg()]
+        log(f"(b)+(c) {backend}: {size['reps']} interleaved repetitions")
+        for _ in range(size["reps"]):
+            reps["naive"].append(naive.run(size["steps"]))
+            reps["service"].append(served.run(size["steps"]))
+            if dossiers:
+                reps["dossier"].append(service.dossiers(size["dossiers"]))
+        result[f"loadavg_{backend}_steps"] = {"before": load, "after": [round(x, 2) for x in os.getloadavg()]}
+        record(result, f"naive_{backend}", reps["naive"])
+        record(result, f"service_{backend}", reps["service"])
+        ratios = [c / b for c, b in zip(reps["service"], reps["naive"], strict=True)]
+        for suffix, value in spread(ratios, SERVICE_TARGET).items():
+            result[f"ratio_service_vs_naive_{backend}{suffix}"] = value
+        if dossiers:
+            record(result, "dossier_pg", reps["dossier"], unit="ms_per_transaction")
+            ratios = [d / b for d, b in zip(reps["dossier"], reps["naive"], strict=True)]
+            for suffix, value in spread(ratios, DOSSIER_TARGET).items():
+                result[f"ratio_dossier_step_vs_naive_pg{suffix}"] = value
+        if size.get("growth_steps") and backend == "sqlite":
             early, late = service.growth(size["growth_steps"])
             result["service_sqlite_step_ms_at_10"], result["service_sqlite_step_ms_at_1000"] = early, late
             result["step_cost_growth_1000_vs_10"] = round(late / early, 2)
-        result[f"service_{backend}_start_ms"] = service.fill(size["open"])
-        if backend == "pg":
-            result["worklist_pg_fresh_stats_ms"] = service.time_worklist(3, warmup=1)
-            with psycopg.connect(database_url, autocommit=True) as conn:
-                conn.execute("ANALYZE")
-        result[f"worklist_{backend}_ms"] = service.time_worklist(size["requests"])
-        return reps
+        if size.get("open"):
+            result[f"service_{backend}_start_ms"] = service.fill(size["open"])
+            if backend == "pg":
+                result["worklist_pg_fresh_stats_ms"] = service.time_worklist(3, warmup=1)
+                with psycopg.connect(service_url, autocommit=True) as analyze:
+                    analyze.execute("ANALYZE")
+            result[f"worklist_{backend}_ms"] = service.time_worklist(size["requests"])
+
+
+def record(result: dict, name: str, reps: list[float], unit: str = "ms_per_step") -> float:
+    result[f"{name}_{unit}_reps"] = [ms(r) for r in reps]
+    result[f"{name}_{unit}"] = ms(statistics.median(reps))
+    return result[f"{name}_{unit}"]
 
 
 # ---------------------------------------------------------------- (f) the web worklist, at scale
@@ -864,17 +1011,25 @@ def main() -> int:
         "--skip-async", action="store_true", help="leave out (e), the asynchronous work on Celery workers"
     )
     parser.add_argument(
-        "--only", choices=["ui"], help="ui: only (f), the web worklist at 20,000 open tasks (about 3 minutes)"
+        "--only",
+        choices=["ui", "ratios"],
+        help="ui: only (f), the web worklist at 20,000 open tasks (about 3 minutes); ratios: only the"
+        " interleaved (b), (c) and dossier repetitions on PostgreSQL (about a minute)",
     )
     parser.add_argument("--skip-ui", action="store_true", help="leave out (f), the web worklist at scale")
     opts = parser.parse_args()
     size = QUICK if opts.quick else FULL
     async_size = ASYNC_QUICK if opts.quick else ASYNC_FULL
     run_async = not (opts.skip_pg or opts.skip_async or opts.only)
-    run_ui = not opts.skip_ui
+    run_ui = not opts.skip_ui and opts.only in (None, "ui")
     ui_size = UI_QUICK if opts.quick else UI_FULL
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `kill` runs the clean-up too
     backends = ["sqlite"] if opts.skip_pg else ["sqlite", "pg"]
+    if opts.only == "ratios":
+        if opts.skip_pg:
+            parser.error("--only ratios measures PostgreSQL")
+        backends = ["pg"]
+        size = {**size, "open": 0, "growth_steps": 0}
     if not opts.skip_pg:
         try:
             pg_admin("SELECT 1")
@@ -905,6 +1060,9 @@ def main() -> int:
         "steps_per_instance": STEPS_PER_INSTANCE,
         "steps_per_rep": size["steps"],
         "reps": size["reps"],
+        "dossiers_per_rep": size["dossiers"],
+        "dossier_transactions": DOSSIER_TRANSACTIONS,
+        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
         "worklist_open_tasks": size["open"],
         "growth_steps": size["growth_steps"],
         "loadavg_1m_at_start": round(os.getloadavg()[0], 2),
@@ -921,32 +1079,31 @@ def main() -> int:
             dossier_transactions_per_instance=DOSSIER_TRANSACTIONS,
         )
 
-    def record(name: str, reps: list[float]) -> float:
-        result[f"{name}_ms_per_step_reps"] = [ms(r) for r in reps]
-        result[f"{name}_ms_per_step"] = ms(statistics.median(reps))
-        return result[f"{name}_ms_per_step"]
-
     with contextlib.ExitStack() as stack:
         workdir = Path(tempfile.mkdtemp(prefix="motcua-bench-"))
         stack.callback(shutil.rmtree, workdir, ignore_errors=True)
         specs = parse_spec()
         if not opts.only:
             log("(a) raw SpiffWorkflow in memory")
-            raw = record("raw", measure(complete_ready, lambda: new_workflow(specs), size, size["raw_steps"]))
+            raw = measure(complete_ready, lambda: new_workflow(specs), size, size["raw_steps"])
+            record(result, "raw", raw)
             result["raw_stock_growth_400_vs_10"] = round(raw_stock_growth(specs), 2)
-        for backend in backends if not opts.only else ():
-            log(f"(b) naive persisted loop on {backend}")
+        for backend in backends if opts.only in (None, "ratios") else ():
+            log(f"(b) naive persisted loop and (c) service over HTTP on {backend}, interleaved")
             if backend == "sqlite":
-                naive = record("naive_sqlite", naive_sqlite(workdir / "naive.sqlite3", specs, size))
-                service_url = f"sqlite:///{workdir / 'service.sqlite3'}"
+                naive_where, service_url = (
+                    workdir / "naive.sqlite3",
+                    f"sqlite:///{workdir / 'service.sqlite3'}",
+                )
             else:
-                service_url = create_pg_database(stack)  # the naive table lives beside the service's
-                naive = record("naive_pg", naive_pg(service_url, specs, size))
-            log(f"(c) service over HTTP on {backend}")
-            reps = bench_service(service_url, workdir / f"service-{backend}", size, result, backend)
-            served = record(f"service_{backend}", reps)
-            result[f"ratio_service_vs_naive_{backend}"] = round(served / naive, 2)
-            result[f"ratio_service_vs_raw_{backend}"] = round(served / raw, 1)
+                naive_where = service_url = create_pg_database(stack)  # the naive table beside the service's
+            bench_steps(
+                backend, naive_where, service_url, workdir / f"service-{backend}", specs, size, result, log
+            )
+            if "raw_ms_per_step" in result:
+                result[f"ratio_service_vs_raw_{backend}"] = round(
+                    result[f"service_{backend}_ms_per_step"] / result["raw_ms_per_step"], 1
+                )
         if run_ui:
             log(f"(f) web worklist: bulk setup through the service's operations on {', '.join(backends)}")
             sites = {
@@ -962,14 +1119,23 @@ def main() -> int:
             bench_async(async_size, workdir, result, stack, log)
         result["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
         if opts.skip_pg:  # the same keys in every run; null when not measured
-            for key in ("naive_pg_ms_per_step", "service_pg_ms_per_step", "ratio_service_vs_naive_pg"):
+            for key in (
+                "naive_pg_ms_per_step",
+                "service_pg_ms_per_step",
+                "ratio_service_vs_naive_pg",
+                "dossier_pg_ms_per_transaction",
+                "ratio_dossier_step_vs_naive_pg",
+            ):
                 result[key] = None
         for key in ASYNC_KEYS:
             result.setdefault(key, None)
         log("cleaning up")
     result["elapsed_s"] = round(time.perf_counter() - began, 1)
-    if opts.only:
+    if opts.only == "ui":
         print_ui(result, backends)
+        print(f"\ntotal {result['elapsed_s']} s\n")
+    elif opts.only == "ratios":
+        print_ratios(result, backends)
         print(f"\ntotal {result['elapsed_s']} s\n")
     else:
         print_table(result, backends)
@@ -995,6 +1161,7 @@ def print_table(r: dict, backends: list[str]) -> None:
     for b in backends:
         ratios = f"{r[f'ratio_service_vs_naive_{b}']:>6.2f}{r[f'ratio_service_vs_raw_{b}']:>7.1f}"
         row(f"(c) service over HTTP, {names[b]}", f"service_{b}_ms_per_step", ratios)
+    print_ratios(r, backends)
     open_tasks = r["worklist_open_tasks"]
     print(f"\nworklist GET /api/v1/tasks?candidate_group=bench with {open_tasks} open tasks, ms per request:")
     for b in backends:
@@ -1013,6 +1180,39 @@ def print_table(r: dict, backends: list[str]) -> None:
     if r.get("async_service_instances_per_s_1_worker") is not None:
         print_async(r)
     print(f"\ntotal {r['elapsed_s']} s\n")
+
+
+def print_ratios(r: dict, backends: list[str]) -> None:
+    names = {"sqlite": "SQLite", "pg": "PostgreSQL"}
+    print(
+        f"\n{r['reps']} interleaved repetitions of {r['steps_per_rep']} naive steps, {r['steps_per_rep']}"
+        f" service completions and (PostgreSQL) {r['dossiers_per_rep']} dossiers of"
+        f" {r['dossier_transactions']} transactions; median of the per-repetition ratios:"
+    )
+    rows = [
+        (f"service / naive, {names[b]}", f"ratio_service_vs_naive_{b}", f"service_{b}_ms_per_step")
+        for b in backends
+    ]
+    if r.get("dossier_pg_ms_per_transaction") is not None:
+        rows.append(
+            (
+                "dossier transaction / naive, PostgreSQL",
+                "ratio_dossier_step_vs_naive_pg",
+                "dossier_pg_ms_per_transaction",
+            )
+        )
+    for label, key, ms_key in rows:
+        q1, q3 = r[f"{key}_iqr"]
+        print(
+            f"  {label:<40}{r[key]:>6.2f}  range {r[f'{key}_min']:.2f}-{r[f'{key}_max']:.2f},"
+            f" IQR {q1:.2f}-{q3:.2f};"
+            f" target {r[f'{key}_target']}: {r[f'{key}_verdict']}"
+            f"{' (IQR wide)' if r[f'{key}_wide'] else ''} ({r[ms_key]:.2f} ms)"
+        )
+    for b in backends:
+        load = r.get(f"loadavg_{b}_steps")
+        if load:
+            print(f"  load average during the {names[b]} repetitions: {load['before']} -> {load['after']}")
 
 
 def print_ui(r: dict, backends: list[str]) -> None:

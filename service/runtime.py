@@ -91,8 +91,8 @@ def inputs(definition_id: int) -> StepInputs:
 def units(definition: CompiledDefinition) -> frozenset[str] | None:
     """The codes of the org units, for a definition with tasks scoped to units (None otherwise):
     the engine refuses to open a task scoped to anything else (an incident, never an unscoped task)."""
-    from .identity.models import OrgUnit
+    from .identity.operations import units as org_units
 
     if not definition.scoped:
         return None
-    return frozenset(db.session.scalars(sa.select(OrgUnit.code)))
+    return frozenset(org_units())  # read once per unit of work

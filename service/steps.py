@@ -52,6 +52,7 @@ class Step:
     rows: list[dict] = field(default_factory=list)  # the opened tasks' rows, inserted by a stage
     candidates: list[dict] = field(default_factory=list)  # their candidate groups
     dossier: Any = None  # dossiers.models.Dossier, when the instance drives one
+    events: list = field(default_factory=list)  # outbox.operations.Event: written in one INSERT
     follow_ups: list[FollowUp] = field(default_factory=list)
 
 
@@ -78,12 +79,14 @@ def persist(
     actor,
     now: datetime,
     audit: list[dict] | None = None,
+    events: list | None = None,
     completed_task=None,
     depth: int = 0,
 ) -> Step:
     """Persist one engine step through every stage, in the open transaction; returns the step
-    (its `rows` are the tasks it opened)."""
-    step = Step(instance, result, actor, now, completed_task, list(audit or ()))
+    (its `rows` are the tasks it opened). `audit` and `events` (outbox.operations.Event) are what
+    the command itself has to say, written with the stages' own."""
+    step = Step(instance, result, actor, now, completed_task, list(audit or ()), events=list(events or ()))
     for stage in _pipeline().stages:
         stage(step)
     for follow_up in step.follow_ups:

@@ -7,7 +7,12 @@ own with `unit_of_work()`. While it is open, code may say what must happen once 
 - `after(fn)`: run when the unit ends, whether it committed or rolled back (a cache to forget);
 - `on_rollback(fn)`: run only if it rolled back (a file written for a row that was not kept);
 - `mark(name)` / `marked(name)`: what the transaction touched (the calendar bypasses its cache
-  in a unit that changed an override, so nobody else sees the change before the commit).
+  in a unit that changed an override, so nobody else sees the change before the commit);
+- `remember(key, load)` / `forget(key)`: a value read once per unit (the org units, read for the
+  engine's scoped tasks and again for a dossier's step), forgotten by the code that changes it;
+- `keep(row)`: hold a row read in the unit until it ends (the session's identity map holds rows
+  only weakly; a row kept is found again by `session.get` without a query, e.g. a dossier read
+  for a completion's inputs and again by the step pipeline).
 
 A block that decides to keep nothing calls `abort()`: the unit then rolls back instead of
 committing when the block ends.
@@ -23,10 +28,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from .extensions import db
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -35,6 +42,8 @@ class UnitOfWork:
     ended: list[Callable[[], None]] = field(default_factory=list)
     rolled_back: list[Callable[[], None]] = field(default_factory=list)
     marks: set[str] = field(default_factory=set)
+    kept: list[object] = field(default_factory=list)
+    memo: dict[str, object] = field(default_factory=dict)
     aborted: bool = False
 
     def on_commit(self, fn: Callable[[], None]) -> None:
@@ -52,6 +61,9 @@ class UnitOfWork:
     def marked(self, name: str) -> bool:
         return name in self.marks
 
+    def keep(self, row: object) -> None:
+        self.kept.append(row)
+
     def abort(self) -> None:
         """Keep nothing of this unit: roll back instead of committing when it ends."""
         self.aborted = True
@@ -63,6 +75,30 @@ _current: ContextVar[UnitOfWork | None] = ContextVar("motcua_unit_of_work", defa
 def current() -> UnitOfWork | None:
     """The unit of work open in this context, if any."""
     return _current.get()
+
+
+def remember(key: str, load: Callable[[], T]) -> T:
+    """`load()`, once per unit of work under `key` (every time without a unit)."""
+    unit = _current.get()
+    if unit is None:
+        return load()
+    if key not in unit.memo:
+        unit.memo[key] = load()
+    return unit.memo[key]  # type: ignore[return-value]
+
+
+def forget(key: str) -> None:
+    """Drop what the open unit remembers under `key` (its value changed)."""
+    unit = _current.get()
+    if unit is not None:
+        unit.memo.pop(key, None)
+
+
+def keep(row: object) -> None:
+    """Hold `row` until the open unit ends (nothing without a unit)."""
+    unit = _current.get()
+    if unit is not None:
+        unit.keep(row)
 
 
 @contextmanager

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import deadlines
+from .. import deadlines, uow
 from ..audit.operations import fact
 from ..calendar.operations import calendar
 from ..extensions import db
@@ -56,7 +56,10 @@ def dossier_of(instance, variables: dict | None) -> Dossier | None:
         dossier = db.session.get(Dossier, uuid.UUID(ref))
     except ValueError:
         return None
-    return dossier if dossier is not None and dossier.instance_id == instance.id else None
+    if dossier is None or dossier.instance_id != instance.id:
+        return None
+    uow.keep(dossier)  # read again by the step's stages after the completion's inputs: no new query
+    return dossier
 
 
 def record_steps(step: Step) -> None:
@@ -104,9 +107,8 @@ def move_status(step: Step) -> None:
         step.audit.append(
             fact("dossier_status_changed", at=now, actor=step.actor, instance_id=instance.id, data=data)
         )
-        outbox.emit(
-            "dossier.status_changed", {**data, "dossier_id": str(dossier.id)}, instance_id=instance.id
-        )
+        payload = {**data, "dossier_id": str(dossier.id)}
+        step.events.append(outbox.Event("dossier.status_changed", payload, instance.id))
 
 
 def timer_variables(task, instance) -> dict:

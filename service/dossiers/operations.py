@@ -18,6 +18,7 @@ from ..definitions import operations as definitions
 from ..errors import Unprocessable
 from ..extensions import db
 from ..identity.models import OrgUnit
+from ..identity.operations import units
 from ..instances import operations as instances
 from ..models_base import utcnow
 from ..procedures import operations as procedures
@@ -39,8 +40,10 @@ def national_code_of(user) -> str | None:
 
 
 def unit_code_of(actor) -> str:
-    """The national unit code that numbers the dossiers an officer receives."""
-    return national_code_of(actor) or current_app.config["MOTCUA_DEFAULT_UNIT_CODE"]
+    """The national unit code that numbers the dossiers an officer receives (the org units are
+    read once per unit of work: the reception's step reads them too)."""
+    unit = units().get(actor.unit) if actor is not None and actor.unit else None
+    return (unit.national_code if unit else None) or current_app.config["MOTCUA_DEFAULT_UNIT_CODE"]
 
 
 def applicant_from(data: dict) -> dict:
@@ -104,6 +107,7 @@ def receive(procedure_code: str, *, applicant: dict, channel: str, components: l
 
     def attach(instance):  # the row must exist before the first engine step, for dossiers/follow.py
         dossier.instance_id = instance.id
+        dossier.updated_at = instance.created_at  # the step's moment: its stages write no other
         db.session.add(dossier)
         db.session.flush()
 

@@ -10,6 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import uow
 from ..errors import Conflict, NotFound, Unprocessable
 from ..extensions import db
 from ..models_base import utcnow
@@ -41,7 +42,29 @@ def unit_name(code: str | None) -> str | None:
     """An org unit's name as people know it (its code when no such unit is known; None for none)."""
     if not code:
         return None
-    return db.session.scalar(sa.select(OrgUnit.name).where(OrgUnit.code == code)) or code
+    unit = units().get(code)
+    return (unit.name if unit else None) or code
+
+
+_UNITS = "identity.units"
+
+
+@dataclass(frozen=True)
+class Unit:
+    name: str
+    national_code: str | None
+
+
+def units() -> dict[str, Unit]:
+    """Every org unit by its code, with its name and national code: one query per unit of work (a
+    dossier's step reads the codes its scoped tasks may name, the name of the unit that handled
+    it; a reception, the national code that numbers the dossier)."""
+
+    def load() -> dict[str, Unit]:
+        rows = db.session.execute(sa.select(OrgUnit.code, OrgUnit.name, OrgUnit.national_code))
+        return {code: Unit(name, national_code) for code, name, national_code in rows}
+
+    return uow.remember(_UNITS, load)
 
 
 def get_or_create_unit(code: str, name: str | None = None) -> OrgUnit:
@@ -50,6 +73,7 @@ def get_or_create_unit(code: str, name: str | None = None) -> OrgUnit:
         unit = OrgUnit(code=code, name=name or code)
         db.session.add(unit)
         db.session.flush()
+        uow.forget(_UNITS)
     return unit
 
 
@@ -331,6 +355,7 @@ def create_unit(code: str, name: str, national_code: str | None = None, *, actor
     unit = OrgUnit(code=code, name=name.strip(), national_code=national_code or None)
     db.session.add(unit)
     db.session.flush()
+    uow.forget(_UNITS)
     _audit("unit_created", actor, {"code": code, "name": unit.name, "national_code": unit.national_code})
     return unit
 
@@ -341,6 +366,7 @@ def update_unit(unit: OrgUnit, data: dict, *, actor) -> OrgUnit:
         unit.national_code = data["national_code"] or None
     if data.get("name"):
         unit.name = data["name"].strip()
+    uow.forget(_UNITS)
     db.session.flush()
     _audit("unit_updated", actor, {"code": unit.code, "name": unit.name, "national_code": unit.national_code})
     return unit

@@ -111,8 +111,8 @@ def start(
         )
     ]
     started = {"definition_key": definition.key, "version": definition.version, "business_key": business_key}
-    outbox.emit("instance.started", started, instance_id=instance.id)
-    steps.persist(instance, result, actor=actor, now=now, audit=audit)
+    events = [outbox.Event("instance.started", started, instance.id)]
+    steps.persist(instance, result, actor=actor, now=now, audit=audit, events=events)
     INSTANCES_STARTED.inc()
     return instance
 

@@ -56,5 +56,6 @@ def service_calls(step: Step) -> None:
         new.append(row)
     if new:
         db.session.flush()
-        for row in new:
-            outbox.emit(QUEUED, {"call_id": row.id, "operation": row.operation}, instance_id=instance.id)
+        step.events.extend(
+            outbox.Event(QUEUED, {"call_id": row.id, "operation": row.operation}, instance.id) for row in new
+        )

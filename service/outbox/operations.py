@@ -1,7 +1,9 @@
 """Writing and publishing outbox events.
 
-`emit(topic, payload)` adds an event to the open transaction; once the unit of work commits
-(service/uow.py), the event is handed to this process's subscribers of its topic, in order.
+`emit(topic, payload)` writes an event in the open transaction (`write(events)`: several, in one
+INSERT); once the unit of work commits (service/uow.py), the event is handed to this process's
+subscribers of its topic, in order. A step's events (`Step.events`, gathered by the stages of the
+step pipeline) are written by the `step_events` stage in one INSERT.
 Subscribers are listed once, at create_app (`subscribe`), so `grep` finds every one:
 
 - `service_call.queued` -> jobs.dispatch: send the call to the broker's workers now;
@@ -43,12 +45,24 @@ class Event:
 
 def emit(topic: str, payload: dict | None = None, *, instance_id: uuid.UUID | None = None) -> None:
     """Write an event in the open transaction; it is published after the unit of work commits."""
-    payload = payload or {}
-    db.session.add(OutboxEvent(topic=topic, payload=payload, instance_id=instance_id, created_at=utcnow()))
+    write([Event(topic, payload or {}, instance_id)])
+
+
+def write(events: list[Event]) -> None:
+    """Write events in the open transaction, in one INSERT and in their order (their ids); they are
+    published, in that order, after the unit of work commits."""
+    if not events:
+        return
+    now = utcnow()
+    rows = [
+        {"topic": e.topic, "payload": e.payload, "instance_id": e.instance_id, "created_at": now}
+        for e in events
+    ]
+    db.session.execute(sa.insert(OutboxEvent.__table__), rows)
     unit = uow.current()
     if unit is not None:
-        event = Event(topic, payload, instance_id)
-        unit.on_commit(lambda: publish([event]))
+        batch = list(events)
+        unit.on_commit(lambda: publish(batch))
 
 
 def subscribe(app, topic: str, handler: Callable[[Event], None]) -> None:
@@ -72,23 +86,22 @@ def publish(events: list[Event]) -> None:
 def step_events(step) -> None:
     """Stage of the step pipeline (service/steps.py): what the step did, as events for those who
     follow the service from outside (webhooks, reports): task.created for every task it opened,
-    task.completed for the task it completed, instance.completed or instance.failed."""
-    instance = step.instance
+    task.completed for the task it completed, instance.completed or instance.failed; written in
+    one INSERT after the events the earlier stages gathered in `step.events`."""
+    instance, events = step.instance, step.events
     for row in step.rows:
         payload = {"task_id": str(row["id"]), "element_id": row["element_id"], "unit": row["unit"]}
-        emit("task.created", payload, instance_id=instance.id)
+        events.append(Event("task.created", payload, instance.id))
     if step.completed_task is not None:
         task = step.completed_task
         by = getattr(step.actor, "username", None)
-        emit(
-            "task.completed",
-            {"task_id": str(task.id), "element_id": task.element_id, "by": by},
-            instance_id=instance.id,
-        )
+        payload = {"task_id": str(task.id), "element_id": task.element_id, "by": by}
+        events.append(Event("task.completed", payload, instance.id))
     if instance.state in ("completed", "error"):
         topic = "instance.completed" if instance.state == "completed" else "instance.failed"
         payload = {"definition_key": instance.definition.key, "error": instance.error}
-        emit(topic, payload, instance_id=instance.id)
+        events.append(Event(topic, payload, instance.id))
+    write(events)
 
 
 def purge(before) -> int:

@@ -1,0 +1,97 @@
+"""How many SQL statements a step costs: a simple completion, and each transaction of a dossier
+from reception to return. Statement counts are deterministic where timings are not: these bounds
+guard the step pipeline's hot path (docs/benchmarks.md records the counts beside the bench's
+figures; `make bench` times the same transactions over HTTP)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+
+from service.extensions import db
+from tests.factories import receive_dossier
+
+# The happy path of AG-LLTP-01 (bpmn/dossier.bpmn), each step by its role, as bench/bench.py does.
+STEPS = (
+    ("receive", "clerk", {"reception_decision": "accept"}),
+    ("digitise", "clerk", {"all_components_digitised": True}),
+    ("assign", "head", {"specialist": "specialist"}),
+    ("appraise", "specialist", {"appraisal_decision": "propose_approve", "appraisal_opinion": "Đạt."}),
+    ("approve", "leader", {"approval_decision": "approve"}),
+    (
+        "issue_result",
+        "records",
+        {"result_number": "123/PLLTP", "issued_on": "2026-11-26", "e_result_signed": True},
+    ),
+    ("return_result", "clerk", {"method": "counter"}),
+)
+# At most this many statements per transaction (BEGIN and COMMIT not counted), warm caches, on
+# SQLite and PostgreSQL alike (docs/benchmarks.md lists them).
+DOSSIER_BOUNDS = {
+    "reception": 13,  # principal, procedure, definition, org units; instance, dossier, tasks, ...
+    "receive": 13,  # ... and the day's code sequence (one upsert)
+    "digitise": 12,
+    "assign": 14,  # ... and the specialist named in the form, checked, then made the assignee
+    "appraise": 12,
+    "approve": 12,
+    "issue_result": 12,
+    "return_result": 10,  # opens no task
+}
+SIMPLE_BOUND = 8
+REGISTER = {"title": "Công văn số 12", "sender": "Sở Tư pháp"}
+
+
+@contextmanager
+def statements(app) -> Iterator[list[str]]:
+    """The statements the app sends to its database while the block runs."""
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+
+
+def _show(counts: dict[str, list[str]]) -> str:
+    return "\n".join(
+        f"{name}: {len(seen)}\n  " + "\n  ".join(s[:120] for s in seen) for name, seen in counts.items()
+    )
+
+
+def test_each_transaction_of_a_dossier_stays_within_its_statements(dossier_office):
+    office = dossier_office
+    receive_dossier(office.clerk)  # the definition compiled, the calendar cached
+    counts: dict[str, list[str]] = {}
+    with statements(office.app) as seen:
+        dossier = receive_dossier(office.clerk)
+    counts["reception"] = seen
+    tasks = [(t["element_id"], t["task_id"]) for t in dossier["current_steps"]]
+    for element, user, variables in STEPS:
+        assert tasks and tasks[0][0] == element
+        with statements(office.app) as seen:
+            response = getattr(office, user).complete(tasks[0][1], variables)
+        assert response.status_code == 200, response.json
+        counts[element] = seen
+        tasks = [(t["element_id"], t["id"]) for t in response.json["tasks"]]
+    assert response.json["state"] == "completed"
+    over = {name: len(seen) for name, seen in counts.items() if len(seen) > DOSSIER_BOUNDS[name]}
+    assert not over, _show(counts)
+
+
+def test_a_simple_completion_stays_within_its_statements(app, admin, deploy_library):
+    deploy_library("simple_approval.bpmn")
+    admin.start("simple_approval")  # warm
+    task_id = admin.start("simple_approval").json["tasks"][0]["id"]
+    with statements(app) as seen:
+        response = admin.complete(task_id, REGISTER)
+    assert response.status_code == 200, response.json
+    assert response.json["tasks"][0]["element_id"] == "appraise"
+    assert len(seen) <= SIMPLE_BOUND, _show({"register": seen})
