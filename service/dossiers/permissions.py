@@ -38,7 +38,7 @@ def require_reception(user) -> None:
 
 
 def visible_to(user) -> sa.ColumnElement[bool]:
-    """The dossiers a user may see (the rule of operations.require_visible, in SQL)."""
+    """The dossiers a user may see (the rule of require_visible, in SQL)."""
     if user.is_admin:
         return sa.true()
     own = national_code_of(user)

@@ -1,9 +1,9 @@
 """The dossiers: the list, and one dossier's page (status, due date, Mẫu 05 steps, documents,
 diagram). An instance's page and its diagram's data: instance_pages.py.
 
-Every page authorises and reads with the API's own functions: `dossiers.queries.visible_to` and
-`dossiers.operations.require_visible` for dossiers, `instances.operations.require_visible` for
-instances, and `permissions.may_act_on_task` for the links to task pages.
+Every page authorises and reads with the API's own functions: `dossiers.permissions.visible_to`
+(through the dossiers' queries) and `require_visible` for dossiers, and
+`tasks.permissions.may_act_on_task` for the links to task pages.
 """
 
 from __future__ import annotations

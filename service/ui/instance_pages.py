@@ -1,6 +1,6 @@
 """An instance's page (its state, open tasks, history) and the data of its process diagram,
-without running the engine. Authorised with `instances.operations.require_visible` (the diagram
-also for those who may see the dossier the instance drives) and `permissions.may_act_on_task`
+without running the engine. Authorised with `instances.permissions.require_visible` (the diagram
+also for those who may see the dossier the instance drives) and `tasks.permissions.may_act_on_task`
 for the links to task pages.
 """
 
