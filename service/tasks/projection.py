@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from ..audit.operations import fact
 from ..extensions import db
-from ..identity.models import User
+from ..identity.models import OrgUnit, User
 from ..steps import Step
 from .models import CANCELLED, OPEN, Task, task_candidates
 
@@ -65,7 +65,7 @@ def open_tasks(step: Step) -> None:
                 "documentation": human.documentation,
                 "created_at": now,
                 "due_at": None,  # the due-date stage decides (service/deadlines.py)
-                "assignee_id": _assignee(human.assignee, human.properties, result.variables),
+                "assignee_id": _assignee(human.assignee, human.properties, result.variables, human.unit),
                 "unit": human.unit,  # checked by the engine against the known units
                 "properties": human.properties,
             }
@@ -109,11 +109,18 @@ def write_tasks(step: Step) -> None:
         db.session.execute(sa.insert(task_candidates), step.candidates)
 
 
-def _assignee(assignee: str | None, properties: dict, variables: dict) -> int | None:
+def _assignee(assignee: str | None, properties: dict, variables: dict, unit: str | None) -> int | None:
     """The user the engine assigned the task to (an assignee expression, engine/modeler.py), else
-    the one named by the `assigneeVariable` property, if that user exists and is active."""
+    the one named by the `assigneeVariable` property, if that user exists and is active, and, for a
+    task scoped to an org unit, is an officer of that unit (an assignee may act on a task whatever
+    its unit, so naming another unit's officer must not hand it over: the task stays with its
+    candidates)."""
     name = properties.get("assigneeVariable")
     username = assignee or (variables.get(name) if name else None)
     if not isinstance(username, str):
         return None
-    return db.session.scalar(sa.select(User.id).where(User.username == username, User.is_active.is_(True)))
+    query = sa.select(User.id).where(User.username == username, User.is_active.is_(True))
+    if unit is not None:
+        officers = sa.select(OrgUnit.id).where(OrgUnit.code == unit)
+        query = query.where(sa.or_(User.is_admin, User.org_unit_id.in_(officers)))
+    return db.session.scalar(query)

@@ -395,6 +395,18 @@ def test_a_specialist_must_be_an_active_user_before_the_appraisal_is_handed_over
     assert dossier["current_steps"][0]["assignee"] == "specialist"
 
 
+def test_a_specialist_of_another_unit_named_by_the_head_is_not_handed_the_appraisal(office, make_user):
+    commune = make_user("xa_specialist", groups=["specialists"], unit="UBND-XA")
+    dossier = accept(office, receive(office))
+    dossier = do(office.head, dossier, "assign", {"specialist": "xa_specialist"})
+    step = dossier["current_steps"][0]
+    assert step["element_id"] == "appraise" and step["assignee"] is None  # left to its candidates
+    theirs = commune.get(f"/api/v1/tasks?process_instance_id={dossier['process_instance_id']}").json
+    assert theirs["items"] == []
+    assert commune.get(f"/api/v1/dossiers/{dossier['id']}").status_code == 403
+    appraise(office, dossier, "propose_approve")  # the unit's own specialist takes it
+
+
 def test_the_control_slip_names_the_processing_unit(office):
     with office.app.app_context():
         from service.identity.operations import get_or_create_unit
