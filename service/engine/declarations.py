@@ -23,6 +23,7 @@ from typing import Any
 from lxml import etree
 
 from .modeler import BPMN_NS, CAMUNDA_NS, NAMES_SUFFIX, ROUTING_EXPRESSIONS
+from .sandbox import AST_LOCK
 
 # Properties whose value names a variable that decides who sees a task or when it is due.
 _ROUTING_PROPERTIES = ("unitVariable", "dueDateVariable")
@@ -67,7 +68,8 @@ def assigned_names(source: str) -> set[str]:
     Names bound only inside functions, lambdas and comprehensions stay local to them.
     """
     try:
-        tree = ast.parse(source)
+        with AST_LOCK:
+            tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return set()  # the sandbox's compile check reports it
     names: set[str] = set()

@@ -42,6 +42,7 @@ import math
 import operator
 import re
 import sys
+import threading
 import time
 import types
 from collections.abc import Callable, Iterable, Iterator
@@ -274,12 +275,19 @@ class _LimitingTransformer(RestrictingNodeTransformer):
         return node
 
 
+# CPython 3.11 builds ASTs with a per-interpreter recursion counter that concurrent threads can
+# corrupt ("SystemError: AST constructor recursion depth mismatch"): one parse or compile at a
+# time. A script is compiled once per source (the cache below), so the lock is rarely taken.
+AST_LOCK = threading.Lock()
+
+
 @functools.lru_cache(maxsize=4096)
 def _compile(source: str, mode: str) -> types.CodeType | tuple[str, int | None]:
     """Compile once per source text; returns a code object or (error message, line)."""
     compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
     try:
-        result = compiler(source, "<string>", policy=_LimitingTransformer)
+        with AST_LOCK:
+            result = compiler(source, "<string>", policy=_LimitingTransformer)
     except SyntaxError as exc:  # raised by compile() itself, e.g. 'return' outside function
         return f"SyntaxError: {exc.msg}", exc.lineno
     except Exception as exc:  # null bytes, nesting too deep for the AST visitor...

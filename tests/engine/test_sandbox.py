@@ -453,3 +453,38 @@ def test_workflow_runtime_error_reports_the_script_line():
         workflow.do_engine_steps()
     assert "ZeroDivisionError" in str(info.value)
     assert info.value.line_number == 2
+
+
+def test_scripts_compiled_by_many_threads_at_once_all_compile():
+    """CPython 3.11's AST construction is not safe across threads (a SystemError, "AST constructor
+    recursion depth mismatch", seen once under 12 concurrent scripts in
+    tests/security/test_cpu_time.py): the sandbox compiles one script at a time. The race is rare
+    and this test does not reproduce it on demand; it guards that concurrent compiles of many
+    distinct scripts all succeed, and would catch the error whenever it occurs."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    env = RestrictedEnvironment()
+    threads, per_thread = 12, 10
+    barrier = threading.Barrier(threads)
+
+    def run(t):
+        barrier.wait()
+        outcomes = []
+        for i in range(per_thread):
+            # Distinct, nested sources: every call compiles (no cache hit) and builds a deep AST.
+            data = {}
+            body = "".join(
+                f"v{k} = [[({k} + {t}) * 2 for _ in range(2)] for _ in range(2)]\n" for k in range(60)
+            )
+            source = f"{body}x = {'(' * 20}{t * 1000 + i}{')' * 20}\n"
+            try:
+                env.execute(source, data)
+                outcomes.append(data["x"] == t * 1000 + i)
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
+
+    with ThreadPoolExecutor(threads) as pool:
+        results = [o for outcomes in pool.map(run, range(threads)) for o in outcomes]
+    assert [r for r in results if r is not True] == []
