@@ -193,18 +193,23 @@ def _deploy_diagram(parsed: ParsedFile, data: bytes, filename: str, actor) -> tu
     return diagram, True
 
 
-def diagram(key: str, version: int | None = None) -> Diagram:
-    """A diagram version, or the latest one of key."""
-    query = sa.select(Diagram).where(Diagram.key == key)
+def _version_of(model, key: str, version: int | None, noun: str):
+    """A version of a versioned row (a definition or a diagram), or the latest one of key."""
+    query = sa.select(model).where(model.key == key)
     if version is None:
-        query = query.order_by(Diagram.version.desc()).limit(1)
+        query = query.order_by(model.version.desc()).limit(1)
     else:
-        query = query.where(Diagram.version == version)
+        query = query.where(model.version == version)
     found = db.session.scalar(query)
     if found is None:
         what = f"version {version} of " if version is not None else ""
-        raise NotFound(f"There is no {what}diagram {key!r}.")
+        raise NotFound(f"There is no {what}{noun} {key!r}.")
     return found
+
+
+def diagram(key: str, version: int | None = None) -> Diagram:
+    """A diagram version, or the latest one of key."""
+    return _version_of(Diagram, key, version, "diagram")
 
 
 def diagrams() -> list[Diagram]:
@@ -284,16 +289,7 @@ def _check_forms(parsed) -> None:
 
 def get(key: str, version: int | None = None) -> ProcessDefinition:
     """A definition version, or the latest one of key."""
-    query = sa.select(ProcessDefinition).where(ProcessDefinition.key == key)
-    if version is None:
-        query = query.order_by(ProcessDefinition.version.desc()).limit(1)
-    else:
-        query = query.where(ProcessDefinition.version == version)
-    definition = db.session.scalar(query)
-    if definition is None:
-        what = f"version {version} of " if version is not None else ""
-        raise NotFound(f"There is no {what}process definition {key!r}.")
-    return definition
+    return _version_of(ProcessDefinition, key, version, "process definition")
 
 
 def versions(key: str) -> list[ProcessDefinition]:
