@@ -14,9 +14,7 @@ from tests.support import bpmn_path
 
 def scoped(admin, username: str, *scopes: str, name: str = "system") -> Caller:
     """A token of `username` with these scopes, issued by the administrator over the API."""
-    answer = admin.post(
-        "/api/v1/tokens", json={"user": username, "name": name, "scopes": list(scopes)}
-    )
+    answer = admin.post("/api/v1/tokens", json={"user": username, "name": name, "scopes": list(scopes)})
     assert answer.status_code == 201, answer.json
     assert answer.json["scopes"] == sorted(set(scopes))
     return Caller(admin.client, username, answer.json["token"])
@@ -145,6 +143,7 @@ def test_receiving_a_dossier_needs_start_of_its_process(dossier_office):
 
 def test_last_use_is_recorded_and_what_the_token_did_is_audited_with_it(app, portal):
     system = scoped(portal, "portal", "start:simple_approval", "read", name="DVCQG")
+
     def token():
         listed = portal.get("/api/v1/tokens?user=portal").json["items"]
         return next(t for t in listed if t["name"] == "DVCQG")
@@ -169,8 +168,8 @@ def test_the_cli_issues_a_scoped_token(app, make_user):
         main, ["tokens", "create", "--user", "portal", "--scope", "read", "--scope", "start:dossier"]
     )
     assert result.exit_code == 0, result.output
-    from service.identity.models import ApiToken
     from service.extensions import db
+    from service.identity.models import ApiToken
 
     with app.app_context():
         scopes = [t.scopes for t in db.session.query(ApiToken).filter(ApiToken.name.is_(None)).all()]
