@@ -431,7 +431,8 @@ def test_an_administrator_issues_a_token_copies_it_and_revokes_it(page, office):
 def test_an_administrator_adds_and_removes_a_calendar_override(page, office):
     log_in(page, "admin", ADMIN_PASSWORD)
     page.goto("/ui/admin/calendar?year=2026")
-    expect(page.get_by_test_id("working-days")).to_contain_text("Năm 2026 có 249 ngày làm việc")
+    # the announced schedule: 2/1 off, Saturday 10/1 worked, 24/11 worked (the package had 249)
+    expect(page.get_by_test_id("working-days")).to_contain_text("Năm 2026 có 250 ngày làm việc")
     page.get_by_label("Ngày", exact=True).fill("2026-03-16")  # a Monday
     page.get_by_label("Ngày nghỉ thêm").check()
     page.get_by_role("button", name="Thêm điều chỉnh").click()
@@ -440,7 +441,7 @@ def test_an_administrator_adds_and_removes_a_calendar_override(page, office):
     page.get_by_label("Lý do").fill("Nghỉ bù theo quyết định của UBND tỉnh")
     page.get_by_role("button", name="Thêm điều chỉnh").click()
     expect(page.locator("#messages")).to_contain_text("Đã thêm điều chỉnh cho ngày 16/03/2026.")
-    expect(page.get_by_test_id("working-days")).to_contain_text("Năm 2026 có 248 ngày làm việc")
+    expect(page.get_by_test_id("working-days")).to_contain_text("Năm 2026 có 249 ngày làm việc")
     expect(page.get_by_test_id("working-days")).to_contain_text("chênh lệch -1")
     expect(page.locator('tr[data-day="2026-03-16"]')).to_contain_text("Nghỉ bù theo quyết định của UBND tỉnh")
     assert office.admin.get("/api/v1/calendar?year=2026").json["overrides"][0]["kind"] == "off"
@@ -455,7 +456,7 @@ def test_an_administrator_adds_and_removes_a_calendar_override(page, office):
 
     page.get_by_role("button", name="Xóa điều chỉnh ngày 16/03/2026").click()
     expect(page.locator("#messages")).to_contain_text("Đã xóa điều chỉnh của ngày 16/03/2026.")
-    expect(page.get_by_test_id("working-days")).to_contain_text("Năm 2026 có 249 ngày làm việc")
+    expect(page.get_by_test_id("working-days")).to_contain_text("Năm 2026 có 250 ngày làm việc")
 
 
 def test_a_non_administrator_gets_a_403_page(page, office):
@@ -484,3 +485,18 @@ def test_an_administrator_subscribes_a_webhook_and_deletes_it_after_confirming(p
     row.get_by_role("button", name="Xóa").click()
     expect(page.locator("#messages")).to_contain_text("Đã xóa đăng ký")
     expect(page.get_by_test_id("subscriptions")).to_have_count(0)
+
+
+def test_the_calendar_page_names_the_source_of_each_day_and_marks_guesses(office, client):
+    client_log_in(client, "admin", ADMIN_PASSWORD)
+    announced = client.get("/ui/admin/calendar?year=2026&why=2026-01-02").get_data(as_text=True)
+    assert "Theo lịch nghỉ đã công bố của năm 2026" in announced
+    assert "Thông báo số 9441/TB-BNV ngày 16/10/2025" in announced
+    why = re.search(r'data-testid="why">(.*?)</p>', announced, re.S).group(1)
+    assert "ngày nghỉ" in why and "theo lịch nghỉ đã công bố" in why and "12729/VPCP-KGVX" in why
+    guessed = client.get("/ui/admin/calendar?year=2027&why=2027-02-08").get_data(as_text=True)
+    assert "Chưa có lịch nghỉ công bố cho năm 2027" in guessed and "tạm tính" in guessed
+    assert "chưa có lịch công bố (tạm tính)" in re.search(
+        r'data-testid="why">(.*?)</p>', guessed, re.S
+    ).group(1)
+    assert 'data-testid="why"' not in client.get("/ui/admin/calendar?why=nonsense").get_data(as_text=True)
