@@ -31,6 +31,8 @@ from .results import COMPLETED, ERROR, RUNNING, TERMINATED, HumanTask, StepResul
 from .sandbox import RestrictedEnvironment
 from .serialization import load_state, restore_specs
 
+_THROWS = frozenset({"IntermediateThrowEvent", "EndEvent", "SendTask"})
+
 
 @dataclass(frozen=True)
 class CompiledDefinition:
@@ -44,6 +46,9 @@ class CompiledDefinition:
     # Whether a script or expression names a calendar helper (calendar_helpers.HELPERS): the
     # service then passes its working calendar to every command (and need not build one otherwise).
     uses_calendar: bool = False
+    # The messages the definition both throws and catches (between the pools of a collaboration):
+    # only its own pools send them, so deliver_message refuses them from outside.
+    internal_messages: frozenset[str] = frozenset()
 
     @classmethod
     def from_blob(cls, spec_blob: str) -> CompiledDefinition:
@@ -54,7 +59,15 @@ class CompiledDefinition:
             for task_spec in process_spec.task_specs.values()
         )
         uses_calendar = any(name in spec_blob for name in calendar_helpers.HELPERS)
-        return cls(spec, subprocess_specs, scoped, uses_calendar)
+        thrown: set[str] = set()
+        caught: set[str] = set()
+        for process_spec in (spec, *subprocess_specs.values()):
+            for task_spec in process_spec.task_specs.values():
+                event = getattr(task_spec, "event_definition", None)
+                if isinstance(event, MessageEventDefinition):
+                    throws = type(task_spec).__name__ in _THROWS
+                    (thrown if throws else caught).add(event.name)
+        return cls(spec, subprocess_specs, scoped, uses_calendar, frozenset(thrown & caught))
 
 
 def _ready_task(workflow: BpmnWorkflow, task_id: str, kind: str, accepts: Callable[[Any], bool]) -> Any:
@@ -271,9 +284,15 @@ class Engine:
         The payload lands in the catching event's data. Raises EventNotExpected when nothing
         in the instance is waiting for a message of that name.
         """
+        if name in definition.internal_messages:
+            raise EventNotExpected(
+                f"The message {name!r} is sent between the pools of this process; only they send it."
+            )
         workflow = self._load(definition, state)
         waiting = {
-            event.name for event in workflow.waiting_events() if event.event_type == "MessageEventDefinition"
+            event.name
+            for event in workflow.waiting_events()
+            if event.event_type == "MessageEventDefinition" and event.name not in definition.internal_messages
         }
         if name not in waiting:
             raise EventNotExpected(
@@ -330,7 +349,14 @@ class Engine:
         """The names of the messages an instance is waiting for."""
         workflow = self._load(definition, state)
         events = workflow.waiting_events()
-        return sorted({event.name for event in events if event.event_type == "MessageEventDefinition"})
+        return sorted(
+            {
+                event.name
+                for event in events
+                if event.event_type == "MessageEventDefinition"
+                and event.name not in definition.internal_messages
+            }
+        )
 
     def terminate(self, definition: CompiledDefinition, state: str, *, now: datetime) -> StepResult:
         """Cancel every unfinished task; the workflow ends without completing (no script runs)."""
