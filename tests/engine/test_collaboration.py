@@ -159,7 +159,9 @@ def test_a_collaboration_starts_at_exactly_one_pool():
         b"        </bpmn:extensionElements>\n"
         b"      </bpmn:messageEventDefinition>\n"
     )
-    with pytest.raises(BpmnInvalid, match=r"exactly one pool with a plain start event .*; it has 2 \(lt_commune, lt_police\)"):
+    with pytest.raises(
+        BpmnInvalid, match=r"exactly one pool with a plain start event .*; it has 2 \(lt_commune, lt_police\)"
+    ):
         parse_file(model)
 
 
