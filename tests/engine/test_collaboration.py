@@ -175,3 +175,15 @@ def test_pools_that_exchange_no_message_keep_one_definition_each():
     parsed = parse_file(bpmn_bytes("camunda/camunda_two_agencies.bpmn"))
     assert [d.key for d in parsed.definitions] == ["commune_intake", "district_review"]
     assert all(d.pools == () for d in parsed.definitions)
+
+
+def test_terminating_a_collaboration_closes_every_pools_tasks(engine, collaboration):
+    run = Instance(engine, collaboration, engine.start(collaboration, APPLICATION, now=NOW, units=UNITS))
+    run._record(run.result)
+    _complete(run, "register_birth", birth_certificate_no="15/2026", personal_id="089226000123")
+    _complete(run, "sign_birth", signed_on="2026-11-23")
+    open_ids = {t.id for t in _open(run)}
+    assert len(open_ids) == 2  # the police's and the insurance office's
+    ended = engine.terminate(collaboration, run.state, now=NOW)
+    assert ended.status == "terminated" and set(ended.closed) == open_ids
+    assert engine.ready_tasks(collaboration, ended.state, now=NOW) == []
