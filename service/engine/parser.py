@@ -24,7 +24,7 @@ from .collaboration import Pool, collaboration_note, exchanging, members, pools
 from .declarations import Declarations, declarations
 from .errors import BpmnInvalid, BpmnTooLarge, ScriptError
 from .limits import Budgets
-from .modeler import EXPRESSION_PROPERTIES, Note, adapt
+from .modeler import EXPRESSION_PROPERTIES, Note, adapt, pool_scope
 from .sandbox import RestrictedEnvironment
 from .serialization import spec_registry
 
@@ -353,6 +353,7 @@ def parse_file(
     for process in processes:
         if process in executable or process.get("id") in called:
             adapt(process, notes)
+            pool_scope(process)  # a `unit` / `unitVariable` on the process scopes its tasks
         else:
             kept.append(process.get("id") or "?")
             label = f" ({process.get('name')})" if process.get("name") else ""

@@ -187,3 +187,25 @@ def test_terminating_a_collaboration_closes_every_pools_tasks(engine, collaborat
     ended = engine.terminate(collaboration, run.state, now=NOW)
     assert ended.status == "terminated" and set(ended.closed) == open_ids
     assert engine.ready_tasks(collaboration, ended.state, now=NOW) == []
+
+
+SINGLE = b"""<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="https://motcua.example/tests">
+  <bpmn:process id="alone" isExecutable="true">
+    <bpmn:extensionElements>
+      <camunda:properties><camunda:property name="unit" value="CA-XA" /></camunda:properties>
+    </bpmn:extensionElements>
+    <bpmn:startEvent id="start" />
+    <bpmn:userTask id="work" camunda:candidateGroups="police_officers" />
+    <bpmn:endEvent id="end" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work" />
+    <bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_a_pool_unit_scopes_the_tasks_of_a_process_deployed_on_its_own(engine):
+    definition = engine.compile(parse_definition(SINGLE).spec_blob)
+    assert definition.scoped
+    (task,) = engine.start(definition, {}, now=NOW, units=UNITS).opened
+    assert (task.element_id, task.unit, task.candidate_groups) == ("work", "CA-XA", ("police_officers",))
