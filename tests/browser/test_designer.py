@@ -742,3 +742,28 @@ def test_the_designer_shows_a_collaboration_with_its_pools_and_messages(page, of
              .filter((e) => e.type === "bpmn:Participant").length"""
     )
     assert pools == 1
+
+
+def test_a_file_with_several_pools_opens_at_the_pool_of_its_key(page, office, designer):
+    two = DATA / "camunda" / "camunda_two_agencies.bpmn"
+    assert designer.deploy(two.read_bytes(), two.name).status_code == 201
+    log_in(page, "designer")
+    page.goto("/ui/designer")
+    page.locator('tr[data-key="district_review"]').get_by_role("link", name="Mở sơ đồ").click()
+    expect(page.locator("body")).to_have_attribute("data-designer-ready", "true")
+    expect(page.get_by_label("Mã quy trình")).to_have_value("district_review")
+    pools = page.evaluate(
+        """() => window.motcuaModeler.get("elementRegistry")
+             .filter((e) => e.type === "bpmn:Participant").map((e) => e.id).sort()"""
+    )
+    assert pools == ["Participant_citizen", "Participant_commune", "Participant_district"]
+    page.get_by_label("Tên quy trình").fill("District review, renamed")
+    page.get_by_label("Tên quy trình").press("Tab")
+    page.get_by_role("button", name="Triển khai").click()
+    expect(page.locator("#messages")).to_contain_text(
+        "Đã triển khai phiên bản 2 của quy trình «district_review»."
+    )
+    expect(page).to_have_url(re.compile(r"/ui/designer/district_review\?version=2$"))
+    assert (
+        designer.get("/api/v1/process-definitions/district_review").json["name"] == "District review, renamed"
+    )

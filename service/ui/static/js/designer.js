@@ -280,7 +280,9 @@
       var processes = ((definitions && definitions.rootElements) || []).filter(function (element) {
         return element.$type === "bpmn:Process";
       });
-      var process = processes.filter(function (p) { return p.isExecutable; })[0] || processes[0];
+      /* A file with several executable pools: the one this page's key names. */
+      var process = processes.filter(function (p) { return state.key && p.id === state.key; })[0] ||
+        processes.filter(function (p) { return p.isExecutable; })[0] || processes[0];
       if (!process) return null;
       var root = modeler.get("canvas").getRootElement();
       if (root && root.businessObject === process) return { process: process, owner: root, isRoot: true };
@@ -633,7 +635,15 @@
       }
     }
 
-    function showDeployed(definition, created) {
+    function showDeployed(answer, created) {
+      /* A file with several definitions: the one of the key field (else the first). */
+      var key = idInput.value.trim();
+      var named = (answer.definitions || []).filter(function (d) { return d.key === key; })[0];
+      var definition = named ? {
+        key: named.key, version: named.version, name: named.name, deployed_at: answer.deployed_at,
+        diagram_only: false
+      } : answer;
+      created = named ? named.created : created;
       errorsBox.hidden = true;
       setDirty(false);
       state.key = definition.key;
