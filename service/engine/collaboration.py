@@ -16,9 +16,12 @@ the service does not deliver it from outside (runtime.CompiledDefinition.interna
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 
 from .errors import BpmnInvalid
 from .modeler import BPMN_NS, UNIT_PROPERTIES, Note, human_tasks, own_properties, pool_scope
@@ -164,3 +167,19 @@ def collaboration_note(collaboration: etree._Element, described: tuple[Pool, ...
         + "; ".join(parts)
         + ".",
     )
+
+
+_THROWS = frozenset({"IntermediateThrowEvent", "EndEvent", "SendTask"})
+
+
+def internal_messages(process_specs: Iterable[Any]) -> frozenset[str]:
+    """The names of the messages the compiled specs both throw and catch: sent between the pools of
+    a collaboration (or inside one process), never delivered from outside."""
+    thrown: set[str] = set()
+    caught: set[str] = set()
+    for process_spec in process_specs:
+        for task_spec in process_spec.task_specs.values():
+            event = getattr(task_spec, "event_definition", None)
+            if isinstance(event, MessageEventDefinition):
+                (thrown if type(task_spec).__name__ in _THROWS else caught).add(event.name)
+    return frozenset(thrown & caught)

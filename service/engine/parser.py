@@ -15,17 +15,15 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from .checks import check_budgets
+from .checks import check_budgets, check_scripts
 from .collaboration import Pool, collaboration_note, exchanging, members, pools
 from .declarations import Declarations, declarations
-from .errors import BpmnInvalid, BpmnTooLarge, ScriptError
+from .errors import BpmnInvalid, BpmnTooLarge
 from .limits import Budgets
-from .modeler import EXPRESSION_PROPERTIES, Note, adapt, pool_scope
-from .sandbox import RestrictedEnvironment
+from .modeler import Note, adapt, pool_scope
 from .serialization import spec_registry
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -158,50 +156,6 @@ def _form_refs(
     return tuple(refs)
 
 
-def _check_scripts(spec: Any, subprocess_specs: dict[str, Any], tree: etree._ElementTree) -> None:
-    """Compile every script and condition now, so a typo is a deploy error, not a stuck instance."""
-    env = RestrictedEnvironment()
-    all_specs = [spec, *subprocess_specs.values()]
-    for process_spec in all_specs:
-        for task_spec in process_spec.task_specs.values():
-            bpmn_id = getattr(task_spec, "bpmn_id", None)
-            sources = []
-            script = getattr(task_spec, "script", None)
-            if isinstance(script, str):
-                sources.append(("script", script))
-            for attr in ("prescript", "postscript"):
-                value = getattr(task_spec, attr, None)
-                if isinstance(value, str) and value.strip():
-                    sources.append((attr, value))
-            for condition, _target in getattr(task_spec, "cond_task_specs", None) or []:
-                expression = (
-                    condition if isinstance(condition, str) else getattr(condition, "args", [None])[0]
-                )
-                if isinstance(expression, str):
-                    sources.append(("condition", expression))
-            properties = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
-            for name in EXPRESSION_PROPERTIES:
-                if isinstance(properties.get(name), str):
-                    sources.append(("condition", properties[name]))
-            event = getattr(task_spec, "event_definition", None)
-            if isinstance(event, TimerEventDefinition) and isinstance(event.expression, str):
-                sources.append(("timer", event.expression))
-            elif isinstance(payload := getattr(event, "expression", None), str):  # a message's payload
-                sources.append(("message payload", payload))
-            for kind, source in sources:
-                try:
-                    if kind in ("condition", "timer", "message payload"):
-                        env.compile_expression(source)
-                    else:
-                        env.compile_script(source)
-                except ScriptError as exc:
-                    raise BpmnInvalid(
-                        f"The {kind} of element '{bpmn_id}' does not compile: {exc}",
-                        element_id=bpmn_id,
-                        line=_line_of(tree, bpmn_id),
-                    ) from None
-
-
 @dataclass(frozen=True)
 class ParsedFile:
     """What a deploy of one file stores: each executable process compiled as its own definition,
@@ -307,7 +261,7 @@ def _definition(
     described: tuple[Pool, ...] = (),
 ) -> ParsedDefinition:
     spec, subprocess_specs = specs
-    _check_scripts(spec, subprocess_specs, tree)
+    check_scripts(spec, subprocess_specs, lambda element_id: _line_of(tree, element_id))
     check_budgets(spec, subprocess_specs, lambda element_id: _line_of(tree, element_id), budgets)
     registry = spec_registry()
     blob = json.dumps(

@@ -24,14 +24,13 @@ from SpiffWorkflow.util.task import TaskState
 
 from . import calendar_helpers, clock, effects, guards, limits, services
 from .calendar_helpers import Calendar
+from .collaboration import internal_messages
 from .errors import EventNotExpected, StateCorrupt, TaskNotReady
 from .limits import Budgets
 from .pruning import prune
 from .results import COMPLETED, ERROR, RUNNING, TERMINATED, HumanTask, StepResult
 from .sandbox import RestrictedEnvironment
 from .serialization import load_state, restore_specs
-
-_THROWS = frozenset({"IntermediateThrowEvent", "EndEvent", "SendTask"})
 
 
 @dataclass(frozen=True)
@@ -59,15 +58,8 @@ class CompiledDefinition:
             for task_spec in process_spec.task_specs.values()
         )
         uses_calendar = any(name in spec_blob for name in calendar_helpers.HELPERS)
-        thrown: set[str] = set()
-        caught: set[str] = set()
-        for process_spec in (spec, *subprocess_specs.values()):
-            for task_spec in process_spec.task_specs.values():
-                event = getattr(task_spec, "event_definition", None)
-                if isinstance(event, MessageEventDefinition):
-                    throws = type(task_spec).__name__ in _THROWS
-                    (thrown if throws else caught).add(event.name)
-        return cls(spec, subprocess_specs, scoped, uses_calendar, frozenset(thrown & caught))
+        internal = internal_messages((spec, *subprocess_specs.values()))
+        return cls(spec, subprocess_specs, scoped, uses_calendar, internal)
 
 
 def _ready_task(workflow: BpmnWorkflow, task_id: str, kind: str, accepts: Callable[[Any], bool]) -> Any:
