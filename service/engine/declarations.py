@@ -10,8 +10,9 @@ Read once at deploy from the compiled specs and the XML tree:
   starter's username; protected like the service's own variables);
 * the variables the process computes, which no caller may set: names assigned by scripts
   (script tasks, pre- and post-scripts), multi-instance items and output collections, service
-  task results, and the variables named by the `unitVariable` and `dueDateVariable` properties
-  (a task's org unit and due date are never the caller's to choose directly).
+  task results, the variables a caught message fills (another pool's answer), and the variables
+  named by the `unitVariable` and `dueDateVariable` properties (a task's org unit and due date are
+  never the caller's to choose directly).
 """
 
 from __future__ import annotations
@@ -99,6 +100,9 @@ def _computed(task_spec: Any) -> set[str]:
         bpmn_id = getattr(getattr(task_spec, attr, None), "bpmn_id", None)
         if isinstance(bpmn_id, str) and bpmn_id:
             names.add(bpmn_id)
+    message_var = getattr(getattr(task_spec, "event_definition", None), "message_var", None)
+    if isinstance(message_var, str) and message_var:  # what a message brings (another pool's answer)
+        names.add(message_var)
     result = getattr(task_spec, "result_variable", None)
     if isinstance(result, str) and result:
         names.add(result)

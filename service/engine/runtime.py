@@ -24,6 +24,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from . import calendar_helpers, clock, effects, guards, limits, services
 from .calendar_helpers import Calendar
+from .collaboration import internal_messages
 from .errors import EventNotExpected, StateCorrupt, TaskNotReady
 from .limits import Budgets
 from .pruning import prune
@@ -44,6 +45,9 @@ class CompiledDefinition:
     # Whether a script or expression names a calendar helper (calendar_helpers.HELPERS): the
     # service then passes its working calendar to every command (and need not build one otherwise).
     uses_calendar: bool = False
+    # The messages the definition both throws and catches (between the pools of a collaboration):
+    # only its own pools send them, so deliver_message refuses them from outside.
+    internal_messages: frozenset[str] = frozenset()
 
     @classmethod
     def from_blob(cls, spec_blob: str) -> CompiledDefinition:
@@ -54,7 +58,8 @@ class CompiledDefinition:
             for task_spec in process_spec.task_specs.values()
         )
         uses_calendar = any(name in spec_blob for name in calendar_helpers.HELPERS)
-        return cls(spec, subprocess_specs, scoped, uses_calendar)
+        internal = internal_messages((spec, *subprocess_specs.values()))
+        return cls(spec, subprocess_specs, scoped, uses_calendar, internal)
 
 
 def _ready_task(workflow: BpmnWorkflow, task_id: str, kind: str, accepts: Callable[[Any], bool]) -> Any:
@@ -271,9 +276,15 @@ class Engine:
         The payload lands in the catching event's data. Raises EventNotExpected when nothing
         in the instance is waiting for a message of that name.
         """
+        if name in definition.internal_messages:
+            raise EventNotExpected(
+                f"The message {name!r} is sent between the pools of this process; only they send it."
+            )
         workflow = self._load(definition, state)
         waiting = {
-            event.name for event in workflow.waiting_events() if event.event_type == "MessageEventDefinition"
+            event.name
+            for event in workflow.waiting_events()
+            if event.event_type == "MessageEventDefinition" and event.name not in definition.internal_messages
         }
         if name not in waiting:
             raise EventNotExpected(
@@ -330,7 +341,14 @@ class Engine:
         """The names of the messages an instance is waiting for."""
         workflow = self._load(definition, state)
         events = workflow.waiting_events()
-        return sorted({event.name for event in events if event.event_type == "MessageEventDefinition"})
+        return sorted(
+            {
+                event.name
+                for event in events
+                if event.event_type == "MessageEventDefinition"
+                and event.name not in definition.internal_messages
+            }
+        )
 
     def terminate(self, definition: CompiledDefinition, state: str, *, now: datetime) -> StepResult:
         """Cancel every unfinished task; the workflow ends without completing (no script runs)."""
