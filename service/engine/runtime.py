@@ -15,14 +15,12 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
-from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from . import calendar_helpers, clock, effects, guards, limits, services
+from . import calendar_helpers, clock, effects, guards, limits, messages, services
 from .calendar_helpers import Calendar
 from .errors import EventNotExpected, StateCorrupt, TaskNotReady
 from .limits import Budgets
@@ -176,6 +174,7 @@ class Engine:
             next_timer_at=effects.next_timer(workflow),
             service_calls=calls,
             next_start=next_start,
+            waiting_messages=messages.waiting_messages(workflow),
         )
         prune(workflow)
         result.state = effects.dump(workflow)
@@ -268,20 +267,48 @@ class Engine:
     ) -> StepResult:
         """Deliver a BPMN message (e.g. a withdrawal) to an instance waiting for it.
 
-        The payload lands in the catching event's data. Raises EventNotExpected when nothing
-        in the instance is waiting for a message of that name.
+        The payload lands in the catching element's data (its messageVariable, else as variables:
+        engine/messages.py). Raises EventNotExpected when nothing in the instance is waiting for
+        a message of that name.
         """
         workflow = self._load(definition, state)
-        waiting = {
-            event.name for event in workflow.waiting_events() if event.event_type == "MessageEventDefinition"
-        }
-        if name not in waiting:
-            raise EventNotExpected(
-                f"The instance is not waiting for the message {name!r}"
-                + (f"; it waits for: {', '.join(sorted(waiting))}." if waiting else ".")
-            )
-        event = BpmnEvent(MessageEventDefinition(name), payload or {})
-        return self._run(workflow, lambda: workflow.catch(event), now, units, calendar)
+        messages.require_waiting(workflow, name)
+
+        def catch() -> None:
+            messages.catch(workflow, name, payload or {})
+
+        return self._run(workflow, catch, now, units, calendar)
+
+    def start_messages(self, definition: CompiledDefinition) -> list[str]:
+        """The names of the messages that start the process (its message start events)."""
+        return messages.start_messages(definition.spec)
+
+    def start_by_message(
+        self,
+        definition: CompiledDefinition,
+        name: str,
+        variables: dict[str, Any],
+        *,
+        now: datetime,
+        units: Collection[str] | None = None,
+        calendar: Calendar | None = None,
+    ) -> StepResult:
+        """Start a workflow on its message start event `name`: its data seeded with variables (as
+        start does), the message caught with them as payload, then run to its first wait.
+
+        Raises EventNotExpected when the process has no message start event of that name."""
+        if name not in messages.start_messages(definition.spec):
+            raise EventNotExpected(f"The process does not start on the message {name!r}.")
+        workflow = BpmnWorkflow(
+            definition.spec, definition.subprocess_specs, script_engine=self.script_engine
+        )
+        workflow.task_tree.data.update(variables or {})
+
+        def run() -> None:
+            services.advance(workflow)  # the start event now waits for its message
+            messages.catch(workflow, name, variables or {})
+
+        return self._run(workflow, run, now, units, calendar)
 
     def fire_timers(
         self,
@@ -328,9 +355,7 @@ class Engine:
 
     def waiting_messages(self, definition: CompiledDefinition, state: str) -> list[str]:
         """The names of the messages an instance is waiting for."""
-        workflow = self._load(definition, state)
-        events = workflow.waiting_events()
-        return sorted({event.name for event in events if event.event_type == "MessageEventDefinition"})
+        return messages.waiting_messages(self._load(definition, state))
 
     def terminate(self, definition: CompiledDefinition, state: str, *, now: datetime) -> StepResult:
         """Cancel every unfinished task; the workflow ends without completing (no script runs)."""
