@@ -94,6 +94,7 @@ def start(
         engine_state=result.state,
         variables={},
         system_variables=sorted(system_variables) or None,
+        waiting_messages=[],  # none recorded yet: the first step's (instances/waits.py)
         started_by_id=actor.id if actor is not None else None,
         created_at=now,
     )
