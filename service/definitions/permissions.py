@@ -50,4 +50,17 @@ def require_starter(user, definition) -> None:
         )
 
 
+def may_start_on_message(user, definition, name: str) -> bool:
+    """Whether a message `name` sent by the caller (POST /messages) may start the definition on its
+    message start event: the rule of any start (may_start). The place for a token's `start:<key>`
+    or `messages:<name>` scope."""
+    return may_start(user, definition)
+
+
+def require_message_starter(user, definition, name: str) -> None:
+    if not may_start_on_message(user, definition, name):
+        require_starter(user, definition)  # says who may
+        raise Forbidden(f"You may not start process '{definition.key}' with the message {name!r}.")
+
+
 designer_only = authorise(lambda user, **_: require_designer(user))

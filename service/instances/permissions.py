@@ -29,6 +29,25 @@ def require_visible(user, instance: ProcessInstance) -> None:
         raise Forbidden("You are not involved in this process instance.")
 
 
+def may_control(user, instance) -> bool:
+    """Suspend, resume, terminate, retry or message an instance: administrators and its starter."""
+    return user.is_admin or instance.started_by_id == user.id
+
+
 def require_instance_control(user, instance) -> None:
-    if not (user.is_admin or instance.started_by_id == user.id):
+    if not may_control(user, instance):
         raise Forbidden("Only an administrator or the user who started this instance may do this.")
+
+
+def may_message(user, instance, name: str) -> bool:
+    """Whether a caller may deliver the message `name` to an instance (POST /messages): the rule
+    of the instance's own message route (may_control). The place for a token's `messages:<name>`
+    scope; messageable_by is the same rule in SQL and must stay in step with it."""
+    return may_control(user, instance)
+
+
+def messageable_by(user, name: str) -> sa.ColumnElement[bool]:
+    """may_message in SQL: the instances a correlation of the message `name` may reach."""
+    if user.is_admin:
+        return sa.true()
+    return ProcessInstance.started_by_id == user.id
