@@ -8,12 +8,16 @@ instances ↔ tasks circle that pyproject.toml lets import it.)
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from ..extensions import db
 from .models import STATES, MessageWait, ProcessInstance
 
 __all__ = ["STATES", "state_counts", "waiting_for"]
+
+_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
 
 def state_counts() -> dict[str, int]:
@@ -38,7 +42,8 @@ def waiting_for(
     `business_key` (when given) and whose variables hold every value of `correlation_keys`
     (`{variable: value}`), oldest first; at most `limit` of them. Engine states are not loaded.
 
-    String values are compared in SQL (the JSON value as text, on both databases); then every
+    String values of variables named like identifiers are compared in SQL (the JSON value as text,
+    on both databases); then every
     value is checked in Python on the few candidates left, with its JSON type (5 is not "5",
     true is not 1)."""
     keys = dict(correlation_keys or {})
@@ -51,7 +56,7 @@ def waiting_for(
     if business_key is not None:
         query = query.where(ProcessInstance.business_key == business_key)
     for variable, value in keys.items():
-        if isinstance(value, str):
+        if isinstance(value, str) and _PLAIN.match(variable):  # a JSON path of its own
             query = query.where(ProcessInstance.variables[variable].as_string() == value)
     if limit is not None and not keys:  # else the Python check below decides which rows count
         query = query.limit(limit)

@@ -5,29 +5,22 @@ import marshmallow as ma
 from ..instances.schemas import InstanceSchema
 from ..web import RequestSchema
 
-IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
 MAX_KEYS = 20
-
-
-def _scalar(value) -> None:
-    if isinstance(value, str):
-        if len(value) > 1024:
-            raise ma.ValidationError("A correlation value is at most 1024 characters.")
-        return
-    if isinstance(value, bool | int | float):
-        return
-    raise ma.ValidationError("A correlation value is a string, a number or a boolean.")
 
 
 class CorrelateArgs(RequestSchema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=255))
     business_key = ma.fields.String(validate=ma.validate.Length(min=1, max=255))
     correlation_keys = ma.fields.Dict(
-        keys=ma.fields.String(validate=ma.validate.Regexp(IDENTIFIER)),
-        values=ma.fields.Raw(validate=_scalar),
+        keys=ma.fields.String(),
+        values=ma.fields.Raw(allow_none=True),
         validate=ma.validate.Length(max=MAX_KEYS),
         load_default=dict,
-        metadata={"description": "{variable: value}: every one must equal the instance's variable"},
+        metadata={
+            "description": "{variable: value}: each must equal the instance's variable of that name, "
+            "with its JSON type (5 is not \"5\")",
+            "maxProperties": MAX_KEYS,
+        },
     )
     variables = ma.fields.Dict(
         keys=ma.fields.String(),

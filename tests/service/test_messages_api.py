@@ -74,6 +74,8 @@ def test_a_message_by_correlation_keys_matches_the_instances_variables(cashier):
     # a value matches with its JSON type: the number 5 is not the string "5"
     assert message(cashier, correlation_keys={"case_number": "A-1", "amount": "5"}).status_code == 404
     assert message(cashier, correlation_keys={"case_number": "A-1", "nothing": 1}).status_code == 404
+    for odd in ({"a\"]'; --": "x"}, {"case_number": None}, {"case_number": {"nested": ["A-1"]}}):
+        assert message(cashier, correlation_keys=odd).status_code == 404
     assert waiting(cashier, first)
 
 
@@ -210,9 +212,6 @@ def test_the_waits_are_recorded_after_every_step_and_end_with_the_wait(app, cash
         {},
         {"name": ""},
         {"name": "x" * 256},
-        {"name": PAID, "correlation_keys": {"not an identifier": "x"}},
-        {"name": PAID, "correlation_keys": {"case": {"nested": 1}}},
-        {"name": PAID, "correlation_keys": {"case": None}},
         {"name": PAID, "correlation_keys": {f"k{n}": n for n in range(21)}},
         {"name": PAID, "all": "yes"},
         {"name": PAID, "variables": []},
@@ -244,7 +243,10 @@ def test_racing_deliveries_of_one_message_to_one_instance_have_exactly_one_winne
     assert codes.count(200) == 1, codes
     for loser in (r for r in results if r.status_code != 200):
         assert loser.status_code in (404, 409), loser.text
-        assert loser.json()["error"]["code"] in {"message_not_correlated", "concurrent_update"}
+        # found no wait left, or found it and then the new state (no longer waiting), or lost the
+        # version check of the instance's UPDATE: in each case nothing of it was applied
+        codes = {"message_not_correlated", "event_not_expected", "concurrent_update"}
+        assert loser.json()["error"]["code"] in codes
     shown = detail(cashier, case)
     assert len([e for e in shown["history"] if e["type"] == "message_delivered"]) == 1
     assert [t["element_id"] for t in shown["tasks"]] == ["confirm_payment"]
