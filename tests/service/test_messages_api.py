@@ -250,3 +250,26 @@ def test_racing_deliveries_of_one_message_to_one_instance_have_exactly_one_winne
     shown = detail(cashier, case)
     assert len([e for e in shown["history"] if e["type"] == "message_delivered"]) == 1
     assert [t["element_id"] for t in shown["tasks"]] == ["confirm_payment"]
+
+
+def test_a_suspended_instance_is_not_messaged(cashier):
+    case = start(cashier, "fee_payment", "HS-1")
+    assert cashier.post(f"/api/v1/process-instances/{case['id']}/suspend").status_code == 200
+    assert message(cashier, business_key="HS-1").status_code == 404
+    assert cashier.post(f"/api/v1/process-instances/{case['id']}/resume").status_code == 200
+    assert message(cashier, business_key="HS-1").status_code == 200
+
+
+def test_a_message_two_processes_start_on_is_a_409_and_starts_nothing(cashier, admin, make_user):
+    copy = (
+        bpmn_path("engine_message_start.bpmn")
+        .read_bytes()
+        .replace(b'id="online_application"', b'id="online_application_copy"')
+    )
+    assert admin.deploy(copy, "copy.bpmn").status_code == 201
+    portal = make_user("portal", groups=["portal"])
+    answer = message(portal, "application_submitted", variables={"applicant_name": "A"})
+    assert answer.status_code == 409
+    assert answer.json["error"]["code"] == "message_ambiguous"
+    assert answer.json["error"]["details"]["definitions"] == ["online_application", "online_application_copy"]
+    assert admin.get("/api/v1/process-instances").json["total"] == 0
