@@ -1,7 +1,7 @@
 """messages: the messages each instance waits for, and the messages that start a process
 
 Revision ID: 0013_messages
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-03 17:00:00
 
 Instances that exist before this revision have no waiting messages recorded (their
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0013_messages"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

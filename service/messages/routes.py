@@ -7,7 +7,8 @@ from flask_smorest import Blueprint
 from ..definitions.permissions import require_message_starter
 from ..extensions import db
 from ..identity.auth import current_user
-from ..instances.permissions import messageable_by
+from ..identity.scopes import MESSAGES, scoped
+from ..instances.permissions import messageable_by, require_message_sender
 from . import operations
 from .schemas import CorrelateArgs, CorrelationSchema
 
@@ -20,6 +21,7 @@ blp = Blueprint(
 
 
 @blp.route("", methods=["POST"])
+@scoped(MESSAGES)
 @blp.arguments(CorrelateArgs)
 @blp.response(200, CorrelationSchema)
 @blp.alt_response(201, schema=CorrelationSchema, description="No instance waited: the message started one")
@@ -37,9 +39,11 @@ def correlate(args):
 
     Only the instances the caller may message are considered (administrators, and the user who
     started the instance): the others are as if they did not wait, so the answer says nothing
-    about them. A start needs the caller to be one of the process's starters (403).
+    about them. A start needs the caller to be one of the process's starters (403). A scoped
+    token needs `messages:<name>`, and `start:<key>` to start a process.
     """
     user, name = current_user(), args["name"]
+    require_message_sender(user, name)
     matched = operations.waiting(
         name,
         allowed=messageable_by(user, name),

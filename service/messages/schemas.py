@@ -18,7 +18,7 @@ class CorrelateArgs(RequestSchema):
         load_default=dict,
         metadata={
             "description": "{variable: value}: each must equal the instance's variable of that name, "
-            "with its JSON type (5 is not \"5\")",
+            'with its JSON type (5 is not "5")',
             "maxProperties": MAX_KEYS,
         },
     )

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from service.extensions import db
 from service.instances.models import MessageWait
+from tests.conftest import Caller
 from tests.support import bpmn_path
 
 URL = "/api/v1/messages"
@@ -273,3 +274,32 @@ def test_a_message_two_processes_start_on_is_a_409_and_starts_nothing(cashier, a
     assert answer.json["error"]["code"] == "message_ambiguous"
     assert answer.json["error"]["details"]["definitions"] == ["online_application", "online_application_copy"]
     assert admin.get("/api/v1/process-instances").json["total"] == 0
+
+
+def _scoped(admin, username: str, *scopes: str) -> Caller:
+    answer = admin.post("/api/v1/tokens", json={"user": username, "name": "system", "scopes": list(scopes)})
+    assert answer.status_code == 201, answer.json
+    return Caller(admin.client, username, answer.json["token"])
+
+
+def test_a_scoped_token_correlates_only_the_messages_it_names(cashier, admin):
+    case = start(cashier, "fee_payment", "HS-1")
+    other = _scoped(admin, "cashier", "messages:application_withdrawn")
+    refused = message(other, business_key="HS-1")
+    assert refused.status_code == 403
+    assert refused.json["error"]["code"] == "token_scope"
+    assert refused.json["error"]["details"]["needs"] == f"messages:{PAID}"
+    assert waiting(cashier, case)
+    gateway = _scoped(admin, "cashier", f"messages:{PAID}")
+    assert message(gateway, business_key="HS-1").status_code == 200
+
+
+def test_a_scoped_token_starts_on_a_message_only_with_the_start_scope_too(cashier, admin, make_user):
+    make_user("portal", groups=["portal"])
+    body = {"business_key": "WEB-1", "variables": {"applicant_name": "A"}}
+    messages_only = _scoped(admin, "portal", "messages:application_submitted")
+    refused = message(messages_only, "application_submitted", **body)
+    assert refused.status_code == 403
+    assert refused.json["error"]["details"]["needs"] == "start:online_application"
+    both = _scoped(admin, "portal", "messages:application_submitted", "start:online_application")
+    assert message(both, "application_submitted", **body).status_code == 201
