@@ -30,14 +30,15 @@ STEPS = (
 # At most this many statements per transaction (BEGIN and COMMIT not counted), warm caches, on
 # SQLite and PostgreSQL alike (docs/benchmarks.md lists them).
 DOSSIER_BOUNDS = {
-    "reception": 13,  # principal, procedure, definition, org units; instance, dossier, tasks, ...
+    "reception": 14,  # principal, procedure, definition, org units; instance, dossier, tasks, ...
+    # ... and the message it waits for (withdrawal: one message_waits row, instances/waits.py)
     "receive": 13,  # ... and the day's code sequence (one upsert)
     "digitise": 12,
     "assign": 14,  # ... and the specialist named in the form, checked, then made the assignee
     "appraise": 12,
     "approve": 12,
     "issue_result": 12,
-    "return_result": 10,  # opens no task
+    "return_result": 11,  # opens no task; its wait for the withdrawal message ends (one DELETE)
 }
 SIMPLE_BOUND = 8
 REGISTER = {"title": "Công văn số 12", "sender": "Sở Tư pháp"}
