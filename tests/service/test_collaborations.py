@@ -123,6 +123,10 @@ def test_each_agency_sees_and_completes_only_its_own_pool(agencies):
         )
         assert forged.status_code == 409, forged.json
         assert "between the pools" in forged.json["error"]["message"]
+        # nor by correlation: the instance is not listed as waiting, and nothing starts on them
+        for name in ("lt_residence_done", "lt_residence_request"):
+            correlated = caller.post("/api/v1/messages", json={"name": name, "all": True})
+            assert correlated.status_code == 404, correlated.json
     answered = police.complete(
         residence["id"],
         {
