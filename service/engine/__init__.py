@@ -22,7 +22,7 @@ from .limits import SETTINGS as BUDGET_SETTINGS
 from .limits import BudgetExceeded, Budgets
 from .modeler import Note
 from .parser import ParsedDefinition, ParsedFile, checksum, parse_definition, parse_file
-from .results import CompletedElement, HumanTask, InstanceError, ServiceCall, StepResult
+from .results import CompletedElement, ExternalTask, HumanTask, InstanceError, ServiceCall, StepResult
 from .runtime import CompiledDefinition, Engine
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "CompiledDefinition",
     "CompletedElement",
     "Engine",
+    "ExternalTask",
     "EngineError",
     "EventNotExpected",
     "HumanTask",
