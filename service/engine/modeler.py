@@ -212,7 +212,8 @@ def _user_task(task: etree._Element, notes: list[Note]) -> None:
 # An external task's topic: what workers subscribe to (no expression: it is matched as written).
 EXTERNAL_TOPIC, EXTERNAL_PRIORITY = "externalTopic", "externalPriority"
 EXTERNAL_OPERATOR = "external"
-_TOPIC = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,199}")
+# The charset of a group name (a worker is given one topic by a group named after it).
+_TOPIC = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 def _external_task(task: etree._Element, notes: list[Note]) -> None:
@@ -229,7 +230,7 @@ def _external_task(task: etree._Element, notes: list[Note]) -> None:
     if not _TOPIC.fullmatch(topic):
         raise BpmnInvalid(
             f"The external serviceTask '{task_id}' needs a topic (camunda:topic or the externalTopic "
-            f"property): letters, digits and _ . : / -, at most 200 characters (got {topic!r}).",
+            f"property): letters, digits and . _ -, at most 100 characters (got {topic!r}).",
             element_id=task_id,
             line=task.sourceline,
         )

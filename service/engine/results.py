@@ -71,6 +71,7 @@ class ExternalTask(TypedDict):
     name: str | None
     topic: str
     priority: int
+    form_key: str | None  # the form whose fields a completion may set (none: any but protected)
 
 
 @dataclass

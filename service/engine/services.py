@@ -87,6 +87,7 @@ def ready_external(workflow: Any) -> dict[str, ExternalTask]:
             "name": spec.bpmn_name,
             "topic": str(props[EXTERNAL_TOPIC]),
             "priority": int(priority) if priority.lstrip("-").isdigit() else 0,
+            "form_key": str(props["formKey"]) if props.get("formKey") else None,
         }
     return found
 
