@@ -121,31 +121,47 @@ def _fetchable(now: datetime):
     )
 
 
+LOCK_ROUNDS = 10  # a worker whose candidates were all taken by others reads again, this often
+
+
 def _try_lock(worker_id: str, topics: list[TopicRequest], limit: int, by_priority: bool) -> list:
-    """One attempt: lock up to `limit` fetchable tasks of the topics; returns [(row, topic)]."""
+    """One attempt: lock up to `limit` fetchable tasks of the topics; returns [(id, topic request)].
+
+    Candidates are read (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent fetches read
+    different rows), then each is taken with a compare-and-set UPDATE: of two workers that read the
+    same row, exactly one changes it. Candidates another worker took are replaced by reading again.
+    """
     now = utcnow()
     table = ExternalTask.__table__
     by_name = {t.name: t for t in topics}
-    query = (
-        sa.select(table.c.id, table.c.topic)
-        .join(ProcessInstance.__table__, ProcessInstance.id == table.c.instance_id)
-        .where(_fetchable(now), table.c.topic.in_(sorted(by_name)), ProcessInstance.state == "running")
-        .order_by(*((table.c.priority.desc(),) if by_priority else ()), table.c.created_at, table.c.id)
-        .limit(limit)
-    )
-    if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(of=table, skip_locked=True)
-    locked = []
-    for task_id, topic in db.session.execute(query).all():
-        until = now + timedelta(milliseconds=by_name[topic].lock_ms)
-        # Compare-and-set: of two workers that read the same row, one changes it.
-        won = db.session.execute(
-            sa.update(table)
-            .where(table.c.id == task_id, _fetchable(now))
-            .values(worker_id=worker_id, lock_expires_at=until, updated_at=now)
-        ).rowcount
-        if won:
-            locked.append((task_id, by_name[topic]))
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    locked: list = []
+    tried: set = set()
+    for _ in range(LOCK_ROUNDS):
+        query = (
+            sa.select(table.c.id, table.c.topic)
+            .join(ProcessInstance.__table__, ProcessInstance.id == table.c.instance_id)
+            .where(_fetchable(now), table.c.topic.in_(sorted(by_name)), ProcessInstance.state == "running")
+            .order_by(*((table.c.priority.desc(),) if by_priority else ()), table.c.created_at, table.c.id)
+            .limit(limit - len(locked))
+        )
+        if tried:
+            query = query.where(table.c.id.not_in(tried))
+        if postgres:
+            query = query.with_for_update(of=table, skip_locked=True)
+        candidates = db.session.execute(query).all()
+        for task_id, topic in candidates:
+            tried.add(task_id)
+            until = now + timedelta(milliseconds=by_name[topic].lock_ms)
+            won = db.session.execute(
+                sa.update(table)
+                .where(table.c.id == task_id, _fetchable(now))
+                .values(worker_id=worker_id, lock_expires_at=until, updated_at=now)
+            ).rowcount
+            if won:
+                locked.append((task_id, by_name[topic]))
+        if not candidates or len(locked) >= limit:
+            break
     return locked
 
 

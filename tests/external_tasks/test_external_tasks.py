@@ -4,7 +4,7 @@ retries) and BPMN errors (caught by the task's error boundary event), extends or
 
 import pytest
 
-from tests.support import bpmn_path
+from tests.support import DATA, bpmn_path
 
 URL = "/api/v1/external-tasks"
 TOPIC = "population-lookup"
@@ -187,13 +187,35 @@ def test_a_bpmn_error_nothing_catches_is_an_incident(admin, worker):
     assert "OTHER" in thrown.json["error_message"]
 
 
-def test_a_worker_may_not_set_protected_variables(admin, worker):
-    _start(admin)
+def test_a_worker_sets_only_what_the_tasks_form_declares_and_never_a_computed_variable(admin, worker):
+    instance = _start(admin)
     [task] = _fetch(worker).json
-    refused = worker.post(
-        f"{URL}/{task['id']}/complete", json={"worker_id": "w1", "variables": {"dossier_id": "x"}}
-    )
-    assert refused.status_code in (200, 422)
+    url = f"{URL}/{task['id']}/complete"
+    undeclared = worker.post(url, json={"worker_id": "w1", "variables": {"found": True, "approved": True}})
+    assert undeclared.status_code == 422
+    assert "approved" in undeclared.json["error"]["details"]["fields"]
+    computed = worker.post(url, json={"worker_id": "w1", "variables": {"risk": "high"}})  # the script's
+    assert computed.status_code == 422
+    wrong_type = worker.post(url, json={"worker_id": "w1", "variables": {"found": "yes"}})
+    assert wrong_type.status_code == 422
+    assert _instance(admin, instance["id"])["variables"]["risk"] == "low"
+    assert worker.post(url, json={"worker_id": "w1", "variables": {"found": False}}).status_code == 200
+
+
+def test_a_task_without_a_form_takes_any_variable_but_a_protected_one(admin, worker):
+    assert admin.deploy(DATA / "camunda" / "camunda_external.bpmn").status_code == 201
+    payments = admin.start("camunda_payment_check")
+    assert payments.status_code == 201, payments.json
+    [task] = _fetch(worker, topic="charge-card").json
+    assert task["priority"] == 10
+    url = f"{URL}/{task['id']}/complete"
+    refused = worker.post(url, json={"worker_id": "w1", "variables": {"spiff__Activity_charge_result": 1}})
+    assert refused.status_code == 422
+    done = worker.post(url, json={"worker_id": "w1", "variables": {"charged": True, "receipt": "R-1"}})
+    assert done.status_code == 200, done.json
+    final = _instance(admin, payments.json["id"])
+    assert final["state"] == "completed"
+    assert final["variables"]["receipt"] == "R-1"
 
 
 def test_only_workers_and_administrators_work_external_tasks(admin, worker, make_user):
