@@ -206,9 +206,11 @@ def fetch_and_lock(
     for task_id, request in locked:
         row = rows[task_id]
         everything = variables.get(row.instance_id) or {}
-        wanted = everything if request.variables is None else {
-            name: everything[name] for name in request.variables if name in everything
-        }
+        wanted = (
+            everything
+            if request.variables is None
+            else {name: everything[name] for name in request.variables if name in everything}
+        )
         answer.append((row, wanted))
     return answer
 
@@ -331,8 +333,12 @@ def _open_incident(task: ExternalTask, message: str, now: datetime, *, actor) ->
     )
     outbox.emit(
         INCIDENT,
-        {"external_task_id": str(task.id), "element_id": task.element_id, "topic": task.topic,
-         "error": message[:2000]},
+        {
+            "external_task_id": str(task.id),
+            "element_id": task.element_id,
+            "topic": task.topic,
+            "error": message[:2000],
+        },
         instance_id=task.instance_id,
     )
 
@@ -438,14 +444,18 @@ def unlock(task: ExternalTask) -> ExternalTask:
         raise Conflict(f"External task {task.id} is {task.state}.", code="invalid_state")
     task.worker_id, task.lock_expires_at, task.updated_at = None, None, utcnow()
     db.session.flush()
-    outbox.emit(AVAILABLE, {"external_task_id": str(task.id), "topic": task.topic}, instance_id=task.instance_id)
+    outbox.emit(
+        AVAILABLE, {"external_task_id": str(task.id), "topic": task.topic}, instance_id=task.instance_id
+    )
     return task
 
 
 def retry_incident(task: ExternalTask, retries: int, *, actor) -> ExternalTask:
     """Give a task in incident (or with no retries left) retries again: fetchable now."""
     if task.state != FAILED:
-        raise Conflict(f"External task {task.id} is not an incident (it is {task.state}).", code="incident_closed")
+        raise Conflict(
+            f"External task {task.id} is not an incident (it is {task.state}).", code="incident_closed"
+        )
     now = utcnow()
     task.state, task.retries, task.available_at = OPEN, retries, now
     task.worker_id, task.lock_expires_at, task.updated_at = None, None, now
@@ -463,5 +473,7 @@ def retry_incident(task: ExternalTask, retries: int, *, actor) -> ExternalTask:
         ]
     )
     db.session.flush()
-    outbox.emit(AVAILABLE, {"external_task_id": str(task.id), "topic": task.topic}, instance_id=task.instance_id)
+    outbox.emit(
+        AVAILABLE, {"external_task_id": str(task.id), "topic": task.topic}, instance_id=task.instance_id
+    )
     return task

@@ -28,12 +28,15 @@ def search(user, *, topic=None, state=None, instance_id=None, worker_id=None, pa
 
 def incidents(page: int, per_page: int) -> tuple[list[ExternalTask], int]:
     """A page of the external tasks in incident, latest first (the administration's incidents)."""
-    return page_of(ExternalTask, ExternalTask.state == FAILED, (ExternalTask.updated_at.desc(),), page, per_page)
+    return page_of(
+        ExternalTask, ExternalTask.state == FAILED, (ExternalTask.updated_at.desc(),), page, per_page
+    )
 
 
 def incident_count() -> int:
     return (
-        db.session.scalar(sa.select(sa.func.count()).select_from(ExternalTask).where(ExternalTask.state == FAILED))
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(ExternalTask).where(ExternalTask.state == FAILED)
+        )
         or 0
     )
-

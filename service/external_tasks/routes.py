@@ -13,15 +13,15 @@ from ..web import page
 from . import operations, permissions, queries
 from .schemas import (
     BpmnErrorArgs,
-    ExternalCompleteArgs,
     ExtendLockArgs,
+    ExternalCompleteArgs,
+    ExternalRetryArgs,
+    ExternalTaskListArgs,
     ExternalTaskPage,
     ExternalTaskSchema,
     FailureArgs,
     FetchArgs,
-    ExternalTaskListArgs,
     LockedTaskSchema,
-    ExternalRetryArgs,
 )
 
 blp = Blueprint(

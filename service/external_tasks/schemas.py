@@ -42,9 +42,13 @@ class FetchArgs(RequestSchema):
     async_response_timeout = ma.fields.Integer(
         load_default=0,
         validate=ma.validate.Range(min=0, max=MAX_MS),
-        metadata={"description": "Wait for work this long (milliseconds), at most MOTCUA_EXTERNAL_TASK_MAX_WAIT_SECONDS"},
+        metadata={
+            "description": "Wait for work this long (ms), at most MOTCUA_EXTERNAL_TASK_MAX_WAIT_SECONDS"
+        },
     )
-    topics = ma.fields.List(ma.fields.Nested(TopicArgs), required=True, validate=ma.validate.Length(min=1, max=50))
+    topics = ma.fields.List(
+        ma.fields.Nested(TopicArgs), required=True, validate=ma.validate.Length(min=1, max=50)
+    )
 
 
 class ExternalCompleteArgs(RequestSchema):
@@ -55,7 +59,9 @@ class ExternalCompleteArgs(RequestSchema):
 class FailureArgs(RequestSchema):
     worker_id = _WORKER
     error_message = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
-    error_details = ma.fields.String(validate=ma.validate.Length(max=20000), load_default=None, allow_none=True)
+    error_details = ma.fields.String(
+        validate=ma.validate.Length(max=20000), load_default=None, allow_none=True
+    )
     retries = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0, max=1000))
     retry_timeout = ma.fields.Integer(
         load_default=0,
@@ -67,7 +73,9 @@ class FailureArgs(RequestSchema):
 class BpmnErrorArgs(RequestSchema):
     worker_id = _WORKER
     error_code = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=255))
-    error_message = ma.fields.String(validate=ma.validate.Length(max=2000), load_default=None, allow_none=True)
+    error_message = ma.fields.String(
+        validate=ma.validate.Length(max=2000), load_default=None, allow_none=True
+    )
     variables = ma.fields.Dict(keys=ma.fields.String(), load_default=dict)
 
 

@@ -76,14 +76,19 @@ def test_concurrent_fetches_split_the_tasks_and_never_share_one(http):
 
 def test_racing_fetches_of_one_task_have_exactly_one_winner(http):
     base, admin, sessions = http
-    assert admin.post(f"{base}/api/v1/process-instances", json={"definition_key": "external_check"}).status_code == 201
+    assert (
+        admin.post(f"{base}/api/v1/process-instances", json={"definition_key": "external_check"}).status_code
+        == 201
+    )
     results = _race([lambda s=s, n=n: _fetch(base, s, f"w{n}", 1) for n, s in enumerate(sessions)])
     assert sorted(len(r) for r in results) == [0] * (RACERS - 1) + [1]
 
 
 def test_racing_completions_of_one_locked_task_apply_once(http):
     base, admin, sessions = http
-    instance = admin.post(f"{base}/api/v1/process-instances", json={"definition_key": "external_check"}).json()
+    instance = admin.post(
+        f"{base}/api/v1/process-instances", json={"definition_key": "external_check"}
+    ).json()
     [task] = _fetch(base, sessions[0], "w0", 1)
     url = f"{base}{URL}/{task['id']}/complete"
     results = _race(

@@ -102,7 +102,9 @@ def test_a_worker_that_does_not_hold_the_lock_is_refused(admin, worker):
 def test_extend_lock_keeps_the_task_past_its_first_duration(admin, worker, clock):
     _start(admin)
     [task] = _fetch(worker, worker_id="w1", lock=1000).json
-    extended = worker.post(f"{URL}/{task['id']}/extend-lock", json={"worker_id": "w1", "new_duration": 60_000})
+    extended = worker.post(
+        f"{URL}/{task['id']}/extend-lock", json={"worker_id": "w1", "new_duration": 60_000}
+    )
     assert extended.status_code == 200, extended.json
     clock.advance(seconds=5)
     assert _fetch(worker, worker_id="w2").json == []
@@ -273,3 +275,16 @@ def test_the_external_task_is_announced_in_the_outbox(app, admin, worker):
             sa.select(OutboxEvent.topic).where(OutboxEvent.instance_id == uuid.UUID(instance["id"]))
         ).all()
     assert "external_task.created" in topics
+
+
+def test_a_suspended_instance_s_task_is_not_fetched_and_a_terminated_one_is_withdrawn(admin, worker):
+    instance = _start(admin)
+    base = f"/api/v1/process-instances/{instance['id']}"
+    assert admin.post(f"{base}/suspend").status_code == 200
+    assert _fetch(worker).json == []
+    assert admin.post(f"{base}/resume").status_code == 200
+    [task] = _fetch(worker).json
+    assert admin.post(f"{base}/terminate").status_code == 200
+    assert worker.get(f"{URL}/{task['id']}").json["state"] == "cancelled"
+    late = worker.post(f"{URL}/{task['id']}/complete", json={"worker_id": "w1", "variables": {}})
+    assert late.status_code == 409
