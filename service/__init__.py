@@ -141,7 +141,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     auth.init_app(app)
     steps.init_app(app, stages.PIPELINE)  # what happens after every engine step, in order
-    from .external_tasks import operations as external_tasks
+    from .external_tasks import queue as external_tasks
 
     external_tasks.init_app(app)  # a waiting fetch-and-lock wakes when work is committed
     if app.config.get("CELERY_BROKER_URL"):

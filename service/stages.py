@@ -8,7 +8,7 @@ from __future__ import annotations
 from . import deadlines, metrics
 from .audit import operations as audit
 from .dossiers import follow as dossier
-from .external_tasks import operations as external_tasks
+from .external_tasks import queue as external_tasks
 from .jobs import queue
 from .outbox import operations as outbox
 from .steps import Pipeline

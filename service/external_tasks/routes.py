@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from ..identity.auth import current_user
 from ..identity.permissions import admin_only, authorise
 from ..web import page
-from . import operations, permissions, queries
+from . import operations, permissions, queries, queue
 from .schemas import (
     BpmnErrorArgs,
     ExtendLockArgs,
@@ -45,10 +45,8 @@ def fetch_and_lock(args):
     for work that long (at most MOTCUA_EXTERNAL_TASK_MAX_WAIT_SECONDS). Two workers never get
     the same task."""
     permissions.require_topics(current_user(), [t["topic_name"] for t in args["topics"]])
-    topics = [
-        operations.TopicRequest(t["topic_name"], t["lock_duration"], t["variables"]) for t in args["topics"]
-    ]
-    locked = operations.fetch_and_lock(
+    topics = [queue.TopicRequest(t["topic_name"], t["lock_duration"], t["variables"]) for t in args["topics"]]
+    locked = queue.fetch_and_lock(
         args["worker_id"],
         topics,
         max_tasks=args["max_tasks"],
