@@ -2,8 +2,13 @@
 task, completes it (the instance runs on), reports failures (retries, incidents an administrator
 retries) and BPMN errors (caught by the task's error boundary event), extends or loses its lock."""
 
-import pytest
+import uuid
 
+import pytest
+import sqlalchemy as sa
+
+from service.extensions import db
+from service.outbox.models import OutboxEvent
 from tests.support import DATA, bpmn_path
 
 URL = "/api/v1/external-tasks"
@@ -156,6 +161,7 @@ def test_no_retries_left_is_an_incident_an_administrator_retries(app, admin, wor
     assert [i["id"] for i in incidents["items"]] == [task["id"]]
     history = [e["type"] for e in _instance(admin, instance["id"])["history"]]
     assert "incident_opened" in history
+    assert "incident.raised" in _outbox_topics(app, instance["id"])  # a webhook event type
     page = admin.get("/ui/admin/incidents")
     assert page.status_code == 200 and "registry down" in page.get_data(as_text=True)
     assert worker.post(f"{URL}/{task['id']}/retry").status_code == 403  # administrators only
@@ -261,20 +267,16 @@ def test_long_polling_returns_when_nothing_comes(admin, worker, app):
     assert answer.status_code == 200 and answer.json == []
 
 
-def test_the_external_task_is_announced_in_the_outbox(app, admin, worker):
-    import uuid
-
-    import sqlalchemy as sa
-
-    from service.extensions import db
-    from service.outbox.models import OutboxEvent
-
-    instance = _start(admin)
+def _outbox_topics(app, instance_id) -> list[str]:
     with app.app_context():
-        topics = db.session.scalars(
-            sa.select(OutboxEvent.topic).where(OutboxEvent.instance_id == uuid.UUID(instance["id"]))
+        return db.session.scalars(
+            sa.select(OutboxEvent.topic).where(OutboxEvent.instance_id == uuid.UUID(instance_id))
         ).all()
-    assert "external_task.created" in topics
+
+
+def test_the_external_task_is_announced_in_the_outbox(app, admin, worker):
+    instance = _start(admin)
+    assert "external_task.created" in _outbox_topics(app, instance["id"])
 
 
 def test_a_suspended_instance_s_task_is_not_fetched_and_a_terminated_one_is_withdrawn(admin, worker):
