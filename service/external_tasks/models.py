@@ -37,6 +37,9 @@ class ExternalTask(db.Model):
     form_key: Mapped[str | None] = mapped_column(sa.String(255))  # what a completion may set
     state: Mapped[str] = mapped_column(sa.String(16), default=OPEN)
     worker_id: Mapped[str | None] = mapped_column(sa.String(255))
+    # Who fetched it: a lock is held by a worker id AND the principal that fetched it, so another
+    # caller naming the same worker id does not hold it.
+    locked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     lock_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     retries: Mapped[int | None] = mapped_column()  # None until a worker reports a failure
     available_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a failure's retry timeout
@@ -45,11 +48,12 @@ class ExternalTask(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    def locked_by(self, worker_id: str, now: datetime) -> bool:
-        """Whether `worker_id` holds a lock on the task that has not expired at `now`."""
+    def locked_by(self, worker_id: str, principal_id: int, now: datetime) -> bool:
+        """Whether `worker_id` (of that principal) holds a lock on the task, unexpired at `now`."""
         return (
             self.state == OPEN
             and self.worker_id == worker_id
+            and self.locked_by_id == principal_id
             and self.lock_expires_at is not None
             and self.lock_expires_at > now
         )

@@ -28,13 +28,13 @@ from .queue import AVAILABLE, INCIDENT
 # --- what a worker reports -----------------------------------------------------------------------
 
 
-def _hold(task: ExternalTask, worker_id: str, now: datetime) -> None:
-    if not task.locked_by(worker_id, now):
+def _hold(task: ExternalTask, worker_id: str, actor, now: datetime) -> None:
+    if not task.locked_by(worker_id, actor.id, now):
         reason = (
             f"it is {task.state}"
             if task.state != OPEN
             else "its lock expired"
-            if task.worker_id == worker_id
+            if task.worker_id == worker_id and task.locked_by_id == actor.id
             else "it is not locked by you"
         )
         raise Conflict(
@@ -44,9 +44,9 @@ def _hold(task: ExternalTask, worker_id: str, now: datetime) -> None:
         )
 
 
-def _take(task: ExternalTask, holder: str, now: datetime, **values) -> None:
+def _take(task: ExternalTask, holder: str, actor, now: datetime, **values) -> None:
     """Compare-and-set the task out of the worker's valid lock (409 if it is no longer theirs)."""
-    _hold(task, holder, now)
+    _hold(task, holder, actor, now)
     table = ExternalTask.__table__
     changed = db.session.execute(
         sa.update(table)
@@ -54,6 +54,7 @@ def _take(task: ExternalTask, holder: str, now: datetime, **values) -> None:
             table.c.id == task.id,
             table.c.state == OPEN,
             table.c.worker_id == holder,
+            table.c.locked_by_id == actor.id,
             table.c.lock_expires_at > now,
         )
         .values(updated_at=now, **values)
@@ -93,10 +94,10 @@ def _running(task: ExternalTask) -> ProcessInstance:
 def complete(task: ExternalTask, worker_id: str, variables: dict, *, actor) -> ExternalTask:
     """The worker's result: the task is done and the instance runs on with the variables."""
     now = utcnow()
-    _hold(task, worker_id, now)
+    _hold(task, worker_id, actor, now)
     instance = _running(task)
     _check_variables(task, instance, variables)
-    _take(task, worker_id, now, state=DONE, lock_expires_at=None)
+    _take(task, worker_id, actor, now, state=DONE, lock_expires_at=None)
     inputs = runtime.inputs(instance.definition_id)
     try:
         result = runtime.engine().complete_external_task(
@@ -168,6 +169,7 @@ def failure(
     now = utcnow()
     values = {
         "worker_id": None,
+        "locked_by_id": None,
         "lock_expires_at": None,
         "retries": retries,
         "error_message": message[:2000],
@@ -176,7 +178,7 @@ def failure(
     }
     if retries == 0:
         values["state"] = FAILED
-    _take(task, worker_id, now, **values)
+    _take(task, worker_id, actor, now, **values)
     if retries == 0:
         _open_incident(task, message, now, actor=actor)
     else:
@@ -203,7 +205,7 @@ def bpmn_error(
     """A business error: the error boundary event on the task that catches the code takes it
     and the instance runs on; with no such boundary event, the task becomes an incident."""
     now = utcnow()
-    _hold(task, worker_id, now)
+    _hold(task, worker_id, actor, now)
     instance = _running(task)
     _check_variables(task, instance, variables)
     inputs = runtime.inputs(instance.definition_id)
@@ -222,10 +224,19 @@ def bpmn_error(
         raise Conflict(str(exc), code="task_not_open") from None
     except EventNotExpected as exc:
         text = f"BPMN error {code!r}" + (f" ({message})" if message else "") + f" was not caught: {exc}"
-        _take(task, worker_id, now, state=FAILED, retries=0, lock_expires_at=None, error_message=text[:2000])
+        _take(
+            task,
+            worker_id,
+            actor,
+            now,
+            state=FAILED,
+            retries=0,
+            lock_expires_at=None,
+            error_message=text[:2000],
+        )
         _open_incident(task, text, now, actor=actor)
         return task
-    _take(task, worker_id, now, state=DONE, lock_expires_at=None)
+    _take(task, worker_id, actor, now, state=DONE, lock_expires_at=None)
     audit = [
         fact(
             "external_task_bpmn_error",
@@ -242,9 +253,9 @@ def bpmn_error(
     return task
 
 
-def extend_lock(task: ExternalTask, worker_id: str, duration_ms: int) -> ExternalTask:
+def extend_lock(task: ExternalTask, worker_id: str, duration_ms: int, *, actor) -> ExternalTask:
     now = utcnow()
-    _take(task, worker_id, now, lock_expires_at=now + timedelta(milliseconds=duration_ms))
+    _take(task, worker_id, actor, now, lock_expires_at=now + timedelta(milliseconds=duration_ms))
     return task
 
 
@@ -252,7 +263,7 @@ def unlock(task: ExternalTask) -> ExternalTask:
     """Release the lock, whoever holds it: the task is fetchable again (an open task only)."""
     if task.state != OPEN:
         raise Conflict(f"External task {task.id} is {task.state}.", code="invalid_state")
-    task.worker_id, task.lock_expires_at, task.updated_at = None, None, utcnow()
+    task.worker_id, task.locked_by_id, task.lock_expires_at, task.updated_at = None, None, None, utcnow()
     db.session.flush()
     outbox.emit(
         AVAILABLE, {"external_task_id": str(task.id), "topic": task.topic}, instance_id=task.instance_id
@@ -268,7 +279,7 @@ def retry_incident(task: ExternalTask, retries: int, *, actor) -> ExternalTask:
         )
     now = utcnow()
     task.state, task.retries, task.available_at = OPEN, retries, now
-    task.worker_id, task.lock_expires_at, task.updated_at = None, None, now
+    task.worker_id, task.locked_by_id, task.lock_expires_at, task.updated_at = None, None, None, now
     record(
         [
             fact(

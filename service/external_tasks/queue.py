@@ -48,7 +48,7 @@ def published(step: Step) -> None:
                 table.c.task_id.in_([uuid.UUID(t) for t in result.external_closed]),
                 table.c.state.in_((OPEN, FAILED)),
             )
-            .values(state=CANCELLED, worker_id=None, lock_expires_at=None, updated_at=now)
+            .values(state=CANCELLED, worker_id=None, locked_by_id=None, lock_expires_at=None, updated_at=now)
         )
     if not result.external_opened:
         return
@@ -117,7 +117,9 @@ def _fetchable(now: datetime):
 LOCK_ROUNDS = 10  # a worker whose candidates were all taken by others reads again, this often
 
 
-def _try_lock(worker_id: str, topics: list[TopicRequest], limit: int, by_priority: bool) -> list:
+def _try_lock(
+    worker_id: str, principal_id: int, topics: list[TopicRequest], limit: int, by_priority: bool
+) -> list:
     """One attempt: lock up to `limit` fetchable tasks of the topics; returns [(id, topic request)].
 
     Candidates are read (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent fetches read
@@ -149,7 +151,7 @@ def _try_lock(worker_id: str, topics: list[TopicRequest], limit: int, by_priorit
             won = db.session.execute(
                 sa.update(table)
                 .where(table.c.id == task_id, _fetchable(now))
-                .values(worker_id=worker_id, lock_expires_at=until, updated_at=now)
+                .values(worker_id=worker_id, locked_by_id=principal_id, lock_expires_at=until, updated_at=now)
             ).rowcount
             if won:
                 locked.append((task_id, by_name[topic]))
@@ -162,6 +164,7 @@ def fetch_and_lock(
     worker_id: str,
     topics: list[TopicRequest],
     *,
+    actor,
     max_tasks: int,
     by_priority: bool = True,
     wait_ms: int = 0,
@@ -171,7 +174,7 @@ def fetch_and_lock(
     limit = current_app.config["MOTCUA_EXTERNAL_TASK_MAX_WAIT_SECONDS"]
     deadline = time.monotonic() + min(wait_ms / 1000.0, float(limit))
     while True:
-        locked = _try_lock(worker_id, topics, max_tasks, by_priority)
+        locked = _try_lock(worker_id, actor.id, topics, max_tasks, by_priority)
         if locked or time.monotonic() >= deadline:
             break
         db.session.rollback()  # nothing was written: end the read, and do not hold a snapshot

@@ -49,6 +49,7 @@ def fetch_and_lock(args):
     locked = queue.fetch_and_lock(
         args["worker_id"],
         topics,
+        actor=current_user(),
         max_tasks=args["max_tasks"],
         by_priority=args["use_priority"],
         wait_ms=args["async_response_timeout"],
@@ -93,7 +94,8 @@ def get(external_task_id, task):
 @blp.arguments(ExternalCompleteArgs)
 @blp.response(200, ExternalTaskSchema)
 def complete(args, external_task_id, task):
-    """Complete a task you hold the lock of: its variables go to the instance, which runs on
+    """Complete a task you hold the lock of (your worker id, with the credentials it fetched
+    with): its variables go to the instance, which runs on
     (only what the task's form declares, or without a form anything but protected variables)."""
     return operations.complete(task, args["worker_id"], args["variables"], actor=current_user())
 
@@ -139,7 +141,7 @@ def bpmn_error(args, external_task_id, task):
 @blp.response(200, ExternalTaskSchema)
 def extend_lock(args, external_task_id, task):
     """Keep the lock `new_duration` ms from now (the worker must still hold it)."""
-    return operations.extend_lock(task, args["worker_id"], args["new_duration"])
+    return operations.extend_lock(task, args["worker_id"], args["new_duration"], actor=current_user())
 
 
 @blp.route(f"{_ID}/unlock", methods=["POST"])

@@ -290,3 +290,15 @@ def test_a_suspended_instance_s_task_is_not_fetched_and_a_terminated_one_is_with
     assert worker.get(f"{URL}/{task['id']}").json["state"] == "cancelled"
     late = worker.post(f"{URL}/{task['id']}/complete", json={"worker_id": "w1", "variables": {}})
     assert late.status_code == 409
+
+
+def test_another_principal_naming_the_same_worker_id_does_not_hold_the_lock(admin, worker, make_user):
+    _start(admin)
+    [task] = _fetch(worker, worker_id="w1").json
+    impostor = make_user("impostor", groups=["external-workers"])
+    forged = impostor.post(f"{URL}/{task['id']}/complete", json={"worker_id": "w1", "variables": {}})
+    assert forged.status_code == 409 and forged.json["error"]["code"] == "lock_not_held"
+    assert (
+        worker.post(f"{URL}/{task['id']}/complete", json={"worker_id": "w1", "variables": {}}).status_code
+        == 200
+    )
