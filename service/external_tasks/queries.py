@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models_base import page_of
-from .models import FAILED, ExternalTask
+from .models import FAILED, OPEN, ExternalTask
 from .permissions import visible_to
 
 
@@ -40,3 +40,14 @@ def incident_count() -> int:
         )
         or 0
     )
+
+
+def elements(instance_id) -> tuple[set[str], set[str]]:
+    """The elements of an instance's external tasks waiting for a worker, and in incident (for the
+    instance's diagram)."""
+    rows = db.session.execute(
+        sa.select(ExternalTask.element_id, ExternalTask.state).where(
+            ExternalTask.instance_id == instance_id, ExternalTask.state.in_((OPEN, FAILED))
+        )
+    ).all()
+    return {e for e, state in rows if state == OPEN}, {e for e, state in rows if state == FAILED}

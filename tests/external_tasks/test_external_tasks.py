@@ -150,6 +150,8 @@ def test_a_failure_counts_retries_down_and_waits_for_the_retry_timeout(admin, wo
 
 def test_no_retries_left_is_an_incident_an_administrator_retries(app, admin, worker):
     instance = _start(admin)
+    diagram = f"/ui/instances/{instance['id']}/diagram"
+    assert admin.get(diagram).json["active"] == ["lookup"]  # waiting for a worker
     [task] = _fetch(worker).json
     failed = worker.post(
         f"{URL}/{task['id']}/failure",
@@ -162,6 +164,7 @@ def test_no_retries_left_is_an_incident_an_administrator_retries(app, admin, wor
     history = [e["type"] for e in _instance(admin, instance["id"])["history"]]
     assert "incident_opened" in history
     assert "incident.raised" in _outbox_topics(app, instance["id"])  # a webhook event type
+    assert admin.get(diagram).json["failed"] == ["lookup"]
     page = admin.get("/ui/admin/incidents")
     assert page.status_code == 200 and "registry down" in page.get_data(as_text=True)
     assert worker.post(f"{URL}/{task['id']}/retry").status_code == 403  # administrators only
