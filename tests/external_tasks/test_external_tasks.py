@@ -161,6 +161,13 @@ def test_no_retries_left_is_an_incident_an_administrator_retries(app, admin, wor
     assert _fetch(worker).json == []
     incidents = admin.get(f"{URL}?state=failed").json
     assert [i["id"] for i in incidents["items"]] == [task["id"]]
+    [listed] = admin.get("/api/v1/incidents").json["items"]  # with the failed service calls
+    assert (listed["kind"], listed["external_task_id"], listed["topic"]) == (
+        "external_task",
+        task["id"],
+        TOPIC,
+    )
+    assert listed["error"] == "registry down" and listed["element_id"] == "lookup"
     history = [e["type"] for e in _instance(admin, instance["id"])["history"]]
     assert "incident_opened" in history
     assert "incident.raised" in _outbox_topics(app, instance["id"])  # a webhook event type
@@ -172,6 +179,7 @@ def test_no_retries_left_is_an_incident_an_administrator_retries(app, admin, wor
     assert retried.status_code == 200, retried.json
     [again] = _fetch(worker).json
     assert again["id"] == task["id"] and again["retries"] == 2
+    assert admin.get("/api/v1/incidents").json["total"] == 0
     assert admin.post(f"{URL}/{task['id']}/retry").status_code == 409  # not an incident now
 
 
