@@ -173,8 +173,9 @@ def fetch_and_lock(
     (bounded by MOTCUA_EXTERNAL_TASK_MAX_WAIT_SECONDS). Returns [(task, its variables)]."""
     limit = current_app.config["MOTCUA_EXTERNAL_TASK_MAX_WAIT_SECONDS"]
     deadline = time.monotonic() + min(wait_ms / 1000.0, float(limit))
+    principal_id = actor.id  # read once: the rollback below expires the loaded rows
     while True:
-        locked = _try_lock(worker_id, actor.id, topics, max_tasks, by_priority)
+        locked = _try_lock(worker_id, principal_id, topics, max_tasks, by_priority)
         if locked or time.monotonic() >= deadline:
             break
         db.session.rollback()  # nothing was written: end the read, and do not hold a snapshot
