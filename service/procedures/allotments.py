@@ -13,9 +13,10 @@ paths such as the apology left out).
   A procedure whose process is not deployed yet is not checked (there is no path to sum).
 - A deploy is never refused for it: a new version that makes an existing procedure's allotments
   exceed its time is deployed, and its report names each such procedure and path (`deploy_notes`),
-  so that the administrator shrinks the shares; until then the catalogue refuses every change of
-  that procedure that does not fix them, and its dossiers' steps keep their due dates (a dossier
-  is due by its statutory time whatever its steps claim).
+  so that the administrator shrinks the shares; until then the catalogue refuses any change of
+  that procedure's time, shares or process that does not make them fit (other fields may change),
+  and its dossiers' steps keep their due dates (a dossier is due by its statutory time whatever
+  its steps claim, and the late list always names a responsible step: reports/operations.py).
 """
 
 from __future__ import annotations
