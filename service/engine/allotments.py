@@ -75,6 +75,29 @@ def longest_path(definition: CompiledDefinition, allotments: Mapping[str, float]
     return _Walker(definition.subprocess_specs, allotments).process(definition.spec)
 
 
+def main_path_elements(definition: CompiledDefinition) -> frozenset[str]:
+    """The ids of the elements on the main path (the module's rules): reachable from the start
+    without a boundary event or an event subprocess, subprocesses expanded. The late list names a
+    step of the main path as responsible, never the apology that runs beside it."""
+    found: set[str] = set()
+    seen: set[str] = set()
+    pending = [definition.spec]
+    while pending:
+        process_spec = pending.pop()
+        if process_spec.name in seen:
+            continue
+        seen.add(process_spec.name)
+        for task_spec in _reachable(process_spec.start):
+            element = getattr(task_spec, "bpmn_id", None)
+            if isinstance(element, str):
+                found.add(element)
+            called = getattr(task_spec, "spec", None)
+            is_call = isinstance(task_spec, SubWorkflowTask) and isinstance(called, str)
+            if is_call and called in definition.subprocess_specs:
+                pending.append(definition.subprocess_specs[called])
+    return frozenset(found)
+
+
 class _Walker:
     def __init__(self, subprocess_specs: Mapping[str, Any], allotments: Mapping[str, float]):
         self.subprocess_specs = subprocess_specs
