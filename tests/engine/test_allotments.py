@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from service.engine import CompiledDefinition, Engine, parse_definition
-from service.engine.allotments import declared_allotments, longest_path
+from service.engine.allotments import declared_allotments, longest_path, main_path_elements
 from tests.engine.conftest import deploy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,3 +100,11 @@ def test_every_shipped_procedure_fits_its_statutory_time(engine):
         shares = {**declared_allotments(definition), **procedure["step_allotments"]}
         path = longest_path(definition, shares)
         assert not path.exceeds(procedure["processing_days"]), (procedure["code"], path)
+
+
+def test_the_main_path_leaves_out_what_follows_a_boundary_event(engine):
+    main = main_path_elements(dossier(engine))
+    assert {"receive", "digitise", "assign", "appraise", "consult", "approve", "return_result"} <= main
+    assert not main & {"apology", "apology_timer", "hand_back", "withdrawal", "end_withdrawn"}
+    assert "t" not in main_path_elements(deploy(engine, "allot_paths.bpmn"))
+    assert {"s1", "k"} <= main_path_elements(deploy(engine, "allot_paths.bpmn"))
