@@ -1,7 +1,7 @@
 """allot: the working days each round of a dossier's step used (dossiers.step_use)
 
 Revision ID: 0013_allot
-Revises: 0013_messages
+Revises: 0015_external
 Create Date: 2026-12-03 17:45:00
 
 A step that opens again for the same dossier gets what remains of its share; the rounds so far are
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0013_allot"
-down_revision = "0013_messages"
+down_revision = "0015_external"
 branch_labels = None
 depends_on = None
 

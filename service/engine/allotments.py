@@ -18,7 +18,9 @@ flows and returns the path whose allotments add up to the most (`AllottedPath`).
   with its earlier rounds (the service gives a reopened step what remains of its share).
 - **Boundary-event paths are not part of the main path**: what follows a boundary event (the
   apology timer's task, a withdrawal's hand-back) or starts an event subprocess runs beside or
-  instead of the main path, never after it, and is left out.
+  instead of the main path, never after it, and is left out. A path that ends inside a subprocess
+  with an error or cancel end event (the dossier stopped with a notice) counts up to that end and
+  does not go on with what follows the subprocess.
 
 Allotments are working days per BPMN element id; an element without one weighs 0.
 """
@@ -30,6 +32,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import CancelEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import EventSubprocess, SubWorkflowTask
@@ -72,7 +76,7 @@ def declared_allotments(definition: CompiledDefinition) -> dict[str, float]:
 
 def longest_path(definition: CompiledDefinition, allotments: Mapping[str, float]) -> AllottedPath:
     """The largest sum of allotments along any path through the process (see the module's rules)."""
-    return _Walker(definition.subprocess_specs, allotments).process(definition.spec)
+    return _Walker(definition.subprocess_specs, allotments).process(definition.spec).anywhere
 
 
 def main_path_elements(definition: CompiledDefinition) -> frozenset[str]:
@@ -98,29 +102,53 @@ def main_path_elements(definition: CompiledDefinition) -> frozenset[str]:
     return frozenset(found)
 
 
+def _add(first: AllottedPath, second: AllottedPath) -> AllottedPath:
+    return AllottedPath(round(first.total + second.total, _PRECISION), first.elements + second.elements)
+
+
+def _longer(first: AllottedPath | None, second: AllottedPath | None) -> AllottedPath | None:
+    if first is None or (second is not None and second.total > first.total):
+        return second
+    return first
+
+
+_NOTHING = AllottedPath(0.0, ())
+
+
+@dataclass(frozen=True)
+class _Paths:
+    """The longest paths of a process: to its normal end (None if none reaches it), and anywhere
+    (also those that end abruptly: an error or cancel end event, which its caller's boundary
+    event catches; what follows the boundary event is not on the main path)."""
+
+    through: AllottedPath | None
+    anywhere: AllottedPath
+
+
 class _Walker:
     def __init__(self, subprocess_specs: Mapping[str, Any], allotments: Mapping[str, float]):
         self.subprocess_specs = subprocess_specs
         self.allotments = allotments
-        self.done: dict[str, AllottedPath] = {}
+        self.done: dict[str, _Paths] = {}
         self.walking: set[str] = set()  # call activities calling themselves count once
 
-    def process(self, process_spec: Any) -> AllottedPath:
+    def process(self, process_spec: Any) -> _Paths:
         name = str(process_spec.name)
         if name in self.done:
             return self.done[name]
         if name in self.walking:
-            return AllottedPath(0.0, ())
+            return _Paths(_NOTHING, _NOTHING)
         self.walking.add(name)
         try:
-            path = self._longest(process_spec)
+            paths = self._longest(process_spec)
         finally:
             self.walking.discard(name)
-        self.done[name] = path
-        return path
+        self.done[name] = paths
+        return paths
 
-    def weight(self, process_spec: Any, task_spec: Any) -> AllottedPath:
-        """What one element weighs: its allotment, plus the longest path of the process it runs."""
+    def weight(self, process_spec: Any, task_spec: Any) -> _Paths:
+        """What one element weighs: its allotment, plus the longest path of the process it runs
+        (`through`: when the element completes; `anywhere`: also when that process ends abruptly)."""
         if isinstance(task_spec, MultiInstanceTask):
             child = process_spec.task_specs.get(task_spec.task_spec)
             if child is not None and child is not task_spec:
@@ -135,32 +163,63 @@ class _Walker:
             and called in self.subprocess_specs
         ):
             inner = self.process(self.subprocess_specs[called])
-            path = AllottedPath(own + inner.total, path.elements + inner.elements)
-        return path
+            through = _add(path, inner.through) if inner.through is not None else None
+            return _Paths(through, _add(path, inner.anywhere))
+        return _Paths(path, path)
 
-    def _longest(self, process_spec: Any) -> AllottedPath:
+    def _longest(self, process_spec: Any) -> _Paths:
         order = list(_reachable(process_spec.start))
         position = {spec.name: number for number, spec in enumerate(order)}
         components = _components(order)
         weights = {spec.name: self.weight(process_spec, spec) for spec in order}
         component_of = {spec.name: index for index, part in enumerate(components) for spec in part}
         # Tarjan's algorithm yields components in reverse topological order: walk them backwards.
-        best: dict[int, AllottedPath] = {}
+        best: dict[int, _Paths] = {}
         for index in range(len(components)):
             part = sorted(components[index], key=lambda spec: position[spec.name])
-            elements: tuple[tuple[str, float], ...] = ()
-            total = 0.0
+            # A path through the component: each element's completed weight once (a loop's elements
+            # once each); an element that never completes (its process always ends abruptly) or
+            # ends its process abruptly (an error end event) leads nowhere after it.
+            here = _NOTHING
             for spec in part:
-                total += weights[spec.name].total
-                elements += weights[spec.name].elements
-            after = AllottedPath(0.0, ())
+                here = _add(here, weights[spec.name].through or weights[spec.name].anywhere)
+            through = here if any(_completes(spec) for spec in part) else None
+            anywhere = here
             for spec in part:
+                if weights[spec.name].through is None or _abrupt(spec):
+                    continue
                 for target in _outputs(spec):
                     other = component_of[target.name]
-                    if other != index and best[other].total > after.total:
-                        after = best[other]
-            best[index] = AllottedPath(round(total + after.total, _PRECISION), elements + after.elements)
+                    if other == index:
+                        continue
+                    following = best[other].through
+                    if following is not None:
+                        through = _longer(through, _add(here, following))
+                    anywhere = _longer(anywhere, _add(here, best[other].anywhere)) or anywhere
+            for spec in part:  # a path that ends inside a subprocess, abruptly
+                weight = weights[spec.name]
+                if weight.through is not None and weight.anywhere.total > weight.through.total:
+                    rest = [other for other in part if other is not spec]
+                    ending = _NOTHING
+                    for other in rest:
+                        ending = _add(ending, weights[other.name].through or weights[other.name].anywhere)
+                    anywhere = _longer(anywhere, _add(ending, weight.anywhere)) or anywhere
+            best[index] = _Paths(through, anywhere)
         return best[component_of[process_spec.start.name]]
+
+
+def _abrupt(task_spec: Any) -> bool:
+    """An end event that ends its process abruptly: an error or a cancel end event (its caller's
+    boundary event catches it; the process's normal outflow does not follow)."""
+    event = getattr(task_spec, "event_definition", None)
+    return type(task_spec).__name__ == "EndEvent" and isinstance(
+        event, ErrorEventDefinition | CancelEventDefinition
+    )
+
+
+def _completes(task_spec: Any) -> bool:
+    """The process's own end: the task after its end events join (no outputs, not abrupt)."""
+    return not task_spec.outputs
 
 
 def _outputs(task_spec: Any) -> Iterator[Any]:

@@ -115,7 +115,15 @@ def test_the_bpmn_allotment_counts_for_a_step_the_procedure_does_not_share_out(a
     fits = admin.post(
         "/api/v1/procedures",
         json=procedure(
-            "AG-KS-01", 1, {**shares, "consult": 0.125, "appraise": 0.125, "issue_refusal": 0.125}
+            "AG-KS-01",
+            1,
+            {
+                **shares,
+                "consult": 0.125,
+                "appraise": 0.125,
+                "issue_refusal": 0.125,
+                "issue_stop_notice": 0.125,
+            },
         ),
     )
     assert fits.status_code == 201, fits.json

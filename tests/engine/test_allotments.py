@@ -108,3 +108,18 @@ def test_the_main_path_leaves_out_what_follows_a_boundary_event(engine):
     assert not main & {"apology", "apology_timer", "hand_back", "withdrawal", "end_withdrawn"}
     assert "t" not in main_path_elements(deploy(engine, "allot_paths.bpmn"))
     assert {"s1", "k"} <= main_path_elements(deploy(engine, "allot_paths.bpmn"))
+
+
+def test_a_path_that_ends_with_an_error_inside_a_subprocess_does_not_go_on_after_it(engine):
+    definition = deploy(engine, "allot_error_end.bpmn")
+    # x 1 then y 5 to the error end (what its boundary event starts, h, is not counted): 6;
+    # x 1, z 1 to the normal end, then w 3: 5.
+    stopped = longest_path(definition, {"x": 1, "y": 5, "z": 1, "w": 3, "h": 10})
+    assert stopped.total == 6 and stopped.elements == (("x", 1.0), ("y", 5.0))
+    completed = longest_path(definition, {"x": 1, "y": 2, "z": 1, "w": 3, "h": 10})
+    assert completed.total == 5 and completed.elements == (("x", 1.0), ("z", 1.0), ("w", 3.0))
+
+
+def test_the_dossier_stopped_with_a_notice_is_not_returned_afterwards(engine):
+    path = longest_path(dossier(engine), {"issue_stop_notice": 5, "return_result": 1})
+    assert path.total == 5 and path.elements == (("issue_stop_notice", 5.0),)
