@@ -100,6 +100,7 @@ def deploy(paths):
     from .definitions.operations import deploy_file
     from .engine import EngineError
     from .instances.operations import arm_timer_start
+    from .procedures.allotments import deploy_notes
 
     files = []
     for path in paths:
@@ -114,9 +115,11 @@ def deploy(paths):
                     actor=None,
                     max_bytes=current_app.config["MOTCUA_MAX_BPMN_BYTES"],
                 )
+                warnings = []
                 for definition, created in deployment.definitions:
                     if created:
                         arm_timer_start(definition, None)
+                        warnings += deploy_notes(definition.key, definition.id, definition.version)
             deployed = [(d.key, d.version, created) for d, created in deployment.definitions]
             if deployment.diagram is not None:
                 deployed.append(
@@ -128,6 +131,8 @@ def deploy(paths):
                 click.echo(f"{verb} {key} v{version}{what} ({file})", err=True)
             for note in deployment.parsed.report:
                 click.echo(f"  note {note.element_id or ''}: {note.message}", err=True)
+            for warning in warnings:
+                click.echo(f"  note: {warning['message']}", err=True)
         except (EngineError, ServiceError) as exc:
             failed = True
             details = exc.details() if isinstance(exc, EngineError) else exc.details

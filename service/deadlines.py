@@ -7,6 +7,10 @@ Every due moment the service stores comes from here, computed with the working-d
   `step_allotments`), else the element's `allotment` property, both in working days; else its
   `dueIn` (an ISO 8601 duration from when it opened, computed by the engine); else the date its
   `dueDateVariable` names; else none;
+- a step that opens again for the same dossier (appraise after a consultation or a supplement):
+  what remains of its allotment (`remaining`), its share minus the working days its earlier rounds
+  used (`Dossier.used_before`); nothing left, it is due the moment it opens (any time it then
+  takes is late on Mẫu 05, whose verdict for each round compares with what remained);
 - a dossier (`dossier_due`): its statutory processing days from when its clock started, moved by
   the working time it spent waiting for the applicant (`resumed_due`);
 - the apology slip (Mẫu 04, `apology_due`): one working day before the dossier is due.
@@ -33,6 +37,14 @@ def allotment(
     return days if days is not None and 0 < days <= max_days else None
 
 
+def remaining(days: float | None, used_before: float) -> float | None:
+    """What remains of a step's allotment after its earlier rounds used `used_before` working days:
+    never below 0 (then the step is due when it opens)."""
+    if days is None:
+        return None
+    return max(round(days - used_before, 4), 0.0)
+
+
 def task_due(
     element_id: str,
     properties: dict,
@@ -43,12 +55,14 @@ def task_due(
     calendar: WorkingCalendar | None,
     max_days: float,
     step_allotments: dict | None = None,
+    used_before: float = 0.0,
 ) -> datetime | None:
     """When a task opened at `opened_at` is due (see the module's docstring for the order); the
-    calendar may be None when the task counts no working days (no allotment, no dueDateVariable)."""
-    days = allotment(element_id, properties, step_allotments, max_days)
+    calendar may be None when the task counts no working days (no allotment, no dueDateVariable).
+    `used_before`: the working days earlier rounds of the same step used (a reopened step)."""
+    days = remaining(allotment(element_id, properties, step_allotments, max_days), used_before)
     if days is not None and calendar is not None:
-        return calendar.add_working_days(opened_at, days)
+        return calendar.add_working_days(opened_at, days) if days > 0 else opened_at
     if engine_due is not None:
         return engine_due
     return _variable_due(properties, variables, calendar) if calendar is not None else None
@@ -87,7 +101,9 @@ def apology_due(due_at: datetime, calendar: WorkingCalendar) -> datetime:
 
 def due_dates(step) -> None:
     """Stage of the step pipeline (service/steps.py): the due moment of every task the step
-    opened, by `task_due`, with the dossier's step allotments when the instance drives one."""
+    opened, by `task_due`, with the dossier's step allotments when the instance drives one (and
+    what remains of them for a step that opens again: it runs after dossiers.follow.record_steps,
+    which notes the round that just ended)."""
     if not step.rows:
         return
     from flask import current_app
@@ -100,10 +116,8 @@ def due_dates(step) -> None:
     working_calendar = None
     for row in step.rows:
         properties = row["properties"] or {}
-        if working_calendar is None and (
-            allotment(row["element_id"], properties, allotments, max_days) is not None
-            or properties.get("dueDateVariable")
-        ):
+        days = allotment(row["element_id"], properties, allotments, max_days)
+        if working_calendar is None and (days is not None or properties.get("dueDateVariable")):
             working_calendar = calendar()  # only for the tasks that count working days
         row["due_at"] = task_due(
             row["element_id"],
@@ -114,4 +128,7 @@ def due_dates(step) -> None:
             calendar=working_calendar,
             max_days=max_days,
             step_allotments=allotments,
+            used_before=step.dossier.used_before(row["element_id"], step.now)
+            if step.dossier is not None and days is not None
+            else 0.0,
         )

@@ -9,6 +9,7 @@ from ..extensions import db
 from ..identity.auth import current_user
 from ..identity.scopes import DEPLOY, scoped
 from ..instances import operations as instances
+from ..procedures import allotments
 from ..web import page
 from . import operations
 from .permissions import designer_only
@@ -60,7 +61,9 @@ class Definitions(MethodView):
         Non-executable processes are kept with the file (`non_executable`); a file without an
         executable process is stored as a diagram (`diagram_only`, listed under /api/v1/diagrams,
         never started). Camunda Modeler's attributes and `${...}` expressions are mapped (README,
-        "BPMN from other modelers"); `report` lists what is kept but will not run.
+        "BPMN from other modelers"); `report` lists what is kept but will not run, and warns of each
+        procedure of the catalogue whose step allotments no longer fit its statutory time along a
+        path of the new version (the deploy is kept; see procedures/allotments.py).
         """
         upload = files["file"]
         filename = upload.filename or "upload.bpmn"
@@ -77,9 +80,11 @@ class Definitions(MethodView):
             starter_groups=form.get("starter_groups"),
             starter_users=form.get("starter_users"),
         )
+        warnings = []
         for definition, created in deployment.definitions:
             if created:
                 instances.arm_timer_start(definition, actor)
+                warnings += allotments.deploy_notes(definition.key, definition.id, definition.version)
         db.session.flush()
         parsed = deployment.parsed
         pools = {each.key: each.pools for each in parsed.definitions}
@@ -102,7 +107,7 @@ class Definitions(MethodView):
                 for d, created in deployment.definitions
             ],
             "non_executable": list(parsed.non_executable),
-            "report": [note.as_dict() for note in parsed.report],
+            "report": [note.as_dict() for note in parsed.report] + warnings,
         }, (201 if deployment.created else 200)
 
 

@@ -238,10 +238,14 @@ def _step_unit(task) -> str | None:
 def _record(dossier: Dossier, task, *, actor_name: str | None, outcome: str, now: datetime) -> None:
     cal = calendar()
     max_days = current_app.config["MOTCUA_MAX_ALLOTMENT_DAYS"]
-    allotted = deadlines.allotment(
+    share = deadlines.allotment(
         task.element_id, task.properties or {}, dossier.procedure.step_allotments, max_days
     )
+    # A round of a step that opened before is allotted what remained of its share (deadlines.py).
+    allotted = deadlines.remaining(share, dossier.used_before(task.element_id, task.created_at))
     used = cal.working_days_between(task.created_at, now)
+    if share is not None:
+        dossier.record_use(task.element_id, task.created_at, round(used, 4))
     db.session.add(
         DossierStep(
             dossier_id=dossier.id,
@@ -254,7 +258,7 @@ def _record(dossier: Dossier, task, *, actor_name: str | None, outcome: str, now
             ended_at=now,
             allotted_days=allotted,
             used_days=round(used, 4),
-            verdict=cal.verdict(allotted, used) if allotted else None,
+            verdict=cal.verdict(allotted, used) if allotted is not None else None,
             outcome=outcome,
         )
     )

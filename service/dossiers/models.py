@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -50,6 +50,11 @@ class Dossier(db.Model):
     sla: Mapped[str | None] = mapped_column(sa.String(16))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The working days each round of a step used (Mẫu 05): element id -> {when the round opened
+    # (ISO, UTC): the days it used, the longest of its parallel instances}. A step that opens again
+    # gets what remains of its share (deadlines.remaining); kept on the row, so a step reads it
+    # with the dossier it already loads (no query of dossier_steps on the hot path).
+    step_use: Mapped[dict | None] = mapped_column(sa.JSON)
 
     procedure: Mapped[Procedure] = relationship(lazy="joined", innerjoin=True)
 
@@ -57,6 +62,20 @@ class Dossier(db.Model):
         """Its SLA class (service/sla.py): its verdict once finished; while it waits for the
         applicant, paused (or late, if the supplement was asked for after its due moment)."""
         return classify(self.due_at, finished_at=self.finished_at, paused_at=self.paused_at, window=window)
+
+    def used_before(self, element_id: str, opened_at: datetime) -> float:
+        """The working days the rounds of a step that opened before `opened_at` used."""
+        rounds = (self.step_use or {}).get(element_id) or {}
+        return sum(used for start, used in rounds.items() if datetime.fromisoformat(start) < opened_at)
+
+    def record_use(self, element_id: str, opened_at: datetime, used: float) -> None:
+        """Note the days a round of a step used (parallel instances of one round: the longest)."""
+        uses = dict(self.step_use or {})
+        rounds = dict(uses.get(element_id) or {})
+        start = opened_at.astimezone(UTC).isoformat()
+        rounds[start] = max(rounds.get(start, 0.0), used)
+        uses[element_id] = rounds
+        self.step_use = uses  # a new dict: the JSON column is written
 
 
 # The columns the SQL form of the SLA rule reads (sla.condition(klass, window, SLA_COLUMNS)).

@@ -14,6 +14,7 @@ from ..errors import Conflict, NotFound, ServiceError, Unprocessable
 from ..extensions import db
 from ..models_base import page_of, utcnow
 from ..parsing import strict_loads
+from . import allotments
 from .models import Procedure
 from .schemas import ProcedureSchema
 
@@ -38,16 +39,20 @@ def get(code: str, *, active_only: bool = False) -> Procedure:
     return procedure
 
 
-def create(data: dict) -> Procedure:
+def create(data: dict, *, check: bool = True) -> Procedure:
     if db.session.scalar(sa.select(Procedure.id).where(Procedure.code == data["code"])) is not None:
         raise Conflict(f"Procedure {data['code']!r} is already in the catalogue.")
+    if check:
+        allotments.check([_stored(None, data)])
     procedure = Procedure(code=data["code"], updated_at=utcnow(), **{k: data[k] for k in FIELDS if k in data})
     db.session.add(procedure)
     db.session.flush()
     return procedure
 
 
-def update(procedure: Procedure, data: dict) -> Procedure:
+def update(procedure: Procedure, data: dict, *, check: bool = True) -> Procedure:
+    if check and any(key in data for key in ("processing_days", "step_allotments", "process_key")):
+        allotments.check([_stored(procedure, data)])
     for key in FIELDS:
         if key in data:
             setattr(procedure, key, data[key])
@@ -56,11 +61,25 @@ def update(procedure: Procedure, data: dict) -> Procedure:
     return procedure
 
 
-def upsert(data: dict) -> tuple[Procedure, bool]:
+def _stored(procedure: Procedure | None, data: dict) -> dict:
+    """The fields the allotment check reads, as they would be stored (data over the current row)."""
+    current = {
+        "code": procedure.code if procedure is not None else data["code"],
+        "processing_days": procedure.processing_days if procedure is not None else None,
+        "step_allotments": procedure.step_allotments if procedure is not None else {},
+        "process_key": procedure.process_key if procedure is not None else "dossier",
+    }
+    return {
+        **current,
+        **{k: data[k] for k in ("processing_days", "step_allotments", "process_key") if k in data},
+    }
+
+
+def upsert(data: dict, *, check: bool = True) -> tuple[Procedure, bool]:
     existing = db.session.scalar(sa.select(Procedure).where(Procedure.code == data["code"]))
     if existing is None:
-        return create(data), True
-    return update(existing, data), False
+        return create(data, check=check), True
+    return update(existing, data, check=check), False
 
 
 def search(*, q=None, field=None, level=None, unit_code=None, active=None, page=1, per_page=50):
@@ -114,7 +133,9 @@ def _records_from_csv(text: str) -> list[dict]:
 def load(text: str, *, fmt: str) -> tuple[int, int]:
     """Load a catalogue file (json: a list of procedures, or csv); returns (created, updated).
 
-    Every record is validated first; one bad record refuses the whole file with its line.
+    Every record is validated first; one bad record refuses the whole file with its line. Then
+    the step allotments of every record are checked against its process (allotments.check): the
+    whole file is refused, every offending procedure listed, nothing written.
     """
     try:
         records = _json(text) if fmt == "json" else _records_from_csv(text)
@@ -134,10 +155,11 @@ def load(text: str, *, fmt: str) -> tuple[int, int]:
                 f"Record {number}{named} of the catalogue is not valid.",
                 details={"record": number, "code": code, "fields": exc.messages},
             ) from None
+    allotments.check(valid)  # every offending procedure listed, nothing written
     created = updated = 0
     for data in valid:
         data["processing_days"] = Decimal(str(data["processing_days"]))
-        _, was_created = upsert(data)
+        _, was_created = upsert(data, check=False)
         created, updated = created + was_created, updated + (not was_created)
     return created, updated
 

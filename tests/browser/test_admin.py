@@ -187,9 +187,13 @@ def test_the_catalogue_is_uploaded_shown_and_withdrawn(office, client):
     bad = upload('[{"code": "T-01", "name": "Thử", "processing_days": 0}]', "c.json")
     assert bad.status_code == 422 and "Bản ghi số 1 không hợp lệ" in bad.get_data(as_text=True)
     assert "Hãy chọn tệp .json hoặc .csv." in upload("x", "c.txt").get_data(as_text=True)
+    # The dossier process allots 6 working days along its longest path (bpmn/dossier.bpmn).
+    over = upload("code,name,processing_days,step_allotments\nT-01,Thủ tục thử,2.5,receive=0.5\n", "c.csv")
+    assert over.status_code == 422
+    assert "T-01: 6 / 2.5 (receive 0.5, digitise 0.5" in over.get_data(as_text=True)
     csv = (
         "code,name,processing_days,components,step_allotments\n"
-        "T-01,Thủ tục thử,2.5,Tờ khai;Bản sao CCCD,receive=0.5\n"
+        "T-01,Thủ tục thử,6,Tờ khai;Bản sao CCCD,receive=0.5\n"
     )
     assert upload(csv, "c.csv").status_code == 302
     assert "1 thủ tục mới, 0 thủ tục cập nhật" in client.get("/ui/admin/procedures?q=thử").get_data(

@@ -75,11 +75,24 @@ def _catalogue_error(exc: ServiceError) -> str:
             number=details["record"],
             fields=names or "—",
         )
+    if "procedures" in details:
+        over = "; ".join(_overrun(problem) for problem in details["procedures"])
+        return _(
+            "Tổng thời hạn các bước vượt quá thời hạn giải quyết (ngày làm việc): %(procedures)s. "
+            "Không có thủ tục nào được nạp.",
+            procedures=over,
+        )
     if "filename" in details:
         return _("Hãy chọn tệp .json hoặc .csv.")
     if (details.get("fields") or {}).get("file"):
         return _("Tệp phải là văn bản UTF-8.")
     return _("Không đọc được tệp: %(message)s", message=exc.message)
+
+
+def _overrun(problem: dict) -> str:
+    """A procedure whose steps claim more than its time: code, days of days, the path's steps."""
+    steps = ", ".join(f"{step['element']} {step['days']:g}" for step in problem["path"])
+    return f"{problem['code']}: {problem['allotted_days']:g} / {problem['processing_days']:g} ({steps})"
 
 
 @bp.get("/admin/procedures/<string:code>", endpoint="admin_procedure")
