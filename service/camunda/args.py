@@ -1,9 +1,11 @@
 """How the Camunda API reads a request: its filters (from the query string of a GET or the JSON body
 of a POST query, as Camunda takes both), firstResult/maxResults and JSON bodies.
 
-Camunda clients send fields this API does not know (tenant ids, sorting, case instances, nulls):
-those are ignored, as they change nothing Motcua has; a known field with a value of the wrong kind
-is a 400 (InvalidRequestException). No text may hold a NUL character.
+A list or count takes the filters its route names; a filter it does not apply is refused (400
+InvalidRequestException naming it), never silently dropped (an answer wider than asked for could
+send a worker to the wrong task). Only what changes nothing in Motcua (sorting, which is always
+by creation; deserialising values, which are JSON; tenant flags, as Motcua has no tenants) is
+ignored. A known field with a value of the wrong kind is a 400. No text may hold a NUL character.
 """
 
 from __future__ import annotations
@@ -16,6 +18,21 @@ from .queries import Window
 MAX_TEXT = 255
 MAX_FIRST = 1_000_000_000
 STR, INT, BOOL, LIST = "str", "int", "bool", "list"
+WINDOW = frozenset({"firstResult", "maxResults"})
+# Parameters that change nothing in Motcua: accepted and ignored.
+IGNORED = frozenset(
+    {
+        "sortBy",
+        "sortOrder",
+        "sorting",
+        "deserializeValues",
+        "deserializeValue",
+        "withoutTenantId",
+        "includeProcessDefinitionsWithoutTenantId",
+        "includeDeploymentsWithoutTenantId",
+        "withoutSource",
+    }
+)
 
 
 def _nul(value) -> bool:
@@ -80,6 +97,16 @@ def filters(spec: dict[str, str]) -> dict:
     """The known filters of this request (spec: name -> STR, INT, BOOL or LIST), those with a value."""
     from_query = request.method == "GET"
     source = request.args if from_query else body()
+    unknown = sorted(set(source) - set(spec) - WINDOW - IGNORED)
+    if unknown:
+        names = ", ".join(name[:60] for name in unknown[:10])
+        raise BadRequest(
+            f"Motcua's Camunda API does not apply the parameter(s) {names}; this path takes "
+            + ", ".join(sorted(spec))
+            + " (docs/camunda-compatibility.md).",
+            code="parameter_not_supported",
+            details={"unsupported": unknown[:10], "supported": sorted(spec)},
+        )
     found = {}
     for name, kind in spec.items():
         value = source.get(name)

@@ -294,3 +294,13 @@ def test_typed_variables_are_checked(engine, purchase):
         assert response.json["type"] == "InvalidRequestException"
     nul = alice.post("/process-definition/key/camunda_purchase/start", json={"businessKey": "a\x00b"})
     assert nul.status_code == 400
+
+
+def test_a_filter_that_is_not_applied_is_refused_not_dropped(engine, purchase):
+    pat = engine("pat")
+    refused = pat.get("/task", query_string={"processInstanceIdIn": "a,b"})
+    assert refused.status_code == 400 and "processInstanceIdIn" in refused.json["message"]
+    assert pat.post("/task", json={"dueBefore": "2026-01-01T00:00:00.000+0000"}).status_code == 400
+    # Sorting and tenant flags change nothing in Motcua: accepted.
+    query = {"sortBy": "created", "sortOrder": "asc", "withoutTenantId": "true"}
+    assert pat.get("/task", query_string=query).status_code == 200
