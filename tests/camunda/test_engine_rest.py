@@ -13,7 +13,7 @@ from tests.camunda.conftest import PURCHASE
 DEFINITION_ID = re.compile(r"^camunda_purchase:1:\d+$")
 
 
-def _start(caller, *, amount=5000, business_key="PR-1", **body):
+def _start(caller, *, amount=5000, business_key="PR-1", headers=None, **body):
     variables = {
         "item": {"value": "Laptops", "type": "String"},
         "amount": {"value": amount, "type": "Integer"},
@@ -21,6 +21,7 @@ def _start(caller, *, amount=5000, business_key="PR-1", **body):
     return caller.post(
         "/process-definition/key/camunda_purchase/start",
         json={"businessKey": business_key, "variables": variables, **body},
+        headers=headers or {},
     )
 
 
@@ -304,3 +305,18 @@ def test_a_filter_that_is_not_applied_is_refused_not_dropped(engine, purchase):
     # Sorting and tenant flags change nothing in Motcua: accepted.
     query = {"sortBy": "created", "sortOrder": "asc", "withoutTenantId": "true"}
     assert pat.get("/task", query_string=query).status_code == 200
+
+
+def test_a_retried_start_with_the_same_idempotency_key_starts_once(engine, purchase):
+    alice = engine("alice")
+    key = {"Idempotency-Key": "start-PR-42"}
+    first = _start(alice, business_key="PR-42", headers=key)
+    again = _start(alice, business_key="PR-42", headers=key)
+    assert first.status_code == again.status_code == 200
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json["id"] == first.json["id"]
+    assert alice.get("/process-instance/count").json == {"count": 1}
+    task = _task(engine("pat"))
+    done = {"Idempotency-Key": "complete-1"}
+    body = {"variables": {"approved": {"value": False, "type": "Boolean"}}}
+    assert engine("pat").post(f"/task/{task['id']}/complete", json=body, headers=done).status_code == 204
+    assert engine("pat").post(f"/task/{task['id']}/complete", json=body, headers=done).status_code == 204
