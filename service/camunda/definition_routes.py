@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, request
 
+from .. import forms
 from ..definitions import operations as definitions
 from ..definitions.permissions import designer_only, require_starter
 from ..errors import BadRequest
@@ -148,6 +149,37 @@ def definition_xml_by_key(key):
 @bp.get("/process-definition/<string:ident>/xml")
 def definition_xml(ident):
     return _xml(queries.definition(ident))
+
+
+def _start_form(definition) -> dict:
+    return {"key": definition.start_form, "contextPath": None}
+
+
+def _start_form_variables(definition) -> dict:
+    """The variables the start form declares (none are set before the start: all Null)."""
+    names = sorted(forms.declared(definition.start_form) or ())
+    wanted = args.filters({"variableNames": args.LIST}).get("variableNames")
+    return {name: typed.typed(None) for name in names if wanted is None or name in wanted}
+
+
+@bp.get("/process-definition/key/<string:key>/startForm")
+def start_form_by_key(key):
+    return _start_form(definitions.get(key))
+
+
+@bp.get("/process-definition/<string:ident>/startForm")
+def start_form(ident):
+    return _start_form(queries.definition(ident))
+
+
+@bp.get("/process-definition/key/<string:key>/form-variables")
+def start_form_variables_by_key(key):
+    return _start_form_variables(definitions.get(key))
+
+
+@bp.get("/process-definition/<string:ident>/form-variables")
+def start_form_variables(ident):
+    return _start_form_variables(queries.definition(ident))
 
 
 def _startable_by_key(user, key):

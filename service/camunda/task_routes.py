@@ -121,6 +121,13 @@ def task_complete(task_id, loaded):
     return "", 204
 
 
+@bp.get("/task/<uuid:task_id>/form")
+@authorise(_acting, into="loaded")
+def task_form(task_id, loaded):
+    """The task's form key (a form of forms/: GET /api/v1/tasks/{id} describes it as JSON Schema)."""
+    return {"key": loaded[0].form_key, "contextPath": None}
+
+
 @bp.get("/task/<uuid:task_id>/form-variables")
 @authorise(_acting, into="loaded")
 def task_form_variables(task_id, loaded):

@@ -320,3 +320,17 @@ def test_a_retried_start_with_the_same_idempotency_key_starts_once(engine, purch
     body = {"variables": {"approved": {"value": False, "type": "Boolean"}}}
     assert engine("pat").post(f"/task/{task['id']}/complete", json=body, headers=done).status_code == 204
     assert engine("pat").post(f"/task/{task['id']}/complete", json=body, headers=done).status_code == 204
+
+
+def test_forms_are_named_by_their_keys_with_their_variables(engine, purchase):
+    alice = engine("alice")
+    start = alice.get("/process-definition/key/camunda_purchase/startForm").json
+    assert start == {"key": "camunda_purchase_request", "contextPath": None}
+    variables = alice.get("/process-definition/key/camunda_purchase/form-variables").json
+    assert set(variables) == {"item", "amount"}
+    narrowed = alice.get(
+        "/process-definition/key/camunda_purchase/form-variables", query_string={"variableNames": "item"}
+    )
+    assert set(narrowed.json) == {"item"}
+    task = _task(engine("pat"), processInstanceId=_start(alice).json["id"])
+    assert engine("pat").get(f"/task/{task['id']}/form").json["key"] == "camunda_purchase_review"

@@ -27,6 +27,8 @@ ROUTES = [
     (POST, "/process-definition/{definition}/start"),
     (GET, "/process-definition/key/{key}"),
     (GET, "/process-definition/key/{key}/xml"),
+    (GET, "/process-definition/key/{key}/startForm"),
+    (GET, "/process-definition/{definition}/form-variables"),
     (POST, "/process-definition/key/{key}/start"),
     (GET, "/process-instance"),
     (POST, "/process-instance"),
@@ -45,6 +47,7 @@ ROUTES = [
     (POST, "/task/{task}/complete"),
     (POST, "/task/{task}/submit-form"),
     (GET, "/task/{task}/form-variables"),
+    (GET, "/task/{task}/form"),
     (GET, "/task/{task}/variables"),
     (GET, "/{name}"),
 ]
