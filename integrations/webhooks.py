@@ -58,6 +58,27 @@ def check_url(url: str) -> None:
         raise DestinationRefused("A webhook URL carries no user name or password: use the secret.")
 
 
+def check_subscription(url: str, *, allow_private: bool) -> None:
+    """What can be told when a URL is subscribed: its form and, unless allowed, that it does not
+    name an internal address literally (an IP or localhost). A host name is resolved and checked
+    at every delivery (check_destination), since its addresses can change."""
+    check_url(url)
+    if allow_private:
+        return
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        raise DestinationRefused(f"The host {host} is internal: webhooks go to public addresses.")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return
+    if not address.is_global:
+        raise DestinationRefused(
+            f"{address} is an internal address: webhooks go to public addresses unless"
+            " MOTCUA_WEBHOOK_ALLOW_PRIVATE is set."
+        )
+
+
 def check_destination(url: str, *, allow_private: bool) -> None:
     """The URL's form, and (unless allowed) that none of its host's addresses is internal."""
     check_url(url)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from . import config as config_module
 from . import errors, parsing, runtime, uow
+from .calendar import operations as calendar_operations
 from .extensions import api, csrf, db, migrate
 from .idempotency import operations as idempotency
 
@@ -119,6 +120,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.register(app)
     app.before_request(parsing.refuse_malformed_url)  # before authentication: public routes too
     runtime.init_app(app)
+    calendar_operations.init_app(app)  # the announced schedules are checked now, not at first use
 
     from integrations import Connectors, load_config
 

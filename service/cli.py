@@ -2,7 +2,7 @@
 
 motcua db upgrade                      apply migrations
 motcua users create NAME --password P [--group G ...] [--unit U] [--admin]
-motcua tokens create --user NAME       prints only the token
+motcua tokens create --user NAME [--scope S ...]  prints only the token
 motcua deploy bpmn/                    deploy every .bpmn file of a folder
 motcua demo                            demo users (and their tokens in instance/demo-tokens.txt)
 motcua serve                           serve the API with waitress
@@ -71,15 +71,22 @@ def tokens():
 @tokens.command("create")
 @click.option("--user", "username", required=True, help="The user the token acts as.")
 @click.option("--name", help="What the token is for.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    help="Repeat for each scope of a system's token: read, deploy, start:KEY, messages:NAME, "
+    "tasks:KEY, external-tasks:TOPIC ('*' for every name). None: the user's full rights.",
+)
 @with_appcontext
-def create_token(username, name):
+def create_token(username, name, scopes):
     """Create an API token; only the token is printed on stdout."""
     from .identity.operations import create_token as create
     from .identity.operations import find_user
 
     try:
         with unit_of_work():
-            token = create(find_user(username), name=name)
+            token = create(find_user(username), name=name, scopes=list(scopes) or None)
     except ServiceError as exc:
         _fail(exc)
     click.echo(token)

@@ -115,6 +115,10 @@ def from_environment() -> dict:
         "MOTCUA_OFFICE_HOURS": os.environ.get("MOTCUA_OFFICE_HOURS", "07:00-11:30,13:30-17:00"),
         "MOTCUA_RECEPTION_CUTOFF": os.environ.get("MOTCUA_RECEPTION_CUTOFF", "15:00"),
         "MOTCUA_HOLIDAY_COUNTRY": os.environ.get("MOTCUA_HOLIDAY_COUNTRY", "VN"),
+        # The folder of announced schedules (one JSON file per country and year, with sources);
+        # empty: the ones shipped in service/calendar/schedules/. Years without one use the
+        # holidays package's suggestion, marked provisional.
+        "MOTCUA_CALENDAR_SCHEDULES": os.environ.get("MOTCUA_CALENDAR_SCHEDULES", ""),
         # Unit code that numbers dossiers received by officers whose org unit has no national code.
         "MOTCUA_DEFAULT_UNIT_CODE": os.environ.get("MOTCUA_DEFAULT_UNIT_CODE", "000.00.00.H01"),
         # The agency printed on the official slips (Mẫu 01 to 06).

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..errors import NotFound
 from ..extensions import db
+from ..identity import scopes
 from ..instances import operations as instances
 from ..instances.permissions import require_visible
 from ..tasks import queries as tasks
@@ -16,6 +17,7 @@ def require_uploader(user, task_id):
     """Who may attach files on a task: its actors (404 for an unknown task, 403 for others)."""
     task, instance = tasks.get_with_instance(task_id)
     require_task_actor(user, task, instance.started_by_id)
+    scopes.require(user, scopes.TASKS, instance.definition.key)
     return task, instance
 
 

@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 
 from ..identity.auth import current_user
 from ..identity.permissions import authorise
+from ..identity.scopes import TASKS, scoped
 from . import operations, permissions
 from .schemas import AttachmentList, AttachmentSchema, UploadArgs
 
@@ -23,6 +24,7 @@ def _upload_body_limit(endpoint, values):
 
 
 @blp.route("/tasks/<uuid:task_id>/attachments", methods=["POST"], endpoint="upload")
+@scoped(TASKS)
 @authorise(permissions.require_uploader)  # before the file is read
 @blp.arguments(UploadArgs, location="files")
 @blp.response(201, AttachmentSchema)

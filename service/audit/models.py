@@ -25,6 +25,8 @@ class AuditEvent(db.Model):
     element_id: Mapped[str | None] = mapped_column(sa.String(255))
     actor_id: Mapped[int | None] = mapped_column()
     actor: Mapped[str | None] = mapped_column(sa.String(128))
+    # The API token the actor acted with (a system identity's calls), if any.
+    token_id: Mapped[int | None] = mapped_column()
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     data: Mapped[dict | None] = mapped_column(sa.JSON)
     message: Mapped[str | None] = mapped_column(sa.Text)

@@ -27,6 +27,7 @@ def fact(
         "at": at,
         "actor_id": actor.id if actor is not None else None,
         "actor": actor.username if actor is not None else None,
+        "token_id": getattr(actor, "token_id", None),
         "instance_id": instance_id,
         "task_id": task_id,
         "element_id": element_id,

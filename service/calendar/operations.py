@@ -8,6 +8,7 @@ version again. Another process's change is seen within CACHE_SECONDS.
 
 from __future__ import annotations
 
+import functools
 import time as clock
 from collections.abc import Iterable
 from datetime import date
@@ -20,6 +21,7 @@ from ..audit.operations import fact, record
 from ..errors import Conflict, NotFound, Unprocessable
 from ..extensions import db
 from ..models_base import utcnow
+from . import schedules
 from .models import OVERRIDE_KINDS, CalendarOverride
 from .workcal import MAX_SPAN_DAYS, WorkingCalendar, parse_office_hours, parse_time
 
@@ -28,18 +30,36 @@ _EXTENSION = "motcua-calendar"
 _MARK = "calendar"
 
 
-def build(config, overrides: Iterable[tuple[date, str]] = ()) -> WorkingCalendar:
-    """A WorkingCalendar from the MOTCUA_* settings and (day, kind) overrides."""
+def build(config, overrides: Iterable[tuple] = ()) -> WorkingCalendar:
+    """A WorkingCalendar from the MOTCUA_* settings, the announced schedules and (day, kind[,
+    note]) overrides."""
     overrides = list(overrides)
     cutoff = (config.get("MOTCUA_RECEPTION_CUTOFF") or "").strip()
+    country = config.get("MOTCUA_HOLIDAY_COUNTRY") or None
     return WorkingCalendar(
         timezone=config["MOTCUA_TIMEZONE"],
         office_periods=parse_office_hours(config["MOTCUA_OFFICE_HOURS"]),
         reception_cutoff=parse_time(cutoff) if cutoff else None,
-        country=config.get("MOTCUA_HOLIDAY_COUNTRY") or None,
-        extra_days_off={day for day, kind in overrides if kind == "off"},
-        extra_working_days={day for day, kind in overrides if kind == "working"},
+        country=country,
+        extra_days_off={row[0] for row in overrides if row[1] == "off"},
+        extra_working_days={row[0] for row in overrides if row[1] == "working"},
+        override_notes={row[0]: row[2] if len(row) > 2 else None for row in overrides},
         max_span_days=config.get("MOTCUA_MAX_CALENDAR_DAYS", MAX_SPAN_DAYS),
+        schedules=_schedules(config.get("MOTCUA_CALENDAR_SCHEDULES") or None, country),
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _schedules(folder: str | None, country: str | None):
+    """The announced schedules (read once per process and folder: they change with a release)."""
+    return schedules.load(folder, country)
+
+
+def init_app(app: Flask) -> None:
+    """Read the announced schedules once at start: a broken file (schedules.ScheduleError) stops
+    the service here rather than when the first deadline is counted."""
+    _schedules(
+        app.config.get("MOTCUA_CALENDAR_SCHEDULES") or None, app.config.get("MOTCUA_HOLIDAY_COUNTRY") or None
     )
 
 
@@ -61,8 +81,10 @@ def calendar() -> WorkingCalendar:
     dirty = unit is not None and unit.marked(_MARK)
     if not dirty and built is not None and built[0] == version and now - built[1] < CACHE_SECONDS:
         return built[2]
-    rows = db.session.execute(sa.select(CalendarOverride.day, CalendarOverride.kind)).all()
-    working_calendar = build(app.config, [(row.day, row.kind) for row in rows])
+    rows = db.session.execute(
+        sa.select(CalendarOverride.day, CalendarOverride.kind, CalendarOverride.note)
+    ).all()
+    working_calendar = build(app.config, [(row.day, row.kind, row.note) for row in rows])
     if not dirty:
         state["built"] = (version, now, working_calendar)
     return working_calendar

@@ -10,7 +10,15 @@ from ..identity.auth import current_user
 from ..identity.permissions import admin_only
 from ..web import EARLIEST_YEAR, LATEST_YEAR, YEAR_PATTERN
 from . import operations
-from .schemas import CalendarArgs, CalendarSchema, DeadlineArgs, DeadlineSchema, OverrideArgs, OverrideSchema
+from .schemas import (
+    CalendarArgs,
+    CalendarSchema,
+    DayInfoSchema,
+    DeadlineArgs,
+    DeadlineSchema,
+    OverrideArgs,
+    OverrideSchema,
+)
 
 blp = Blueprint(
     "calendar",
@@ -32,6 +40,7 @@ class Calendar(MethodView):
         """The calendar settings, the public holidays of a year and the administrator's overrides."""
         calendar = operations.calendar()
         year = args.get("year") or operations.today().year
+        makeup = calendar.makeup_working_days(year)
         return {
             "year": year,
             "settings": {
@@ -41,8 +50,10 @@ class Calendar(MethodView):
                 "reception_cutoff": _hhmm(calendar.reception_cutoff) if calendar.reception_cutoff else None,
                 "holiday_country": calendar.country,
             },
-            "holidays": [{"date": d, "name": name} for d, name in calendar.public_holidays(year)],
-            "makeup_working_days": calendar.makeup_working_days(year),
+            "holidays": calendar.public_holidays(year),
+            "makeup_working_days": [info.day for info in makeup],
+            "makeup_days": makeup,
+            "announced": year in calendar.schedules,
             "overrides": operations.list_overrides(year),
         }
 
@@ -73,17 +84,41 @@ class Override(MethodView):
     @blp.response(204)
     def delete(self, day):
         """Remove the override of a day (administrators; 404 if it has none)."""
-        try:
-            parsed = date.fromisoformat(day)
-            if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
-                raise ValueError(day)
-        except ValueError:
-            raise Unprocessable(
-                f"The day must be a date of the years {EARLIEST_YEAR} to {LATEST_YEAR}, as in 2026-02-16.",
-                code="validation_failed",
-                details={"fields": {"day": ["Not a valid date."]}},
-            ) from None
-        operations.remove_override(parsed, actor=current_user())
+        operations.remove_override(_day(day), actor=current_user())
+
+
+@blp.route(
+    "/days/<string:day>",
+    parameters=[
+        {
+            "in": "path",
+            "name": "day",
+            "description": "YYYY-MM-DD",
+            "schema": {"type": "string", "format": "date", "pattern": YEAR_PATTERN},
+        }
+    ],
+)
+class Day(MethodView):
+    @blp.response(200, DayInfoSchema)
+    def get(self, day):
+        """Whether a day is a working day, and why: an administrator's override (with its note), the
+        year's announced schedule (with the announcing document), the holidays package's suggestion
+        (provisional: no schedule announced for that year), or a plain weekday or weekend."""
+        return operations.calendar().explain(_day(day))
+
+
+def _day(text: str) -> date:
+    try:
+        parsed = date.fromisoformat(text)
+        if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+            raise ValueError(text)
+    except ValueError:
+        raise Unprocessable(
+            f"The day must be a date of the years {EARLIEST_YEAR} to {LATEST_YEAR}, as in 2026-02-16.",
+            code="validation_failed",
+            details={"fields": {"day": ["Not a valid date."]}},
+        ) from None
+    return parsed
 
 
 @blp.route("/deadline")

@@ -60,8 +60,24 @@ class SettingsSchema(ma.Schema):
 
 
 class HolidaySchema(ma.Schema):
-    date = ma.fields.Date()
-    name = ma.fields.String()
+    date = ma.fields.Date(attribute="day")
+    name = ma.fields.String(allow_none=True)
+    source = ma.fields.String(
+        allow_none=True, metadata={"description": "The document that announced it (an announced schedule)"}
+    )
+    provisional = ma.fields.Boolean(
+        metadata={"description": "Suggested by the holidays package: no announced schedule for the year"}
+    )
+
+
+class DayInfoSchema(HolidaySchema):
+    working = ma.fields.Boolean()
+    basis = ma.fields.String(
+        metadata={
+            "description": "What decided it: override (an administrator), schedule (the year's announced "
+            "schedule), package (the holidays package's suggestion, provisional), weekend or weekday"
+        }
+    )
 
 
 class OverrideSchema(ma.Schema):
@@ -81,6 +97,12 @@ class CalendarSchema(ma.Schema):
     )
     makeup_working_days = ma.fields.List(
         ma.fields.Date(), metadata={"description": "Weekend days that are working days (làm bù)"}
+    )
+    makeup_days = ma.fields.List(
+        ma.fields.Nested(HolidaySchema), metadata={"description": "The same, with their names and sources"}
+    )
+    announced = ma.fields.Boolean(
+        metadata={"description": "Whether the year has an announced schedule (else the days are provisional)"}
     )
     overrides = ma.fields.List(ma.fields.Nested(OverrideSchema))
 

@@ -11,7 +11,11 @@ Conventions:
 - A deadline is the *earliest* moment at which its office time has elapsed: Mon 07:00 + 1 day
   is Mon 17:00 (not Tue 07:00), so the due working day is Monday. Going backwards, the
   *latest* such moment: Tue 17:00 - 1 day is Tue 07:00.
-- Overrides (extra days off, extra working days) win over the holiday package.
+- Which days are worked, first rule that answers: the administrator's overrides (extra days off,
+  extra working days); for a year with an announced schedule (`Schedule`, the government's
+  days off, swapped days and make-up days, each with its source: calendar/schedules/), that
+  schedule and the weekends; for any other year, the `holidays` package's suggestion, which is
+  provisional. `explain(day)` says which rule answered and why.
 - Spans are bounded: counting more than `max_span_days` working days (MOTCUA_MAX_CALENDAR_DAYS,
   about fourteen years by default), or office time over a longer span, raises ValueError at once,
   so no caller (a model's allotment, a script's working_days_from_now) can keep a thread busy.
@@ -20,7 +24,8 @@ Conventions:
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -35,6 +40,38 @@ TOLERANCE = timedelta(minutes=1)  # a step that used its allotment within a minu
 _MAX_IDLE_DAYS = 3660  # ten years without a working day means the calendar is broken
 MAX_SPAN_DAYS = 3660  # the most working days one call counts (MOTCUA_MAX_CALENDAR_DAYS)
 _ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class ScheduledDay:
+    """One day of an announced schedule: off or working, its name and the document it comes from."""
+
+    day: date
+    kind: str  # "off" or "working"
+    name: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The announced schedule of one year: the days that differ from Monday-Friday working."""
+
+    year: int
+    days: Mapping[date, ScheduledDay] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DayInfo:
+    """Why a day is or is not a working day (explain())."""
+
+    day: date
+    working: bool
+    # "override" (the administrator), "schedule" (an announced schedule), "package" (the holidays
+    # package: provisional), "weekend" or "weekday" (nothing special about the day)
+    basis: str
+    name: str | None = None
+    source: str | None = None
+    provisional: bool = False
 
 
 def parse_time(text: str) -> time:
@@ -74,6 +111,8 @@ class WorkingCalendar:
         extra_working_days: Iterable[date] = (),
         language: str | None = "vi",
         max_span_days: int = MAX_SPAN_DAYS,
+        schedules: Mapping[int, Schedule] | None = None,
+        override_notes: Mapping[date, str | None] | None = None,
     ):
         self.timezone = timezone
         self.tz = ZoneInfo(timezone)
@@ -99,6 +138,8 @@ class WorkingCalendar:
                 self.language = language
                 self._holidays = holiday_package.country_holidays(self.country, language=language)
         self.max_span_days = max_span_days
+        self.schedules: dict[int, Schedule] = dict(schedules or {})
+        self.override_notes: dict[date, str | None] = dict(override_notes or {})
         self.day_length = sum((_wall(end) - _wall(start) for start, end in self.periods), timedelta())
         self._lock = threading.Lock()  # the package fills its years lazily; not thread-safe
         self._package_days: dict[date, bool] = {}
@@ -106,13 +147,17 @@ class WorkingCalendar:
     # -- days -------------------------------------------------------------------------------
 
     def is_working_day(self, day: date) -> bool:
-        """Overrides first, then the package (weekends, holidays, make-up working Saturdays)."""
+        """Overrides first, then the year's announced schedule, else the package (see the module)."""
         if isinstance(day, datetime):
             day = self.local(day).date()
         if day in self.extra_days_off:
             return False
         if day in self.extra_working_days:
             return True
+        schedule = self.schedules.get(day.year)
+        if schedule is not None:
+            scheduled = schedule.days.get(day)
+            return scheduled.kind == "working" if scheduled is not None else day.weekday() < 5
         working = self._package_days.get(day)
         if working is None:
             if self._holidays is None:
@@ -123,6 +168,23 @@ class WorkingCalendar:
             self._package_days[day] = working
         return working
 
+    def explain(self, day: date) -> DayInfo:
+        """Whether a day is worked, and which rule says so (with the name and source of the day)."""
+        working = self.is_working_day(day)
+        if day in self.extra_days_off or day in self.extra_working_days:
+            return DayInfo(day, working, "override", source=self.override_notes.get(day))
+        schedule = self.schedules.get(day.year)
+        if schedule is not None and day in schedule.days:
+            entry = schedule.days[day]
+            return DayInfo(day, working, "schedule", entry.name, entry.source)
+        if schedule is None and self._holidays is not None and working != (day.weekday() < 5):
+            name = None
+            if not working:
+                with self._lock:
+                    name = self._holidays.get(day)
+            return DayInfo(day, working, "package", name, None, provisional=True)
+        return DayInfo(day, working, "weekday" if working else "weekend")
+
     def next_working_day(self, day: date) -> date:
         """The first working day strictly after day."""
         for _ in range(_MAX_IDLE_DAYS):
@@ -131,19 +193,35 @@ class WorkingCalendar:
                 return day
         raise ValueError(f"No working day within {_MAX_IDLE_DAYS} days after {day}.")
 
-    def public_holidays(self, year: int) -> list[tuple[date, str]]:
-        """The package's holidays and substituted days off of a year (overrides not applied)."""
+    def public_holidays(self, year: int) -> list[DayInfo]:
+        """The days off of a year other than weekends (overrides not applied): the announced
+        schedule's if the year has one, else the package's, marked provisional."""
+        schedule = self.schedules.get(year)
+        if schedule is not None:
+            return [
+                DayInfo(d.day, False, "schedule", d.name, d.source)
+                for d in sorted(schedule.days.values(), key=lambda d: d.day)
+                if d.kind == "off"
+            ]
         if self.country is None:
             return []
         package = holiday_package.country_holidays(self.country, years=year, language=self.language)
-        return sorted(package.items())
+        return [DayInfo(day, False, "package", name, None, True) for day, name in sorted(package.items())]
 
-    def makeup_working_days(self, year: int) -> list[date]:
-        """Weekend days of a year that the package makes working days (overrides not applied)."""
+    def makeup_working_days(self, year: int) -> list[DayInfo]:
+        """Weekend days of a year that are worked (overrides not applied), as public_holidays()."""
+        schedule = self.schedules.get(year)
+        if schedule is not None:
+            return [
+                DayInfo(d.day, True, "schedule", d.name, d.source)
+                for d in sorted(schedule.days.values(), key=lambda d: d.day)
+                if d.kind == "working"
+            ]
         if self.country is None:
             return []
         package = holiday_package.country_holidays(self.country, years=year)
-        return sorted(day for day in package.weekend_workdays if day.year == year)
+        days = sorted(day for day in package.weekend_workdays if day.year == year)
+        return [DayInfo(day, True, "package", None, None, True) for day in days]
 
     # -- moments ----------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from ..errors import BadRequest
 from ..extensions import db
 from ..identity.auth import current_user
 from ..identity.permissions import authorise
+from ..identity.scopes import DEPLOY, START, scoped
 from ..instances import operations as instances
 from . import args, queries, shapes
 from . import variables as typed
@@ -22,6 +23,7 @@ BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml", ".xml")
 
 
 @bp.post("/deployment/create")
+@scoped(DEPLOY)
 @designer_only
 def deployment_create():
     """Deploy the BPMN files of a multipart request (any field names, as Camunda Modeler and the
@@ -214,12 +216,14 @@ def _start(definition) -> dict:
 
 
 @bp.post("/process-definition/key/<string:key>/start")
+@scoped(START)
 @authorise(_startable_by_key, into="definition")
 def start_by_key(key, definition):
     return _start(definition)
 
 
 @bp.post("/process-definition/<string:ident>/start")
+@scoped(START)
 @authorise(_startable, into="definition")
 def start_by_id(ident, definition):
     return _start(definition)

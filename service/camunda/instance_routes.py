@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..errors import NotFound
 from ..identity.auth import current_user
 from ..identity.permissions import authorise
+from ..identity.scopes import READ, scoped
 from ..instances import operations as instances
 from ..instances.permissions import require_instance_control, require_visible
 from . import args, queries, shapes
@@ -26,6 +27,7 @@ _FILTERS = {
 
 
 @bp.route("/process-instance", methods=["GET", "POST"])
+@scoped(READ)  # a POST query reads
 def instance_list():
     """Instances the caller may see (instances.permissions.visible_to), newest first."""
     rows, _total = queries.instances_page(current_user(), args.filters(_FILTERS), args.window())
@@ -33,6 +35,7 @@ def instance_list():
 
 
 @bp.route("/process-instance/count", methods=["GET", "POST"])
+@scoped(READ)  # a POST query reads
 def instance_count():
     _rows, total = queries.instances_page(current_user(), args.filters(_FILTERS), queries.Window(0, 0))
     return {"count": total}

@@ -12,6 +12,7 @@ from .. import forms
 from ..errors import Forbidden, NotFound
 from ..identity.auth import current_user
 from ..identity.permissions import authorise
+from ..identity.scopes import READ, TASKS, require, scoped
 from ..tasks import operations
 from ..tasks import queries as task_queries
 from ..tasks.permissions import require_task_actor
@@ -42,6 +43,7 @@ def _shape(row: queries.TaskRow) -> dict:
 
 
 @bp.route("/task", methods=["GET", "POST"])
+@scoped(READ)  # a POST query reads
 def task_list():
     """Open tasks the caller may see (tasks.permissions.visible_to), oldest first."""
     rows = queries.tasks_page(current_user(), args.filters(_FILTERS), args.window())
@@ -49,6 +51,7 @@ def task_list():
 
 
 @bp.route("/task/count", methods=["GET", "POST"])
+@scoped(READ)  # a POST query reads
 def task_count():
     return {"count": queries.tasks_count(current_user(), args.filters(_FILTERS))}
 
@@ -62,16 +65,25 @@ def _open_task(user, task_id, *, with_state: bool = False):
     return task, instance
 
 
-def _acting(user, task_id):
+def _reading(user, task_id):
     return _open_task(user, task_id)
 
 
+def _acting(user, task_id):
+    """A write on the task: a scoped token also needs tasks:<its definition's key>."""
+    task, instance = _open_task(user, task_id)
+    require(user, TASKS, instance.definition.key)
+    return task, instance
+
+
 def _completing(user, task_id):
-    return _open_task(user, task_id, with_state=True)
+    task, instance = _open_task(user, task_id, with_state=True)
+    require(user, TASKS, instance.definition.key)
+    return task, instance
 
 
 @bp.get("/task/<uuid:task_id>")
-@authorise(_acting, into="loaded")
+@authorise(_reading, into="loaded")
 def task_get(task_id, loaded):
     task, instance = loaded
     assignee = task.assignee.username if task.assignee else None
@@ -84,6 +96,7 @@ def task_get(task_id, loaded):
 
 
 @bp.post("/task/<uuid:task_id>/claim")
+@scoped(TASKS)
 @authorise(_acting, into="loaded")
 def task_claim(task_id, loaded):
     """Claim for the caller: Motcua assigns a task only to whoever claims it, so a userId naming
@@ -100,6 +113,7 @@ def task_claim(task_id, loaded):
 
 
 @bp.post("/task/<uuid:task_id>/unclaim")
+@scoped(TASKS)
 @authorise(_acting, into="loaded")
 def task_unclaim(task_id, loaded):
     operations.unclaim(task_id, actor=current_user(), loaded=loaded)
@@ -108,6 +122,7 @@ def task_unclaim(task_id, loaded):
 
 @bp.post("/task/<uuid:task_id>/complete")
 @bp.post("/task/<uuid:task_id>/submit-form", endpoint="task_submit_form")
+@scoped(TASKS)
 @authorise(_completing, into="loaded")
 def task_complete(task_id, loaded):
     """Complete with typed variables (only the fields the task's form declares): 204, or 200 with
@@ -122,14 +137,14 @@ def task_complete(task_id, loaded):
 
 
 @bp.get("/task/<uuid:task_id>/form")
-@authorise(_acting, into="loaded")
+@authorise(_reading, into="loaded")
 def task_form(task_id, loaded):
     """The task's form key (a form of forms/: GET /api/v1/tasks/{id} describes it as JSON Schema)."""
     return {"key": loaded[0].form_key, "contextPath": None}
 
 
 @bp.get("/task/<uuid:task_id>/form-variables")
-@authorise(_acting, into="loaded")
+@authorise(_reading, into="loaded")
 def task_form_variables(task_id, loaded):
     """The variables the task's form declares, with their values where set (variableNames narrows)."""
     task, instance = loaded
@@ -142,7 +157,7 @@ def task_form_variables(task_id, loaded):
 
 
 @bp.get("/task/<uuid:task_id>/variables")
-@authorise(_acting, into="loaded")
+@authorise(_reading, into="loaded")
 def task_variables(task_id, loaded):
     """The variables of the task's instance (Motcua has no task-local variables)."""
     return typed.typed_all(loaded[1].variables or {})

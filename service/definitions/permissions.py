@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 
 from ..errors import Forbidden
+from ..identity import scopes
 from ..identity.permissions import authorise
 
 
@@ -32,6 +33,8 @@ def may_start(user, definition) -> bool:
 
 
 def require_starter(user, definition) -> None:
+    """403 unless the user may start the definition (and a scoped token holds start:<key>)."""
+    scopes.require(user, scopes.START, definition.key)
     if not may_start(user, definition):
         who = ", ".join(
             [*(f"group {g}" for g in definition.starter_groups or ()), *(definition.starter_users or ())]

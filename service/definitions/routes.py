@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from ..errors import BadRequest
 from ..extensions import db
 from ..identity.auth import current_user
+from ..identity.scopes import DEPLOY, scoped
 from ..instances import operations as instances
 from ..web import page
 from . import operations
@@ -36,6 +37,7 @@ class Definitions(MethodView):
         items, total = operations.latest_page(args["page"], args["per_page"])
         return page(items, total, args)
 
+    @scoped(DEPLOY)
     @designer_only
     @blp.arguments(DeployArgs, location="files")
     @blp.arguments(DeployFormArgs, location="form")

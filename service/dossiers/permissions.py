@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ..errors import Forbidden
+from ..errors import Forbidden, NotFound
+from ..identity import scopes
 from ..instances import operations as instances
 from ..instances import permissions as instance_permissions
 from ..instances.models import ProcessInstance
+from ..procedures import operations as procedures
 from ..tasks.models import Task
 from ..tasks.permissions import involved_in
 from .models import Dossier
@@ -35,6 +37,18 @@ def require_reception(user) -> None:
     """Receiving and withdrawing dossiers: one-stop-shop officers (group 'reception') and admins."""
     if not (user.is_admin or RECEPTION_GROUP in user.group_names):
         raise Forbidden("Only one-stop-shop officers (group 'reception') may receive or withdraw dossiers.")
+
+
+def require_receiver(user, procedure_code: str) -> None:
+    """A system's token receives dossiers of a procedure with the scope start:<its process key>
+    (an unknown or withdrawn procedure is left to the operation's 404/422)."""
+    if getattr(user, "scopes", None) is None:
+        return
+    try:
+        process_key = procedures.get(procedure_code).process_key
+    except NotFound:
+        return
+    scopes.require(user, scopes.START, process_key)
 
 
 def visible_to(user) -> sa.ColumnElement[bool]:

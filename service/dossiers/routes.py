@@ -8,6 +8,7 @@ from .. import documents
 from ..errors import NotFound, Unprocessable
 from ..identity.auth import current_user
 from ..identity.permissions import authorise
+from ..identity.scopes import START, scoped
 from ..web import page
 from . import cccd, operations, permissions, queries, slips
 from .schemas import (
@@ -54,14 +55,17 @@ class Dossiers(MethodView):
         items, total = queries.search(current_user(), **filters, page=args["page"], per_page=args["per_page"])
         return page(items, total, args)
 
+    @scoped(START)
     @reception_only
     @blp.arguments(ReceiveArgs)
     @blp.response(201, DossierDetailSchema)
     def post(self, args):
         """Receive a dossier for a procedure of the catalogue; starts its process (status 1).
 
-        The dossier is numbered (status 2) when the officer accepts it as complete.
+        The dossier is numbered (status 2) when the officer accepts it as complete. A system's
+        token needs the scope start:<the procedure's process key>.
         """
+        permissions.require_receiver(current_user(), args["procedure_code"])
         dossier = operations.receive(
             args["procedure_code"],
             applicant=args["applicant"],

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, g, request, session
+from flask import Flask, current_app, g, request, session
 
 from ..errors import Unauthorized
 from ..extensions import csrf
-from . import sessions, throttle
+from . import scopes, sessions, throttle
 from .operations import Principal, check_password, principal_for_token, principal_for_user
 
 # Endpoints anyone may call: the API description, its browsable UI, logging in and the health check
@@ -87,6 +87,7 @@ def authenticate() -> None:
         if user is None:
             raise Unauthorized("The token is not valid, or has been revoked or has expired.")
         g.user = user
+        scopes.gate(user, request.method, _view())
         return
     found = cookie_session()
     if found is not None:
@@ -116,6 +117,16 @@ def basic_principal() -> Principal:
         raise Unauthorized("Wrong username or password.")
     throttle.for_app().success(counter)
     return principal
+
+
+def _view():
+    """The function that will answer this request (a MethodView's method for its HTTP method), for
+    the scope it declares (identity/scopes.py)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        return getattr(view_class, request.method.lower(), None)
+    return view
 
 
 def init_app(app: Flask) -> None:

@@ -69,6 +69,10 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # None: the user's full rights; else what the token may do (identity/scopes.py).
+    scopes: Mapped[list | None] = mapped_column(sa.JSON)
+    # When the token was last presented (written at most once a minute).
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(lazy="joined")
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import uow
 from ..errors import Conflict, NotFound, Unprocessable
 from ..extensions import db
 from ..models_base import utcnow
+from . import scopes as token_scopes
 from .models import ApiToken, Group, OrgUnit, User, user_groups
 
 TOKEN_PREFIX = "mct_"  # noqa: S105 - a visible prefix, not a secret
@@ -125,10 +127,26 @@ def check_password(username: str, password: str) -> User | None:
     return user
 
 
-def create_token(user: User, *, name: str | None = None, expires_at: datetime | None = None) -> str:
-    """Issue a bearer token for user; the plain token is returned once and never stored."""
+def create_token(
+    user: User,
+    *,
+    name: str | None = None,
+    expires_at: datetime | None = None,
+    scopes: list[str] | None = None,
+) -> str:
+    """Issue a bearer token for user; the plain token is returned once and never stored.
+
+    scopes: None for the user's full rights, else what the token may do (identity/scopes.py)."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), name=name, expires_at=expires_at))
+    db.session.add(
+        ApiToken(
+            user_id=user.id,
+            token_hash=hash_token(token),
+            name=name,
+            expires_at=expires_at,
+            scopes=token_scopes.parse(scopes),
+        )
+    )
     db.session.flush()
     return token
 
@@ -143,6 +161,10 @@ class Principal:
     is_admin: bool
     unit: str | None
     group_names: frozenset[str]
+    # A token's scopes (None: a session or an unscoped token, the user's full rights) and its id,
+    # which the audit records with what the token did.
+    scopes: frozenset[str] | None = None
+    token_id: int | None = None
 
 
 def _principal_query():
@@ -172,17 +194,52 @@ def _principal(rows) -> Principal | None:
 
 
 def principal_for_token(token: str) -> Principal | None:
-    """The active user a valid, unrevoked, unexpired token belongs to (one query), or None."""
+    """The active user a valid, unrevoked, unexpired token belongs to, with the token's scopes (one
+    query), or None. Records the token's last use (at most one small UPDATE a minute per token)."""
+    now = utcnow()
     query = (
         _principal_query()
+        .add_columns(ApiToken.id, ApiToken.scopes, ApiToken.last_used_at)
         .join(ApiToken, ApiToken.user_id == User.id)
         .where(
             ApiToken.token_hash == hash_token(token),
             ApiToken.revoked_at.is_(None),
-            sa.or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > utcnow()),
+            sa.or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
         )
     )
-    return _principal(db.session.execute(query).all())
+    rows = db.session.execute(query).all()
+    principal = _principal(rows)
+    if principal is None:
+        return None
+    token_id, scopes, last_used_at = rows[0][6], rows[0][7], rows[0][8]
+    if last_used_at is None or now - last_used_at >= TOKEN_TOUCH_EVERY:
+        _touch_token(token_id, now)
+    return replace(principal, scopes=frozenset(scopes) if scopes is not None else None, token_id=token_id)
+
+
+# A token's last_used_at is written at most this often, so most requests write nothing.
+TOKEN_TOUCH_EVERY = timedelta(minutes=1)
+
+
+def _touch_token(token_id: int, now: datetime) -> None:
+    """last_used_at = now, unless another request did within TOKEN_TOUCH_EVERY (or is doing it now:
+    on PostgreSQL a row locked by another transaction is skipped, never waited for)."""
+    row = aliased(ApiToken)
+    unlocked = (
+        sa.select(row.id)
+        .where(
+            row.id == token_id,
+            sa.or_(row.last_used_at.is_(None), row.last_used_at <= now - TOKEN_TOUCH_EVERY),
+        )
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    db.session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.id == unlocked)
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def principal_for_user(user_id: int) -> Principal | None:
@@ -372,8 +429,11 @@ def update_unit(unit: OrgUnit, data: dict, *, actor) -> OrgUnit:
     return unit
 
 
-def issue_token(username: str, *, name: str | None = None, expires_at=None, actor) -> tuple[ApiToken, str]:
-    """A new token for an active user: the row and the secret (returned this once)."""
+def issue_token(
+    username: str, *, name: str | None = None, expires_at=None, scopes: list[str] | None = None, actor
+) -> tuple[ApiToken, str]:
+    """A new token for an active user: the row and the secret (returned this once). With scopes,
+    a system identity's token that may do only what they name (identity/scopes.py)."""
     user = db.session.scalar(sa.select(User).where(User.username == (username or "").strip()))
     if user is None:
         raise _field_error("user", f"No user named {username!r}.")
@@ -381,9 +441,13 @@ def issue_token(username: str, *, name: str | None = None, expires_at=None, acto
         raise _field_error("user", f"User {user.username!r} is deactivated.")
     if expires_at is not None and expires_at <= utcnow():
         raise _field_error("expires_at", "The expiry must be in the future.")
-    secret = create_token(user, name=(name or "").strip() or None, expires_at=expires_at)
+    secret = create_token(user, name=(name or "").strip() or None, expires_at=expires_at, scopes=scopes)
     token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
-    _audit("token_created", actor, {"token_id": token.id, "user": user.username, "name": token.name})
+    _audit(
+        "token_created",
+        actor,
+        {"token_id": token.id, "user": user.username, "name": token.name, "scopes": token.scopes},
+    )
     return token, secret
 
 

@@ -323,7 +323,11 @@ class Tokens(MethodView):
     def post(self, args):
         """Issue a token for a user. The secret is in this answer only: it is stored as a hash."""
         token, secret = operations.issue_token(
-            args["user"], name=args.get("name"), expires_at=args.get("expires_at"), actor=current_user()
+            args["user"],
+            name=args.get("name"),
+            expires_at=args.get("expires_at"),
+            scopes=args.get("scopes"),
+            actor=current_user(),
         )
         token.token = secret  # a plain attribute for this answer, not a column
         return token

@@ -197,6 +197,17 @@ class TokenCreateArgs(RequestSchema):
     )
     name = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=128))
     expires_at = ma.fields.AwareDateTime(load_default=None, allow_none=True)
+    scopes = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(min=1, max=160)),
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Length(max=50),
+        metadata={
+            "description": "A system identity's token may do only what these name: read, deploy, "
+            "start:<definition key>, messages:<message name>, tasks:<definition key>, "
+            "external-tasks:<topic> ('*' for every name). Absent or null: the user's full rights."
+        },
+    )
 
 
 class TokenSchema(ma.Schema):
@@ -206,6 +217,8 @@ class TokenSchema(ma.Schema):
     created_at = ma.fields.AwareDateTime()
     expires_at = ma.fields.AwareDateTime(allow_none=True)
     revoked_at = ma.fields.AwareDateTime(allow_none=True)
+    scopes = ma.fields.List(ma.fields.String(), allow_none=True)
+    last_used_at = ma.fields.AwareDateTime(allow_none=True)
 
 
 class NewTokenSchema(TokenSchema):

@@ -9,6 +9,7 @@ from ..definitions.permissions import require_starter
 from ..extensions import db
 from ..identity.auth import current_user
 from ..identity.permissions import authorise
+from ..identity.scopes import MESSAGES, START, require, scoped
 from ..web import etag, if_match, page
 from . import operations, permissions
 from .schemas import (
@@ -51,6 +52,7 @@ class Instances(MethodView):
         )
         return page(items, total, args)
 
+    @scoped(START)
     @blp.arguments(StartArgs)
     @blp.response(201, InstanceDetailSchema)
     def post(self, args):
@@ -118,6 +120,7 @@ def _controller_of(user, instance_id):
 
 
 @blp.route("/<uuid:instance_id>/messages", methods=["POST"])
+@scoped(MESSAGES)
 @authorise(_controller_of, into="instance")
 @blp.arguments(MessageArgs)
 @blp.response(200, InstanceDetailSchema)
@@ -127,6 +130,7 @@ def message(args, instance_id, instance):
     The payload may not set a variable the process computes or the service wrote (422). Honours
     If-Match with the instance version.
     """
+    require(current_user(), MESSAGES, args["name"])
     operations.deliver_message(
         instance, args["name"], args["payload"], actor=current_user(), expected_version=if_match()
     )

@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 from .. import forms
 from ..identity.auth import current_user
 from ..identity.permissions import authorise
+from ..identity.scopes import TASKS, require, scoped
 from ..instances.routes import respond
 from ..instances.schemas import InstanceDetailSchema
 from ..web import etag, if_match, page
@@ -58,6 +59,7 @@ def _actor_of(user, task_id, *, with_state: bool = True):
     """The task with its instance (and engine state), if the caller may act on it (403 otherwise)."""
     task, instance = queries.get_with_instance(task_id, with_state=with_state)
     require_task_actor(user, task, instance.started_by_id)
+    require(user, TASKS, instance.definition.key)
     return task, instance
 
 
@@ -66,6 +68,7 @@ def _acting(user, task_id):
 
 
 @blp.route("/<uuid:task_id>/claim", methods=["POST"])
+@scoped(TASKS)
 @authorise(_acting, into="loaded")
 @blp.response(200, TaskDetailSchema)
 def claim(task_id, loaded):
@@ -75,6 +78,7 @@ def claim(task_id, loaded):
 
 
 @blp.route("/<uuid:task_id>/unclaim", methods=["POST"])
+@scoped(TASKS)
 @authorise(_acting, into="loaded")
 @blp.response(200, TaskDetailSchema)
 def unclaim(task_id, loaded):
@@ -84,6 +88,7 @@ def unclaim(task_id, loaded):
 
 
 @blp.route("/<uuid:task_id>/complete", methods=["POST"])
+@scoped(TASKS)
 @authorise(_actor_of, into="loaded")
 @blp.arguments(CompleteArgs)
 @blp.response(200, InstanceDetailSchema)

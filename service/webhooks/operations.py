@@ -22,9 +22,9 @@ from flask import current_app
 
 from integrations import webhooks as http
 
-from ..errors import Conflict, NotFound, Unprocessable
+from ..errors import Conflict, Unprocessable
 from ..extensions import db
-from ..models_base import page_of, utcnow
+from ..models_base import utcnow
 from ..outbox.models import OutboxEvent
 from ..uow import unit_of_work
 from .models import DEAD, DELIVERED, DELIVERING, PENDING, WebhookDelivery, WebhookSubscription
@@ -47,7 +47,7 @@ MAX_BACKOFF = timedelta(hours=1)
 
 def _check(url: str, events: list[str]) -> None:
     try:
-        http.check_url(url)
+        http.check_subscription(url, allow_private=bool(current_app.config["MOTCUA_WEBHOOK_ALLOW_PRIVATE"]))
     except http.DestinationRefused as exc:
         raise Unprocessable(str(exc), details={"fields": {"url": [str(exc)]}}) from None
     unknown = sorted(set(events) - set(EVENTS))
@@ -77,13 +77,6 @@ def create(
     return subscription
 
 
-def get(subscription_id: int) -> WebhookSubscription:
-    subscription = db.session.get(WebhookSubscription, subscription_id)
-    if subscription is None:
-        raise NotFound(f"There is no webhook subscription {subscription_id}.")
-    return subscription
-
-
 def update(subscription: WebhookSubscription, changes: dict) -> WebhookSubscription:
     url = changes.get("url", subscription.url)
     events = changes.get("events", subscription.events)
@@ -101,27 +94,6 @@ def update(subscription: WebhookSubscription, changes: dict) -> WebhookSubscript
 def delete(subscription: WebhookSubscription) -> None:
     db.session.delete(subscription)
     db.session.flush()
-
-
-def subscriptions(page: int, per_page: int):
-    return page_of(WebhookSubscription, sa.true(), (WebhookSubscription.id,), page, per_page)
-
-
-def deliveries(*, subscription_id: int | None, state: str | None, page: int, per_page: int):
-    conditions = []
-    if subscription_id is not None:
-        conditions.append(WebhookDelivery.subscription_id == subscription_id)
-    if state:
-        conditions.append(WebhookDelivery.state == state)
-    order = (WebhookDelivery.created_at.desc(), WebhookDelivery.id)
-    return page_of(WebhookDelivery, sa.and_(sa.true(), *conditions), order, page, per_page)
-
-
-def get_delivery(delivery_id: uuid.UUID) -> WebhookDelivery:
-    delivery = db.session.get(WebhookDelivery, delivery_id)
-    if delivery is None:
-        raise NotFound(f"There is no webhook delivery {delivery_id}.")
-    return delivery
 
 
 def replay(delivery: WebhookDelivery) -> WebhookDelivery:

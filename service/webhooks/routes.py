@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from ..identity.auth import current_user
 from ..identity.permissions import admin_only
 from ..web import PageArgs, page
-from . import operations
+from . import operations, queries
 from .schemas import (
     DeliveryArgs,
     DeliveryPage,
@@ -37,7 +37,7 @@ class Subscriptions(MethodView):
     @blp.response(200, SubscriptionPage)
     def get(self, args):
         """The subscriptions (never their secrets)."""
-        items, total = operations.subscriptions(args["page"], args["per_page"])
+        items, total = queries.subscriptions(args["page"], args["per_page"])
         return page(items, total, args)
 
     @admin_only
@@ -66,20 +66,20 @@ class Subscription(MethodView):
     @blp.response(200, SubscriptionSchema)
     def get(self, subscription_id):
         """One subscription."""
-        return operations.get(subscription_id)
+        return queries.get(subscription_id)
 
     @admin_only
     @blp.arguments(SubscriptionChangeArgs)
     @blp.response(200, SubscriptionSchema)
     def patch(self, args, subscription_id):
         """Change the URL, the event types, the secret, the description, or pause it (active)."""
-        return operations.update(operations.get(subscription_id), args)
+        return operations.update(queries.get(subscription_id), args)
 
     @admin_only
     @blp.response(204)
     def delete(self, subscription_id):
         """Delete the subscription and its delivery log."""
-        operations.delete(operations.get(subscription_id))
+        operations.delete(queries.get(subscription_id))
 
 
 @blp.route("/webhook-deliveries", methods=["GET"])
@@ -88,7 +88,7 @@ class Subscription(MethodView):
 @blp.response(200, DeliveryPage)
 def deliveries(args):
     """The delivery log, newest first: `state=dead` is the dead-letter list."""
-    items, total = operations.deliveries(
+    items, total = queries.deliveries(
         subscription_id=args.get("subscription_id"),
         state=args.get("state"),
         page=args["page"],
@@ -102,4 +102,4 @@ def deliveries(args):
 @blp.response(200, DeliverySchema)
 def replay(delivery_id):
     """Send a dead (or delivered) delivery again, with the same body and delivery id."""
-    return operations.replay(operations.get_delivery(delivery_id))
+    return operations.replay(queries.get_delivery(delivery_id))

@@ -29,6 +29,8 @@ PAGES = (
     "/ui/admin/units",
     "/ui/admin/units/TTPVHCC",
     "/ui/admin/tokens",
+    "/ui/admin/webhooks",
+    "/ui/admin/webhooks/deliveries",
     "/ui/admin/calendar",
     "/ui/admin/procedures",
     "/ui/admin/procedures/AG-LLTP-01",
@@ -226,6 +228,74 @@ def test_a_token_secret_is_shown_once_and_revoking_it_stops_it(office, client):
     assert office.app.test_client().get("/api/v1/auth/me", headers=bearer).status_code == 401
 
 
+def test_webhooks_are_subscribed_paused_replayed_and_deleted_from_the_pages(office, client):
+    from service.jobs import dispatch
+    from tests.webhooks.receiver import Receiver
+
+    office.app.config["MOTCUA_WEBHOOK_ALLOW_PRIVATE"] = False
+    office.app.config["MOTCUA_WEBHOOK_MAX_ATTEMPTS"] = 1
+    client_log_in(client, "admin", ADMIN_PASSWORD)
+    token = csrf_token(client, "/ui/admin/webhooks")
+    internal = client.post(
+        "/ui/admin/webhooks",
+        data={"csrf_token": token, "url": "http://127.0.0.1:9/hook", "events": ["instance.started"]},
+    )
+    page = internal.get_data(as_text=True)
+    assert internal.status_code == 422 and "cần http(s) tới một máy chủ công khai" in page
+    assert 'value="http://127.0.0.1:9/hook"' in page  # what was typed is kept
+    nothing = client.post("/ui/admin/webhooks", data={"csrf_token": token, "url": "https://example.org/h"})
+    assert nothing.status_code == 422 and "Hãy chọn ít nhất một sự kiện." in nothing.get_data(as_text=True)
+
+    office.app.config["MOTCUA_WEBHOOK_ALLOW_PRIVATE"] = True
+    receiver = Receiver("unused").start()
+    try:
+        receiver.failing = True
+        made = client.post(
+            "/ui/admin/webhooks",
+            data={
+                "csrf_token": token,
+                "url": receiver.url,
+                "events": ["instance.started"],
+                "description": "DVC",
+            },
+        )
+        html = made.get_data(as_text=True)
+        assert made.status_code == 200 and 'data-testid="secret"' in html
+        receiver.secret = re.search(r'id="new-secret" class="mono" value="([^"]+)"', html).group(1)
+        listed = office.admin.get("/api/v1/webhooks").json["items"]
+        assert [item["url"] for item in listed] == [receiver.url]
+        subscription = listed[0]
+        assert subscription["events"] == ["instance.started"] and subscription["description"] == "DVC"
+        assert 'data-testid="secret"' not in client.get("/ui/admin/webhooks").get_data(as_text=True)
+
+        office.clerk.start("simple_approval")
+        dispatch.tick(office.app)  # one attempt, refused by the receiver: dead
+        dead = client.get("/ui/admin/webhooks/deliveries?state=dead").get_data(as_text=True)
+        assert "Tiến trình bắt đầu" in dead and "HTTP 503" in dead and "Gửi lại" in dead
+        # the office's own earlier starts are relayed to the new subscription too
+        letter = office.admin.get("/api/v1/webhook-deliveries?state=dead").json["items"][0]
+        receiver.failing = False
+        replayed = client.post(
+            f"/ui/admin/webhooks/deliveries/{letter['id']}/replay?state=dead", data={"csrf_token": token}
+        )
+        assert replayed.status_code == 302 and replayed.headers["Location"].endswith("state=dead")
+        dispatch.tick(office.app)
+        assert list(receiver.accepted) == [letter["id"]]
+        assert "Đã gửi lúc" in client.get("/ui/admin/webhooks/deliveries").get_data(as_text=True)
+    finally:
+        receiver.stop()
+
+    sid = subscription["id"]
+    paused = client.post(f"/ui/admin/webhooks/{sid}/active", data={"csrf_token": token, "active": "0"})
+    assert paused.status_code == 302 and office.admin.get(f"/api/v1/webhooks/{sid}").json["active"] is False
+    client.post(f"/ui/admin/webhooks/{sid}/active", data={"csrf_token": token, "active": "1"})
+    assert office.admin.get(f"/api/v1/webhooks/{sid}").json["active"] is True
+    assert client.post(f"/ui/admin/webhooks/{sid}/delete", data={}).status_code == 400  # no CSRF token
+    deleted = client.post(f"/ui/admin/webhooks/{sid}/delete", data={"csrf_token": token})
+    assert deleted.status_code == 302 and office.admin.get(f"/api/v1/webhooks/{sid}").status_code == 404
+    assert client.post("/ui/admin/webhooks/99999/delete", data={"csrf_token": token}).status_code == 404
+
+
 # --- in Chromium --------------------------------------------------------------------------------
 
 
@@ -343,6 +413,12 @@ def test_an_administrator_issues_a_token_copies_it_and_revokes_it(page, office):
     expect(page.locator("tr", has_text="máy quét quầy 1")).to_have_count(1)
 
     row = page.locator("tr", has_text="máy quét quầy 1")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    row.get_by_role("button", name="Thu hồi: máy quét quầy 1").click()
+    assert asked == ["Thu hồi mã máy quét quầy 1? Hệ thống đang dùng mã này sẽ bị từ chối ngay."]
+    expect(row.get_by_test_id("token-state")).to_contain_text("Còn hiệu lực")  # dismissed: kept
+    page.once("dialog", lambda dialog: dialog.accept())
     row.get_by_role("button", name="Thu hồi: máy quét quầy 1").click()
     expect(page.locator("#messages")).to_contain_text("Đã thu hồi mã truy cập «máy quét quầy 1» của clerk.")
     expect(page.locator("tr", has_text="máy quét quầy 1").get_by_test_id("token-state")).to_contain_text(
@@ -355,7 +431,8 @@ def test_an_administrator_issues_a_token_copies_it_and_revokes_it(page, office):
 def test_an_administrator_adds_and_removes_a_calendar_override(page, office):
     log_in(page, "admin", ADMIN_PASSWORD)
     page.goto("/ui/admin/calendar?year=2026")
-    expect(page.get_by_test_id("working-days")).to_contain_text("Năm 2026 có 249 ngày làm việc")
+    # the announced schedule: 2/1 off, Saturday 10/1 worked, 24/11 worked (the package had 249)
+    expect(page.get_by_test_id("working-days")).to_contain_text("Năm 2026 có 250 ngày làm việc")
     page.get_by_label("Ngày", exact=True).fill("2026-03-16")  # a Monday
     page.get_by_label("Ngày nghỉ thêm").check()
     page.get_by_role("button", name="Thêm điều chỉnh").click()
@@ -364,7 +441,7 @@ def test_an_administrator_adds_and_removes_a_calendar_override(page, office):
     page.get_by_label("Lý do").fill("Nghỉ bù theo quyết định của UBND tỉnh")
     page.get_by_role("button", name="Thêm điều chỉnh").click()
     expect(page.locator("#messages")).to_contain_text("Đã thêm điều chỉnh cho ngày 16/03/2026.")
-    expect(page.get_by_test_id("working-days")).to_contain_text("Năm 2026 có 248 ngày làm việc")
+    expect(page.get_by_test_id("working-days")).to_contain_text("Năm 2026 có 249 ngày làm việc")
     expect(page.get_by_test_id("working-days")).to_contain_text("chênh lệch -1")
     expect(page.locator('tr[data-day="2026-03-16"]')).to_contain_text("Nghỉ bù theo quyết định của UBND tỉnh")
     assert office.admin.get("/api/v1/calendar?year=2026").json["overrides"][0]["kind"] == "off"
@@ -379,7 +456,7 @@ def test_an_administrator_adds_and_removes_a_calendar_override(page, office):
 
     page.get_by_role("button", name="Xóa điều chỉnh ngày 16/03/2026").click()
     expect(page.locator("#messages")).to_contain_text("Đã xóa điều chỉnh của ngày 16/03/2026.")
-    expect(page.get_by_test_id("working-days")).to_contain_text("Năm 2026 có 249 ngày làm việc")
+    expect(page.get_by_test_id("working-days")).to_contain_text("Năm 2026 có 250 ngày làm việc")
 
 
 def test_a_non_administrator_gets_a_403_page(page, office):
@@ -389,3 +466,37 @@ def test_a_non_administrator_gets_a_403_page(page, office):
     assert response.status == 403
     expect(page.get_by_role("heading", level=1)).to_have_text("Lỗi 403")
     expect(page.get_by_text("Bạn không có quyền xem trang này.")).to_be_visible()
+
+
+def test_an_administrator_subscribes_a_webhook_and_deletes_it_after_confirming(page, office):
+    office.app.config["MOTCUA_WEBHOOK_ALLOW_PRIVATE"] = True
+    log_in(page, "admin", ADMIN_PASSWORD)
+    page.goto("/ui/admin/webhooks")
+    new = page.get_by_role("region", name="Đăng ký webhook")
+    new.get_by_label("Địa chỉ nhận (URL)").fill("http://127.0.0.1:9/motcua")
+    new.get_by_label("Hồ sơ đổi trạng thái").check()
+    new.get_by_role("button", name="Đăng ký").click()
+    assert len(page.locator("#new-secret").input_value()) >= 32
+    row = page.get_by_test_id("subscriptions").locator("tr", has_text="http://127.0.0.1:9/motcua")
+    expect(row).to_contain_text("Hồ sơ đổi trạng thái")
+    row.get_by_role("button", name="Tạm dừng").click()
+    expect(row.get_by_test_id("subscription-state")).to_have_text("Tạm dừng")
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Xóa").click()
+    expect(page.locator("#messages")).to_contain_text("Đã xóa đăng ký")
+    expect(page.get_by_test_id("subscriptions")).to_have_count(0)
+
+
+def test_the_calendar_page_names_the_source_of_each_day_and_marks_guesses(office, client):
+    client_log_in(client, "admin", ADMIN_PASSWORD)
+    announced = client.get("/ui/admin/calendar?year=2026&why=2026-01-02").get_data(as_text=True)
+    assert "Theo lịch nghỉ đã công bố của năm 2026" in announced
+    assert "Thông báo số 9441/TB-BNV ngày 16/10/2025" in announced
+    why = re.search(r'data-testid="why">(.*?)</p>', announced, re.S).group(1)
+    assert "ngày nghỉ" in why and "theo lịch nghỉ đã công bố" in why and "12729/VPCP-KGVX" in why
+    guessed = client.get("/ui/admin/calendar?year=2027&why=2027-02-08").get_data(as_text=True)
+    assert "Chưa có lịch nghỉ công bố cho năm 2027" in guessed and "tạm tính" in guessed
+    assert "chưa có lịch công bố (tạm tính)" in re.search(
+        r'data-testid="why">(.*?)</p>', guessed, re.S
+    ).group(1)
+    assert 'data-testid="why"' not in client.get("/ui/admin/calendar?why=nonsense").get_data(as_text=True)

@@ -58,9 +58,11 @@ def test_any_user_reads_the_settings_and_the_holidays_of_a_year(clerk):
         "reception_cutoff": "15:00",
         "holiday_country": "VN",
     }
-    holidays = {h["date"]: h["name"] for h in body["holidays"]}
+    holidays = {h["date"]: h for h in body["holidays"]}
     assert {"2026-02-16", "2026-02-17", "2026-02-20", "2026-09-01", "2026-09-02"} <= set(holidays)
-    assert holidays["2026-02-17"] == "Tết Nguyên Đán"
+    assert holidays["2026-02-17"]["name"] == "Tết Âm lịch (mùng 1 tháng Giêng)"
+    assert holidays["2026-02-17"]["source"].startswith("Thông báo số 9441/TB-BNV ngày 16/10/2025")
+    assert body["announced"] is True and not any(h["provisional"] for h in body["holidays"])
     assert body["overrides"] == []
 
 
@@ -252,3 +254,31 @@ def test_the_calendar_endpoints_are_described_in_the_openapi_document(client):
     assert {"/api/v1/calendar", "/api/v1/calendar/deadline", "/api/v1/calendar/overrides/{day}"} <= set(
         document["paths"]
     )
+
+
+def test_any_user_asks_why_a_day_is_or_is_not_worked(clerk, admin):
+    swapped = clerk.get("/api/v1/calendar/days/2026-01-02").json
+    assert swapped == {
+        "date": "2026-01-02",
+        "working": False,
+        "basis": "schedule",
+        "name": "Nghỉ hoán đổi dịp Tết Dương lịch (làm bù thứ Bảy 10/01)",
+        "source": swapped["source"],
+        "provisional": False,
+    }
+    assert "12729/VPCP-KGVX" in swapped["source"]
+    assert clerk.get("/api/v1/calendar/days/2027-02-08").json["provisional"] is True
+    admin.post("/api/v1/calendar/overrides", json={"day": "2026-03-02", "kind": "off", "note": "Bão số 3"})
+    overridden = clerk.get("/api/v1/calendar/days/2026-03-02").json
+    assert overridden["basis"] == "override" and overridden["source"] == "Bão số 3"
+    assert clerk.get("/api/v1/calendar/days/2026-02-30").status_code == 422
+    assert clerk.get("/api/v1/calendar/days/1800-01-01").status_code == 422
+
+
+def test_a_deadline_over_the_2026_new_year_counts_the_announced_swap(clerk):
+    # received Wednesday 31/12/2025 at 10:00 with 2 working days: Thursday 1/1 and Friday 2/1 are
+    # off, Saturday 10/1 is worked: 31/12 (7 h) + 5/1 + 6/1 → Tuesday 6/1 at 10:00
+    due = clerk.get(
+        "/api/v1/calendar/deadline", query_string={"start": "2025-12-31T10:00:00+07:00", "working_days": 2}
+    ).json
+    assert due["due_at"] == "2026-01-06T10:00:00+07:00"

@@ -58,17 +58,18 @@ def test_makeup_saturday_2025_04_26_is_a_working_day_but_a_normal_saturday_is_no
     assert cal.is_working_day(date(2025, 4, 26))
     assert not cal.is_working_day(date(2025, 4, 19))
     assert not cal.is_working_day(date(2025, 4, 27))  # Sunday
-    assert cal.makeup_working_days(2025) == [date(2025, 4, 26)]
+    assert [info.day for info in cal.makeup_working_days(2025)] == [date(2025, 4, 26)]
 
 
 def test_day_substituted_for_the_makeup_saturday_2025_05_02_is_off(cal):
     assert not cal.is_working_day(date(2025, 5, 2))
-    assert date(2025, 5, 2) in dict(cal.public_holidays(2025))
+    assert date(2025, 5, 2) in {info.day for info in cal.public_holidays(2025)}
 
 
 def test_public_holidays_have_vietnamese_names(cal):
-    names = dict(cal.public_holidays(2026))
+    names = {holiday.day: holiday.name for holiday in cal.public_holidays(2026)}
     assert names[date(2026, 2, 17)] == "Tết Nguyên Đán"
+    assert all(holiday.provisional and holiday.basis == "package" for holiday in cal.public_holidays(2026))
     assert all(d.year == 2026 for d in names)
 
 

@@ -334,3 +334,45 @@ def test_forms_are_named_by_their_keys_with_their_variables(engine, purchase):
     assert set(narrowed.json) == {"item"}
     task = _task(engine("pat"), processInstanceId=_start(alice).json["id"])
     assert engine("pat").get(f"/task/{task['id']}/form").json["key"] == "camunda_purchase_review"
+
+
+def _token(people, username: str, *scopes: str) -> dict:
+    """The bearer header of a token of `username` with these scopes (a system identity)."""
+    answer = people["admin"].post("/api/v1/tokens", json={"user": username, "scopes": list(scopes)})
+    assert answer.status_code == 201, answer.json
+    return {"Authorization": f"Bearer {answer.json['token']}"}
+
+
+def test_a_scoped_token_does_only_what_its_scopes_name(client, engine, people, purchase):
+    def call(method, path, headers, **kw):
+        return client.open("/engine-rest" + path, method=method, headers=headers, **kw)
+
+    start = "/process-definition/key/camunda_purchase/start"
+    body = {"variables": {"item": {"value": "Pens"}, "amount": {"value": 3}}}
+    reader = _token(people, "alice", "read")
+    assert call("GET", "/process-definition", reader).status_code == 200
+    assert call("POST", "/task/count", reader, json={}).status_code == 200  # a POST query reads
+    refused = call("POST", start, reader, json=body)
+    assert refused.status_code == 403 and refused.json["motcua"]["code"] == "token_scope"
+    other = _token(people, "alice", "start:another_process")
+    assert call("POST", start, other, json=body).status_code == 403
+    starter = _token(people, "alice", "start:camunda_purchase")
+    instance = call("POST", start, starter, json=body)
+    assert instance.status_code == 200, instance.json
+    task = _task(engine("pat"))
+    watcher = _token(people, "pat", "read", "tasks:another_process")
+    assert call("GET", f"/task/{task['id']}", watcher).status_code == 200
+    assert call("POST", f"/task/{task['id']}/claim", watcher, json={}).status_code == 403
+    worker = _token(people, "pat", "tasks:camunda_purchase")
+    assert call("POST", f"/task/{task['id']}/claim", worker, json={}).status_code == 204
+    done = call(
+        "POST", f"/task/{task['id']}/complete", worker, json={"variables": {"approved": {"value": False}}}
+    )
+    assert done.status_code == 204
+    # Deleting (terminating) is not a scope's: closed to every scoped token.
+    everything = _token(people, "alice", "read", "start:*", "tasks:*", "deploy")
+    assert call("DELETE", f"/process-instance/{instance.json['id']}", everything).status_code == 403
+    files = {"p.bpmn": (io.BytesIO(PURCHASE.read_bytes()), "p.bpmn")}
+    reader_admin = _token(people, "admin", "read")
+    deploy = call("POST", "/deployment/create", reader_admin, data=files, content_type="multipart/form-data")
+    assert deploy.status_code == 403

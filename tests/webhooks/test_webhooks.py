@@ -169,8 +169,14 @@ def test_exhausted_retries_go_to_the_dead_letters_and_a_replay_delivers(app, adm
 
 def test_internal_addresses_are_refused_unless_allowed(app, admin, hooks, receiver, clock):
     app.config["MOTCUA_WEBHOOK_ALLOW_PRIVATE"] = False
-    clock.freeze()
+    for literal in (receiver.url, "http://localhost:8080/x", "https://[::1]/x", "https://10.1.2.3/x"):
+        refused = admin.post("/api/v1/webhooks", json={"url": literal, "events": ["instance.started"]})
+        assert refused.status_code == 422 and "url" in refused.json["error"]["details"]["fields"], literal
+    # A host name is checked at each delivery (its addresses can change after it was subscribed).
+    app.config["MOTCUA_WEBHOOK_ALLOW_PRIVATE"] = True
     subscribe(admin, receiver.url, events=["instance.started"])
+    app.config["MOTCUA_WEBHOOK_ALLOW_PRIVATE"] = False
+    clock.freeze()
     hooks.post("/api/v1/process-instances", json={"definition_key": "simple_approval", "business_key": "A"})
     tick(app)
     [delivery] = deliveries(app)

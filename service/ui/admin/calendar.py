@@ -52,8 +52,27 @@ def _working_days(cal, year: int) -> int:
     return count
 
 
+WHY = {
+    "override": _l("quản trị viên đã điều chỉnh ngày này"),
+    "schedule": _l("theo lịch nghỉ đã công bố"),
+    "package": _l("gói holidays gợi ý, chưa có lịch công bố (tạm tính)"),
+    "weekend": _l("thứ Bảy, Chủ nhật"),
+    "weekday": _l("ngày thường từ thứ Hai đến thứ Sáu"),
+}
+
+
+def _why(cal):
+    """The ?why=YYYY-MM-DD day explained (None when absent or not a date)."""
+    try:
+        day = date.fromisoformat(request.args.get("why", ""))
+    except ValueError:
+        return None
+    return cal.explain(day) if 1900 <= day.year <= 2200 else None
+
+
 def _calendar_page(form, year: int, status=200):
     cal = calendar_ops.calendar()
+    why = _why(cal)
     plain = calendar_ops.build(current_app.config)
     overrides = calendar_ops.list_overrides(year)
     rows = [
@@ -72,6 +91,9 @@ def _calendar_page(form, year: int, status=200):
             rows=rows,
             holidays=cal.public_holidays(year),
             makeup=cal.makeup_working_days(year),
+            announced=year in cal.schedules,
+            why=why,
+            why_reason=str(WHY[why.basis]) if why else None,
             working_days=_working_days(cal, year),
             plain_working_days=_working_days(plain, year),
             remove_form=RevokeForm(formdata=None),

@@ -11,8 +11,10 @@ from flask import render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...errors import ServiceError
 from ...identity import schemas as rules
@@ -82,6 +84,13 @@ def query_args(**changes) -> dict:
 
 
 # --- forms -------------------------------------------------------------------------------------
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes (the `choices` macro renders it)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 class RevokeForm(FlaskForm):

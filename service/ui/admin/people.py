@@ -6,9 +6,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ... import uow
 from ...errors import ServiceError
@@ -22,6 +21,7 @@ from .common import (
     PASSWORD_RULE,
     PER_PAGE,
     REQUIRED,
+    MultiCheckboxField,
     RevokeForm,
     admin_user,
     list_page,
@@ -29,11 +29,6 @@ from .common import (
     refused,
     select,
 )
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _group_choices() -> list[tuple[str, str]]:

@@ -39,6 +39,9 @@ class TokenForm(FlaskForm):
         _l("Tên gợi nhớ"), validators=[Optional(), Length(max=128, message=_l("Tối đa 128 ký tự."))]
     )
     expires_on = StringField(_l("Dùng được đến hết ngày"), widget=DateInput(), validators=[Optional()])
+    scopes = StringField(
+        _l("Phạm vi (cho hệ thống khác)"), validators=[Optional(), Length(max=2000, message=_l("Quá dài."))]
+    )
 
     def fill_choices(self):
         users = identity_reads.active_usernames()
@@ -61,7 +64,11 @@ def tokens_page():
         if not form.expires_on.errors:
             try:
                 token, secret = identity.issue_token(
-                    form.user.data, name=form.name.data, expires_at=expires_at, actor=actor
+                    form.user.data,
+                    name=form.name.data,
+                    expires_at=expires_at,
+                    scopes=form.scopes.data.split() if (form.scopes.data or "").strip() else None,
+                    actor=actor,
                 )
             except ServiceError as exc:
                 uow.discard()
@@ -69,6 +76,11 @@ def tokens_page():
                 messages = {
                     "user": _l("Người dùng không tồn tại hoặc đã bị khóa."),
                     "expires_at": _l("Ngày hết hạn phải sau hôm nay."),
+                    "scopes": _l(
+                        "Phạm vi không hợp lệ. Dùng: read, deploy, start:<mã quy trình>, "
+                        "messages:<tên thông điệp>, tasks:<mã quy trình>, external-tasks:<chủ đề> "
+                        "(* cho mọi tên)."
+                    ),
                 }
                 fields = (exc.details or {}).get("fields") or {}
                 if "expires_at" in fields:
@@ -77,7 +89,12 @@ def tokens_page():
                     form.form_errors.append(refused(exc))
                 status = 422
             else:
-                issued = {"secret": secret, "user": token.user.username, "name": token.name}
+                issued = {
+                    "secret": secret,
+                    "user": token.user.username,
+                    "name": token.name,
+                    "scopes": token.scopes,
+                }
                 form = TokenForm(formdata=None).fill_choices()
         else:
             status = 422
@@ -107,6 +124,7 @@ def _token_row(token) -> dict:
         "created": display.local_datetime(token.created_at),
         "expires": display.local_datetime(token.expires_at),
         "revoked": display.local_datetime(token.revoked_at),
+        "last_used": display.local_datetime(token.last_used_at),
         "expired": identity_reads.token_expired(token),
     }
 

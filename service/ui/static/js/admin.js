@@ -1,7 +1,8 @@
 /* Administration pages: the instance buttons (suspend, resume, retry, terminate) and the incident
    retry call the REST API with the session's CSRF header; instance actions send If-Match with the
    version the page showed, so an instance that moved on is not changed blindly (412). Also the
-   copy button of a newly issued token. */
+   copy button of a newly issued token or webhook secret, and the confirmation of forms marked
+   data-confirm. */
 (function () {
   "use strict";
 
@@ -68,8 +69,15 @@
     }
   }
 
+  /* A form that ends something for good (deleting a webhook, revoking a token) asks first. */
+  function onSubmit(event) {
+    var form = event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+  }
+
   document.addEventListener("click", onClick);
   document.addEventListener("click", onCopy);
+  document.addEventListener("submit", onSubmit);
   /* The buttons come disabled, so nothing is clicked before this script runs. */
   document.querySelectorAll("button[data-admin-action], button[data-copy]").forEach(function (b) {
     b.disabled = false;
