@@ -23,7 +23,7 @@ from ..identity.operations import principal_for_user
 from ..instances import operations as instances
 from ..instances.models import ProcessInstance
 from ..tasks import queries as tasks
-from ..tasks.models import Task
+from ..tasks.models import Task, task_candidates
 from ..tasks.permissions import candidate_of
 from . import shapes
 
@@ -149,6 +149,29 @@ def _task_conditions(filters: dict) -> list:
     conditions = []
     if "taskDefinitionKey" in filters:
         conditions.append(Task.element_id == filters["taskDefinitionKey"])
+    if "taskDefinitionKeyIn" in filters:
+        conditions.append(Task.element_id.in_(filters["taskDefinitionKeyIn"]))
+    if "processInstanceIdIn" in filters:
+        ids = [each for each in map(_uuid, filters["processInstanceIdIn"]) if each is not None]
+        conditions.append(Task.instance_id.in_(ids))
+    if "processDefinitionKeyIn" in filters:
+        keys = sa.select(ProcessDefinition.id).where(
+            ProcessDefinition.key.in_(filters["processDefinitionKeyIn"])
+        )
+        conditions.append(
+            sa.exists().where(ProcessInstance.id == Task.instance_id, ProcessInstance.definition_id.in_(keys))
+        )
+    if "candidateGroups" in filters:
+        conditions.append(
+            sa.exists().where(
+                task_candidates.c.task_id == Task.id,
+                task_candidates.c.group_name.in_(filters["candidateGroups"]),
+            )
+        )
+    if "assigneeIn" in filters:
+        conditions.append(
+            Task.assignee_id.in_(sa.select(User.id).where(User.username.in_(filters["assigneeIn"])))
+        )
     if "name" in filters:
         conditions.append(Task.name == filters["name"])
     if "processInstanceBusinessKey" in filters:
@@ -170,10 +193,8 @@ def _task_conditions(filters: dict) -> list:
         user = db.session.scalar(sa.select(User.id).where(User.username == filters["candidateUser"]))
         candidate = principal_for_user(user) if user is not None else None
         conditions.append(candidate_of(candidate) if candidate is not None else sa.false())
-    if filters.get("unassigned") or (
-        ("candidateUser" in filters or "candidateGroup" in filters)
-        and not filters.get("includeAssignedTasks")
-    ):
+    candidates = {"candidateUser", "candidateGroup", "candidateGroups"} & set(filters)
+    if filters.get("unassigned") or (candidates and not filters.get("includeAssignedTasks")):
         conditions.append(Task.assignee_id.is_(None))
     if filters.get("assigned"):
         conditions.append(Task.assignee_id.is_not(None))
