@@ -135,6 +135,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .identity.routes import blp as auth_blp
     from .instances.routes import blp as instances_blp
     from .jobs.routes import blp as incidents_blp
+    from .messages.routes import blp as messages_blp
     from .procedures.routes import blp as procedures_blp
     from .tasks.routes import blp as tasks_blp
     from .ui import bp as ui_bp
@@ -154,6 +155,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         definitions_blp,
         diagrams_blp,
         instances_blp,
+        messages_blp,
         tasks_blp,
         calendar_blp,
         procedures_blp,

@@ -186,6 +186,9 @@ DEMO_UNITS = (
     ("CA-TINH", "Công an tỉnh An Giang", "000.20.17.H01"),
     ("SO-KHCN", "Sở Khoa học và Công nghệ tỉnh An Giang", "000.30.17.H01"),
     ("UBND-XA", "UBND xã (đơn vị mẫu)", "000.40.17.H01"),
+    # The agencies of the liên thông procedure bpmn/lien_thong_birth.bpmn (one pool each).
+    ("CA-XA", "Công an xã (đơn vị mẫu)", "000.41.17.H01"),
+    ("BHXH-KV", "Bảo hiểm xã hội khu vực (đơn vị mẫu)", "000.42.17.H01"),
 )
 
 DEMO_USERS = (
@@ -208,6 +211,9 @@ DEMO_USERS = (
     ("xa_specialist", ("specialists",), "UBND-XA", False, "Kha Thị Diễm"),
     ("xa_leader", ("leaders",), "UBND-XA", False, "Mai Văn Lộc"),
     ("xa_records", ("records",), "UBND-XA", False, "Lý Thị Thu"),
+    # The liên thông procedure's other agencies: the commune's police and the social insurance office.
+    ("xa_police", ("police_officers",), "CA-XA", False, "Hồ Văn Khải"),
+    ("bhxh", ("insurance_officers",), "BHXH-KV", False, "Dương Thị Yến"),
 )
 
 # What the groups (BPMN lanes) are called at the office.
@@ -225,6 +231,8 @@ DEMO_GROUPS = {
     "lower_levels": "UBND cấp xã",
     "units": "Các đơn vị",
     "it_department": "Bộ phận công nghệ thông tin",
+    "police_officers": "Cán bộ đăng ký cư trú (Công an)",
+    "insurance_officers": "Cán bộ cấp thẻ BHYT (Bảo hiểm xã hội)",
 }
 
 

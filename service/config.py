@@ -54,6 +54,9 @@ def from_environment() -> dict:
         "MOTCUA_WEBHOOK_MAX_ATTEMPTS": _int("MOTCUA_WEBHOOK_MAX_ATTEMPTS", 12),
         "MOTCUA_WEBHOOK_TIMEOUT_SECONDS": _float("MOTCUA_WEBHOOK_TIMEOUT_SECONDS", 10.0),
         "MOTCUA_WEBHOOK_ALLOW_PRIVATE": _bool("MOTCUA_WEBHOOK_ALLOW_PRIVATE", False),
+        # POST /messages with "all": true delivers to at most this many instances in one request
+        # (one engine step each, in one transaction); more waiting is a 409 asking to narrow it.
+        "MOTCUA_MESSAGE_MAX_DELIVERIES": _int("MOTCUA_MESSAGE_MAX_DELIVERIES", 100),
         # How long the answer of a write sent with an Idempotency-Key is kept for its retries.
         "MOTCUA_IDEMPOTENCY_HOURS": _float("MOTCUA_IDEMPOTENCY_HOURS", 24.0),
         # How long a worker may hold a service call before another may take it over, in seconds.

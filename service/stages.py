@@ -8,6 +8,7 @@ from __future__ import annotations
 from . import deadlines, metrics
 from .audit import operations as audit
 from .dossiers import follow as dossier
+from .instances import waits
 from .jobs import queue
 from .outbox import operations as outbox
 from .steps import Pipeline
@@ -17,6 +18,7 @@ PIPELINE = Pipeline(
     stages=(
         projection.record_instance,  # the instance row: state, variables, timer, error; closed tasks
         projection.open_tasks,  # rows for the human tasks the step opened, with their assignees
+        waits.record_waits,  # the messages the instance waits for (message_waits), when they change
         dossier.find_dossier,  # the dossier the instance drives, if any
         dossier.record_steps,  # Mẫu 05 steps of the tasks done; the clock restarts after a pause
         dossier.move_status,  # dossierStatus moves (status 2 numbers the dossier); pauses; stops

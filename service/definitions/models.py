@@ -40,6 +40,9 @@ class ProcessDefinition(db.Model):
     protected_variables: Mapped[list | None] = mapped_column(sa.JSON)
     # camunda:initiator on the start event: the variable set to the starter's username at start.
     initiator_variable: Mapped[str | None] = mapped_column(sa.String(128))
+    # The names of the messages its message start events wait for: POST /messages starts the
+    # latest version of a process on one (None: none, or deployed before this was recorded).
+    start_messages: Mapped[list | None] = mapped_column(sa.JSON)
 
 
 class Diagram(db.Model):

@@ -135,6 +135,7 @@ def deploy_definition(
         start_form=declared.start_form,
         protected_variables=list(declared.protected_variables),
         initiator_variable=declared.initiator_variable,
+        start_messages=list(declared.start_messages) or None,
         **starters,
     )
     db.session.add(definition)

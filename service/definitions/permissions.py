@@ -50,4 +50,22 @@ def require_starter(user, definition) -> None:
         )
 
 
+def may_start_on_message(user, definition, name: str) -> bool:
+    """Whether a message `name` sent by the caller (POST /messages) may start the definition on its
+    message start event: the rule of any start (may_start), and a scoped token needs both
+    `start:<key>` and `messages:<name>` (the route checks the latter before anything)."""
+    return (
+        may_start(user, definition)
+        and scopes.allows(user, scopes.START, definition.key)
+        and scopes.allows(user, scopes.MESSAGES, name)
+    )
+
+
+def require_message_starter(user, definition, name: str) -> None:
+    if not may_start_on_message(user, definition, name):
+        require_starter(user, definition)  # says who may (or which scope is missing)
+        scopes.require(user, scopes.MESSAGES, name)
+        raise Forbidden(f"You may not start process '{definition.key}' with the message {name!r}.")
+
+
 designer_only = authorise(lambda user, **_: require_designer(user))

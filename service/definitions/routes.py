@@ -53,11 +53,14 @@ class Definitions(MethodView):
         neither, only administrators may start it.
 
         A file with several executable processes deploys each as its own definition (`definitions`;
-        the answer's other fields describe the first); non-executable processes are kept with the
-        file (`non_executable`); a file without an executable process is stored as a diagram
-        (`diagram_only`, listed under /api/v1/diagrams, never started). Camunda Modeler's attributes
-        and `${...}` expressions are mapped (README, "BPMN from other modelers"); `report` lists
-        what is kept but will not run.
+        the answer's other fields describe the first), except pools of a `bpmn:collaboration` that
+        exchange messages: they deploy together as ONE definition keyed by the collaboration's id,
+        started at the pool with a plain start event, its messages delivered between the pools inside
+        each instance (`definitions[].pools`: each pool, how it starts, its tasks' unit).
+        Non-executable processes are kept with the file (`non_executable`); a file without an
+        executable process is stored as a diagram (`diagram_only`, listed under /api/v1/diagrams,
+        never started). Camunda Modeler's attributes and `${...}` expressions are mapped (README,
+        "BPMN from other modelers"); `report` lists what is kept but will not run.
         """
         upload = files["file"]
         filename = upload.filename or "upload.bpmn"
@@ -79,6 +82,7 @@ class Definitions(MethodView):
                 instances.arm_timer_start(definition, actor)
         db.session.flush()
         parsed = deployment.parsed
+        pools = {each.key: each.pools for each in parsed.definitions}
         first = deployment.definitions[0][0] if deployment.definitions else deployment.diagram
         return {
             **{
@@ -88,7 +92,13 @@ class Definitions(MethodView):
             },
             "diagram_only": parsed.diagram_only,
             "definitions": [
-                {"key": d.key, "version": d.version, "name": d.name, "created": created}
+                {
+                    "key": d.key,
+                    "version": d.version,
+                    "name": d.name,
+                    "created": created,
+                    "pools": [pool.as_dict() for pool in pools.get(d.key, ())],
+                }
                 for d, created in deployment.definitions
             ],
             "non_executable": list(parsed.non_executable),

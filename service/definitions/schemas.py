@@ -47,11 +47,32 @@ class ReportLineSchema(ma.Schema):
     message = ma.fields.String()
 
 
+class PoolSchema(ma.Schema):
+    process = ma.fields.String(metadata={"description": "The pool's process id"})
+    name = ma.fields.String()
+    starts = ma.fields.String(
+        metadata={
+            "description": "`start`: with the instance; `message`: when another pool's message reaches it"
+        }
+    )
+    unit = ma.fields.String(allow_none=True, metadata={"description": "The org unit of the pool's tasks"})
+    unit_variable = ma.fields.String(
+        allow_none=True, metadata={"description": "The variable holding the org unit of the pool's tasks"}
+    )
+
+
 class DeployedSchema(ma.Schema):
     key = ma.fields.String()
     version = ma.fields.Integer()
     name = ma.fields.String()
     created = ma.fields.Boolean(metadata={"description": "A new version (false: identical content)"})
+    pools = ma.fields.List(
+        ma.fields.Nested(PoolSchema),
+        metadata={
+            "description": "A collaboration (pools that exchange messages, deployed as one definition "
+            "keyed by the collaboration's id): its executable pools; empty for a single process"
+        },
+    )
 
 
 class DeployResultSchema(DefinitionSchema):
@@ -62,7 +83,10 @@ class DeployResultSchema(DefinitionSchema):
     )
     definitions = ma.fields.List(
         ma.fields.Nested(DeployedSchema),
-        metadata={"description": "Every executable process of the file, each its own definition"},
+        metadata={
+            "description": "What the file deployed: each executable process its own definition, "
+            "except pools that exchange messages, which deploy together as one collaboration"
+        },
     )
     non_executable = ma.fields.List(
         ma.fields.String(), metadata={"description": "Processes kept with the file, never started"}

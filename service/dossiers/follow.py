@@ -3,12 +3,13 @@
 - `find_dossier`: the dossier the instance drives, if any (later stages read `step.dossier`);
 - `record_steps`: each task the step completed or cancelled becomes a step of Mẫu 05 with its
   verdict against its allotment; a completed or cancelled wait for the applicant (`clock=paused`)
-  restarts the clock, the due moment moving by the paused working time (and the waiting apology
+  restarts the clock, the due moment moving by the paused working time (and the parked apology
   timer is given the new moment: a follow-up command);
 - `move_status`: the `dossierStatus` of the elements that completed and of the tasks that opened
   moves the status (status 2 numbers the dossier and starts its clock; a move the statuses do not
-  allow is refused and audited); a task that opens with `clock=paused` pauses the clock; a
-  terminated instance stops the dossier.
+  allow is refused and audited); a task that opens with `clock=paused` pauses the clock and
+  disarms the apology timer (a follow-up command: no apology while the applicant has the dossier);
+  a terminated instance stops the dossier.
 
 `timer_variables` is what the service adds to every completion of a dossier's task: its code, due
 and apology moments, for the model's apology timer (service/stages.py lists it).
@@ -80,8 +81,8 @@ def record_steps(step: Step) -> None:
             _record(dossier, task, actor_name=None, outcome="cancelled", now=now)
             if (task.properties or {}).get("clock") == "paused":
                 resumed = _resume(dossier, now) or resumed
-    if resumed and step.instance.next_timer_at is not None:
-        reason = f"the due moment of dossier {dossier.code} moved after a pause"
+    if resumed:  # the parked apology timer gets the moved due moment
+        reason = f"the clock of dossier {dossier.code} restarted after a pause"
         step.follow_ups.append(FollowUp("rearm_timers", timer_variables(None, step.instance), reason))
 
 
@@ -96,9 +97,15 @@ def move_status(step: Step) -> None:
             _refuse(step, dossier, value)
             continue
         _set_status(dossier, instance, status, now)
+    paused = False
     for row in step.rows:
         if row["properties"].get("clock") == "paused":
-            _pause(dossier, now)
+            paused = _pause(dossier, now) or paused
+    if paused and instance.next_timer_at is not None:
+        # No apology while the applicant has the dossier: the waiting apology timer is disarmed
+        # until the clock restarts (record_steps then gives it the moved due moment).
+        reason = f"dossier {dossier.code} waits for the applicant: no apology while paused"
+        step.follow_ups.append(FollowUp("rearm_timers", timer_variables(None, instance), reason))
     if instance.state == "terminated" and not DossierStatus(dossier.status).final:
         _set_status(dossier, instance, DossierStatus.STOPPED, now)
     dossier.updated_at = now
@@ -112,14 +119,17 @@ def move_status(step: Step) -> None:
 
 
 def timer_variables(task, instance) -> dict:
-    """The dossier's code, due and apology moments, added to every completion of its tasks."""
+    """The dossier's code, due and apology moments, added to every completion of its tasks. While
+    the dossier waits for the applicant (its clock paused) there is no apology moment: the model's
+    apology timer is parked (a date timer given None waits without a moment) until it restarts."""
     dossier = dossier_of(instance, None)
     if dossier is None or dossier.due_at is None:
         return {}
+    paused = dossier.paused_at is not None
     return {
         "dossier_code": dossier.code,
         "due_at": dossier.due_at.isoformat(),
-        "apology_at": deadlines.apology_due(dossier.due_at, calendar()).isoformat(),
+        "apology_at": None if paused else deadlines.apology_due(dossier.due_at, calendar()).isoformat(),
     }
 
 
@@ -167,24 +177,26 @@ def _set_status(dossier: Dossier, instance, status: DossierStatus, now: datetime
     dossier.status = int(status)
 
 
-def _pause(dossier: Dossier, now: datetime) -> None:
-    if dossier.paused_at is None:
-        dossier.paused_at = now
-        dossier.supplement_requests += 1
+def _pause(dossier: Dossier, now: datetime) -> bool:
+    """Stop the clock at the moment of the request; True if it was running."""
+    if dossier.paused_at is not None:
+        return False
+    dossier.paused_at = now
+    dossier.supplement_requests += 1
+    return True
 
 
 def _resume(dossier: Dossier, now: datetime) -> bool:
-    """End a pause: the due moment moves by the paused working time. True if it moved."""
+    """End a pause: the due moment moves by the paused working time. True if a pause ended."""
     if dossier.paused_at is None:
         return False
     cal = calendar()
     paused = max(cal.working_days_between(dossier.paused_at, now), 0.0)
     dossier.paused_days += paused
-    moved = dossier.due_at is not None and paused > 0
-    if moved:
+    if dossier.due_at is not None and paused > 0:
         dossier.due_at = deadlines.resumed_due(dossier.due_at, paused, cal)
     dossier.paused_at = None
-    return moved
+    return True
 
 
 def _step_unit(task) -> str | None:

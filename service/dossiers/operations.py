@@ -83,7 +83,7 @@ def receive(procedure_code: str, *, applicant: dict, channel: str, components: l
         # Set by follow.timer_variables once the dossier is numbered (for the model's apology timer).
         "dossier_code": None,
         "due_at": None,
-        "apology_at": "9999-12-31T00:00:00+00:00",
+        "apology_at": None,  # parked until the clock starts (follow.timer_variables)
         # The org units whose officers handle the steps (the BPMN tasks' `unitVariable`): the
         # receiving officer's unit for the counter's steps, the procedure's agency for the rest.
         # A code no org unit has stops the instance with an incident when the task would open.

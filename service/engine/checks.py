@@ -10,6 +10,9 @@ run time (limits.py) to values computed then:
   max_timer_cycles repetitions and at least min_timer_interval_seconds between two (clock.py);
 - `allotment` (working days): a number with 0 < days <= max_allotment_days; `dueIn`: an ISO 8601
   duration at most max_allotment_days long.
+
+`check_scripts` compiles every script, condition, timer expression and message payload in the
+sandbox, so a typo is a deploy error naming the element, not a stuck instance.
 """
 
 from __future__ import annotations
@@ -28,9 +31,11 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 
 from . import clock, limits
-from .errors import BpmnInvalid
+from .errors import BpmnInvalid, ScriptError
 from .guards import MAX_INSTANCES_PROPERTY, instance_limit
 from .limits import BudgetExceeded, Budgets
+from .modeler import EXPRESSION_PROPERTIES
+from .sandbox import RestrictedEnvironment
 
 
 def check_budgets(
@@ -137,3 +142,47 @@ def _check_timer(event: Any, element: str, budgets: Budgets, now: datetime) -> N
         raise _Invalid(
             f"The timer of element '{element}' is not a valid ISO 8601 value: {value!r} ({exc})."
         ) from None
+
+
+def check_scripts(spec: Any, subprocess_specs: dict[str, Any], line_of: Callable[[str], int | None]) -> None:
+    """Compile every script and condition now, so a typo is a deploy error, not a stuck instance."""
+    env = RestrictedEnvironment()
+    all_specs = [spec, *subprocess_specs.values()]
+    for process_spec in all_specs:
+        for task_spec in process_spec.task_specs.values():
+            bpmn_id = getattr(task_spec, "bpmn_id", None)
+            sources = []
+            script = getattr(task_spec, "script", None)
+            if isinstance(script, str):
+                sources.append(("script", script))
+            for attr in ("prescript", "postscript"):
+                value = getattr(task_spec, attr, None)
+                if isinstance(value, str) and value.strip():
+                    sources.append((attr, value))
+            for condition, _target in getattr(task_spec, "cond_task_specs", None) or []:
+                expression = (
+                    condition if isinstance(condition, str) else getattr(condition, "args", [None])[0]
+                )
+                if isinstance(expression, str):
+                    sources.append(("condition", expression))
+            properties = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
+            for name in EXPRESSION_PROPERTIES:
+                if isinstance(properties.get(name), str):
+                    sources.append(("condition", properties[name]))
+            event = getattr(task_spec, "event_definition", None)
+            if isinstance(event, TimerEventDefinition) and isinstance(event.expression, str):
+                sources.append(("timer", event.expression))
+            elif isinstance(payload := getattr(event, "expression", None), str):  # a message's payload
+                sources.append(("message payload", payload))
+            for kind, source in sources:
+                try:
+                    if kind in ("condition", "timer", "message payload"):
+                        env.compile_expression(source)
+                    else:
+                        env.compile_script(source)
+                except ScriptError as exc:
+                    raise BpmnInvalid(
+                        f"The {kind} of element '{bpmn_id}' does not compile: {exc}",
+                        element_id=bpmn_id,
+                        line=line_of(bpmn_id) if bpmn_id else None,
+                    ) from None

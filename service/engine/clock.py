@@ -11,7 +11,8 @@ timedelta by walking every month, and `R999999999/PT0S` fires on every tick. So 
 is checked BEFORE anything computes with it (durations and dates at most max_timer_days ahead,
 cycles at most max_timer_cycles with at least min_timer_interval_seconds between two; see
 limits.py): a refused value puts the timer's task in error naming the budget. The same functions
-check literal timer expressions at deploy (checks.py).
+check literal timer expressions at deploy (checks.py). A date timer whose expression gives None
+is parked: it waits without a moment (and is not in next_timer) until its data gives one.
 """
 
 from __future__ import annotations
@@ -145,6 +146,10 @@ def _time_date_has_fired(self: Any, my_task: Any) -> bool:
     value = my_task._get_internal_data("event_value")
     if value is None:
         value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+        if value is None:
+            # Parked: a date that is not known yet (a dossier's clock is paused) waits without a
+            # moment, evaluated again at each step and when the service rearms the timers.
+            return bool(my_task._get_internal_data("event_fired", False))
         if isinstance(value, datetime):
             value = _aware(value).isoformat()
         moment = TimerEventDefinition.parse_time_or_duration(value)

@@ -8,10 +8,12 @@ Read once at deploy from the compiled specs and the XML tree:
   process element, as Camunda Modeler writes them (comma-separated);
 * the variable `camunda:initiator` on the start event names (the service sets it to the
   starter's username; protected like the service's own variables);
+* the messages its message start events wait for (a correlation may start it on one);
 * the variables the process computes, which no caller may set: names assigned by scripts
   (script tasks, pre- and post-scripts), multi-instance items and output collections, service
-  task results, and the variables named by the `unitVariable` and `dueDateVariable` properties
-  (a task's org unit and due date are never the caller's to choose directly).
+  task results, the variables a caught message fills (another pool's answer), and the variables
+  named by the `unitVariable` and `dueDateVariable` properties (a task's org unit and due date are
+  never the caller's to choose directly).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 from lxml import etree
 
+from . import messages
 from .modeler import BPMN_NS, CAMUNDA_NS, NAMES_SUFFIX, ROUTING_EXPRESSIONS
 from .sandbox import AST_LOCK
 
@@ -37,6 +40,8 @@ class Declarations:
     protected_variables: tuple[str, ...] = ()
     # camunda:initiator on the start event: the variable the service sets to the starter's username.
     initiator_variable: str | None = None
+    # The names of the messages its message start events wait for (POST /messages starts on one).
+    start_messages: tuple[str, ...] = ()
 
 
 def _csv(value: str | None) -> tuple[str, ...] | None:
@@ -99,6 +104,9 @@ def _computed(task_spec: Any) -> set[str]:
         bpmn_id = getattr(getattr(task_spec, attr, None), "bpmn_id", None)
         if isinstance(bpmn_id, str) and bpmn_id:
             names.add(bpmn_id)
+    message_var = getattr(getattr(task_spec, "event_definition", None), "message_var", None)
+    if isinstance(message_var, str) and message_var:  # what a message brings (another pool's answer)
+        names.add(message_var)
     result = getattr(task_spec, "result_variable", None)
     if isinstance(result, str) and result:
         names.add(result)
@@ -131,6 +139,7 @@ def declarations(spec: Any, subprocess_specs: dict[str, Any], process: etree._El
         starter_users=_csv(process.get(f"{{{CAMUNDA_NS}}}candidateStarterUsers")),
         protected_variables=tuple(sorted(protected)),
         initiator_variable=_initiator(process),
+        start_messages=tuple(messages.start_messages(spec)),
     )
 
 

@@ -328,3 +328,47 @@ def adapt(process: etree._Element, notes: list[Note]) -> None:
                     "The data store is kept in the diagram and describes only: nothing reads or writes it.",
                 )
             )
+
+
+_HUMAN_TASKS = {"userTask", "manualTask"}
+UNIT_PROPERTIES = ("unit", "unitVariable")
+
+
+def own_properties(element: etree._Element) -> dict[str, str]:
+    """The element's own spiffworkflow:properties (after the Camunda ones were mapped), by name."""
+    extensions = element.find(_q(BPMN_NS, "extensionElements"))
+    if extensions is None:
+        return {}
+    return {
+        p.get("name", ""): p.get("value", "")
+        for p in extensions.iterfind(f"{_q(SPIFF_NS, 'properties')}/{_q(SPIFF_NS, 'property')}")
+        if p.get("name")
+    }
+
+
+def human_tasks(process: etree._Element) -> list[etree._Element]:
+    """The user and manual tasks of a process element (its embedded subprocesses included)."""
+    return [
+        el
+        for el in process.iter()
+        if isinstance(el.tag, str)
+        and etree.QName(el).namespace == BPMN_NS
+        and etree.QName(el).localname in _HUMAN_TASKS
+    ]
+
+
+def pool_scope(process: etree._Element) -> tuple[str, str] | None:
+    """Hand a pool's org unit to its human tasks: the process's own `unit` (a unit code) or
+    `unitVariable` (the variable holding one) property, as spiffworkflow:properties or
+    camunda:properties on the process, is given to each of its user and manual tasks that names
+    neither itself. Returns the pool's (property, value), or None when it declares none."""
+    props = own_properties(process)
+    found = next(
+        ((name, props[name].strip()) for name in UNIT_PROPERTIES if props.get(name, "").strip()), None
+    )
+    if found is None:
+        return None
+    for task in human_tasks(process):
+        if not any(own_properties(task).get(name) for name in UNIT_PROPERTIES):
+            _set(task, *found)
+    return found

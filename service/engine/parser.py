@@ -15,16 +15,15 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from .checks import check_budgets
+from .checks import check_budgets, check_scripts
+from .collaboration import Pool, collaboration_note, exchanging, members, pools
 from .declarations import Declarations, declarations
-from .errors import BpmnInvalid, BpmnTooLarge, ScriptError
+from .errors import BpmnInvalid, BpmnTooLarge
 from .limits import Budgets
-from .modeler import EXPRESSION_PROPERTIES, Note, adapt
-from .sandbox import RestrictedEnvironment
+from .modeler import Note, adapt, pool_scope
 from .serialization import spec_registry
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -43,6 +42,8 @@ class ParsedDefinition:
     form_refs: tuple[tuple[str, str, str, int | None], ...] = ()
     # Start form, starters and the variables the process computes (engine/declarations.py).
     declarations: Declarations = field(default_factory=Declarations)
+    # A collaboration's pools (collaboration.py); empty for a process deployed on its own.
+    pools: tuple[Pool, ...] = ()
 
 
 def checksum(data: bytes) -> str:
@@ -155,48 +156,6 @@ def _form_refs(
     return tuple(refs)
 
 
-def _check_scripts(spec: Any, subprocess_specs: dict[str, Any], tree: etree._ElementTree) -> None:
-    """Compile every script and condition now, so a typo is a deploy error, not a stuck instance."""
-    env = RestrictedEnvironment()
-    all_specs = [spec, *subprocess_specs.values()]
-    for process_spec in all_specs:
-        for task_spec in process_spec.task_specs.values():
-            bpmn_id = getattr(task_spec, "bpmn_id", None)
-            sources = []
-            script = getattr(task_spec, "script", None)
-            if isinstance(script, str):
-                sources.append(("script", script))
-            for attr in ("prescript", "postscript"):
-                value = getattr(task_spec, attr, None)
-                if isinstance(value, str) and value.strip():
-                    sources.append((attr, value))
-            for condition, _target in getattr(task_spec, "cond_task_specs", None) or []:
-                expression = (
-                    condition if isinstance(condition, str) else getattr(condition, "args", [None])[0]
-                )
-                if isinstance(expression, str):
-                    sources.append(("condition", expression))
-            properties = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
-            for name in EXPRESSION_PROPERTIES:
-                if isinstance(properties.get(name), str):
-                    sources.append(("condition", properties[name]))
-            event = getattr(task_spec, "event_definition", None)
-            if isinstance(event, TimerEventDefinition) and isinstance(event.expression, str):
-                sources.append(("timer", event.expression))
-            for kind, source in sources:
-                try:
-                    if kind in ("condition", "timer"):
-                        env.compile_expression(source)
-                    else:
-                        env.compile_script(source)
-                except ScriptError as exc:
-                    raise BpmnInvalid(
-                        f"The {kind} of element '{bpmn_id}' does not compile: {exc}",
-                        element_id=bpmn_id,
-                        line=_line_of(tree, bpmn_id),
-                    ) from None
-
-
 @dataclass(frozen=True)
 class ParsedFile:
     """What a deploy of one file stores: each executable process compiled as its own definition,
@@ -248,7 +207,61 @@ def _compile(
         subprocess_specs = parser.get_subprocess_specs(key)
     except _COMPILE_ERRORS as exc:
         raise _compile_error(exc, tree) from None
-    _check_scripts(spec, subprocess_specs, tree)
+    return _definition(
+        tree,
+        key,
+        process.get("name") or key,
+        (spec, subprocess_specs),
+        declarations(spec, subprocess_specs, process),
+        data,
+        budgets,
+    )
+
+
+def _compile_collaboration(
+    parser: SpiffBpmnParser,
+    tree: etree._ElementTree,
+    collaboration: etree._Element,
+    processes: list[etree._Element],
+    described: tuple[Pool, ...],
+    data: bytes,
+    budgets: Budgets,
+) -> ParsedDefinition:
+    """The pools of a collaboration as one definition keyed by its id (collaboration.py): started at
+    the pool with a plain start event, whose start form, starters and initiator it takes."""
+    key = collaboration.get("id")
+    if not key:
+        raise BpmnInvalid("The collaboration needs an id: it is the key its definition is deployed under.")
+    try:
+        spec, subprocess_specs = parser.get_collaboration(key)
+    except _COMPILE_ERRORS as exc:
+        raise _compile_error(exc, tree) from None
+    first = next(pool.process_id for pool in described if pool.starts == "start")
+    starter = next(p for p in processes if p.get("id") == first)
+    return _definition(
+        tree,
+        key,
+        collaboration.get("name") or key,
+        (spec, subprocess_specs),
+        declarations(subprocess_specs[first], subprocess_specs, starter),
+        data,
+        budgets,
+        described,
+    )
+
+
+def _definition(
+    tree: etree._ElementTree,
+    key: str,
+    name: str,
+    specs: tuple[Any, dict[str, Any]],
+    declared: Declarations,
+    data: bytes,
+    budgets: Budgets,
+    described: tuple[Pool, ...] = (),
+) -> ParsedDefinition:
+    spec, subprocess_specs = specs
+    check_scripts(spec, subprocess_specs, lambda element_id: _line_of(tree, element_id))
     check_budgets(spec, subprocess_specs, lambda element_id: _line_of(tree, element_id), budgets)
     registry = spec_registry()
     blob = json.dumps(
@@ -260,11 +273,12 @@ def _compile(
     )
     return ParsedDefinition(
         key=key,
-        name=process.get("name") or key,
+        name=name,
         checksum=checksum(data),
         spec_blob=blob,
         form_refs=_form_refs(spec, subprocess_specs, tree),
-        declarations=declarations(spec, subprocess_specs, process),
+        declarations=declared,
+        pools=described,
     )
 
 
@@ -293,6 +307,7 @@ def parse_file(
     for process in processes:
         if process in executable or process.get("id") in called:
             adapt(process, notes)
+            pool_scope(process)  # a `unit` / `unitVariable` on the process scopes its tasks
         else:
             kept.append(process.get("id") or "?")
             label = f" ({process.get('name')})" if process.get("name") else ""
@@ -305,13 +320,23 @@ def parse_file(
             )
     for process in executable:
         _callable_as_executable(tree, process.get("id"))
+    collaboration = exchanging(root, executable)
+    joined = members(collaboration, executable) if collaboration is not None else []
+    described = pools(collaboration, joined) if collaboration is not None else ()
+    if collaboration is not None:
+        notes.append(collaboration_note(collaboration, described))
     parser = SpiffBpmnParser(validator=VALIDATOR)
     try:
         parser.add_bpmn_xml(tree, filename=filename)
     except _COMPILE_ERRORS as exc:
         raise _compile_error(exc, tree) from None
     budgets = budgets or Budgets()
-    compiled = tuple(_compile(parser, tree, process, data, budgets) for process in executable)
+    compiled = tuple(
+        _compile(parser, tree, process, data, budgets) for process in executable if process not in joined
+    )
+    if collaboration is not None:
+        together = _compile_collaboration(parser, tree, collaboration, joined, described, data, budgets)
+        compiled = (together, *compiled)
     first = processes[0] if processes else None
     key = root.get("id") or (first.get("id") if first is not None else None) or filename.rsplit(".", 1)[0]
     name = root.get("name") or (first.get("name") if first is not None else None) or key
@@ -334,7 +359,18 @@ def parse_definition(
     max_bytes: int = DEFAULT_MAX_BYTES,
     budgets: Budgets | None = None,
 ) -> ParsedDefinition:
-    """Validate a BPMN file and compile its single executable process (BpmnInvalid unless the file
-    declares exactly one; parse_file takes any number). See parse_file."""
-    _executable_process(parse_xml(data, max_bytes=max_bytes))
-    return parse_file(data, filename=filename, max_bytes=max_bytes, budgets=budgets).definitions[0]
+    """Validate a BPMN file and compile its single definition: its one executable process, or its
+    pools that exchange messages (a collaboration); BpmnInvalid otherwise (parse_file takes any
+    number). See parse_file."""
+    tree = parse_xml(data, max_bytes=max_bytes)
+    processes = tree.getroot().findall(f"{{{BPMN_NS}}}process")
+    executable = [p for p in processes if p.get("isExecutable", "false").lower() == "true"]
+    if exchanging(tree.getroot(), executable) is None:
+        _executable_process(tree)
+    parsed = parse_file(data, filename=filename, max_bytes=max_bytes, budgets=budgets)
+    if len(parsed.definitions) != 1:
+        keys = ", ".join(d.key for d in parsed.definitions)
+        raise BpmnInvalid(
+            f"The file declares {len(parsed.definitions)} definitions ({keys}); one was expected."
+        )
+    return parsed.definitions[0]

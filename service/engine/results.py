@@ -81,3 +81,6 @@ class StepResult:
     # A timer start cycle fired with repetitions left: {"cycles", "next", "duration"}, to give
     # Engine.start(start_cycle=...) for the instance that waits for the next repetition.
     next_start: dict[str, Any] | None = None
+    # The names of the messages the instance waits for after the step (catch events, receive
+    # tasks, boundary events), sorted: the service records them to route messages by name.
+    waiting_messages: list[str] = field(default_factory=list)

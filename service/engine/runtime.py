@@ -15,15 +15,14 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
-from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from . import calendar_helpers, clock, effects, guards, limits, services
+from . import calendar_helpers, clock, effects, guards, limits, messages, services
 from .calendar_helpers import Calendar
+from .collaboration import internal_messages
 from .errors import EventNotExpected, StateCorrupt, TaskNotReady
 from .limits import Budgets
 from .pruning import prune
@@ -44,6 +43,9 @@ class CompiledDefinition:
     # Whether a script or expression names a calendar helper (calendar_helpers.HELPERS): the
     # service then passes its working calendar to every command (and need not build one otherwise).
     uses_calendar: bool = False
+    # The messages the definition both throws and catches (between the pools of a collaboration):
+    # only its own pools send them, so deliver_message refuses them from outside.
+    internal_messages: frozenset[str] = frozenset()
 
     @classmethod
     def from_blob(cls, spec_blob: str) -> CompiledDefinition:
@@ -54,7 +56,8 @@ class CompiledDefinition:
             for task_spec in process_spec.task_specs.values()
         )
         uses_calendar = any(name in spec_blob for name in calendar_helpers.HELPERS)
-        return cls(spec, subprocess_specs, scoped, uses_calendar)
+        internal = internal_messages((spec, *subprocess_specs.values()))
+        return cls(spec, subprocess_specs, scoped, uses_calendar, internal)
 
 
 def _ready_task(workflow: BpmnWorkflow, task_id: str, kind: str, accepts: Callable[[Any], bool]) -> Any:
@@ -112,6 +115,7 @@ class Engine:
 
     def _run(
         self,
+        definition: CompiledDefinition,
         workflow: BpmnWorkflow,
         action: Callable[[], object],
         now: datetime,
@@ -176,6 +180,7 @@ class Engine:
             next_timer_at=effects.next_timer(workflow),
             service_calls=calls,
             next_start=next_start,
+            waiting_messages=messages.waiting_messages(workflow, hidden=definition.internal_messages),
         )
         prune(workflow)
         result.state = effects.dump(workflow)
@@ -211,7 +216,7 @@ class Engine:
                 event = getattr(task.task_spec, "event_definition", None)
                 if type(task.task_spec).__name__ == "StartEvent" and isinstance(event, TimerEventDefinition):
                     task._set_internal_data(event_value=dict(start_cycle))
-        return self._run(workflow, lambda: None, now, units, calendar)
+        return self._run(definition, workflow, lambda: None, now, units, calendar)
 
     def complete_task(
         self,
@@ -232,7 +237,7 @@ class Engine:
             task.set_data(**(data or {}))
             task.run()
 
-        return self._run(workflow, run, now, units, calendar)
+        return self._run(definition, workflow, run, now, units, calendar)
 
     def complete_service_task(
         self,
@@ -253,7 +258,7 @@ class Engine:
             with services.results({task_id: result}):
                 task.run()
 
-        return self._run(workflow, run, now, units, calendar)
+        return self._run(definition, workflow, run, now, units, calendar)
 
     def deliver_message(
         self,
@@ -268,20 +273,57 @@ class Engine:
     ) -> StepResult:
         """Deliver a BPMN message (e.g. a withdrawal) to an instance waiting for it.
 
-        The payload lands in the catching event's data. Raises EventNotExpected when nothing
-        in the instance is waiting for a message of that name.
+        The payload lands in the catching element's data (its messageVariable, else as variables:
+        engine/messages.py). Raises EventNotExpected when nothing in the instance is waiting for
+        a message of that name.
         """
-        workflow = self._load(definition, state)
-        waiting = {
-            event.name for event in workflow.waiting_events() if event.event_type == "MessageEventDefinition"
-        }
-        if name not in waiting:
+        if name in definition.internal_messages:
             raise EventNotExpected(
-                f"The instance is not waiting for the message {name!r}"
-                + (f"; it waits for: {', '.join(sorted(waiting))}." if waiting else ".")
+                f"The message {name!r} is sent between the pools of this process; only they send it."
             )
-        event = BpmnEvent(MessageEventDefinition(name), payload or {})
-        return self._run(workflow, lambda: workflow.catch(event), now, units, calendar)
+        workflow = self._load(definition, state)
+        messages.require_waiting(workflow, name, hidden=definition.internal_messages)
+
+        def catch() -> None:
+            messages.catch(workflow, name, payload or {})
+
+        return self._run(definition, workflow, catch, now, units, calendar)
+
+    def start_messages(self, definition: CompiledDefinition) -> list[str]:
+        """The names of the messages that start the process (its message start events; not those
+        sent between the pools of a collaboration)."""
+        return [
+            name
+            for name in messages.start_messages(definition.spec)
+            if name not in definition.internal_messages
+        ]
+
+    def start_by_message(
+        self,
+        definition: CompiledDefinition,
+        name: str,
+        variables: dict[str, Any],
+        *,
+        now: datetime,
+        units: Collection[str] | None = None,
+        calendar: Calendar | None = None,
+    ) -> StepResult:
+        """Start a workflow on its message start event `name`: its data seeded with variables (as
+        start does), the message caught with them as payload, then run to its first wait.
+
+        Raises EventNotExpected when the process has no message start event of that name."""
+        if name not in self.start_messages(definition):
+            raise EventNotExpected(f"The process does not start on the message {name!r}.")
+        workflow = BpmnWorkflow(
+            definition.spec, definition.subprocess_specs, script_engine=self.script_engine
+        )
+        workflow.task_tree.data.update(variables or {})
+
+        def run() -> None:
+            services.advance(workflow)  # the start event now waits for its message
+            messages.catch(workflow, name, variables or {})
+
+        return self._run(definition, workflow, run, now, units, calendar)
 
     def fire_timers(
         self,
@@ -295,7 +337,7 @@ class Engine:
         """Fire every date or duration timer due at `now`, and run the engine on."""
         workflow = self._load(definition, state)
 
-        return self._run(workflow, workflow.refresh_timers, now, units, calendar)
+        return self._run(definition, workflow, workflow.refresh_timers, now, units, calendar)
 
     def rearm_timers(
         self,
@@ -324,13 +366,11 @@ class Engine:
                     task.internal_data.pop("event_fired", None)
             workflow.refresh_timers()
 
-        return self._run(workflow, rearm, now, units, calendar)
+        return self._run(definition, workflow, rearm, now, units, calendar)
 
     def waiting_messages(self, definition: CompiledDefinition, state: str) -> list[str]:
         """The names of the messages an instance is waiting for."""
-        workflow = self._load(definition, state)
-        events = workflow.waiting_events()
-        return sorted({event.name for event in events if event.event_type == "MessageEventDefinition"})
+        return messages.waiting_messages(self._load(definition, state), hidden=definition.internal_messages)
 
     def terminate(self, definition: CompiledDefinition, state: str, *, now: datetime) -> StepResult:
         """Cancel every unfinished task; the workflow ends without completing (no script runs)."""
@@ -376,7 +416,7 @@ class Engine:
                 task._set_state(TaskState.WAITING)
                 task.task_spec._update(task)
 
-        return self._run(workflow, rerun, now, units, calendar)
+        return self._run(definition, workflow, rerun, now, units, calendar)
 
     def ready_tasks(self, definition: CompiledDefinition, state: str, *, now: datetime) -> list[HumanTask]:
         """The human tasks a stored state is waiting on (for rebuilding the projection; no script

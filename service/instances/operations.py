@@ -56,8 +56,10 @@ def start(
     system_variables: dict | None = None,
     on_created=None,
     start_cycle: dict | None = None,
+    message: str | None = None,
 ):
-    """Start an instance of a definition version and run it to its first wait.
+    """Start an instance of a definition version and run it to its first wait (with `message`,
+    on its message start event of that name: POST /messages).
 
     `variables` come from the caller: only what the definition's start form declares, never a
     variable the process computes (422 otherwise). `system_variables` are the service's own
@@ -77,14 +79,20 @@ def start(
     )
     now = utcnow()
     inputs = runtime.inputs(definition.id)
-    result = runtime.engine().start(
-        inputs.definition,
-        {**(variables or {}), **system_variables},
-        now=now,
-        units=inputs.units,
-        calendar=inputs.calendar,
-        start_cycle=start_cycle,
-    )
+    data = {**(variables or {}), **system_variables}
+    if message is not None:
+        result = runtime.engine().start_by_message(
+            inputs.definition, message, data, now=now, units=inputs.units, calendar=inputs.calendar
+        )
+    else:
+        result = runtime.engine().start(
+            inputs.definition,
+            data,
+            now=now,
+            units=inputs.units,
+            calendar=inputs.calendar,
+            start_cycle=start_cycle,
+        )
     instance = ProcessInstance(
         id=uuid.uuid4(),
         definition=definition,
@@ -94,6 +102,7 @@ def start(
         engine_state=result.state,
         variables={},
         system_variables=sorted(system_variables) or None,
+        waiting_messages=[],  # none recorded yet: the first step's (instances/waits.py)
         started_by_id=actor.id if actor is not None else None,
         created_at=now,
     )
@@ -107,7 +116,12 @@ def start(
             at=now,
             actor=actor,
             instance_id=instance.id,
-            data={"definition": definition.key, "version": definition.version, "variables": variables or {}},
+            data={
+                "definition": definition.key,
+                "version": definition.version,
+                "variables": variables or {},
+                **({"message": message} if message is not None else {}),
+            },
         )
     ]
     started = {"definition_key": definition.key, "version": definition.version, "business_key": business_key}

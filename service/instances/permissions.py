@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from ..errors import Forbidden
 from ..extensions import db
+from ..identity import scopes
 from ..tasks.models import Task
 from ..tasks.permissions import involved_in
 from .models import ProcessInstance
@@ -29,6 +30,33 @@ def require_visible(user, instance: ProcessInstance) -> None:
         raise Forbidden("You are not involved in this process instance.")
 
 
+def may_control(user, instance) -> bool:
+    """Suspend, resume, terminate, retry or message an instance: administrators and its starter."""
+    return user.is_admin or instance.started_by_id == user.id
+
+
 def require_instance_control(user, instance) -> None:
-    if not (user.is_admin or instance.started_by_id == user.id):
+    if not may_control(user, instance):
         raise Forbidden("Only an administrator or the user who started this instance may do this.")
+
+
+def require_message_sender(user, name: str) -> None:
+    """403 unless the caller may send the message `name` at all: a scoped token needs
+    `messages:<name>` (identity/scopes.py). Which instances it reaches is may_message's."""
+    scopes.require(user, scopes.MESSAGES, name)
+
+
+def may_message(user, instance, name: str) -> bool:
+    """Whether a caller may deliver the message `name` to an instance (POST /messages): the rule
+    of the instance's own message route (may_control), and a scoped token's `messages:<name>`.
+    messageable_by is the same rule in SQL and must stay in step with it."""
+    return may_control(user, instance) and scopes.allows(user, scopes.MESSAGES, name)
+
+
+def messageable_by(user, name: str) -> sa.ColumnElement[bool]:
+    """may_message in SQL: the instances a correlation of the message `name` may reach."""
+    if not scopes.allows(user, scopes.MESSAGES, name):
+        return sa.false()
+    if user.is_admin:
+        return sa.true()
+    return ProcessInstance.started_by_id == user.id

@@ -67,6 +67,11 @@ def visible_to(user) -> sa.ColumnElement[bool]:
     started = sa.select(ProcessInstance.id).where(ProcessInstance.started_by_id == user.id)
     return sa.or_(
         involved_in(user),
-        # A task without candidate groups belongs to the user who started its instance.
-        sa.and_(~sa.exists().where(task_candidates.c.task_id == Task.id), Task.instance_id.in_(started)),
+        # A task without candidate groups belongs to the user who started its instance, in its unit
+        # (as may_act_on_task says: a scoped task is never another unit's, the starter's included).
+        sa.and_(
+            ~sa.exists().where(task_candidates.c.task_id == Task.id),
+            Task.instance_id.in_(started),
+            in_unit_of(user),
+        ),
     )

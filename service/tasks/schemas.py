@@ -11,6 +11,10 @@ class TaskSchema(ma.Schema):
     name = ma.fields.String()
     lane = ma.fields.String(allow_none=True)
     candidate_groups = ma.fields.List(ma.fields.String())
+    unit = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "The org unit whose officers handle it (its pool's agency); none: any unit"},
+    )
     assignee = ma.fields.Function(lambda t: t.assignee.username if t.assignee else None)
     state = ma.fields.String(metadata={"enum": [OPEN, COMPLETED, CANCELLED]})
     form_key = ma.fields.String(allow_none=True)

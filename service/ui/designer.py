@@ -116,11 +116,22 @@ def designer_list():
         }
         for row in definitions.overview()
     ]
-    return render_template("ui/designer.html", rows=rows)
+    # Files without an executable process (descriptive pools only): stored, shown, never started.
+    diagrams = [
+        {
+            "key": diagram.key,
+            "name": diagram.name,
+            "version": diagram.version,
+            "processes": ", ".join(diagram.processes or ()),
+            "deployed_at": display.local_datetime(diagram.deployed_at),
+        }
+        for diagram in definitions.diagrams()
+    ]
+    return render_template("ui/designer.html", rows=rows, diagrams=diagrams)
 
 
-def _modeler_page(definition=None, **extra):
-    context = _modeler_context(definition)
+def _modeler_page(definition=None, xml_endpoint: str = "definitions.DefinitionXml", **extra):
+    context = _modeler_context(definition, xml_endpoint)
     return render_template(
         "ui/designer_modeler.html",
         definition=definition,
@@ -131,18 +142,20 @@ def _modeler_page(definition=None, **extra):
     )
 
 
-def _modeler_context(definition=None) -> dict:
+def _modeler_context(definition=None, xml_endpoint: str = "definitions.DefinitionXml") -> dict:
     return {
         "key": definition.key if definition is not None else None,
         "version": definition.version if definition is not None else None,
         "xml_url": (
-            url_for("definitions.DefinitionXml", key=definition.key, version=definition.version)
+            url_for(xml_endpoint, key=definition.key, version=definition.version)
             if definition is not None
             else None
         ),
         "deploy_url": url_for("definitions.Definitions"),
         # The page of a deployed version: the script replaces KEY and 0 after a deploy.
         "page_url": url_for("ui.designer_edit", key="KEY", version=0),
+        # ... or of a diagram, when what was deployed has no executable process.
+        "diagram_page_url": url_for("ui.designer_diagram", key="KEY", version=0),
         "timezone": current_app.config["MOTCUA_TIMEZONE"],
         "existing_keys": [row["definition"].key for row in definitions.overview()],
         "forms": forms.keys(),
@@ -164,6 +177,19 @@ def designer_edit(key):
         definition,
         versions=_versions(key),
         deployed_at=display.local_datetime(definition.deployed_at),
+    )
+
+
+@bp.get("/designer/diagrams/<key>", endpoint="designer_diagram")
+def designer_diagram(key):
+    """A diagram-only file (GET /api/v1/diagrams) in the modeler: shown, and deployable again."""
+    _designer()
+    diagram = definitions.diagram(key, _version_arg("version"))
+    return _modeler_page(
+        diagram,
+        xml_endpoint="diagrams.DiagramXml",
+        versions=[],
+        deployed_at=display.local_datetime(diagram.deployed_at),
     )
 
 

@@ -675,3 +675,95 @@ def test_a_task_whose_form_is_missing_is_refused_and_shown_on_the_element(
         ("unitVariable", "reception_unit"),
         ("allotment", "1"),
     ]
+
+
+# ------------------------------------------------------------------ collaborations and diagrams
+
+DESCRIPTIVE = DATA / "camunda" / "camunda_descriptive_pool.bpmn"
+
+
+def test_the_list_shows_diagram_only_files_and_opens_them(office, client, designer):
+    assert designer.deploy(DESCRIPTIVE.read_bytes(), "as_is.bpmn").status_code == 201
+    session_of(client, "designer")
+    html = client.get("/ui/designer").get_data(as_text=True)
+    diagrams = html.split('data-testid="diagrams"', 1)[1]
+    assert '<tr data-key="Definitions_as_is_map">' in diagrams
+    assert "How permits are handled today" in diagrams and "<td>Process_as_is</td>" in diagrams
+    assert 'href="/ui/designer/diagrams/Definitions_as_is_map"' in diagrams
+    opened = client.get("/ui/designer/diagrams/Definitions_as_is_map")
+    assert opened.status_code == 200
+    context = context_of(opened)
+    assert context["xml_url"] == "/api/v1/diagrams/Definitions_as_is_map/versions/1/xml"
+    assert client.get(context["xml_url"]).get_data() == DESCRIPTIVE.read_bytes()
+    assert client.get("/ui/designer/diagrams/nothing_here").status_code == 404
+
+
+def test_the_designer_shows_a_collaboration_with_its_pools_and_messages(page, office, designer):
+    model = BPMN / "lien_thong_birth.bpmn"
+    assert designer.deploy(model.read_bytes(), model.name).status_code == 201
+    descriptive = designer.deploy(DESCRIPTIVE.read_bytes(), "as_is.bpmn")
+    assert descriptive.status_code == 201
+    log_in(page, "designer")
+    page.goto("/ui/designer")
+    page.locator('tr[data-key="lien_thong_birth"]').get_by_role("link", name="Mở sơ đồ").click()
+    expect(page.locator("body")).to_have_attribute("data-designer-ready", "true")
+    # the key and name are the collaboration's: it deploys as one definition
+    expect(page.get_by_label("Mã quy trình")).to_have_value("lien_thong_birth")
+    expect(page.get_by_label("Tên quy trình")).to_have_value(
+        "Liên thông: đăng ký khai sinh, đăng ký thường trú, cấp thẻ BHYT cho trẻ em dưới 6 tuổi"
+    )
+    shown = page.evaluate(
+        """() => {
+          const registry = window.motcuaModeler.get("elementRegistry");
+          const ids = (type) => registry.filter((e) => e.type === type).map((e) => e.id).sort();
+          return {pools: ids("bpmn:Participant"), flows: ids("bpmn:MessageFlow")};
+        }"""
+    )
+    assert shown == {
+        "pools": ["Participant_commune", "Participant_insurance", "Participant_police"],
+        "flows": ["mf_insurance_done", "mf_insurance_request", "mf_residence_done", "mf_residence_request"],
+    }
+    screenshot(page, "designer-collaboration.png")
+    # bpmn-js writes the file again (its own layout of the XML): still one collaboration definition
+    page.get_by_role("button", name="Triển khai").click()
+    expect(page.locator("#messages")).to_contain_text(
+        "Đã triển khai phiên bản 2 của quy trình «lien_thong_birth»."
+    )
+    expect(page).to_have_url(re.compile(r"/ui/designer/lien_thong_birth\?version=2$"))
+    keys = {d["key"] for d in designer.get("/api/v1/process-definitions").json["items"]}
+    assert "lien_thong_birth" in keys and "lt_commune" not in keys
+
+    # a diagram-only file opens in the modeler too, with its descriptive pool
+    page.goto("/ui/designer")
+    page.locator('tr[data-key="Definitions_as_is_map"]').get_by_role("link", name="Mở sơ đồ").click()
+    expect(page.locator("body")).to_have_attribute("data-designer-ready", "true")
+    pools = page.evaluate(
+        """() => window.motcuaModeler.get("elementRegistry")
+             .filter((e) => e.type === "bpmn:Participant").length"""
+    )
+    assert pools == 1
+
+
+def test_a_file_with_several_pools_opens_at_the_pool_of_its_key(page, office, designer):
+    two = DATA / "camunda" / "camunda_two_agencies.bpmn"
+    assert designer.deploy(two.read_bytes(), two.name).status_code == 201
+    log_in(page, "designer")
+    page.goto("/ui/designer")
+    page.locator('tr[data-key="district_review"]').get_by_role("link", name="Mở sơ đồ").click()
+    expect(page.locator("body")).to_have_attribute("data-designer-ready", "true")
+    expect(page.get_by_label("Mã quy trình")).to_have_value("district_review")
+    pools = page.evaluate(
+        """() => window.motcuaModeler.get("elementRegistry")
+             .filter((e) => e.type === "bpmn:Participant").map((e) => e.id).sort()"""
+    )
+    assert pools == ["Participant_citizen", "Participant_commune", "Participant_district"]
+    page.get_by_label("Tên quy trình").fill("District review, renamed")
+    page.get_by_label("Tên quy trình").press("Tab")
+    page.get_by_role("button", name="Triển khai").click()
+    expect(page.locator("#messages")).to_contain_text(
+        "Đã triển khai phiên bản 2 của quy trình «district_review»."
+    )
+    expect(page).to_have_url(re.compile(r"/ui/designer/district_review\?version=2$"))
+    assert (
+        designer.get("/api/v1/process-definitions/district_review").json["name"] == "District review, renamed"
+    )

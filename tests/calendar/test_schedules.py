@@ -122,5 +122,5 @@ def test_a_broken_schedule_folder_stops_the_service_at_start(tmp_path):
     from service import create_app
 
     (tmp_path / "vn-2030.json").write_text(_file(year=2031), encoding="utf-8")
-    with pytest.raises(schedules.ScheduleError, match="vn-2030.json"):
+    with pytest.raises(schedules.ScheduleError, match=r"vn-2030\.json"):
         create_app({"TESTING": True, "MOTCUA_CALENDAR_SCHEDULES": str(tmp_path), "SECRET_KEY": "x" * 32})

@@ -267,6 +267,36 @@ def test_the_apology_timer_opens_the_apology_beside_the_work(office):
     assert sorted(s["element_id"] for s in dossier["current_steps"]) == ["apology", "appraise"]
 
 
+def test_no_apology_while_the_applicant_has_the_dossier(office, clock):
+    from service.calendar.operations import calendar
+    from service.instances.models import ProcessInstance
+    from service.jobs.operations import fire_timers
+
+    dossier = to_appraisal(office, receive(office))
+    dossier = appraise(
+        office, dossier, "request_supplement", missing_items=["Tờ khai"], supplement_reason="Thiếu tờ khai."
+    )
+    with office.app.app_context():
+        row = db.session.get(Dossier, uuid.UUID(dossier["id"]))
+        instance = db.session.get(ProcessInstance, row.instance_id)
+        assert instance.next_timer_at is None  # the apology timer is parked
+        # the applicant takes longer than the whole statutory time: still no apology, not late
+        late_moment = row.due_at + timedelta(days=30)
+        clock.advance_to(late_moment)
+        fire_timers(row.instance_id, late_moment)
+    dossier = office.clerk.get(f"/api/v1/dossiers/{dossier['id']}").json
+    assert [s["element_id"] for s in dossier["current_steps"]] == ["await_supplement"]
+    late = office.admin.get("/api/v1/dossiers", query_string={"overdue": "true"}).json["items"]
+    assert dossier["id"] not in {d["id"] for d in late}
+
+    dossier = do(office.clerk, dossier, "await_supplement", {"supplement_received": True})
+    with office.app.app_context():  # the clock restarted: the apology waits for the moved due moment
+        row = db.session.get(Dossier, uuid.UUID(dossier["id"]))
+        instance = db.session.get(ProcessInstance, row.instance_id)
+        assert row.due_at > late_moment
+        assert instance.next_timer_at == calendar().subtract_working_days(row.due_at, 1)
+
+
 def test_a_form_error_is_422_with_the_field_and_nothing_moves(office):
     dossier = receive(office)
     tasks = office.clerk.get(f"/api/v1/tasks?process_instance_id={dossier['process_instance_id']}").json[

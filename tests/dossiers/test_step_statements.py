@@ -30,14 +30,15 @@ STEPS = (
 # At most this many statements per transaction (BEGIN and COMMIT not counted), warm caches, on
 # SQLite and PostgreSQL alike (docs/benchmarks.md lists them).
 DOSSIER_BOUNDS = {
-    "reception": 13,  # principal, procedure, definition, org units; instance, dossier, tasks, ...
+    "reception": 14,  # principal, procedure, definition, org units; instance, dossier, tasks, ...
+    # ... and the message it waits for (withdrawal: one message_waits row, instances/waits.py)
     "receive": 13,  # ... and the day's code sequence (one upsert)
     "digitise": 12,
     "assign": 14,  # ... and the specialist named in the form, checked, then made the assignee
     "appraise": 12,
     "approve": 12,
     "issue_result": 12,
-    "return_result": 10,  # opens no task
+    "return_result": 11,  # opens no task; its wait for the withdrawal message ends (one DELETE)
 }
 SIMPLE_BOUND = 8
 REGISTER = {"title": "Công văn số 12", "sender": "Sở Tư pháp"}
@@ -66,8 +67,17 @@ def _show(counts: dict[str, list[str]]) -> str:
     )
 
 
-def test_each_transaction_of_a_dossier_stays_within_its_statements(dossier_office):
+def _warm_tokens(*callers) -> None:
+    """Each caller's token has been used (its last use is written at most once a minute, so with
+    the service clock frozen the counted requests write none)."""
+    for caller in callers:
+        assert caller.get("/api/v1/auth/me").status_code == 200
+
+
+def test_each_transaction_of_a_dossier_stays_within_its_statements(dossier_office, clock):
     office = dossier_office
+    clock.freeze()
+    _warm_tokens(office.clerk, office.head, office.specialist, office.leader, office.records)
     receive_dossier(office.clerk)  # the definition compiled, the calendar cached
     counts: dict[str, list[str]] = {}
     with statements(office.app) as seen:
@@ -86,7 +96,8 @@ def test_each_transaction_of_a_dossier_stays_within_its_statements(dossier_offic
     assert not over, _show(counts)
 
 
-def test_a_simple_completion_stays_within_its_statements(app, admin, deploy_library):
+def test_a_simple_completion_stays_within_its_statements(app, admin, deploy_library, clock):
+    clock.freeze()
     deploy_library("simple_approval.bpmn")
     admin.start("simple_approval")  # warm
     task_id = admin.start("simple_approval").json["tasks"][0]["id"]

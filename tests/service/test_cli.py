@@ -120,6 +120,13 @@ def test_demo_creates_users_in_each_role_with_tokens(cli, app, client):
     assert me["groups"] == ["reception"]
     assert me["display_name"] == "Trần Thị Bình" and me["unit"] == "TTPVHCC"
     assert {"xa_head", "xa_specialist", "xa_leader", "xa_records"} <= set(tokens)  # the commune's officers
+    # the other agencies of the liên thông model (bpmn/lien_thong_birth.bpmn), one unit each
+    for username, unit, group in (
+        ("xa_police", "CA-XA", "police_officers"),
+        ("bhxh", "BHXH-KV", "insurance_officers"),
+    ):
+        agent = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {tokens[username]}"}).json
+        assert (agent["unit"], agent["groups"]) == (unit, [group])
     with app.app_context():
         import sqlalchemy as sa
 

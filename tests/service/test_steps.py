@@ -70,7 +70,7 @@ def test_a_status_move_the_statuses_do_not_allow_is_refused_and_audited(office):
         db.session.rollback()
 
 
-def test_the_end_of_a_pause_rearms_the_apology_timer_as_a_follow_up_step(office, clock):
+def test_a_pause_parks_the_apology_timer_and_its_end_rearms_it_as_follow_up_steps(office, clock):
     dossier = flow.to_appraisal(office, flow.receive(office))
     flow.appraise(
         office,
@@ -87,9 +87,10 @@ def test_the_end_of_a_pause_rearms_the_apology_timer_as_a_follow_up_step(office,
             .where(AuditEvent.instance_id == uuid.UUID(dossier["process_instance_id"]))
             .order_by(AuditEvent.id)
         ).all()
-    rearmed = [f for f in facts if f.type == "timers_rearmed"]
-    assert len(rearmed) == 1
-    assert "moved after a pause" in rearmed[0].data["reason"]
+    parked, rearmed = [f for f in facts if f.type == "timers_rearmed"]
+    assert "no apology while paused" in parked.data["reason"]
+    assert "restarted after a pause" in rearmed.data["reason"]
     completed = [f for f in facts if f.type == "task_completed"]
-    assert completed[-1].element_id == "await_supplement"
-    assert facts.index(rearmed[0]) > facts.index(completed[-1])  # after the step that resumed
+    assert [f.element_id for f in completed][-2:] == ["appraise", "await_supplement"]
+    assert facts.index(completed[-2]) < facts.index(parked) < facts.index(completed[-1])
+    assert facts.index(rearmed) > facts.index(completed[-1])  # after the step that resumed

@@ -253,13 +253,36 @@
       return S.unsaved;
     });
 
+    /* A collaboration whose pools exchange messages deploys as one definition keyed by its own id
+       (docs/modelers.md): then the key and name fields are the collaboration's. */
+    function exchangingCollaboration() {
+      var root = modeler.get("canvas").getRootElement();
+      var bo = root && root.businessObject;
+      if (!bo || bo.$type !== "bpmn:Collaboration") return null;
+      function poolOf(ref) {
+        if (ref && ref.$type === "bpmn:Participant") return ref.processRef || null;
+        var node = ref;
+        while (node && node.$type !== "bpmn:Process") node = node.$parent;
+        return node || null;
+      }
+      var joined = (bo.messageFlows || []).some(function (flow) {
+        var source = poolOf(flow.sourceRef), target = poolOf(flow.targetRef);
+        return source && target && source !== target && source.isExecutable && target.isExecutable;
+      });
+      return joined ? { process: bo, owner: root, isRoot: true } : null;
+    }
+
     /* The executable process, and the diagram element that owns it (the root or a participant). */
     function processInfo() {
+      var collaboration = exchangingCollaboration();
+      if (collaboration) return collaboration;
       var definitions = modeler.getDefinitions();
       var processes = ((definitions && definitions.rootElements) || []).filter(function (element) {
         return element.$type === "bpmn:Process";
       });
-      var process = processes.filter(function (p) { return p.isExecutable; })[0] || processes[0];
+      /* A file with several executable pools: the one this page's key names. */
+      var process = processes.filter(function (p) { return state.key && p.id === state.key; })[0] ||
+        processes.filter(function (p) { return p.isExecutable; })[0] || processes[0];
       if (!process) return null;
       var root = modeler.get("canvas").getRootElement();
       if (root && root.businessObject === process) return { process: process, owner: root, isRoot: true };
@@ -612,12 +635,21 @@
       }
     }
 
-    function showDeployed(definition, created) {
+    function showDeployed(answer, created) {
+      /* A file with several definitions: the one of the key field (else the first). */
+      var key = idInput.value.trim();
+      var named = (answer.definitions || []).filter(function (d) { return d.key === key; })[0];
+      var definition = named ? {
+        key: named.key, version: named.version, name: named.name, deployed_at: answer.deployed_at,
+        diagram_only: false
+      } : answer;
+      created = named ? named.created : created;
       errorsBox.hidden = true;
       setDirty(false);
       state.key = definition.key;
       if (ctx.existing_keys.indexOf(definition.key) < 0) ctx.existing_keys.push(definition.key);
-      var url = ctx.page_url.replace("KEY", encodeURIComponent(definition.key)).replace(
+      var page = definition.diagram_only ? ctx.diagram_page_url : ctx.page_url;
+      var url = page.replace("KEY", encodeURIComponent(definition.key)).replace(
         /version=0$/, "version=" + definition.version
       );
       window.history.replaceState(null, "", url);

@@ -1,0 +1,42 @@
+"""A stage of the step pipeline (service/stages.py): which messages each instance waits for.
+
+After every step, the engine reports the names of the messages the instance waits for (catch
+events, receive tasks, boundary events: `StepResult.waiting_messages`). This stage keeps one
+`message_waits` row per (instance, name), so POST /messages finds the instances waiting for a
+message by an indexed lookup on its name, without loading any engine state. The instance's own
+`waiting_messages` column holds the same names: a step that leaves them as they were (most steps)
+writes no row; a NULL there (an instance from before the table) rewrites them all.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..steps import Step
+from .models import MessageWait
+
+NAME_LENGTH = 255  # message_waits.name; a longer name cannot be correlated through the API either
+
+
+def record_waits(step: Step) -> None:
+    instance = step.instance
+    names = sorted({name for name in step.result.waiting_messages if len(name) <= NAME_LENGTH})
+    previous = instance.waiting_messages
+    if previous == names:
+        return
+    known = set(previous or ())
+    instance.waiting_messages = names  # before the statements below flush the instance's UPDATE
+    if previous is None:
+        db.session.execute(sa.delete(MessageWait).where(MessageWait.instance_id == instance.id))
+    elif known - set(names):
+        db.session.execute(
+            sa.delete(MessageWait).where(
+                MessageWait.instance_id == instance.id, MessageWait.name.in_(sorted(known - set(names)))
+            )
+        )
+    added = [name for name in names if previous is None or name not in known]
+    if added:
+        db.session.execute(
+            sa.insert(MessageWait.__table__), [{"instance_id": instance.id, "name": n} for n in added]
+        )
