@@ -9,7 +9,12 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the API at /engine-rest and at /engine-rest/engine/default (the engine's name)."""
-    from . import definition_routes, instance_routes, task_routes  # noqa: F401  (their routes join bp)
+    from . import (  # noqa: F401  (their routes join bp)
+        definition_routes,
+        instance_routes,
+        message_routes,
+        task_routes,
+    )
     from .blueprint import bp
 
     app.register_blueprint(bp)

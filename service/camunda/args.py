@@ -10,9 +10,11 @@ ignored. A known field with a value of the wrong kind is a 400. No text may hold
 
 from __future__ import annotations
 
+import marshmallow as ma
 from flask import current_app, request
 
 from ..errors import BadRequest
+from ..web import JSONBody
 from .queries import Window
 
 MAX_TEXT = 255
@@ -131,3 +133,31 @@ def window() -> Window:
         else:
             size = min(number, cap)
     return Window(first, size)
+
+
+def load(schema: ma.Schema, data: dict, names: dict[str, str]) -> dict:
+    """Camunda's fields, translated into a native request, loaded with the native route's own schema
+    (its bounds and kinds: one rule for both APIs); a refusal is a 400 naming the Camunda fields
+    (`names`: native name -> Camunda's)."""
+    try:
+        return schema.load(JSONBody(data))
+    except ma.ValidationError as error:
+        messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+        fields = {names.get(key, key): value for key, value in messages.items()}
+        raise BadRequest(
+            "The request is not valid: " + ", ".join(sorted(fields)) + ".",
+            code="validation_failed",
+            details={"fields": fields},
+        ) from None
+
+
+def refuse_unless_empty(data: dict, names) -> None:
+    """400 for fields Motcua cannot honour when they say something (tenants, local variables,
+    filters on what it does not keep); empty or null values are accepted."""
+    for name in names:
+        if data.get(name) not in (None, {}, [], False, ""):
+            raise BadRequest(
+                f"Motcua's Camunda API does not support '{name}' (docs/camunda-compatibility.md).",
+                code="parameter_not_supported",
+                details={"unsupported": [name]},
+            )

@@ -29,7 +29,16 @@ _TYPES = {
     409: "OptimisticLockingException",
     500: "ProcessEngineException",
 }
-_CODE_TYPES = {"task_claimed": "TaskAlreadyClaimedException", "bpmn_invalid": "ParseException"}
+_CODE_TYPES = {
+    "task_claimed": "TaskAlreadyClaimedException",
+    "bpmn_invalid": "ParseException",
+    "message_not_correlated": "MismatchingMessageCorrelationException",
+    "message_ambiguous": "MismatchingMessageCorrelationException",
+    "event_not_expected": "MismatchingMessageCorrelationException",
+}
+# Motcua's codes Camunda answers with another status: a message that correlates to no instance or
+# to several is Camunda's 400.
+_CODE_STATUS = {"message_not_correlated": 400, "message_ambiguous": 400}
 
 
 @bp.after_request
@@ -42,8 +51,8 @@ def _camunda_error(response: Response) -> Response:
     error = data.get("error") if isinstance(data, dict) else None
     if not isinstance(error, dict):
         return response
-    status = _STATUS.get(response.status_code, response.status_code)
     code = error.get("code")
+    status = _CODE_STATUS.get(code) or _STATUS.get(response.status_code, response.status_code)
     kind = _CODE_TYPES.get(code) or _TYPES.get(status, "RestException")
     body = {
         "type": kind,

@@ -50,6 +50,7 @@ ROUTES = [
     (GET, "/task/{task}/form"),
     (GET, "/task/{task}/variables"),
     (GET, "/{name}"),
+    (POST, "/message"),
 ]
 PARAMETERS = [
     "key",
@@ -73,7 +74,24 @@ PARAMETERS = [
     "sortBy",
     "active",
 ]
-FIELDS = ["variables", "businessKey", "userId", "withVariablesInReturn", *PARAMETERS]
+FIELDS = [
+    "variables",
+    "businessKey",
+    "userId",
+    "withVariablesInReturn",
+    "messageName",
+    "correlationKeys",
+    "processVariables",
+    "resultEnabled",
+    "all",
+    "workerId",
+    "topics",
+    "maxTasks",
+    "errorCode",
+    "retries",
+    "newDuration",
+    *PARAMETERS,
+]
 
 text = st.text(max_size=40)
 json_values = st.recursive(
