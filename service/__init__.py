@@ -130,6 +130,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .definitions.routes import blp as definitions_blp
     from .definitions.routes import diagrams_blp
     from .dossiers.routes import blp as dossiers_blp
+    from .external_tasks.routes import blp as external_tasks_blp
     from .identity import auth
     from .identity.routes import admin_blp
     from .identity.routes import blp as auth_blp
@@ -143,6 +144,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     auth.init_app(app)
     steps.init_app(app, stages.PIPELINE)  # what happens after every engine step, in order
+    from .external_tasks import queue as external_tasks
+
+    external_tasks.init_app(app)  # a waiting fetch-and-lock wakes when work is committed
     if app.config.get("CELERY_BROKER_URL"):
         from .jobs import worker  # Celery is imported only where there is a broker
 
@@ -163,6 +167,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         incidents_blp,
         attachments_blp,
         webhooks_blp,
+        external_tasks_blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(ui_bp)  # the web pages under /ui

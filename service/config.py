@@ -110,6 +110,12 @@ def from_environment() -> dict:
         # Where JSON Schema forms referenced by user tasks and start events (formKey) are read from:
         # one folder, or several separated by os.pathsep (":" on Linux); the first holding a form wins.
         "MOTCUA_FORMS_DIR": os.environ.get("MOTCUA_FORMS_DIR", str(ROOT / "forms")),
+        # External tasks (/api/v1/external-tasks): members of MOTCUA_EXTERNAL_WORKER_GROUP may fetch
+        # and complete the tasks of every topic, members of "<that group>:<topic>" those of one
+        # topic (admins always may); a fetch-and-lock waits for work (long polling) at most
+        # MOTCUA_EXTERNAL_TASK_MAX_WAIT_SECONDS (locks and retry timeouts are at most a week).
+        "MOTCUA_EXTERNAL_WORKER_GROUP": os.environ.get("MOTCUA_EXTERNAL_WORKER_GROUP", "external-workers"),
+        "MOTCUA_EXTERNAL_TASK_MAX_WAIT_SECONDS": _float("MOTCUA_EXTERNAL_TASK_MAX_WAIT_SECONDS", 30.0),
         # Working-day calendar (lịch làm việc): the time zone of the offices, the office hours
         # (comma-separated HH:MM-HH:MM periods, Monday to Friday unless the calendar says otherwise),
         # the afternoon cut-off after which a reception counts from the next working day, and the

@@ -8,6 +8,7 @@ from __future__ import annotations
 from . import deadlines, metrics
 from .audit import operations as audit
 from .dossiers import follow as dossier
+from .external_tasks import queue as external_tasks
 from .instances import waits
 from .jobs import queue
 from .outbox import operations as outbox
@@ -24,6 +25,7 @@ PIPELINE = Pipeline(
         dossier.move_status,  # dossierStatus moves (status 2 numbers the dossier); pauses; stops
         deadlines.due_dates,  # the due moment of every opened task (one policy)
         queue.service_calls,  # service tasks to run on workers, announced in the outbox
+        external_tasks.published,  # external tasks for outside workers; those the step ended withdrawn
         projection.write_tasks,  # one INSERT for the task rows, one for their candidate groups
         outbox.step_events,  # task.created, task.completed, instance.completed / failed
         audit.write,  # one INSERT for every fact the step and the stages gathered

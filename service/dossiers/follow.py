@@ -7,7 +7,9 @@
   timer is given the new moment: a follow-up command);
 - `move_status`: the `dossierStatus` of the elements that completed and of the tasks that opened
   moves the status (status 2 numbers the dossier and starts its clock; a move the statuses do not
-  allow is refused and audited); a task that opens with `clock=paused` pauses the clock and
+  allow is refused and audited); `dossierOutcome` says how the handling ends (approved, refused,
+  stopped, withdrawn, guided, not received: dossiers/status.py); a task that opens with
+  `clock=paused` pauses the clock and
   disarms the apology timer (a follow-up command: no apology while the applicant has the dossier);
   a terminated instance stops the dossier.
 
@@ -35,7 +37,7 @@ from ..steps import FollowUp, Step
 from ..tasks.models import Task
 from . import codes
 from .models import Dossier, DossierStep
-from .status import DossierStatus, may_move, parse
+from .status import CLOSING_OUTCOMES, OUTCOMES, DossierStatus, may_move, parse
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +108,12 @@ def move_status(step: Step) -> None:
         # until the clock restarts (record_steps then gives it the moved due moment).
         reason = f"dossier {dossier.code} waits for the applicant: no apology while paused"
         step.follow_ups.append(FollowUp("rearm_timers", timer_variables(None, instance), reason))
+    for value in _outcomes(step.result, step.rows):
+        _set_outcome(step, dossier, value, now)
     if instance.state == "terminated" and not DossierStatus(dossier.status).final:
         _set_status(dossier, instance, DossierStatus.STOPPED, now)
+        if dossier.outcome is None:
+            dossier.outcome = "stopped"
     dossier.updated_at = now
     if dossier.status != before:
         data = {"from": before, "to": dossier.status, "code": dossier.code}
@@ -137,6 +143,29 @@ def _status_changes(result, opened_rows) -> list:
     statuses = [e["properties"].get("dossierStatus") for e in result.completed_elements]
     statuses += [row["properties"].get("dossierStatus") for row in opened_rows]
     return [s for s in statuses if s]
+
+
+def _outcomes(result, opened_rows) -> list:
+    outcomes = [e["properties"].get("dossierOutcome") for e in result.completed_elements]
+    outcomes += [row["properties"].get("dossierOutcome") for row in opened_rows]
+    return [o for o in outcomes if o]
+
+
+def _set_outcome(step: Step, dossier: Dossier, value: str, now: datetime) -> None:
+    """The model says how the handling ends (`dossierOutcome`): kept once set; an unknown value is
+    refused and audited like a status the statuses do not allow. A guided dossier (never
+    registered, still status 1) is finished now."""
+    if value not in OUTCOMES or (dossier.outcome is not None and dossier.outcome != value):
+        message = f"dossier outcome {dossier.outcome!r} cannot become {value!r}; it is kept"
+        log.warning("dossier %s: %s", dossier.code or dossier.id, message)
+        data = {"from": dossier.outcome, "to": str(value), "code": dossier.code}
+        step.audit.append(
+            fact("dossier_outcome_refused", at=now, instance_id=step.instance.id, message=message, data=data)
+        )
+        return
+    dossier.outcome = value
+    if value in CLOSING_OUTCOMES and dossier.finished_at is None:
+        dossier.finished_at = now
 
 
 def _refuse(step: Step, dossier: Dossier, value) -> None:

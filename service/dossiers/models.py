@@ -44,6 +44,8 @@ class Dossier(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     verdict: Mapped[str | None] = mapped_column(sa.String(16))
+    # How its handling ended (dossiers/status.py OUTCOMES): approved, refused, stopped...
+    outcome: Mapped[str | None] = mapped_column(sa.String(16), index=True)
     # The SLA class the watch last saw (service/sla.py), so it notes each change once.
     sla: Mapped[str | None] = mapped_column(sa.String(16))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

@@ -3,7 +3,7 @@ import marshmallow as ma
 from ..procedures.schemas import ComponentSchema
 from ..web import PageArgs, RequestSchema, page_schema
 from .models import CHANNELS
-from .status import LABELS, DossierStatus
+from .status import OUTCOMES, DossierStatus, label
 
 
 class ApplicantSchema(ma.Schema):
@@ -75,7 +75,14 @@ class DossierSchema(ma.Schema):
     applicant = ma.fields.Dict()
     channel = ma.fields.String()
     status = ma.fields.Integer()
-    status_label = ma.fields.Function(lambda d: LABELS.get(d.status))
+    status_label = ma.fields.Function(lambda d: label(d.status, d.outcome))
+    outcome = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "enum": list(OUTCOMES),
+            "description": "How the handling ended, where the status does not say",
+        },
+    )
     submitted_at = ma.fields.AwareDateTime()
     received_at = ma.fields.AwareDateTime(allow_none=True)
     due_at = ma.fields.AwareDateTime(allow_none=True)

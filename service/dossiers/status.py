@@ -78,6 +78,29 @@ TRANSITIONS: dict[DossierStatus, frozenset[DossierStatus]] = {
 }
 
 
+# How a dossier's handling ended, where the status code alone does not say it (DOMAIN.md §1): a
+# refusal after appraisal and an approval both end at 9 then 10; a dossier guided to complete its
+# file (Mẫu 02) stays "new" (1) since it was never registered. Set by the model's
+# `dossierOutcome` property (service/dossiers/follow.py), kept once set.
+OUTCOMES = {
+    "guided": "Đã hướng dẫn hoàn thiện hồ sơ (Mẫu 02), không tiếp nhận",
+    "not_received": "Không được tiếp nhận (Mẫu 03)",
+    "approved": "Giải quyết: chấp thuận",
+    "refused": "Giải quyết: từ chối",
+    "withdrawn": "Công dân rút hồ sơ",
+    "stopped": "Dừng giải quyết",
+}
+# Outcomes that end the handling whatever the status (the others come with a final status).
+CLOSING_OUTCOMES = frozenset({"guided"})
+
+
+def label(status: int, outcome: str | None = None) -> str:
+    """The status as people read it: a guided dossier (still 1, never registered) says so."""
+    if outcome in CLOSING_OUTCOMES and status == DossierStatus.NEW:
+        return OUTCOMES[outcome]
+    return LABELS[DossierStatus(status)]
+
+
 def may_move(current: int, to: int) -> bool:
     """Whether a dossier in `current` may move to `to` (staying where it is always may)."""
     if current == to:

@@ -22,7 +22,7 @@ from .limits import SETTINGS as BUDGET_SETTINGS
 from .limits import BudgetExceeded, Budgets
 from .modeler import Note
 from .parser import ParsedDefinition, ParsedFile, checksum, parse_definition, parse_file
-from .results import CompletedElement, HumanTask, InstanceError, ServiceCall, StepResult
+from .results import CompletedElement, ExternalTask, HumanTask, InstanceError, ServiceCall, StepResult
 from .runtime import CompiledDefinition, Engine
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "Engine",
     "EngineError",
     "EventNotExpected",
+    "ExternalTask",
     "HumanTask",
     "InstanceError",
     "Note",

@@ -209,6 +209,66 @@ def _user_task(task: etree._Element, notes: list[Note]) -> None:
             _set(task, "priority", priority)
 
 
+# An external task's topic: what workers subscribe to (no expression: it is matched as written).
+EXTERNAL_TOPIC, EXTERNAL_PRIORITY = "externalTopic", "externalPriority"
+EXTERNAL_OPERATOR = "external"
+# The charset of a group name (a worker is given one topic by a group named after it).
+_TOPIC = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def _external_task(task: etree._Element, notes: list[Note]) -> None:
+    """A service task for external workers: Camunda's attributes, or Motcua's own properties."""
+    task_id = task.get("id")
+    kind = (task.get(_q(CAMUNDA_NS, "type")) or "").strip()
+    topic = (task.get(_q(CAMUNDA_NS, "topic")) or "").strip()
+    own = _own_properties(task)
+    if kind and kind != "external":
+        return  # camunda:type="connector" and the like stay refused (no operator)
+    if not kind and EXTERNAL_TOPIC not in own:
+        return
+    topic = topic or own.get(EXTERNAL_TOPIC, "").strip()
+    if not _TOPIC.fullmatch(topic):
+        raise BpmnInvalid(
+            f"The external serviceTask '{task_id}' needs a topic (camunda:topic or the externalTopic "
+            f"property): letters, digits and . _ -, at most 100 characters (got {topic!r}).",
+            element_id=task_id,
+            line=task.sourceline,
+        )
+    _set(task, EXTERNAL_TOPIC, topic)
+    priority = (task.get(_q(CAMUNDA_NS, "taskPriority")) or own.get(EXTERNAL_PRIORITY) or "").strip()
+    if priority:
+        if not re.fullmatch(r"-?\d{1,9}", priority):
+            raise BpmnInvalid(
+                f"The task priority of serviceTask '{task_id}' must be a whole number (got {priority!r}); "
+                "expressions are not supported there.",
+                element_id=task_id,
+                line=task.sourceline,
+            )
+        _set(task, EXTERNAL_PRIORITY, priority)
+    extensions = task.find(_q(BPMN_NS, "extensionElements"))
+    if extensions is not None and extensions.find(_q(SPIFF_NS, "serviceTaskOperator")) is not None:
+        raise BpmnInvalid(
+            f"The serviceTask '{task_id}' is external (topic {topic!r}) and also names a connector "
+            "operator: choose one.",
+            element_id=task_id,
+            line=task.sourceline,
+        )
+    operator = etree.SubElement(_properties_node(task).getparent(), _q(SPIFF_NS, "serviceTaskOperator"))
+    operator.set("id", EXTERNAL_OPERATOR)
+    etree.SubElement(operator, _q(SPIFF_NS, "parameters"))
+    notes.append(Note(task_id, f"The service task is an external task on topic {topic!r}."))
+
+
+def _own_properties(element: etree._Element) -> dict[str, str]:
+    extensions = element.find(_q(BPMN_NS, "extensionElements"))
+    if extensions is None:
+        return {}
+    return {
+        p.get("name", ""): p.get("value", "")
+        for p in extensions.iterfind(f"{_q(SPIFF_NS, 'properties')}/{_q(SPIFF_NS, 'property')}")
+    }
+
+
 def _form_key(element: etree._Element) -> None:
     key = element.get(_q(CAMUNDA_NS, "formKey"))
     if key is None or not key.strip():
@@ -308,6 +368,8 @@ def adapt(process: etree._Element, notes: list[Note]) -> None:
         kind = etree.QName(element).localname
         if kind in _USER_TASKS:
             _user_task(element, notes)
+        if kind == "serviceTask":
+            _external_task(element, notes)
         if kind in _USER_TASKS or kind == "startEvent":
             _form_key(element)
         _camunda_extensions(element, notes)

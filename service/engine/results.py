@@ -63,6 +63,17 @@ class ServiceCall(TypedDict):
     backoff: float  # seconds before the first retry (doubling after each)
 
 
+class ExternalTask(TypedDict):
+    """A ready external task (a service task with a topic), for external workers to fetch."""
+
+    task_id: str
+    element_id: str
+    name: str | None
+    topic: str
+    priority: int
+    form_key: str | None  # the form whose fields a completion may set (none: any but protected)
+
+
 @dataclass
 class StepResult:
     """The outcome of one command: new state plus what the service must persist."""
@@ -77,6 +88,10 @@ class StepResult:
     error: InstanceError | None = None
     next_timer_at: datetime | None = None
     service_calls: list[ServiceCall] = field(default_factory=list)  # ready service tasks for workers
+    # External tasks the step made ready (to publish) and those it ended otherwise (to withdraw):
+    # a boundary event, a terminated instance.
+    external_opened: list[ExternalTask] = field(default_factory=list)
+    external_closed: list[str] = field(default_factory=list)
     elapsed: float = 0.0  # seconds the command took (load to dump)
     # A timer start cycle fired with repetitions left: {"cycles", "next", "duration"}, to give
     # Engine.start(start_cycle=...) for the instance that waits for the next repetition.

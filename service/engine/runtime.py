@@ -14,7 +14,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.event_definitions import ErrorEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
@@ -125,6 +127,7 @@ class Engine:
         began = time.perf_counter()
         before_ready = effects.ready_human(workflow)
         before_done = effects.finished_ids(workflow)
+        before_external = services.ready_external(workflow)
         status, error, calls = RUNNING, None, []
         with limits.stepping(self.budgets) as step:
             try:
@@ -168,6 +171,7 @@ class Engine:
         if status != ERROR and workflow.is_completed():
             status = COMPLETED
         completed = effects.completed_elements(workflow, before_done)
+        after_external = services.ready_external(workflow)
         result = StepResult(
             state="",
             status=status,
@@ -179,6 +183,8 @@ class Engine:
             error=error,
             next_timer_at=effects.next_timer(workflow),
             service_calls=calls,
+            external_opened=[t for tid, t in after_external.items() if tid not in before_external],
+            external_closed=[tid for tid in before_external if tid not in after_external],
             next_start=next_start,
             waiting_messages=messages.waiting_messages(workflow, hidden=definition.internal_messages),
         )
@@ -257,6 +263,69 @@ class Engine:
         def run() -> None:
             with services.results({task_id: result}):
                 task.run()
+
+        return self._run(definition, workflow, run, now, units, calendar)
+
+    def complete_external_task(
+        self,
+        definition: CompiledDefinition,
+        state: str,
+        task_id: str,
+        variables: dict[str, Any],
+        *,
+        now: datetime,
+        units: Collection[str] | None = None,
+        calendar: Calendar | None = None,
+    ) -> StepResult:
+        """Complete a ready external task with the variables its worker sends (merged into the
+        instance's data, as Camunda does; no operator runs) and run on."""
+        workflow = self._load(definition, state)
+        task = _ready_task(workflow, task_id, "external", services.is_external)
+
+        def run() -> None:
+            task.set_data(**(variables or {}))
+            task.complete()
+
+        return self._run(definition, workflow, run, now, units, calendar)
+
+    def throw_bpmn_error(
+        self,
+        definition: CompiledDefinition,
+        state: str,
+        task_id: str,
+        code: str,
+        variables: dict[str, Any] | None,
+        *,
+        now: datetime,
+        units: Collection[str] | None = None,
+        calendar: Calendar | None = None,
+    ) -> StepResult:
+        """A worker reports a business error on a ready external task: the error boundary event
+        attached to that task which catches `code` (or any code) takes it, with the variables as
+        its data, and the instance runs on. EventNotExpected when no boundary event catches it."""
+        workflow = self._load(definition, state)
+        task = _ready_task(workflow, task_id, "external", services.is_external)
+        siblings = task.parent.children if task.parent is not None else []
+        catchers = []
+        for sibling in siblings:
+            caught = getattr(sibling.task_spec, "event_definition", None)
+            if sibling is task or sibling.state != TaskState.WAITING:
+                continue
+            if isinstance(caught, ErrorEventDefinition) and caught.code in (None, code):
+                catchers.append(sibling)
+        if not catchers:
+            raise EventNotExpected(
+                f"No error boundary event on '{task.task_spec.bpmn_id}' catches the error code {code!r}."
+            )
+        # The boundary event naming the code wins over one that catches every error.
+        catcher = next((t for t in catchers if t.task_spec.event_definition.code == code), catchers[0])
+        caught = catcher.task_spec.event_definition
+        event = BpmnEvent(type(caught)(caught.name, code=code), dict(variables or {}), target=task.workflow)
+
+        def run() -> None:
+            catcher.set_data(**(variables or {}))  # on the path the boundary event takes
+            catcher.task_spec.catch(catcher, event)
+            catcher.task_spec._update(catcher)
 
         return self._run(definition, workflow, run, now, units, calendar)
 
@@ -376,6 +445,7 @@ class Engine:
         """Cancel every unfinished task; the workflow ends without completing (no script runs)."""
         workflow = self._load(definition, state)
         before_ready = effects.ready_human(workflow)
+        before_external = services.ready_external(workflow)
         workflow.cancel()
         for task in workflow.get_tasks(state=TaskState.ERROR):  # cancel() leaves failed tasks as they are
             task._set_state(TaskState.CANCELLED)
@@ -384,6 +454,7 @@ class Engine:
             state=effects.dump(workflow),
             status=TERMINATED,
             closed=list(before_ready),
+            external_closed=list(before_external),
             variables=effects.variables(workflow),
         )
 

@@ -5,6 +5,12 @@ service tasks, which stay READY and are reported (with their evaluated parameter
 service can queue the call. When the call has returned, `Engine.complete_service_task`
 hands the result to the task through `results` and runs it; SpiffWorkflow then stores it
 in the task's result variable as usual.
+
+A service task with the `externalTopic` property (modeler.py: Camunda's `camunda:type="external"`,
+or Motcua's own property) is an external task: it is not reported as a call for a connector but
+as work published on its topic (`ready_external`); external workers fetch it through the service,
+and `Engine.complete_external_task` completes it with the variables they send (merged into the
+instance's data, as Camunda does) or `Engine.throw_bpmn_error` hands it to an error boundary event.
 """
 
 from __future__ import annotations
@@ -20,8 +26,9 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 from SpiffWorkflow.util.task import TaskState
 
+from .effects import properties
 from .guards import before_task
-from .results import ServiceCall
+from .results import ExternalTask, ServiceCall
 
 DEFAULT_RETRIES = 3
 DEFAULT_BACKOFF_SECONDS = 2.0
@@ -55,6 +62,34 @@ class ServiceScriptEngine(PythonScriptEngine):  # type: ignore[misc]  # SpiffWor
                 f"Service task '{task.task_spec.bpmn_id}' ran without a result from its worker", task=task
             )
         return json.dumps(available[str(task.id)])
+
+
+EXTERNAL_TOPIC, EXTERNAL_PRIORITY = "externalTopic", "externalPriority"
+
+
+def is_external(spec: Any) -> bool:
+    """Whether a task spec is an external task (a service task with a topic)."""
+    return isinstance(spec, ServiceTask) and bool(properties(spec).get(EXTERNAL_TOPIC))
+
+
+def ready_external(workflow: Any) -> dict[str, ExternalTask]:
+    """The ready external tasks by task id, with their topics and priorities."""
+    found: dict[str, ExternalTask] = {}
+    for task in workflow.get_tasks(state=TaskState.READY):
+        spec = task.task_spec
+        if not is_external(spec):
+            continue
+        props = properties(spec)
+        priority = str(props.get(EXTERNAL_PRIORITY) or "0").strip()
+        found[str(task.id)] = {
+            "task_id": str(task.id),
+            "element_id": spec.bpmn_id,
+            "name": spec.bpmn_name,
+            "topic": str(props[EXTERNAL_TOPIC]),
+            "priority": int(priority) if priority.lstrip("-").isdigit() else 0,
+            "form_key": str(props["formKey"]) if props.get("formKey") else None,
+        }
+    return found
 
 
 def _runnable(task: Any) -> bool:
@@ -94,7 +129,7 @@ def pending_calls(workflow: Any) -> list[ServiceCall]:
     calls: list[ServiceCall] = []
     for task in workflow.get_tasks(state=TaskState.READY):
         spec = task.task_spec
-        if not isinstance(spec, ServiceTask):
+        if not isinstance(spec, ServiceTask) or is_external(spec):
             continue
         params = {name: value["value"] for name, value in spec.evaluate_params(task).items()}
         calls.append(

@@ -11,12 +11,56 @@ from ..extensions import db
 from ..models_base import page_of
 from .models import DONE, FAILED, PENDING, RUNNING, ServiceCall
 
-__all__ = ["DONE", "FAILED", "PENDING", "RUNNING", "call_elements", "incident_count", "incidents"]
+__all__ = [
+    "DONE",
+    "FAILED",
+    "PENDING",
+    "RUNNING",
+    "all_incidents",
+    "call_elements",
+    "incident_count",
+    "incidents",
+]
 
 
 def incidents(page: int, per_page: int) -> tuple[list[ServiceCall], int]:
     """A page of the failed calls, latest first, with their count."""
     return page_of(ServiceCall, ServiceCall.state == FAILED, (ServiceCall.updated_at.desc(),), page, per_page)
+
+
+def all_incidents(page: int, per_page: int) -> tuple[list, int]:
+    """A page of every incident, latest first: the failed service calls and the external tasks in
+    incident (external_tasks.queries), each marked with its `kind`, with their count."""
+    from ..external_tasks import queries as external_tasks
+
+    wanted = page * per_page  # the first `wanted` of each kind hold the page of the merged list
+    calls, calls_total = incidents(1, wanted)
+    external, external_total = external_tasks.incidents(1, wanted)
+    merged = sorted(
+        [*calls, *(_external_incident(task) for task in external)],
+        key=lambda row: row.updated_at if hasattr(row, "updated_at") else row["updated_at"],
+        reverse=True,
+    )
+    return merged[(page - 1) * per_page : wanted], calls_total + external_total
+
+
+def _external_incident(task) -> dict:
+    return {
+        "id": None,
+        "kind": "external_task",
+        "external_task_id": task.id,
+        "topic": task.topic,
+        "instance_id": task.instance_id,
+        "task_id": task.task_id,
+        "element_id": task.element_id,
+        "operation": None,
+        "last_error": task.error_message,
+        "attempts": None,
+        "max_attempts": None,
+        "state": task.state,
+        "created_at": task.created_at,
+        "updated_at": task.updated_at,
+    }
 
 
 def incident_count() -> int:

@@ -13,14 +13,25 @@ blp = Blueprint("incidents", __name__, url_prefix="/api/v1", description="Incide
 
 
 class IncidentSchema(ma.Schema):
-    id = ma.fields.Integer()
+    id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "A service call's incident (null for an external task)"}
+    )
+    kind = ma.fields.String(
+        dump_default="service_call",
+        metadata={
+            "description": "service_call (retry: POST /incidents/{id}/retry) or external_task "
+            "(retry: POST /external-tasks/{external_task_id}/retry)"
+        },
+    )
+    external_task_id = ma.fields.UUID(allow_none=True, dump_default=None)
+    topic = ma.fields.String(allow_none=True, dump_default=None)
     process_instance_id = ma.fields.UUID(attribute="instance_id")
     task_id = ma.fields.UUID()
     element_id = ma.fields.String()
-    operation = ma.fields.String()
-    error = ma.fields.String(attribute="last_error")
-    attempts = ma.fields.Integer()
-    max_attempts = ma.fields.Integer()
+    operation = ma.fields.String(allow_none=True)
+    error = ma.fields.String(attribute="last_error", allow_none=True)
+    attempts = ma.fields.Integer(allow_none=True)
+    max_attempts = ma.fields.Integer(allow_none=True)
     state = ma.fields.String()
     created_at = ma.fields.AwareDateTime()
     updated_at = ma.fields.AwareDateTime()
@@ -62,8 +73,9 @@ class Incidents(MethodView):
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, IncidentPage)
     def get(self, args):
-        """Service calls whose retries ran out: the error, the element and the attempts (administrators)."""
-        items, total = queries.incidents(args["page"], args["per_page"])
+        """Service calls whose retries ran out, and external tasks in incident (`kind`): the error,
+        the element and the attempts (administrators)."""
+        items, total = queries.all_incidents(args["page"], args["per_page"])
         return page(items, total, args)
 
 

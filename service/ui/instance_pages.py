@@ -14,6 +14,7 @@ from ..definitions import queries as definitions
 from ..dossiers import permissions as dossier_rules
 from ..dossiers import queries as dossier_reads
 from ..errors import Forbidden, ServiceError, error_response
+from ..external_tasks import queries as external_tasks
 from ..identity import queries as identity
 from ..identity.auth import current_user
 from ..instances import operations as instances
@@ -80,13 +81,15 @@ def open_tasks(user, instance) -> list[dict]:
 def diagram(instance) -> dict:
     """The definition's BPMN and the elements done, waiting and failed, without running the engine.
 
-    Completed: the audit facts of finished elements. Active: open tasks and pending service calls
-    (and, drawn by the script, the timers attached to them while a timer is armed). Failed: the
+    Completed: the audit facts of finished elements. Active: open tasks, pending service calls and
+    external tasks (and, drawn by the script, the timers attached to them while a timer is armed). Failed: the
     element of the instance's error and of its open incidents.
     """
     xml = definitions.bpmn(instance.definition_id)
     completed = audit.elements_done(instance.id)
     waiting, failed = jobs.call_elements(instance.id)
+    external_waiting, external_failed = external_tasks.elements(instance.id)
+    waiting, failed = waiting | external_waiting, failed | external_failed
     active = {task.element_id for task in instances.open_tasks(instance.id)} | waiting
     if instance.state == "error" and (instance.error or {}).get("element_id"):
         failed.add(instance.error["element_id"])

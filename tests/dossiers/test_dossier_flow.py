@@ -81,6 +81,7 @@ def test_a_dossier_walks_from_reception_to_return(office):
     assert dossier["verdict"] in {"early", "on_time"}
     dossier = do(office.clerk, dossier, "return_result", {"method": "counter"})
     assert dossier["status"] == 10
+    assert dossier["outcome"] == "approved"
     assert dossier["returned_at"]
     assert dossier["current_steps"] == []
     steps = [s["element_id"] for s in dossier["steps"]]
@@ -116,9 +117,11 @@ def test_incomplete_dossier_is_guided_and_never_numbered(office):
         "receive",
         {"reception_decision": "guide", "missing_items": ["Tờ khai"], "guidance": "Bổ sung tờ khai."},
     )
-    assert dossier["status"] == 1
+    assert dossier["status"] == 1  # never registered: no code, no clock
     assert dossier["code"] is None
     assert dossier["current_steps"] == []
+    assert dossier["outcome"] == "guided" and dossier["finished_at"]  # but no longer "new" work
+    assert dossier["status_label"] == "Đã hướng dẫn hoàn thiện hồ sơ (Mẫu 02), không tiếp nhận"
     mau02 = office.clerk.get(f"/api/v1/dossiers/{dossier['id']}/documents/mau-02?format=html")
     assert "Bổ sung tờ khai." in mau02.get_data(as_text=True)
 
@@ -132,6 +135,7 @@ def test_ineligible_dossier_is_refused_with_status_3(office):
         {"reception_decision": "refuse", "refusal_reason": "Không thuộc thẩm quyền."},
     )
     assert dossier["status"] == 3
+    assert dossier["outcome"] == "not_received"
     assert dossier["code"] is None
     assert dossier["finished_at"]
 
@@ -239,6 +243,40 @@ def test_the_leader_refuses_and_the_refusal_is_returned(office):
     assert dossier["status"] == 9
     dossier = do(office.clerk, dossier, "return_result", {"method": "post"})
     assert dossier["status"] == 10
+    assert dossier["outcome"] == "refused"  # the same codes as an approval, told apart in the data
+    listed = office.admin.get("/api/v1/dossiers", query_string={"status": 10}).json["items"]
+    assert {d["id"]: d["outcome"] for d in listed}[dossier["id"]] == "refused"
+
+
+def test_the_leader_stops_the_handling_with_a_notice_and_the_dossier_ends_at_8(office):
+    dossier = appraise(
+        office,
+        to_appraisal(office, receive(office)),
+        "propose_stop",
+        proposed_stop_reason="Người yêu cầu đã chết; không có người thừa kế đề nghị tiếp tục.",
+    )
+    refused = office.leader.get(f"/api/v1/tasks?process_instance_id={dossier['process_instance_id']}")
+    approve = next(t for t in refused.json["items"] if t["element_id"] == "approve")
+    missing = office.leader.complete(approve["id"], {"approval_decision": "stop"})
+    assert missing.status_code == 422 and "stop_reason" in missing.json["error"]["details"]["fields"]
+    dossier = do(
+        office.leader, dossier, "approve", {"approval_decision": "stop", "stop_reason": "Đương sự chết."}
+    )
+    assert dossier["status"] == 4 and [s["element_id"] for s in dossier["current_steps"]] == [
+        "issue_stop_notice"
+    ]
+    dossier = do(
+        office.records,
+        dossier,
+        "issue_stop_notice",
+        {"notice_number": "12/TB-UBND", "issued_on": "2026-11-26"},
+    )
+    assert dossier["status"] == 8 and dossier["outcome"] == "stopped"
+    assert dossier["finished_at"] and dossier["current_steps"] == []  # no result to return
+    instance = office.admin.get(f"/api/v1/process-instances/{dossier['process_instance_id']}").json
+    assert instance["state"] == "completed"
+    steps = [s["element_id"] for s in dossier["steps"]]
+    assert steps[-2:] == ["approve", "issue_stop_notice"] and "return_result" not in steps
 
 
 def test_the_applicant_withdraws_during_appraisal(office):
@@ -249,6 +287,8 @@ def test_the_applicant_withdraws_during_appraisal(office):
     assert response.status_code == 200
     dossier = response.json
     assert [s["element_id"] for s in dossier["current_steps"]] == ["hand_back"]
+    assert dossier["status"] == 7 and dossier["outcome"] == "withdrawn"  # at once, not after hand-back
+    assert dossier["finished_at"]
     assert "appraise" in [s["element_id"] for s in dossier["steps"] if s["outcome"] == "cancelled"]
     dossier = do(office.clerk, dossier, "hand_back", {"handed_back": True, "recipient": "Nguyễn Thị Ánh"})
     assert dossier["status"] == 7

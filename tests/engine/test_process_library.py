@@ -360,7 +360,18 @@ def test_dossier_properties_follow_the_service_conventions():
         "await_supplement": 5,
         "return_result": 9,
         "end_returned": 10,
+        "hand_back": 7,  # withdrawn as soon as the applicant asks (the hand-back follows)
         "end_withdrawn": 7,
+        "stop_notified": 8,
+    }
+    outcomes = {element: p["dossierOutcome"] for element, p in by_id.items() if "dossierOutcome" in p}
+    assert outcomes == {
+        "end_guided": "guided",
+        "end_refused": "not_received",
+        "issue_result": "approved",
+        "issue_refusal": "refused",
+        "issue_stop_notice": "stopped",
+        "hand_back": "withdrawn",
     }
     documents = {element: p["document"] for element, p in by_id.items() if "document" in p}
     assert documents == {

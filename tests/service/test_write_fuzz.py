@@ -51,6 +51,13 @@ REFUSED_TO_A_USER_WITHOUT_GROUPS = {
     ("POST", "/api/v1/dossiers/{ref}/withdraw"),
     ("POST", "/api/v1/incidents/{incident_id}/retry"),
     ("POST", "/api/v1/tasks/{task_id}/attachments"),  # the task (of the reception lane) is not theirs
+    ("POST", "/api/v1/external-tasks/fetch-and-lock"),  # not an external worker
+    ("POST", "/api/v1/external-tasks/{external_task_id}/complete"),
+    ("POST", "/api/v1/external-tasks/{external_task_id}/failure"),
+    ("POST", "/api/v1/external-tasks/{external_task_id}/bpmn-error"),
+    ("POST", "/api/v1/external-tasks/{external_task_id}/extend-lock"),
+    ("POST", "/api/v1/external-tasks/{external_task_id}/unlock"),
+    ("POST", "/api/v1/external-tasks/{external_task_id}/retry"),
 }
 
 
@@ -194,6 +201,10 @@ def world(app, admin, make_user, deploy_library, catalogue):
         webhooks.relay(utcnow())  # the dossier's task.created: a delivery to replay
         db.session.commit()
     delivery = admin.get("/api/v1/webhook-deliveries").json["items"][0]
+    deploy_library("engine_external.bpmn")
+    admin.start("external_check")
+    fetch = {"worker_id": "w1", "topics": [{"topic_name": "population-lookup", "lock_duration": 600_000}]}
+    [external_task] = admin.post("/api/v1/external-tasks/fetch-and-lock", json=fetch).json
     path_values = {
         "username": "clerk",
         "code": "AG-LLTP-01",
@@ -205,6 +216,7 @@ def world(app, admin, make_user, deploy_library, catalogue):
         "incident_id": 1,
         "subscription_id": subscription["id"],
         "delivery_id": delivery["id"],
+        "external_task_id": external_task["id"],
     }
     return SimpleNamespace(client=admin.client, admin=admin, stranger=stranger, path_values=path_values)
 

@@ -7,6 +7,7 @@ from flask import current_app, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from ...definitions import queries as definitions
+from ...external_tasks import queries as external_tasks
 from ...identity import queries as identity
 from ...instances import operations as instances
 from ...instances import queries as instance_reads
@@ -31,7 +32,7 @@ def overview():
         "running": by_state.get("running", 0),
         "error": by_state.get("error", 0),
         "suspended": by_state.get("suspended", 0),
-        "incidents": jobs.incident_count(),
+        "incidents": jobs.incident_count() + external_tasks.incident_count(),
         "users": identity.active_user_count(),
     }
     return render_template("ui/admin.html", counts=counts)
@@ -94,7 +95,28 @@ def _incident_row(call) -> dict:
     }
 
 
+EXTERNAL_INCIDENTS_SHOWN = 100  # the latest; the rest through GET /api/v1/external-tasks?state=failed
+
+
+def _external_row(task) -> dict:
+    return {
+        "task": task,
+        "link": _instance_link(task.instance_id),
+        "updated": display.local_datetime(task.updated_at),
+        "retry_url": url_for("external_tasks.retry", external_task_id=task.id),
+    }
+
+
 @bp.get("/admin/incidents", endpoint="admin_incidents")
 def incidents_page():
+    """The failed service calls, then the external tasks in incident (both retried from here)."""
     admin_user()
-    return list_page("ui/admin_incidents.html", jobs.incidents, name="rows", row=_incident_row)
+    external, external_total = external_tasks.incidents(1, EXTERNAL_INCIDENTS_SHOWN)
+    return list_page(
+        "ui/admin_incidents.html",
+        jobs.incidents,
+        name="rows",
+        row=_incident_row,
+        external=[_external_row(task) for task in external],
+        external_total=external_total,
+    )
