@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
     """Register the API at /engine-rest and at /engine-rest/engine/default (the engine's name)."""
     from . import (  # noqa: F401  (their routes join bp)
         definition_routes,
+        external_task_routes,
         instance_routes,
         message_routes,
         task_routes,

@@ -243,3 +243,15 @@ def tasks_page(user, filters: dict, window: Window) -> list[TaskRow]:
 
 def tasks_count(user, filters: dict) -> int:
     return tasks.count(_task_condition(user, filters))
+
+
+def definition_ids_of(instance_ids) -> dict:
+    """instance id -> the Camunda id of its definition, for these instances."""
+    if not instance_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(ProcessInstance.id, ProcessDefinition.key, ProcessDefinition.version, ProcessDefinition.id)
+        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+        .where(ProcessInstance.id.in_(list(instance_ids)))
+    )
+    return {ident: f"{key}:{version}:{row}" for ident, key, version, row in rows}

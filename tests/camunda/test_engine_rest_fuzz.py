@@ -51,6 +51,13 @@ ROUTES = [
     (GET, "/task/{task}/variables"),
     (GET, "/{name}"),
     (POST, "/message"),
+    (POST, "/external-task/fetchAndLock"),
+    (GET, "/external-task/{instance}"),
+    (POST, "/external-task/{instance}/complete"),
+    (POST, "/external-task/{instance}/failure"),
+    (POST, "/external-task/{instance}/bpmnError"),
+    (POST, "/external-task/{instance}/extendLock"),
+    (POST, "/external-task/{instance}/unlock"),
 ]
 PARAMETERS = [
     "key",
