@@ -605,7 +605,11 @@ def test_a_designer_edits_the_extension_properties_of_a_task_and_deploys_them(pa
         ("clock", "paused"),
     ]
     assert after.pop("start") == [("dossierStatus", "1")]
-    assert after.pop("end_refused") == [("dossierStatus", "3"), ("document", "mau-02")]
+    assert after.pop("end_refused") == [
+        ("dossierStatus", "3"),
+        ("dossierOutcome", "not_received"),
+        ("document", "mau-02"),
+    ]
     before.pop("appraise"), before.pop("end_refused")
     assert after == before  # every other element's properties unchanged
     for other in ("postScript", "messageVariable", 'scriptsOnInstances="true"'):
@@ -674,6 +678,8 @@ def test_a_task_whose_form_is_missing_is_refused_and_shown_on_the_element(
         ("formKey", "dossier_return_result"),
         ("unitVariable", "reception_unit"),
         ("allotment", "1"),
+        ("dossierStatus", "7"),
+        ("dossierOutcome", "withdrawn"),
     ]
 
 
