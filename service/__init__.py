@@ -124,7 +124,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from integrations import Connectors, load_config
 
-    from . import observability, stages, steps
+    from . import camunda, observability, stages, steps
     from .attachments.routes import blp as attachments_blp
     from .calendar.routes import blp as calendar_blp
     from .definitions.routes import blp as definitions_blp
@@ -171,6 +171,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(ui_bp)  # the web pages under /ui
+    camunda.init_app(app)  # the Camunda 7 compatible REST API under /engine-rest
 
     @app.get("/api/v1/docs/vendor/<path:filename>", endpoint="docs_vendor")
     def docs_vendor(filename):

@@ -45,10 +45,14 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
-def page_of(model, where, order_by, page: int, per_page: int) -> tuple[list, int]:
-    """One page of `model` rows matching `where`, in `order_by` order, with the total count."""
+def page_of(
+    model, where, order_by, page: int, per_page: int, *, offset: int | None = None
+) -> tuple[list, int]:
+    """One page of `model` rows matching `where`, in `order_by` order, with the total count.
+    offset: the first row's index, instead of the page's (Camunda's firstResult)."""
     from .extensions import db
 
     total = db.session.scalar(sa.select(sa.func.count()).select_from(model).where(where)) or 0
-    query = sa.select(model).where(where).order_by(*order_by).offset((page - 1) * per_page).limit(per_page)
+    start = (page - 1) * per_page if offset is None else offset
+    query = sa.select(model).where(where).order_by(*order_by).offset(start).limit(per_page)
     return list(db.session.scalars(query)), total

@@ -31,6 +31,8 @@ from .models import IdempotentRequest
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The APIs whose writes honour the header: Motcua's own and the Camunda 7 compatible one.
+API_PATHS = ("/api/", "/engine-rest/")
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
 # The headers of an answer that are part of it (the rest is made afresh for each response).
 _KEPT_HEADERS = ("Content-Type", "Location", "ETag", "Retry-After")
@@ -51,7 +53,12 @@ def claim(request: Request, user) -> Claim | None:
     """The request's claim on its key, or None when it carries none (or is not an API write by an
     authenticated caller). A malformed key is a 400."""
     value = request.headers.get(HEADER)
-    if value is None or request.method not in WRITES or not request.path.startswith("/api/") or user is None:
+    if (
+        value is None
+        or request.method not in WRITES
+        or not request.path.startswith(API_PATHS)
+        or user is None
+    ):
         return None
     value = value.strip()
     if not _KEY.fullmatch(value):

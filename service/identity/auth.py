@@ -8,8 +8,8 @@ from flask import Flask, current_app, g, request, session
 
 from ..errors import Unauthorized
 from ..extensions import csrf
-from . import scopes, sessions
-from .operations import Principal, principal_for_token
+from . import scopes, sessions, throttle
+from .operations import Principal, check_password, principal_for_token, principal_for_user
 
 # Endpoints anyone may call: the API description, its browsable UI, logging in and the health check
 # (load balancers call it; it reveals counts and booleans only).
@@ -28,6 +28,10 @@ PUBLIC_ENDPOINTS = frozenset(
     }
 )
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Blueprints whose clients send HTTP Basic (the Camunda 7 compatible REST API, service/camunda): a
+# bearer token or a user's username and password, throttled like the login; never the session
+# cookie (so no CSRF either). Their 401 asks for Basic.
+BASIC_AUTH_BLUEPRINTS = frozenset({"camunda", "camunda_engine"})
 
 
 def current_user() -> Principal:
@@ -66,6 +70,15 @@ def authenticate() -> None:
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
     header = request.headers.get("Authorization", "")
+    basic = request.blueprint in BASIC_AUTH_BLUEPRINTS
+    if basic:
+        if not header:
+            raise Unauthorized(
+                "Send 'Authorization: Basic <username:password>' or 'Authorization: Bearer <token>'."
+            )
+        if header.partition(" ")[0].lower() == "basic":
+            g.user = basic_principal()
+            return
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -83,6 +96,27 @@ def authenticate() -> None:
         g.user, g.session_id = found.principal, found.id
         return
     raise Unauthorized("Log in, or send 'Authorization: Bearer <token>'.")
+
+
+def basic_principal() -> Principal:
+    """The user named by this request's HTTP Basic credentials, or 401. Wrong passwords count in
+    the login throttle (service/identity/throttle.py): a blocked username and address get 429
+    whatever the password, exactly as at POST /api/v1/auth/login."""
+    credentials = request.authorization
+    if credentials is None or credentials.type != "basic" or not credentials.username:
+        raise Unauthorized("The Basic credentials are malformed: send base64 of 'username:password'.")
+    username, password = credentials.username, credentials.password or ""
+    if "\x00" in username + password or len(username) > 255 or len(password) > 1024:
+        raise Unauthorized("Wrong username or password.")
+    counter = throttle.key(throttle.LOGIN, username, request.remote_addr)
+    throttle.refuse_if_blocked(counter)  # whatever the password: a blocked guesser learns nothing
+    user = check_password(username, password)
+    principal = principal_for_user(user.id) if user is not None else None
+    if principal is None:
+        throttle.failed(counter)
+        raise Unauthorized("Wrong username or password.")
+    throttle.for_app().success(counter)
+    return principal
 
 
 def _view():

@@ -241,8 +241,12 @@ def retry(instance: ProcessInstance, *, actor, expected_version: int | None) -> 
     steps.persist(instance, result, actor=actor, now=now, audit=audit)
 
 
-def search(user, *, state=None, definition_key=None, business_key=None, page=1, per_page=50):
-    conditions = [visible_to(user)]
+def search(
+    user, *extra, state=None, definition_key=None, business_key=None, page=1, per_page=50, offset=None
+):
+    """The instances the user may see that match, newest first: (a page, the total). `extra`: more
+    conditions on ProcessInstance; offset: the first row's index instead of the page's."""
+    conditions = [visible_to(user), *extra]
     if state:
         conditions.append(ProcessInstance.state == state)
     if business_key:
@@ -259,6 +263,7 @@ def search(user, *, state=None, definition_key=None, business_key=None, page=1, 
         (ProcessInstance.created_at.desc(), ProcessInstance.id),
         page,
         per_page,
+        offset=offset,
     )
 
 

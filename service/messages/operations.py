@@ -4,9 +4,11 @@ message start event waits for it.
 
 The work is the instances' own: delivery is `instances.operations.deliver_message` (the payload
 may not set a protected variable; the instance's version guards against a concurrent step) and a
-start is `instances.operations.start` on the message (only what the start form declares). The
-route authorises: which instances a caller may reach is a condition of the lookup
-(instances.permissions.messageable_by), who may start the process is checked before it starts.
+start is `instances.operations.start` on the message (only what the start form declares). Which
+instances a caller may reach is a condition of the lookup (instances.permissions.messageable_by),
+and who may start the process is checked before it starts: `correlate` composes both, for POST
+/api/v1/messages and Camunda's POST /engine-rest/message alike (their routes first check that the
+caller may send the message at all: instances.permissions.require_message_sender).
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from flask import current_app
 
 from ..definitions import queries as definitions
 from ..definitions.models import ProcessDefinition
+from ..definitions.permissions import require_message_starter
 from ..errors import Conflict, NotFound
 from ..instances import operations as instances
 from ..instances import queries as instance_queries
 from ..instances.models import ProcessInstance
+from ..instances.permissions import messageable_by
 
 LISTED = 20  # instances named in a 409's details, at most
 
@@ -93,3 +97,19 @@ def start(
     return instances.start(
         definition, business_key=business_key, variables=variables, actor=actor, message=name
     )
+
+
+def correlate(
+    user, name: str, *, business_key: str | None, correlation_keys: dict, variables: dict, to_all: bool
+) -> tuple[str, list[ProcessInstance]]:
+    """Deliver the message to the instances the caller may message that wait for it and match, or
+    start the process that starts on it (403 unless the caller is one of its starters):
+    ("delivered", the instances) or ("started", [the new instance])."""
+    matched = waiting(
+        name, allowed=messageable_by(user, name), business_key=business_key, correlation_keys=correlation_keys
+    )
+    if matched:
+        return "delivered", deliver(matched, name, variables, actor=user, to_all=to_all)
+    definition = starting_definition(name)
+    require_message_starter(user, definition, name)
+    return "started", [start(definition, name, business_key=business_key, variables=variables, actor=user)]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from ..definitions.permissions import require_message_starter
 from ..extensions import db
 from ..identity.auth import current_user
 from ..identity.scopes import MESSAGES, scoped
-from ..instances.permissions import messageable_by, require_message_sender
+from ..instances.permissions import require_message_sender
 from . import operations
 from .schemas import CorrelateArgs, CorrelationSchema
 
@@ -44,20 +43,13 @@ def correlate(args):
     """
     user, name = current_user(), args["name"]
     require_message_sender(user, name)
-    matched = operations.waiting(
+    outcome, instances = operations.correlate(
+        user,
         name,
-        allowed=messageable_by(user, name),
         business_key=args.get("business_key"),
         correlation_keys=args["correlation_keys"],
-    )
-    if matched:
-        delivered = operations.deliver(matched, name, args["variables"], actor=user, to_all=args["all"])
-        db.session.flush()
-        return {"outcome": "delivered", "instances": delivered}
-    definition = operations.starting_definition(name)
-    require_message_starter(user, definition, name)
-    instance = operations.start(
-        definition, name, business_key=args.get("business_key"), variables=args["variables"], actor=user
+        variables=args["variables"],
+        to_all=args["all"],
     )
     db.session.flush()
-    return {"outcome": "started", "instances": [instance]}, 201
+    return {"outcome": outcome, "instances": instances}, (200 if outcome == "delivered" else 201)

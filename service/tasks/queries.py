@@ -138,9 +138,15 @@ def count(condition: sa.ColumnElement[bool]) -> int:
 
 
 def select_page(
-    condition: sa.ColumnElement[bool], *columns, order: str = "created", page: int = 1, per_page: int = 50
+    condition: sa.ColumnElement[bool],
+    *columns,
+    order: str = "created",
+    page: int = 1,
+    per_page: int = 50,
+    offset: int | None = None,
 ) -> sa.Select:
-    """SELECT Task, its definition's name, its instance's business key (and `columns`) of one page.
+    """SELECT Task, its definition's name, its instance's business key (and `columns`) of one page
+    (offset: the first row's index, instead of the page's).
 
     The page's ids are found first, in the order of an index, without touching another table;
     only those rows are then joined to their instance and definition (a caller outer-joins more
@@ -151,7 +157,7 @@ def select_page(
         sa.select(Task.id)
         .where(condition)
         .order_by(*ordering)
-        .offset((page - 1) * per_page)
+        .offset((page - 1) * per_page if offset is None else offset)
         .limit(per_page)
         .subquery()
     )
