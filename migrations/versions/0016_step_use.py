@@ -1,6 +1,6 @@
 """allot: the working days each round of a dossier's step used (dossiers.step_use)
 
-Revision ID: 0013_allot
+Revision ID: 0016_step_use
 Revises: 0015_external
 Create Date: 2026-12-03 17:45:00
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0013_allot"
+revision = "0016_step_use"
 down_revision = "0015_external"
 branch_labels = None
 depends_on = None
