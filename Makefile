@@ -36,7 +36,7 @@ instance/secret_key:
 	$(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > $@
 	chmod 600 $@
 
-RUN_ENV = SECRET_KEY=$$(cat instance/secret_key) MOTCUA_SECURE_COOKIES=false
+RUN_ENV = SECRET_KEY=$$(cat instance/secret_key) MOTCUA_SECURE_COOKIES=false MOTCUA_PUBLIC_URL=http://$(HOST):$(PORT)
 
 run: setup instance/secret_key
 	$(RUN_ENV) $(BIN)/motcua db upgrade

@@ -191,6 +191,12 @@ def create_app(overrides: dict | None = None) -> Flask:
             "docs": "/api/v1/docs",
         }
 
+    @app.get("/tra-cuu", endpoint="public_lookup")
+    def public_lookup():
+        # The address Mẫu 01 prints and its QR code opens: the public lookup page (no login).
+        code = request.args.get("ma", "")[:64]
+        return redirect(url_for("ui.lookup", **({"ma": code} if code else {})))
+
     return app
 
 

@@ -128,6 +128,10 @@ def from_environment() -> dict:
         # empty: the ones shipped in service/calendar/schedules/. Years without one use the
         # holidays package's suggestion, marked provisional.
         "MOTCUA_CALENDAR_SCHEDULES": os.environ.get("MOTCUA_CALENDAR_SCHEDULES", ""),
+        # The address the public reaches this service at (e.g. https://motcua.angiang.gov.vn): Mẫu 01
+        # prints <it>/tra-cuu and its QR code opens the dossier's public lookup there. Empty: the QR
+        # code holds the dossier's code only.
+        "MOTCUA_PUBLIC_URL": os.environ.get("MOTCUA_PUBLIC_URL", ""),
         # Unit code that numbers dossiers received by officers whose org unit has no national code.
         "MOTCUA_DEFAULT_UNIT_CODE": os.environ.get("MOTCUA_DEFAULT_UNIT_CODE", "000.00.00.H01"),
         # The agency printed on the official slips (Mẫu 01 to 06).

@@ -35,7 +35,7 @@ from ..identity.operations import unit_name
 from ..outbox import operations as outbox
 from ..steps import FollowUp, Step
 from ..tasks.models import Task
-from . import codes
+from . import codes, lookup
 from .models import Dossier, DossierStep
 from .status import CLOSING_OUTCOMES, OUTCOMES, DossierStatus, may_move, parse
 
@@ -191,6 +191,7 @@ def _register(dossier: Dossier, instance, now: datetime) -> None:
         dossier.clock_started_at, float(dossier.procedure.processing_days), cal
     )
     dossier.code = codes.next_code(dossier.unit_code, _local(now).date())
+    dossier.lookup_pin = lookup.new_pin()
     instance.business_key = dossier.code
 
 

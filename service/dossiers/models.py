@@ -44,6 +44,8 @@ class Dossier(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     verdict: Mapped[str | None] = mapped_column(sa.String(16))
+    # The second factor of the public lookup (/tra-cuu), printed on Mẫu 01 beside the code.
+    lookup_pin: Mapped[str | None] = mapped_column(sa.String(12))
     # How its handling ended (dossiers/status.py OUTCOMES): approved, refused, stopped...
     outcome: Mapped[str | None] = mapped_column(sa.String(16), index=True)
     # The SLA class the watch last saw (service/sla.py), so it notes each change once.

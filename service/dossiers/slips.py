@@ -11,7 +11,7 @@ from ..identity.models import User
 from ..identity.operations import unit_name
 from ..models_base import utcnow
 from ..tasks.models import Task
-from . import operations, queries
+from . import lookup, operations, queries
 from .models import Dossier
 
 
@@ -87,6 +87,9 @@ def dossier_context(dossier: Dossier, *, agency: dict) -> dict:
         ],
         "steps": handovers,
         "contact": agency.get("contact"),
+        "lookup_pin": dossier.lookup_pin,
+        "lookup_url": lookup.public_url(dossier.code),
+        "lookup_page": lookup.public_url(None),
         "generated_at": utcnow(),
     }
 

@@ -23,6 +23,8 @@ PUBLIC_ENDPOINTS = frozenset(
         "static",
         "observability.health",
         "ui.login",
+        "ui.lookup",  # the public lookup of a dossier (code + PIN, throttled): service/ui/lookup.py
+        "public_lookup",
         "ui.static",
         "ui.vendor",
     }

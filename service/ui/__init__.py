@@ -218,4 +218,13 @@ def vendor_file(name, filename):
 
 
 # Each module registers its page views on bp.
-from . import account, admin, designer, dossier_pages, instance_pages, pages, reception  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    account,
+    admin,
+    designer,
+    dossier_pages,
+    instance_pages,
+    lookup,
+    pages,
+    reception,
+)
