@@ -105,3 +105,16 @@ def test_the_receipt_prints_the_lookup_address_and_its_qr_code_opens_it(office):
 
     with office.app.app_context():
         assert public_url(dossier["code"]) == "https://motcua.angiang.gov.vn/tra-cuu?ma=" + dossier["code"]
+
+
+def test_an_applicant_looks_the_dossier_up_in_the_browser_with_the_receipt(office, page):
+    from playwright.sync_api import expect
+
+    dossier, pin = _registered(office)
+    page.goto("/tra-cuu?ma=" + dossier["code"])  # what the receipt's QR code opens
+    expect(page.get_by_label("Mã hồ sơ")).to_have_value(dossier["code"])
+    page.get_by_label("Mã tra cứu (in trên giấy tiếp nhận)").fill(pin)
+    page.get_by_role("button", name="Tra cứu").click()
+    expect(page.get_by_test_id("lookup-status")).to_contain_text("Được tiếp nhận")
+    expect(page.get_by_test_id("lookup-steps")).to_contain_text("Kiểm tra tính đầy đủ và thẩm quyền")
+    expect(page.get_by_role("link", name="Đăng xuất")).to_have_count(0)  # no session was made
