@@ -91,6 +91,24 @@ def _running(task: ExternalTask) -> ProcessInstance:
     return instance
 
 
+def _command(command, instance, task: ExternalTask, *args, now: datetime):
+    """Run an engine command on the external task's service task (its instance's state, definition,
+    units and calendar); 409 task_not_open when the task is no longer waiting for its worker."""
+    inputs = runtime.inputs(instance.definition_id)
+    try:
+        return command(
+            inputs.definition,
+            instance.engine_state,
+            str(task.task_id),
+            *args,
+            now=now,
+            units=inputs.units,
+            calendar=inputs.calendar,
+        )
+    except TaskNotReady as exc:
+        raise Conflict(str(exc), code="task_not_open") from None
+
+
 def complete(task: ExternalTask, worker_id: str, variables: dict, *, actor) -> ExternalTask:
     """The worker's result: the task is done and the instance runs on with the variables."""
     now = utcnow()
@@ -98,19 +116,7 @@ def complete(task: ExternalTask, worker_id: str, variables: dict, *, actor) -> E
     instance = _running(task)
     _check_variables(task, instance, variables)
     _take(task, worker_id, actor, now, state=DONE, lock_expires_at=None)
-    inputs = runtime.inputs(instance.definition_id)
-    try:
-        result = runtime.engine().complete_external_task(
-            inputs.definition,
-            instance.engine_state,
-            str(task.task_id),
-            variables,
-            now=now,
-            units=inputs.units,
-            calendar=inputs.calendar,
-        )
-    except TaskNotReady as exc:
-        raise Conflict(str(exc), code="task_not_open") from None
+    result = _command(runtime.engine().complete_external_task, instance, task, variables, now=now)
     audit = [
         fact(
             "external_task_completed",
@@ -208,20 +214,8 @@ def bpmn_error(
     _hold(task, worker_id, actor, now)
     instance = _running(task)
     _check_variables(task, instance, variables)
-    inputs = runtime.inputs(instance.definition_id)
     try:
-        result = runtime.engine().throw_bpmn_error(
-            inputs.definition,
-            instance.engine_state,
-            str(task.task_id),
-            code,
-            variables,
-            now=now,
-            units=inputs.units,
-            calendar=inputs.calendar,
-        )
-    except TaskNotReady as exc:
-        raise Conflict(str(exc), code="task_not_open") from None
+        result = _command(runtime.engine().throw_bpmn_error, instance, task, code, variables, now=now)
     except EventNotExpected as exc:
         text = f"BPMN error {code!r}" + (f" ({message})" if message else "") + f" was not caught: {exc}"
         _take(
