@@ -36,7 +36,7 @@ from ..outbox import operations as outbox
 from ..steps import FollowUp, Step
 from ..tasks.models import Task
 from . import codes, lookup
-from .models import Dossier, DossierStep
+from .models import Dossier, DossierPause, DossierStep
 from .status import CLOSING_OUTCOMES, OUTCOMES, DossierStatus, may_move, parse
 
 log = logging.getLogger(__name__)
@@ -208,11 +208,16 @@ def _set_status(dossier: Dossier, instance, status: DossierStatus, now: datetime
 
 
 def _pause(dossier: Dossier, now: datetime) -> bool:
-    """Stop the clock at the moment of the request; True if it was running."""
+    """Stop the clock at the moment of the request and keep the pause (`dossier_pauses`, its kind
+    from the status the step set: 6 a financial obligation, else a supplement); True if it was
+    running."""
     if dossier.paused_at is not None:
         return False
     dossier.paused_at = now
-    dossier.supplement_requests += 1
+    kind = "financial" if dossier.status == DossierStatus.FINANCIAL else "supplement"
+    if kind == "supplement":
+        dossier.supplement_requests += 1
+    db.session.add(DossierPause(dossier_id=dossier.id, kind=kind, started_at=now))
     return True
 
 
@@ -226,6 +231,11 @@ def _resume(dossier: Dossier, now: datetime) -> bool:
     if dossier.due_at is not None and paused > 0:
         dossier.due_at = deadlines.resumed_due(dossier.due_at, paused, cal)
     dossier.paused_at = None
+    db.session.execute(
+        sa.update(DossierPause)
+        .where(DossierPause.dossier_id == dossier.id, DossierPause.ended_at.is_(None))
+        .values(ended_at=now, working_days=round(paused, 4))
+    )
     return True
 
 

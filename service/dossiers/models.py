@@ -112,6 +112,26 @@ class DossierStep(db.Model):
     outcome: Mapped[str] = mapped_column(sa.String(16), default="completed")
 
 
+PAUSE_KINDS = ("supplement", "financial")
+
+
+class DossierPause(db.Model):
+    """A time the dossier's clock stopped for the applicant (a supplement asked for, a financial
+    obligation to meet) and when it restarted: kept one by one so that a past period is judged
+    with the pauses as they were then (DOMAIN.md §2). `working_days` is the paused working time,
+    set when the pause ends (the dossier's `paused_days` is their total)."""
+
+    __tablename__ = "dossier_pauses"
+    __table_args__ = (sa.Index("ix_dossier_pauses_dossier", "dossier_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("dossiers.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    working_days: Mapped[float | None] = mapped_column()
+
+
 class DossierCodeSequence(db.Model):
     """The last number given per unit and reception day: codes are unique and gapless."""
 

@@ -5,8 +5,9 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 
-from service.dossiers.models import Dossier
+from service.dossiers.models import Dossier, DossierPause
 from service.extensions import db
 from tests.factories import receive_dossier
 from tests.support import QR
@@ -157,6 +158,7 @@ def test_a_supplement_round_pauses_the_clock_and_moves_the_due_date(office, cloc
 
         row = db.session.get(Dossier, uuid.UUID(dossier["id"]))
         due_before = row.due_at
+        paused_at = row.paused_at
         clock.advance_to(calendar().add_working_days(row.paused_at, 1))  # the applicant took a working day
     dossier = do(office.clerk, dossier, "await_supplement", {"supplement_received": True})
     assert dossier["status"] == 4
@@ -167,6 +169,14 @@ def test_a_supplement_round_pauses_the_clock_and_moves_the_due_date(office, cloc
         moved = calendar().working_days_between(due_before, _parse(dossier["due_at"]))
     assert moved == pytest.approx(dossier["paused_days"], abs=0.001)
     assert [s["element_id"] for s in dossier["current_steps"]] == ["appraise"]
+    with office.app.app_context():  # the pause is kept, with its moments and its working time
+        pauses = db.session.scalars(
+            sa.select(DossierPause).where(DossierPause.dossier_id == uuid.UUID(dossier["id"]))
+        ).all()
+        assert [(p.kind, p.started_at, p.working_days) for p in pauses] == [
+            ("supplement", paused_at, pytest.approx(1.0, abs=0.01))
+        ]
+        assert pauses[0].ended_at is not None and pauses[0].ended_at > paused_at
     with office.app.app_context():  # the apology timer moved with the due date
         from service.instances.models import ProcessInstance
 

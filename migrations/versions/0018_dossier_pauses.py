@@ -1,0 +1,57 @@
+"""dossier_pauses: each time a dossier's clock stopped for the applicant, and when it restarted
+
+The indicators judge a past period with the pauses as they were then (DOMAIN.md §2: a request
+still open counts as the end), so each pause is kept, not only the running total on the dossier.
+
+Revision ID: 0018_dossier_pauses
+Revises: 0017_lookup_pin
+Create Date: 2026-12-04 16:50:00
+
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = "0018_dossier_pauses"
+down_revision = "0017_lookup_pin"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "dossier_pauses",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column(
+            "dossier_id", sa.Uuid(), sa.ForeignKey("dossiers.id", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("working_days", sa.Float(), nullable=True),
+    )
+    op.create_index("ix_dossier_pauses_dossier", "dossier_pauses", ["dossier_id", "started_at"])
+    # A dossier paused now gets its open pause; earlier, finished pauses were only kept as a total
+    # (dossiers.paused_days) and cannot be recovered one by one.
+    dossiers = sa.table(
+        "dossiers", sa.column("id", sa.Uuid()), sa.column("paused_at", sa.DateTime(timezone=True)),
+        sa.column("status", sa.Integer()),
+    )
+    pauses = sa.table(
+        "dossier_pauses", sa.column("dossier_id", sa.Uuid()), sa.column("kind", sa.String()),
+        sa.column("started_at", sa.DateTime(timezone=True)),
+    )
+    connection = op.get_bind()
+    rows = connection.execute(
+        sa.select(dossiers.c.id, dossiers.c.paused_at, dossiers.c.status).where(dossiers.c.paused_at.is_not(None))
+    ).all()
+    for dossier_id, paused_at, status in rows:
+        kind = "financial" if status == 6 else "supplement"
+        connection.execute(pauses.insert().values(dossier_id=dossier_id, kind=kind, started_at=paused_at))
+
+
+def downgrade():
+    op.drop_index("ix_dossier_pauses_dossier", table_name="dossier_pauses")
+    op.drop_table("dossier_pauses")
