@@ -11,7 +11,8 @@ A period is written `<kind>:<value>` in URLs and files:
 | `quarter` | `2026-Q4` | the quarter's first day | the next quarter's first day |
 | `year` | `2026` | 1 January | 1 January of the next year |
 
-The reporting month holds the data of the 21st to the 20th (QĐ 242 §10.3). Moments are in the offices' time zone (`MOTCUA_TIMEZONE`); a period is half-open [start, end).
+The reporting month holds the data of the 21st to the 20th (QĐ 242 §10.3). Moments are in the
+offices' time zone (`MOTCUA_TIMEZONE`); a period is half-open [start, end).
 Pure: no database, no Flask (the caller passes the zone).
 """
 
