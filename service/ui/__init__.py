@@ -31,6 +31,7 @@ NAV = (
     ("ui.worklist", _l("Công việc"), "all"),
     ("ui.reception", _l("Tiếp nhận"), "reception"),
     ("ui.dossiers", _l("Hồ sơ"), "all"),
+    ("ui.calendar", _l("Lịch làm việc"), "all"),
     ("ui.designer", _l("Thiết kế quy trình"), "designers"),
     ("ui.admin", _l("Quản trị"), "admins"),
 )
@@ -221,6 +222,7 @@ def vendor_file(name, filename):
 from . import (  # noqa: E402,F401
     account,
     admin,
+    calendar_page,
     designer,
     dossier_pages,
     instance_pages,
