@@ -73,6 +73,16 @@ def from_environment() -> dict:
         "MOTCUA_UPLOAD_DIR": os.environ.get("MOTCUA_UPLOAD_DIR", ""),
         "MOTCUA_UPLOAD_MAX_BYTES": _int("MOTCUA_UPLOAD_MAX_BYTES", 20 * 1024 * 1024),
         "MOTCUA_UPLOAD_TYPES": os.environ.get("MOTCUA_UPLOAD_TYPES", "pdf,png,jpeg"),
+        # PAdES signatures (service/signatures/): a folder of <UNIT_CODE>.p12 files, each a unit's
+        # signing certificate, key and chain; the passphrase of each comes from
+        # MOTCUA_SIGNING_PASSPHRASE_<UNIT_CODE> (letters and digits, others as "_"), else
+        # MOTCUA_SIGNING_PASSPHRASE, read when the key is first used. Empty: no unit can sign.
+        "MOTCUA_SIGNING_KEYS_DIR": os.environ.get("MOTCUA_SIGNING_KEYS_DIR", ""),
+        # The roots (a PEM bundle) a signature must chain to, to count as trusted; empty: none is.
+        "MOTCUA_SIGNING_TRUST_ROOTS": os.environ.get("MOTCUA_SIGNING_TRUST_ROOTS", ""),
+        # A TrueType font with Vietnamese glyphs for the visible signature block (default: the
+        # first of DejaVu Sans, Noto Sans, Liberation Sans found on the machine).
+        "MOTCUA_SIGNATURE_FONT": os.environ.get("MOTCUA_SIGNATURE_FONT", ""),
         # Budgets: how much work one instance may make the engine do (docs/operations.md lists them;
         # service/engine/limits.py applies them). Exceeding one puts the instance in error with a
         # message naming the budget and its setting; literal values in a BPMN file are checked at deploy.

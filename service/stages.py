@@ -6,6 +6,7 @@ this list is the one place to read (or change) what happens after a step.
 from __future__ import annotations
 
 from . import deadlines, metrics
+from .attachments import signing as signed_results
 from .audit import operations as audit
 from .dossiers import follow as dossier
 from .external_tasks import queue as external_tasks
@@ -33,5 +34,6 @@ PIPELINE = Pipeline(
     ),
     completion_inputs=(
         dossier.timer_variables,  # the dossier's code, due and apology moments, for its timer
+        signed_results.result_signed,  # a result step (signedResult): is one of its PDFs signed and good
     ),
 )

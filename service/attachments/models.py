@@ -38,5 +38,9 @@ class Attachment(db.Model):
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A PDF's PAdES signatures as checked when it was stored (service/signatures/keys.check):
+    # [{"signer", "organisation", "signed_at", "intact", "valid", "trusted", "whole_file", "good"}];
+    # None for an image or a PDF that could not be read.
+    signatures: Mapped[list | None] = mapped_column(sa.JSON)
 
     uploaded_by: Mapped[User | None] = relationship(lazy="joined")

@@ -29,6 +29,7 @@ from ..dossiers.models import Dossier
 from ..errors import Conflict, NotFound, ServiceError, Unprocessable
 from ..extensions import db
 from ..models_base import utcnow
+from ..signatures import keys
 from ..tasks import operations as tasks
 from .models import Attachment
 
@@ -229,6 +230,7 @@ def store(task_id, stream: BinaryIO, filename: str | None, *, component: str | N
         )
     key, file_type, size, sha256 = _write(stream, max_bytes())
     _remember_uncommitted(key)
+    signatures = keys.check(_path_of(key).read_bytes()) if file_type.name == "pdf" else None
     attachment = Attachment(
         id=uuid.uuid4(),
         instance_id=instance.id,
@@ -242,6 +244,7 @@ def store(task_id, stream: BinaryIO, filename: str | None, *, component: str | N
         storage_key=key,
         uploaded_by_id=actor.id,
         uploaded_at=utcnow(),
+        signatures=signatures,
     )
     db.session.add(attachment)
     db.session.flush()
@@ -252,6 +255,7 @@ def store(task_id, stream: BinaryIO, filename: str | None, *, component: str | N
         "size": size,
         "sha256": sha256,
         "component": component,
+        "signatures": len(signatures or []),
     }
     record(
         [

@@ -33,3 +33,12 @@ def require_reader(user, attachment_id) -> Attachment:
         raise NotFound(f"There is no attachment {attachment_id}.")
     require_visible(user, instances.get(attachment.instance_id))
     return attachment
+
+
+def require_signer(user, attachment_id):
+    """Who may sign an attachment: an actor of its task (the same as who may upload to it)."""
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.deleted_at is not None or attachment.task_id is None:
+        raise NotFound(f"There is no attachment {attachment_id} on a task.")
+    task, _instance = require_uploader(user, attachment.task_id)
+    return attachment, task

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from ..identity.auth import current_user
 from ..identity.permissions import authorise
 from ..identity.scopes import TASKS, scoped
-from . import operations, permissions
+from . import operations, permissions, signing
 from .schemas import AttachmentList, AttachmentSchema, UploadArgs
 
 blp = Blueprint(
@@ -39,6 +39,21 @@ def upload(args, task_id):
     return operations.store(
         task_id, upload.stream, upload.filename, component=args.get("component"), actor=current_user()
     )
+
+
+@blp.route("/attachments/<uuid:attachment_id>/signature", methods=["POST"], endpoint="sign")
+@scoped(TASKS)
+@authorise(permissions.require_signer, into="found")
+@blp.response(201, AttachmentSchema)
+def sign(attachment_id, found):
+    """Sign a PDF of an open task with the key of the task's unit (PAdES, a visible block on the last
+    page); the signed copy is a new attachment of the task, its signatures checked.
+
+    Only an actor of the open task may sign; 409 `no_signing_key` when the unit has no key
+    installed, 422 `not_a_pdf` for an image.
+    """
+    attachment, task = found
+    return signing.sign(attachment, task, actor=current_user())
 
 
 @blp.route("/process-instances/<uuid:instance_id>/attachments", methods=["GET"], endpoint="list")

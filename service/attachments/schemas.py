@@ -49,6 +49,23 @@ class AttachmentSchema(ma.Schema):
         lambda a: (a.uploaded_by.display_name or a.uploaded_by.username) if a.uploaded_by else None
     )
     download_url = ma.fields.Function(lambda a: url_for("attachments.content", attachment_id=a.id))
+    signatures = ma.fields.List(
+        ma.fields.Nested(lambda: SignatureSchema()),
+        allow_none=True,
+        metadata={"description": "A PDF's signatures as checked when it was stored; null for images"},
+    )
+
+
+class SignatureSchema(ma.Schema):
+    field = ma.fields.String()
+    signer = ma.fields.String(allow_none=True, metadata={"description": "The certificate's common name"})
+    organisation = ma.fields.String(allow_none=True)
+    signed_at = ma.fields.String(allow_none=True, metadata={"description": "The time the signer states"})
+    intact = ma.fields.Boolean(metadata={"description": "The signed bytes are unchanged"})
+    valid = ma.fields.Boolean(metadata={"description": "The signature matches them and the certificate"})
+    trusted = ma.fields.Boolean(metadata={"description": "The certificate chains to a trusted root"})
+    whole_file = ma.fields.Boolean(metadata={"description": "Nothing but signatures was added after it"})
+    good = ma.fields.Boolean(metadata={"description": "Intact, valid, trusted and covering the whole file"})
 
 
 class AttachmentList(ma.Schema):

@@ -9,12 +9,18 @@ allowed); pages with an upload control also load static/js/attachments.js and cs
 
 from __future__ import annotations
 
-from flask import current_app, url_for
-from flask_babel import format_decimal
+from datetime import datetime
 
-from ..attachments import operations
+from flask import current_app, flash, redirect, url_for
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+
+from .. import uow
+from ..attachments import operations, permissions, signing
+from ..errors import ServiceError
+from ..identity.auth import current_user
 from ..tasks.queries import OPEN
-from . import display
+from . import bp, display
 
 
 def size_label(size: int) -> str:
@@ -41,6 +47,27 @@ def item(attachment) -> dict:
         "uploaded_by": (who.display_name or who.username) if who is not None else "",
         "uploaded_at": display.local_datetime(attachment.uploaded_at),
         "download_url": url_for("attachments.content", attachment_id=attachment.id),
+        "signatures": [signature(check) for check in attachment.signatures or []],
+    }
+
+
+def signature(check: dict) -> dict:
+    """One checked signature in words: who, when, and whether it can be relied on."""
+    if check.get("good"):
+        state, verdict = "good", _("hợp lệ")
+    elif not check.get("intact") or not check.get("valid"):
+        state, verdict = "broken", _("không hợp lệ: tệp đã bị sửa sau khi ký")
+    elif not check.get("trusted"):
+        state, verdict = "untrusted", _("chứng thư số không thuộc tổ chức được tin cậy")
+    else:
+        state, verdict = "partial", _("tệp đã được thêm nội dung sau khi ký")
+    moment = check.get("signed_at")
+    return {
+        "signer": check.get("signer") or _("(không rõ)"),
+        "organisation": check.get("organisation"),
+        "signed_at": display.local_datetime(datetime.fromisoformat(moment)) if moment else "",
+        "state": state,
+        "verdict": verdict,
     }
 
 
@@ -67,8 +94,25 @@ def panel(instance, *, task=None, user=None) -> dict:
             "max_bytes": limit,
             "max_label": size_label(limit),
             "timezone": current_app.config["MOTCUA_TIMEZONE"],
+            # The result step (signedResult): its PDFs can be signed with the unit's key here.
+            "sign": str((task.properties or {}).get(signing.RESULT_PROPERTY, "")).lower() == "true",
         }
     return {
         "items": [item(a) for a in operations.list_for_instance(instance.id)],
         "upload": upload,
     }
+
+
+@bp.post("/attachments/<uuid:attachment_id>/sign", endpoint="attachment_sign")
+def sign_attachment(attachment_id):
+    """The result step's "Ký số" button: sign the PDF with the unit's key, back to the task."""
+    user = current_user()
+    attachment, task = permissions.require_signer(user, attachment_id)
+    try:
+        signed = signing.sign(attachment, task, actor=user)
+    except ServiceError as exc:
+        uow.discard()
+        flash(_("Không ký số được: %(message)s", message=exc.message), "error")
+    else:
+        flash(_("Đã ký số “%(name)s”.", name=signed.filename), "success")
+    return redirect(url_for("ui.task_page", task_id=task.id) + "#attachments-title")

@@ -22,9 +22,17 @@ DATE = re.compile(r"^\d{2}/\d{2}/\d{4}( \d{2}:\d{2})?$")
 
 
 @pytest.fixture
-def sotp(office, make_officers):
-    """The Sở Tư pháp's officers who handle AG-LLTP-01 (the office fixture has its head)."""
+def sotp(office, make_officers, tmp_path, monkeypatch):
+    """The Sở Tư pháp's officers who handle AG-LLTP-01 (the office fixture has its head), and its
+    signing key (a test authority's, trusted)."""
+    from tests.pki import Authority, write_keys
+
     make_officers("specialist", "leader", "records", password=PASSWORD)
+    keys, roots = write_keys(
+        tmp_path / "pki", Authority.create(), {"SO-TP": "Sở Tư pháp tỉnh An Giang"}, b"pw"
+    )
+    office.app.config.update(MOTCUA_SIGNING_KEYS_DIR=str(keys), MOTCUA_SIGNING_TRUST_ROOTS=str(roots))
+    monkeypatch.setenv("MOTCUA_SIGNING_PASSPHRASE", "pw")
     return office
 
 
@@ -139,7 +147,20 @@ def test_a_dossier_is_received_printed_appraised_approved_issued_and_returned(pa
     claim(page, "records")
     page.get_by_label("Số, ký hiệu văn bản kết quả").fill("125/PLLTP")
     page.get_by_label("Ngày ban hành").fill("2026-11-26")
-    page.get_by_label("Đã ký số kết quả điện tử").check()
+    # The electronic result: the PDF uploaded, then signed with the unit's key (PAdES).
+    from service.documents import render_pdf
+
+    page.locator("#attachment-file").set_input_files(
+        {"name": "ket-qua.pdf", "mimeType": "application/pdf", "buffer": render_pdf("mau-01", {})}
+    )
+    page.locator("#attachment-submit").click()
+    expect(page.locator("#attachment-status")).to_contain_text("Đã tải lên")
+    page.reload()
+    page.get_by_role("button", name="Ký số").first.click()
+    expect(page.get_by_test_id("signatures").last).to_contain_text("Ký bởi Sở Tư pháp tỉnh An Giang")
+    expect(page.get_by_test_id("signatures").last).to_contain_text("hợp lệ")
+    page.get_by_label("Số, ký hiệu văn bản kết quả").fill("125/PLLTP")
+    page.get_by_label("Ngày ban hành").fill("2026-11-26")
     complete(page)
     page.wait_for_url("**/ui/")
     log_out(page)
@@ -175,3 +196,7 @@ def test_a_dossier_is_received_printed_appraised_approved_issued_and_returned(pa
     dossier = office.admin.get(f"/api/v1/dossiers/{code}").json
     assert dossier["status"] == 10 and dossier["verdict"] in {"early", "on_time"}
     assert [s["element_id"] for s in dossier["steps"]][:2] == ["receive", "digitise"]
+    variables = office.admin.get(f"/api/v1/process-instances/{dossier['process_instance_id']}").json[
+        "variables"
+    ]
+    assert variables["e_result_signed"] is True  # found by the service, not ticked

@@ -75,7 +75,7 @@ def test_a_dossier_walks_from_reception_to_return(office):
         office.records,
         dossier,
         "issue_result",
-        {"result_number": "123/PLLTP", "issued_on": "2026-11-26", "e_result_signed": True},
+        {"result_number": "123/PLLTP", "issued_on": "2026-11-26"},
     )
     assert dossier["status"] == 9
     assert dossier["finished_at"]

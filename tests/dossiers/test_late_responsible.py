@@ -79,7 +79,7 @@ def test_a_dossier_late_with_every_step_on_time_names_the_step_open_at_its_due_m
         office.records,
         dossier,
         "issue_result",
-        {"result_number": "7/PLLTP", "issued_on": "2027-03-05", "e_result_signed": True},
+        {"result_number": "7/PLLTP", "issued_on": "2027-03-05"},
     )
     assert dossier["verdict"] == "late"
     assert all(s["verdict"] in {"early", "on_time"} for s in dossier["steps"])

@@ -23,7 +23,7 @@ STEPS = (
     (
         "issue_result",
         "records",
-        {"result_number": "123/PLLTP", "issued_on": "2026-11-26", "e_result_signed": True},
+        {"result_number": "123/PLLTP", "issued_on": "2026-11-26"},
     ),
     ("return_result", "clerk", {"method": "counter"}),
 )
@@ -37,7 +37,7 @@ DOSSIER_BOUNDS = {
     "assign": 14,  # ... and the specialist named in the form, checked, then made the assignee
     "appraise": 12,
     "approve": 12,
-    "issue_result": 12,
+    "issue_result": 14,  # ... and its PDFs' signatures (e_result_signed), a new system variable
     "return_result": 11,  # opens no task; its wait for the withdrawal message ends (one DELETE)
 }
 SIMPLE_BOUND = 8

@@ -562,7 +562,7 @@ def test_accepted_dossier_goes_through_every_step_to_returned(engine, dossier):
     assert run.data_of("appraise")[0]["specialist"] == "chuyenvien.a"
     step("appraise", appraisal_decision="propose_approve", **APPRAISAL)
     step("approve", approval_decision="approve")
-    step("issue_result", result_number="123/GP-SXD", issued_on="2025-03-05", e_result_signed=True)
+    step("issue_result", result_number="123/GP-SXD", issued_on="2025-03-05")
     assert run.ready_elements() == ["return_result"]
     result = step("return_result", method="counter", recipient="Nguyễn Văn A")
     assert result.status == "completed"
@@ -605,7 +605,7 @@ def test_supplement_request_pauses_the_clock_and_the_dossier_comes_back_to_appra
     assert run.status_changes() == [2, 4, 5, 4]
     run.complete("appraise", appraisal_decision="propose_approve", **APPRAISAL)
     run.complete("approve", approval_decision="approve")
-    run.complete("issue_result", result_number="7/GP", issued_on="2025-03-10", e_result_signed=True)
+    run.complete("issue_result", result_number="7/GP", issued_on="2025-03-10")
     assert run.complete("return_result", method="post").status == "completed"
     assert run.status_changes() == [2, 4, 5, 4, 9, 10]
 
@@ -710,7 +710,7 @@ def test_withdrawal_is_refused_once_the_dossier_is_returned(engine, dossier):
     run = to_appraisal(engine, dossier)
     run.complete("appraise", appraisal_decision="propose_approve", **APPRAISAL)
     run.complete("approve", approval_decision="approve")
-    run.complete("issue_result", result_number="1/GP", issued_on="2025-03-05", e_result_signed=True)
+    run.complete("issue_result", result_number="1/GP", issued_on="2025-03-05")
     assert run.waiting_messages() == ["withdrawal"]  # still possible while the result waits at the counter
     run.complete("return_result", method="counter")
     assert run.status == "completed"
@@ -738,7 +738,7 @@ def test_apology_timer_is_armed_when_processing_starts_and_does_not_interrupt(en
     assert again.opened == []  # only one apology
     run.complete("appraise", appraisal_decision="propose_approve", **APPRAISAL)
     run.complete("approve", approval_decision="approve")
-    run.complete("issue_result", result_number="9/GP", issued_on="2025-03-14", e_result_signed=True)
+    run.complete("issue_result", result_number="9/GP", issued_on="2025-03-14")
     assert run.complete("return_result", method="counter").status == "completed"
     assert run.status_changes() == [2, 4, 9, 10]
 
@@ -749,7 +749,7 @@ def test_returning_the_result_closes_an_apology_still_open(engine, dossier):
     run.fire_timers(APOLOGY_AT)
     run.complete("appraise", appraisal_decision="propose_approve", **APPRAISAL)
     run.complete("approve", approval_decision="approve")
-    run.complete("issue_result", result_number="3/GP", issued_on="2025-03-07", e_result_signed=True)
+    run.complete("issue_result", result_number="3/GP", issued_on="2025-03-07")
     apology = run.task("apology")
     assert run.waiting_messages() == ["withdrawal"]
     result = run.complete("return_result", method="counter")
@@ -763,7 +763,7 @@ def test_apology_timer_is_cancelled_once_the_result_is_issued(engine, dossier):
     run = to_appraisal(engine, dossier)
     run.complete("appraise", appraisal_decision="propose_approve", **APPRAISAL)
     run.complete("approve", approval_decision="approve")
-    run.complete("issue_result", result_number="2/GP", issued_on="2025-03-04", e_result_signed=True)
+    run.complete("issue_result", result_number="2/GP", issued_on="2025-03-04")
     assert run.result.next_timer_at is None
     late = run.fire_timers(APOLOGY_AT + timedelta(days=1))
     assert late.opened == [] and run.ready_elements() == ["return_result"]

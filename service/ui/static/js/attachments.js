@@ -38,7 +38,7 @@
     return node;
   }
 
-  function addRow(file, timeZone) {
+  function addRow(file, timeZone, strings) {
     var body = document.querySelector("#attachment-list tbody");
     var row = document.createElement("tr");
     row.className = "attachment-row";
@@ -60,7 +60,15 @@
     who.appendChild(when);
     var size = cell("td", sizeLabel(file.size));
     size.className = "number";
-    [name, cell("td", file.component || "—"), size, shaCell, who].forEach(function (node) {
+    var signatures = cell("td", (file.signatures || []).length ? "" : "—");
+    signatures.dataset.testid = "signatures";
+    (file.signatures || []).forEach(function (check) {
+      var line = cell("p", strings.signed_by.replace("{signer}", check.signer || "?")
+        .replace("{verdict}", check.good ? strings.signature_good : strings.signature_not_good));
+      line.className = "signature signature-" + (check.good ? "good" : "broken");
+      signatures.appendChild(line);
+    });
+    [name, cell("td", file.component || "—"), size, shaCell, who, signatures].forEach(function (node) {
       row.appendChild(node);
     });
     body.insertBefore(row, body.querySelector(".attachment-empty"));
@@ -146,7 +154,7 @@
         done();
         if (request.status === 401) return window.Motcua.toLogin();
         if (request.status === 201 && request.response) {
-          addRow(request.response, upload.timezone);
+          addRow(request.response, upload.timezone, S);
           form.reset();
           status.textContent = format(S.uploaded, { name: request.response.filename });
           return;
