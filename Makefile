@@ -16,7 +16,7 @@ TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export MOTCUA_CHROMIUM ?= /usr/bin/chromium
 IN_CI := $(filter 1 true yes,$(shell printf '%s' '$(CI)' | tr A-Z a-z))
 
-.PHONY: setup run test test-sqlite test-postgres browser lint bench screenshots clean
+.PHONY: setup run simulators test test-sqlite test-postgres browser lint bench screenshots clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,15 @@ run: setup instance/secret_key
 	@echo "  curl -H \"Authorization: Bearer \$$TOKEN\" http://$(HOST):$(PORT)/api/v1/process-definitions"
 	@echo ""
 	$(RUN_ENV) $(BIN)/motcua serve --host $(HOST) --port $(PORT)
+
+# The simulators of the remote systems (integrations/simulator.py), for demos: start them here, then
+# `make run` in another terminal with the MOTCUA_CONNECTORS line printed below.
+SIMULATOR_PORT ?= 8081
+simulators: setup
+	@mkdir -p instance
+	@echo "Simulators on http://$(HOST):$(SIMULATOR_PORT)/ (control: /_control/health, journal, stats, fail, reset)"
+	@echo "For Motcua: export MOTCUA_CONNECTORS=dvc=http://$(HOST):$(SIMULATOR_PORT),post=http://$(HOST):$(SIMULATOR_PORT)"
+	$(BIN)/python -m integrations.simulator --host $(HOST) --port $(SIMULATOR_PORT) --state instance/simulator.json
 
 lint: setup
 	$(BIN)/ruff check .

@@ -6,7 +6,10 @@ the remote's JSON answer. Every call carries an Idempotency-Key, so a call retri
 a dropped connection or a 5xx has its side effect only once on the remote side.
 `ConnectorError.retryable` says whether retrying is worth it; the retrying belongs to the caller.
 
-Dependencies: the standard library and requests only. Configuration: environment variables (see
+Each connector may have a contract (integrations/contracts/, `integrations.contracts`): its
+operations with JSON Schemas for their parameters and results, checked at deploy and on each call.
+
+Dependencies: the standard library, requests and jsonschema only. Configuration: environment variables (see
 `load_config`). `integrations.simulator` plays the remote systems for tests and demos.
 """
 
@@ -121,8 +124,16 @@ class _Bearer(AuthBase):
 class Connectors:
     """The configured connectors, called by operation name. Safe to share between threads."""
 
-    def __init__(self, configs: dict[str, ConnectorConfig], session: requests.Session | None = None):
+    def __init__(
+        self,
+        configs: dict[str, ConnectorConfig],
+        session: requests.Session | None = None,
+        contracts: dict | None = None,
+    ):
+        """`contracts` (integrations.contracts.load()) checks each call's parameters before it is
+        sent and its answer after; a connector without a contract is called as it is."""
         self.configs = dict(configs)
+        self.contracts = dict(contracts or {})
         if session is None:
             session = requests.Session()
             adapter = HTTPAdapter(pool_connections=max(len(self.configs), 1), pool_maxsize=16, max_retries=0)
@@ -156,6 +167,12 @@ class Connectors:
             raise _refused(f"{operation}: the idempotency key must be 1-255 visible ASCII characters")
         if not isinstance(params, Mapping):
             raise _refused(f"{operation}: params must be a JSON object, not {type(params).__name__}")
+        contract = self.contracts.get(name)
+        offered = contract.operations.get(op) if contract is not None else None
+        if contract is not None and offered is None:
+            raise _refused(f"{operation}: the contract of {name!r} offers no operation {op!r}")
+        if offered is not None and (problems := offered.param_problems(dict(params))):
+            raise _refused(f"{operation}: the parameters do not fit the contract: {'; '.join(problems)}")
         try:
             body = json.dumps({"params": params}, ensure_ascii=False, allow_nan=False).encode()
         except (TypeError, ValueError) as exc:
@@ -197,7 +214,14 @@ class Connectors:
                 raise ConnectorError(
                     f"{where}: HTTP {status} but not JSON: {text}", retryable=False, status=status
                 ) from exc
-            return value if isinstance(value, dict) else {"result": value}
+            answer = value if isinstance(value, dict) else {"result": value}
+            if offered is not None and (problems := offered.result_problems(answer)):
+                raise ConnectorError(
+                    f"{where}: the answer does not fit the contract: {'; '.join(problems)}",
+                    retryable=False,
+                    status=status,
+                )
+            return answer
         retryable = status in _RETRYABLE_STATUS or status >= 500
         detail = _error_text(response, config)
         if 300 <= status < 400:

@@ -122,7 +122,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     runtime.init_app(app)
     calendar_operations.init_app(app)  # the announced schedules are checked now, not at first use
 
-    from integrations import Connectors, load_config
+    from integrations import Connectors, contracts, load_config
 
     from . import camunda, observability, stages, steps
     from .attachments.routes import blp as attachments_blp
@@ -152,7 +152,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
         worker.init_app(app)
     observability.init_app(app)
-    app.extensions["motcua.connectors"] = Connectors(load_config(os.environ))
+    app.extensions["motcua.connectors"] = Connectors(load_config(os.environ), contracts=contracts.load())
     for blueprint in (
         auth_blp,
         admin_blp,

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask import current_app
 
+from integrations import contracts
+
 from .. import forms
 from ..audit.operations import fact, record
 from ..engine import BpmnInvalid, Budgets, ParsedDefinition, ParsedFile, parse_file
@@ -52,6 +54,7 @@ def deploy_file(
     deployment = Deployment(parsed)
     for each in parsed.definitions:
         _check_forms(each)
+        _check_service_calls(each)
     for each in parsed.definitions:
         deployment.definitions.append(
             deploy_definition(
@@ -285,6 +288,24 @@ def _check_forms(parsed) -> None:
                 "variable); callers may not set it. Rename the form's field or the process variable.",
                 element_id=element_id,
                 line=line,
+            )
+
+
+def _check_service_calls(parsed) -> None:
+    """Every service task names an operation a connector's contract offers, with the parameters it
+    takes (integrations/contracts/): an unknown operation, a missing required parameter, one it
+    does not take, or a literal value that cannot fit is refused like invalid BPMN (422
+    bpmn_invalid naming the element)."""
+    offered = contracts.load()
+    for call in parsed.declarations.service_calls:
+        problems = contracts.deploy_problems(
+            call.operation, [name for name, _ in call.params], dict(call.literals), offered
+        )
+        if problems:
+            raise BpmnInvalid(
+                f"The service task '{call.name}' ({call.element_id}) cannot call "
+                f"{call.operation or '(no operation)'}: " + "; ".join(problems) + ".",
+                element_id=call.element_id,
             )
 
 

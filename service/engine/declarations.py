@@ -23,13 +23,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
+from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 
 from . import messages
 from .modeler import BPMN_NS, CAMUNDA_NS, NAMES_SUFFIX, ROUTING_EXPRESSIONS
 from .sandbox import AST_LOCK
+from .services import is_external
 
 # Properties whose value names a variable that decides who sees a task or when it is due.
 _ROUTING_PROPERTIES = ("unitVariable", "dueDateVariable")
+MAX_LITERAL = 2000  # longer parameter expressions are not read as literals at deploy
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,22 @@ class Declarations:
     initiator_variable: str | None = None
     # The names of the messages its message start events wait for (POST /messages starts on one).
     start_messages: tuple[str, ...] = ()
+    # Its service tasks for connectors (not external tasks): what deploy checks against the
+    # connectors' contracts (integrations/contracts/).
+    service_calls: tuple[DeclaredCall, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeclaredCall:
+    """A service task as modelled: its element, the operation it names and its parameters, each
+    with its expression (evaluated when the task runs) and, when the expression is a literal,
+    the value it always gives."""
+
+    element_id: str
+    name: str
+    operation: str
+    params: tuple[tuple[str, str], ...]  # (name, expression)
+    literals: tuple[tuple[str, Any], ...]  # (name, value) of the literal expressions
 
 
 def _csv(value: str | None) -> tuple[str, ...] | None:
@@ -140,7 +159,42 @@ def declarations(spec: Any, subprocess_specs: dict[str, Any], process: etree._El
         protected_variables=tuple(sorted(protected)),
         initiator_variable=_initiator(process),
         start_messages=tuple(messages.start_messages(spec)),
+        service_calls=tuple(
+            call
+            for process_spec in (spec, *subprocess_specs.values())
+            for call in _service_calls(process_spec)
+        ),
     )
+
+
+def _service_calls(process_spec: Any) -> list[DeclaredCall]:
+    found = []
+    for task_spec in process_spec.task_specs.values():
+        if not isinstance(task_spec, ServiceTask) or is_external(task_spec):
+            continue
+        params = {
+            str(name): str((value or {}).get("value", "")) if isinstance(value, dict) else str(value)
+            for name, value in (task_spec.operation_params or {}).items()
+        }
+        literals = []
+        for name, expression in params.items():
+            if len(expression) > MAX_LITERAL:
+                continue
+            try:
+                with AST_LOCK:
+                    literals.append((name, ast.literal_eval(expression)))
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                continue  # not a literal: checked when the task runs
+        found.append(
+            DeclaredCall(
+                element_id=task_spec.bpmn_id,
+                name=task_spec.bpmn_name or task_spec.bpmn_id,
+                operation=str(task_spec.operation_name or ""),
+                params=tuple(sorted(params.items())),
+                literals=tuple(sorted(literals, key=lambda item: item[0])),
+            )
+        )
+    return found
 
 
 def _initiator(process: etree._Element) -> str | None:
