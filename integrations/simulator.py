@@ -5,12 +5,14 @@
 `POST /<system>/<operation>` with {"params": {...}} and an Idempotency-Key header performs the "side
 effect" (a journal entry) the first time a key is seen and answers {"ok": true, "reference":
 "<system>-<n>", "echo": params}; the same key again replays the stored answer without a new effect
-(422 if sent with other params or to another operation: keys are global). Systems: dvc and post;
+(422 if sent with other params or to another operation: keys are global). The systems and their
+answers are in integrations/simulators/ (dvc and post: a numbered reference, the params echoed);
 --token SYSTEM=TOKEN makes one require "Authorization: Bearer TOKEN" (401 otherwise).
 Control endpoints for tests and demos, under /_control/:
   POST fail     {"connector": "dvc" | "*", "operation": "sync_dossier" | "*", "times": N,
-                 "status": 503 | 400 | "timeout" | "drop", "delay": s, "error": text}
-                 makes the next N matching calls fail that way, before any side effect;
+                 "status": 503 | 400 | "timeout" | "drop" | "slow", "delay": s, "error": text}
+                 makes the next N matching calls fail that way, before any side effect
+                 ("slow": wait `delay` seconds, then answer as usual);
   POST reset    clears the journal, the stored answers and the pending failures;
   GET  journal  the side effects; GET health;
   GET  stats    {"calls": requests to a system, "effects": side effects, "effects_per_key": {...}}.
@@ -35,7 +37,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import run_simple
 from werkzeug.wrappers import Request, Response
 
-SYSTEMS = ("dvc", "post")
+from integrations.simulators import SYSTEMS
 
 
 def _json(data, status: int = 200, headers: dict | None = None) -> Response:
@@ -49,10 +51,10 @@ def _error(message: str, status: int) -> Response:
 class Simulator:
     """The WSGI application. `tokens` maps a system to the bearer token it requires (if any)."""
 
-    def __init__(self, state_path=None, tokens: dict | None = None, systems=SYSTEMS):
+    def __init__(self, state_path=None, tokens: dict | None = None, systems=tuple(SYSTEMS)):
         self.state_path = Path(state_path) if state_path else None
         self.tokens = dict(tokens or {})
-        self.systems = frozenset(systems)
+        self.systems = {name: SYSTEMS[name] for name in systems}
         self.lock = threading.Lock()
         self.state = self._empty()
         if self.state_path and self.state_path.exists():
@@ -65,11 +67,16 @@ class Simulator:
             ("reset", "POST"),
         ]
         rules = [Rule(f"/_control/{name}", endpoint=name, methods=[method]) for name, method in control]
+        self.extra = {}
+        for system in self.systems.values():
+            for rule, handler in system.routes(self):
+                self.extra[rule.endpoint] = handler
+                rules.append(rule)
         self.url_map = Map([*rules, Rule("/<connector>/<operation>", endpoint="call", methods=["POST"])])
 
     @staticmethod
     def _empty() -> dict:
-        return {"calls": 0, "journal": [], "responses": {}, "counters": {}, "failures": []}
+        return {"calls": 0, "journal": [], "responses": {}, "counters": {}, "failures": [], "systems": {}}
 
     def _save(self) -> None:
         """Persist the state (the caller holds the lock); atomic through a renamed temporary file."""
@@ -82,7 +89,10 @@ class Simulator:
         request = Request(environ)
         try:
             endpoint, args = self.url_map.bind_to_environ(environ).match()
-            response = getattr(self, f"on_{endpoint}")(request, **args)
+            if endpoint in self.extra:
+                response = self.extra[endpoint](self, request, **args)
+            else:
+                response = getattr(self, f"on_{endpoint}")(request, **args)
         except HTTPException as exc:
             response = _error(exc.description or exc.name, exc.code or 500)
         return response(environ, start_response)
@@ -121,7 +131,7 @@ class Simulator:
         }
         status, times, delay = failure["status"], failure["times"], failure["delay"]
         if not (
-            (status in ("timeout", "drop") or (type(status) is int and 400 <= status <= 599))
+            (status in ("timeout", "drop", "slow") or (type(status) is int and 400 <= status <= 599))
             and type(times) is int
             and times > 0
             and type(delay) in (int, float)
@@ -130,7 +140,7 @@ class Simulator:
             and isinstance(failure["error"], str | None)
         ):
             return _error(
-                '"status" must be 400-599, "timeout" or "drop"; "times" >= 1; 0 < "delay" <= 60', 400
+                '"status" must be 400-599, "timeout", "drop" or "slow"; "times" >= 1; 0 < "delay" <= 60', 400
             )
         with self.lock:
             self.state["failures"].append(failure)
@@ -164,13 +174,18 @@ class Simulator:
         params, call = body["params"], [connector, operation, body["params"]]
         with self.lock:
             failure = self._take_failure(connector, operation)
+        if failure is not None and failure["status"] == "slow":
+            time.sleep(failure["delay"])  # then answers as usual
+            failure = None
+        with self.lock:
             stored = replay = None
             if failure is None:
                 stored = self.state["responses"].get(key)
                 replay = stored is not None
                 if stored is None:
                     n = self.state["counters"][connector] = self.state["counters"].get(connector, 0) + 1
-                    answer = {"ok": True, "reference": f"{connector}-{n}", "echo": params}
+                    own = self.state.setdefault("systems", {}).setdefault(connector, {})
+                    answer = self.systems[connector].answer(operation, params, own, n)
                     stored = self.state["responses"][key] = {"call": call, "answer": answer}
                     at = datetime.now(UTC).isoformat(timespec="milliseconds")
                     entry = {"key": key, "connector": connector, "operation": operation, "params": params}

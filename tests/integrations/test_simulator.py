@@ -118,3 +118,15 @@ def test_the_state_file_keeps_deduplication_across_a_restart(tmp_path):
         }
     finally:
         second.stop()
+
+
+def test_a_slow_answer_comes_late_but_once(simulator):
+    import time
+
+    simulator.fail(connector="dvc", operation="sync_dossier", status="slow", delay=1.2)
+    started = time.monotonic()
+    answer = post(simulator, "/dvc/sync_dossier", {"params": PARAMS}, key="slow-1")
+    waited = time.monotonic() - started
+    assert answer.status_code == 200 and answer.json()["reference"] == "dvc-1"
+    assert waited >= 1.0  # the simulator held the answer back (a fact of the simulator, not a speed target)
+    assert simulator.stats()["effects"] == 1
