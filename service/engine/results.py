@@ -59,8 +59,8 @@ class ServiceCall(TypedDict):
     element_id: str
     operation: str
     params: dict[str, Any]
-    retries: int
-    backoff: float  # seconds before the first retry (doubling after each)
+    retries: int | None  # None: the model does not say (the connector's contract, else a default)
+    backoff: float | None  # seconds before the first retry (doubling after each); None: as above
 
 
 class ExternalTask(TypedDict):

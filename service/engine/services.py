@@ -30,10 +30,6 @@ from .effects import properties
 from .guards import before_task
 from .results import ExternalTask, ServiceCall
 
-DEFAULT_RETRIES = 3
-DEFAULT_BACKOFF_SECONDS = 2.0
-
-
 _results: ContextVar[dict[str, Any] | None] = ContextVar("motcua_service_results", default=None)
 
 
@@ -138,10 +134,10 @@ def pending_calls(workflow: Any) -> list[ServiceCall]:
                 "element_id": spec.bpmn_id,
                 "operation": spec.operation_name,
                 "params": params,
-                "retries": int(spec.retries) if spec.retries not in (None, "") else DEFAULT_RETRIES,
+                "retries": int(spec.retries) if spec.retries not in (None, "") else None,
                 "backoff": float(spec.retry_backoff_base)
                 if spec.retry_backoff_base not in (None, "")
-                else DEFAULT_BACKOFF_SECONDS,
+                else None,
             }
         )
     return calls

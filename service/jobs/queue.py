@@ -13,10 +13,16 @@ import uuid
 
 import sqlalchemy as sa
 
+from integrations import contracts
+
 from ..extensions import db
 from ..outbox import operations as outbox
 from ..steps import Step
 from .models import PENDING, ServiceCall
+
+# When neither the model (spiffworkflow:retry) nor the connector's contract says.
+DEFAULT_RETRIES = 3
+DEFAULT_BACKOFF_SECONDS = 2.0
 
 QUEUED = "service_call.queued"
 
@@ -46,8 +52,8 @@ def service_calls(step: Step) -> None:
             params=call["params"],
             idempotency_key=f"{instance.id}:{task_id}",
             state=PENDING,
-            max_attempts=max(1, call["retries"]),
-            backoff_seconds=max(0.0, call["backoff"]),
+            max_attempts=max(1, _retries(call)),
+            backoff_seconds=max(0.0, _backoff(call)),
             next_attempt_at=now,
             created_at=now,
             updated_at=now,
@@ -59,3 +65,24 @@ def service_calls(step: Step) -> None:
         step.events.extend(
             outbox.Event(QUEUED, {"call_id": row.id, "operation": row.operation}, instance.id) for row in new
         )
+
+
+def _contract(operation: str):
+    return contracts.load().get(operation.partition("/")[0])
+
+
+def _retries(call) -> int:
+    """The model's retries, else the connector contract's attempts, else the engine's default."""
+    if call["retries"] is not None:
+        return call["retries"]
+    contract = _contract(call["operation"])
+    return contract.attempts if contract is not None and contract.attempts is not None else DEFAULT_RETRIES
+
+
+def _backoff(call) -> float:
+    if call["backoff"] is not None:
+        return call["backoff"]
+    contract = _contract(call["operation"])
+    return (
+        contract.backoff if contract is not None and contract.backoff is not None else DEFAULT_BACKOFF_SECONDS
+    )

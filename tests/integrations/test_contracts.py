@@ -137,3 +137,17 @@ def test_a_broken_contract_file_is_refused_with_its_name(tmp_path):
     )
     with pytest.raises(ContractError, match="must be its file name"):
         contracts.load(tmp_path)
+
+
+def test_without_a_retry_element_the_contract_says_how_often_to_try(app, admin, tmp_path):
+    import sqlalchemy as sa
+
+    from service.extensions import db
+    from service.jobs.models import ServiceCall
+
+    assert _deploy(admin, tmp_path, "post/deliver", ("ref", "'H56-1'")).status_code == 201
+    started = admin.start("contract_check")
+    assert started.status_code == 201, started.json
+    with app.app_context():
+        call = db.session.scalar(sa.select(ServiceCall))
+        assert (call.operation, call.max_attempts, call.backoff_seconds) == ("post/deliver", 5, 10.0)
