@@ -79,7 +79,7 @@ ON_THE_LIST = ["late_in_month", "paused_after_due", "finished_next_month"]  # by
 
 
 def code_of(name: str) -> str:
-    return f"000.17.22.H56-2611{list(HISTORIES).index(name) + 1:02d}-0001"
+    return f"000.17.22.H56-261130-{list(HISTORIES).index(name) + 1:04d}"
 
 
 def make_histories(office) -> dict[str, str]:
