@@ -35,6 +35,12 @@ def require_live_late(user, *, month: str | None) -> None:
     raise Forbidden("Only an administrator may work out a late list now; officers read the published months.")
 
 
+def require_register_reader(user) -> None:
+    """Before the request is read: administrators, and officers of a unit with a national code."""
+    if not user.is_admin and national_code_of(user) is None:
+        raise Forbidden("The register is read by the officers of a unit; you belong to none.")
+
+
 def register_unit(user, unit: str | None) -> str | None:
     """The unit (a national unit code, the dossiers' `unit_code`) whose register the user reads:
     the one asked for if allowed; an officer's own by default; None (every unit) for an

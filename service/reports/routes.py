@@ -101,6 +101,7 @@ def late_dossiers(args):
 
 
 @blp.route("/register")
+@authorise(lambda user, **_: permissions.require_register_reader(user))
 @blp.arguments(RegisterArgs, location="query")
 @blp.response(200, RegisterPageSchema)
 def register_book(args):

@@ -31,6 +31,7 @@ NAV = (
     ("ui.worklist", _l("Công việc"), "all"),
     ("ui.reception", _l("Tiếp nhận"), "reception"),
     ("ui.dossiers", _l("Hồ sơ"), "all"),
+    ("ui.late_list", _l("Trễ hạn"), "all"),
     ("ui.designer", _l("Thiết kế quy trình"), "designers"),
     ("ui.admin", _l("Quản trị"), "admins"),
 )
@@ -227,4 +228,5 @@ from . import (  # noqa: E402,F401
     lookup,
     pages,
     reception,
+    report_pages,
 )
