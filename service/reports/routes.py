@@ -20,10 +20,13 @@ from ..models_base import utcnow
 from . import exports, permissions, queries, register
 from . import operations as late
 from .bundles import path_of
+from .heatmap import heatmap
 from .periods import Period, PeriodError, parse
 from .schemas import (
     BundleListSchema,
     BundleSchema,
+    HeatmapArgs,
+    HeatmapSchema,
     LateArgs,
     LateListSchema,
     RegisterArgs,
@@ -172,3 +175,16 @@ def bundle_file(bundle_id):
     answer.headers["Digest"] = f"sha-256={encoded}"
     answer.headers["ETag"] = f'"{found.sha256}"'
     return answer
+
+
+@blp.route("/heatmap")
+@blp.arguments(HeatmapArgs, location="query")
+@blp.response(200, HeatmapSchema)
+def process_heatmap(args):
+    """Per BPMN element of a procedure's process: the dossiers that passed there in a period (Mẫu 05
+    steps ended in it), the median and 90th percentile of the working days used, the share late.
+
+    Administrators and the group `reports` for any unit (or all); officers for their own unit.
+    """
+    unit = permissions.heatmap_unit(current_user(), args.get("unit"))
+    return heatmap(args["procedure"], period_from(args["period"]), unit)

@@ -132,3 +132,36 @@ class BundleSchema(ma.Schema):
 
 class BundleListSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(BundleSchema))
+
+
+class HeatmapArgs(RequestSchema):
+    procedure = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    period = ma.fields.String(required=True, **_doc(PERIOD_HELP, example="month:2026-11"))
+    unit = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(max=64),
+        **_doc("The receiving unit's national code (officers: their own; default all for administrators)"),
+    )
+
+
+class HeatmapElementSchema(ma.Schema):
+    element_id = ma.fields.String()
+    name = ma.fields.String(allow_none=True)
+    dossiers = ma.fields.Integer(**_doc("Dossiers that passed there (a step ended in the period)"))
+    steps = ma.fields.Integer(**_doc("Rounds of the step (reopened steps count again)"))
+    median_days = ma.fields.Float(allow_none=True, **_doc("Median working days used (percentile_cont)"))
+    p90_days = ma.fields.Float(allow_none=True, **_doc("90th percentile of the working days used"))
+    late = ma.fields.Integer()
+    judged = ma.fields.Integer(**_doc("Rounds with an allotment (judged early, on time or late)"))
+    late_share = ma.fields.Float(allow_none=True, **_doc("late / judged"))
+
+
+class HeatmapSchema(ma.Schema):
+    procedure = ma.fields.String()
+    procedure_name = ma.fields.String()
+    period = ma.fields.String()
+    label = ma.fields.String()
+    unit = ma.fields.String(allow_none=True)
+    definition_key = ma.fields.String()
+    definition_version = ma.fields.Integer(allow_none=True)
+    elements = ma.fields.List(ma.fields.Nested(HeatmapElementSchema))
