@@ -32,6 +32,7 @@ NAV = (
     ("ui.reception", _l("Tiếp nhận"), "reception"),
     ("ui.dossiers", _l("Hồ sơ"), "all"),
     ("ui.late_list", _l("Trễ hạn"), "all"),
+    ("ui.heatmap", _l("Bản đồ nhiệt"), "all"),
     ("ui.designer", _l("Thiết kế quy trình"), "designers"),
     ("ui.admin", _l("Quản trị"), "admins"),
 )

@@ -7,10 +7,17 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from flask import render_template, request
+from flask import jsonify, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
+from ..definitions import queries as definitions
+from ..errors import ServiceError, error_response
 from ..identity.auth import current_user
+from ..models_base import utcnow
+from ..procedures import queries as procedures
+from ..reports import heatmap as heatmaps
+from ..reports import operations as late
+from ..reports import periods, permissions
 from ..reports import queries as reports
 from . import bp
 
@@ -52,3 +59,54 @@ def late_list():
     return render_template(
         "ui/late_list.html", months=months, month=month, report=report, rows=rows, asked=asked
     )
+
+
+def _heatmap_choice() -> tuple[str, str, list]:
+    """The procedure and period asked for (defaults: the first procedure, this month)."""
+    choices = [(p.code, p.name) for p in procedures.active()]
+    procedure = request.args.get("procedure", "")
+    if procedure not in {code for code, _name in choices}:
+        procedure = choices[0][0] if choices else ""
+    period = request.args.get("period", "").strip()[:40]
+    if not period:
+        period = periods.containing("month", utcnow().astimezone(late.zone())).key
+    return procedure, period, choices
+
+
+@bp.get("/bao-cao/ban-do-nhiet", endpoint="heatmap")
+def heatmap_page():
+    """The heatmap on a procedure's process diagram (its data: ui.heatmap_data)."""
+    user = current_user()
+    unit = permissions.heatmap_unit(user, None)
+    procedure, period, choices = _heatmap_choice()
+    error, data = None, None
+    if procedure:
+        try:
+            data = heatmaps.heatmap(procedure, periods.parse(period, late.zone()), unit)
+        except periods.PeriodError as exc:
+            error = str(exc)
+    return render_template(
+        "ui/heatmap.html",
+        procedures=choices,
+        procedure=procedure,
+        period=period,
+        data=data,
+        error=error,
+        data_url=url_for("ui.heatmap_data", procedure=procedure, period=period) if data else None,
+    )
+
+
+@bp.get("/bao-cao/ban-do-nhiet/du-lieu", endpoint="heatmap_data")
+def heatmap_data():
+    """The diagram's BPMN and the numbers per element (JSON for the page's script)."""
+    try:
+        unit = permissions.heatmap_unit(current_user(), None)
+        try:
+            period = periods.parse(request.args.get("period", ""), late.zone())
+        except periods.PeriodError as exc:
+            return error_response(422, "invalid_period", str(exc))
+        data = heatmaps.heatmap(request.args.get("procedure", ""), period, unit)
+    except ServiceError as exc:
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+    xml = definitions.bpmn(data["definition_id"]) if data["definition_id"] else None
+    return jsonify({"xml": xml.decode("utf-8", errors="replace") if xml else "", **data})

@@ -40,10 +40,10 @@ STEPS = {
 }
 
 
-@pytest.fixture
-def office(dossier_office):
-    ids = [receive_dossier(dossier_office.clerk)["id"] for _ in range(6)]
-    with dossier_office.app.app_context():
+def make_steps(office) -> None:
+    """STEPS on five dossiers of AG-LLTP-01, and a sixth of another procedure."""
+    ids = [receive_dossier(office.clerk)["id"] for _ in range(6)]
+    with office.app.app_context():
         for number, steps in STEPS.items():
             for element, ended, used, verdict in steps:
                 db.session.add(
@@ -81,6 +81,11 @@ def office(dossier_office):
             )
         )
         db.session.commit()
+
+
+@pytest.fixture
+def office(dossier_office):
+    make_steps(dossier_office)
     return dossier_office
 
 
