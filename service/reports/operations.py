@@ -75,6 +75,11 @@ def month_period(month: str) -> Period:
     return periods.parse(f"month:{month}", zone())
 
 
+def current(kind: str) -> Period:
+    """The period of a kind that holds now (office time)."""
+    return periods.containing(kind, utcnow().astimezone(zone()))
+
+
 def judged_at(period: Period, now: datetime | None = None) -> datetime:
     """The moment a period's dossiers are judged at: its end, or now for a period not over."""
     return min(period.end, now or utcnow())

@@ -13,7 +13,6 @@ from flask_babel import lazy_gettext as _l
 from ..definitions import queries as definitions
 from ..errors import ServiceError, error_response
 from ..identity.auth import current_user
-from ..models_base import utcnow
 from ..procedures import queries as procedures
 from ..reports import heatmap as heatmaps
 from ..reports import operations as late
@@ -69,7 +68,7 @@ def _heatmap_choice() -> tuple[str, str, list]:
         procedure = choices[0][0] if choices else ""
     period = request.args.get("period", "").strip()[:40]
     if not period:
-        period = periods.containing("month", utcnow().astimezone(late.zone())).key
+        period = late.current("month").key
     return procedure, period, choices
 
 
