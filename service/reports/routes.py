@@ -36,6 +36,22 @@ from .schemas import (
 blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports", description="Reports")
 
 
+def tables(schema):
+    """The 200 answer's formats in the OpenAPI document: the schema's JSON, CSV and XLSX."""
+    return blp.doc(
+        responses={
+            "200": {
+                "description": "JSON (the schema), CSV (UTF-8 with a BOM) or XLSX, by ?format= or Accept",
+                "content": {
+                    "application/json": {"schema": schema},
+                    "text/csv": {"schema": {"type": "string"}},
+                    exports.MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+                },
+            }
+        }
+    )
+
+
 def period_from(text: str | None, field: str = "period") -> Period:
     """A period from the request, or 422 naming the field."""
     try:
@@ -81,6 +97,7 @@ def late_list(user, args: dict) -> dict:
 @blp.route("/late")
 @blp.arguments(LateArgs, location="query")
 @blp.response(200, LateListSchema)
+@tables(LateListSchema)
 def late_dossiers(args):
     """The late dossiers of a period and the units and officers responsible, judged at the
     period's end (JSON, CSV or XLSX).
@@ -107,6 +124,7 @@ def late_dossiers(args):
 @authorise(lambda user, **_: permissions.require_register_reader(user))
 @blp.arguments(RegisterArgs, location="query")
 @blp.response(200, RegisterPageSchema)
+@tables(RegisterPageSchema)
 def register_book(args):
     """Mẫu 06 "Sổ theo dõi hồ sơ": the dossiers a unit received in a period, in order.
 

@@ -213,3 +213,30 @@ def test_the_late_list_as_csv_and_xlsx_holds_the_same_dossiers(november):
     assert rows[0][0] == "Danh sách hồ sơ trễ hạn: Tháng 11/2026"
     assert [row[0] for row in rows[2:]] == [code_of(name) for name in ON_THE_LIST]
     assert rows[2 + ON_THE_LIST.index("finished_next_month")][4] == datetime(2026, 11, 27, 17, 0)
+
+
+def test_a_system_token_reads_the_reports_with_the_scope_read(november, clock):
+    from service.identity.models import User
+    from service.identity.operations import create_token
+
+    with clock.at(datetime(2026, 12, 4, 17, 30, tzinfo=UTC)), november.app.app_context():
+        jobs.late_list_due(utcnow())
+    with november.app.app_context():
+        clerk = db.session.scalar(db.select(User).where(User.username == "clerk"))
+        reader, deployer = create_token(clerk, scopes=["read"]), create_token(clerk, scopes=["deploy"])
+        db.session.commit()
+    client = november.app.test_client()
+    for url in ("/api/v1/reports/late?month=2026-11", "/api/v1/reports/register?period=month:2026-11"):
+        assert client.get(url, headers={"Authorization": f"Bearer {reader}"}).status_code == 200, url
+        assert client.get(url, headers={"Authorization": f"Bearer {deployer}"}).status_code == 403, url
+
+
+def test_the_openapi_document_gives_the_reports_json_csv_and_xlsx():
+    from tests.support import openapi_document
+
+    paths = openapi_document()["paths"]
+    for path in ("/api/v1/reports/late", "/api/v1/reports/register"):
+        content = paths[path]["get"]["responses"]["200"]["content"]
+        assert set(content) == {"application/json", "text/csv", XLSX}, path
+        assert "$ref" in content["application/json"]["schema"]
+    assert "/api/v1/reports/heatmap" in paths and "/api/v1/reports/bundles/{bundle_id}/file" in paths
