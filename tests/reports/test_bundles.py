@@ -151,3 +151,18 @@ def test_the_beat_schedules_the_bundles_and_the_workers_task_runs_the_job(office
     with clock.at(AFTER_MIDNIGHT_ON_THE_21ST):
         celery.tasks["motcua.report_bundle"]("monthly")  # the task's body, as a worker runs it
     assert [row.period for row in _stored(office.app)] == ["reporting-month:2026-11"]
+
+
+def test_a_worker_that_loses_the_race_keeps_the_winners_bundle_and_deletes_its_file(office, monkeypatch):
+    app = office.app
+    _run(app, AFTER_MIDNIGHT_ON_THE_21ST)
+    first = _stored(app)
+    # A second worker that looked before the first committed: it writes its file, its row hits the
+    # unique period, its unit rolls back and its file goes with it.
+    monkeypatch.setattr(bundles, "find", lambda period: None)
+    assert _run(app, AFTER_MIDNIGHT_ON_THE_21ST) == ["reporting-month:2026-11", "quarter:2026-Q3"]
+    assert [(row.id, row.storage_key) for row in _stored(app)] == [(row.id, row.storage_key) for row in first]
+    with app.app_context():
+        assert sorted(p.name for p in bundles.reports_dir().iterdir()) == sorted(
+            row.storage_key for row in first
+        )
