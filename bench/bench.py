@@ -704,7 +704,7 @@ DOSSIER_STEPS = {
     "approve": ("leader", {"approval_decision": "approve"}),
     "issue_result": (
         "records",
-        {"result_number": "123/PLLTP", "issued_on": "2026-11-26", "e_result_signed": True},
+        {"result_number": "123/PLLTP", "issued_on": "2026-11-26"},
     ),
     "return_result": ("clerk", {"method": "counter"}),
 }

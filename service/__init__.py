@@ -138,6 +138,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .jobs.routes import blp as incidents_blp
     from .messages.routes import blp as messages_blp
     from .procedures.routes import blp as procedures_blp
+    from .reports.routes import blp as reports_blp
     from .tasks.routes import blp as tasks_blp
     from .ui import bp as ui_bp
     from .webhooks.routes import blp as webhooks_blp
@@ -165,6 +166,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         procedures_blp,
         dossiers_blp,
         incidents_blp,
+        reports_blp,
         attachments_blp,
         webhooks_blp,
         external_tasks_blp,

@@ -71,6 +71,9 @@ def from_environment() -> dict:
         # plus the multipart envelope), and the accepted types, checked by their content (magic bytes):
         # any of pdf, png, jpeg, webp, tiff, comma-separated.
         "MOTCUA_UPLOAD_DIR": os.environ.get("MOTCUA_UPLOAD_DIR", ""),
+        # The report bundles the workers generate (monthly, quarterly; reports/bundles.py): where
+        # the files are kept (empty = <instance folder>/reports).
+        "MOTCUA_REPORTS_DIR": os.environ.get("MOTCUA_REPORTS_DIR", ""),
         "MOTCUA_UPLOAD_MAX_BYTES": _int("MOTCUA_UPLOAD_MAX_BYTES", 20 * 1024 * 1024),
         "MOTCUA_UPLOAD_TYPES": os.environ.get("MOTCUA_UPLOAD_TYPES", "pdf,png,jpeg"),
         # PAdES signatures (service/signatures/): a folder of <UNIT_CODE>.p12 files, each a unit's

@@ -72,9 +72,10 @@ def run(kind: str, ident, app: Flask) -> None:
 class EmbeddedRunner(threading.Thread):
     """Runs the asynchronous work inside the serving process when no broker is configured (make
     run): what the workers and `motcua beat` do elsewhere. Due calls and timers every `interval`,
-    the SLA watch every minute, the monthly late list from the 5th, the housekeeping daily."""
+    the SLA watch every minute, the monthly late list from the 5th, the report bundles once their
+    period has ended (looked at hourly), the housekeeping daily."""
 
-    CHORES = (("sla", 60.0), ("late_list", 3600.0), ("housekeeping", 86400.0))
+    CHORES = (("sla", 60.0), ("late_list", 3600.0), ("bundles", 3600.0), ("housekeeping", 86400.0))
 
     def __init__(self, app: Flask, interval: float = 1.0):
         super().__init__(name="motcua-embedded-runner", daemon=True)
@@ -109,12 +110,15 @@ class EmbeddedRunner(threading.Thread):
         return done
 
 
-def run_chore(name: str, now) -> None:
-    """One periodic chore (in an app context): the SLA watch, the late list, the housekeeping."""
+def run_chore(name: str, now, *, kind: str | None = None) -> None:
+    """One periodic chore (in an app context): the SLA watch, the late list, the report bundles
+    (both kinds, or the `kind` given), the housekeeping."""
     if name == "sla":
         operations.watch_sla(now)
     elif name == "late_list":
         operations.late_list_due(now)
+    elif name == "bundles":
+        operations.bundles_due(now, (kind,) if kind else ("monthly", "quarterly"))
     elif name == "housekeeping":
         operations.housekeeping(now)
     else:

@@ -46,6 +46,18 @@ def celery_for(app: Flask) -> Celery:
                 "task": "motcua.late_report",
                 "schedule": crontab(minute=30, hour=0, day_of_month=LATE_LIST_DAY),
             },
+            # The monthly bundle (data of the 21st to the 20th) after midnight on the 21st, due
+            # before the 22nd; the quarterly one on the first day of the next quarter.
+            "monthly-bundle": {
+                "task": "motcua.report_bundle",
+                "schedule": crontab(minute=45, hour=0, day_of_month=21),
+                "args": ("monthly",),
+            },
+            "quarterly-bundle": {
+                "task": "motcua.report_bundle",
+                "schedule": crontab(minute=0, hour=2, day_of_month=1, month_of_year="1,4,7,10"),
+                "args": ("quarterly",),
+            },
             "housekeeping": {"task": "motcua.housekeeping", "schedule": crontab(minute=15, hour=1)},
         },
     )
@@ -103,6 +115,11 @@ def _register_tasks(celery: Celery, app: Flask) -> None:
     def late_report() -> None:
         with app.app_context():
             dispatch.run_chore("late_list", utcnow())
+
+    @celery.task(name="motcua.report_bundle")
+    def report_bundle(kind: str) -> None:
+        with app.app_context():
+            dispatch.run_chore("bundles", utcnow(), kind=kind)
 
     @celery.task(name="motcua.housekeeping")
     def housekeeping() -> None:

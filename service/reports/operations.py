@@ -1,12 +1,15 @@
-"""Reports: the monthly public list of late dossiers, with the officers and units responsible.
+"""Reports: the list of late dossiers of a period, with the officers and units responsible.
 
 The seed (QĐ 242, I.7) has the provincial office publish, on the 5th of each month, the late
-dossiers of the previous month and the officers who caused the delay.
+dossiers of the previous month and the officers who caused the delay. The list of any period is
+judged at the period's end by reports/judging.py (a past period gives the same answer after its
+dossiers move on); the calendar month's list is stored (`late_reports`) when it is published.
 
 A late dossier always names someone (`responsible`, each entry with its `reason`):
 
-1. `late_step`: every step of Mẫu 05 whose verdict is late (a reopened step is judged against what
-   remained of its share, so a step that used up its share in earlier rounds is late here);
+1. `late_step`: every step of Mẫu 05 ended by the period's end whose verdict is late (a reopened
+   step is judged against what remained of its share, so a step that used up its share in earlier
+   rounds is late here);
 2. else `open_at_due`: the steps of the main path that were open when the dossier's due moment
    passed (started at or before it and ended after it, or still open: a task not yet done has no
    verdict), their unit and officer (an open task's assignee; none if it is still with its
@@ -28,64 +31,158 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import runtime, sla
-from ..calendar.operations import calendar
-from ..dossiers.models import SLA_COLUMNS, Dossier, DossierStep
+from .. import runtime
+from ..dossiers.models import Dossier, DossierStep
 from ..engine.allotments import main_path_elements
 from ..extensions import db
-from ..identity.models import User
+from ..identity.models import OrgUnit, User
 from ..identity.operations import unit_name
 from ..instances.models import ProcessInstance
 from ..jobs.models import LateReport
 from ..models_base import utcnow
 from ..tasks.models import OPEN, Task
+from . import judging, periods
+from .exports import Column
+from .periods import Period
+
+COLUMNS = [
+    Column("code", "Mã hồ sơ", 28),
+    Column("procedure", "Mã thủ tục", 14),
+    Column("procedure_name", "Tên thủ tục hành chính", 40),
+    Column("unit_name", "Đơn vị tiếp nhận", 28),
+    Column("due_at", "Hạn trả kết quả", 17),
+    Column("finished_at", "Ngày hoàn thành", 17),
+    Column("standing", "Tình trạng", 16),
+    Column("responsible_text", "Đơn vị, cán bộ chịu trách nhiệm", 60),
+]
+STANDING_LABELS = {
+    judging.Standing.LATE: "Hoàn thành quá hạn",
+    judging.Standing.OPEN_LATE: "Đang xử lý quá hạn",
+}
+REASON_LABELS = {
+    "late_step": "bước xử lý quá hạn",
+    "open_at_due": "đang giữ hồ sơ khi đến hạn",
+    "last_before_due": "bước cuối trước hạn",
+}
 
 
-def _month_bounds(month: str) -> tuple[datetime, datetime]:
-    tz = ZoneInfo(current_app.config["MOTCUA_TIMEZONE"])
-    year, number = (int(part) for part in month.split("-"))
-    start = datetime(year, number, 1, tzinfo=tz)
-    end = datetime(year + (number == 12), number % 12 + 1, 1, tzinfo=tz)
-    return start, end
+def zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["MOTCUA_TIMEZONE"])
 
 
-def late_rows(month: str) -> list[dict]:
-    """Dossiers late in a month by the SLA rule (service/sla.py) judged at its end: finished late in
-    it, or still open and late at its end (a dossier waiting for the applicant counts from the
-    moment the supplement was asked for)."""
-    start, end = _month_bounds(month)
-    late = sla.condition(sla.Sla.LATE, sla.Window.at(end, calendar()), SLA_COLUMNS)
-    this_month = sa.or_(
-        Dossier.finished_at.is_(None), sa.and_(Dossier.finished_at >= start, Dossier.finished_at < end)
+def month_period(month: str) -> Period:
+    """The calendar month `YYYY-MM` (the stored lists' key) as a Period."""
+    return periods.parse(f"month:{month}", zone())
+
+
+def current(kind: str) -> Period:
+    """The period of a kind that holds now (office time)."""
+    return periods.containing(kind, utcnow().astimezone(zone()))
+
+
+def judged_at(period: Period, now: datetime | None = None) -> datetime:
+    """The moment a period's dossiers are judged at: its end, or now for a period not over."""
+    return min(period.end, now or utcnow())
+
+
+def late_rows(period: Period | str, *, now: datetime | None = None) -> list[dict]:
+    """The dossiers late in a period, judged at its end by the one rule (reports/judging.py): the
+    dossiers it counts (received before its end, not finished before its start) that stood late
+    then: finished late by then, or open past their due moment as it stood then (a dossier
+    waiting for the applicant is late only if the request came after that due moment). A
+    dossier finished after the period's end but already late at it is on the list; what happened
+    after the end (a pause ended, a step done) changes nothing."""
+    if isinstance(period, str):
+        period = month_period(period)
+    moment = judged_at(period, now)
+    standing = judging.standing(moment).label("standing")
+    due = judging.due_at(moment).label("due_then")
+    query = (
+        sa.select(Dossier, due, standing)
+        .where(
+            judging.counted(period.start, period.end),
+            judging.standing(moment).in_([str(value) for value in judging.LATE]),
+        )
+        .order_by(due, Dossier.code)
     )
+    names = _unit_names()
     rows = []
-    for dossier in db.session.scalars(
-        sa.select(Dossier).where(late, this_month, Dossier.received_at < end).order_by(Dossier.due_at)
-    ):
+    for dossier, due_then, standing_then in db.session.execute(query):
         rows.append(
             {
                 "code": dossier.code,
                 "procedure": dossier.procedure.code,
+                "procedure_name": dossier.procedure.name,
                 "unit_code": dossier.unit_code,
-                "due_at": dossier.due_at.isoformat() if dossier.due_at else None,
-                "finished_at": dossier.finished_at.isoformat() if dossier.finished_at else None,
-                "responsible": responsible(dossier),
+                "unit_name": names.get(dossier.unit_code) or dossier.unit_code,
+                "due_at": due_then.isoformat() if due_then else None,
+                "finished_at": (
+                    dossier.finished_at.isoformat()
+                    if dossier.finished_at and dossier.finished_at <= moment
+                    else None
+                ),
+                "standing": str(standing_then),
+                "responsible": responsible(dossier, due=due_then, moment=moment),
             }
         )
     return rows
 
 
-def responsible(dossier: Dossier) -> list[dict]:
-    """Who made a late dossier late (the module's rules, in order)."""
+def _unit_names() -> dict[str, str]:
+    """The receiving units' names by their national code (a dossier's `unit_code`)."""
+    return {
+        code: name
+        for code, name in db.session.execute(
+            sa.select(OrgUnit.national_code, OrgUnit.name).where(OrgUnit.national_code.is_not(None))
+        )
+    }
+
+
+def table_rows(rows: list[dict]) -> list[dict]:
+    """A list's rows as the CSV/XLSX print them: moments as moments, who and why in words."""
+    out = []
+    for row in rows:
+        out.append(
+            {
+                **row,
+                "procedure_name": row.get("procedure_name") or row.get("procedure"),
+                "unit_name": row.get("unit_name") or row.get("unit_code"),
+                "due_at": _moment(row.get("due_at")),
+                "finished_at": _moment(row.get("finished_at")),
+                "standing": STANDING_LABELS.get(row.get("standing"), row.get("standing") or ""),
+                "responsible_text": "; ".join(describe(entry) for entry in row.get("responsible") or []),
+            }
+        )
+    return out
+
+
+def describe(entry: dict) -> str:
+    """One responsible entry in words: unit, officer, step, why."""
+    who = " - ".join(part for part in (entry.get("unit"), entry.get("officer")) if part) or "?"
+    why = REASON_LABELS.get(entry.get("reason"), entry.get("reason") or "")
+    return f"{who} ({entry.get('step')}: {why})"
+
+
+def _moment(value):
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def responsible(
+    dossier: Dossier, *, due: datetime | None = None, moment: datetime | None = None
+) -> list[dict]:
+    """Who made a late dossier late (the module's rules, in order), as things stood at `moment`
+    (the period's end: steps begun after it are not looked at, a step's late verdict counts once
+    it ended by then) against the due moment as it stood then (`due`)."""
+    moment = moment or utcnow()
+    due = due or dossier.due_at
     steps = db.session.scalars(
         sa.select(DossierStep)
-        .where(DossierStep.dossier_id == dossier.id)
+        .where(DossierStep.dossier_id == dossier.id, DossierStep.started_at <= moment)
         .order_by(DossierStep.started_at, DossierStep.id)
     ).all()
-    late = [_entry(step, "late_step") for step in steps if step.verdict == "late"]
-    if late or dossier.due_at is None:
+    late = [_entry(step, "late_step") for step in steps if step.verdict == "late" and step.ended_at <= moment]
+    if late or due is None:
         return late
-    due = dossier.due_at
     tasks = db.session.scalars(sa.select(Task).where(Task.instance_id == dossier.instance_id)).all()
     paused = {task.element_id for task in tasks if (task.properties or {}).get("clock") == "paused"}
     main = _main_path(dossier) - paused

@@ -31,6 +31,8 @@ NAV = (
     ("ui.worklist", _l("Công việc"), "all"),
     ("ui.reception", _l("Tiếp nhận"), "reception"),
     ("ui.dossiers", _l("Hồ sơ"), "all"),
+    ("ui.late_list", _l("Trễ hạn"), "all"),
+    ("ui.heatmap", _l("Bản đồ nhiệt"), "all"),
     ("ui.calendar", _l("Lịch làm việc"), "all"),
     ("ui.designer", _l("Thiết kế quy trình"), "designers"),
     ("ui.admin", _l("Quản trị"), "admins"),
@@ -229,4 +231,5 @@ from . import (  # noqa: E402,F401
     lookup,
     pages,
     reception,
+    report_pages,
 )

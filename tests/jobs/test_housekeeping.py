@@ -108,12 +108,12 @@ def test_the_embedded_runner_runs_each_chore_at_start_then_on_its_own_period(app
     _relay(app)
     clock.advance(days=40)
 
-    assert runner.chores(1000.0) == ["sla", "late_list", "housekeeping"]
+    assert runner.chores(1000.0) == ["sla", "late_list", "bundles", "housekeeping"]
     assert _topics(app) == []  # the housekeeping ran
     assert runner.chores(1030.0) == []
     assert runner.chores(1061.0) == ["sla"]
-    assert runner.chores(1000.0 + 3601) == ["sla", "late_list"]
-    assert runner.chores(1000.0 + 86401) == ["sla", "late_list", "housekeeping"]
+    assert runner.chores(1000.0 + 3601) == ["sla", "late_list", "bundles"]
+    assert runner.chores(1000.0 + 86401) == ["sla", "late_list", "bundles", "housekeeping"]
 
 
 def test_motcua_housekeeping_runs_it_by_hand(app, clock):
