@@ -34,7 +34,7 @@ from ..extensions import db
 from ..identity.operations import unit_name
 from ..outbox import operations as outbox
 from ..steps import FollowUp, Step
-from ..tasks.models import Task
+from ..tasks.models import OPEN, Task
 from . import codes, lookup
 from .models import Dossier, DossierPause, DossierStep
 from .status import CLOSING_OUTCOMES, OUTCOMES, DossierStatus, may_move, parse
@@ -222,7 +222,8 @@ def _pause(dossier: Dossier, now: datetime) -> bool:
 
 
 def _resume(dossier: Dossier, now: datetime) -> bool:
-    """End a pause: the due moment moves by the paused working time. True if a pause ended."""
+    """End a pause: the due moment, and that of every step left open across the pause, moves by
+    the paused working time. True if a pause ended."""
     if dossier.paused_at is None:
         return False
     cal = calendar()
@@ -230,6 +231,17 @@ def _resume(dossier: Dossier, now: datetime) -> bool:
     dossier.paused_days += paused
     if dossier.due_at is not None and paused > 0:
         dossier.due_at = deadlines.resumed_due(dossier.due_at, paused, cal)
+    if paused > 0:
+        held = db.session.scalars(
+            sa.select(Task).where(
+                Task.instance_id == dossier.instance_id,
+                Task.state == OPEN,
+                Task.due_at.is_not(None),
+                Task.created_at <= dossier.paused_at,
+            )
+        )
+        for task in held:  # the step's clock stopped with the dossier's
+            task.due_at = deadlines.resumed_due(task.due_at, paused, cal)
     dossier.paused_at = None
     db.session.execute(
         sa.update(DossierPause)

@@ -358,6 +358,8 @@ def test_dossier_properties_follow_the_service_conventions():
         "assign": 4,
         "appraise": 4,
         "await_supplement": 5,
+        "await_financial": 6,
+        "financial_met": 4,  # the obligation met: back to processing, on to approval
         "return_result": 9,
         "end_returned": 10,
         "hand_back": 7,  # withdrawn as soon as the applicant asks (the hand-back follows)
@@ -381,7 +383,8 @@ def test_dossier_properties_follow_the_service_conventions():
         "end_refused": "mau-03",
         "apology": "mau-04",
     }
-    assert {element for element, p in by_id.items() if p.get("clock") == "paused"} == {"await_supplement"}
+    paused = {element for element, p in by_id.items() if p.get("clock") == "paused"}
+    assert paused == {"await_supplement", "await_financial"}
 
 
 def _condition_values(expression: str) -> tuple[str, set]:
@@ -444,6 +447,14 @@ def test_forms_require_the_details_a_decision_needs():
             "appraisal_opinion": "x",
             "agencies": [],
             "consultation_content": "y",
+        }
+    )
+    assert not appraise.is_valid({"appraisal_decision": "request_financial", "appraisal_opinion": "x"})
+    assert appraise.is_valid(
+        {
+            "appraisal_decision": "request_financial",
+            "appraisal_opinion": "x",
+            "financial_obligations": ["Lệ phí"],
         }
     )
     approve = form_validator("dossier_approve")
@@ -608,6 +619,49 @@ def test_supplement_request_pauses_the_clock_and_the_dossier_comes_back_to_appra
     run.complete("issue_result", result_number="7/GP", issued_on="2025-03-10", e_result_signed=True)
     assert run.complete("return_result", method="post").status == "completed"
     assert run.status_changes() == [2, 4, 5, 4, 9, 10]
+
+
+def test_a_financial_obligation_pauses_the_clock_at_6_and_goes_on_to_approval(engine, dossier):
+    run = to_appraisal(engine, dossier)
+    result = run.complete(
+        "appraise",
+        appraisal_decision="request_financial",
+        financial_obligations=["Tiền sử dụng đất", "Lệ phí trước bạ"],
+        financial_amount=12500000,
+        **APPRAISAL,
+    )
+    assert "financial_requested" in completed(result)
+    (waiting,) = result.opened
+    assert waiting.element_id == "await_financial"
+    assert waiting.candidate_groups == ("reception",)
+    assert waiting.properties["clock"] == "paused"
+    assert waiting.properties["dossierStatus"] == "6"
+    assert "allotment" not in waiting.properties  # the applicant's time, not the agency's
+    result = run.complete(
+        "await_financial",
+        obligation_met=True,
+        receipt_number="BL-0012345",
+        amount_paid=12500000,
+        paid_on="2025-03-07",
+    )
+    assert "financial_met" in completed(result)
+    assert opened(result) == ["approve"]  # the appraisal is done: on to the leader
+    assert run.status_changes() == [2, 4, 6, 4]
+    run.complete("approve", approval_decision="approve")
+    run.complete("issue_result", result_number="7/GCN", issued_on="2025-03-10", e_result_signed=True)
+    assert run.complete("return_result", method="counter").status == "completed"
+    assert run.status_changes() == [2, 4, 6, 4, 9, 10]
+
+
+def test_withdrawal_while_awaiting_a_financial_obligation_closes_the_paused_task(engine, dossier):
+    run = to_appraisal(engine, dossier)
+    run.complete(
+        "appraise", appraisal_decision="request_financial", financial_obligations=["Lệ phí"], **APPRAISAL
+    )
+    waiting = run.task("await_financial")
+    result = run.deliver("withdrawal", {"withdrawal_reason": "Không nộp được tiền sử dụng đất."})
+    assert result.closed == [waiting.id]
+    assert opened(result) == ["hand_back"]
 
 
 def test_consultation_opens_one_task_per_agency_and_returns_when_all_have_answered(engine, dossier):
