@@ -446,6 +446,9 @@ class Engine:
         workflow = self._load(definition, state)
         before_ready = effects.ready_human(workflow)
         before_external = services.ready_external(workflow)
+        # The instance keeps the variables it had (read before cancel(), after which the data of
+        # the workflow is empty): the service finds a dossier's row by them, to stop it.
+        variables = effects.variables(workflow)
         workflow.cancel()
         for task in workflow.get_tasks(state=TaskState.ERROR):  # cancel() leaves failed tasks as they are
             task._set_state(TaskState.CANCELLED)
@@ -455,7 +458,7 @@ class Engine:
             status=TERMINATED,
             closed=list(before_ready),
             external_closed=list(before_external),
-            variables=effects.variables(workflow),
+            variables=variables,
         )
 
     def retry(
