@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .calendar.workcal import WorkingCalendar
+from .calendar.workcal import WORKING, WorkingCalendar
 
 
 def allotment(
@@ -84,9 +84,12 @@ def _variable_due(properties: dict, variables: dict, calendar: WorkingCalendar) 
     return moment
 
 
-def dossier_due(clock_started_at: datetime, processing_days: float, calendar: WorkingCalendar) -> datetime:
-    """When a dossier is due: its processing days of office time from when its clock started."""
-    return calendar.add_working_days(clock_started_at, processing_days)
+def dossier_due(
+    clock_started_at: datetime, processing_days: float, calendar: WorkingCalendar, kind: str = WORKING
+) -> datetime:
+    """When a dossier is due: its statutory time from when its clock started (the calendar's
+    `statutory_due`: the same-day rule for half a day or less, else days of the kind it counts)."""
+    return calendar.statutory_due(clock_started_at, processing_days, kind)
 
 
 def resumed_due(due_at: datetime, paused_days: float, calendar: WorkingCalendar) -> datetime:

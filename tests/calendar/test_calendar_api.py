@@ -104,8 +104,10 @@ def test_deadline_across_tet_2026_skips_the_holidays(clerk):
 def test_deadline_of_a_reception_after_the_cutoff_starts_after_tet(clerk):
     body = deadline(clerk, "2026-02-13T08:30:00Z", 0.5).get_json()  # 15:30 in Hà Nội
     assert body["clock_start"] == "2026-02-23T07:00:00+07:00"
-    assert body["due_at"] == "2026-02-23T11:00:00+07:00"
+    assert body["due_at"] == "2026-02-23T17:00:00+07:00"  # half a day: the close of that day
     assert body["working_days"] == 0.5
+    body = deadline(clerk, "2026-02-13T08:30:00Z", 1.5).get_json()  # longer: office time
+    assert body["due_at"] == "2026-02-24T11:00:00+07:00"
 
 
 def test_deadline_accepts_an_unencoded_plus_in_the_offset(clerk):
