@@ -130,12 +130,13 @@ class Deadline(MethodView):
 
         The clock starts at reception during office hours before the cut-off, else at the next
         office period (next working day after the cut-off, after hours or on a day off). A
-        statutory time of half a day or less is due at the close of the day the clock starts.
+        statutory time of half a day or less is due at the close of the day the clock starts;
+        `day_kind=calendar` counts calendar days (docs/time.md).
         """
         calendar = operations.calendar()
         try:
             clock_start = calendar.reception_start(args["start"])
-            due_at = calendar.statutory_due(clock_start, args["working_days"])
+            due_at = calendar.statutory_due(clock_start, args["working_days"], args["day_kind"])
         except OverflowError:
             raise Unprocessable(
                 "The deadline falls outside the dates the calendar can count.",
@@ -146,5 +147,6 @@ class Deadline(MethodView):
             "start": args["start"],
             "clock_start": clock_start,
             "working_days": args["working_days"],
+            "day_kind": args["day_kind"],
             "due_at": due_at,
         }
