@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -40,10 +40,12 @@ class DefinitionCache:
             if compiled is not None:
                 self._items.move_to_end(definition_id)
                 return compiled
-        blob = db.session.scalar(
-            sa.select(ProcessDefinition.spec_blob).where(ProcessDefinition.id == definition_id)
-        )
-        compiled = self._engine.compile(blob)
+        blob, day_kind = db.session.execute(
+            sa.select(ProcessDefinition.spec_blob, ProcessDefinition.day_kind).where(
+                ProcessDefinition.id == definition_id
+            )
+        ).one()
+        compiled = replace(self._engine.compile(blob), day_kind=day_kind)
         with self._lock:
             self._items[definition_id] = compiled
             while len(self._items) > self._size:

@@ -129,12 +129,14 @@ class Deadline(MethodView):
         """The due moment of a dossier received at `start` with `working_days` working days.
 
         The clock starts at reception during office hours before the cut-off, else at the next
-        office period (next working day after the cut-off, after hours or on a day off).
+        office period (next working day after the cut-off, after hours or on a day off). A
+        statutory time of half a day or less is due at the close of the day the clock starts;
+        `day_kind=calendar` counts calendar days (docs/time.md).
         """
         calendar = operations.calendar()
         try:
             clock_start = calendar.reception_start(args["start"])
-            due_at = calendar.add_working_days(clock_start, args["working_days"])
+            due_at = calendar.statutory_due(clock_start, args["working_days"], args["day_kind"])
         except OverflowError:
             raise Unprocessable(
                 "The deadline falls outside the dates the calendar can count.",
@@ -145,5 +147,6 @@ class Deadline(MethodView):
             "start": args["start"],
             "clock_start": clock_start,
             "working_days": args["working_days"],
+            "day_kind": args["day_kind"],
             "due_at": due_at,
         }

@@ -4,6 +4,7 @@ import marshmallow as ma
 
 from ..web import RequestSchema
 from .models import OVERRIDE_KINDS
+from .workcal import DAY_KINDS, WORKING
 
 # A '+' of an unencoded query string arrives as a space: "2026-02-13T16:00:00 07:00".
 _SPACED_OFFSET = re.compile(r"^(\d{4}-\d\d-\d\dT[\d:.]+) (\d\d(?::?\d\d)?)$")
@@ -36,6 +37,11 @@ class DeadlineArgs(RequestSchema):
         allow_nan=False,
         validate=ma.validate.Range(min=0, min_inclusive=False, max=365),
         metadata={"description": "Allotted working days; fractions allowed (0.25, 0.5, 1.5)"},
+    )
+    day_kind = ma.fields.String(
+        load_default=WORKING,
+        validate=ma.validate.OneOf(DAY_KINDS),
+        metadata={"description": "How the days count: working (office time) or calendar days"},
     )
 
     @ma.pre_load
@@ -113,4 +119,5 @@ class DeadlineSchema(ma.Schema):
         metadata={"description": "When the clock starts (office hours, the reception cut-off)"}
     )
     working_days = ma.fields.Float()
+    day_kind = ma.fields.String()
     due_at = ma.fields.AwareDateTime(metadata={"description": "Due moment, in the office time zone"})

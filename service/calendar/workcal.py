@@ -16,6 +16,10 @@ Conventions:
   days off, swapped days and make-up days, each with its source: calendar/schedules/), that
   schedule and the weekends; for any other year, the `holidays` package's suggestion, which is
   provisional. `explain(day)` says which rule answered and why.
+- A statutory time of half a day or less ("trong ngày") is due at the close of the day the clock
+  started (statutory_due); a procedure that counts calendar days ends at the close of the last
+  day, moved to the next working day when that day is not worked (add_calendar_days). See
+  docs/time.md for the rules and their sources.
 - Spans are bounded: counting more than `max_span_days` working days (MOTCUA_MAX_CALENDAR_DAYS,
   about fourteen years by default), or office time over a longer span, raises ValueError at once,
   so no caller (a model's allotment, a script's working_days_from_now) can keep a thread busy.
@@ -40,6 +44,12 @@ TOLERANCE = timedelta(minutes=1)  # a step that used its allotment within a minu
 _MAX_IDLE_DAYS = 3660  # ten years without a working day means the calendar is broken
 MAX_SPAN_DAYS = 3660  # the most working days one call counts (MOTCUA_MAX_CALENDAR_DAYS)
 _ONE_DAY = timedelta(days=1)
+# How a model or a procedure reads "ngày": working days (ngày làm việc, office time) or calendar days.
+WORKING, CALENDAR = "working", "calendar"
+DAY_KINDS = (WORKING, CALENDAR)
+# A statutory time of at most this many days is "trong ngày": due at the close of the day the clock
+# started (statutory_due). [I]: the reading of "trong ngày" / half-day procedures, docs/time.md.
+SAME_DAY_DAYS = Decimal("0.5")
 
 
 @dataclass(frozen=True)
@@ -273,9 +283,46 @@ class WorkingCalendar:
                     return max(moment, start).astimezone(self.tz)
         return datetime.combine(self.next_working_day(day), self.periods[0][0], tzinfo=self.tz)
 
-    def deadline(self, received_at: datetime, days: Number) -> datetime:
-        """The due moment of a dossier received at received_at with `days` working days."""
-        return self.add_working_days(self.reception_start(received_at), days)
+    def deadline(self, received_at: datetime, days: Number, kind: str = WORKING) -> datetime:
+        """The due moment of a dossier received at received_at with a statutory time of `days`."""
+        return self.statutory_due(self.reception_start(received_at), days, kind)
+
+    def statutory_due(self, clock_start: datetime, days: Number, kind: str = WORKING) -> datetime:
+        """When a statutory time of `days` from a dossier's clock start (reception_start) is up.
+
+        - At most SAME_DAY_DAYS (half a day, "trong ngày"): the close of office hours of the day
+          the clock started: the same working day for a reception before the cut-off, the next
+          working day after it (reception_start already moved the start there).
+        - Otherwise `days` of the kind of day the procedure counts: working days of office time
+          (add_working_days), or calendar days (add_calendar_days).
+        """
+        if Decimal(str(days)) <= SAME_DAY_DAYS:
+            return self.close_of_day(clock_start)
+        if kind == CALENDAR:
+            return self.add_calendar_days(clock_start, days)
+        return self.add_working_days(clock_start, days)
+
+    def close_of_day(self, moment: datetime) -> datetime:
+        """The end of the office hours of the working day `moment` falls on; on a day off or after
+        that day's close, the end of the next working day's."""
+        local = self.local(moment)
+        day = local.date()
+        if not self.is_working_day(day) or local.time() >= self.periods[-1][1]:
+            day = self.next_working_day(day)
+        return datetime.combine(day, self.periods[-1][1], tzinfo=self.tz)
+
+    def add_calendar_days(self, start: datetime, days: Number) -> datetime:
+        """The end of a period of `days` calendar days (ngày, not ngày làm việc) from start: the
+        close of office hours on the day that many days after the start's day (a fraction counts
+        as a whole day); a last day that is not worked moves to the next working day's close."""
+        amount = Decimal(str(days)) if isinstance(days, float) else Decimal(days)
+        if not amount.is_finite() or not 0 <= amount <= self.max_span_days:
+            raise ValueError(f"Not a number of calendar days the calendar counts: {days!r}.")
+        whole = int(amount.to_integral_value(rounding="ROUND_CEILING"))
+        last = self.local(start).date() + timedelta(days=whole)
+        if not self.is_working_day(last):
+            last = self.next_working_day(last)
+        return datetime.combine(last, self.periods[-1][1], tzinfo=self.tz)
 
     def add_working_days(self, start: datetime, days: Number) -> datetime:
         """The earliest moment by which `days` working days of office time have passed since start.

@@ -43,6 +43,9 @@ class ProcessDefinition(db.Model):
     # The names of the messages its message start events wait for: POST /messages starts the
     # latest version of a process on one (None: none, or deployed before this was recorded).
     start_messages: Mapped[list | None] = mapped_column(sa.JSON)
+    # How the process reads "ngày" (`dayKind` on the process: "working" or "calendar"; None: it
+    # says nothing, or it was deployed before this was recorded). docs/time.md.
+    day_kind: Mapped[str | None] = mapped_column(sa.String(16))
 
 
 class Diagram(db.Model):

@@ -139,6 +139,7 @@ def deploy_definition(
         protected_variables=list(declared.protected_variables),
         initiator_variable=declared.initiator_variable,
         start_messages=list(declared.start_messages) or None,
+        day_kind=declared.day_kind,
         **starters,
     )
     db.session.add(definition)

@@ -34,7 +34,7 @@ from ..extensions import db
 from ..identity.operations import unit_name
 from ..outbox import operations as outbox
 from ..steps import FollowUp, Step
-from ..tasks.models import Task
+from ..tasks.models import OPEN, Task
 from . import codes, lookup
 from .models import Dossier, DossierPause, DossierStep
 from .status import CLOSING_OUTCOMES, OUTCOMES, DossierStatus, may_move, parse
@@ -70,17 +70,18 @@ def record_steps(step: Step) -> None:
     if dossier is None:
         return
     resumed = False
+    kind = deadlines.day_kind(step.instance, dossier)
     if step.completed_task is not None:
         task = step.completed_task
         actor = step.actor.username if step.actor else None
-        _record(dossier, task, actor_name=actor, outcome="completed", now=now)
+        _record(dossier, task, actor_name=actor, outcome="completed", now=now, kind=kind)
         resumed = (task.properties or {}).get("clock") == "paused" and _resume(dossier, now)
     if step.result.closed:
         cancelled = db.session.scalars(
             sa.select(Task).where(Task.id.in_([uuid.UUID(t) for t in step.result.closed]))
         )
         for task in cancelled:
-            _record(dossier, task, actor_name=None, outcome="cancelled", now=now)
+            _record(dossier, task, actor_name=None, outcome="cancelled", now=now, kind=kind)
             if (task.properties or {}).get("clock") == "paused":
                 resumed = _resume(dossier, now) or resumed
     if resumed:  # the parked apology timer gets the moved due moment
@@ -188,7 +189,10 @@ def _register(dossier: Dossier, instance, now: datetime) -> None:
     dossier.received_at = now
     dossier.clock_started_at = cal.reception_start(now)
     dossier.due_at = dossier.original_due_at = deadlines.dossier_due(
-        dossier.clock_started_at, float(dossier.procedure.processing_days), cal
+        dossier.clock_started_at,
+        float(dossier.procedure.processing_days),
+        cal,
+        deadlines.day_kind(instance, dossier),
     )
     dossier.code = codes.next_code(dossier.unit_code, _local(now).date())
     dossier.lookup_pin = lookup.new_pin()
@@ -222,7 +226,8 @@ def _pause(dossier: Dossier, now: datetime) -> bool:
 
 
 def _resume(dossier: Dossier, now: datetime) -> bool:
-    """End a pause: the due moment moves by the paused working time. True if a pause ended."""
+    """End a pause: the due moment, and that of every step left open across the pause, moves by
+    the paused working time. True if a pause ended."""
     if dossier.paused_at is None:
         return False
     cal = calendar()
@@ -230,6 +235,17 @@ def _resume(dossier: Dossier, now: datetime) -> bool:
     dossier.paused_days += paused
     if dossier.due_at is not None and paused > 0:
         dossier.due_at = deadlines.resumed_due(dossier.due_at, paused, cal)
+    if paused > 0:
+        held = db.session.scalars(
+            sa.select(Task).where(
+                Task.instance_id == dossier.instance_id,
+                Task.state == OPEN,
+                Task.due_at.is_not(None),
+                Task.created_at <= dossier.paused_at,
+            )
+        )
+        for task in held:  # the step's clock stopped with the dossier's
+            task.due_at = deadlines.resumed_due(task.due_at, paused, cal)
     dossier.paused_at = None
     db.session.execute(
         sa.update(DossierPause)
@@ -246,7 +262,9 @@ def _step_unit(task) -> str | None:
     return task.lane or ", ".join(task.candidate_groups or []) or None
 
 
-def _record(dossier: Dossier, task, *, actor_name: str | None, outcome: str, now: datetime) -> None:
+def _record(
+    dossier: Dossier, task, *, actor_name: str | None, outcome: str, now: datetime, kind: str
+) -> None:
     cal = calendar()
     max_days = current_app.config["MOTCUA_MAX_ALLOTMENT_DAYS"]
     share = deadlines.allotment(
@@ -254,7 +272,7 @@ def _record(dossier: Dossier, task, *, actor_name: str | None, outcome: str, now
     )
     # A round of a step that opened before is allotted what remained of its share (deadlines.py).
     allotted = deadlines.remaining(share, dossier.used_before(task.element_id, task.created_at))
-    used = cal.working_days_between(task.created_at, now)
+    used = deadlines.days_between(cal, task.created_at, now, kind)  # in the kind it was allotted
     if share is not None:
         dossier.record_use(task.element_id, task.created_at, round(used, 4))
     db.session.add(

@@ -3,8 +3,9 @@ and the lookup PIN printed on Mẫu 01, without logging in.
 
 What it shows is chosen here, field by field: the status as people read it, the procedure, the
 reception and due moments, the steps by name with their dates (never an officer's name or a unit
-code), and what is asked of the applicant (the items to supplement). A wrong code and a wrong PIN
-answer the same (nothing tells which codes exist); the page throttles guesses per address.
+code), and what is asked of the applicant (the items to supplement, the financial obligations to
+meet). A wrong code and a wrong PIN answer the same (nothing tells which codes exist); the page
+throttles guesses per address.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class PublicDossier:
     finished_at: datetime | None
     returned_at: datetime | None
     paused: bool
+    waiting_for: str | None = None  # while paused: "supplement" or "financial" (an obligation)
     steps: list[PublicStep] = field(default_factory=list)
     requested: list[str] = field(default_factory=list)
     request_reason: str | None = None
@@ -75,6 +77,16 @@ def find(code: str, pin: str) -> PublicDossier | None:
     return _view(dossier)
 
 
+# What is asked of the applicant while the dossier waits for them: the variable listing it (a
+# supplement: Mẫu 02's items; a financial obligation: the sums to pay, with the amount if known).
+_ASKED = {
+    DossierStatus.SUPPLEMENT: "missing_items",
+    DossierStatus.FINANCIAL: "financial_obligations",
+}
+
+_WAITING = {DossierStatus.SUPPLEMENT: "supplement", DossierStatus.FINANCIAL: "financial"}
+
+
 def _view(dossier: Dossier) -> PublicDossier:
     steps = db.session.scalars(
         sa.select(DossierStep)
@@ -82,16 +94,19 @@ def _view(dossier: Dossier) -> PublicDossier:
         .order_by(DossierStep.ended_at, DossierStep.id)
     ).all()
     requested, reason = [], None
-    if dossier.status == DossierStatus.SUPPLEMENT:
+    if dossier.status in _ASKED:
         data = (
             db.session.scalar(
                 sa.select(ProcessInstance.variables).where(ProcessInstance.id == dossier.instance_id)
             )
             or {}
         )
-        items = data.get("missing_items")
+        items = data.get(_ASKED[DossierStatus(dossier.status)])
         requested = [str(item)[:500] for item in items] if isinstance(items, list) else []
-        reason = str(data.get("supplement_reason") or "")[:2000] or None
+        if dossier.status == DossierStatus.SUPPLEMENT:
+            reason = str(data.get("supplement_reason") or "")[:2000] or None
+        elif isinstance(amount := data.get("financial_amount"), int) and not isinstance(amount, bool):
+            reason = f"Số tiền phải nộp: {amount:,} đồng".replace(",", ".")
     return PublicDossier(
         code=dossier.code or "",
         procedure=dossier.procedure.name,
@@ -101,6 +116,7 @@ def _view(dossier: Dossier) -> PublicDossier:
         finished_at=dossier.finished_at,
         returned_at=dossier.returned_at,
         paused=dossier.paused_at is not None,
+        waiting_for=_WAITING.get(dossier.status) if dossier.paused_at is not None else None,
         steps=[PublicStep(step.name, step.started_at, step.ended_at) for step in steps],
         requested=requested,
         request_reason=reason,

@@ -9,6 +9,10 @@ Read once at deploy from the compiled specs and the XML tree:
 * the variable `camunda:initiator` on the start event names (the service sets it to the
   starter's username; protected like the service's own variables);
 * the messages its message start events wait for (a correlation may start it on one);
+* how it reads "ngày" (`dayKind`, a property of the process element: `working` or `calendar`;
+  None when it says nothing, read as working days of its allotments): the due-date policy counts
+  its allotments, statutory times and `dueIn` in that kind of day, and the `days_after` helper
+  of its scripts too (docs/time.md);
 * the variables the process computes, which no caller may set: names assigned by scripts
   (script tasks, pre- and post-scripts), multi-instance items and output collections, service
   task results, the variables a caught message fills (another pool's answer), and the variables
@@ -26,7 +30,8 @@ from lxml import etree
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 
 from . import messages
-from .modeler import BPMN_NS, CAMUNDA_NS, NAMES_SUFFIX, ROUTING_EXPRESSIONS
+from .errors import BpmnInvalid
+from .modeler import BPMN_NS, CAMUNDA_NS, NAMES_SUFFIX, ROUTING_EXPRESSIONS, SPIFF_NS
 from .sandbox import AST_LOCK
 from .services import is_external
 
@@ -48,6 +53,9 @@ class Declarations:
     # Its service tasks for connectors (not external tasks): what deploy checks against the
     # connectors' contracts (integrations/contracts/).
     service_calls: tuple[DeclaredCall, ...] = ()
+
+    # How the process reads "ngày" (`dayKind` on the process): "working", "calendar" or None.
+    day_kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -164,6 +172,7 @@ def declarations(spec: Any, subprocess_specs: dict[str, Any], process: etree._El
             for process_spec in (spec, *subprocess_specs.values())
             for call in _service_calls(process_spec)
         ),
+        day_kind=day_kind(process),
     )
 
 
@@ -194,6 +203,27 @@ def _service_calls(process_spec: Any) -> list[DeclaredCall]:
                 literals=tuple(sorted(literals, key=lambda item: item[0])),
             )
         )
+    return found
+
+
+DAY_KINDS = ("working", "calendar")
+
+
+def day_kind(process: etree._Element) -> str | None:
+    """The `dayKind` property of a process element (Spiff's or Camunda's properties on it): None
+    when it has none; BpmnInvalid when it names another kind."""
+    found = None
+    for ns in (SPIFF_NS, CAMUNDA_NS):
+        path = f"{{{BPMN_NS}}}extensionElements/{{{ns}}}properties/{{{ns}}}property[@name='dayKind']"
+        for prop in process.iterfind(path):
+            found = (prop.get("value") or "").strip()
+            if found not in DAY_KINDS:
+                raise BpmnInvalid(
+                    f"The dayKind property of process '{process.get('id')}' must be one of "
+                    f"{', '.join(DAY_KINDS)}, not {found!r}.",
+                    element_id=process.get("id"),
+                    line=prop.sourceline,
+                )
     return found
 
 

@@ -48,6 +48,9 @@ class CompiledDefinition:
     # The messages the definition both throws and catches (between the pools of a collaboration):
     # only its own pools send them, so deliver_message refuses them from outside.
     internal_messages: frozenset[str] = frozenset()
+    # How the process reads "ngày" (its declared `dayKind`, kept with the definition; the service
+    # sets it on the compiled definition it caches): the calendar helpers' `days_after` counts so.
+    day_kind: str | None = None
 
     @classmethod
     def from_blob(cls, spec_blob: str) -> CompiledDefinition:
@@ -79,8 +82,9 @@ class Engine:
     def __init__(self, *, script_time_limit: float | None = None, budgets: Budgets | None = None):
         """budgets: the limits of every step (limits.Budgets; script_time_limit, if given, replaces
         its script_cpu_seconds). Scripts and timer expressions see the calendar helpers
-        working_days_from_now(days) and add_working_days(start, days), which count with the
-        calendar each command is given (`calendar=`; see calendar_helpers.py)."""
+        working_days_from_now(days), add_working_days(start, days) and days_after(day, days),
+        which count with the calendar each command is given (`calendar=`; see
+        calendar_helpers.py)."""
         budgets = budgets or Budgets()
         if script_time_limit is not None:
             budgets = replace(budgets, script_cpu_seconds=script_time_limit)
@@ -131,7 +135,7 @@ class Engine:
         status, error, calls = RUNNING, None, []
         with limits.stepping(self.budgets) as step:
             try:
-                with clock.running_at(now), calendar_helpers.using(calendar):
+                with clock.running_at(now), calendar_helpers.using(calendar, definition.day_kind):
                     action()
                     services.advance(workflow)
                     calls = services.pending_calls(workflow)
@@ -147,7 +151,7 @@ class Engine:
             unit, problem = effects.scope(task, units)
             values: dict[str, Any] = {}
             if problem is None:
-                with clock.running_at(now), calendar_helpers.using(calendar):
+                with clock.running_at(now), calendar_helpers.using(calendar, definition.day_kind):
                     values, problem = effects.task_values(task, now)
             if problem is None:
                 opened.append(effects.human_task(task, now, unit, values))
@@ -446,6 +450,9 @@ class Engine:
         workflow = self._load(definition, state)
         before_ready = effects.ready_human(workflow)
         before_external = services.ready_external(workflow)
+        # The instance keeps the variables it had (read before cancel(), after which the data of
+        # the workflow is empty): the service finds a dossier's row by them, to stop it.
+        variables = effects.variables(workflow)
         workflow.cancel()
         for task in workflow.get_tasks(state=TaskState.ERROR):  # cancel() leaves failed tasks as they are
             task._set_state(TaskState.CANCELLED)
@@ -455,7 +462,7 @@ class Engine:
             status=TERMINATED,
             closed=list(before_ready),
             external_closed=list(before_external),
-            variables=effects.variables(workflow),
+            variables=variables,
         )
 
     def retry(

@@ -28,5 +28,8 @@ class Procedure(db.Model):
     # Per-step allotments of the internal procedure: BPMN element id -> working days.
     step_allotments: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     process_key: Mapped[str] = mapped_column(sa.String(255), default="dossier")
+    # How its statutory time and step allotments read "ngày": "working" or "calendar"; None: as its
+    # process says (`dayKind`), else working days. Wins over the process for its dossiers.
+    day_kind: Mapped[str | None] = mapped_column(sa.String(16))
     active: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

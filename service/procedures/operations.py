@@ -28,6 +28,7 @@ FIELDS = (
     "fee",
     "step_allotments",
     "process_key",
+    "day_kind",
     "active",
 )
 
@@ -107,7 +108,8 @@ def _json(text: str):
 
 
 def _records_from_csv(text: str) -> list[dict]:
-    """CSV columns: code,name,field,level,unit_code,processing_days,fee,components,step_allotments.
+    """CSV columns: code,name,field,level,unit_code,processing_days,fee,components,step_allotments
+    (and optionally process_key, day_kind).
 
     components: names separated by ';' (form "Bản chính", quantity 1), or a JSON list;
     step_allotments: a JSON object, or element=days pairs separated by ';'.

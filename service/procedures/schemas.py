@@ -2,6 +2,7 @@ import marshmallow as ma
 from flask import current_app
 from flask_smorest.fields import Upload
 
+from ..calendar.workcal import DAY_KINDS
 from ..engine.limits import Budgets
 from ..web import PageArgs, RequestSchema, page_schema
 
@@ -33,7 +34,10 @@ class ProcedureSchema(RequestSchema):
         required=True,
         allow_nan=False,
         validate=_DAYS,
-        metadata={"description": "Working days, at most MOTCUA_MAX_ALLOTMENT_DAYS (365 by default)"},
+        metadata={
+            "description": "Days of its day_kind (working by default), at most "
+            "MOTCUA_MAX_ALLOTMENT_DAYS (365 by default)"
+        },
     )
     components = ma.fields.List(ma.fields.Nested(ComponentSchema), load_default=list)
     fee = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=255))
@@ -44,6 +48,14 @@ class ProcedureSchema(RequestSchema):
         metadata={"description": "BPMN element id -> working days, each at most MOTCUA_MAX_ALLOTMENT_DAYS"},
     )
     process_key = ma.fields.String(load_default="dossier", validate=ma.validate.Length(min=1, max=255))
+    day_kind = ma.fields.String(
+        allow_none=True,
+        validate=ma.validate.OneOf(DAY_KINDS),
+        metadata={
+            "description": 'How its "ngày" are counted: working days (office time) or calendar days; '
+            "null: as its process says (dayKind), else working days (docs/time.md)"
+        },
+    )
     active = ma.fields.Boolean(load_default=True)
     updated_at = ma.fields.AwareDateTime(dump_only=True)
 

@@ -101,7 +101,7 @@ def test_without_a_good_signature_the_result_is_not_counted_as_signed(office):
 
 def test_a_caller_cannot_say_the_result_is_signed(office):
     _dossier, task = _at_issue_result(office)
-    forged = office.records.complete(task["id"], {**RESULT})
+    forged = office.records.complete(task["id"], {**RESULT, "e_result_signed": True})
     assert forged.status_code == 422, forged.json
 
 

@@ -97,15 +97,27 @@ def test_deadline_across_tet_2026_skips_the_holidays(clerk):
         "start": "2026-02-13T10:00:00+07:00",
         "clock_start": "2026-02-13T10:00:00+07:00",
         "working_days": 3.0,
+        "day_kind": "working",
         "due_at": "2026-02-25T10:00:00+07:00",
     }
+
+
+def test_the_deadline_calculator_counts_calendar_days_when_asked(clerk):
+    query = {"start": "2026-02-13T10:00:00+07:00", "working_days": 3, "day_kind": "calendar"}
+    body = clerk.get(DEADLINE, query_string=query).get_json()
+    # Friday 13/2 + 3 days is Monday 16/2, in the Tết holiday: the first working day after it
+    assert body["due_at"] == "2026-02-23T17:00:00+07:00" and body["day_kind"] == "calendar"
+    refused = clerk.get(DEADLINE, query_string={**query, "day_kind": "lunar"})
+    assert refused.status_code == 422 and "day_kind" in refused.get_json()["error"]["details"]["fields"]
 
 
 def test_deadline_of_a_reception_after_the_cutoff_starts_after_tet(clerk):
     body = deadline(clerk, "2026-02-13T08:30:00Z", 0.5).get_json()  # 15:30 in Hà Nội
     assert body["clock_start"] == "2026-02-23T07:00:00+07:00"
-    assert body["due_at"] == "2026-02-23T11:00:00+07:00"
+    assert body["due_at"] == "2026-02-23T17:00:00+07:00"  # half a day: the close of that day
     assert body["working_days"] == 0.5
+    body = deadline(clerk, "2026-02-13T08:30:00Z", 1.5).get_json()  # longer: office time
+    assert body["due_at"] == "2026-02-24T11:00:00+07:00"
 
 
 def test_deadline_accepts_an_unencoded_plus_in_the_offset(clerk):

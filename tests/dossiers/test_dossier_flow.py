@@ -404,14 +404,22 @@ def test_dossiers_are_listed_by_status_procedure_and_lateness(office, clock):
     assert office.clerk.get("/api/v1/dossiers?status=42").status_code == 422
 
 
-def test_a_fractional_statutory_time_gives_a_same_day_due_date(office):
-    dossier = do(office.clerk, receive(office, "AG-CT-01"), "receive", {"reception_decision": "accept"})
-    with office.app.app_context():
-        from service.calendar.operations import calendar
+@pytest.mark.parametrize(
+    ("received", "due"),
+    [
+        ((2026, 3, 3, 14, 0), (2026, 3, 3, 17, 0)),  # before the 15:00 cut-off: that day's close
+        ((2026, 3, 6, 15, 30), (2026, 3, 9, 17, 0)),  # a Friday after it: Monday's close
+    ],
+)
+def test_a_half_day_procedure_is_due_at_the_close_of_the_day_its_clock_starts(office, clock, received, due):
+    from datetime import datetime
 
-        row = db.session.get(Dossier, uuid.UUID(dossier["id"]))
-        assert row.due_at == calendar().add_working_days(row.clock_started_at, 0.5)
-        assert calendar().working_days_between(row.clock_started_at, row.due_at) == pytest.approx(0.5)
+    vn = ZoneInfo("Asia/Ho_Chi_Minh")
+    with clock.at(datetime(*received, tzinfo=vn)):
+        dossier = receive(office, "AG-CT-01")  # Chứng thực bản sao: 0.5 working day
+        dossier = do(office.clerk, dossier, "receive", {"reception_decision": "accept"})
+    assert _parse(dossier["due_at"]) == datetime(*due, tzinfo=vn)
+    assert dossier["original_due_at"] == dossier["due_at"]
 
 
 def test_form_data_cannot_redirect_the_process_to_another_dossier(office):

@@ -1,6 +1,7 @@
 """The plan workflows through the API: internal procedure approval and TTHC publication."""
 
-from datetime import date, datetime
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -45,4 +46,5 @@ def test_internal_procedure_approval_deadline_follows_the_seed(agencies):
     )
     approval = _task(agencies["chairman"], started["id"], "approve_procedure")
     due = datetime.fromisoformat(approval["due_at"])
-    assert due.date() == date(2026, 3, 12)  # 10 calendar days after the publication decision
+    # the close of the 10th working day after Monday 2/3/2026 (dayKind=working; docs/time.md)
+    assert due == datetime(2026, 3, 16, 17, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))

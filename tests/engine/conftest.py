@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -62,10 +63,18 @@ class Instance:
     definition: CompiledDefinition
     result: StepResult
     worklist: dict[str, HumanTask] = field(default_factory=dict)
+    calendar: Any = None  # the working calendar every command is given (None: none)
 
     @classmethod
-    def start(cls, engine: Engine, definition: CompiledDefinition, variables: dict | None = None) -> Instance:
-        instance = cls(engine, definition, engine.start(definition, variables or {}, now=NOW))
+    def start(
+        cls,
+        engine: Engine,
+        definition: CompiledDefinition,
+        variables: dict | None = None,
+        calendar: Any = None,
+    ) -> Instance:
+        result = engine.start(definition, variables or {}, now=NOW, calendar=calendar)
+        instance = cls(engine, definition, result, calendar=calendar)
         instance._record(instance.result)
         return instance
 
@@ -101,7 +110,9 @@ class Instance:
         return self.complete_task(self.task(element_id), **data)
 
     def complete_task(self, task: HumanTask, **data) -> StepResult:
-        self.result = self.engine.complete_task(self.definition, self.state, task.id, data, now=NOW)
+        self.result = self.engine.complete_task(
+            self.definition, self.state, task.id, data, now=NOW, calendar=self.calendar
+        )
         self._record(self.result)
         return self.result
 

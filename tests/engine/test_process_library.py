@@ -13,7 +13,7 @@ import ast
 import itertools
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -24,12 +24,14 @@ from jsonschema import Draft202012Validator
 from lxml import etree
 from SpiffWorkflow.util.task import TaskState
 
+from service.calendar.workcal import WorkingCalendar
 from service.engine import (
     CompiledDefinition,
     Engine,
     EventNotExpected,
     HumanTask,
     StepResult,
+    declarations,
     parse_definition,
 )
 from service.engine.serialization import load_state
@@ -39,6 +41,8 @@ from .conftest import NOW, Instance
 ROOT = Path(__file__).resolve().parents[2]
 BPMN_DIR, FORMS_DIR = ROOT / "bpmn", ROOT / "forms"
 PROCESSES = ("dossier", "internal_procedure", "tthc_publication")
+# The offices' working calendar the service hands the commands of a model that counts days.
+OFFICE = WorkingCalendar()
 GROUPS = {
     "reception",
     "unit_heads",
@@ -335,18 +339,37 @@ def test_publication_allotments_follow_the_seed():
     }
 
 
-def test_internal_procedure_deadlines_are_calendar_dates_not_allotments():
-    """The seed says "10 ngày" / "15 ngày" / "05 ngày" without "làm việc": dates computed in the model."""
+def test_internal_procedure_deadlines_are_dates_counted_in_its_day_kind():
+    """The seed says "10 ngày" / "15 ngày" / "05 ngày" and not which kind: the model states its
+    reading (working days, dayKind) and why, quoting the seed, and counts with days_after."""
     tasks = user_tasks("internal_procedure")
     assert properties(tasks["approve_procedure"]).get("dueDateVariable") == "approval_deadline"
     assert properties(tasks["configure_system"]).get("dueDateVariable") == "configuration_deadline"
     assert "allotment" not in properties(tasks["configure_system"])
-    docs = {ts.bpmn_id: ts.documentation or "" for ts in task_specs("internal_procedure")}
-    assert (
-        "ngày làm việc" in docs["compute_approval_deadline"]
-        and "dương lịch" in docs["compute_approval_deadline"]
+    specs = {ts.bpmn_id: ts for ts in task_specs("internal_procedure")}
+    assert "days_after(publication_decision_date, approval_days)" in specs["compute_approval_deadline"].script
+    assert "days_after(approval_date, 5)" in specs["compute_configuration_deadline"].script
+    process = tree("internal_procedure").getroot().find("bpmn:process", NS)
+    documentation = process.find("bpmn:documentation", NS).text
+    assert "Chậm nhất sau 10 ngày kể từ ngày có quyết định Công bố TTHC" in documentation  # the seed
+    assert "dayKind=working" in documentation
+    # no claim the seed does not support (it never writes "ngày làm việc" for a deadline)
+    assert all("các mục khác của kế hoạch" not in (ts.documentation or "") for ts in specs.values())
+
+
+@pytest.mark.parametrize("key", PROCESSES)
+def test_every_model_states_how_it_counts_days(key):
+    """dayKind on the process (the starting pool of a collaboration), and its reading in words."""
+    root = tree(key).getroot()
+    process = root.find("bpmn:process", NS)
+    declared = declarations.day_kind(process)
+    documented = " ".join(
+        el.text or ""
+        for el in root.iter(f"{{{NS['bpmn']}}}documentation")
+        if el.getparent().tag.endswith(("process", "collaboration"))
     )
-    assert "05 ngày" in docs["compute_configuration_deadline"]
+    assert 'Cách tính "ngày"' in documented or "ngày làm việc" in documented, key
+    assert declared == "working"
 
 
 def test_dossier_properties_follow_the_service_conventions():
@@ -358,6 +381,8 @@ def test_dossier_properties_follow_the_service_conventions():
         "assign": 4,
         "appraise": 4,
         "await_supplement": 5,
+        "await_financial": 6,
+        "financial_met": 4,  # the obligation met: back to processing, on to approval
         "return_result": 9,
         "end_returned": 10,
         "hand_back": 7,  # withdrawn as soon as the applicant asks (the hand-back follows)
@@ -381,7 +406,8 @@ def test_dossier_properties_follow_the_service_conventions():
         "end_refused": "mau-03",
         "apology": "mau-04",
     }
-    assert {element for element, p in by_id.items() if p.get("clock") == "paused"} == {"await_supplement"}
+    paused = {element for element, p in by_id.items() if p.get("clock") == "paused"}
+    assert paused == {"await_supplement", "await_financial"}
 
 
 def _condition_values(expression: str) -> tuple[str, set]:
@@ -444,6 +470,14 @@ def test_forms_require_the_details_a_decision_needs():
             "appraisal_opinion": "x",
             "agencies": [],
             "consultation_content": "y",
+        }
+    )
+    assert not appraise.is_valid({"appraisal_decision": "request_financial", "appraisal_opinion": "x"})
+    assert appraise.is_valid(
+        {
+            "appraisal_decision": "request_financial",
+            "appraisal_opinion": "x",
+            "financial_obligations": ["Lệ phí"],
         }
     )
     approve = form_validator("dossier_approve")
@@ -608,6 +642,49 @@ def test_supplement_request_pauses_the_clock_and_the_dossier_comes_back_to_appra
     run.complete("issue_result", result_number="7/GP", issued_on="2025-03-10")
     assert run.complete("return_result", method="post").status == "completed"
     assert run.status_changes() == [2, 4, 5, 4, 9, 10]
+
+
+def test_a_financial_obligation_pauses_the_clock_at_6_and_goes_on_to_approval(engine, dossier):
+    run = to_appraisal(engine, dossier)
+    result = run.complete(
+        "appraise",
+        appraisal_decision="request_financial",
+        financial_obligations=["Tiền sử dụng đất", "Lệ phí trước bạ"],
+        financial_amount=12500000,
+        **APPRAISAL,
+    )
+    assert "financial_requested" in completed(result)
+    (waiting,) = result.opened
+    assert waiting.element_id == "await_financial"
+    assert waiting.candidate_groups == ("reception",)
+    assert waiting.properties["clock"] == "paused"
+    assert waiting.properties["dossierStatus"] == "6"
+    assert "allotment" not in waiting.properties  # the applicant's time, not the agency's
+    result = run.complete(
+        "await_financial",
+        obligation_met=True,
+        receipt_number="BL-0012345",
+        amount_paid=12500000,
+        paid_on="2025-03-07",
+    )
+    assert "financial_met" in completed(result)
+    assert opened(result) == ["approve"]  # the appraisal is done: on to the leader
+    assert run.status_changes() == [2, 4, 6, 4]
+    run.complete("approve", approval_decision="approve")
+    run.complete("issue_result", result_number="7/GCN", issued_on="2025-03-10")
+    assert run.complete("return_result", method="counter").status == "completed"
+    assert run.status_changes() == [2, 4, 6, 4, 9, 10]
+
+
+def test_withdrawal_while_awaiting_a_financial_obligation_closes_the_paused_task(engine, dossier):
+    run = to_appraisal(engine, dossier)
+    run.complete(
+        "appraise", appraisal_decision="request_financial", financial_obligations=["Lệ phí"], **APPRAISAL
+    )
+    waiting = run.task("await_financial")
+    result = run.deliver("withdrawal", {"withdrawal_reason": "Không nộp được tiền sử dụng đất."})
+    assert result.closed == [waiting.id]
+    assert opened(result) == ["hand_back"]
 
 
 def test_consultation_opens_one_task_per_agency_and_returns_when_all_have_answered(engine, dossier):
@@ -813,7 +890,7 @@ def internal(engine) -> CompiledDefinition:
     return deploy_library(engine, "internal_procedure")
 
 
-def approve_and_configure(run: Run, approved_on: date) -> None:
+def approve_and_configure(run: Run, approved_on: date, deadline: str) -> None:
     result = run.complete(
         "approve_procedure",
         approval_decision="approve",
@@ -823,7 +900,7 @@ def approve_and_configure(run: Run, approved_on: date) -> None:
     (task,) = result.opened
     assert task.element_id == "configure_system"
     assert task.candidate_groups == ("it_department",)
-    deadline = (approved_on + timedelta(days=5)).isoformat()  # "Chậm nhất sau 05 ngày": calendar days
+    # "Chậm nhất sau 05 ngày", read as working days (dayKind): the 5th working day after approval
     assert task.properties["dueDateVariable"] == "configuration_deadline"
     assert run.data_of("configure_system")[0]["configuration_deadline"] == deadline
     assert result.variables["configuration_deadline"] == deadline
@@ -834,7 +911,7 @@ def approve_and_configure(run: Run, approved_on: date) -> None:
 
 
 def test_internal_procedure_without_consultation_is_due_10_days_after_publication(engine, internal):
-    run = Run.start(engine, internal, {})
+    run = Run.start(engine, internal, {}, calendar=OFFICE)
     (task,) = run.result.opened
     assert (task.element_id, task.candidate_groups) == ("draft", ("departments",))
     result = run.complete("draft", consult_lower_levels=False, **DRAFT)
@@ -843,15 +920,16 @@ def test_internal_procedure_without_consultation_is_due_10_days_after_publicatio
     (approve,) = result.opened
     assert (approve.element_id, approve.candidate_groups) == ("approve_procedure", ("chairman",))
     assert approve.properties["dueDateVariable"] == "approval_deadline"
-    assert run.data_of("approve_procedure")[0]["approval_deadline"] == "2025-03-13"
+    # the 10th working day after Monday 3/3/2025 (not 13/3, ten calendar days)
+    assert run.data_of("approve_procedure")[0]["approval_deadline"] == "2025-03-17"
     assert (
-        result.variables["approval_deadline"] == "2025-03-13"
+        result.variables["approval_deadline"] == "2025-03-17"
     )  # what the service can read the due date from
-    approve_and_configure(run, date(2025, 3, 12))
+    approve_and_configure(run, date(2025, 3, 12), "2025-03-19")  # Wed 12/3: 13, 14, 17, 18, 19
 
 
 def test_internal_procedure_with_lower_level_consultation_is_due_15_days_after_publication(engine, internal):
-    run = Run.start(engine, internal, {})
+    run = Run.start(engine, internal, {}, calendar=OFFICE)
     lower_levels = ["UBND thành phố Long Xuyên", "UBND phường Mỹ Bình", "UBND xã Mỹ Khánh"]
     result = run.complete("draft", consult_lower_levels=True, lower_levels=lower_levels, **DRAFT)
     assert opened(result) == ["lower_level_opinion"] * 3
@@ -867,12 +945,12 @@ def test_internal_procedure_with_lower_level_consultation_is_due_15_days_after_p
     run.complete(
         "submit", consolidated_text="Dự thảo đã tiếp thu ý kiến", opinions_summary="Tiếp thu 1 ý kiến"
     )
-    assert run.data_of("approve_procedure")[0]["approval_deadline"] == "2025-03-18"
-    approve_and_configure(run, date(2025, 3, 17))
+    assert run.data_of("approve_procedure")[0]["approval_deadline"] == "2025-03-24"  # 15 working days
+    approve_and_configure(run, date(2025, 3, 17), "2025-03-24")
 
 
 def test_internal_procedure_returned_for_revision_is_drafted_again(engine, internal):
-    run = Run.start(engine, internal, {})
+    run = Run.start(engine, internal, {}, calendar=OFFICE)
     run.complete("draft", consult_lower_levels=True, lower_levels=["UBND xã Mỹ Khánh"], **DRAFT)
     run.complete("lower_level_opinion", position="disagree", comments="Thời gian quá ngắn.")
     run.complete("submit", consolidated_text="Dự thảo lần 1")
@@ -890,14 +968,29 @@ def test_internal_procedure_returned_for_revision_is_drafted_again(engine, inter
         run.complete_task(task, position="agree", comments="")
     assert len(run.data_of("submit")[0]["lower_level_opinions"]) == 2
     run.complete("submit", consolidated_text="Dự thảo lần 2")
-    assert run.data_of("approve_procedure")[0]["approval_deadline"] == "2025-03-18"
+    assert run.data_of("approve_procedure")[0]["approval_deadline"] == "2025-03-24"
     result = run.complete(
         "approve_procedure", approval_decision="return_for_revision", revision_notes="Sửa lần 2."
     )
     run.complete("draft", consult_lower_levels=False, **DRAFT)
     run.complete("submit", consolidated_text="Dự thảo lần 3")
+    assert run.data_of("approve_procedure")[0]["approval_deadline"] == "2025-03-17"
+    approve_and_configure(run, date(2025, 3, 13), "2025-03-20")
+
+
+def test_internal_procedure_counting_calendar_days_is_due_10_days_after_publication(engine, internal):
+    """The same model read with dayKind=calendar (a procedure's choice): ten calendar days, and a
+    last day that is not worked moves to the next working day."""
+    run = Run.start(engine, replace(internal, day_kind="calendar"), {}, calendar=OFFICE)
+    run.complete("draft", consult_lower_levels=False, **DRAFT)
+    run.complete("submit", consolidated_text="Dự thảo hoàn thiện")
     assert run.data_of("approve_procedure")[0]["approval_deadline"] == "2025-03-13"
-    approve_and_configure(run, date(2025, 3, 13))
+    # approved on Thursday 13/3: five calendar days later is Tuesday 18/3
+    approve_and_configure(run, date(2025, 3, 13), "2025-03-18")
+    run = Run.start(engine, replace(internal, day_kind="calendar"), {}, calendar=OFFICE)
+    run.complete("draft", consult_lower_levels=False, **{**DRAFT, "publication_decision_date": "2025-03-05"})
+    run.complete("submit", consolidated_text="Dự thảo hoàn thiện")
+    assert run.data_of("approve_procedure")[0]["approval_deadline"] == "2025-03-17"  # Sat 15/3 → Mon
 
 
 # ==================================================================================================

@@ -267,6 +267,14 @@ def test_terminate_closes_every_ready_human_task(engine):
             engine.complete_task(instance.definition, result.state, task_id, {}, now=NOW)
 
 
+def test_terminate_keeps_the_variables_the_instance_had(engine):
+    """The service finds what an instance drives (a dossier) by its variables, to stop it too."""
+    definition = deploy(engine, "engine_parallel_loop.bpmn")
+    instance = Instance.start(engine, definition, {"rounds": 0, "finished": False, "dossier_id": "d-1"})
+    result = engine.terminate(instance.definition, instance.state, now=NOW)
+    assert result.variables["dossier_id"] == "d-1" and result.variables["rounds"] == 0
+
+
 def test_terminate_an_instance_in_error(engine, failed):
     result = engine.terminate(failed.definition, failed.state, now=NOW)
     assert result.status == "terminated"
