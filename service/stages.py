@@ -34,4 +34,7 @@ PIPELINE = Pipeline(
     completion_inputs=(
         dossier.timer_variables,  # the dossier's code, due and apology moments, for its timer
     ),
+    completion_checks=(
+        dossier.check_completion,  # the apology's one new appointment (Mẫu 04)
+    ),
 )

@@ -313,7 +313,7 @@ def test_a_valid_form_receives_the_dossier_as_the_api_does_and_mau_01_follows_ac
     link = re.search(r'href="([^"]+)" target="_blank" rel="noopener" data-testid="print-mau-01"', page).group(
         1
     )
-    assert link == f"/api/v1/dossiers/{code}/documents/mau-01?format=pdf"
+    assert link == f"/ui/dossiers/{code}/slips/mau-01?format=pdf"
     pdf = client.get(link.replace("&amp;", "&"))
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert code in pdf_text(pdf.data)
