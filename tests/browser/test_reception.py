@@ -349,6 +349,21 @@ def test_an_applicant_typed_by_hand_is_received_with_the_date_of_birth_as_an_iso
     assert "05/03/1985" in page and "Bưu chính" in page
 
 
+def test_the_number_of_sets_is_typed_checked_and_kept(office, clerk_client):
+    client, token = clerk_client
+    fields = {"name": "Lê Văn Bình", "components": ["0", "1"], "procedure": "AG-KS-01"}
+    before = len(dossiers_of(office.app))
+    for bad in ("0", "abc", "101", "-2"):
+        refused = post_form(client, token, sets=bad, **fields)
+        assert refused.status_code == 422, bad
+        assert field_error(html(refused), "sets") == "Số bộ hồ sơ phải là số nguyên từ 1 đến 100."
+        assert value_of(html(refused), "sets") == bad  # what was typed stays
+    assert len(dossiers_of(office.app)) == before
+    assert post_form(client, token, sets="2", **fields).status_code == 302
+    assert post_form(client, token, **fields).status_code == 302  # not sent: one set
+    assert [d.sets for d in dossiers_of(office.app)[before:]] == [2, 1]
+
+
 def pdf_text(data: bytes) -> str:
     from pypdf import PdfReader
 

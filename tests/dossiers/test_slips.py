@@ -233,8 +233,13 @@ def test_the_apology_sets_one_working_moment_after_the_due_and_prints_its_time(o
     assert squash("00 giờ 00 phút") not in text
     assert vn_time(due) in text  # the original appointment, beside the new one
     assert squash("Chờ xác minh của cơ quan công an.") in text
-    # the control slip and the register show the new appointment too
+    # the control slip shows the new appointment too, and the public lookup gives it as the due
     assert vn_time(appointed) in pdf_text(office.clerk, dossier["code"], "mau-05")
+    with office.app.app_context():
+        from service.dossiers import lookup
+
+        public = lookup.find(dossier["code"], row(office, dossier).lookup_pin)
+        assert public.due_at == appointed
 
 
 def test_a_date_alone_is_the_end_of_that_days_office_hours(office):
