@@ -240,6 +240,17 @@ def test_the_apology_sets_one_working_moment_after_the_due_and_prints_its_time(o
 
         public = lookup.find(dossier["code"], row(office, dossier).lookup_pin)
         assert public.due_at == appointed
+    # no second apology: its timer stays parked whatever happens next
+    dossier = appraise(office, dossier, "propose_approve")
+    with office.app.app_context():
+        from service.instances.models import ProcessInstance
+        from service.jobs.operations import fire_timers
+
+        instance = db.session.get(ProcessInstance, uuid.UUID(dossier["process_instance_id"]))
+        assert instance.next_timer_at is None
+        fire_timers(instance.id, appointed + timedelta(days=30))
+    dossier = office.clerk.get(f"/api/v1/dossiers/{dossier['id']}").json
+    assert [s["element_id"] for s in dossier["current_steps"]] == ["approve"]
 
 
 def test_a_date_alone_is_the_end_of_that_days_office_hours(office):
