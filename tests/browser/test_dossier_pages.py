@@ -236,6 +236,13 @@ def test_documents_follow_the_dossiers_state(office):
     assert 'data-testid="dossier-appointed"' in page
     slip = office.clerk.get(f"/ui/dossiers/{late['code']}/slips/mau-04?format=pdf")
     assert slip.status_code == 200 and slip.data.startswith(b"%PDF")
+    # the task pages of the dossier offer the same slips
+    tasks = office.clerk.get(f"/api/v1/tasks?process_instance_id={late['process_instance_id']}").json
+    digitise = next(t for t in tasks["items"] if t["element_id"] == "digitise")
+    task_page = html(office.clerk.get(f"/ui/tasks/{digitise['id']}"))
+    offered = task_page.split('data-testid="dossier-slips"')[1].split("</ul>")[0]
+    assert re.findall(r'data-form="(mau-\d\d)"', offered) == ["mau-01", "mau-04", "mau-05", "mau-06"]
+    assert f'href="/ui/dossiers/{late["code"]}/slips/mau-04?format=pdf"' in offered
 
 
 def test_the_dossier_page_is_refused_to_another_unit_and_unknown_dossiers_are_404(office, outsider):
