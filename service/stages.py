@@ -36,4 +36,7 @@ PIPELINE = Pipeline(
         dossier.timer_variables,  # the dossier's code, due and apology moments, for its timer
         signed_results.result_signed,  # a result step (signedResult): is one of its PDFs signed and good
     ),
+    completion_checks=(
+        dossier.check_completion,  # the apology's one new appointment (Mẫu 04)
+    ),
 )

@@ -58,10 +58,12 @@ class Step:
 
 @dataclass(frozen=True)
 class Pipeline:
-    """The stages, in order, and what the service adds to the data of every task completion."""
+    """The stages, in order, what the service adds to the data of every task completion, and
+    what it checks of a completion (beyond the form) before the engine runs it."""
 
     stages: tuple[Callable[[Step], None], ...]
     completion_inputs: tuple[Callable[[Any, Any], dict], ...] = ()
+    completion_checks: tuple[Callable[[Any, Any, dict], None], ...] = ()
 
 
 def init_app(app: Flask, pipeline: Pipeline) -> None:
@@ -101,6 +103,13 @@ def completion_inputs(task, instance) -> dict:
     for provide in _pipeline().completion_inputs:
         provided.update(provide(task, instance))
     return provided
+
+
+def check_completion(task, instance, variables: dict) -> None:
+    """Run the completion checks (each raises a ServiceError to refuse the completion, before
+    anything is changed): e.g. a dossier's one re-appointment."""
+    for check in _pipeline().completion_checks:
+        check(task, instance, variables)
 
 
 def _run(follow_up: FollowUp, instance, now: datetime, depth: int) -> None:

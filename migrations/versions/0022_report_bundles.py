@@ -1,7 +1,7 @@
 """report_bundles: the monthly and quarterly report files the workers generate, with their checksum
 
 Revision ID: 0022_report_bundles
-Revises: 0019_day_kind
+Revises: 0021_dossier_slips
 Create Date: 2026-12-04 17:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0022_report_bundles"
-down_revision = "0019_day_kind"
+down_revision = "0021_dossier_slips"
 branch_labels = None
 depends_on = None
 

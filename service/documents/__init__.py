@@ -7,14 +7,16 @@ callers build a plain context dict and get HTML or PDF back.
 Mẫu 01-05 read one dossier: ``agency`` {name, unit_name, place}, ``code``, ``procedure``
 {code, name, field, processing_days, fee}, ``applicant`` {name, id_number, address, phone,
 email}, ``channel`` (counter/post/online), ``components`` [{name, form, quantity}], ``sets``,
-``received_at``, ``due_at``, ``new_due_at``, ``receiver``, ``return_place``, ``register``
-{book, number}, ``supplement`` {items, reason, requested_at}, ``refusal_reason``,
-``apology_reason``, ``processing_unit``, ``coordinating_units``, ``steps`` [{from_unit,
-to_unit, handed_at, giver, receiver, verdict (early/on_time/late), note}], ``contact``,
-``generated_at``; optionally ``number`` (the slip's "Số:") and ``signer`` (Mẫu 04).
-Mẫu 06 reads ``agency``, ``period_from``, ``period_to`` and ``rows`` [{code, procedure,
-applicant, quantity, processing_unit, received_at, due_at, transferred_at, returned_at,
-return_method, note}].
+``received_at``, ``due_at`` (the statutory one), ``new_due_at`` (Mẫu 04's new appointment),
+``apologised_at`` (Mẫu 04's date), ``receiver``, ``return_place``, ``register`` {book, number},
+``supplement`` {items [{name, form, quantity}], reason, requested_at (Mẫu 02's date)},
+``refusal_reason``, ``apology_reason``, ``processing_unit``, ``coordinating_units``, ``steps``
+[{from_unit, to_unit, handed_at, giver, receiver, verdict (early/on_time/late), note}], ``pauses``
+[{kind, started_at, ended_at, working_days}] (Mẫu 05), ``contact``, ``generated_at``; optionally
+``number`` (the slip's "Số:") and ``signer`` (Mẫu 04).
+Mẫu 06 reads ``agency``, ``book``, ``period_from``, ``period_to`` and ``rows`` [{number (the
+register's line, as on Mẫu 01), code, procedure, applicant, quantity, processing_unit,
+received_at, due_at, new_due_at, transferred_at, returned_at, return_method, note}].
 
 Any context key may be missing or ``None``: the slip then shows a dotted blank (``……``)
 where a paper form would be filled in by hand. Aware datetimes are shown in

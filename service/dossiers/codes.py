@@ -1,7 +1,9 @@
-"""Dossier codes in the national format: <unit code>-<YYMMDD>-<NNNN>.
+"""Dossier codes in the national format: <unit code>-<YYMMDD>-<NNNN>, and the dossier's line in
+its unit's register (Sổ theo dõi hồ sơ, Mẫu 06): book = the unit's year, number = its rank in it.
 
 The sequence is per unit and reception day, kept in dossier_code_sequences and advanced in
-the same transaction as the dossier it numbers (one upsert: the first of the day inserts the
+the same transaction as the dossier it numbers (the register's lines likewise, per unit and
+book, in dossier_register_sequences) (one upsert: the first of the day inserts the
 row): a rolled-back reception gives its number back, concurrent receptions wait for each other on
 the row, so codes are unique and gapless.
 """
@@ -13,23 +15,33 @@ from datetime import date
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
-from .models import DossierCodeSequence
+from .models import DossierCodeSequence, DossierRegisterSequence
 
 
-def next_number(unit_code: str, day: date) -> int:
-    """The next number of the day for a unit: one upsert that creates the day's row with 1 or adds
-    1 to it, row-locked until the transaction ends (a concurrent reception waits for it)."""
-    table = DossierCodeSequence.__table__
+def _advance(table, **key) -> int:
+    """One upsert that creates the key's row with 1 or adds 1 to it, returning the number,
+    row-locked until the transaction ends (a concurrent reception waits for it)."""
     dialect = db.session.get_bind().dialect.name
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     statement = (
-        insert.values(unit_code=unit_code, day=day, last=1)
+        insert.values(**key, last=1)
         .on_conflict_do_update(
-            index_elements=[table.c.unit_code, table.c.day], set_={"last": table.c.last + 1}
+            index_elements=[table.c[name] for name in key], set_={"last": table.c.last + 1}
         )
         .returning(table.c.last)
     )
     return db.session.execute(statement).scalar_one()
+
+
+def next_number(unit_code: str, day: date) -> int:
+    """The next number of the day for a unit."""
+    return _advance(DossierCodeSequence.__table__, unit_code=unit_code, day=day)
+
+
+def next_register_line(unit_code: str, day: date) -> tuple[str, int]:
+    """The register book (the year of `day`, the office's reception day) and the next line in it."""
+    book = str(day.year)
+    return book, _advance(DossierRegisterSequence.__table__, unit_code=unit_code, book=book)
 
 
 def format_code(unit_code: str, day: date, number: int) -> str:

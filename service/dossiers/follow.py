@@ -35,7 +35,7 @@ from ..identity.operations import unit_name
 from ..outbox import operations as outbox
 from ..steps import FollowUp, Step
 from ..tasks.models import OPEN, Task
-from . import codes, lookup
+from . import codes, lookup, reappoint
 from .models import Dossier, DossierPause, DossierStep
 from .status import CLOSING_OUTCOMES, OUTCOMES, DossierStatus, may_move, parse
 
@@ -75,6 +75,7 @@ def record_steps(step: Step) -> None:
         task = step.completed_task
         actor = step.actor.username if step.actor else None
         _record(dossier, task, actor_name=actor, outcome="completed", now=now, kind=kind)
+        reappoint.record(dossier, task, step.result.variables or {}, now)
         resumed = (task.properties or {}).get("clock") == "paused" and _resume(dossier, now)
     if step.result.closed:
         cancelled = db.session.scalars(
@@ -127,17 +128,25 @@ def move_status(step: Step) -> None:
 
 def timer_variables(task, instance) -> dict:
     """The dossier's code, due and apology moments, added to every completion of its tasks. While
-    the dossier waits for the applicant (its clock paused) there is no apology moment: the model's
-    apology timer is parked (a date timer given None waits without a moment) until it restarts."""
+    the dossier waits for the applicant (its clock paused), and for good once an apology made the
+    one re-appointment allowed (dossiers/reappoint.py), there is no apology moment: the model's
+    apology timer is parked (a date timer given None waits without a moment)."""
     dossier = dossier_of(instance, None)
     if dossier is None or dossier.due_at is None:
         return {}
-    paused = dossier.paused_at is not None
+    parked = dossier.paused_at is not None or dossier.apologised_at is not None
     return {
         "dossier_code": dossier.code,
         "due_at": dossier.due_at.isoformat(),
-        "apology_at": None if paused else deadlines.apology_due(dossier.due_at, calendar()).isoformat(),
+        "apology_at": None if parked else deadlines.apology_due(dossier.due_at, calendar()).isoformat(),
     }
+
+
+def check_completion(task, instance, variables: dict) -> None:
+    """What the service checks of a dossier task's completion before the engine runs it, beyond
+    its form: the apology's new appointment (dossiers/reappoint.py)."""
+    if reappoint.is_apology(task):
+        reappoint.check(dossier_of(instance, None), task, variables)
 
 
 def _status_changes(result, opened_rows) -> list:
@@ -194,7 +203,9 @@ def _register(dossier: Dossier, instance, now: datetime) -> None:
         cal,
         deadlines.day_kind(instance, dossier),
     )
-    dossier.code = codes.next_code(dossier.unit_code, _local(now).date())
+    day = _local(now).date()
+    dossier.code = codes.next_code(dossier.unit_code, day)
+    dossier.register_book, dossier.register_number = codes.next_register_line(dossier.unit_code, day)
     dossier.lookup_pin = lookup.new_pin()
     instance.business_key = dossier.code
 

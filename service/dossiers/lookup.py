@@ -112,7 +112,7 @@ def _view(dossier: Dossier) -> PublicDossier:
         procedure=dossier.procedure.name,
         status=label(dossier.status, dossier.outcome),
         received_at=dossier.received_at,
-        due_at=dossier.due_at,
+        due_at=dossier.return_due,  # the apology's new appointment once made (Mẫu 04)
         finished_at=dossier.finished_at,
         returned_at=dossier.returned_at,
         paused=dossier.paused_at is not None,

@@ -32,18 +32,32 @@ class Dossier(db.Model):
     applicant: Mapped[dict] = mapped_column(sa.JSON)
     channel: Mapped[str] = mapped_column(sa.String(16))
     components: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # The number of sets (số bộ hồ sơ) the counter received (Mẫu 01, Mẫu 06).
+    sets: Mapped[int] = mapped_column(default=1, server_default="1")
     status: Mapped[int] = mapped_column(default=1, index=True)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     clock_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The statutory due moment (moved by the paused working time): what lateness is judged
+    # against (the SLA, the verdict, the late list, the indicators), even after an apology.
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # The due moment fixed at registration, before any pause moved it.
     original_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The new return appointment of the apology (Mẫu 04), the only one allowed (DOMAIN.md §1 item
+    # 11), and when it was issued: the applicant's return date from then on (`return_due`), never
+    # the yardstick of lateness.
+    appointed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    apologised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_days: Mapped[float] = mapped_column(default=0.0)
     supplement_requests: Mapped[int] = mapped_column(default=0)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     verdict: Mapped[str | None] = mapped_column(sa.String(16))
+    # Its line in the unit's register (Sổ theo dõi hồ sơ), given at registration: the book is the
+    # unit's year, the number its rank in it (codes.next_register_line); Mẫu 01 and Mẫu 06 print it.
+    register_book: Mapped[str | None] = mapped_column(sa.String(16))
+    register_number: Mapped[int | None] = mapped_column()
     # The second factor of the public lookup (/tra-cuu), printed on Mẫu 01 beside the code.
     lookup_pin: Mapped[str | None] = mapped_column(sa.String(12))
     # How its handling ended (dossiers/status.py OUTCOMES): approved, refused, stopped...
@@ -59,6 +73,12 @@ class Dossier(db.Model):
     step_use: Mapped[dict | None] = mapped_column(sa.JSON)
 
     procedure: Mapped[Procedure] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def return_due(self) -> datetime | None:
+        """When the applicant is told to come for the result: the apology's new appointment once
+        one was made, else the statutory due moment."""
+        return self.appointed_at or self.due_at
 
     def sla_class(self, window: Window) -> Sla | None:
         """Its SLA class (service/sla.py): its verdict once finished; while it waits for the
@@ -134,6 +154,17 @@ class DossierPause(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     working_days: Mapped[float | None] = mapped_column()
     due_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DossierRegisterSequence(db.Model):
+    """The last line given per unit and register book (the unit's year): gapless, in the order
+    of registration."""
+
+    __tablename__ = "dossier_register_sequences"
+
+    unit_code: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    book: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    last: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class DossierCodeSequence(db.Model):

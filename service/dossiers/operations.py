@@ -64,11 +64,20 @@ def applicant_from(data: dict) -> dict:
     return applicant
 
 
-def receive(procedure_code: str, *, applicant: dict, channel: str, components: list[dict], actor) -> Dossier:
-    """Open a dossier for a procedure of the catalogue and start its process (status 1)."""
+MAX_SETS = 100
+
+
+def receive(
+    procedure_code: str, *, applicant: dict, channel: str, components: list[dict], actor, sets: int = 1
+) -> Dossier:
+    """Open a dossier for a procedure of the catalogue and start its process (status 1); `sets`:
+    the number of sets of the dossier the counter received (Mẫu 01), at least one."""
     procedure = procedures.get(procedure_code, active_only=True)
     if channel not in CHANNELS:
         raise Unprocessable(f"The channel must be one of {', '.join(CHANNELS)}.")
+    if isinstance(sets, bool) or not isinstance(sets, int) or not 1 <= sets <= MAX_SETS:
+        message = f"The number of sets must be a whole number from 1 to {MAX_SETS}."
+        raise Unprocessable(message, details={"fields": {"sets": [message]}})
     applicant = applicant_from(applicant)
     dossier_id = uuid.uuid4()
     # The service's own variables (system_variables): no form, start or message may set them.
@@ -99,6 +108,7 @@ def receive(procedure_code: str, *, applicant: dict, channel: str, components: l
         applicant=applicant,
         channel=channel,
         components=components,
+        sets=sets,
         status=1,
         submitted_at=now,
         created_by_id=actor.id,

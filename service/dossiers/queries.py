@@ -1,5 +1,5 @@
 """The dossiers' reads: which a user may see, a dossier by its reference, a page of them (by
-status, unit, procedure and SLA class), their steps (Mẫu 05), the slips their tasks name, and the
+status, unit, procedure and SLA class), their steps (Mẫu 05), and the
 worklist's rows with the dossier each task's instance drives.
 
 Reads live here, writes in operations.py. The API routes and the pages call the same functions.
@@ -20,7 +20,7 @@ from ..instances.models import ProcessInstance
 from ..models_base import page_of
 from ..procedures.models import Procedure
 from ..tasks import queries as tasks
-from ..tasks.models import CANCELLED, Task
+from ..tasks.models import Task
 from .models import SLA_COLUMNS, Dossier, DossierStep
 from .permissions import visible_to
 
@@ -136,14 +136,6 @@ def steps_with_due(dossier: Dossier) -> list[tuple[DossierStep, object]]:
 
 def current_tasks(dossier: Dossier) -> list[Task]:
     return instances.open_tasks(dossier.instance_id)
-
-
-def documents_named(instance_id) -> set[str]:
-    """The slips named by the `document` property of an instance's tasks, open or completed."""
-    properties = db.session.scalars(
-        sa.select(Task.properties).where(Task.instance_id == instance_id, Task.state != CANCELLED)
-    )
-    return {document for p in properties if (document := (p or {}).get("document"))}
 
 
 # --- the worklist's rows, with their dossier -----------------------------------------------------

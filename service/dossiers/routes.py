@@ -71,6 +71,7 @@ class Dossiers(MethodView):
             applicant=args["applicant"],
             channel=args["channel"],
             components=args["components"],
+            sets=args["sets"],
             actor=current_user(),
         )
         return _detail(dossier)
@@ -104,23 +105,15 @@ _SLIP = "The slip: PDF (format=pdf, the default) or printable HTML (format=html)
 @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf", description=_SLIP)
 @blp.alt_response(200, schema={"type": "string"}, content_type="text/html", description=_SLIP)
 def document(args, ref, form):
-    """An official slip of the dossier: mau-01 … mau-06, as printable HTML or PDF."""
+    """An official slip of the dossier: mau-01 … mau-06, as printable HTML or PDF; only a slip
+    that fits the dossier's state (409 `slip_not_available` otherwise, its reason in details)."""
     if form not in documents.FORMS:
         raise NotFound(f"There is no form {form!r}; forms are {', '.join(documents.FORMS)}.")
-    dossier = queries.find(ref)
+    kind = args["format"]
     agency = current_app.config["MOTCUA_AGENCY"]
-    if form == "mau-06":
-        context = slips.register_context(dossier, agency=agency)
-    else:
-        context = slips.dossier_context(dossier, agency=agency)
-    if args["format"] == "html":
-        return Response(documents.render_html(form, context), mimetype="text/html")
-    filename = f"{form}-{dossier.code or dossier.id}.pdf"
-    return Response(
-        documents.render_pdf(form, context),
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{filename}"'},
-    )
+    body, mimetype, filename = slips.render(queries.find(ref), form, kind, agency=agency)
+    headers = {"Content-Disposition": f'inline; filename="{filename}"'} if kind == "pdf" else {}
+    return Response(body, mimetype=mimetype, headers=headers)
 
 
 @blp.route("/applicants/from-cccd", methods=["POST"])

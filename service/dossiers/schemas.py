@@ -3,6 +3,7 @@ import marshmallow as ma
 from ..procedures.schemas import ComponentSchema
 from ..web import PageArgs, RequestSchema, page_schema
 from .models import CHANNELS
+from .operations import MAX_SETS
 from .status import OUTCOMES, DossierStatus, label
 
 
@@ -26,6 +27,12 @@ class ReceiveArgs(RequestSchema):
     applicant = ma.fields.Nested(ApplicantSchema, required=True)
     channel = ma.fields.String(required=True, validate=ma.validate.OneOf(CHANNELS))
     components = ma.fields.List(ma.fields.Nested(ComponentSchema), load_default=list)
+    sets = ma.fields.Integer(
+        load_default=1,
+        strict=True,
+        validate=ma.validate.Range(min=1, max=MAX_SETS),
+        metadata={"description": "The number of sets of the dossier received (số bộ hồ sơ, Mẫu 01)"},
+    )
 
 
 class CCCDArgs(RequestSchema):
@@ -87,6 +94,13 @@ class DossierSchema(ma.Schema):
     received_at = ma.fields.AwareDateTime(allow_none=True)
     due_at = ma.fields.AwareDateTime(allow_none=True)
     original_due_at = ma.fields.AwareDateTime(allow_none=True)
+    appointed_at = ma.fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": "The apology's new appointment (Mẫu 04); due_at stays the statutory due"},
+    )
+    sets = ma.fields.Integer()
+    register_book = ma.fields.String(allow_none=True)
+    register_number = ma.fields.Integer(allow_none=True)
     paused = ma.fields.Function(lambda d: d.paused_at is not None)
     paused_days = ma.fields.Float()
     finished_at = ma.fields.AwareDateTime(allow_none=True)

@@ -4,8 +4,9 @@ One row per dossier received in [start, end) (its `received_at`, the Mẫu 01 mo
 of reception, with what the paper register's columns hold (DOMAIN.md §3):
 
 - `no`: the line in this register (1, 2, ... in the order of reception); `register_number` is the
-  "Quyển số / Số thứ tự" the digitise step wrote on Mẫu 01, when it was recorded;
-- `sets`: the number of sets (the process variable `sets`, else 1);
+  "Quyển số / Số thứ tự" given at registration and printed on Mẫu 01 (`dossiers.register_book`,
+  `register_number`: the unit's year and the dossier's rank in it);
+- `sets`: the number of sets received (`dossiers.sets`);
 - `lead_agency`: the procedure's lead agency (chủ trì), by name;
 - `received_at`, `appointed_at` (the appointment on Mẫu 01: the statutory due moment),
   `due_at` (the due moment now: later than the appointment after a pause or a re-appointment),
@@ -112,9 +113,10 @@ def rows(
             Procedure.code.label("procedure_code"),
             Procedure.name.label("procedure_name"),
             sa.func.coalesce(lead.name, Procedure.unit_code).label("lead_agency"),
-            _variable("sets").label("sets"),
-            _variable("register_book").label("register_book"),
-            _variable("register_number").label("register_number"),
+            Dossier.sets,
+            Dossier.register_book,
+            Dossier.register_number,
+            Dossier.appointed_at.label("reappointed_at"),
             _variable("method").label("return_method"),
             _transferred().label("transferred_at"),
         )
@@ -139,7 +141,10 @@ def _row(number: int, row) -> dict:
         notes.append(OUTCOME_NOTES[row.outcome])
     if appointed is not None and row.due_at is not None and row.due_at != appointed:
         notes.append("Hạn trả đã dời")
-    book, line = (row.register_book or "").strip(), (row.register_number or "").strip()
+    if row.reappointed_at is not None:
+        notes.append("Đã xin lỗi, hẹn lại")
+    book = (row.register_book or "").strip()
+    line = str(row.register_number) if row.register_number is not None else ""
     return {
         "no": number,
         "code": row.code,

@@ -92,6 +92,7 @@ def complete(task_id, variables: dict, *, actor, expected_version: int | None = 
         )
     instances.check_version(instance, expected_version)
     forms.check_submission(task.form_key, variables, protected=instances.protected_variables(instance))
+    steps.check_completion(task, instance, variables)
     provided = steps.completion_inputs(task, instance)
     if not set(provided) <= set(instance.system_variables or ()):
         instance.system_variables = sorted({*(instance.system_variables or ()), *provided})

@@ -11,14 +11,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from flask import redirect, render_template, request, url_for
+from flask import Response, current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from .. import sla
 from ..dossiers import permissions as dossier_rules
 from ..dossiers import queries as dossier_reads
+from ..dossiers import slips
 from ..dossiers.status import DossierStatus
-from ..errors import NotFound
+from ..errors import Conflict, NotFound
 from ..identity import queries as identity
 from ..identity.auth import current_user
 from ..instances import operations as instances
@@ -144,25 +145,42 @@ def _steps(dossier) -> list[dict]:
     ]
 
 
-def documents(dossier, instance) -> list[str]:
-    """The slips that exist for the dossier in its present state, in the order of the forms.
+# Why a slip does not fit the dossier (dossiers.slips.NOT_FITTING's reasons), in the page's words.
+NOT_FITTING = {
+    "not_registered": _l("Hồ sơ chưa được tiếp nhận, cấp mã nên chưa có phiếu này."),
+    "no_supplement": _l("Hồ sơ không có yêu cầu bổ sung, hoàn thiện nào nên không có Mẫu 02."),
+    "not_refused": _l("Hồ sơ không bị từ chối nên không có phiếu từ chối (Mẫu 03)."),
+    "no_apology": _l("Hồ sơ chưa có phiếu xin lỗi và hẹn lại (Mẫu 04) nào."),
+}
 
-    Mẫu 01, 05 and 06 once it is received (numbered); Mẫu 02 once a supplement was asked for (or
-    the counter guided the applicant and the process ended unregistered); Mẫu 03 when refused;
-    and any slip named by the `document` property of one of its tasks, opened or completed.
-    """
-    found: set[str] = set()
-    if dossier.code is not None:
-        found |= {"mau-01", "mau-05"}
-    if dossier.received_at is not None:
-        found.add("mau-06")
-    guided = dossier.status == 1 and dossier.code is None and instance.state == "completed"
-    if dossier.supplement_requests or guided:
-        found.add("mau-02")
-    if dossier.status == DossierStatus.REFUSED:
-        found.add("mau-03")
-    found |= dossier_reads.documents_named(instance.id)
-    return [form for form in DOCUMENTS if form in found]
+
+def slip_links(dossier) -> list[tuple[str, str, str]]:
+    """(form, title, URL) of the slips that fit the dossier (dossiers.slips.available)."""
+    ref = dossier.code or str(dossier.id)
+    return [
+        (form, DOCUMENTS[form], url_for("ui.slip", ref=ref, form=form)) for form in slips.available(dossier)
+    ]
+
+
+@bp.get("/dossiers/<ref>/slips/<form>", endpoint="slip")
+def slip(ref, form):
+    """A slip of the dossier for the browser: the API's document, but a page in the user's
+    language when it does not fit the dossier (409), when refused (403) or unknown (404)."""
+    if len(ref) > MAX_REF or form not in DOCUMENTS:
+        raise NotFound("There is no such slip.")
+    dossier = dossier_reads.find(ref)
+    dossier_rules.require_visible(current_user(), dossier)
+    kind = "pdf" if request.args.get("format") == "pdf" else "html"
+    try:
+        body, mimetype, filename = slips.render(
+            dossier, form, kind, agency=current_app.config["MOTCUA_AGENCY"]
+        )
+    except Conflict as exc:
+        message = NOT_FITTING.get((exc.details or {}).get("reason"), exc.message)
+        back = url_for("ui.dossier", ref=ref)
+        return render_template("ui/error.html", status=409, message=message, back=back), 409
+    headers = {"Content-Disposition": f'inline; filename="{filename}"'} if kind == "pdf" else {}
+    return Response(body, mimetype=mimetype, headers=headers)
 
 
 @bp.get("/dossiers/<ref>", endpoint="dossier")
@@ -193,10 +211,7 @@ def dossier_page(ref):
         due_moved=dossier.original_due_at is not None and dossier.due_at != dossier.original_due_at,
         current=open_tasks(user, instance),
         steps=_steps(dossier),
-        documents=[
-            (form, DOCUMENTS[form], url_for("dossiers.document", ref=ref, form=form))
-            for form in documents(dossier, instance)
-        ],
+        documents=slip_links(dossier),
         diagram_url=url_for("ui.instance_diagram", instance_id=instance.id),
         instance_url=url_for("ui.instance", instance_id=instance.id) if involved else None,
     )

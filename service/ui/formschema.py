@@ -16,6 +16,7 @@ WIDGET_FORMATS = {
     "radio": "radio",
     "checkbox": "checkbox",
     "date": "date",
+    "time": "time",
     "select": "select",
 }
 SERVER_FORMATS = {"username", "org_unit"}

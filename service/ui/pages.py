@@ -21,6 +21,7 @@ from ..tasks import queries as tasks
 from ..tasks.permissions import require_task_actor
 from ..tasks.queries import COMPLETED, OPEN
 from . import bp, display, formschema, history, i18n, safe_next, worklist
+from .dossier_pages import slip_links
 
 
 class LoginForm(FlaskForm):
@@ -108,6 +109,8 @@ def _dossier_summary(instance) -> dict | None:
         "procedure": f"{dossier.procedure.code}{display.DASH}{dossier.procedure.name}",
         "applicant": (dossier.applicant or {}).get("name"),
         "due_at": display.local_datetime(dossier.due_at),
+        "appointed_at": display.local_datetime(dossier.appointed_at),
+        "slips": slip_links(dossier),
         "status": dossier.status,
         "status_label": display.dossier_status(dossier.status),
         "paused": dossier.paused_at is not None,

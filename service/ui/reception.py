@@ -37,6 +37,7 @@ from ..instances import operations as instances
 from ..procedures import queries as catalogue
 from ..tasks.permissions import may_act_on_task
 from . import bp, display
+from .dossier_pages import slip_links
 
 CHANNEL_LABELS = {"counter": _l("Trực tiếp"), "online": _l("Trực tuyến"), "post": _l("Bưu chính")}
 SEXES = ("Nam", "Nữ")
@@ -103,6 +104,7 @@ class ReceptionForm(FlaskForm):
     address = StringField(_l("Địa chỉ"))
     phone = StringField(_l("Số điện thoại"))
     email = StringField(_l("Email"))
+    sets = StringField(_l("Số bộ hồ sơ"), default="1")
     incomplete = BooleanField(_l("Hồ sơ còn thiếu: vẫn ghi nhận để hướng dẫn bổ sung (Mẫu 02)"))
 
     def __init__(self, *args, procedures=(), **kwargs):
@@ -202,6 +204,15 @@ def _ticked() -> set[int]:
     return out
 
 
+def _sets(form: ReceptionForm) -> int | None:
+    """The number of sets received (số bộ hồ sơ, Mẫu 01): a whole number from 1, else an error."""
+    text = (form.sets.data or "").strip() or "1"
+    if text.isdigit() and 1 <= int(text) <= dossiers.MAX_SETS:
+        return int(text)
+    form.sets.errors.append(_("Số bộ hồ sơ phải là số nguyên từ 1 đến %(max)d.", max=dossiers.MAX_SETS))
+    return None
+
+
 def _check_applicant(form: ReceptionForm, applicant: dict, card: dict | None) -> None:
     """The API's rules (ApplicantSchema) on what was typed, and a name from the form or the card."""
     errors = ApplicantSchema().validate({k: v for k, v in applicant.items() if k in APPLICANT_FIELDS})
@@ -298,6 +309,7 @@ def reception():
             form.cccd_qr.errors.append(qr_message(str(exc)))
     applicant = form.applicant()
     _check_applicant(form, applicant, card)
+    sets = _sets(form)
     components = _components(chosen)
     received = [components[i] for i in sorted(ticked) if i < len(components)]
     form.missing = [c["name"] for i, c in enumerate(components) if c["required"] and i not in ticked]
@@ -314,6 +326,7 @@ def reception():
             applicant={**applicant, **({"cccd_qr": qr} if qr else {})},
             channel=form.channel.data,
             components=[{k: c[k] for k in ("name", "form", "quantity")} for c in received],
+            sets=sets or 1,
             actor=user,
         )
     except NotFound:  # withdrawn from the catalogue meanwhile
@@ -371,7 +384,8 @@ def reception_done(ref):
         missing=missing,
         printable=printable,
         refused=dossier.status == DossierStatus.REFUSED,
-        mau01_url=url_for("dossiers.document", ref=dossier.code, form="mau-01", format="pdf")
-        if printable
-        else None,
+        guided=dossier.outcome == "guided",
+        # Mẫu 03 after a refusal, Mẫu 02 after the guidance (Mẫu 01 has its own button).
+        slips=[link for link in slip_links(dossier) if link[0] in ("mau-02", "mau-03")],
+        mau01_url=url_for("ui.slip", ref=dossier.code, form="mau-01", format="pdf") if printable else None,
     )

@@ -151,7 +151,7 @@ def test_the_dossier_page_shows_status_steps_current_task_and_documents(office, 
     assert len(DATE.findall(steps)) >= 2
     documents = page.split('data-testid="documents"')[1].split("</section>")[0]
     assert re.findall(r'data-form="(mau-\d\d)"', documents) == ["mau-01", "mau-05", "mau-06"]
-    assert f'href="/api/v1/dossiers/{code}/documents/mau-01?format=html"' in documents
+    assert f'href="/ui/dossiers/{code}/slips/mau-01?format=html"' in documents
     receipt = office.clerk.get(f"/api/v1/dossiers/{code}/documents/mau-01?format=html")
     assert receipt.status_code == 200 and code in receipt.get_data(as_text=True)
     # A pause shows how long, in the page's language.
@@ -184,6 +184,9 @@ def test_documents_follow_the_dossiers_state(office):
     )
     page = html(office.clerk.get(f"/ui/dossiers/{guided['id']}"))
     assert re.findall(r'data-form="(mau-\d\d)"', page) == ["mau-02"]
+    counter = html(office.clerk.get(f"/ui/reception/{guided['id']}"))  # the counter's result page
+    assert f'href="/ui/dossiers/{guided["id"]}/slips/mau-02?format=pdf"' in counter
+    assert "print-mau-01" not in counter and "print-mau-03" not in counter
     refused = receive(office)
     complete(
         office.clerk,
@@ -193,8 +196,13 @@ def test_documents_follow_the_dossiers_state(office):
     )
     page = html(office.clerk.get(f"/ui/dossiers/{refused['id']}"))
     assert re.findall(r'data-form="(mau-\d\d)"', page) == ["mau-03"]
+    counter = html(office.clerk.get(f"/ui/reception/{refused['id']}"))
+    assert 'data-testid="print-mau-03"' in counter and "print-mau-02" not in counter
+    assert "Hồ sơ không được tiếp nhận" in counter and "Hồ sơ đã ghi nhận" not in counter
+    mau01 = office.clerk.get(f"/ui/dossiers/{refused['id']}/slips/mau-01")
+    assert mau01.status_code == 409 and "Hồ sơ chưa được tiếp nhận, cấp mã" in mau01.get_data(as_text=True)
     assert "Không được tiếp nhận" in page
-    # A task whose element names a slip (the apology task: Mẫu 04) brings it along.
+    # An apology task (it names Mẫu 04) does not bring the slip along until the apology is issued.
     late = accept(office)
     from service.extensions import db
     from service.tasks.models import Task
@@ -212,7 +220,29 @@ def test_documents_follow_the_dossiers_state(office):
         )
         db.session.commit()
     page = html(office.clerk.get(f"/ui/dossiers/{late['code']}"))
+    assert re.findall(r'data-form="(mau-\d\d)"', page) == ["mau-01", "mau-05", "mau-06"]
+    refused_slip = office.clerk.get(f"/ui/dossiers/{late['code']}/slips/mau-04?format=pdf")
+    assert refused_slip.status_code == 409 and refused_slip.mimetype == "text/html"
+    assert "Hồ sơ chưa có phiếu xin lỗi và hẹn lại (Mẫu 04) nào." in refused_slip.get_data(as_text=True)
+    api = office.clerk.get(f"/api/v1/dossiers/{late['code']}/documents/mau-04")
+    assert api.status_code == 409 and api.json["error"]["code"] == "slip_not_available"
+    with office.app.app_context():
+        from service.models_base import utcnow
+
+        moment = utcnow()
+    set_dossier(office, late, apologised_at=moment, appointed_at=moment + timedelta(days=20))
+    page = html(office.clerk.get(f"/ui/dossiers/{late['code']}"))
     assert re.findall(r'data-form="(mau-\d\d)"', page) == ["mau-01", "mau-04", "mau-05", "mau-06"]
+    assert 'data-testid="dossier-appointed"' in page
+    slip = office.clerk.get(f"/ui/dossiers/{late['code']}/slips/mau-04?format=pdf")
+    assert slip.status_code == 200 and slip.data.startswith(b"%PDF")
+    # the task pages of the dossier offer the same slips
+    tasks = office.clerk.get(f"/api/v1/tasks?process_instance_id={late['process_instance_id']}").json
+    digitise = next(t for t in tasks["items"] if t["element_id"] == "digitise")
+    task_page = html(office.clerk.get(f"/ui/tasks/{digitise['id']}"))
+    offered = task_page.split('data-testid="dossier-slips"')[1].split("</ul>")[0]
+    assert re.findall(r'data-form="(mau-\d\d)"', offered) == ["mau-01", "mau-04", "mau-05", "mau-06"]
+    assert f'href="/ui/dossiers/{late["code"]}/slips/mau-04?format=pdf"' in offered
 
 
 def test_the_dossier_page_is_refused_to_another_unit_and_unknown_dossiers_are_404(office, outsider):

@@ -313,7 +313,7 @@ def test_a_valid_form_receives_the_dossier_as_the_api_does_and_mau_01_follows_ac
     link = re.search(r'href="([^"]+)" target="_blank" rel="noopener" data-testid="print-mau-01"', page).group(
         1
     )
-    assert link == f"/api/v1/dossiers/{code}/documents/mau-01?format=pdf"
+    assert link == f"/ui/dossiers/{code}/slips/mau-01?format=pdf"
     pdf = client.get(link.replace("&amp;", "&"))
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert code in pdf_text(pdf.data)
@@ -347,6 +347,21 @@ def test_an_applicant_typed_by_hand_is_received_with_the_date_of_birth_as_an_iso
     }
     page = html(client.get(response.headers["Location"]))
     assert "05/03/1985" in page and "Bưu chính" in page
+
+
+def test_the_number_of_sets_is_typed_checked_and_kept(office, clerk_client):
+    client, token = clerk_client
+    fields = {"name": "Lê Văn Bình", "components": ["0", "1"], "procedure": "AG-KS-01"}
+    before = len(dossiers_of(office.app))
+    for bad in ("0", "abc", "101", "-2"):
+        refused = post_form(client, token, sets=bad, **fields)
+        assert refused.status_code == 422, bad
+        assert field_error(html(refused), "sets") == "Số bộ hồ sơ phải là số nguyên từ 1 đến 100."
+        assert value_of(html(refused), "sets") == bad  # what was typed stays
+    assert len(dossiers_of(office.app)) == before
+    assert post_form(client, token, sets="2", **fields).status_code == 302
+    assert post_form(client, token, **fields).status_code == 302  # not sent: one set
+    assert [d.sets for d in dossiers_of(office.app)[before:]] == [2, 1]
 
 
 def pdf_text(data: bytes) -> str:

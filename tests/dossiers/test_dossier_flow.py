@@ -456,20 +456,6 @@ def test_the_monthly_late_list_names_the_late_dossiers_and_who_held_them(office,
     assert office.admin.get("/api/v1/reports/late-dossiers?month=2026-13").status_code == 422
 
 
-def test_the_receipt_shows_the_register_book_and_line_the_digitise_step_recorded(office):
-    dossier = do(office.clerk, receive(office), "receive", {"reception_decision": "accept"})
-    before = office.clerk.get(f"/api/v1/dossiers/{dossier['code']}/documents/mau-01?format=html")
-    assert "Quyển số: ……, Số thứ tự: ……" in before.get_data(as_text=True)
-    do(
-        office.clerk,
-        dossier,
-        "digitise",
-        {"all_components_digitised": True, "register_book": "03/2026", "register_number": "1275"},
-    )
-    after = office.clerk.get(f"/api/v1/dossiers/{dossier['code']}/documents/mau-01?format=html")
-    assert "Quyển số: 03/2026, Số thứ tự: 1275" in after.get_data(as_text=True)
-
-
 def test_a_specialist_must_be_an_active_user_before_the_appraisal_is_handed_over(office):
     dossier = accept(office, receive(office))
     tasks = office.head.get(f"/api/v1/tasks?process_instance_id={dossier['process_instance_id']}").json

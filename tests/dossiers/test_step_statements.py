@@ -32,7 +32,7 @@ STEPS = (
 DOSSIER_BOUNDS = {
     "reception": 14,  # principal, procedure, definition, org units; instance, dossier, tasks, ...
     # ... and the message it waits for (withdrawal: one message_waits row, instances/waits.py)
-    "receive": 13,  # ... and the day's code sequence (one upsert)
+    "receive": 14,  # ... and the day's code sequence and the register's line (one upsert each)
     "digitise": 12,
     "assign": 14,  # ... and the specialist named in the form, checked, then made the assignee
     "appraise": 12,

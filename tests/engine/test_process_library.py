@@ -587,8 +587,6 @@ def test_accepted_dossier_goes_through_every_step_to_returned(engine, dossier):
         "digitise",
         injected=SERVICE_VARIABLES,
         all_components_digitised=True,
-        register_book="01",
-        register_number="15",
     )
     assert run.documents == []  # mau-01 is issued by the service on digitise's completion (task property)
     step("assign", specialist="chuyenvien.a")

@@ -104,7 +104,7 @@ def test_the_register_lists_the_units_dossiers_of_the_period_with_its_columns(re
         "transferred_at": at(2, 10),  # status 4: the digitised dossier goes to the agency
         "returned_at": at(6, 15),
         "return_method": "post",
-        "register_number": None,
+        "register_number": "2026/1",  # book (the unit's year) / its first line, as Mẫu 01 prints
         "notes": None,
     }
     assert first["procedure_name"].startswith("Cấp Phiếu lý lịch tư pháp")
