@@ -45,7 +45,7 @@ from ..uow import unit_of_work
 from . import forms, mix
 
 # How often each procedure of the demo catalogue is asked for (data/procedures.json).
-PROCEDURE_WEIGHTS = {
+mix.PROCEDURE_WEIGHTS = {
     "AG-LLTP-01": 0.30,
     "AG-KS-01": 0.25,
     "AG-CT-01": 0.20,
@@ -127,7 +127,7 @@ def arrivals(cal: WorkingCalendar, start: date, end: datetime, per_day: float, s
                     )
                 else:
                     moment = cal.add_working_days(opening, rng.uniform(0.0, 0.95))
-                code = mix._pick(rng, PROCEDURE_WEIGHTS)
+                code = mix.pick(rng, mix.PROCEDURE_WEIGHTS)
                 if moment < end:
                     out.append((moment, code, index))
             index += 1
@@ -156,7 +156,7 @@ def make_history(*, start: date, end: datetime, per_day: float = 2.0, seed: int 
     cal = calendar()
     players = _players()
     procedures = {p.code: p for p in db.session.scalars(sa.select(Procedure))}
-    missing = sorted(set(PROCEDURE_WEIGHTS) - set(procedures))
+    missing = sorted(set(mix.PROCEDURE_WEIGHTS) - set(procedures))
     if missing:
         raise HistoryError(f"the catalogue lacks {', '.join(missing)}: run `motcua procedures load` first")
     queue: list = []
@@ -338,10 +338,11 @@ def _fire_timers_until(moment, now, queue, stories_, by_instance, players, cal) 
         db.session.rollback()
         if row is None:
             return fired
-        now[0] = row.next_timer_at
-        if not jobs.fire_timers(row.id, row.next_timer_at):
+        # A timer due before the step that armed it fires at the workers' next tick: right after.
+        now[0] = at = max(row.next_timer_at, now[0])
+        if not jobs.fire_timers(row.id, at):
             return fired
         fired += 1
         index = by_instance.get(row.id)
         if queue is not None and index is not None:
-            _schedule(stories_[index], index, row.next_timer_at, queue, players, cal)
+            _schedule(stories_[index], index, at, queue, players, cal)

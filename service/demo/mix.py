@@ -17,6 +17,14 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+# How often each procedure of the demo catalogue is asked for (data/procedures.json).
+PROCEDURE_WEIGHTS = {
+    "AG-LLTP-01": 0.30,
+    "AG-KS-01": 0.25,
+    "AG-CT-01": 0.20,
+    "AG-HKD-01": 0.15,
+    "AG-GPXD-01": 0.10,
+}
 CHANNEL_WEIGHTS = {"counter": 0.45, "online": 0.45, "post": 0.10}
 RECEPTION_WEIGHTS = {"accept": 0.94, "guide": 0.04, "refuse": 0.02}
 SUPPLEMENT_WEIGHTS = {0: 0.82, 1: 0.13, 2: 0.05}
@@ -35,7 +43,7 @@ APOLOGY_DAYS = (0.1, 0.4)  # the head's working days to write Mẫu 04 once its 
 OVERRUN_DAYS = (0.1, 3.0)  # how far past its due moment a late dossier finishes
 
 
-def _pick(rng: random.Random, weights: dict):
+def pick(rng: random.Random, weights: dict):
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
@@ -91,15 +99,15 @@ def plan(seed: int, index: int, *, consults: bool = True) -> Plan:
     """The story of dossier number `index` of a data set made with `seed`. consults: whether its
     procedure allots a consultation (and has an agency to consult)."""
     rng = random.Random(f"{seed}:{index}")
-    channel = _pick(rng, CHANNEL_WEIGHTS)
-    reception = _pick(rng, RECEPTION_WEIGHTS)
-    rounds: list[str] = ["request_supplement"] * _pick(rng, SUPPLEMENT_WEIGHTS)
+    channel = pick(rng, CHANNEL_WEIGHTS)
+    reception = pick(rng, RECEPTION_WEIGHTS)
+    rounds: list[str] = ["request_supplement"] * pick(rng, SUPPLEMENT_WEIGHTS)
     if consults and rng.random() < CONSULT_SHARE:
         rounds.insert(rng.randint(0, len(rounds)), "consult")
-    decision = _pick(rng, PROPOSAL_WEIGHTS)
+    decision = pick(rng, PROPOSAL_WEIGHTS)
     rounds.append(f"propose_{decision}")
-    pace = _pick(rng, PACE_WEIGHTS)
-    late_step = _pick(rng, LATE_STEPS) if pace == "late" else None
+    pace = pick(rng, PACE_WEIGHTS)
+    late_step = pick(rng, LATE_STEPS) if pace == "late" else None
     withdraw_at = rng.choice(WITHDRAW_AT) if rng.random() < WITHDRAW_SHARE else None
     return Plan(index, channel, reception, tuple(rounds), decision, pace, late_step, withdraw_at, rng)
 
@@ -137,14 +145,24 @@ def late_step(plan: Plan, element_id: str, *, final_round: bool) -> bool:
 def done_at(plan: Plan, element_id: str, opened, allotted: float | None, due_at, cal, *, final_round: bool):
     """When a step opened at `opened` is done, by the plan (cal: a calendar.workcal.WorkingCalendar;
     due_at: the dossier's due moment as it stands when the step opens, None before reception)."""
+    return timing(plan, element_id, opened, allotted, due_at, cal, final_round=final_round)[0]
+
+
+def timing(plan: Plan, element_id: str, opened, allotted: float | None, due_at, cal, *, final_round: bool):
+    """(when the step is done, the working days it used if the plan's draw says it exactly, else
+    None): a generator of rows need not count back what it just counted forward."""
     waits = {"await_supplement": plan.supplement_days, "apology": plan.apology_days}
     if element_id in waits:
-        return cal.add_working_days(opened, waits[element_id]())
-    natural = cal.add_working_days(opened, plan.used(element_id, allotted))
+        days = waits[element_id]()
+        return cal.add_working_days(opened, days), days
+    used = plan.used(element_id, allotted)
+    natural = cal.add_working_days(opened, used)
     if due_at is None:
-        return natural
+        return natural, used
     if late_step(plan, element_id, final_round=final_round):
-        return max(natural, cal.add_working_days(due_at, plan.overrun()))
+        late = cal.add_working_days(due_at, plan.overrun())
+        return (late, None) if late > natural else (natural, used)
     if plan.pace == "on_time" and element_id.startswith("issue_"):
-        return max(natural, cal.subtract_working_days(due_at, plan.on_time_margin()))
-    return natural
+        target = cal.subtract_working_days(due_at, plan.on_time_margin())
+        return (target, None) if target > natural else (natural, used)
+    return natural, used

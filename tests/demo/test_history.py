@@ -7,23 +7,11 @@ from collections import Counter
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-import pytest
 import sqlalchemy as sa
 
 from tests.history_checks import problems
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-@pytest.fixture
-def demo_office(app, deploy_library, catalogue):
-    """The dossier process, the catalogue and the `motcua demo` users."""
-    from service.cli import demo
-
-    deploy_library("dossier.bpmn")
-    result = app.test_cli_runner().invoke(demo, [])
-    assert result.exit_code == 0, result.output
-    return app
 
 
 def test_a_month_and_a_half_of_history_is_consistent_and_mixed(demo_office):
