@@ -240,16 +240,17 @@ def _fifths(start: date, end: datetime, cal: WorkingCalendar):
 
 
 def _force_one_paused(stories_: dict, queue: list, cal: WorkingCalendar, end: datetime) -> None:
-    """The first counter dossier received three working days before `end` asks for a supplement
-    the applicant has not brought yet: one dossier is paused today, whatever the draw."""
+    """The first counter dossier of a short procedure (three days at most) received three working
+    days before `end` asks for a supplement the applicant has not brought yet: one dossier is
+    paused today, whatever the draw."""
     day = cal.local(end).date()
     for _ in range(3):
         day -= timedelta(days=1)
         while not cal.is_working_day(day):
             day -= timedelta(days=1)
     for moment, index, _action, _ in sorted(queue):
-        plan = stories_[index].plan
-        if cal.local(moment).date() >= day and plan.channel == "counter":
+        plan, short = stories_[index].plan, stories_[index].procedure.processing_days <= 3
+        if cal.local(moment).date() >= day and plan.channel == "counter" and short:
             plan.reception, plan.withdraw_at, plan.pace = "accept", None, "early"
             plan.rounds, plan.decision, plan.late_step = (
                 ("request_supplement", "propose_approve"),
