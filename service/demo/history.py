@@ -105,6 +105,7 @@ class Counts:
     actions: int = 0
     timers: int = 0
     late_lists: list = field(default_factory=list)
+    forced: int | None = None  # the plan changed so that one dossier waits for the applicant now
 
 
 def arrivals(cal: WorkingCalendar, start: date, end: datetime, per_day: float, seed: int):
@@ -166,10 +167,10 @@ def make_history(*, start: date, end: datetime, per_day: float = 2.0, seed: int 
         plan = mix.plan(seed, index, consults=bool((procedure.step_allotments or {}).get("consult")))
         stories_[index] = Story(plan, procedure, mix.applicant(seed, index))
         heapq.heappush(queue, (moment, index, "submit", None))
-    _force_one_paused(stories_, queue, cal, end)
+    forced = _force_one_paused(stories_, queue, cal, end)
     for month_start in _fifths(start, end, cal):
         heapq.heappush(queue, (month_start, -1, "late_list", None))
-    counts, by_instance = Counts(), {}
+    counts, by_instance = Counts(forced=forced), {}
     now = [end]
     before, models_base.clock_override = models_base.clock_override, lambda: now[0]
     try:
@@ -239,7 +240,7 @@ def _fifths(start: date, end: datetime, cal: WorkingCalendar):
         yield moment
 
 
-def _force_one_paused(stories_: dict, queue: list, cal: WorkingCalendar, end: datetime) -> None:
+def _force_one_paused(stories_: dict, queue: list, cal: WorkingCalendar, end: datetime) -> int | None:
     """The first counter dossier of a short procedure (three days at most) received three working
     days before `end` asks for a supplement the applicant has not brought yet: one dossier is
     paused today, whatever the draw."""
@@ -258,7 +259,8 @@ def _force_one_paused(stories_: dict, queue: list, cal: WorkingCalendar, end: da
                 None,
             )
             plan.supplement_days = lambda: 30.0  # still away today
-            return
+            return index
+    return None
 
 
 def _schedule(

@@ -62,6 +62,9 @@ class Plan:
     late_step: str | None
     withdraw_at: str | None
     rng: random.Random = field(repr=False)
+    # The apology's own draws: its timer fires beside the path, at a moment the player of the
+    # real process and the generator reach in different orders; the path's draws stay in step.
+    apology_rng: random.Random = field(repr=False, default_factory=random.Random)
 
     @property
     def outcome(self) -> str:
@@ -92,7 +95,7 @@ class Plan:
         return round(self.rng.uniform(*SUPPLEMENT_DAYS), 4)
 
     def apology_days(self) -> float:
-        return round(self.rng.uniform(*APOLOGY_DAYS), 4)
+        return round(self.apology_rng.uniform(*APOLOGY_DAYS), 4)
 
 
 def plan(seed: int, index: int, *, consults: bool = True) -> Plan:
@@ -109,7 +112,10 @@ def plan(seed: int, index: int, *, consults: bool = True) -> Plan:
     pace = pick(rng, PACE_WEIGHTS)
     late_step = pick(rng, LATE_STEPS) if pace == "late" else None
     withdraw_at = rng.choice(WITHDRAW_AT) if rng.random() < WITHDRAW_SHARE else None
-    return Plan(index, channel, reception, tuple(rounds), decision, pace, late_step, withdraw_at, rng)
+    apology_rng = random.Random(f"apology:{seed}:{index}")
+    return Plan(
+        index, channel, reception, tuple(rounds), decision, pace, late_step, withdraw_at, rng, apology_rng
+    )
 
 
 # Names for the applicants (a deterministic draw; no real person).

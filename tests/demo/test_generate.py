@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib.util
 from collections import Counter
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -20,6 +22,7 @@ def _generator():
     return module
 
 
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ARGS = ["--dossiers", "600", "--units", "12", "--years", "1", "--seed", "7", "--batch", "200"]
 ARGS += ["--end", "2026-11-30", "--quiet"]
 
@@ -73,3 +76,83 @@ def test_generated_histories_are_consistent_and_a_stopped_run_resumes(demo_offic
         assert db.session.scalar(
             sa.select(sa.func.count()).select_from(Task).where(Task.state == OPEN)
         ) >= len(open_dossiers)
+
+
+def _same(a, b) -> bool:
+    """Equal, moments within a minute and days within 0.002 (the demo's player reads a task's
+    allotment back from its due moment, the generator has it exactly)."""
+    if isinstance(a, datetime) and isinstance(b, datetime):
+        return abs((a - b).total_seconds()) <= 60
+    if isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) <= 0.002
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+DOSSIER_FIELDS = (
+    "status", "outcome", "verdict", "channel", "received_at", "clock_started_at", "due_at", "original_due_at",
+    "finished_at", "returned_at", "paused_at", "paused_days", "supplement_requests",
+)  # fmt: skip
+STEP_FIELDS = (
+    "element_id",
+    "unit",
+    "started_at",
+    "ended_at",
+    "allotted_days",
+    "used_days",
+    "verdict",
+    "outcome",
+)
+
+
+def test_the_generator_writes_what_the_pipeline_writes(demo_office):
+    """The same stories (seed, plan number, procedure, submission moment) played through the real
+    process by the demo's history and written by the generator give the same dossiers, Mẫu 05
+    steps and open tasks."""
+    from service.calendar.operations import calendar
+    from service.demo.history import arrivals, make_history
+    from service.dossiers.models import Dossier, DossierStep
+    from service.extensions import db
+    from service.identity.models import OrgUnit
+    from service.tasks.models import OPEN, Task
+
+    generate = _generator()
+    start, end = date(2026, 9, 1), datetime(2026, 10, 16, 15, 0, tzinfo=TZ)
+    with demo_office.app_context():
+        counts = make_history(start=start, end=end, per_day=2.0, seed=766)
+        cal = calendar()
+        stories = {moment: (code, index) for moment, code, index in arrivals(cal, start, end, 2.0, 766)}
+        national = db.session.scalar(sa.select(OrgUnit.national_code).where(OrgUnit.code == "TTPVHCC"))
+        moments = {index: (moment, code) for moment, (code, index) in stories.items()}
+
+        def arrival(index):  # the demo's reception: the clerk's unit
+            moment, code = moments[index]
+            return "TTPVHCC", national, moment, code
+
+        player = generate.Player(generate.catalogue(), cal, 766, end, arrival, {})
+        compared = 0
+        for dossier in db.session.scalars(sa.select(Dossier).order_by(Dossier.submitted_at)):
+            _code, index = stories[dossier.submitted_at]
+            if index == counts.forced:
+                continue
+            rows = player.play(index)
+            played = tuple(getattr(dossier, f) for f in DOSSIER_FIELDS)
+            written = tuple(rows.dossier[f] for f in DOSSIER_FIELDS)
+            assert _same(played, written), (index, played, written)
+            steps = db.session.scalars(
+                sa.select(DossierStep)
+                .where(DossierStep.dossier_id == dossier.id)
+                .order_by(DossierStep.started_at, DossierStep.element_id)
+            )
+            played = [tuple(getattr(s, f) for f in STEP_FIELDS) for s in steps]
+            written = sorted(
+                (tuple(s[f] for f in STEP_FIELDS) for s in rows.steps), key=lambda s: (s[2], s[0])
+            )
+            assert _same(played, written), (index, played, written)
+            tasks = db.session.scalars(
+                sa.select(Task.element_id).where(Task.instance_id == dossier.instance_id, Task.state == OPEN)
+            )
+            assert sorted(tasks) == sorted(t["element_id"] for t in rows.tasks), index
+            compared += 1
+        assert compared > 40
