@@ -319,7 +319,7 @@ def _demo_history(months: int, per_day: float, seed: int) -> None:
     began = time.monotonic()
     try:
         counts = make_history(start=start, end=end, per_day=per_day, seed=seed)
-    except HistoryError as exc:
+    except (HistoryError, ServiceError) as exc:  # e.g. the dossier process not deployed
         _fail(exc)
     click.echo(
         f"demo history since {start}: {counts.dossiers} dossiers, {counts.actions} steps, {counts.timers} "
