@@ -42,7 +42,7 @@ run: setup instance/secret_key
 	$(RUN_ENV) $(BIN)/motcua db upgrade
 	$(RUN_ENV) $(BIN)/motcua deploy bpmn/
 	$(RUN_ENV) $(BIN)/motcua procedures load data/procedures.json
-	$(RUN_ENV) $(BIN)/motcua demo
+	$(RUN_ENV) $(BIN)/motcua demo --history
 	@echo ""
 	@echo "Motcua is starting on http://$(HOST):$(PORT)/  (API /api/v1, OpenAPI docs /api/v1/docs)"
 	@echo "In the browser: http://$(HOST):$(PORT)/ui/  as clerk, head, specialist, leader, records,"

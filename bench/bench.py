@@ -62,6 +62,15 @@ worklist     GET /api/v1/tasks?candidate_group=bench (first page of 50 and the t
              On PostgreSQL also right after the load (`ui_pg_*_fresh_stats_ms`), then after
              ANALYZE. `--only ui` runs this section alone, `--skip-ui` leaves it out.
 
+(g) scale    On PostgreSQL, reads over a province's history (bench/scale.py): a fresh database
+             filled by bench/generate.py with `--scale-dossiers` dossiers (1,000,000 in a full
+             run, 20,000 with --quick) across 200 units and two years, timed
+             (`scale_generate_s_per_100k`); then `motcua serve --no-runner` and, over HTTP as the
+             administrator, the median ms of each endpoint of scale.ENDPOINTS (the dossier list,
+             first page, overdue, by procedure; the late list of the last full month), one line
+             each (the QĐ 766 reports are added there). `--only scale` runs this section alone,
+             `--skip-scale` leaves it out.
+
 dossier      On PostgreSQL, on the service of (c) with the demo catalogue and officers: one
              client takes a dossier of bpmn/dossier.bpmn (AG-LLTP-01) from reception to return
              over HTTP (POST /dossiers, then its 7 completions, each by its role's user), ms per
@@ -80,7 +89,8 @@ Figures are the median over `reps` repetitions of the mean ms per step, after a 
 (`*_reps` in the JSON hold every repetition, to show the noise). The table is for
 people; the last line of output is one JSON object with every figure.
 
-    .venv/bin/python bench/bench.py [--quick] [--skip-pg] [--skip-async] [--skip-ui] [--only ui|ratios]
+    .venv/bin/python bench/bench.py [--quick] [--skip-pg] [--skip-async] [--skip-ui] [--skip-scale]
+                                    [--only ui|ratios|scale] [--scale-dossiers N]
 
 PostgreSQL: MOTCUA_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test)
 names a server and a database to connect to; the bench creates a database of its own
@@ -114,6 +124,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import requests
+import scale
 from lxml import etree
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -1012,9 +1023,16 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["ui", "ratios"],
+        choices=["ui", "ratios", "scale"],
         help="ui: only (f), the web worklist at 20,000 open tasks (about 3 minutes); ratios: only the"
-        " interleaved (b), (c) and dossier repetitions on PostgreSQL (about a minute)",
+        " interleaved (b), (c) and dossier repetitions on PostgreSQL (about a minute); scale: only (g),"
+        " the reports over a generated history",
+    )
+    parser.add_argument("--skip-scale", action="store_true", help="leave out (g), the reports at scale")
+    parser.add_argument(
+        "--scale-dossiers",
+        type=int,
+        help="dossiers generated for (g) (default 1,000,000; 20,000 with --quick)",
     )
     parser.add_argument("--skip-ui", action="store_true", help="leave out (f), the web worklist at scale")
     opts = parser.parse_args()
@@ -1023,6 +1041,12 @@ def main() -> int:
     run_async = not (opts.skip_pg or opts.skip_async or opts.only)
     run_ui = not opts.skip_ui and opts.only in (None, "ui")
     ui_size = UI_QUICK if opts.quick else UI_FULL
+    run_scale = not (opts.skip_pg or opts.skip_scale) and opts.only in (None, "scale")
+    scale_size = dict(scale.QUICK if opts.quick else scale.FULL)
+    if opts.scale_dossiers:
+        scale_size["dossiers"] = opts.scale_dossiers
+    if opts.only == "scale" and opts.skip_pg:
+        parser.error("--only scale measures PostgreSQL")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `kill` runs the clean-up too
     backends = ["sqlite"] if opts.skip_pg else ["sqlite", "pg"]
     if opts.only == "ratios":
@@ -1117,6 +1141,17 @@ def main() -> int:
             bench_ui(sites, ui_size, result, log)
         if run_async:
             bench_async(async_size, workdir, result, stack, log)
+        if run_scale:
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("MOTCUA_", "CELERY_"))}
+            env.update(
+                DATABASE_URL=create_pg_database(stack),
+                SECRET_KEY=secrets.token_hex(32),
+                MOTCUA_INSTANCE_DIR=str(workdir / "scale"),
+                NO_PROXY="127.0.0.1,localhost",
+                no_proxy="127.0.0.1,localhost",
+            )
+            site = scale.ScaleSite(env["DATABASE_URL"], workdir / "scale", scale_size, env)
+            scale.bench_scale(site, stack, result, log, Proc, free_port)
         result["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
         if opts.skip_pg:  # the same keys in every run; null when not measured
             for key in (
@@ -1137,8 +1172,13 @@ def main() -> int:
     elif opts.only == "ratios":
         print_ratios(result, backends)
         print(f"\ntotal {result['elapsed_s']} s\n")
+    elif opts.only == "scale":
+        scale.print_scale(result)
+        print(f"\ntotal {result['elapsed_s']} s\n")
     else:
         print_table(result, backends)
+        if run_scale:
+            scale.print_scale(result)
     print(json.dumps(result))
     return 0
 

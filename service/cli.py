@@ -243,9 +243,31 @@ DEMO_GROUPS = {
 
 @main.command("demo")
 @click.option("--password", default="motcua-demo", show_default=True, help="Password of every demo user.")
+@click.option(
+    "--history",
+    is_flag=True,
+    help="Also play dossiers of the last months through the dossier process (once: not into a "
+    "database that holds dossiers). Needs bpmn/dossier.bpmn deployed and the catalogue loaded.",
+)
+@click.option(
+    "--months",
+    default=4,
+    show_default=True,
+    type=click.IntRange(0, 24),
+    help="History since the 1st of the month this many months back.",
+)
+@click.option(
+    "--per-day",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(0, 100),
+    help="Dossiers submitted per working day (on average).",
+)
+@click.option("--seed", default=766, show_default=True, type=int, help="The random seed of the history.")
 @with_appcontext
-def demo(password):
-    """Create demo users (idempotent) and write a token for each to instance/demo-tokens.txt."""
+def demo(password, history, months, per_day, seed):
+    """Create demo users (idempotent) and write a token for each to instance/demo-tokens.txt;
+    with --history, dossiers with a few months of history."""
     import sqlalchemy as sa
 
     from .identity.models import User
@@ -274,6 +296,37 @@ def demo(password):
     out.chmod(0o600)
     click.echo(f"demo users: {', '.join(u[0] for u in DEMO_USERS)} (password: {password})", err=True)
     click.echo(f"their API tokens: {out}", err=True)
+    if history:
+        _demo_history(months, per_day, seed)
+
+
+def _demo_history(months: int, per_day: float, seed: int) -> None:
+    import time
+    from datetime import date
+
+    from .calendar.operations import calendar
+    from .demo.history import HistoryError, make_history, may_make
+    from .models_base import utcnow
+
+    reason = may_make()
+    if reason:
+        click.echo(f"demo history: {reason}", err=True)
+        return
+    end = utcnow()
+    today = calendar().local(end).date()
+    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
+    start = date(year, month + 1, 1)
+    began = time.monotonic()
+    try:
+        counts = make_history(start=start, end=end, per_day=per_day, seed=seed)
+    except (HistoryError, ServiceError) as exc:  # e.g. the dossier process not deployed
+        _fail(exc)
+    click.echo(
+        f"demo history since {start}: {counts.dossiers} dossiers, {counts.actions} steps, {counts.timers} "
+        f"timers, late lists {', '.join(m for m in counts.late_lists if m) or 'none'} "
+        f"({time.monotonic() - began:.0f} s)",
+        err=True,
+    )
 
 
 @main.command("housekeeping")
