@@ -29,4 +29,7 @@ class Procedure(db.Model):
     step_allotments: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     process_key: Mapped[str] = mapped_column(sa.String(255), default="dossier")
     active: Mapped[bool] = mapped_column(default=True)
+    # Offered as a full-process online public service (dịch vụ công trực tuyến toàn trình): its
+    # dossiers are the denominator of the QĐ 766 "fully online" indicator (reports/indicators.py).
+    full_online: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -29,6 +29,7 @@ FIELDS = (
     "step_allotments",
     "process_key",
     "active",
+    "full_online",
 )
 
 
@@ -107,7 +108,8 @@ def _json(text: str):
 
 
 def _records_from_csv(text: str) -> list[dict]:
-    """CSV columns: code,name,field,level,unit_code,processing_days,fee,components,step_allotments.
+    """CSV columns: code,name,field,level,unit_code,processing_days,fee,components,step_allotments
+    (and optionally full_online: true/false).
 
     components: names separated by ';' (form "Bản chính", quantity 1), or a JSON list;
     step_allotments: a JSON object, or element=days pairs separated by ';'.
