@@ -55,6 +55,7 @@ _UNITS = "identity.units"
 class Unit:
     name: str
     national_code: str | None
+    parent_code: str | None = None
 
 
 def units() -> dict[str, Unit]:
@@ -63,8 +64,10 @@ def units() -> dict[str, Unit]:
     it; a reception, the national code that numbers the dossier)."""
 
     def load() -> dict[str, Unit]:
-        rows = db.session.execute(sa.select(OrgUnit.code, OrgUnit.name, OrgUnit.national_code))
-        return {code: Unit(name, national_code) for code, name, national_code in rows}
+        rows = db.session.execute(
+            sa.select(OrgUnit.code, OrgUnit.name, OrgUnit.national_code, OrgUnit.parent_code)
+        )
+        return {code: Unit(name, national_code, parent) for code, name, national_code, parent in rows}
 
     return uow.remember(_UNITS, load)
 
@@ -444,8 +447,8 @@ def _unit_fact(unit: OrgUnit) -> dict:
 
 
 def parents() -> dict[str, str | None]:
-    """Every unit's code -> the code of the unit above it (one query; a few hundred rows)."""
-    return dict(db.session.execute(sa.select(OrgUnit.code, OrgUnit.parent_code)).all())
+    """Every unit's code -> the code of the unit above it (units(): once per unit of work)."""
+    return {code: unit.parent_code for code, unit in units().items()}
 
 
 def check_parent(code: str, parent_code: str | None) -> str | None:
