@@ -31,19 +31,45 @@ def upgrade():
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("working_days", sa.Float(), nullable=True),
+        sa.Column("due_after", sa.DateTime(timezone=True), nullable=True),
     )
     op.create_index("ix_dossier_pauses_dossier", "dossier_pauses", ["dossier_id", "started_at"])
-    # A dossier paused now gets its open pause; earlier, finished pauses were only kept as a total
-    # (dossiers.paused_days) and cannot be recovered one by one.
+    # A dossier paused now gets its open pause. Earlier, finished pauses were only kept as a total
+    # (dossiers.paused_days) and cannot be recovered one by one: a dossier whose due moment moved
+    # gets one closed pause, kind "carried", ending at its last change, that carries the moved due
+    # moment (a period judged before that change sees the original due moment).
     dossiers = sa.table(
-        "dossiers", sa.column("id", sa.Uuid()), sa.column("paused_at", sa.DateTime(timezone=True)),
+        "dossiers",
+        sa.column("id", sa.Uuid()),
+        sa.column("paused_at", sa.DateTime(timezone=True)),
         sa.column("status", sa.Integer()),
+        sa.column("due_at", sa.DateTime(timezone=True)),
+        sa.column("original_due_at", sa.DateTime(timezone=True)),
+        sa.column("paused_days", sa.Float()),
+        sa.column("updated_at", sa.DateTime(timezone=True)),
     )
     pauses = sa.table(
-        "dossier_pauses", sa.column("dossier_id", sa.Uuid()), sa.column("kind", sa.String()),
+        "dossier_pauses",
+        sa.column("dossier_id", sa.Uuid()),
+        sa.column("kind", sa.String()),
         sa.column("started_at", sa.DateTime(timezone=True)),
+        sa.column("ended_at", sa.DateTime(timezone=True)),
+        sa.column("working_days", sa.Float()),
+        sa.column("due_after", sa.DateTime(timezone=True)),
     )
     connection = op.get_bind()
+    moved = connection.execute(
+        sa.select(dossiers.c.id, dossiers.c.updated_at, dossiers.c.paused_days, dossiers.c.due_at).where(
+            dossiers.c.paused_days > 0, dossiers.c.due_at != dossiers.c.original_due_at
+        )
+    ).all()
+    for dossier_id, updated_at, paused_days, due_at in moved:
+        connection.execute(
+            pauses.insert().values(
+                dossier_id=dossier_id, kind="carried", started_at=updated_at, ended_at=updated_at,
+                working_days=paused_days, due_after=due_at,
+            )
+        )
     rows = connection.execute(
         sa.select(dossiers.c.id, dossiers.c.paused_at, dossiers.c.status).where(dossiers.c.paused_at.is_not(None))
     ).all()

@@ -260,7 +260,7 @@ def _resume(dossier: Dossier, now: datetime) -> bool:
     db.session.execute(
         sa.update(DossierPause)
         .where(DossierPause.dossier_id == dossier.id, DossierPause.ended_at.is_(None))
-        .values(ended_at=now, working_days=round(paused, 4))
+        .values(ended_at=now, working_days=round(paused, 4), due_after=dossier.due_at)
     )
     return True
 

@@ -125,14 +125,17 @@ class DossierStep(db.Model):
     outcome: Mapped[str] = mapped_column(sa.String(16), default="completed")
 
 
-PAUSE_KINDS = ("supplement", "financial")
+# "carried": pauses that ended before pauses were kept one by one (migration 0018), in one row.
+PAUSE_KINDS = ("supplement", "financial", "carried")
 
 
 class DossierPause(db.Model):
     """A time the dossier's clock stopped for the applicant (a supplement asked for, a financial
     obligation to meet) and when it restarted: kept one by one so that a past period is judged
     with the pauses as they were then (DOMAIN.md §2). `working_days` is the paused working time,
-    set when the pause ends (the dossier's `paused_days` is their total)."""
+    set when the pause ends (the dossier's `paused_days` is their total), and `due_after` the
+    dossier's due moment from then on (moved by that time): the due moment at any moment T is the
+    `due_after` of the last pause ended by T, else `original_due_at` (reports/judging.py)."""
 
     __tablename__ = "dossier_pauses"
     __table_args__ = (sa.Index("ix_dossier_pauses_dossier", "dossier_id", "started_at"),)
@@ -143,6 +146,7 @@ class DossierPause(db.Model):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     working_days: Mapped[float | None] = mapped_column()
+    due_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class DossierCodeSequence(db.Model):
