@@ -38,7 +38,7 @@ from ..outbox import operations as outbox
 from ..steps import FollowUp, Step
 from ..tasks.models import Task
 from . import codes, lookup
-from .models import Dossier, DossierPause, DossierStep
+from .models import PAYMENTS, Dossier, DossierPause, DossierStep
 from .status import CLOSING_OUTCOMES, OUTCOMES, DossierStatus, may_move, parse
 
 log = logging.getLogger(__name__)
@@ -124,10 +124,6 @@ def move_status(step: Step) -> None:
         )
         payload = {**data, "dossier_id": str(dossier.id)}
         step.events.append(outbox.Event("dossier.status_changed", payload, instance.id))
-
-
-# The process data the QĐ 766 indicators read (reports/indicators.py), by the forms' field names.
-PAYMENTS = ("online", "counter", "post", "none")
 
 
 def record_facts(step: Step) -> None:

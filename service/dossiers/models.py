@@ -14,6 +14,8 @@ from ..procedures.models import Procedure
 from ..sla import Columns, Sla, Window, classify
 
 CHANNELS = ("counter", "online", "post")
+# How a fee was paid (the return form's `fee_payment`; "none": nothing to pay).
+PAYMENTS = ("online", "counter", "post", "none")
 
 
 class Dossier(db.Model):
