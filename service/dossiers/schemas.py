@@ -117,9 +117,7 @@ class DossierListArgs(PageArgs):
     )
     period = ma.fields.String(
         validate=ma.validate.Length(max=32),
-        metadata={
-            "description": "A period (month:2026-11, reporting-month:…, quarter:2026-Q4…): the dossiers it counts"
-        },
+        metadata={"description": "A period (month:2026-11, quarter:2026-Q4...): the dossiers it counts"},
     )
     standing = ma.fields.DelimitedList(
         ma.fields.String(validate=ma.validate.OneOf(STANDINGS)),
