@@ -1,0 +1,155 @@
+"""The SQL behind the QĐ 766 indicators (reports/indicators.py): one pass over a period's dossiers,
+aggregated in the database (GROUP BY), never a loop over dossiers in Python.
+
+`judged` is the period's dossiers, one row each, with how each stood at the moment T (the period's
+end, or now while it is not over: `reports.judging`) and the facts the indicators read, each as it
+was at T (digitised by T, finished by T, returned by T, supplement requests made by T), so a past
+period gives the same numbers after its dossiers move on. `totals` sums it for the whole scope,
+`by_procedure` per procedure, `steps` ranks the steps of Mẫu 05 by lateness.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from ..dossiers.drill import supplements_by
+from ..dossiers.models import Dossier, DossierStep
+from ..dossiers.permissions import in_units
+from ..extensions import db
+from ..procedures.models import Procedure
+from . import judging
+from .judging import Standing
+
+PAID = ("online", "counter", "post")  # a fee was paid (the return form's fee_payment)
+
+
+def scope(unit_codes: list[str] | None, procedure: str | None) -> sa.ColumnElement[bool]:
+    """SQL: the dossiers of these org units (None: the province, every dossier) and procedure."""
+    conditions = []
+    if unit_codes is not None:
+        conditions.append(in_units(unit_codes))
+    if procedure:
+        conditions.append(
+            Dossier.procedure_id.in_(sa.select(Procedure.id).where(Procedure.code == procedure))
+        )
+    return sa.and_(sa.true(), *conditions)
+
+
+def _by(column, moment: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(column.is_not(None), column <= moment)
+
+
+def judged(start: datetime, end: datetime, moment: datetime, condition) -> sa.Subquery:
+    """The dossiers the period [start, end) counts within `condition`, judged at `moment`."""
+    finished = _by(Dossier.finished_at, moment)
+    return (
+        sa.select(
+            Dossier.procedure_id.label("procedure_id"),
+            judging.standing(moment).label("standing"),
+            (Dossier.received_at >= start).label("received_in"),
+            (Dossier.channel == "online").label("online"),
+            Procedure.full_online.label("eligible"),
+            _by(Dossier.digitised_at, moment).label("digitised"),
+            sa.and_(finished, Dossier.outcome == "approved").label("resulted"),
+            sa.and_(finished, Dossier.outcome == "approved", Dossier.e_result.is_(True)).label("e_result"),
+            sa.and_(_by(Dossier.returned_at, moment), Dossier.fee_payment.in_(PAID)).label("paid"),
+            sa.and_(_by(Dossier.returned_at, moment), Dossier.fee_payment == "online").label("paid_online"),
+            supplements_by(moment).label("supplements"),
+            finished.label("finished"),
+            sa.case((finished, Dossier.outcome), else_=None).label("outcome"),
+            sa.case((finished, Dossier.worked_days), else_=None).label("worked_days"),
+        )
+        .join(Procedure, Procedure.id == Dossier.procedure_id)
+        .where(judging.counted(start, end), condition)
+        .subquery("judged")
+    )
+
+
+def _n(condition) -> sa.ColumnElement:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+
+def _columns(rows: sa.Subquery) -> list:
+    c = rows.c
+    standings = [_n(c.standing == value.value).label(value.value) for value in Standing]
+    return [
+        sa.func.count().label("counted"),
+        _n(c.received_in).label("received"),
+        _n(c.finished).label("finished"),
+        *standings,
+        _n(c.online).label("online"),
+        _n(c.eligible).label("eligible"),
+        _n(sa.and_(c.eligible, c.online)).label("full_online"),
+        _n(c.digitised).label("digitised"),
+        _n(c.resulted).label("resulted"),
+        _n(c.e_result).label("e_results"),
+        _n(c.paid).label("paid"),
+        _n(c.paid_online).label("paid_online"),
+        sa.func.coalesce(sa.func.sum(c.supplements), 0).label("supplement_requests"),
+        _n(c.supplements > 0).label("with_supplements"),
+        _n(c.supplements > 1).label("multiple_supplements"),
+        _n(c.outcome == "refused").label("refused"),
+        _n(c.outcome == "withdrawn").label("withdrawn"),
+        _n(c.outcome == "stopped").label("stopped"),
+        sa.func.avg(c.worked_days).label("average_days"),
+    ]
+
+
+def totals(start: datetime, end: datetime, moment: datetime, condition) -> dict:
+    """The period's counts for the whole scope (one row)."""
+    rows = judged(start, end, moment, condition)
+    row = db.session.execute(sa.select(*_columns(rows))).mappings().one()
+    return _plain(row)
+
+
+def by_procedure(start: datetime, end: datetime, moment: datetime, condition) -> list[dict]:
+    """The period's counts per procedure, with its code and name, most late first."""
+    rows = judged(start, end, moment, condition)
+    query = (
+        sa.select(Procedure.code, Procedure.name, *_columns(rows))
+        .select_from(rows)
+        .join(Procedure, Procedure.id == rows.c.procedure_id)
+        .group_by(Procedure.code, Procedure.name)
+    )
+    return [_plain(row) for row in db.session.execute(query).mappings()]
+
+
+def steps(start: datetime, end: datetime, moment: datetime, condition, limit: int = 10) -> list[dict]:
+    """The steps of Mẫu 05 done in the period (by `moment`) for the scope's dossiers, by element:
+    how many, how many late, the average working days used; most late first."""
+    late = _n(DossierStep.verdict == "late")
+    query = (
+        sa.select(
+            Procedure.code.label("procedure"),
+            DossierStep.element_id,
+            DossierStep.name,
+            sa.func.count().label("done"),
+            late.label("late"),
+            sa.func.avg(DossierStep.used_days).label("average_days"),
+        )
+        .join(Dossier, Dossier.id == DossierStep.dossier_id)
+        .join(Procedure, Procedure.id == Dossier.procedure_id)
+        .where(
+            DossierStep.ended_at >= start,
+            DossierStep.ended_at < end,
+            DossierStep.ended_at <= moment,
+            DossierStep.outcome == "completed",
+            condition,
+        )
+        .group_by(Procedure.code, DossierStep.element_id, DossierStep.name)
+        .order_by(late.desc(), sa.func.count().desc(), Procedure.code, DossierStep.element_id)
+        .limit(limit)
+    )
+    return [_plain(row) for row in db.session.execute(query).mappings()]
+
+
+def _plain(row) -> dict:
+    data = dict(row)
+    for key, value in data.items():
+        if key == "average_days":
+            data[key] = round(float(value), 2) if value is not None else None
+        elif key not in ("code", "name", "procedure", "element_id") and value is not None:
+            data[key] = int(value)
+    return data
