@@ -1,4 +1,5 @@
 import marshmallow as ma
+from webargs.fields import DelimitedList
 
 from ..procedures.schemas import ComponentSchema
 from ..web import PageArgs, RequestSchema, page_schema
@@ -119,7 +120,7 @@ class DossierListArgs(PageArgs):
         validate=ma.validate.Length(max=32),
         metadata={"description": "A period (month:2026-11, quarter:2026-Q4...): the dossiers it counts"},
     )
-    standing = ma.fields.DelimitedList(
+    standing = DelimitedList(
         ma.fields.String(validate=ma.validate.OneOf(STANDINGS)),
         metadata={"description": "How they stood at the period's end (or now): comma-separated"},
     )
@@ -130,7 +131,7 @@ class DossierListArgs(PageArgs):
     returned = ma.fields.Boolean(metadata={"description": "Result returned by the period's end (or now)"})
     outcome = ma.fields.String(validate=ma.validate.OneOf(list(OUTCOMES)))
     e_result = ma.fields.Boolean(metadata={"description": "The result was issued electronically"})
-    fee_payment = ma.fields.DelimitedList(ma.fields.String(validate=ma.validate.OneOf(PAYMENTS)))
+    fee_payment = DelimitedList(ma.fields.String(validate=ma.validate.OneOf(PAYMENTS)))
     min_supplements = ma.fields.Integer(
         validate=ma.validate.Range(min=0, max=1000),
         metadata={"description": "At least this many supplement requests by the period's end (or now)"},

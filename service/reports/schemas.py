@@ -55,7 +55,7 @@ class IndicatorSchema(ma.Schema):
     denominator_dossiers = ma.fields.String(allow_none=True)
 
 
-class GroupSchema(ma.Schema):
+class IndicatorGroupSchema(ma.Schema):
     key = ma.fields.String()
     name = ma.fields.String()
     max_points = ma.fields.Float()
@@ -63,7 +63,7 @@ class GroupSchema(ma.Schema):
     indicators = ma.fields.List(ma.fields.Nested(IndicatorSchema))
 
 
-class TotalSchema(ma.Schema):
+class IndicatorTotalSchema(ma.Schema):
     points = ma.fields.Float()
     max_points = ma.fields.Float()
     scored_max = ma.fields.Float(metadata={"description": "The points the indicators with data can give"})
@@ -73,7 +73,7 @@ class TotalSchema(ma.Schema):
     target = ma.fields.Float()
 
 
-class ProcedureRowSchema(ma.Schema):
+class ProcedureIndicatorsSchema(ma.Schema):
     code = ma.fields.String()
     name = ma.fields.String()
     counted = ma.fields.Integer()
@@ -87,7 +87,7 @@ class ProcedureRowSchema(ma.Schema):
     late_dossiers = ma.fields.String()
 
 
-class StepRowSchema(ma.Schema):
+class LateStepSchema(ma.Schema):
     procedure = ma.fields.String()
     element_id = ma.fields.String()
     name = ma.fields.String()
@@ -103,7 +103,7 @@ class IndicatorsSchema(ma.Schema):
     judged_at = ma.fields.AwareDateTime(metadata={"description": "The period's end, or now while it runs"})
     counts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw())
     links = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(allow_none=True))
-    groups = ma.fields.List(ma.fields.Nested(GroupSchema))
-    total = ma.fields.Nested(TotalSchema)
-    procedures = ma.fields.List(ma.fields.Nested(ProcedureRowSchema))
-    steps = ma.fields.List(ma.fields.Nested(StepRowSchema))
+    groups = ma.fields.List(ma.fields.Nested(IndicatorGroupSchema))
+    total = ma.fields.Nested(IndicatorTotalSchema)
+    procedures = ma.fields.List(ma.fields.Nested(ProcedureIndicatorsSchema))
+    steps = ma.fields.List(ma.fields.Nested(LateStepSchema))
