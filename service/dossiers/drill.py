@@ -27,10 +27,11 @@ from ..identity import operations as identity
 from ..models_base import utcnow
 from ..procedures.models import Procedure
 from ..reports import judging, periods
-from .models import Dossier, DossierPause
+from .models import PAYMENTS, Dossier, DossierPause
 from .permissions import in_units
 
 STANDINGS = tuple(s.value for s in judging.Standing)
+__all__ = ["PAYMENTS", "STANDINGS", "Drill", "condition", "judged_at", "period_of", "supplements_by"]
 
 
 @dataclass

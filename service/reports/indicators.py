@@ -208,10 +208,16 @@ def _link(filters: dict, extra) -> str:
 
 
 def compute(
-    period: Period, *, unit: str | None = None, procedure: str | None = None, now: datetime | None = None
+    period: Period,
+    *,
+    unit: str | None = None,
+    procedure: str | None = None,
+    now: datetime | None = None,
+    detail: bool = True,
 ) -> dict:
     """The index for the period: the unit with its sub-units (None: the province), optionally one
-    procedure. The JSON contract of GET /api/v1/reports/indicators (schemas.IndicatorsSchema)."""
+    procedure. The JSON contract of GET /api/v1/reports/indicators (schemas.IndicatorsSchema);
+    without `detail`, no procedures' and steps' tables (the dashboard's trends)."""
     moment = judged_at(period, now)
     unit_row = identity.find_unit(unit) if unit else None
     procedure_row = procedures.get(procedure) if procedure else None
@@ -251,9 +257,37 @@ def compute(
             "provisional": scored_max < 100,
             "target": GOOD,
         },
-        "procedures": _procedures(queries.by_procedure(period.start, period.end, moment, condition), base),
-        "steps": queries.steps(period.start, period.end, moment, condition),
+        "procedures": (
+            _procedures(queries.by_procedure(period.start, period.end, moment, condition), base)
+            if detail
+            else []
+        ),
+        "steps": queries.steps(period.start, period.end, moment, condition) if detail else [],
     }
+
+
+def trend(
+    period: Period, *, unit: str | None = None, procedure: str | None = None, count: int = 6
+) -> list[dict]:
+    """The index of the `count` periods of the same kind up to this one, oldest first: per period
+    its key, label, total and each indicator's rate (the dashboard's charts)."""
+    periods = [period]
+    while len(periods) < count:
+        periods.insert(0, periods[0].previous())
+    points = []
+    for each in periods:
+        data = compute(each, unit=unit, procedure=procedure, detail=False)
+        rates = {i["key"]: i["rate"] for g in data["groups"] for i in g["indicators"] if i["status"] == "ok"}
+        points.append(
+            {
+                "key": each.key,
+                "label": each.label,
+                "total": data["total"],
+                "rates": rates,
+                "counts": data["counts"],
+            }
+        )
+    return points
 
 
 def _group(group: Group, counts: dict, base: dict) -> dict:
