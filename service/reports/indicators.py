@@ -33,9 +33,8 @@ from . import queries
 from .judging import Standing
 from .periods import Period
 
-IN_TIME = ",".join(
-    s.value for s in (Standing.EARLY, Standing.ON_TIME, Standing.OPEN_IN_TIME, Standing.PAUSED)
-)
+IN_TIME_STANDINGS = (Standing.EARLY, Standing.ON_TIME, Standing.OPEN_IN_TIME, Standing.PAUSED)
+IN_TIME = ",".join(s.value for s in IN_TIME_STANDINGS)
 LATE = ",".join(s.value for s in (Standing.LATE, Standing.OPEN_LATE))
 
 
@@ -222,10 +221,10 @@ def compute(
     unit_row = identity.find_unit(unit) if unit else None
     procedure_row = procedures.get(procedure) if procedure else None
     condition = queries.scope(identity.subtree(unit) if unit else None, procedure)
-    counts = queries.totals(period.start, period.end, moment, condition)
-    counts["in_time"] = sum(
-        counts[s.value] for s in (Standing.EARLY, Standing.ON_TIME, Standing.OPEN_IN_TIME, Standing.PAUSED)
-    )
+    per_procedure = queries.by_procedure(period.start, period.end, moment, condition)
+    counts = queries.totals(per_procedure)
+    del counts["worked_sum"], counts["worked_n"]
+    counts["in_time"] = sum(counts[s.value] for s in IN_TIME_STANDINGS)
     counts["late_total"] = counts[Standing.LATE.value] + counts[Standing.OPEN_LATE.value]
     counts["supplements_per_dossier"] = (
         round(counts["supplement_requests"] / counts["counted"], 4) if counts["counted"] else None
@@ -257,11 +256,7 @@ def compute(
             "provisional": scored_max < 100,
             "target": GOOD,
         },
-        "procedures": (
-            _procedures(queries.by_procedure(period.start, period.end, moment, condition), base)
-            if detail
-            else []
-        ),
+        "procedures": _procedures(per_procedure, base) if detail else [],
         "steps": queries.steps(period.start, period.end, moment, condition) if detail else [],
     }
 

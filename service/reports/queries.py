@@ -4,8 +4,8 @@ aggregated in the database (GROUP BY), never a loop over dossiers in Python.
 `judged` is the period's dossiers, one row each, with how each stood at the moment T (the period's
 end, or now while it is not over: `reports.judging`) and the facts the indicators read, each as it
 was at T (digitised by T, finished by T, returned by T, supplement requests made by T), so a past
-period gives the same numbers after its dossiers move on. `totals` sums it for the whole scope,
-`by_procedure` per procedure, `steps` ranks the steps of Mẫu 05 by lateness.
+period gives the same numbers after its dossiers move on. `by_procedure` sums it per procedure (one query)
+and `totals` adds those up for the whole scope, `steps` ranks the steps of Mẫu 05 by lateness.
 """
 
 from __future__ import annotations
@@ -63,8 +63,37 @@ def judged(start: datetime, end: datetime, moment: datetime, condition) -> sa.Su
         )
         .join(Procedure, Procedure.id == Dossier.procedure_id)
         .where(judging.counted(start, end), condition)
+        # A fence (OFFSET 0): the database computes each row's columns once, instead of pulling
+        # the subquery up into every aggregate that reads a column (PostgreSQL would run the
+        # judging's correlated subqueries once per reference: dozens per dossier).
+        .offset(0)
         .subquery("judged")
     )
+
+
+# The counts of `_columns`, by name, that add up over procedures.
+SUMMED = (
+    "counted",
+    "received",
+    "finished",
+    *(standing.value for standing in Standing),
+    "online",
+    "eligible",
+    "full_online",
+    "digitised",
+    "resulted",
+    "e_results",
+    "paid",
+    "paid_online",
+    "supplement_requests",
+    "with_supplements",
+    "multiple_supplements",
+    "refused",
+    "withdrawn",
+    "stopped",
+    "worked_sum",
+    "worked_n",
+)
 
 
 def _n(condition) -> sa.ColumnElement:
@@ -93,19 +122,14 @@ def _columns(rows: sa.Subquery) -> list:
         _n(c.outcome == "refused").label("refused"),
         _n(c.outcome == "withdrawn").label("withdrawn"),
         _n(c.outcome == "stopped").label("stopped"),
-        sa.func.avg(c.worked_days).label("average_days"),
+        sa.func.coalesce(sa.func.sum(c.worked_days), 0).label("worked_sum"),
+        sa.func.count(c.worked_days).label("worked_n"),
     ]
 
 
-def totals(start: datetime, end: datetime, moment: datetime, condition) -> dict:
-    """The period's counts for the whole scope (one row)."""
-    rows = judged(start, end, moment, condition)
-    row = db.session.execute(sa.select(*_columns(rows))).mappings().one()
-    return _plain(row)
-
-
 def by_procedure(start: datetime, end: datetime, moment: datetime, condition) -> list[dict]:
-    """The period's counts per procedure, with its code and name, most late first."""
+    """The period's counts per procedure, with its code and name (one pass: the scope's totals
+    are their sums, `totals`)."""
     rows = judged(start, end, moment, condition)
     query = (
         sa.select(Procedure.code, Procedure.name, *_columns(rows))
@@ -114,6 +138,15 @@ def by_procedure(start: datetime, end: datetime, moment: datetime, condition) ->
         .group_by(Procedure.code, Procedure.name)
     )
     return [_plain(row) for row in db.session.execute(query).mappings()]
+
+
+def totals(per_procedure: list[dict]) -> dict:
+    """The scope's counts: the sums of the procedures' (the average over every finished one)."""
+    total = dict.fromkeys(SUMMED, 0)
+    for row in per_procedure:
+        for key in SUMMED:
+            total[key] += row[key]
+    return _averaged(total)
 
 
 def steps(start: datetime, end: datetime, moment: datetime, condition, limit: int = 10) -> list[dict]:
@@ -150,6 +183,15 @@ def _plain(row) -> dict:
     for key, value in data.items():
         if key == "average_days":
             data[key] = round(float(value), 2) if value is not None else None
+        elif key == "worked_sum":
+            data[key] = float(value or 0)
         elif key not in ("code", "name", "procedure", "element_id") and value is not None:
             data[key] = int(value)
+    return _averaged(data) if "worked_sum" in data else data
+
+
+def _averaged(data: dict) -> dict:
+    """The average working days of the finished dossiers from their sum and number."""
+    count = data.get("worked_n") or 0
+    data["average_days"] = round(data["worked_sum"] / count, 2) if count else None
     return data
