@@ -41,8 +41,10 @@ INSERT INTO procedures (code, name, unit_code, processing_days, components, step
   FROM generate_series(1, 20) AS i;
 INSERT INTO process_definitions (key, version, name, checksum, bpmn, spec_blob, deployed_at)
   VALUES ('dossier', 1, 'bench', 'bench', '', '', now());
-INSERT INTO process_instances (id, definition_id, state, version, engine_state, variables, created_at, updated_at)
-  SELECT md5('i' || i)::uuid, (SELECT id FROM process_definitions LIMIT 1), 'running', 1, '', '{}', now(), now()
+INSERT INTO process_instances (id, definition_id, state, version, engine_state, variables,
+                               created_at, updated_at)
+  SELECT md5('i' || i)::uuid, (SELECT id FROM process_definitions LIMIT 1), 'running', 1, '', '{}',
+         now(), now()
   FROM generate_series(1, :n) AS i;
 INSERT INTO dossiers (id, code, unit_code, procedure_id, instance_id, applicant, channel, components, status,
                       submitted_at, received_at, clock_started_at, due_at, original_due_at, paused_days,

@@ -214,7 +214,8 @@ DEMO_USERS = (
     ("records", ("records",), "SO-TP", False, "Huỳnh Thị Mai"),
     ("police", ("coordinators",), "CA-TINH", False, "Đặng Quốc Bảo"),
     ("department", ("departments",), "SO-TP", False, "Bùi Văn Nam"),
-    ("office", ("provincial_office",), "VP-UBND", False, "Trương Thị Hoa"),
+    # The provincial office also reads every unit's QĐ 766 indicators (group "reports").
+    ("office", ("provincial_office", "reports"), "VP-UBND", False, "Trương Thị Hoa"),
     ("chairman", ("chairman",), "UBND-TINH", False, "Lâm Văn Phúc"),
     ("commune", ("lower_levels", "units"), "UBND-TINH", False, "Châu Thị Ngọc"),
     ("it", ("it_department",), "SO-KHCN", False, "Ngô Đức Trí"),
@@ -239,6 +240,7 @@ DEMO_GROUPS = {
     "designers": "Thiết kế quy trình",
     "departments": "Các sở, ngành",
     "provincial_office": "Văn phòng UBND tỉnh",
+    "reports": "Kiểm soát TTHC: chỉ số QĐ 766 của mọi đơn vị",
     "chairman": "Chủ tịch UBND tỉnh",
     "lower_levels": "UBND cấp xã",
     "units": "Các đơn vị",
