@@ -79,8 +79,9 @@ def judged_at(period: periods.Period | None, now: datetime | None = None) -> dat
 
 
 def supplements_by(moment: datetime):
-    """SQL: the supplement requests a dossier had made by `moment` (its kept pauses)."""
-    return (
+    """SQL: the supplement requests a dossier had made by `moment` (its kept pauses). A dossier
+    that never asked for one (`supplement_requests`, which only grows) is not looked up."""
+    counted = (
         sa.select(sa.func.count())
         .select_from(DossierPause)
         .where(
@@ -91,6 +92,7 @@ def supplements_by(moment: datetime):
         .correlate(Dossier)
         .scalar_subquery()
     )
+    return sa.case((Dossier.supplement_requests > 0, counted), else_=0)
 
 
 def condition(drill: Drill, *, now: datetime | None = None) -> sa.ColumnElement[bool]:

@@ -45,7 +45,7 @@ def month(office, make_user):
             row.finished_at, row.verdict, row.status = finished, verdict, 9 if finished else 4
             row.digitised_at = received
             if code == "DASH-PAUSED":
-                row.paused_at, row.status = at(11, 25), 5
+                row.paused_at, row.status, row.supplement_requests = at(11, 25), 5, 1
                 db.session.add(DossierPause(dossier_id=row.id, kind="supplement", started_at=at(11, 25)))
         db.session.commit()
     return office

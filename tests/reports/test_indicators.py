@@ -168,6 +168,7 @@ def office(dossier_office, make_user):
                 fee,
             )
             row.worked_days = worked
+            row.supplement_requests = len(pauses)  # each pause here is a supplement request
             for start, end, due_after in pauses:
                 db.session.add(
                     DossierPause(
@@ -282,6 +283,8 @@ def test_a_past_period_gives_the_same_answer_after_its_dossiers_move_on(office):
         db.session.add(
             DossierPause(dossier_id=rows["open_late"].id, kind="supplement", started_at=at(12, 1, 8))
         )
+        rows["paused_twice"].supplement_requests += 1  # asked after T: not November's
+        rows["open_late"].supplement_requests += 1
         rows["resumed_late"].finished_at, rows["resumed_late"].verdict = at(12, 7), "late"
         rows["resumed_late"].outcome, rows["resumed_late"].e_result = "approved", True
         db.session.commit()
