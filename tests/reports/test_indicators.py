@@ -374,3 +374,13 @@ def test_the_exports_count_the_same_dossiers_the_same_way(office):
                 item["points"],
             )
     assert {r["Mã"]: r["Tử số"] for r in cells if r["Phần"] == "counts"}["counted"] == 10
+
+
+def test_a_systems_token_needs_the_read_scope(office):
+    from tests.security.test_token_scopes import scoped
+
+    reader = scoped(office.admin, "reporter", "read", name="dashboard")
+    assert reader.get("/api/v1/reports/indicators", query_string={"period": MONTH}).status_code == 200
+    deployer = scoped(office.admin, "reporter", "deploy", name="deployer")
+    refused = deployer.get("/api/v1/reports/indicators", query_string={"period": MONTH})
+    assert refused.status_code == 403
