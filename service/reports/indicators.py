@@ -23,11 +23,14 @@ points can be computed, the rating reads the points scaled to 100 (`scaled`), ma
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
+
+from flask import current_app
 
 from ..dossiers.drill import judged_at
 from ..identity import operations as identity
+from ..models_base import utcnow
 from ..procedures import operations as procedures
 from . import queries
 from .judging import Standing
@@ -190,6 +193,8 @@ GROUPS: tuple[Group, ...] = (
 # (lowest scaled points, rating), best first; see the module's docstring for the sources.
 RATINGS = ((90.0, "Xuất sắc"), (80.0, "Tốt"), (70.0, "Khá"), (50.0, "Trung bình"), (0.0, "Yếu"))
 GOOD = 80.0  # the seed's target: "Tốt" for every unit [S 9.4]
+TREND_SECONDS = 600  # how long the trends keep a period that is over (trend())
+TREND_KEPT = 5000  # at most this many kept periods (units x procedures x periods), then forgotten
 
 
 def points(rate: float, max_points: float, threshold: float | None) -> float:
@@ -265,23 +270,31 @@ def trend(
     period: Period, *, unit: str | None = None, procedure: str | None = None, count: int = 6
 ) -> list[dict]:
     """The index of the `count` periods of the same kind up to this one, oldest first: per period
-    its key, label, total and each indicator's rate (the dashboard's charts)."""
+    its key, label, total and each indicator's rate (the dashboard's charts).
+
+    A period that is over is judged at its end, so its numbers do not change as its dossiers
+    move on: they are kept for TREND_SECONDS in this app (a correction of past data, a unit
+    moved or a procedure's online flag shows in the charts after that), the running one never."""
     periods = [period]
     while len(periods) < count:
         periods.insert(0, periods[0].previous())
+    now = utcnow()
+    kept = current_app.extensions.setdefault("motcua.indicator_trend", {})
     points = []
     for each in periods:
-        data = compute(each, unit=unit, procedure=procedure, detail=False)
+        key = (each.key, unit, procedure)
+        hit = kept.get(key)
+        if hit is not None and hit[0] > now:
+            points.append(hit[1])
+            continue
+        data = compute(each, unit=unit, procedure=procedure, now=now, detail=False)
         rates = {i["key"]: i["rate"] for g in data["groups"] for i in g["indicators"] if i["status"] == "ok"}
-        points.append(
-            {
-                "key": each.key,
-                "label": each.label,
-                "total": data["total"],
-                "rates": rates,
-                "counts": data["counts"],
-            }
-        )
+        point = {"key": each.key, "label": each.label, "total": data["total"], "rates": rates}
+        if each.end <= now:
+            if len(kept) > TREND_KEPT:
+                kept.clear()
+            kept[key] = (now + timedelta(seconds=TREND_SECONDS), point)
+        points.append(point)
     return points
 
 

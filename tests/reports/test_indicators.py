@@ -384,3 +384,22 @@ def test_a_systems_token_needs_the_read_scope(office):
     deployer = scoped(office.admin, "reporter", "deploy", name="deployer")
     refused = deployer.get("/api/v1/reports/indicators", query_string={"period": MONTH})
     assert refused.status_code == 403
+
+
+def test_the_trends_keep_a_period_that_is_over_and_never_the_running_one(office, clock):
+    from service.reports import indicators, periods
+
+    clock.freeze()
+    with clock.at(at(12, 4)), office.app.app_context():
+        december = periods.parse("month:2026-12", HCM)
+        first = indicators.trend(december, count=2)
+        assert [p["key"] for p in first] == ["month:2026-11", "month:2026-12"]
+        assert first[0]["rates"]["on_time_rate"] == 0.5  # as computed by hand above
+        kept = office.app.extensions["motcua.indicator_trend"]
+        assert list(kept) == [("month:2026-11", None, None)]  # December is still running
+        # A correction of November's data shows in the report at once, in the trends later.
+        row = db.session.get(Dossier, uuid.UUID(office.ids["early_online"]))
+        row.verdict = "late"
+        db.session.commit()
+        assert indicators.compute(periods.parse(MONTH, HCM))["counts"]["in_time"] == 4
+        assert indicators.trend(december, count=2)[0] == first[0]
