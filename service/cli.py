@@ -175,7 +175,8 @@ def units():
 @with_appcontext
 def create_unit(code, name, national_code, parent):
     """Create or update an org unit."""
-    from .identity.operations import check_parent, get_or_create_unit
+    from .identity.operations import get_or_create_unit
+    from .identity.tree import check_parent
 
     try:
         with unit_of_work():

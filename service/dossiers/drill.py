@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ..errors import NotFound, Unprocessable
-from ..identity import operations as identity
+from ..identity import tree
 from ..models_base import utcnow
 from ..procedures.models import Procedure
 from ..reports import judging, periods
@@ -102,7 +102,7 @@ def condition(drill: Drill, *, now: datetime | None = None) -> sa.ColumnElement[
     moment = judged_at(period, now)
     if drill.org_unit:
         try:
-            conditions.append(in_units(identity.subtree(drill.org_unit)))
+            conditions.append(in_units(tree.subtree(drill.org_unit)))
         except NotFound:  # an unknown unit holds no dossier
             conditions.append(sa.false())
     if period is not None:

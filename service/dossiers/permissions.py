@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from ..errors import Forbidden, NotFound
 from ..identity import operations as identity
-from ..identity import scopes
+from ..identity import scopes, tree
 from ..instances import operations as instances
 from ..instances import permissions as instance_permissions
 from ..instances.models import ProcessInstance
@@ -31,7 +31,7 @@ def units_of(user) -> list[str]:
     if not getattr(user, "unit", None):
         return []
     try:
-        return identity.subtree(user.unit)
+        return tree.subtree(user.unit)
     except NotFound:
         return []
 

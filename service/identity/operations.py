@@ -16,6 +16,7 @@ from ..errors import Conflict, NotFound, Unprocessable
 from ..extensions import db
 from ..models_base import utcnow
 from . import scopes as token_scopes
+from . import tree
 from .models import ApiToken, Group, OrgUnit, User, user_groups
 
 TOKEN_PREFIX = "mct_"  # noqa: S105 - a visible prefix, not a secret
@@ -55,7 +56,6 @@ _UNITS = "identity.units"
 class Unit:
     name: str
     national_code: str | None
-    parent_code: str | None = None
 
 
 def units() -> dict[str, Unit]:
@@ -64,10 +64,8 @@ def units() -> dict[str, Unit]:
     it; a reception, the national code that numbers the dossier)."""
 
     def load() -> dict[str, Unit]:
-        rows = db.session.execute(
-            sa.select(OrgUnit.code, OrgUnit.name, OrgUnit.national_code, OrgUnit.parent_code)
-        )
-        return {code: Unit(name, national_code, parent) for code, name, national_code, parent in rows}
+        rows = db.session.execute(sa.select(OrgUnit.code, OrgUnit.name, OrgUnit.national_code))
+        return {code: Unit(name, national_code) for code, name, national_code in rows}
 
     return uow.remember(_UNITS, load)
 
@@ -414,11 +412,12 @@ def create_unit(
         message = f"A unit with the code {code!r} already exists."
         raise Conflict(message, details={"fields": {"code": [message]}})
     _check_national_code(national_code, None)
-    parent = check_parent(code, parent_code)
+    parent = tree.check_parent(code, parent_code)
     unit = OrgUnit(code=code, name=name.strip(), national_code=national_code or None, parent_code=parent)
     db.session.add(unit)
     db.session.flush()
     uow.forget(_UNITS)
+    tree.forget()
     _audit("unit_created", actor, _unit_fact(unit))
     return unit
 
@@ -430,7 +429,8 @@ def update_unit(unit: OrgUnit, data: dict, *, actor) -> OrgUnit:
     if data.get("name"):
         unit.name = data["name"].strip()
     if "parent_code" in data:
-        unit.parent_code = check_parent(unit.code, data["parent_code"])
+        unit.parent_code = tree.check_parent(unit.code, data["parent_code"])
+        tree.forget()
     uow.forget(_UNITS)
     db.session.flush()
     _audit("unit_updated", actor, _unit_fact(unit))
@@ -444,49 +444,6 @@ def _unit_fact(unit: OrgUnit) -> dict:
         "national_code": unit.national_code,
         "parent_code": unit.parent_code,
     }
-
-
-def parents() -> dict[str, str | None]:
-    """Every unit's code -> the code of the unit above it (units(): once per unit of work)."""
-    return {code: unit.parent_code for code, unit in units().items()}
-
-
-def check_parent(code: str, parent_code: str | None) -> str | None:
-    """The parent a unit may be given: None (a top unit) or an existing unit that is neither the
-    unit itself nor one of its sub-units (a cycle); 422 on the field parent_code otherwise."""
-    parent_code = (parent_code or "").strip() or None
-    if parent_code is None:
-        return None
-    above = parents()
-    if parent_code not in above:
-        raise _field_error("parent_code", f"No such unit: {parent_code}. Create it first.")
-    seen, current = set(), parent_code
-    while current is not None and current not in seen:
-        if current == code:
-            raise _field_error(
-                "parent_code", f"{parent_code} is {code} or one of its sub-units: units cannot form a cycle."
-            )
-        seen.add(current)
-        current = above.get(current)
-    return parent_code
-
-
-def subtree(code: str) -> list[str]:
-    """The codes of a unit and of every unit below it, the unit first (NotFound if unknown)."""
-    above = parents()
-    if code not in above:
-        raise NotFound(f"No unit with the code {code!r}.")
-    below: dict[str | None, list[str]] = {}
-    for child, parent in above.items():
-        below.setdefault(parent, []).append(child)
-    codes, queue = [], [code]
-    while queue:
-        current = queue.pop(0)
-        if current in codes:
-            continue
-        codes.append(current)
-        queue.extend(sorted(below.get(current, ())))
-    return codes
 
 
 def issue_token(

@@ -30,6 +30,7 @@ from flask import current_app
 
 from ..dossiers.drill import judged_at
 from ..identity import operations as identity
+from ..identity import tree
 from ..models_base import utcnow
 from ..procedures import operations as procedures
 from . import queries
@@ -225,7 +226,7 @@ def compute(
     moment = judged_at(period, now)
     unit_row = identity.find_unit(unit) if unit else None
     procedure_row = procedures.get(procedure) if procedure else None
-    condition = queries.scope(identity.subtree(unit) if unit else None, procedure)
+    condition = queries.scope(tree.subtree(unit) if unit else None, procedure)
     per_procedure = queries.by_procedure(period.start, period.end, moment, condition)
     counts = queries.totals(per_procedure)
     del counts["worked_sum"], counts["worked_n"]

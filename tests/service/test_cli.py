@@ -146,7 +146,7 @@ def test_demo_creates_users_in_each_role_with_tokens(cli, app, client):
         described = dict(db.session.execute(sa.select(Group.name, Group.description)).all())
     assert described["reception"] == "Bộ phận Một cửa"
     with app.app_context():  # the units form a tree under the province (their indicators add up)
-        from service.identity.operations import subtree
+        from service.identity.tree import subtree
 
         assert {"SO-TP", "TTPVHCC", "UBND-XA", "CA-TINH", "CA-XA"} <= set(subtree("UBND-TINH"))
     assert cli("demo").exit_code == 0  # idempotent
