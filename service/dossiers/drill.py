@@ -10,7 +10,9 @@ then holds exactly the dossiers counted (tests/reports check it).
   (`reports.judging.Standing` values), `digitised` (by then), `finished` (by then), `returned` (by
   then), `min_supplements` (supplement requests made by then);
 - plain columns: `channel`, `full_online` (the procedure is offered fully online), `outcome`,
-  `e_result`, `fee_payment`.
+  `e_result`, `fee_payment`;
+- `step` (a BPMN element id): a step of Mẫu 05 of that element completed in the period (by its
+  end, or now), `step_late` whether that step was late (the dashboard's worst steps).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from ..identity import tree
 from ..models_base import utcnow
 from ..procedures.models import Procedure
 from ..reports import judging, periods
-from .models import PAYMENTS, Dossier, DossierPause
+from .models import PAYMENTS, Dossier, DossierPause, DossierStep
 from .permissions import in_units
 
 STANDINGS = tuple(s.value for s in judging.Standing)
@@ -50,6 +52,8 @@ class Drill:
     e_result: bool | None = None
     fee_payment: list[str] | None = None
     min_supplements: int | None = None
+    step: str | None = None
+    step_late: bool | None = None
 
     @classmethod
     def of(cls, args) -> Drill:
@@ -95,6 +99,14 @@ def supplements_by(moment: datetime):
     return sa.case((Dossier.supplement_requests > 0, counted), else_=0)
 
 
+def step_window(start: datetime | None, end: datetime | None, moment: datetime) -> sa.ColumnElement[bool]:
+    """SQL (on dossier_steps): a step of Mẫu 05 completed in [start, end) and by `moment`."""
+    conditions = [DossierStep.outcome == "completed", DossierStep.ended_at <= moment]
+    if start is not None and end is not None:
+        conditions += [DossierStep.ended_at >= start, DossierStep.ended_at < end]
+    return sa.and_(*conditions)
+
+
 def condition(drill: Drill, *, now: datetime | None = None) -> sa.ColumnElement[bool]:
     """SQL: the dossiers the filters keep (see the module's docstring)."""
     conditions: list[sa.ColumnElement[bool]] = []
@@ -136,4 +148,11 @@ def condition(drill: Drill, *, now: datetime | None = None) -> sa.ColumnElement[
         conditions.append(Dossier.fee_payment.in_(drill.fee_payment))
     if drill.min_supplements is not None:
         conditions.append(supplements_by(moment) >= drill.min_supplements)
+    if drill.step:
+        window = step_window(period.start if period else None, period.end if period else None, moment)
+        step = [DossierStep.dossier_id == Dossier.id, DossierStep.element_id == drill.step, window]
+        if drill.step_late is not None:
+            late = DossierStep.verdict == "late"
+            step.append(late if drill.step_late else sa.or_(DossierStep.verdict.is_(None), sa.not_(late)))
+        conditions.append(sa.exists().where(*step))
     return sa.and_(sa.true(), *conditions)

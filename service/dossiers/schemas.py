@@ -132,6 +132,11 @@ class DossierListArgs(PageArgs):
     outcome = ma.fields.String(validate=ma.validate.OneOf(list(OUTCOMES)))
     e_result = ma.fields.Boolean(metadata={"description": "The result was issued electronically"})
     fee_payment = DelimitedList(ma.fields.String(validate=ma.validate.OneOf(PAYMENTS)))
+    step = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=255),
+        metadata={"description": "A step (BPMN element id) of Mẫu 05 completed in the period (or by now)"},
+    )
+    step_late = ma.fields.Boolean(metadata={"description": "With step: that step was late"})
     min_supplements = ma.fields.Integer(
         validate=ma.validate.Range(min=0, max=1000),
         metadata={"description": "At least this many supplement requests by the period's end (or now)"},

@@ -263,7 +263,7 @@ def compute(
             "target": GOOD,
         },
         "procedures": _procedures(per_procedure, base) if detail else [],
-        "steps": queries.steps(period.start, period.end, moment, condition) if detail else [],
+        "steps": _steps(queries.steps(period.start, period.end, moment, condition), base) if detail else [],
     }
 
 
@@ -355,6 +355,15 @@ def _count_links(base: dict) -> dict:
     for standing in Standing:
         links[standing.value] = _link(base, (("standing", standing.value),))
     return links
+
+
+def _steps(rows: list[dict], base: dict) -> list[dict]:
+    """The worst steps, each with the dossiers behind its numbers."""
+    for row in rows:
+        own = {**base, "procedure": row["procedure"], "step": row["element_id"]}
+        row["dossiers"] = _link(own, ())
+        row["late_dossiers"] = _link(own, (("step_late", "true"),))
+    return rows
 
 
 def _procedures(rows: list[dict], base: dict) -> list[dict]:

@@ -14,7 +14,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from ..dossiers.drill import supplements_by
+from ..dossiers.drill import step_window, supplements_by
 from ..dossiers.models import Dossier, DossierStep
 from ..dossiers.permissions import in_units
 from ..extensions import db
@@ -150,29 +150,26 @@ def totals(per_procedure: list[dict]) -> dict:
 
 
 def steps(start: datetime, end: datetime, moment: datetime, condition, limit: int = 10) -> list[dict]:
-    """The steps of Mẫu 05 done in the period (by `moment`) for the scope's dossiers, by element:
-    how many, how many late, the average working days used; most late first."""
-    late = _n(DossierStep.verdict == "late")
+    """The steps of Mẫu 05 done in the period (by `moment`) for the period's dossiers in the scope,
+    by procedure and element: how many dossiers went through it, in how many it was late (a
+    reopened step counts once per dossier), the average working days a round used; most late
+    first. The dossier list's `step` and `step_late` filters (dossiers/drill.py) hold the same."""
+    late = sa.func.count(sa.distinct(sa.case((DossierStep.verdict == "late", DossierStep.dossier_id))))
+    done = sa.func.count(sa.distinct(DossierStep.dossier_id))
     query = (
         sa.select(
             Procedure.code.label("procedure"),
             DossierStep.element_id,
-            DossierStep.name,
-            sa.func.count().label("done"),
+            sa.func.max(DossierStep.name).label("name"),
+            done.label("done"),
             late.label("late"),
             sa.func.avg(DossierStep.used_days).label("average_days"),
         )
         .join(Dossier, Dossier.id == DossierStep.dossier_id)
         .join(Procedure, Procedure.id == Dossier.procedure_id)
-        .where(
-            DossierStep.ended_at >= start,
-            DossierStep.ended_at < end,
-            DossierStep.ended_at <= moment,
-            DossierStep.outcome == "completed",
-            condition,
-        )
-        .group_by(Procedure.code, DossierStep.element_id, DossierStep.name)
-        .order_by(late.desc(), sa.func.count().desc(), Procedure.code, DossierStep.element_id)
+        .where(step_window(start, end, moment), judging.counted(start, end), condition)
+        .group_by(Procedure.code, DossierStep.element_id)
+        .order_by(late.desc(), done.desc(), Procedure.code, DossierStep.element_id)
         .limit(limit)
     )
     return [_plain(row) for row in db.session.execute(query).mappings()]

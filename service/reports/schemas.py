@@ -94,6 +94,8 @@ class LateStepSchema(ma.Schema):
     done = ma.fields.Integer()
     late = ma.fields.Integer()
     average_days = ma.fields.Float(allow_none=True)
+    dossiers = ma.fields.String()
+    late_dossiers = ma.fields.String()
 
 
 class IndicatorsSchema(ma.Schema):

@@ -70,7 +70,7 @@ def _linked(report: dict) -> dict:
             item["dossiers"] = page_link(item["dossiers"])
             item["denominator_dossiers"] = page_link(item["denominator_dossiers"])
     report["links"] = {key: page_link(url) for key, url in report["links"].items()}
-    for row in report["procedures"]:
+    for row in report["procedures"] + report["steps"]:
         row["dossiers"], row["late_dossiers"] = page_link(row["dossiers"]), page_link(row["late_dossiers"])
     return report
 

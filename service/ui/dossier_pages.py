@@ -76,6 +76,8 @@ def _drill(args) -> drill.Drill:
         e_result=flag("e_result"),
         fee_payment=listed("fee_payment", drill.PAYMENTS),
         min_supplements=supplements if supplements is not None and 0 <= supplements <= 1000 else None,
+        step=text("step", 255),
+        step_late=flag("step_late"),
     )
 
 

@@ -70,6 +70,13 @@ def test_a_month_across_the_new_year_swap_and_a_pause_over_its_end(dossier_offic
         6.0,
     ]
     assert data["procedures"][0]["average_days"] == 10.25
+    # The steps of Mẫu 05: the approval opened on 5/1 (1 working day) and done on 16/1 was late;
+    # every number leads to the dossiers behind it.
+    steps = {row["element_id"]: (row["done"], row["late"]) for row in data["steps"]}
+    assert steps["approve"] == (1, 1) and steps["appraise"] == (2, 0) and steps["receive"] == (2, 0)
+    for row in data["steps"]:
+        for link, expected in ((row["dossiers"], row["done"]), (row["late_dossiers"], row["late"])):
+            assert office.admin.get(link).json["total"] == expected, (row["element_id"], link)
 
     # February: the applicant answers on Tue 3/2 09:00 (3 working days paused: due Thu 12/2 08:00)
     # and a second request follows; January's answer does not change.
