@@ -1,5 +1,5 @@
 """GET /api/v1/reports/indicators: the QĐ 766 index of a unit (with its sub-units) or the province,
-for a period, as JSON, CSV or XLSX (reports/indicators.py; who may see what: permissions.py)."""
+for a period, as JSON, CSV or XLSX (reports/indicators.py; who may see what: indicator_permissions.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from ..dossiers.drill import period_of
 from ..errors import Unprocessable
 from ..identity.auth import current_user
 from ..models_base import utcnow
-from . import exports, indicators, permissions
+from . import exports, indicators
+from . import indicator_permissions as permissions
+from .indicator_schemas import IndicatorArgs, IndicatorsSchema
 from .periods import containing
-from .schemas import IndicatorArgs, IndicatorsSchema
 
 blp = Blueprint("indicators", __name__, url_prefix="/api/v1", description="The QĐ 766 indicators (reports)")
 

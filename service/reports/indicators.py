@@ -1,6 +1,6 @@
 """The QĐ 766/QĐ-TTg index (DOMAIN.md §5) for a unit (with its sub-units) or the province, a period
 and optionally a procedure, from the dossiers as they stood at the period's end (reports/judging.py;
-the SQL in reports/queries.py).
+the SQL in reports/indicator_queries.py).
 
 **The catalogue** (`GROUPS`): the five groups and their points [P: Sở Nội vụ Nam Định], the
 sub-indicators as DVCQG scores them [T], each with its maximum, its threshold and its target:
@@ -33,7 +33,7 @@ from ..identity import operations as identity
 from ..identity import tree
 from ..models_base import utcnow
 from ..procedures import operations as procedures
-from . import queries
+from . import indicator_queries as queries
 from .judging import Standing
 from .periods import Period
 
@@ -221,7 +221,7 @@ def compute(
     detail: bool = True,
 ) -> dict:
     """The index for the period: the unit with its sub-units (None: the province), optionally one
-    procedure. The JSON contract of GET /api/v1/reports/indicators (schemas.IndicatorsSchema);
+    procedure. The JSON contract of GET /api/v1/reports/indicators (indicator_schemas.IndicatorsSchema);
     without `detail`, no procedures' and steps' tables (the dashboard's trends)."""
     moment = judged_at(period, now)
     unit_row = identity.find_unit(unit) if unit else None

@@ -19,7 +19,7 @@ from ..definitions.permissions import is_designer
 from ..dossiers.permissions import RECEPTION_GROUP
 from ..errors import ServiceError, Unauthorized
 from ..identity.operations import unit_name
-from ..reports.permissions import may_see_some
+from ..reports.indicator_permissions import may_see_some
 from . import i18n, vendor
 
 bp = Blueprint("ui", __name__, url_prefix="/ui", template_folder="templates", static_folder="static")
@@ -28,7 +28,7 @@ bp = Blueprint("ui", __name__, url_prefix="/ui", template_folder="templates", st
 PUBLIC_ENDPOINTS = frozenset({"ui.login", "ui.static", "ui.vendor"})
 
 # The navigation: (endpoint, label, shown to: "all", "reception", "designers", "reports" (those who
-# may see some unit's indicators: reports/permissions.py) or "admins").
+# may see some unit's indicators: reports/indicator_permissions.py) or "admins").
 NAV = (
     ("ui.worklist", _l("Công việc"), "all"),
     ("ui.reception", _l("Tiếp nhận"), "reception"),

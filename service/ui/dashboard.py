@@ -3,7 +3,7 @@ for a period, each against its target; trends over the last periods as charts (c
 vendor.py); the procedures and steps most often late; every number a link to the dossier list
 filtered to the dossiers behind it (the list page reads the same filters as GET /api/v1/dossiers).
 
-It computes through reports/indicators.py and authorises with reports/permissions.py, like the API.
+It computes through reports/indicators.py and authorises with reports/indicator_permissions.py, like the API.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from ..dossiers import queries as dossier_reads
 from ..dossiers.permissions import sees_all, units_of
 from ..identity import queries as identity
 from ..identity.auth import current_user
-from ..reports import indicators, periods, permissions
+from ..reports import indicator_permissions as permissions
+from ..reports import indicators, periods
 from . import bp
 
 API_LIST = "/api/v1/dossiers?"
