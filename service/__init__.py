@@ -138,6 +138,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .jobs.routes import blp as incidents_blp
     from .messages.routes import blp as messages_blp
     from .procedures.routes import blp as procedures_blp
+    from .reports.indicator_routes import blp as indicators_blp
     from .reports.routes import blp as reports_blp
     from .tasks.routes import blp as tasks_blp
     from .ui import bp as ui_bp
@@ -170,6 +171,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         attachments_blp,
         webhooks_blp,
         external_tasks_blp,
+        indicators_blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(ui_bp)  # the web pages under /ui

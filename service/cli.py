@@ -171,29 +171,37 @@ def units():
 @click.argument("code")
 @click.option("--name", required=True)
 @click.option("--national-code", help="The unit code that numbers its dossiers, e.g. 000.17.22.H56.")
+@click.option("--parent", help="The code of the unit above it (its indicators count this one's dossiers).")
 @with_appcontext
-def create_unit(code, name, national_code):
+def create_unit(code, name, national_code, parent):
     """Create or update an org unit."""
     from .identity.operations import get_or_create_unit
+    from .identity.tree import check_parent
 
-    with unit_of_work():
-        unit = get_or_create_unit(code, name)
-        unit.name, unit.national_code = name, national_code or unit.national_code
-    click.echo(f"unit {code}: {name} ({unit.national_code or 'no national code'})", err=True)
+    try:
+        with unit_of_work():
+            unit = get_or_create_unit(code, name)
+            unit.name, unit.national_code = name, national_code or unit.national_code
+            if parent is not None:
+                unit.parent_code = check_parent(code, parent)
+    except ServiceError as exc:
+        _fail(exc)
+    above = f", under {unit.parent_code}" if unit.parent_code else ""
+    click.echo(f"unit {code}: {name} ({unit.national_code or 'no national code'}{above})", err=True)
 
 
 DEMO_UNITS = (
-    # code, name, national code
-    ("TTPVHCC", "Trung tâm Phục vụ hành chính công tỉnh An Giang", "000.00.17.H01"),
-    ("SO-TP", "Sở Tư pháp tỉnh An Giang", "000.10.17.H01"),
-    ("VP-UBND", "Văn phòng UBND tỉnh An Giang", "000.01.17.H01"),
-    ("UBND-TINH", "UBND tỉnh An Giang", "000.00.00.H01"),
-    ("CA-TINH", "Công an tỉnh An Giang", "000.20.17.H01"),
-    ("SO-KHCN", "Sở Khoa học và Công nghệ tỉnh An Giang", "000.30.17.H01"),
-    ("UBND-XA", "UBND xã (đơn vị mẫu)", "000.40.17.H01"),
+    # code, name, national code, the unit above it (the province at the top)
+    ("UBND-TINH", "UBND tỉnh An Giang", "000.00.00.H01", None),
+    ("TTPVHCC", "Trung tâm Phục vụ hành chính công tỉnh An Giang", "000.00.17.H01", "UBND-TINH"),
+    ("SO-TP", "Sở Tư pháp tỉnh An Giang", "000.10.17.H01", "UBND-TINH"),
+    ("VP-UBND", "Văn phòng UBND tỉnh An Giang", "000.01.17.H01", "UBND-TINH"),
+    ("CA-TINH", "Công an tỉnh An Giang", "000.20.17.H01", "UBND-TINH"),
+    ("SO-KHCN", "Sở Khoa học và Công nghệ tỉnh An Giang", "000.30.17.H01", "UBND-TINH"),
+    ("UBND-XA", "UBND xã (đơn vị mẫu)", "000.40.17.H01", "UBND-TINH"),
     # The agencies of the liên thông procedure bpmn/lien_thong_birth.bpmn (one pool each).
-    ("CA-XA", "Công an xã (đơn vị mẫu)", "000.41.17.H01"),
-    ("BHXH-KV", "Bảo hiểm xã hội khu vực (đơn vị mẫu)", "000.42.17.H01"),
+    ("CA-XA", "Công an xã (đơn vị mẫu)", "000.41.17.H01", "CA-TINH"),
+    ("BHXH-KV", "Bảo hiểm xã hội khu vực (đơn vị mẫu)", "000.42.17.H01", None),
 )
 
 DEMO_USERS = (
@@ -207,7 +215,8 @@ DEMO_USERS = (
     ("records", ("records",), "SO-TP", False, "Huỳnh Thị Mai"),
     ("police", ("coordinators",), "CA-TINH", False, "Đặng Quốc Bảo"),
     ("department", ("departments",), "SO-TP", False, "Bùi Văn Nam"),
-    ("office", ("provincial_office",), "VP-UBND", False, "Trương Thị Hoa"),
+    # The provincial office also reads every unit's QĐ 766 indicators (group "reports").
+    ("office", ("provincial_office", "reports"), "VP-UBND", False, "Trương Thị Hoa"),
     ("chairman", ("chairman",), "UBND-TINH", False, "Lâm Văn Phúc"),
     ("commune", ("lower_levels", "units"), "UBND-TINH", False, "Châu Thị Ngọc"),
     ("it", ("it_department",), "SO-KHCN", False, "Ngô Đức Trí"),
@@ -232,6 +241,7 @@ DEMO_GROUPS = {
     "designers": "Thiết kế quy trình",
     "departments": "Các sở, ngành",
     "provincial_office": "Văn phòng UBND tỉnh",
+    "reports": "Kiểm soát TTHC: chỉ số QĐ 766 của mọi đơn vị",
     "chairman": "Chủ tịch UBND tỉnh",
     "lower_levels": "UBND cấp xã",
     "units": "Các đơn vị",
@@ -276,9 +286,9 @@ def demo(password, history, months, per_day, seed):
     from .identity.operations import get_or_create_group, get_or_create_unit
 
     with unit_of_work():
-        for code, name, national_code in DEMO_UNITS:
+        for code, name, national_code, parent in DEMO_UNITS:  # parents first
             unit = get_or_create_unit(code, name)
-            unit.name, unit.national_code = name, national_code
+            unit.name, unit.national_code, unit.parent_code = name, national_code, parent
         lines = []
         for username, groups, unit, admin, display_name in DEMO_USERS:
             user = db.session.scalar(sa.select(User).where(User.username == username))

@@ -24,6 +24,7 @@ PIPELINE = Pipeline(
         dossier.find_dossier,  # the dossier the instance drives, if any
         dossier.record_steps,  # Mẫu 05 steps of the tasks done; the clock restarts after a pause
         dossier.move_status,  # dossierStatus moves (status 2 numbers the dossier); pauses; stops
+        dossier.record_facts,  # digitised, electronic result, fee payment (the QĐ 766 indicators)
         deadlines.due_dates,  # the due moment of every opened task (one policy)
         queue.service_calls,  # service tasks to run on workers, announced in the outbox
         external_tasks.published,  # external tasks for outside workers; those the step ended withdrawn

@@ -11,7 +11,7 @@
 Registered dossiers are numbered here in the order of their reception, per unit and year.
 
 Revision ID: 0021_dossier_slips
-Revises: 0019_day_kind
+Revises: 0020_indicators
 Create Date: 2026-12-04 17:05:00
 
 """
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0021_dossier_slips"
-down_revision = "0019_day_kind"
+down_revision = "0020_indicators"
 branch_labels = None
 depends_on = None
 

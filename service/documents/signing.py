@@ -17,6 +17,8 @@ block is written without diacritics rather than with missing glyphs.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import unicodedata
@@ -103,6 +105,18 @@ def trust_roots(pem_bundle: bytes) -> list[asn1_x509.Certificate]:
     return [asn1_x509.Certificate.load(der) for _, _, der in pem.unarmor(pem_bundle, multiple=True)]
 
 
+def _outside_event_loop(function, *args, **kwargs):
+    """Run a pyHanko call whose sync API starts its own asyncio loop (`asyncio.run`): directly,
+    or, when the calling thread already runs a loop (an async server, a browser driver in the same
+    thread), in a short-lived thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args, **kwargs)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
+
+
 def sign(
     pdf: bytes,
     unit: UnitSigner,
@@ -128,7 +142,7 @@ def sign(
             stamp_style=_stamp_style(font),
             new_field_spec=fields.SigFieldSpec(name, box=BLOCK, on_page=-1),
         )
-        return signer.sign_pdf(writer).getvalue()
+        return _outside_event_loop(signer.sign_pdf, writer).getvalue()
     except (SigningError, ValueError, OSError, KeyError, TypeError) as error:
         raise SigningFailed(f"the PDF cannot be signed: {error}") from error
 
@@ -148,7 +162,7 @@ def verify(pdf: bytes, roots: list[asn1_x509.Certificate]) -> list[SignatureChec
     quiet.setLevel(logging.CRITICAL)  # an untrusted chain is an answer here, not an error to log
     try:
         for signature in embedded:
-            checks.append(_check(signature, context))
+            checks.append(_outside_event_loop(_check, signature, context))
     finally:
         quiet.setLevel(level)
     return checks

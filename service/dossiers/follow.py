@@ -5,6 +5,8 @@
   verdict against its allotment; a completed or cancelled wait for the applicant (`clock=paused`)
   restarts the clock, the due moment moving by the paused working time (and the parked apology
   timer is given the new moment: a follow-up command);
+- `record_facts`: what the process's data says for the QĐ 766 index (digitised, electronic
+  result, fee payment: see the function);
 - `move_status`: the `dossierStatus` of the elements that completed and of the tasks that opened
   moves the status (status 2 numbers the dossier and starts its clock; a move the statuses do not
   allow is refused and audited); `dossierOutcome` says how the handling ends (approved, refused,
@@ -36,7 +38,7 @@ from ..outbox import operations as outbox
 from ..steps import FollowUp, Step
 from ..tasks.models import OPEN, Task
 from . import codes, lookup, reappoint
-from .models import Dossier, DossierPause, DossierStep
+from .models import PAYMENTS, Dossier, DossierPause, DossierStep
 from .status import CLOSING_OUTCOMES, OUTCOMES, DossierStatus, may_move, parse
 
 log = logging.getLogger(__name__)
@@ -124,6 +126,24 @@ def move_status(step: Step) -> None:
         )
         payload = {**data, "dossier_id": str(dossier.id)}
         step.events.append(outbox.Event("dossier.status_changed", payload, instance.id))
+
+
+def record_facts(step: Step) -> None:
+    """Note on the dossier what its process's data says about the index: every component
+    digitised (`all_components_digitised`, the digitise form: the first moment it was seen), the
+    result issued electronically and signed (`e_result_signed`, which the service finds on the result
+    step's PDFs: attachments/signing.py) and how
+    the fee was paid (`fee_payment`, the return form). Values of another type are ignored."""
+    dossier = step.dossier
+    if dossier is None:
+        return
+    data = step.result.variables or {}
+    if data.get("all_components_digitised") is True and dossier.digitised_at is None:
+        dossier.digitised_at = step.now
+    if isinstance(data.get("e_result_signed"), bool):
+        dossier.e_result = data["e_result_signed"]
+    if data.get("fee_payment") in PAYMENTS:
+        dossier.fee_payment = data["fee_payment"]
 
 
 def timer_variables(task, instance) -> dict:
@@ -217,6 +237,9 @@ def _set_status(dossier: Dossier, instance, status: DossierStatus, now: datetime
         dossier.finished_at = now
         if dossier.due_at is not None:
             dossier.verdict = calendar().dossier_verdict(dossier.due_at, now)
+        if dossier.clock_started_at is not None:  # the working days it took, pauses excluded
+            used = calendar().working_days_between(dossier.clock_started_at, now) - dossier.paused_days
+            dossier.worked_days = round(max(used, 0.0), 4)
     if status == DossierStatus.RETURNED:
         dossier.returned_at = now
     dossier.status = int(status)

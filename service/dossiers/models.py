@@ -14,6 +14,8 @@ from ..procedures.models import Procedure
 from ..sla import Columns, Sla, Window, classify
 
 CHANNELS = ("counter", "online", "post")
+# How a fee was paid (the return form's `fee_payment`; "none": nothing to pay).
+PAYMENTS = ("online", "counter", "post", "none")
 
 
 class Dossier(db.Model):
@@ -22,6 +24,9 @@ class Dossier(db.Model):
         sa.Index("ix_dossiers_unit_status", "unit_code", "status"),
         # The dossier list's order (newest first): a page is read off the index.
         sa.Index("ix_dossiers_submitted", "submitted_at", "id"),
+        # A period counts the dossiers received before its end, not finished before its start.
+        sa.Index("ix_dossiers_received_at", "received_at"),
+        sa.Index("ix_dossiers_finished_at", "finished_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
@@ -71,6 +76,15 @@ class Dossier(db.Model):
     # gets what remains of its share (deadlines.remaining); kept on the row, so a step reads it
     # with the dossier it already loads (no query of dossier_steps on the hot path).
     step_use: Mapped[dict | None] = mapped_column(sa.JSON)
+    # What the QĐ 766 indicators read (reports/indicators.py), noted from the process's data by
+    # dossiers/follow.record_facts: when every component was digitised (`all_components_digitised`),
+    # whether the result was issued electronically, signed (`e_result_signed`), how the fee was
+    # paid (`fee_payment`: online, counter, post, none), and, once finished, the working days
+    # its processing took, pauses excluded (the average processing time per procedure).
+    digitised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    e_result: Mapped[bool | None] = mapped_column()
+    fee_payment: Mapped[str | None] = mapped_column(sa.String(16))
+    worked_days: Mapped[float | None] = mapped_column()
 
     procedure: Mapped[Procedure] = relationship(lazy="joined", innerjoin=True)
 
@@ -114,6 +128,7 @@ class DossierStep(db.Model):
     """One handover on Mẫu 05: a human step with its allotted and used working time."""
 
     __tablename__ = "dossier_steps"
+    __table_args__ = (sa.Index("ix_dossier_steps_ended_at", "ended_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[uuid.UUID] = mapped_column(

@@ -21,6 +21,7 @@ from ..models_base import page_of
 from ..procedures.models import Procedure
 from ..tasks import queries as tasks
 from ..tasks.models import Task
+from . import drill
 from .models import SLA_COLUMNS, Dossier, DossierStep
 from .permissions import visible_to
 
@@ -55,10 +56,13 @@ def where(
     overdue=None,
     due: str | None = None,
     window: sla.Window | None = None,
+    filters: drill.Drill | None = None,
 ) -> sa.ColumnElement[bool]:
     """The dossiers a user may see, filtered: status, receiving unit, procedure code, overdue (late
-    or not), due (an SLA class of service/sla.py)."""
+    or not), due (an SLA class of service/sla.py), and the indicators' filters (drill.py)."""
     conditions = [visible_to(user)]
+    if filters is not None and filters.given():
+        conditions.append(drill.condition(filters))
     if status is not None:
         conditions.append(Dossier.status == status)
     if unit:
@@ -95,9 +99,13 @@ def page(condition: sa.ColumnElement[bool], number: int, per_page: int) -> list[
     )
 
 
-def search(user, *, status=None, unit=None, procedure=None, overdue=None, due=None, page=1, per_page=50):
+def search(
+    user, *, status=None, unit=None, procedure=None, overdue=None, due=None, filters=None, page=1, per_page=50
+):
     """A page of the dossiers a user may see, newest first, with their count (see where())."""
-    condition = where(user, status=status, unit=unit, procedure=procedure, overdue=overdue, due=due)
+    condition = where(
+        user, status=status, unit=unit, procedure=procedure, overdue=overdue, due=due, filters=filters
+    )
     return page_of(Dossier, condition, NEWEST, page, per_page)
 
 

@@ -10,7 +10,7 @@ from ..identity.auth import current_user
 from ..identity.permissions import authorise
 from ..identity.scopes import START, scoped
 from ..web import page
-from . import cccd, operations, permissions, queries, slips
+from . import cccd, drill, operations, permissions, queries, slips
 from .schemas import (
     CCCDApplicantSchema,
     CCCDArgs,
@@ -50,9 +50,16 @@ class Dossiers(MethodView):
     @blp.arguments(DossierListArgs, location="query")
     @blp.response(200, DossierPage)
     def get(self, args):
-        """Dossiers the caller may see, newest first (filters: status, unit, procedure, overdue)."""
+        """Dossiers the caller may see, newest first (filters: status, unit, procedure, overdue, and
+        the indicators' filters: org unit with its sub-units, period, standing at its end...)."""
         filters = {k: args.get(k) for k in ("status", "unit", "procedure", "overdue")}
-        items, total = queries.search(current_user(), **filters, page=args["page"], per_page=args["per_page"])
+        items, total = queries.search(
+            current_user(),
+            **filters,
+            filters=drill.Drill.of(args),
+            page=args["page"],
+            per_page=args["per_page"],
+        )
         return page(items, total, args)
 
     @scoped(START)

@@ -1,8 +1,10 @@
 import marshmallow as ma
+from webargs.fields import DelimitedList
 
 from ..procedures.schemas import ComponentSchema
 from ..web import PageArgs, RequestSchema, page_schema
-from .models import CHANNELS
+from .drill import STANDINGS
+from .models import CHANNELS, PAYMENTS
 from .operations import MAX_SETS
 from .status import OUTCOMES, DossierStatus, label
 
@@ -123,6 +125,36 @@ class DossierListArgs(PageArgs):
     unit = ma.fields.String(validate=ma.validate.Length(max=64))
     procedure = ma.fields.String(validate=ma.validate.Length(max=64))
     overdue = ma.fields.Boolean()
+    # The indicators' filters (dossiers/drill.py): the dossiers behind a number of the dashboard.
+    org_unit = ma.fields.String(
+        validate=ma.validate.Length(max=64),
+        metadata={"description": "An org unit's code: its dossiers and its sub-units' (received or handled)"},
+    )
+    period = ma.fields.String(
+        validate=ma.validate.Length(max=32),
+        metadata={"description": "A period (month:2026-11, quarter:2026-Q4...): the dossiers it counts"},
+    )
+    standing = DelimitedList(
+        ma.fields.String(validate=ma.validate.OneOf(STANDINGS)),
+        metadata={"description": "How they stood at the period's end (or now): comma-separated"},
+    )
+    channel = ma.fields.String(validate=ma.validate.OneOf(CHANNELS))
+    full_online = ma.fields.Boolean(metadata={"description": "Of a procedure offered fully online"})
+    digitised = ma.fields.Boolean(metadata={"description": "Digitised by the period's end (or now)"})
+    finished = ma.fields.Boolean(metadata={"description": "Finished by the period's end (or now)"})
+    returned = ma.fields.Boolean(metadata={"description": "Result returned by the period's end (or now)"})
+    outcome = ma.fields.String(validate=ma.validate.OneOf(list(OUTCOMES)))
+    e_result = ma.fields.Boolean(metadata={"description": "The result was issued electronically"})
+    fee_payment = DelimitedList(ma.fields.String(validate=ma.validate.OneOf(PAYMENTS)))
+    step = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=255),
+        metadata={"description": "A step (BPMN element id) of Mẫu 05 completed in the period (or by now)"},
+    )
+    step_late = ma.fields.Boolean(metadata={"description": "With step: that step was late"})
+    min_supplements = ma.fields.Integer(
+        validate=ma.validate.Range(min=0, max=1000),
+        metadata={"description": "At least this many supplement requests by the period's end (or now)"},
+    )
 
 
 class WithdrawArgs(RequestSchema):

@@ -27,6 +27,9 @@ class OrgUnit(db.Model):
     # The unit's code in the national format (TT 10/2016/TT-BTTTT), e.g. "000.17.22.H56":
     # the first part of the codes of the dossiers it receives.
     national_code: Mapped[str | None] = mapped_column(sa.String(64))
+    # The unit above this one (its code; None at the top): the indicators of a unit count its
+    # sub-units' dossiers too. A unit may not be its own ancestor (identity.operations).
+    parent_code: Mapped[str | None] = mapped_column(sa.String(64), index=True)
 
 
 class Group(db.Model):

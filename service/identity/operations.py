@@ -16,6 +16,7 @@ from ..errors import Conflict, NotFound, Unprocessable
 from ..extensions import db
 from ..models_base import utcnow
 from . import scopes as token_scopes
+from . import tree
 from .models import ApiToken, Group, OrgUnit, User, user_groups
 
 TOKEN_PREFIX = "mct_"  # noqa: S105 - a visible prefix, not a secret
@@ -403,17 +404,21 @@ def _check_national_code(national_code: str | None, unit_id: int | None) -> None
         raise Conflict(message, details={"fields": {"national_code": [message]}})
 
 
-def create_unit(code: str, name: str, national_code: str | None = None, *, actor) -> OrgUnit:
+def create_unit(
+    code: str, name: str, national_code: str | None = None, *, parent_code: str | None = None, actor
+) -> OrgUnit:
     code = code.strip()
     if db.session.scalar(sa.select(OrgUnit.id).where(OrgUnit.code == code)) is not None:
         message = f"A unit with the code {code!r} already exists."
         raise Conflict(message, details={"fields": {"code": [message]}})
     _check_national_code(national_code, None)
-    unit = OrgUnit(code=code, name=name.strip(), national_code=national_code or None)
+    parent = tree.check_parent(code, parent_code)
+    unit = OrgUnit(code=code, name=name.strip(), national_code=national_code or None, parent_code=parent)
     db.session.add(unit)
     db.session.flush()
     uow.forget(_UNITS)
-    _audit("unit_created", actor, {"code": code, "name": unit.name, "national_code": unit.national_code})
+    tree.forget()
+    _audit("unit_created", actor, _unit_fact(unit))
     return unit
 
 
@@ -423,10 +428,22 @@ def update_unit(unit: OrgUnit, data: dict, *, actor) -> OrgUnit:
         unit.national_code = data["national_code"] or None
     if data.get("name"):
         unit.name = data["name"].strip()
+    if "parent_code" in data:
+        unit.parent_code = tree.check_parent(unit.code, data["parent_code"])
+        tree.forget()
     uow.forget(_UNITS)
     db.session.flush()
-    _audit("unit_updated", actor, {"code": unit.code, "name": unit.name, "national_code": unit.national_code})
+    _audit("unit_updated", actor, _unit_fact(unit))
     return unit
+
+
+def _unit_fact(unit: OrgUnit) -> dict:
+    return {
+        "code": unit.code,
+        "name": unit.name,
+        "national_code": unit.national_code,
+        "parent_code": unit.parent_code,
+    }
 
 
 def issue_token(

@@ -282,13 +282,23 @@ class Units(MethodView):
     def post(self, args):
         """Create a unit; the national code (TT 10/2016, e.g. 000.17.22.H56) numbers its dossiers."""
         unit = operations.create_unit(
-            args["code"], args["name"], args.get("national_code"), actor=current_user()
+            args["code"],
+            args["name"],
+            args.get("national_code"),
+            parent_code=args.get("parent_code"),
+            actor=current_user(),
         )
         return {**_unit_dict(unit), "users": 0}
 
 
 def _unit_dict(unit) -> dict:
-    return {"id": unit.id, "code": unit.code, "name": unit.name, "national_code": unit.national_code}
+    return {
+        "id": unit.id,
+        "code": unit.code,
+        "name": unit.name,
+        "national_code": unit.national_code,
+        "parent_code": unit.parent_code,
+    }
 
 
 @admin_blp.route("/units/<string:code>")
@@ -297,7 +307,7 @@ class UnitView(MethodView):
     @admin_blp.arguments(UnitPatchArgs)
     @admin_blp.response(200, UnitSchema)
     def patch(self, args, code):
-        """Change a unit's name or national code (null removes it)."""
+        """Change a unit's name, national code or parent unit (null removes it; a cycle: 422)."""
         unit = operations.update_unit(operations.find_unit(code), args, actor=current_user())
         users = db.session.scalar(
             sa.select(sa.func.count()).select_from(User).where(User.org_unit_id == unit.id)

@@ -165,6 +165,12 @@ class UnitCreateArgs(RequestSchema):
         validate=ma.validate.Regexp(NATIONAL_CODE, error="The national code looks like 000.17.22.H56."),
         metadata={"description": "TT 10/2016/TT-BTTTT, e.g. 000.17.22.H56"},
     )
+    parent_code = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Regexp(UNIT_CODE, error="Not a valid unit code."),
+        metadata={"description": "The code of the unit above it (none: a top unit); no cycles"},
+    )
 
 
 class UnitPatchArgs(RequestSchema):
@@ -173,6 +179,11 @@ class UnitPatchArgs(RequestSchema):
         allow_none=True,
         validate=ma.validate.Regexp(NATIONAL_CODE, error="The national code looks like 000.17.22.H56."),
     )
+    parent_code = ma.fields.String(
+        allow_none=True,
+        validate=ma.validate.Regexp(UNIT_CODE, error="Not a valid unit code."),
+        metadata={"description": "The code of the unit above it (null: a top unit); no cycles"},
+    )
 
 
 class UnitSchema(ma.Schema):
@@ -180,6 +191,7 @@ class UnitSchema(ma.Schema):
     code = ma.fields.String()
     name = ma.fields.String()
     national_code = ma.fields.String(allow_none=True)
+    parent_code = ma.fields.String(allow_none=True)
     users = ma.fields.Integer(metadata={"description": "Number of users in the unit"})
 
 

@@ -32,4 +32,7 @@ class Procedure(db.Model):
     # process says (`dayKind`), else working days. Wins over the process for its dossiers.
     day_kind: Mapped[str | None] = mapped_column(sa.String(16))
     active: Mapped[bool] = mapped_column(default=True)
+    # Offered as a full-process online public service (dịch vụ công trực tuyến toàn trình): its
+    # dossiers are the denominator of the QĐ 766 "fully online" indicator (reports/indicators.py).
+    full_online: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

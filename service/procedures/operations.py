@@ -30,6 +30,7 @@ FIELDS = (
     "process_key",
     "day_kind",
     "active",
+    "full_online",
 )
 
 
@@ -109,7 +110,7 @@ def _json(text: str):
 
 def _records_from_csv(text: str) -> list[dict]:
     """CSV columns: code,name,field,level,unit_code,processing_days,fee,components,step_allotments
-    (and optionally process_key, day_kind).
+    (and optionally process_key, day_kind, full_online: true/false).
 
     components: names separated by ';' (form "Bản chính", quantity 1), or a JSON list;
     step_allotments: a JSON object, or element=days pairs separated by ';'.

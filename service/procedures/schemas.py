@@ -57,6 +57,13 @@ class ProcedureSchema(RequestSchema):
         },
     )
     active = ma.fields.Boolean(load_default=True)
+    full_online = ma.fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Offered as a full-process online public service (dịch vụ công trực tuyến "
+            "toàn trình): its dossiers count in the QĐ 766 'fully online' indicator"
+        },
+    )
     updated_at = ma.fields.AwareDateTime(dump_only=True)
 
     @ma.validates("processing_days")

@@ -19,6 +19,7 @@ from ..definitions.permissions import is_designer
 from ..dossiers.permissions import RECEPTION_GROUP
 from ..errors import ServiceError, Unauthorized
 from ..identity.operations import unit_name
+from ..reports.indicator_permissions import may_see_some
 from . import i18n, vendor
 
 bp = Blueprint("ui", __name__, url_prefix="/ui", template_folder="templates", static_folder="static")
@@ -26,12 +27,14 @@ bp = Blueprint("ui", __name__, url_prefix="/ui", template_folder="templates", st
 # Endpoints that must be reachable without a session (add them to auth.PUBLIC_ENDPOINTS).
 PUBLIC_ENDPOINTS = frozenset({"ui.login", "ui.static", "ui.vendor"})
 
-# The navigation: (endpoint, label, shown to: "all", "reception", "designers" or "admins").
+# The navigation: (endpoint, label, shown to: "all", "reception", "designers", "reports" (those who
+# may see some unit's indicators: reports/indicator_permissions.py) or "admins").
 NAV = (
     ("ui.worklist", _l("Công việc"), "all"),
     ("ui.reception", _l("Tiếp nhận"), "reception"),
     ("ui.dossiers", _l("Hồ sơ"), "all"),
-    ("ui.late_list", _l("Trễ hạn"), "all"),
+    ("ui.dashboard", _l("Chỉ số 766"), "reports"),
+    ("ui.late_list", _l("Danh sách trễ hạn"), "all"),
     ("ui.heatmap", _l("Bản đồ nhiệt"), "all"),
     ("ui.calendar", _l("Lịch làm việc"), "all"),
     ("ui.designer", _l("Thiết kế quy trình"), "designers"),
@@ -61,6 +64,8 @@ def shown_to(user, audience: str) -> bool:
         return is_designer(user)
     if audience == "reception":
         return RECEPTION_GROUP in user.group_names
+    if audience == "reports":
+        return may_see_some(user)
     return False
 
 
@@ -225,6 +230,7 @@ from . import (  # noqa: E402,F401
     account,
     admin,
     calendar_page,
+    dashboard,
     designer,
     dossier_pages,
     instance_pages,

@@ -9,16 +9,16 @@ Every page authorises and reads with the API's own functions: `dossiers.permissi
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Response, current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from .. import sla
+from ..dossiers import drill, slips
 from ..dossiers import permissions as dossier_rules
 from ..dossiers import queries as dossier_reads
-from ..dossiers import slips
-from ..dossiers.status import DossierStatus
+from ..dossiers.status import OUTCOMES, DossierStatus
 from ..errors import Conflict, NotFound
 from ..identity import queries as identity
 from ..identity.auth import current_user
@@ -44,12 +44,65 @@ DOCUMENTS = {
 # --- the list ------------------------------------------------------------------------------------
 
 
+def _drill(args) -> drill.Drill:
+    """The indicators' filters (dossiers/drill.py) of a dashboard link; values that are not
+    theirs are left out (a page does not refuse a link, it shows what it understood)."""
+
+    def flag(name):
+        return {"true": True, "false": False}.get(args.get(name, ""))
+
+    def listed(name, allowed):
+        values = [v for v in (args.get(name) or "").split(",") if v in allowed]
+        return values or None
+
+    def text(name, limit):
+        value = args.get(name) or ""
+        return value if 0 < len(value) <= limit else None
+
+    try:
+        supplements = int(args.get("min_supplements", ""))
+    except ValueError:
+        supplements = None
+    return drill.Drill(
+        org_unit=text("org_unit", MAX_REF),
+        period=text("period", 32),
+        standing=listed("standing", drill.STANDINGS),
+        channel=args.get("channel") if args.get("channel") in CHANNEL_LABELS else None,
+        full_online=flag("full_online"),
+        digitised=flag("digitised"),
+        finished=flag("finished"),
+        returned=flag("returned"),
+        outcome=args.get("outcome") if args.get("outcome") in OUTCOMES else None,
+        e_result=flag("e_result"),
+        fee_payment=listed("fee_payment", drill.PAYMENTS),
+        min_supplements=supplements if supplements is not None and 0 <= supplements <= 1000 else None,
+        step=text("step", 255),
+        step_late=flag("step_late"),
+    )
+
+
+def _drill_query(filters: drill.Drill) -> dict:
+    """The indicators' filters as URL arguments again (lists comma-separated, flags as words)."""
+    out = {}
+    for name, value in vars(filters).items():
+        if value is None or value == []:
+            continue
+        if isinstance(value, bool):
+            out[name] = "true" if value else "false"
+        elif isinstance(value, list):
+            out[name] = ",".join(value)
+        else:
+            out[name] = value
+    return out
+
+
 @dataclass
 class Filters:
     status: int | None = None
     procedure: str = ""
     due: str = ""
     page: int = 1
+    drill: drill.Drill = field(default_factory=drill.Drill)
 
     @classmethod
     def parse(cls, args) -> Filters:
@@ -66,11 +119,17 @@ class Filters:
             procedure=procedure if 0 < len(procedure) <= MAX_REF else "",
             due=args.get("due") if args.get("due") in DUES else "",
             page=number("page", 1, 100_000, 1),
+            drill=_drill(args),
         )
 
     def query(self, **changes) -> dict:
         """URL arguments of these filters with some changed (empty ones left out)."""
-        values = {"status": self.status, "procedure": self.procedure, "due": self.due}
+        values = {
+            "status": self.status,
+            "procedure": self.procedure,
+            "due": self.due,
+            **_drill_query(self.drill),
+        }
         values.update(changes)
         return {k: v for k, v in values.items() if v}
 
@@ -94,7 +153,12 @@ def dossier_list():
     user = current_user()
     filters = Filters.parse(request.args)
     window = sla_window()
-    base = {"status": filters.status, "procedure": filters.procedure or None, "window": window}
+    base = {
+        "status": filters.status,
+        "procedure": filters.procedure or None,
+        "window": window,
+        "filters": filters.drill,
+    }
     counts = {
         due: dossier_reads.count(dossier_reads.where(user, due=due, **base))
         for due in (sla.Sla.LATE, sla.Sla.DUE_SOON)
@@ -116,6 +180,7 @@ def dossier_list():
         pages=pages,
         counts=counts,
         procedures=_procedures(user),
+        drill=_drill_query(filters.drill),
         statuses=[(int(code), display.dossier_status(code)) for code in DossierStatus],
         status_label=display.dossier_status,
     )

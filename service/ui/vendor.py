@@ -37,6 +37,8 @@ PACKAGES: dict[str, tuple[str, frozenset[str]]] = {
             }
         ),
     ),
+    # The dashboard's trend charts (service/ui/dashboard.py).
+    "chart.js": ("chart.js", frozenset({"dist/chart.umd.min.js", "LICENSE.md"})),
 }
 MAX_AGE = 24 * 3600
 

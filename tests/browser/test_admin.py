@@ -173,6 +173,25 @@ def test_units_check_the_national_code_format(office, client):
     assert "000.10.17.H01" in client.get("/ui/admin/units").get_data(as_text=True)
 
 
+def test_a_unit_is_placed_under_another_and_cycles_are_refused(office, client):
+    client_log_in(client, "admin", ADMIN_PASSWORD)
+    token = csrf_token(client, "/ui/admin/units")
+    created = client.post(
+        "/ui/admin/units", data={"csrf_token": token, "code": "TINH", "name": "Tỉnh", "parent_code": ""}
+    )
+    assert created.status_code == 302
+    placed = client.post(
+        "/ui/admin/units/TTPVHCC", data={"csrf_token": token, "name": "Trung tâm", "parent_code": "TINH"}
+    )
+    assert placed.status_code == 302
+    assert 'data-testid="parent">TINH<' in client.get("/ui/admin/units").get_data(as_text=True)
+    cycle = client.post(
+        "/ui/admin/units/TINH", data={"csrf_token": token, "name": "Tỉnh", "parent_code": "TTPVHCC"}
+    )
+    assert cycle.status_code == 422
+    assert "tạo thành vòng" in cycle.get_data(as_text=True)
+
+
 def test_the_catalogue_is_uploaded_shown_and_withdrawn(office, client):
     client_log_in(client, "admin", ADMIN_PASSWORD)
     token = csrf_token(client, "/ui/admin/procedures")

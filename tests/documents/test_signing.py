@@ -80,3 +80,16 @@ def test_an_unsigned_pdf_has_no_signatures_and_garbage_is_refused(authority, pdf
 def test_a_wrong_passphrase_is_refused(authority):
     with pytest.raises((SigningFailed, ValueError)):
         signing.load_signer(authority.unit_p12("X", "Y", b"right"), b"wrong")
+
+
+def test_signing_and_checking_work_inside_a_running_event_loop(authority, unit, pdf):
+    """pyHanko's sync API starts an asyncio loop of its own: a caller whose thread already runs
+    one (an async server, a browser driver) must still be able to sign and check."""
+    import asyncio
+
+    async def inside():
+        signed = signing.sign(pdf, unit, reason="r", location="l")
+        return signing.verify(signed, signing.trust_roots(authority.pem()))
+
+    (check,) = asyncio.run(inside())
+    assert check.good

@@ -202,6 +202,7 @@ def test_units_are_created_and_renamed_with_a_checked_national_code(admin, clerk
         "code": "TTPVHCC",
         "name": "Trung tâm PVHCC",
         "national_code": "000.17.22.H56",
+        "parent_code": None,
         "users": 1,
     }
     assert patch(admin, "/api/v1/units/TTPVHCC", {"national_code": "17.22"}).status_code == 422

@@ -28,6 +28,13 @@ BEYOND_THE_SCHEMA = {
     "POST /api/v1/applicants/from-cccd": (["422"], "the QR string must be a CCCD's (real dates, digits)"),
     "POST /api/v1/webhooks": (["422"], "the URL must be http(s) with a host and no credentials"),
     "PATCH /api/v1/webhooks/{subscription_id}": (["422"], "the same for a changed URL"),
+    "GET /api/v1/reports/indicators": (["422"], "period must name a period (month:2026-11...)"),
+    "GET /api/v1/dossiers": (["422"], "the period filter must name a period (month:2026-11...)"),
+    "POST /api/v1/units": (["422"], "parent_code must name an existing unit (no cycle)"),
+    "PATCH /api/v1/units/{code}": (["422"], "parent_code must name an existing unit (no cycle)"),
+    "GET /api/v1/reports/late": (["422"], "period must name a period (month:2026-11...)"),
+    "GET /api/v1/reports/register": (["422"], "period must name a period (month:2026-11...)"),
+    "GET /api/v1/reports/heatmap": (["422"], "period must name a period (month:2026-11...)"),
 }
 POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 

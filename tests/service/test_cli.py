@@ -108,6 +108,16 @@ def test_deploy_reports_a_broken_file_and_exits_non_zero(cli, tmp_path):
     assert "no_such_form" in result.output and "'element_id': 'register'" in result.output
 
 
+def test_units_are_placed_in_a_tree_and_cycles_fail_clearly(cli, app):
+    assert cli("units", "create", "TINH", "--name", "Tỉnh").exit_code == 0
+    placed = cli("units", "create", "SO", "--name", "Sở", "--parent", "TINH")
+    assert placed.exit_code == 0 and "under TINH" in placed.output
+    cycle = cli("units", "create", "TINH", "--name", "Tỉnh", "--parent", "SO")
+    assert cycle.exit_code != 0 and "cycle" in cycle.output
+    unknown = cli("units", "create", "PHONG", "--name", "Phòng", "--parent", "NOWHERE")
+    assert unknown.exit_code != 0 and "No such unit: NOWHERE" in unknown.output
+
+
 def test_demo_creates_users_in_each_role_with_tokens(cli, app, client):
     result = cli("demo")
     assert result.exit_code == 0, result.output
@@ -135,6 +145,10 @@ def test_demo_creates_users_in_each_role_with_tokens(cli, app, client):
 
         described = dict(db.session.execute(sa.select(Group.name, Group.description)).all())
     assert described["reception"] == "Bộ phận Một cửa"
+    with app.app_context():  # the units form a tree under the province (their indicators add up)
+        from service.identity.tree import subtree
+
+        assert {"SO-TP", "TTPVHCC", "UBND-XA", "CA-TINH", "CA-XA"} <= set(subtree("UBND-TINH"))
     assert cli("demo").exit_code == 0  # idempotent
 
 

@@ -10,6 +10,7 @@ a malformed JSON body gets 400, a caller without credentials 401, and a user who
 operation 403 before the body is read.
 """
 
+import io
 import json
 import math
 from types import SimpleNamespace
@@ -205,7 +206,15 @@ def world(app, admin, make_user, deploy_library, catalogue):
     admin.start("external_check")
     fetch = {"worker_id": "w1", "topics": [{"topic_name": "population-lookup", "lock_duration": 600_000}]}
     [external_task] = admin.post("/api/v1/external-tasks/fetch-and-lock", json=fetch).json
+    attachment = admin.client.post(
+        f"/api/v1/tasks/{instance['tasks'][0]['id']}/attachments",
+        data={"file": (io.BytesIO(b"%PDF-1.7\n%%EOF\n"), "a.pdf")},
+        content_type="multipart/form-data",
+        headers=admin.headers,
+    )
+    assert attachment.status_code == 201, attachment.json
     path_values = {
+        "attachment_id": attachment.json["id"],
         "username": "clerk",
         "code": "AG-LLTP-01",
         "token_id": token_id,

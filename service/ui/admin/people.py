@@ -302,6 +302,7 @@ NATIONAL_CODE_RULE = Regexp(
 )
 UNIT_MESSAGES = {
     "code": _l("Đã có đơn vị mang mã này."),
+    "parent_code": _l("Không chọn được đơn vị cấp trên này (không tồn tại, hoặc tạo thành vòng)."),
     "national_code": _l("Mã định danh này đã được dùng cho đơn vị khác."),
 }
 
@@ -312,6 +313,15 @@ class UnitEditForm(FlaskForm):
         validators=[DataRequired(message=REQUIRED), Length(max=255, message=_l("Tối đa 255 ký tự."))],
     )
     national_code = StringField(_l("Mã định danh"), validators=[Optional(), NATIONAL_CODE_RULE])
+    # The unit above it: its indicators count this one's dossiers (a cycle is refused: 422).
+    parent_code = SelectField(_l("Đơn vị cấp trên"), validate_choice=False)
+
+    def fill_choices(self):
+        units = identity_reads.units()
+        self.parent_code.choices = [("", _("(đơn vị cấp cao nhất)"))] + [
+            (code, f"{code}{display.DASH}{name}") for code, name in units
+        ]
+        return self
 
 
 class UnitForm(UnitEditForm):
@@ -325,6 +335,9 @@ class UnitForm(UnitEditForm):
 
 
 def _units_page(form, edit_form=None, editing=None, status=200):
+    form.fill_choices()
+    if edit_form is not None:
+        edit_form.fill_choices()
     return list_page(
         "ui/admin_units.html",
         lambda page, per_page: identity_reads.list_units(page=page, per_page=per_page),
@@ -343,7 +356,11 @@ def units_page():
     if form.validate_on_submit():
         try:
             unit = identity.create_unit(
-                form.code.data, form.name.data, (form.national_code.data or "").strip() or None, actor=actor
+                form.code.data,
+                form.name.data,
+                (form.national_code.data or "").strip() or None,
+                parent_code=form.parent_code.data or None,
+                actor=actor,
             )
         except ServiceError as exc:
             uow.discard()
@@ -360,14 +377,24 @@ def unit_page(code):
     actor = admin_user()
     unit = identity.find_unit(code)
     if request.method == "GET":
-        edit = UnitEditForm(data={"name": unit.name, "national_code": unit.national_code or ""})
+        edit = UnitEditForm(
+            data={
+                "name": unit.name,
+                "national_code": unit.national_code or "",
+                "parent_code": unit.parent_code or "",
+            }
+        )
         return _units_page(UnitForm(formdata=None), edit, unit)
     edit = UnitEditForm()
     if edit.validate_on_submit():
         try:
             identity.update_unit(
                 unit,
-                {"name": edit.name.data, "national_code": (edit.national_code.data or "").strip() or None},
+                {
+                    "name": edit.name.data,
+                    "national_code": (edit.national_code.data or "").strip() or None,
+                    "parent_code": edit.parent_code.data or None,
+                },
                 actor=actor,
             )
         except ServiceError as exc:
