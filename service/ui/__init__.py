@@ -155,6 +155,21 @@ def _ui_datetime(moment):
     return local_datetime(moment)
 
 
+@bp.app_template_filter("person")
+def _person(user, username=None):
+    from .display import person
+
+    return person(user, username)
+
+
+@bp.app_template_filter("group_names")
+def _group_names(names) -> str:
+    """Candidate groups by their Vietnamese descriptions, joined with commas."""
+    from ..identity.queries import group_labels
+
+    return ", ".join(group_labels(list(names or [])))
+
+
 def js_strings() -> dict[str, str]:
     """The words the scripts show, in the page's language ({0}, {message}: filled in by the script)."""
     return {

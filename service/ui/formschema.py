@@ -105,3 +105,28 @@ def labels(form: dict | None) -> dict[str, str]:
     }
     names.update((form.get("ui") or {}).get("labels") or {})
     return {name: label or name for name, label in names.items()}
+
+
+def _titled_options(prop) -> dict[str, str]:
+    """value -> title of a property's `oneOf`/`anyOf` of {"const", "title"} (or of its items')."""
+    found: dict[str, str] = {}
+    for part in (prop, prop.get("items") if isinstance(prop, dict) else None):
+        if not isinstance(part, dict):
+            continue
+        for key in ("oneOf", "anyOf"):
+            for choice in part.get(key) or ():
+                if isinstance(choice, dict) and "const" in choice and choice.get("title"):
+                    found[str(choice["const"])] = str(choice["title"])
+    return found
+
+
+def option_titles(form: dict | None) -> dict[str, dict[str, str]]:
+    """Field -> {option value: its words}: the ui.json's `options`, else the schema's titled consts."""
+    if not form:
+        return {}
+    properties = (form.get("schema") or {}).get("properties") or {}
+    titles = {name: _titled_options(prop) for name, prop in properties.items() if isinstance(prop, dict)}
+    for name, options in ((form.get("ui") or {}).get("options") or {}).items():
+        if isinstance(options, dict):
+            titles[name] = {**titles.get(name, {}), **{str(k): str(v) for k, v in options.items()}}
+    return {name: words for name, words in titles.items() if words}

@@ -64,7 +64,7 @@ def open_tasks(user, instance) -> list[dict]:
     out = []
     for task in found:
         due = task.sla_class(window)
-        group = task.lane or ", ".join(task.candidate_groups or []) or None
+        group = ", ".join(identity.group_labels([task.lane] if task.lane else task.candidate_groups or []))
         out.append(
             {
                 "task": task,
@@ -100,6 +100,18 @@ def diagram(instance) -> dict:
         "completed": sorted(set(completed) - active - failed),
         "active": sorted(active - failed),
         "failed": sorted(failed),
+        # Lanes are named by group codes: the script shows the groups' words instead.
+        "lanes": lane_names(),
+    }
+
+
+def lane_names() -> dict[str, str]:
+    """Group code -> its description, for the groups that have one (the diagram's lane labels)."""
+    names = identity.group_names()
+    return {
+        name: label
+        for name, label in zip(names, identity.group_labels(names), strict=True)
+        if label and label != name
     }
 
 
@@ -131,12 +143,16 @@ def instance_diagram(instance_id):
 def _history(instance) -> tuple[list[dict], bool]:
     events = audit.history(instance.id, limit=HISTORY_LIMIT + 1)
     names = tasks.names(e.task_id for e in events)
+    people = identity.display_names(e.actor for e in events)
     rows = [
         {
             "event": event,
             "at": display.local_datetime(event.at),
             "label": str(EVENTS.get(event.type, event.type)),
             "subject": names.get(event.task_id) or event.element_id,
+            "actor": display.person(people.get(event.actor, event.actor), event.actor)
+            if event.actor
+            else None,
             "status": (event.data or {}).get("to") if event.type == "dossier_status_changed" else None,
         }
         for event in events[:HISTORY_LIMIT]

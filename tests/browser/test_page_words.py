@@ -1,0 +1,122 @@
+"""What the pages say, through Flask's test client: the steps' history shows only what officers
+decided (the forms' fields, labels and option words, local dates), and groups, lanes, units and
+officers are named by their words, not by their codes."""
+
+import re
+import uuid
+
+import sqlalchemy as sa
+
+from tests.browser.test_dossier_pages import accept, html
+
+ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+TAGS = re.compile(r"<script\b.*?</script>|<[^>]+>", re.S)
+
+
+def visible(page: str) -> str:
+    """The text a person reads (scripts' data and tags' attributes left out)."""
+    return TAGS.sub(" ", page)
+
+
+def task_of(caller, instance_id, element):
+    tasks = caller.get(f"/api/v1/tasks?process_instance_id={instance_id}").json["items"]
+    return next(t for t in tasks if t["element_id"] == element)
+
+
+def add_to_completion(office, instance_id, **variables):
+    """What an older service wrote into a `task_completed` fact besides the officer's fields."""
+    from service.audit.models import AuditEvent
+    from service.extensions import db
+
+    with office.app.app_context():
+        event = db.session.scalars(
+            sa.select(AuditEvent).where(
+                AuditEvent.instance_id == uuid.UUID(instance_id), AuditEvent.type == "task_completed"
+            )
+        ).first()
+        event.data = {"variables": {**event.data["variables"], **variables}}
+        db.session.commit()
+
+
+def test_the_step_history_shows_only_the_forms_fields_with_their_words_and_local_dates(office):
+    dossier = accept(office)
+    instance_id = dossier["process_instance_id"]
+    add_to_completion(
+        office,
+        instance_id,
+        dossier_code=dossier["code"],
+        due_at="2026-12-17T07:43:25.345976+00:00",
+        apology_at="2026-12-16T07:43:25+00:00",
+        handling_unit="STP",
+    )
+    digitise = task_of(office.clerk, instance_id, "digitise")
+    for url in (f"/ui/tasks/{digitise['id']}", f"/ui/dossiers/{dossier['code']}"):
+        page = html(office.clerk.get(url))
+        decisions = page.split('data-testid="decisions"')[1].split("</section>")[0]
+        assert "Kết quả kiểm tra" in decisions
+        assert "Đầy đủ, đúng thẩm quyền: tiếp nhận" in decisions
+        for internal in ("dossier_code", "due_at", "apology_at", "handling_unit", "reception_decision"):
+            assert internal not in decisions, (url, internal)
+        assert "2026-12-17" not in decisions and "17/12/2026" not in decisions
+        assert 'title="clerk">Trần Thị Bình</span>' in decisions
+        assert not ISO.search(visible(page)), (url, ISO.search(visible(page)))
+
+
+def test_moments_options_and_usernames_in_a_decision_are_shown_as_people_read_them(office):
+    from service.ui import history
+
+    form = {
+        "schema": {
+            "properties": {
+                "when": {"type": "string"},
+                "kind": {"type": "string", "oneOf": [{"const": "a", "title": "Loại A"}]},
+                "who": {"type": "string", "format": "username"},
+            }
+        },
+        "ui": {"labels": {"when": "Lúc"}},
+    }
+    with office.app.test_request_context():
+        fields = history._fields(
+            form, {"when": "2026-12-17T07:43:25.345976+00:00", "kind": "a", "who": "clerk", "extra": "x"}
+        )
+    assert fields[:2] == [("Lúc", "17/12/2026 14:43"), ("kind", "Loại A")]
+    assert fields[2] == ("who", '<span class="person" title="clerk">Trần Thị Bình</span>')
+    assert len(fields) == 3
+
+
+def test_officers_are_named_with_their_username_on_hover(office):
+    claimed = task_of(office.clerk, office.dossier["process_instance_id"], "receive")
+    assert office.clerk.post(f"/api/v1/tasks/{claimed['id']}/claim").status_code == 200
+    page = html(office.clerk.get(f"/ui/tasks/{claimed['id']}"))
+    assignee = page.split('data-testid="assignee">')[1].split("</dd>")[0]
+    assert assignee == '<span class="person" title="clerk">Trần Thị Bình</span>'
+    worklist = html(office.clerk.get("/ui/?tab=mine"))
+    assert 'title="clerk">Trần Thị Bình</span>' in worklist
+
+
+def test_groups_and_units_are_named_by_their_words(office):
+    from service.extensions import db
+    from service.identity.models import Group
+
+    with office.app.app_context():
+        db.session.execute(
+            sa.update(Group).where(Group.name == "reception").values(description="Bộ phận Một cửa")
+        )
+        db.session.commit()
+    dossier = office.dossier
+    task = task_of(office.clerk, dossier["process_instance_id"], "receive")
+    page = html(office.clerk.get(f"/ui/tasks/{task['id']}"))
+    assert page.split('data-testid="groups">')[1].split("</dd>")[0] == "Bộ phận Một cửa"
+    result = html(office.clerk.get(f"/ui/reception/{dossier['id']}"))
+    waiting = result.split('data-testid="open-tasks"')[1].split("</ul>")[0]
+    assert "Bộ phận Một cửa" in waiting and "reception" not in visible(waiting)
+
+    users = html(office.admin.get("/ui/admin/users"))
+    assert '<option value="reception">Bộ phận Một cửa</option>' in users
+    row = users.split('data-username="clerk"')[1].split("</tr>")[0]
+    assert "Bộ phận Một cửa" in row and "reception" not in visible(row)
+    edit = html(office.admin.get("/ui/admin/users/clerk"))
+    assert re.search(r'value="reception"> <label for="[^"]+">Bộ phận Một cửa</label>', edit)
+
+    diagram = office.clerk.get(f"/ui/instances/{dossier['process_instance_id']}/diagram").json
+    assert diagram["lanes"]["reception"] == "Bộ phận Một cửa"
