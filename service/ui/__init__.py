@@ -19,7 +19,7 @@ from ..definitions.permissions import is_designer
 from ..dossiers.permissions import RECEPTION_GROUP
 from ..errors import ServiceError, Unauthorized
 from ..identity.operations import unit_name
-from . import i18n, vendor
+from . import error_pages, i18n, vendor
 
 bp = Blueprint("ui", __name__, url_prefix="/ui", template_folder="templates", static_folder="static")
 
@@ -65,6 +65,7 @@ def shown_to(user, audience: str) -> bool:
 def _setup(state) -> None:
     app = state.app
     i18n.init_app(app)
+    error_pages.init_app(app)
 
 
 def safe_next(target: str | None) -> str:
@@ -95,6 +96,15 @@ bp.before_request(i18n.remember_choice)
 
 @bp.after_request
 def _headers(response):
+    security_headers(response)
+    if request.endpoint not in {"ui.static", "ui.vendor"}:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def security_headers(response):
+    """The pages' Content-Security-Policy and companions (also on the HTML error pages of
+    error_pages.py)."""
     response.headers.setdefault(
         "Content-Security-Policy",
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -102,8 +112,6 @@ def _headers(response):
     )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    if request.endpoint not in {"ui.static", "ui.vendor"}:
-        response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -193,6 +201,11 @@ def js_strings() -> dict[str, str]:
 
 @bp.context_processor
 def _context() -> dict:
+    return page_context()
+
+
+def page_context() -> dict:
+    """What base.html needs: the user, the navigation, the languages, the scripts' words."""
     user = g.get("user")
     nav = [
         (endpoint, label, in_section(endpoint, request.endpoint))

@@ -120,3 +120,44 @@ def test_groups_and_units_are_named_by_their_words(office):
 
     diagram = office.clerk.get(f"/ui/instances/{dossier['process_instance_id']}/diagram").json
     assert diagram["lanes"]["reception"] == "Bộ phận Một cửa"
+
+
+# --- slips and files opened in a browser -------------------------------------------------------
+
+HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def test_a_slip_or_file_refused_to_a_browser_is_an_html_page_and_json_to_an_api_client(
+    office, client, make_user
+):
+    from tests.browser.test_pages_server import log_in
+
+    dossier = accept(office)
+    slip = f"/api/v1/dossiers/{dossier['code']}/documents/mau-01?format=html"
+
+    expired = client.get(slip, headers=HTML)  # no session
+    assert expired.status_code == 401 and expired.mimetype == "text/html"
+    page = expired.get_data(as_text=True)
+    assert "Phiên làm việc đã hết hạn hoặc bạn chưa đăng nhập." in page
+    assert f'href="/ui/login?next=/ui/dossiers/{dossier["code"]}"' in page
+    assert "default-src 'self'" in expired.headers["Content-Security-Policy"]
+    api = client.get(slip)  # an API client: JSON, as before
+    assert api.status_code == 401 and api.json["error"]["code"] == "unauthorized"
+
+    make_user("xa_clerk", groups=["reception"], unit="UBND-XA", password="mat-khau-demo")
+    log_in(client, "xa_clerk", "mat-khau-demo")
+    refused = client.get(slip, headers=HTML)
+    assert refused.status_code == 403 and "Bạn không có quyền mở tài liệu này." in refused.get_data(
+        as_text=True
+    )
+    assert client.get(slip, headers={"Accept": "application/json"}).json["error"]["code"] == "forbidden"
+    missing = client.get("/api/v1/attachments/00000000-0000-0000-0000-000000000000/content", headers=HTML)
+    assert missing.status_code == 404 and missing.mimetype == "text/html"
+    assert "Không tìm thấy hồ sơ, tài liệu hoặc tệp này." in missing.get_data(as_text=True)
+    nothing = "/api/v1/attachments/00000000-0000-0000-0000-000000000000/content"
+    unknown = client.get(f"{nothing}?lang=en", headers=HTML)
+    assert unknown.status_code == 404 and "This dossier, document or file was not found." in unknown.get_data(
+        as_text=True
+    )
+    other_api = client.get("/api/v1/dossiers/nothing-here", headers=HTML)  # not a link a person opens
+    assert other_api.status_code == 404 and other_api.json["error"]["code"] == "not_found"
