@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -24,7 +33,7 @@ from . import error_pages, i18n, vendor
 bp = Blueprint("ui", __name__, url_prefix="/ui", template_folder="templates", static_folder="static")
 
 # Endpoints that must be reachable without a session (add them to auth.PUBLIC_ENDPOINTS).
-PUBLIC_ENDPOINTS = frozenset({"ui.login", "ui.static", "ui.vendor"})
+PUBLIC_ENDPOINTS = frozenset({"ui.login", "ui.static", "ui.vendor", "favicon"})
 
 # The navigation: (endpoint, label, shown to: "all", "reception", "designers" or "admins").
 NAV = (
@@ -66,6 +75,12 @@ def _setup(state) -> None:
     app = state.app
     i18n.init_app(app)
     error_pages.init_app(app)
+    # Browsers ask every site for /favicon.ico (a slip, a PDF, a page): the pages' icon, never a 404.
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
+
+
+def _favicon():
+    return send_from_directory(bp.static_folder, "img/favicon.svg", mimetype="image/svg+xml", max_age=86400)
 
 
 def safe_next(target: str | None) -> str:

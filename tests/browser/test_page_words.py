@@ -161,3 +161,13 @@ def test_a_slip_or_file_refused_to_a_browser_is_an_html_page_and_json_to_an_api_
     )
     other_api = client.get("/api/v1/dossiers/nothing-here", headers=HTML)  # not a link a person opens
     assert other_api.status_code == 404 and other_api.json["error"]["code"] == "not_found"
+
+
+def test_every_site_path_has_an_icon_and_the_pages_and_slips_link_one(office, client):
+    icon = client.get("/favicon.ico")  # no session needed: browsers ask for it everywhere
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    assert b"<svg" in icon.data
+    assert '<link rel="icon" href="/favicon.ico"' in client.get("/ui/login").get_data(as_text=True)
+    dossier = accept(office)
+    slip = office.clerk.get(f"/api/v1/dossiers/{dossier['code']}/documents/mau-01?format=html")
+    assert '<link rel="icon" href="data:,">' in slip.get_data(as_text=True)
