@@ -171,3 +171,49 @@ def test_every_site_path_has_an_icon_and_the_pages_and_slips_link_one(office, cl
     dossier = accept(office)
     slip = office.clerk.get(f"/api/v1/dossiers/{dossier['code']}/documents/mau-01?format=html")
     assert '<link rel="icon" href="data:,">' in slip.get_data(as_text=True)
+
+
+# --- only what applies -------------------------------------------------------------------------
+
+
+def test_the_forms_branches_decide_which_fields_are_drawn_and_when():
+    from service.ui import formschema
+    from tests.browser.test_pages_parts import _form
+
+    appraise = formschema.editor_schema(_form("dossier_appraise"))["properties"]
+    assert appraise["consultation_content"]["options"]["dependencies"] == {"appraisal_decision": "consult"}
+    assert appraise["agencies"]["options"]["dependencies"] == {"appraisal_decision": "consult"}
+    assert "dependencies" not in appraise["appraisal_opinion"].get("options", {})
+
+    schema = {
+        "type": "object",
+        "properties": {"kind": {"enum": ["a", "b", "c"]}, "paid": {"type": "boolean"}},
+        "allOf": [
+            {
+                "if": {"properties": {"kind": {"enum": ["a", "b"]}}, "required": ["kind"]},
+                "then": {"properties": {"why": {"type": "string", "title": "Vì sao"}}},
+            }
+        ],
+        "dependentSchemas": {
+            "paid": {"required": ["receipt"], "properties": {"receipt": {"type": "string"}}}
+        },
+    }
+    assert formschema.dependencies(schema) == {"why": {"kind": ["a", "b"]}, "receipt": {"paid": True}}
+    drawn = formschema.editor_schema({"schema": schema, "ui": {}})
+    assert drawn["properties"]["why"]["title"] == "Vì sao"  # declared only in the branch: drawn too
+    assert drawn["properties"]["receipt"]["options"]["dependencies"] == {"paid": True}
+    assert "dependentSchemas" not in drawn and "allOf" not in drawn
+
+
+def test_the_upload_control_is_only_on_tasks_whose_form_asks_for_files(office):
+    receive = task_of(office.clerk, office.dossier["process_instance_id"], "receive")
+    assert 'id="attachment-form"' in html(office.clerk.get(f"/ui/tasks/{receive['id']}"))
+
+    letter = office.letters[1]
+    register = letter["tasks"][0]["id"]
+    assert 'id="attachment-form"' in html(office.clerk.get(f"/ui/tasks/{register}"))
+    done = office.clerk.complete(register, {"title": "Công văn số 12", "sender": "Sở Nội vụ"})
+    assert done.status_code == 200, done.json
+    appraise = task_of(office.admin, letter["id"], "appraise")
+    page = html(office.admin.get(f"/ui/tasks/{appraise['id']}"))
+    assert 'data-testid="attachments"' not in page and "js/attachments.js" not in page

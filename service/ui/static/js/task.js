@@ -30,8 +30,18 @@
     });
   }
 
+  /* Fields hidden because their branch does not apply (json-editor dependencies) are not sent:
+     what does not apply is neither submitted nor judged by the server. */
+  function hiddenFields(editor, schema) {
+    return Object.keys(schema.properties || {}).filter(function (name) {
+      var sub = editor.getEditor("root." + name);
+      return sub && sub.dependenciesFulfilled === false;
+    });
+  }
+
   function variablesOf(editor, holder, schema) {
     var result = prune(editor.getValue() || {}) || {};
+    hiddenFields(editor, schema).forEach(function (name) { delete result[name]; });
     Object.keys(result).forEach(function (key) {
       if (Array.isArray(result[key]) && result[key].length === 0) delete result[key];
     });
@@ -169,6 +179,7 @@
   }
 
   function showErrors(summary, lines, intro) {
+    M.clearMessages();  // "Đã nhận việc" no longer describes the page
     summary.textContent = "";
     if (intro) {
       var head = document.createElement("p");
