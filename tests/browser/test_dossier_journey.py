@@ -48,7 +48,8 @@ def open_from_worklist(page, task_name, tab="group"):
 
 def claim(page, username):
     page.get_by_role("button", name="Nhận việc").click()
-    expect(page.get_by_test_id("assignee")).to_have_text(username)
+    # The officer by full name, the username on hover.
+    expect(page.get_by_test_id("assignee").locator(".person")).to_have_attribute("title", username)
 
 
 def complete(page):
