@@ -217,3 +217,31 @@ def test_the_upload_control_is_only_on_tasks_whose_form_asks_for_files(office):
     appraise = task_of(office.admin, letter["id"], "appraise")
     page = html(office.admin.get(f"/ui/tasks/{appraise['id']}"))
     assert 'data-testid="attachments"' not in page and "js/attachments.js" not in page
+
+
+def test_no_page_shows_a_raw_moment_a_group_code_or_a_unit_code(office):
+    from service.extensions import db
+    from service.identity.models import Group
+
+    with office.app.app_context():
+        db.session.execute(
+            sa.update(Group).where(Group.name == "reception").values(description="Bộ phận Một cửa")
+        )
+        db.session.commit()
+    dossier = accept(office)
+    instance_id = dossier["process_instance_id"]
+    digitise = task_of(office.clerk, instance_id, "digitise")
+    pages = [
+        "/ui/",
+        "/ui/?tab=group",
+        f"/ui/tasks/{digitise['id']}",
+        f"/ui/dossiers/{dossier['code']}",
+        "/ui/dossiers",
+        f"/ui/instances/{instance_id}",
+        f"/ui/reception/{dossier['code']}",
+    ]
+    for url in pages:
+        text = visible(html(office.clerk.get(url)))
+        assert not ISO.search(text), (url, ISO.search(text))
+        assert not re.search(r"\breception\b", text), url
+        assert "TTPVHCC" not in text, url
