@@ -40,7 +40,7 @@ def item(attachment) -> dict:
         "size_label": size_label(attachment.size),
         "sha256": attachment.sha256,
         "sha256_short": attachment.sha256[:12],
-        "uploaded_by": (who.display_name or who.username) if who is not None else "",
+        "uploaded_by": display.person(who),
         "uploaded_at": display.local_datetime(attachment.uploaded_at),
         "download_url": url_for("attachments.content", attachment_id=attachment.id),
     }
