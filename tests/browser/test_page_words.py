@@ -245,3 +245,16 @@ def test_no_page_shows_a_raw_moment_a_group_code_or_a_unit_code(office):
         assert not ISO.search(text), (url, ISO.search(text))
         assert not re.search(r"\breception\b", text), url
         assert "TTPVHCC" not in text, url
+    for url in (
+        "/ui/admin",
+        "/ui/admin/users",
+        "/ui/admin/users/clerk",
+        "/ui/admin/tokens",
+        "/ui/admin/instances",
+        "/ui/admin/incidents",
+        "/ui/admin/webhooks",
+        "/ui/admin/procedures",
+        "/ui/designer",
+    ):
+        text = visible(html(office.admin.get(url)))
+        assert not ISO.search(text), (url, ISO.search(text))
