@@ -79,6 +79,14 @@ def office(ui_app, admin, deploy_library, catalogue, make_officers, make_user, c
             sa.update(Task).where(Task.instance_id == uuid.UUID(early["id"])).values(due_at=due_at)
         )
         db.session.commit()
+    with ui_app.app_context():
+        from service.cli import DEMO_GROUPS
+        from service.identity.models import Group
+
+        # The groups are called what the office calls them (as `motcua demo` names them).
+        for name, description in DEMO_GROUPS.items():
+            db.session.execute(sa.update(Group).where(Group.name == name).values(description=description))
+        db.session.commit()
     renamed = admin.client.patch(
         "/api/v1/users/clerk", json={"display_name": "Trần Thị Bình"}, headers=admin.headers
     )

@@ -379,13 +379,13 @@ def test_an_administrator_creates_a_user_who_then_logs_in(page, office):
     new.get_by_label("Họ và tên").fill("Nguyễn Thị Lan")
     new.get_by_label("Mật khẩu").fill("ngan")
     new.get_by_label("Đơn vị").select_option("TTPVHCC")
-    new.get_by_label("reception").check()
+    new.get_by_label("Bộ phận Một cửa").check()  # the group "reception", by its description
     new.get_by_role("button", name="Tạo người dùng").click()
     expect(new.locator(".field-error")).to_have_text(["Mật khẩu phải có từ 8 đến 1024 ký tự."])
     expect(new.get_by_label("Mật khẩu")).to_have_attribute("aria-invalid", "true")
     expect(new.get_by_label("Tên đăng nhập")).to_have_value("lan.nguyen")  # nothing typed is lost
     expect(new.get_by_label("Họ và tên")).to_have_value("Nguyễn Thị Lan")
-    expect(new.get_by_label("reception")).to_be_checked()
+    expect(new.get_by_label("Bộ phận Một cửa")).to_be_checked()
     expect(new.get_by_label("Đơn vị")).to_have_value("TTPVHCC")
 
     new.get_by_label("Mật khẩu").fill("mat-khau-cua-lan")
@@ -393,7 +393,7 @@ def test_an_administrator_creates_a_user_who_then_logs_in(page, office):
     expect(page.locator("#messages")).to_contain_text("Đã tạo người dùng «lan.nguyen».")
     row = page.locator('tr[data-username="lan.nguyen"]')
     expect(row).to_contain_text("Nguyễn Thị Lan")
-    expect(row).to_contain_text("reception")
+    expect(row).to_contain_text("Bộ phận Một cửa")
     page.goto("/ui/admin/users")
     screenshot(page, "admin-users.png")
 

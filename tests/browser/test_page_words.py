@@ -95,14 +95,7 @@ def test_officers_are_named_with_their_username_on_hover(office):
 
 
 def test_groups_and_units_are_named_by_their_words(office):
-    from service.extensions import db
-    from service.identity.models import Group
-
-    with office.app.app_context():
-        db.session.execute(
-            sa.update(Group).where(Group.name == "reception").values(description="Bộ phận Một cửa")
-        )
-        db.session.commit()
+    # The office's groups have descriptions (tests/browser/conftest.py), as at a real office.
     dossier = office.dossier
     task = task_of(office.clerk, dossier["process_instance_id"], "receive")
     page = html(office.clerk.get(f"/ui/tasks/{task['id']}"))
@@ -220,14 +213,6 @@ def test_the_upload_control_is_only_on_tasks_whose_form_asks_for_files(office):
 
 
 def test_no_page_shows_a_raw_moment_a_group_code_or_a_unit_code(office):
-    from service.extensions import db
-    from service.identity.models import Group
-
-    with office.app.app_context():
-        db.session.execute(
-            sa.update(Group).where(Group.name == "reception").values(description="Bộ phận Một cửa")
-        )
-        db.session.commit()
     dossier = accept(office)
     instance_id = dossier["process_instance_id"]
     digitise = task_of(office.clerk, instance_id, "digitise")

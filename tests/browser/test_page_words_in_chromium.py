@@ -6,7 +6,6 @@ unanswered (the icon)."""
 import re
 
 import pytest
-import sqlalchemy as sa
 
 from tests.browser.conftest import IN_CI, log_in
 from tests.browser.test_dossier_pages import accept
@@ -26,17 +25,6 @@ def field_error(page, name):
 def receive_task_id(office) -> str:
     tasks = office.clerk.get(f"/api/v1/tasks?process_instance_id={office.dossier['process_instance_id']}")
     return next(t["id"] for t in tasks.json["items"] if t["element_id"] == "receive")
-
-
-def describe_reception(office):
-    from service.extensions import db
-    from service.identity.models import Group
-
-    with office.app.app_context():
-        db.session.execute(
-            sa.update(Group).where(Group.name == "reception").values(description="Bộ phận Một cửa")
-        )
-        db.session.commit()
 
 
 def test_a_clerk_meets_vietnamese_messages_and_only_the_fields_that_apply(page, office):
@@ -90,7 +78,6 @@ def test_a_clerk_meets_vietnamese_messages_and_only_the_fields_that_apply(page, 
 
 
 def test_the_diagram_names_lanes_by_their_groups_and_nothing_is_left_unanswered(page, office):
-    describe_reception(office)
     dossier = accept(office)
     missing: list[str] = []
     page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
