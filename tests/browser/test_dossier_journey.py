@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import IN_CI, PASSWORD, log_in, screenshot
+from tests.browser.conftest import IN_CI, PASSWORD, log_in, name_officers, screenshot
 from tests.support import QR
 
 try:
@@ -25,6 +25,7 @@ DATE = re.compile(r"^\d{2}/\d{2}/\d{4}( \d{2}:\d{2})?$")
 def sotp(office, make_officers):
     """The Sở Tư pháp's officers who handle AG-LLTP-01 (the office fixture has its head)."""
     make_officers("specialist", "leader", "records", password=PASSWORD)
+    name_officers(office.admin, specialist="Phạm Thị Lan", leader="Võ Thanh Tùng", records="Huỳnh Thị Mai")
     return office
 
 
