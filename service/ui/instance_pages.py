@@ -140,6 +140,33 @@ def instance_diagram(instance_id):
     return jsonify(diagram(instance))
 
 
+# What an element the engine completed by itself is, when it has no name (the engine's spec class).
+ELEMENT_TYPES = {
+    "StartEvent": _l("Sự kiện bắt đầu"),
+    "EndEvent": _l("Sự kiện kết thúc"),
+    "ExclusiveGateway": _l("Rẽ nhánh"),
+    "InclusiveGateway": _l("Rẽ nhánh"),
+    "ParallelGateway": _l("Song song"),
+    "EventBasedGateway": _l("Chờ sự kiện"),
+    "ScriptTask": _l("Xử lý tự động"),
+    "ServiceTask": _l("Gọi hệ thống khác"),
+    "IntermediateCatchEvent": _l("Sự kiện chờ"),
+    "IntermediateThrowEvent": _l("Sự kiện phát"),
+    "BoundaryEvent": _l("Sự kiện biên"),
+    "SubWorkflowTask": _l("Quy trình con"),
+    "CallActivity": _l("Quy trình con"),
+}
+
+
+def _element_words(event) -> str | None:
+    """An element of the log by its name (kept in the fact since facts carry it), else what it is."""
+    data = event.data or {}
+    if data.get("name"):
+        return str(data["name"])
+    kind = ELEMENT_TYPES.get(data.get("type") or "")
+    return str(kind) if kind is not None else event.element_id
+
+
 def _history(instance) -> tuple[list[dict], bool]:
     events = audit.history(instance.id, limit=HISTORY_LIMIT + 1)
     names = tasks.names(e.task_id for e in events)
@@ -149,7 +176,7 @@ def _history(instance) -> tuple[list[dict], bool]:
             "event": event,
             "at": display.local_datetime(event.at),
             "label": str(EVENTS.get(event.type, event.type)),
-            "subject": names.get(event.task_id) or event.element_id,
+            "subject": names.get(event.task_id) or _element_words(event),
             "actor": display.person(people.get(event.actor, event.actor), event.actor)
             if event.actor
             else None,

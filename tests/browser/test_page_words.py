@@ -243,3 +243,13 @@ def test_no_page_shows_a_raw_moment_a_group_code_or_a_unit_code(office):
     ):
         text = visible(html(office.admin.get(url)))
         assert not ISO.search(text), (url, ISO.search(text))
+
+
+def test_the_instance_log_names_the_elements_the_engine_completed(office):
+    dossier = accept(office)
+    page = html(office.clerk.get(f"/ui/instances/{dossier['process_instance_id']}"))
+    text = re.sub(r"\s+", " ", visible(page))
+    for name in ("Hồ sơ được nộp", "Bắt đầu kiểm tra hồ sơ", "Kết quả kiểm tra?"):
+        assert f"Hoàn thành bước {name}" in text, name
+    for element_id in ("start", "handling_start", "receive_decision"):
+        assert f"Hoàn thành bước {element_id} " not in text, element_id
