@@ -10,7 +10,7 @@ import logging
 import math
 
 import marshmallow as ma
-from flask import Flask, jsonify
+from flask import Flask, current_app, has_request_context, jsonify
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -128,11 +128,29 @@ _HTTP_CODES = {
 }
 
 
+# The app's HTML error pages (service/ui/error_pages.py), for the few API URLs a person opens in a
+# browser (a slip, a file): an object with handles() and render(status).
+HTML_ERRORS = "motcua.html_errors"
+
+
+def _page(status: int):
+    """A browser's HTML page for this error, when the app has one for this request; else None."""
+    if not has_request_context():
+        return None
+    pages = current_app.extensions.get(HTML_ERRORS)
+    if pages is None or not pages.handles():
+        return None
+    return pages.render(status)
+
+
 def register(app: Flask) -> None:
     """Install the handlers; flask-smorest's own HTTP handler is replaced by ours."""
 
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError):
+        page = _page(exc.status)
+        if page is not None:
+            return page
         response = error_response(exc.status, exc.code, exc.message, exc.details)
         if exc.status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="motcua"'
@@ -184,6 +202,9 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         status = exc.code or 500
+        page = _page(status) if status in (401, 403, 404) else None
+        if page is not None:
+            return page
         data = getattr(exc, "data", None) or {}
         details = {}
         message = exc.description or exc.name

@@ -4,7 +4,7 @@ A form is `forms/<key>.schema.json` (JSON Schema 2020-12) with an optional
 `forms/<key>.ui.json` of UI hints. A form is also the list of variables a caller may set: a
 completion (or a start, with the start event's form) takes only the fields the form declares,
 never a variable the service or the process computes, and answers 422 with one entry per
-failing field.
+failing field, in the caller's language (service/form_messages.py).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from flask import current_app
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
+from . import form_messages
 from .errors import Unprocessable
 
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -76,14 +77,6 @@ def _is_org_unit(value) -> bool:
     from .identity.models import OrgUnit
 
     return bool(db.session.scalar(sa.select(sa.exists().where(OrgUnit.code == value.strip()))))
-
-
-def _message(error) -> str:
-    if error.validator == "format" and error.validator_value == "username":
-        return f"There is no active user {error.instance!r}."
-    if error.validator == "format" and error.validator_value == "org_unit":
-        return f"There is no org unit {error.instance!r}."
-    return error.message
 
 
 def _load(path: Path) -> tuple[dict, Draft202012Validator] | None:
@@ -179,14 +172,10 @@ def check_submission(form_key: str | None, data: dict, *, protected=frozenset(),
     allowed = declared_fields(loaded[0]) if loaded else frozenset()
     for name in data:
         if name not in fields and name not in allowed:
-            fields[name] = [
-                f"Not a field of the form '{form_key}'."
-                if loaded
-                else f"This {what} has no form: it takes no data."
-            ]
+            fields[name] = [form_messages.not_a_field(form_key) if loaded else form_messages.no_form(what)]
     if fields:
         raise Unprocessable(
-            f"The {what} does not accept these fields: " + ", ".join(sorted(fields)) + ".",
+            form_messages.not_accepted(what, fields),
             code="fields_not_accepted",
             details={"fields": fields},
         )
@@ -196,11 +185,7 @@ def check_submission(form_key: str | None, data: dict, *, protected=frozenset(),
 
 def refused_fields(data: dict, protected) -> dict[str, list[str]]:
     """{name: [message]} for the names in data that the service or the process computes."""
-    return {
-        name: ["Set by the service or the process; a caller cannot set it."]
-        for name in data
-        if name in protected
-    }
+    return {name: [form_messages.protected()] for name in data if name in protected}
 
 
 def _validate(validator: Draft202012Validator, data: dict) -> None:
@@ -215,12 +200,12 @@ def _validate(validator: Draft202012Validator, data: dict) -> None:
             missing = [p for p in error.validator_value if p not in error.instance]
             for name in missing:
                 messages = fields.setdefault("/".join(map(str, [*path, name])), [])
-                if "This field is required." not in messages:
-                    messages.append("This field is required.")
+                if form_messages.required() not in messages:
+                    messages.append(form_messages.required())
             continue
-        fields.setdefault("/".join(map(str, path)) or "_schema", []).append(_message(error))
+        fields.setdefault("/".join(map(str, path)) or "_schema", []).append(form_messages.explain(error))
     raise Unprocessable(
-        "The submitted data does not fit the task's form: " + ", ".join(sorted(fields)) + ".",
+        form_messages.form_invalid(fields),
         code="form_invalid",
         details={"fields": fields},
     )

@@ -27,6 +27,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "public_lookup",
         "ui.static",
         "ui.vendor",
+        "favicon",  # the pages' icon (service/ui), asked for by browsers on every site
     }
 )
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -83,7 +83,7 @@ def open_tasks(step: Step) -> None:
             instance_id=instance.id,
             task_id=uuid.UUID(done["task_id"]),
             element_id=done["element_id"],
-            data={"type": done["type"]},
+            data={"type": done["type"], **({"name": done["name"]} if done.get("name") else {})},
         )
         for done in result.completed_elements
     )

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -20,12 +29,12 @@ from ..dossiers.permissions import RECEPTION_GROUP
 from ..errors import ServiceError, Unauthorized
 from ..identity.operations import unit_name
 from ..reports.indicator_permissions import may_see_some
-from . import i18n, vendor
+from . import error_pages, i18n, vendor
 
 bp = Blueprint("ui", __name__, url_prefix="/ui", template_folder="templates", static_folder="static")
 
 # Endpoints that must be reachable without a session (add them to auth.PUBLIC_ENDPOINTS).
-PUBLIC_ENDPOINTS = frozenset({"ui.login", "ui.static", "ui.vendor"})
+PUBLIC_ENDPOINTS = frozenset({"ui.login", "ui.static", "ui.vendor", "favicon"})
 
 # The navigation: (endpoint, label, shown to: "all", "reception", "designers", "reports" (those who
 # may see some unit's indicators: reports/indicator_permissions.py) or "admins").
@@ -73,6 +82,13 @@ def shown_to(user, audience: str) -> bool:
 def _setup(state) -> None:
     app = state.app
     i18n.init_app(app)
+    error_pages.init_app(app)
+    # Browsers ask every site for /favicon.ico (a slip, a PDF, a page): the pages' icon, never a 404.
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
+
+
+def _favicon():
+    return send_from_directory(bp.static_folder, "img/favicon.svg", mimetype="image/svg+xml", max_age=86400)
 
 
 def safe_next(target: str | None) -> str:
@@ -103,6 +119,15 @@ bp.before_request(i18n.remember_choice)
 
 @bp.after_request
 def _headers(response):
+    security_headers(response)
+    if request.endpoint not in {"ui.static", "ui.vendor"}:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def security_headers(response):
+    """The pages' Content-Security-Policy and companions (also on the HTML error pages of
+    error_pages.py)."""
     response.headers.setdefault(
         "Content-Security-Policy",
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -110,8 +135,6 @@ def _headers(response):
     )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    if request.endpoint not in {"ui.static", "ui.vendor"}:
-        response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -163,6 +186,21 @@ def _ui_datetime(moment):
     return local_datetime(moment)
 
 
+@bp.app_template_filter("person")
+def _person(user, username=None):
+    from .display import person
+
+    return person(user, username)
+
+
+@bp.app_template_filter("group_names")
+def _group_names(names) -> str:
+    """Candidate groups by their Vietnamese descriptions, joined with commas."""
+    from ..identity.queries import group_labels
+
+    return ", ".join(group_labels(list(names or [])))
+
+
 def js_strings() -> dict[str, str]:
     """The words the scripts show, in the page's language ({0}, {message}: filled in by the script)."""
     return {
@@ -175,15 +213,6 @@ def js_strings() -> dict[str, str]:
         "form_invalid": _("Biểu mẫu chưa hợp lệ. Vui lòng sửa các trường được đánh dấu:"),
         "editor_missing": _("Không tải được thư viện biểu mẫu. Quản trị viên cần chạy “make setup”."),
         "required": _("Trường này là bắt buộc."),
-        "too_short": _("Giá trị quá ngắn."),
-        "too_long": _("Giá trị quá dài."),
-        "minimum": _("Giá trị phải lớn hơn hoặc bằng {0}."),
-        "maximum": _("Giá trị phải nhỏ hơn hoặc bằng {0}."),
-        "not_one_of": _("Giá trị không nằm trong danh sách được chọn."),
-        "expected": _("Giá trị chưa đúng yêu cầu."),
-        "wrong_type": _("Kiểu dữ liệu không đúng."),
-        "no_such_user": _("Không có người dùng đang hoạt động với tên đăng nhập này."),
-        "no_such_unit": _("Không có đơn vị với mã này."),
         "button_add": _("Thêm"),
         "button_delete": _("Xóa"),
         "button_delete_all": _("Xóa tất cả"),
@@ -195,6 +224,11 @@ def js_strings() -> dict[str, str]:
 
 @bp.context_processor
 def _context() -> dict:
+    return page_context()
+
+
+def page_context() -> dict:
+    """What base.html needs: the user, the navigation, the languages, the scripts' words."""
     user = g.get("user")
     nav = [
         (endpoint, label, in_section(endpoint, request.endpoint))

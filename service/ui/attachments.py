@@ -5,6 +5,8 @@ A page shows it with
     {% include "ui/_attachments.html" %}
 and `attachments=attachments.panel(instance, task=...)` in its context (task only where uploads are
 allowed); pages with an upload control also load static/js/attachments.js and css/attachments.css.
+A task's page offers uploads only when the task's form asks for files (`"attachments": true` in its
+`<key>.ui.json`); elsewhere it lists the files already there, if any.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def item(attachment) -> dict:
         "size_label": size_label(attachment.size),
         "sha256": attachment.sha256,
         "sha256_short": attachment.sha256[:12],
-        "uploaded_by": (who.display_name or who.username) if who is not None else "",
+        "uploaded_by": display.person(who),
         "uploaded_at": display.local_datetime(attachment.uploaded_at),
         "download_url": url_for("attachments.content", attachment_id=attachment.id),
         "signatures": [signature(check) for check in attachment.signatures or []],
@@ -69,6 +71,11 @@ def signature(check: dict) -> dict:
         "state": state,
         "verdict": verdict,
     }
+
+
+def asks_for_files(form: dict | None) -> bool:
+    """Whether a task's form asks for files (the digitised components): its ui.json says so."""
+    return bool(((form or {}).get("ui") or {}).get("attachments") is True)
 
 
 def panel(instance, *, task=None, user=None) -> dict:

@@ -54,8 +54,31 @@ def _strings() -> dict[str, str]:
         "deployed": _("Đã triển khai phiên bản {version} của quy trình «{key}»."),
         "unchanged": _("Nội dung không đổi: phiên bản {version} đã có sẵn."),
         "invalid": _("Máy chủ từ chối sơ đồ. Sửa các lỗi sau rồi triển khai lại:"),
-        "element": _("Phần tử {id}"),
-        "line": _("dòng {line}"),
+        "element": _("Phần tử «{name}»"),
+        "technical": _("Chi tiết kỹ thuật (tiếng Anh)"),
+        "deploy_other": _("Phần tử này chưa hợp lệ."),
+        "deploy_missing_form": _("Không có biểu mẫu «{0}» (forms/{0}.schema.json)."),
+        "deploy_form_clash": _(
+            "Biểu mẫu «{0}» khai báo biến do quy trình tự tính ({1}): hãy đổi tên trường của biểu mẫu."
+        ),
+        "deploy_compile": _("Biểu thức hoặc kịch bản của phần tử có lỗi cú pháp."),
+        "deploy_expression": _(
+            "Biểu thức không được hỗ trợ: chỉ dùng biến, hằng, phép so sánh, and/or/not và empty."
+        ),
+        "deploy_condition": _("Điều kiện của luồng phải viết bằng biểu thức ${...} hoặc Python."),
+        "deploy_form_expression": _(
+            "Biểu mẫu formKey phải là tên một biểu mẫu trong forms/, không phải biểu thức."
+        ),
+        "deploy_reference": _("Phần tử tham chiếu tới «{0}», nhưng quy trình không có phần tử mang mã này."),
+        "deploy_topic": _(
+            "Tác vụ bên ngoài cần một chủ đề (topic): chữ cái, chữ số và . _ -, tối đa 100 ký tự."
+        ),
+        "deploy_xml": _("Tệp không phải XML hợp lệ."),
+        "deploy_one_process": _("Tệp phải có đúng một quy trình thực thi được."),
+        "deploy_candidate_users": _(
+            "Motcua giao công việc cho nhóm xử lý, hoặc cho một người được chỉ định; "
+            "không dùng candidateUsers."
+        ),
         "select_element": _("Chọn phần tử này trên sơ đồ"),
         "bad_id": _(
             "Mã quy trình phải bắt đầu bằng chữ cái hoặc “_” "

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 from ..dossiers.status import DossierStatus
 from ..sla import Sla
@@ -61,3 +62,15 @@ TASK_STATES = {"open": _l("đang mở"), "completed": _l("đã hoàn thành"), "
 def dossier_status(status: int) -> str:
     label = DOSSIER_STATUSES.get(status)
     return str(label) if label is not None else str(status)
+
+
+def person(user, username: str | None = None) -> Markup:
+    """An officer as people know them: the full name, the username on hover (title attribute).
+    `user` is a user row, or a full name given with its `username`."""
+    if user is None:
+        return Markup("")
+    if isinstance(user, str):
+        name, login = user, username or user
+    else:
+        name, login = (user.display_name or user.username), user.username
+    return Markup('<span class="person" title="{}">{}</span>').format(escape(login), escape(name))

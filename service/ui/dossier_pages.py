@@ -196,7 +196,7 @@ def _steps(dossier) -> list[dict]:
     return [
         {
             "step": step,
-            "actor": names.get(step.actor, step.actor) if step.actor else None,
+            "actor": display.person(names.get(step.actor, step.actor), step.actor) if step.actor else None,
             "started": display.local_datetime(step.started_at),
             "due_at": display.local_datetime(due_at),
             "ended": display.local_datetime(step.ended_at),

@@ -1,19 +1,23 @@
 """What the earlier steps of an instance decided: each completed task with the data its officer
 submitted, named with the labels and option words of the task's form (from the audit trail, whose
-`task_completed` facts keep the submitted variables)."""
+`task_completed` facts keep the submitted variables). Only the fields the step's form declares are
+shown: a variable the service or the process adds (a dossier's code, due and apology moments) is
+never an officer's decision; dates and moments are shown in the offices' time zone."""
 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 from flask_babel import gettext as _
 
 from .. import forms
+from ..identity import queries as identity
 from ..tasks import queries as tasks
 from . import display, formschema
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 LIMIT = 200  # steps shown; an instance with more is a loop, and the latest matter most
 
 
@@ -33,24 +37,40 @@ def _value(value, options: dict | None) -> str:
             return date.fromisoformat(value).strftime("%d/%m/%Y")
         except ValueError:
             return value
+    if isinstance(value, str) and ISO_MOMENT.match(value):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+        return display.local_datetime(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
     return str(value)
 
 
 def _fields(form: dict | None, variables: dict) -> list[tuple[str, str]]:
-    """(label, words) of the submitted fields, in the form's order; empty answers left out."""
-    if not isinstance(variables, dict):
+    """(label, words) of the submitted fields the form declares, in the form's order; empty
+    answers left out. A step without a usable form shows no field."""
+    if not isinstance(variables, dict) or not form:
         return []
-    ui = (form or {}).get("ui") or {}
+    declared = forms.declared_fields(form.get("schema") or {})
+    ui = form.get("ui") or {}
     labels = formschema.labels(form)
-    order = [name for name in ui.get("order") or [] if name in variables]
-    order += [name for name in variables if name not in order]
-    options = ui.get("options") or {}
+    order = [name for name in ui.get("order") or [] if name in variables and name in declared]
+    order += [name for name in variables if name not in order and name in declared]
+    options = formschema.option_titles(form)
+    properties = (form.get("schema") or {}).get("properties") or {}
+    people = [
+        n for n in order if isinstance(properties.get(n), dict) and properties[n].get("format") == "username"
+    ]
+    names = identity.display_names(variables[n] for n in people if isinstance(variables[n], str))
     shown = []
     for name in order:
         value = variables[name]
         if value in (None, "", [], {}):
             continue
-        words = _value(value, options.get(name) if isinstance(options.get(name), dict) else None)
+        if name in people and isinstance(value, str):
+            words = display.person(names.get(value, value), value)
+        else:
+            words = _value(value, options.get(name))
         if words:
             shown.append((labels.get(name, name), words))
     return shown
@@ -69,7 +89,7 @@ def decisions(instance_id, *, exclude_task=None) -> list[dict]:
         steps.append(
             {
                 "name": name or _("Bước đã xử lý"),
-                "actor": (user.display_name or user.username) if user is not None else None,
+                "actor": user,
                 "at": display.local_datetime(at),
                 "fields": _fields(described[form_key], (data or {}).get("variables") or {}),
             }

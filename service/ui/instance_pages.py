@@ -64,7 +64,7 @@ def open_tasks(user, instance) -> list[dict]:
     out = []
     for task in found:
         due = task.sla_class(window)
-        group = task.lane or ", ".join(task.candidate_groups or []) or None
+        group = ", ".join(identity.group_labels([task.lane] if task.lane else task.candidate_groups or []))
         out.append(
             {
                 "task": task,
@@ -100,6 +100,18 @@ def diagram(instance) -> dict:
         "completed": sorted(set(completed) - active - failed),
         "active": sorted(active - failed),
         "failed": sorted(failed),
+        # Lanes are named by group codes: the script shows the groups' words instead.
+        "lanes": lane_names(),
+    }
+
+
+def lane_names() -> dict[str, str]:
+    """Group code -> its description, for the groups that have one (the diagram's lane labels)."""
+    names = identity.group_names()
+    return {
+        name: label
+        for name, label in zip(names, identity.group_labels(names), strict=True)
+        if label and label != name
     }
 
 
@@ -128,15 +140,46 @@ def instance_diagram(instance_id):
     return jsonify(diagram(instance))
 
 
+# What an element the engine completed by itself is, when it has no name (the engine's spec class).
+ELEMENT_TYPES = {
+    "StartEvent": _l("Sự kiện bắt đầu"),
+    "EndEvent": _l("Sự kiện kết thúc"),
+    "ExclusiveGateway": _l("Rẽ nhánh"),
+    "InclusiveGateway": _l("Rẽ nhánh"),
+    "ParallelGateway": _l("Song song"),
+    "EventBasedGateway": _l("Chờ sự kiện"),
+    "ScriptTask": _l("Xử lý tự động"),
+    "ServiceTask": _l("Gọi hệ thống khác"),
+    "IntermediateCatchEvent": _l("Sự kiện chờ"),
+    "IntermediateThrowEvent": _l("Sự kiện phát"),
+    "BoundaryEvent": _l("Sự kiện biên"),
+    "SubWorkflowTask": _l("Quy trình con"),
+    "CallActivity": _l("Quy trình con"),
+}
+
+
+def _element_words(event) -> str | None:
+    """An element of the log by its name (kept in the fact since facts carry it), else what it is."""
+    data = event.data or {}
+    if data.get("name"):
+        return str(data["name"])
+    kind = ELEMENT_TYPES.get(data.get("type") or "")
+    return str(kind) if kind is not None else event.element_id
+
+
 def _history(instance) -> tuple[list[dict], bool]:
     events = audit.history(instance.id, limit=HISTORY_LIMIT + 1)
     names = tasks.names(e.task_id for e in events)
+    people = identity.display_names(e.actor for e in events)
     rows = [
         {
             "event": event,
             "at": display.local_datetime(event.at),
             "label": str(EVENTS.get(event.type, event.type)),
-            "subject": names.get(event.task_id) or event.element_id,
+            "subject": names.get(event.task_id) or _element_words(event),
+            "actor": display.person(people.get(event.actor, event.actor), event.actor)
+            if event.actor
+            else None,
             "status": (event.data or {}).get("to") if event.type == "dossier_status_changed" else None,
         }
         for event in events[:HISTORY_LIMIT]

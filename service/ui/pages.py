@@ -139,7 +139,9 @@ def task_page(task_id):
         "ui/task.html",
         task=task,
         instance=instance,
-        attachments=attachment_panel.panel(instance, task=task, user=user),
+        attachments=attachment_panel.panel(
+            instance, task=task if attachment_panel.asks_for_files(form) else None, user=user
+        ),
         process_name=instance.definition.name,
         dossier=_dossier_summary(instance),
         decisions=history.decisions(instance.id, exclude_task=task.id),

@@ -79,13 +79,31 @@ def office(ui_app, admin, deploy_library, catalogue, make_officers, make_user, c
             sa.update(Task).where(Task.instance_id == uuid.UUID(early["id"])).values(due_at=due_at)
         )
         db.session.commit()
-    renamed = admin.client.patch(
-        "/api/v1/users/clerk", json={"display_name": "Trần Thị Bình"}, headers=admin.headers
-    )
-    assert renamed.status_code == 200, renamed.json
+    with ui_app.app_context():
+        from service.cli import DEMO_GROUPS, DEMO_UNITS
+        from service.identity.models import Group, OrgUnit
+
+        # The groups and units are called what the office calls them (as `motcua demo` names them).
+        for name, description in DEMO_GROUPS.items():
+            db.session.execute(sa.update(Group).where(Group.name == name).values(description=description))
+        for code, name, *_rest in DEMO_UNITS:
+            db.session.execute(
+                sa.update(OrgUnit).where(OrgUnit.code == code, OrgUnit.name == code).values(name=name)
+            )
+        db.session.commit()
+    name_officers(admin, clerk="Trần Thị Bình", head="Nguyễn Văn Hùng")
     return SimpleNamespace(
         app=ui_app, admin=admin, clerk=clerk, other=other, head=head, letters=(late, early), dossier=dossier
     )
+
+
+def name_officers(admin, **names) -> None:
+    """Give officers their full names (username="Full Name"), as the demo office has them."""
+    for username, name in names.items():
+        renamed = admin.client.patch(
+            f"/api/v1/users/{username}", json={"display_name": name}, headers=admin.headers
+        )
+        assert renamed.status_code == 200, renamed.json
 
 
 def unavailable(message: str):

@@ -237,11 +237,13 @@ def test_a_token_secret_is_shown_once_and_revoking_it_stops_it(office, client):
     )
     assert past.status_code == 422 and "Ngày hết hạn phải sau hôm nay." in past.get_data(as_text=True)
     issued = client.post("/ui/admin/tokens", data={"csrf_token": token, "user": "clerk", "name": "quầy 1"})
-    assert issued.status_code == 200
-    secret = re.search(
-        r'id="new-secret" class="mono" value="(mct_[^"]+)"', issued.get_data(as_text=True)
-    ).group(1)
-    assert secret not in client.get("/ui/admin/tokens").get_data(as_text=True)
+    assert issued.status_code == 302 and issued.headers["Location"] == "/ui/admin/tokens"  # POST/redirect/GET
+    shown = client.get("/ui/admin/tokens").get_data(as_text=True)
+    secret = re.search(r'id="new-secret" class="mono" value="(mct_[^"]+)"', shown).group(1)
+    assert secret not in client.get("/ui/admin/tokens").get_data(as_text=True)  # shown once
+    assert [t["name"] for t in office.admin.get("/api/v1/tokens?user=clerk").json["items"]].count(
+        "quầy 1"
+    ) == 1
     bearer = {"Authorization": f"Bearer {secret}"}
     assert office.app.test_client().get("/api/v1/auth/me", headers=bearer).json["username"] == "clerk"
 
@@ -396,13 +398,13 @@ def test_an_administrator_creates_a_user_who_then_logs_in(page, office):
     new.get_by_label("Họ và tên").fill("Nguyễn Thị Lan")
     new.get_by_label("Mật khẩu").fill("ngan")
     new.get_by_label("Đơn vị").select_option("TTPVHCC")
-    new.get_by_label("reception").check()
+    new.get_by_label("Bộ phận Một cửa").check()  # the group "reception", by its description
     new.get_by_role("button", name="Tạo người dùng").click()
     expect(new.locator(".field-error")).to_have_text(["Mật khẩu phải có từ 8 đến 1024 ký tự."])
     expect(new.get_by_label("Mật khẩu")).to_have_attribute("aria-invalid", "true")
     expect(new.get_by_label("Tên đăng nhập")).to_have_value("lan.nguyen")  # nothing typed is lost
     expect(new.get_by_label("Họ và tên")).to_have_value("Nguyễn Thị Lan")
-    expect(new.get_by_label("reception")).to_be_checked()
+    expect(new.get_by_label("Bộ phận Một cửa")).to_be_checked()
     expect(new.get_by_label("Đơn vị")).to_have_value("TTPVHCC")
 
     new.get_by_label("Mật khẩu").fill("mat-khau-cua-lan")
@@ -410,7 +412,7 @@ def test_an_administrator_creates_a_user_who_then_logs_in(page, office):
     expect(page.locator("#messages")).to_contain_text("Đã tạo người dùng «lan.nguyen».")
     row = page.locator('tr[data-username="lan.nguyen"]')
     expect(row).to_contain_text("Nguyễn Thị Lan")
-    expect(row).to_contain_text("reception")
+    expect(row).to_contain_text("Bộ phận Một cửa")
     page.goto("/ui/admin/users")
     screenshot(page, "admin-users.png")
 
@@ -431,8 +433,10 @@ def test_an_administrator_issues_a_token_copies_it_and_revokes_it(page, office):
     assert secret.startswith("mct_")
     page.get_by_role("button", name="Sao chép").click()
     expect(page.get_by_test_id("secret").get_by_role("button")).to_have_text("Đã sao chép")
-    page.goto("/ui/admin/tokens")  # shown once: never again
+    page.reload()  # F5: no second token, and the secret is not shown again
     expect(page.get_by_test_id("secret")).to_have_count(0)
+    names = [t["name"] for t in office.admin.get("/api/v1/tokens?user=clerk").json["items"]]
+    assert names.count("máy quét quầy 1") == 1
     expect(page.locator("tr", has_text="máy quét quầy 1")).to_have_count(1)
 
     row = page.locator("tr", has_text="máy quét quầy 1")

@@ -267,9 +267,14 @@ def test_a_designer_edits_deploys_is_refused_on_a_broken_diagram_and_compares(pa
     errors = page.get_by_test_id("errors")
     expect(errors).to_be_visible()
     expect(errors).to_contain_text("Máy chủ từ chối sơ đồ.")
-    expect(errors.get_by_test_id("error")).to_contain_text("Phần tử prepare_consultation")
-    expect(errors.get_by_test_id("error")).to_contain_text("does not compile")
-    expect(errors.get_by_test_id("error")).to_contain_text(re.compile(r"dòng \d+"))
+    # Named by the element's name, in the page's words, with no XML line; the server's text kept
+    # under "technical details".
+    expect(errors.get_by_test_id("error")).to_contain_text(
+        "Phần tử «Chuẩn bị lấy ý kiến phối hợp»: Biểu thức hoặc kịch bản của phần tử có lỗi cú pháp."
+    )
+    expect(errors.get_by_test_id("error")).not_to_contain_text("dòng")
+    expect(errors.locator(".error-technical code")).to_contain_text("does not compile")
+    expect(errors.locator(".error-technical code")).to_be_hidden()
     broken = page.locator('g.djs-element[data-element-id="prepare_consultation"]')
     expect(broken).to_have_class(re.compile(r"\bvalidation-error\b"))
     expect(broken).to_have_class(re.compile(r"\bselected\b"))
@@ -279,7 +284,7 @@ def test_a_designer_edits_deploys_is_refused_on_a_broken_diagram_and_compares(pa
     # Clicking the error selects the element again after another was selected.
     page.locator('[data-element-id="receive"]').first.click()
     expect(broken).not_to_have_class(re.compile(r"\bselected\b"))
-    errors.get_by_role("button", name="Phần tử prepare_consultation").click()
+    errors.get_by_role("button", name="Phần tử «Chuẩn bị lấy ý kiến phối hợp»").click()
     expect(broken).to_have_class(re.compile(r"\bselected\b"))
     screenshot(page, "designer-error.png")
 
@@ -657,9 +662,11 @@ def test_a_task_whose_form_is_missing_is_refused_and_shown_on_the_element(
     page.get_by_role("button", name="Triển khai").click()
     errors = page.get_by_test_id("errors")
     expect(errors).to_contain_text("Máy chủ từ chối sơ đồ.")
-    expect(errors.get_by_test_id("error")).to_contain_text("Phần tử hand_back")
-    expect(errors.get_by_test_id("error")).to_contain_text(re.compile(r"dòng \d+"))
-    expect(errors.get_by_test_id("error")).to_contain_text("'dossier_hand_back'")
+    expect(errors.get_by_test_id("error")).to_contain_text(
+        "Phần tử «Trả lại hồ sơ cho công dân rút»: Không có biểu mẫu «dossier_hand_back» "
+        "(forms/dossier_hand_back.schema.json)."
+    )
+    expect(errors.get_by_test_id("error")).not_to_contain_text(re.compile(r"dòng \d+"))
     refused = page.locator('g.djs-element[data-element-id="hand_back"]')
     expect(refused).to_have_class(re.compile(r"\bvalidation-error\b"))
     expect(refused).to_have_class(re.compile(r"\bselected\b"))

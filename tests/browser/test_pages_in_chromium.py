@@ -85,15 +85,16 @@ def test_a_clerk_claims_a_task_fails_then_completes_its_form(page, office):
     page.locator(f'tr[data-task-id="{task_id}"]').get_by_role("link", name="Tiếp nhận văn bản").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Tiếp nhận văn bản")
     expect(page.get_by_test_id("instructions")).to_have_text("Kiểm tra và vào sổ văn bản đến.")
-    expect(page.get_by_test_id("assignee")).to_have_text("clerk")
+    expect(page.get_by_test_id("assignee")).to_have_text("Trần Thị Bình")
+    expect(page.get_by_test_id("assignee").locator(".person")).to_have_attribute("title", "clerk")
 
     title = page.get_by_label("Trích yếu")
     title.fill("ab")  # the schema wants at least 3 characters, and a sender
     page.get_by_role("button", name="Hoàn thành").click()
-    expect(field_error(page, "title")).to_have_text("Giá trị quá ngắn.")
+    expect(field_error(page, "title")).to_have_text("Cần ít nhất 3 ký tự.")
     expect(field_error(page, "sender")).to_have_text("Trường này là bắt buộc.")
     expect(title).to_have_attribute("aria-invalid", "true")
-    expect(page.locator("#form-errors")).to_contain_text("Trích yếu: Giá trị quá ngắn.")
+    expect(page.locator("#form-errors")).to_contain_text("Trích yếu: Cần ít nhất 3 ký tự.")
     assert _task(office, task_id).state == "open"
 
     title.fill("Công văn số 12 về cải cách hành chính")
@@ -120,7 +121,8 @@ def test_a_dossier_task_shows_the_dossier_and_its_conditional_fields(page, offic
     expect(dossier).to_contain_text("Nguyễn Thị Ánh")
     expect(page.get_by_test_id("dossier-status")).to_have_text("Mới đăng ký")
     page.get_by_role("button", name="Nhận việc").click()
-    expect(page.get_by_test_id("assignee")).to_have_text("clerk")
+    expect(page.get_by_test_id("assignee")).to_have_text("Trần Thị Bình")
+    expect(page.get_by_test_id("assignee").locator(".person")).to_have_attribute("title", "clerk")
 
     decision = page.get_by_role("radiogroup", name="Kết quả kiểm tra")
     expect(decision.get_by_role("radio", checked=True)).to_have_count(0)  # nothing chosen for the clerk

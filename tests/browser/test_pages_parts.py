@@ -52,7 +52,7 @@ def test_a_field_required_by_several_branches_depends_on_all_their_values():
 
 
 def test_every_string_of_the_pages_has_an_english_translation():
-    from babel.messages.extract import extract_from_dir
+    from babel.messages.extract import extract_from_dir, extract_from_file
     from babel.messages.pofile import read_po
 
     method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
@@ -62,6 +62,11 @@ def test_every_string_of_the_pages_has_an_english_translation():
         str(UI), method_map=method_map, keywords=keywords
     ):
         found.add(message[0] if isinstance(message, tuple) else message)
+    # The forms' validation messages: outside the pages, spoken to them in their language.
+    for _line, message, _comments, _context in extract_from_file(
+        "python", str(ROOT / "service" / "form_messages.py"), keywords=keywords
+    ):
+        found.add(message)
     from service.ui.i18n import po_files
 
     translated: set[str] = set()

@@ -103,7 +103,7 @@ def clerk_client(office, client):
 # --- the server: permissions ---------------------------------------------------------------------
 
 
-def test_only_reception_officers_and_admins_may_use_the_counter(office, client):
+def test_only_reception_officers_and_admins_may_use_the_counter(office, client, make_user):
     before = len(dossiers_of(office.app))
     session_for(client, "head")  # unit_heads: may not receive, as POST /api/v1/dossiers says
     token = csrf_of(client)
@@ -112,7 +112,12 @@ def test_only_reception_officers_and_admins_may_use_the_counter(office, client):
     assert refused.status_code == 403
     assert "Bạn không có quyền xem trang này." in html(refused)
     assert len(dossiers_of(office.app)) == before
-    # The head of another unit has no task in the fixture's dossier: its result page is refused too.
+    # The head of the handling unit sees its procedure's dossier; a head of an unrelated unit does not.
+    assert client.get(f"/ui/reception/{office.dossier['id']}").status_code == 200
+    client.post("/ui/logout", data={"csrf_token": token})
+    make_user("outsider", groups=["unit_heads"], unit="OTHER-UNIT", password=PASSWORD)
+    session_for(client, "outsider")
+    token = csrf_of(client)
     assert client.get(f"/ui/reception/{office.dossier['id']}").status_code == 403
 
     client.post("/ui/logout", data={"csrf_token": token})

@@ -32,14 +32,14 @@ from .common import (
 
 
 def _group_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in identity_reads.group_names()]
+    """(name, the group's description, else its name): people know groups by their words."""
+    names = identity_reads.group_names()
+    return list(zip(names, identity_reads.group_labels(names), strict=True))
 
 
 def _unit_choices() -> list[tuple[str, str]]:
     units = identity_reads.units()
-    return [("", _("(không thuộc đơn vị nào)"))] + [
-        (code, f"{code}{display.DASH}{name}") for code, name in units
-    ]
+    return [("", _("(không thuộc đơn vị nào)"))] + [(code, name or code) for code, name in units]
 
 
 class UserEditForm(FlaskForm):
@@ -143,7 +143,7 @@ def users_page():
         status=status,
         form=form,
         filters=filters,
-        groups=[name for name, _label in _group_choices()],
+        groups=_group_choices(),
         units=_unit_choices()[1:],
     )
 

@@ -1,11 +1,12 @@
-"""The API tokens: issue one (its secret shown once), list them, revoke one."""
+"""The API tokens: issue one (its secret shown once, on the page after the redirect), list them,
+revoke one."""
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -30,6 +31,9 @@ from .common import (
     select,
 )
 
+# The session's key of a token just issued: shown by the GET after the POST (POST/redirect/GET), once.
+ISSUED_KEY = "issued_token"
+
 
 class TokenForm(FlaskForm):
     user = SelectField(
@@ -53,7 +57,7 @@ class TokenForm(FlaskForm):
 def tokens_page():
     actor = admin_user()
     form = TokenForm().fill_choices()
-    issued = None
+    issued = session.pop(ISSUED_KEY, None) if request.method == "GET" else None
     status = 200
     if form.validate_on_submit():
         day = parse_day(form.expires_on, _l("Ngày không hợp lệ."))
@@ -89,13 +93,15 @@ def tokens_page():
                     form.form_errors.append(refused(exc))
                 status = 422
             else:
-                issued = {
+                # Shown by the page the browser is sent to, and only there: reloading it (F5)
+                # neither issues another token nor shows this one again.
+                session[ISSUED_KEY] = {
                     "secret": secret,
                     "user": token.user.username,
                     "name": token.name,
                     "scopes": token.scopes,
                 }
-                form = TokenForm(formdata=None).fill_choices()
+                return redirect(url_for("ui.admin_tokens"))
         else:
             status = 422
     elif request.method == "POST":

@@ -53,7 +53,11 @@
     sha.title = file.sha256;
     var shaCell = cell("td");
     shaCell.appendChild(sha);
-    var who = cell("td", file.uploaded_by_name || file.uploaded_by || "");
+    var who = cell("td");
+    var person = cell("span", file.uploaded_by_name || file.uploaded_by || "");
+    person.className = "person";
+    if (file.uploaded_by) person.title = file.uploaded_by;
+    who.appendChild(person);
     var when = cell("span");
     when.className = "secondary";
     when.appendChild(cell("time", localDate(file.uploaded_at, timeZone)));

@@ -8,6 +8,20 @@
   var M = window.Motcua;
   var BPMN_ID = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
   var ERROR_MARKER = "validation-error";
+  /* The server's reasons for refusing a diagram (service/engine, definitions) -> the page's words. */
+  var DEPLOY_REASONS = [
+    [/names the form '([^']+)'.*there is no such form/, "deploy_missing_form"],
+    [/^The form '([^']+)' of element '[^']*' declares (.+?), which the process computes/, "deploy_form_clash"],
+    [/does not compile/, "deploy_compile"],
+    [/is not supported: /, "deploy_expression"],
+    [/^The condition of sequenceFlow /, "deploy_condition"],
+    [/^The camunda:formKey of .* is an expression/, "deploy_form_expression"],
+    [/has \w+:?\w*="([^"]*)", but the process has no element with that id/, "deploy_reference"],
+    [/needs a topic/, "deploy_topic"],
+    [/^The file is not well-formed XML/, "deploy_xml"],
+    [/exactly one executable process/, "deploy_one_process"],
+    [/candidateUsers/, "deploy_candidate_users"]
+  ];
   /* Motcua's BPMN extension properties: <bpmn:extensionElements><spiffworkflow:properties>
      <spiffworkflow:property name="…" value="…"/>. bpmn-js has no descriptor for this namespace, so it
      keeps these elements as generic moddle elements ($type, $children, plain attributes) and writes
@@ -599,6 +613,23 @@
       return true;
     }
 
+    /* The element as the designer knows it: its name, else its id. */
+    function elementName(id) {
+      var element = id && modeler.get("elementRegistry").get(id);
+      var name = element && element.businessObject && element.businessObject.name;
+      return (name && String(name).trim()) || id;
+    }
+
+    /* The server's (English) reason in the page's words: the kinds of refusal a designer meets;
+       anything else is "not valid", with the server's text under "technical details". */
+    function reasonOf(message) {
+      for (var i = 0; i < DEPLOY_REASONS.length; i++) {
+        var match = DEPLOY_REASONS[i][0].exec(message || "");
+        if (match) return M.format(S[DEPLOY_REASONS[i][1]], { 0: match[1] || "", 1: match[2] || "" });
+      }
+      return S.deploy_other;
+    }
+
     function showServerError(result) {
       clearMarkers();
       var error = (result.data && result.data.error) || {};
@@ -612,7 +643,7 @@
       var known = id && modeler.get("elementRegistry").get(id);
       if (id) {
         var where = known ? document.createElement("button") : document.createElement("span");
-        where.textContent = M.format(S.element, { id: id });
+        where.textContent = M.format(S.element, { name: elementName(id) });
         if (known) {
           where.type = "button";
           where.className = "button-link error-element";
@@ -621,11 +652,24 @@
           where.addEventListener("click", function () { focusElement(id); });
         }
         item.appendChild(where);
+        item.appendChild(document.createTextNode(": "));
       }
-      if (details.line) {
-        item.appendChild(document.createTextNode((id ? " (" : "(") + M.format(S.line, { line: details.line }) + ")"));
+      var reason = document.createElement("span");
+      reason.className = "error-reason";
+      reason.textContent = reasonOf(error.message);
+      item.appendChild(reason);
+      if (error.message) {
+        var more = document.createElement("details");
+        more.className = "error-technical";
+        var summary = document.createElement("summary");
+        summary.textContent = S.technical;
+        var text = document.createElement("code");
+        text.lang = "en";
+        text.textContent = error.message;
+        more.appendChild(summary);
+        more.appendChild(text);
+        item.appendChild(more);
       }
-      item.appendChild(document.createTextNode((id || details.line ? ": " : "") + (error.message || result.status)));
       item.setAttribute("data-testid", "error");
       showBox(errorsBox, S.invalid, [item]);
       if (known) {

@@ -1,6 +1,6 @@
 /* The process diagram of an instance: bpmn-js's NavigatedViewer (served from npm), with the
    elements done, waiting and failed marked. The data comes from the container's data-diagram-url:
-   {"xml", "completed": [ids], "active": [ids], "failed": [ids]}. bpmn-js draws the bpmn.io
+   {"xml", "completed": [ids], "active": [ids], "failed": [ids], "lanes": {group code: words}}. bpmn-js draws the bpmn.io
    watermark its licence asks for; it stays. */
 (function () {
   "use strict";
@@ -64,6 +64,22 @@
     return counts;
   }
 
+  /* Lanes (and pools) named by a group's code show the group's words ({code: words} in data.lanes). */
+  function nameLanes(viewer, names) {
+    if (!names) return;
+    var registry = viewer.get("elementRegistry");
+    var graphics = viewer.get("graphicsFactory");
+    registry.filter(function (element) {
+      return element.type === "bpmn:Lane" || element.type === "bpmn:Participant";
+    }).forEach(function (element) {
+      var object = element.businessObject;
+      var words = object && Object.prototype.hasOwnProperty.call(names, object.name) ? names[object.name] : null;
+      if (!words) return;
+      object.name = words;
+      graphics.update("shape", element, registry.getGraphics(element));
+    });
+  }
+
   function isTimer(element) {
     var definitions = (element.businessObject && element.businessObject.eventDefinitions) || [];
     return definitions.some(function (d) { return d.$type === "bpmn:TimerEventDefinition"; });
@@ -110,6 +126,7 @@
         return viewer.importXML(data.xml).then(function () { return data; });
       })
       .then(function (data) {
+        nameLanes(viewer, data.lanes);
         fit(viewer, container);
         var counts = mark(viewer, data);
         container.dataset.state = "ready";

@@ -5,28 +5,6 @@
 
   var M = window.Motcua;
   var S = M.strings;
-  /* Server (jsonschema) messages -> the page's words; others are shown as the server wrote them. */
-  var RULES = [
-    [/^This field is required\.$/, "required"],
-    [/ is too short$| should be non-empty$/, "too_short"],
-    [/ is too long$| is expected to be empty$/, "too_long"],
-    [/ is less than the minimum of (\S+)$/, "minimum"],
-    [/ is greater than the maximum of (\S+)$/, "maximum"],
-    [/ is not one of /, "not_one_of"],
-    [/ was expected$/, "expected"],
-    [/ is not of type /, "wrong_type"],
-    [/^There is no active user /, "no_such_user"],
-    [/^There is no org unit /, "no_such_unit"]
-  ];
-
-  function translate(message) {
-    for (var i = 0; i < RULES.length; i++) {
-      var match = RULES[i][0].exec(message);
-      if (match) return M.format(S[RULES[i][1]], { 0: match[1] || "" });
-    }
-    return message;
-  }
-
   /* Leave out what was not filled in: "", null, empty lists (the schema decides what is required). */
   function prune(value) {
     if (Array.isArray(value)) {
@@ -52,8 +30,18 @@
     });
   }
 
+  /* Fields hidden because their branch does not apply (json-editor dependencies) are not sent:
+     what does not apply is neither submitted nor judged by the server. */
+  function hiddenFields(editor, schema) {
+    return Object.keys(schema.properties || {}).filter(function (name) {
+      var sub = editor.getEditor("root." + name);
+      return sub && sub.dependenciesFulfilled === false;
+    });
+  }
+
   function variablesOf(editor, holder, schema) {
     var result = prune(editor.getValue() || {}) || {};
+    hiddenFields(editor, schema).forEach(function (name) { delete result[name]; });
     Object.keys(result).forEach(function (key) {
       if (Array.isArray(result[key]) && result[key].length === 0) delete result[key];
     });
@@ -191,6 +179,7 @@
   }
 
   function showErrors(summary, lines, intro) {
+    M.clearMessages();  // "Đã nhận việc" no longer describes the page
     summary.textContent = "";
     if (intro) {
       var head = document.createElement("p");
@@ -259,7 +248,7 @@
           return;
         }
         var lines = Object.keys(fields).map(function (path) {
-          var text = [].concat(fields[path]).map(translate).filter(function (message, index, all) {
+          var text = [].concat(fields[path]).filter(function (message, index, all) {
             return all.indexOf(message) === index;  // the server may repeat a message
           }).join(" ");
           var input = attach(editor, path, text);

@@ -34,8 +34,16 @@
     return format(strings.failed, { message: (error && error.message) || result.status });
   }
 
+  /* The messages above the page (a flash, "Đã nhận việc"...) say what just happened: a newer
+     message, or an error shown elsewhere on the page, takes their place. */
+  function clearMessages() {
+    var box = document.getElementById("messages");
+    if (box) box.textContent = "";
+  }
+
   function announce(text, kind) {
     var box = document.getElementById("messages");
+    clearMessages();
     var line = document.createElement("p");
     line.className = "message message-" + (kind || "info");
     line.textContent = text;
@@ -93,6 +101,7 @@
     post: post,
     errorMessage: errorMessage,
     announce: announce,
+    clearMessages: clearMessages,
     toLogin: toLogin
   };
 })();
