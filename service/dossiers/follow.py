@@ -75,7 +75,10 @@ def record_steps(step: Step) -> None:
         task = step.completed_task
         actor = step.actor.username if step.actor else None
         _record(dossier, task, actor_name=actor, outcome="completed", now=now, kind=kind)
-        reappoint.record(dossier, task, step.result.variables or {}, now)
+        if reappoint.record(dossier, task, step.result.variables or {}, now):
+            appointed = dossier.appointed_at.isoformat()
+            payload = {"dossier_id": str(dossier.id), "code": dossier.code, "appointed_at": appointed}
+            step.events.append(outbox.Event("dossier.reappointed", payload, step.instance.id))
         resumed = (task.properties or {}).get("clock") == "paused" and _resume(dossier, now)
     if step.result.closed:
         cancelled = db.session.scalars(

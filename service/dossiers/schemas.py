@@ -15,6 +15,12 @@ class ApplicantSchema(ma.Schema):
     email = ma.fields.Email()
     birth_date = ma.fields.String(validate=ma.validate.Length(max=10))
     sex = ma.fields.String(validate=ma.validate.OneOf(["Nam", "Nữ"]))
+    zalo_consent = ma.fields.Boolean(
+        metadata={
+            "description": "The applicant agrees to be told by Zalo (ZNS) at this phone number; "
+            "off unless given. SMS needs no consent (a phone number given is one to be told at)."
+        }
+    )
     cccd_qr = ma.fields.String(
         load_only=True,
         validate=ma.validate.Length(max=1000),

@@ -196,9 +196,9 @@ def world(app, admin, make_user, deploy_library, catalogue):
     with app.app_context():
         from service.extensions import db
         from service.models_base import utcnow
-        from service.webhooks import operations as webhooks
+        from service.relay import relay
 
-        webhooks.relay(utcnow())  # the dossier's task.created: a delivery to replay
+        relay(utcnow())  # the dossier's task.created: a delivery to replay
         db.session.commit()
     delivery = admin.get("/api/v1/webhook-deliveries").json["items"][0]
     deploy_library("engine_external.bpmn")
