@@ -140,6 +140,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .notifications.routes import blp as notifications_blp
     from .procedures.routes import blp as procedures_blp
     from .reports.routes import blp as reports_blp
+    from .signatures.routes import blp as signatures_blp
     from .tasks.routes import blp as tasks_blp
     from .ui import bp as ui_bp
     from .webhooks.routes import blp as webhooks_blp
@@ -174,6 +175,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         attachments_blp,
         webhooks_blp,
         notifications_blp,
+        signatures_blp,
         external_tasks_blp,
     ):
         api.register_blueprint(blueprint)

@@ -137,3 +137,14 @@ class WithdrawArgs(RequestSchema):
 
 class DocumentArgs(RequestSchema):
     format = ma.fields.String(load_default="pdf", validate=ma.validate.OneOf(["html", "pdf"]))
+    signed = ma.fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "The PDF signed with the key of the slip's unit (409 no_signing_key without one)"
+        },
+    )
+
+    @ma.validates_schema
+    def _signed_pdf(self, data, **kwargs):
+        if data.get("signed") and data.get("format") == "html":
+            raise ma.ValidationError("A signed slip is a PDF: leave out format or give pdf.", "format")
