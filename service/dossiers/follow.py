@@ -4,7 +4,8 @@
 - `record_steps`: each task the step completed or cancelled becomes a step of Mẫu 05 with its
   verdict against its allotment; a completed or cancelled wait for the applicant (`clock=paused`)
   restarts the clock, the due moment moving by the paused working time (and the parked apology
-  timer is given the new moment: a follow-up command);
+  timer is given the new moment: a follow-up command); an apology's new appointment, kept once,
+  is announced in the outbox (`dossier.reappointed`: the applicant is told, service/notifications);
 - `move_status`: the `dossierStatus` of the elements that completed and of the tasks that opened
   moves the status (status 2 numbers the dossier and starts its clock; a move the statuses do not
   allow is refused and audited); `dossierOutcome` says how the handling ends (approved, refused,
