@@ -1,4 +1,4 @@
-"""A local simulator of the remote systems connectors call: the national DVC portal and the post.
+"""A local simulator of the remote systems connectors call: the national DVC portal, the post, SMS and Zalo.
 
     python -m integrations.simulator --host 127.0.0.1 --port 8081 [--state FILE] [--token post=SECRET]
 

@@ -137,9 +137,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .instances.routes import blp as instances_blp
     from .jobs.routes import blp as incidents_blp
     from .messages.routes import blp as messages_blp
+    from .notifications.routes import blp as notifications_blp
     from .procedures.routes import blp as procedures_blp
     from .reports.indicator_routes import blp as indicators_blp
     from .reports.routes import blp as reports_blp
+    from .signatures.routes import blp as signatures_blp
     from .tasks.routes import blp as tasks_blp
     from .ui import bp as ui_bp
     from .webhooks.routes import blp as webhooks_blp
@@ -155,6 +157,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         worker.init_app(app)
     observability.init_app(app)
     app.extensions["motcua.connectors"] = Connectors(load_config(os.environ), contracts=contracts.load())
+    from .notifications import templates as notification_templates
+
+    notification_templates.load(app.config["MOTCUA_NOTIFICATION_TEMPLATES"] or None)  # checked at start
     for blueprint in (
         auth_blp,
         admin_blp,
@@ -170,6 +175,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         reports_blp,
         attachments_blp,
         webhooks_blp,
+        notifications_blp,
+        signatures_blp,
         external_tasks_blp,
         indicators_blp,
     ):

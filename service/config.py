@@ -54,6 +54,16 @@ def from_environment() -> dict:
         "MOTCUA_WEBHOOK_MAX_ATTEMPTS": _int("MOTCUA_WEBHOOK_MAX_ATTEMPTS", 12),
         "MOTCUA_WEBHOOK_TIMEOUT_SECONDS": _float("MOTCUA_WEBHOOK_TIMEOUT_SECONDS", 10.0),
         "MOTCUA_WEBHOOK_ALLOW_PRIVATE": _bool("MOTCUA_WEBHOOK_ALLOW_PRIVATE", False),
+        # Notifications by SMS and Zalo (service/notifications/; sent only on the channels whose
+        # connector MOTCUA_CONNECTORS names, "sms" and "zalo"): the templates file (empty: the
+        # shipped service/notifications/templates.json), the SMS's brandname (at most 11
+        # characters, as registered with the carrier), the most segments one SMS may take, and
+        # whether it keeps the Vietnamese diacritics (UCS-2: 70 characters a segment) or drops
+        # them (GSM 7-bit: 160). Retries and dead letters follow the connectors' contracts.
+        "MOTCUA_NOTIFICATION_TEMPLATES": os.environ.get("MOTCUA_NOTIFICATION_TEMPLATES", ""),
+        "MOTCUA_SMS_BRANDNAME": os.environ.get("MOTCUA_SMS_BRANDNAME", ""),
+        "MOTCUA_SMS_MAX_SEGMENTS": _int("MOTCUA_SMS_MAX_SEGMENTS", 3),
+        "MOTCUA_SMS_UNICODE": _bool("MOTCUA_SMS_UNICODE", True),
         # POST /messages with "all": true delivers to at most this many instances in one request
         # (one engine step each, in one transaction); more waiting is a 409 asking to narrow it.
         "MOTCUA_MESSAGE_MAX_DELIVERIES": _int("MOTCUA_MESSAGE_MAX_DELIVERIES", 100),

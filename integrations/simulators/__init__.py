@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from integrations.simulators import sms, zalo
+
 
 def echo(connector: str) -> Callable[[str, dict, dict, int], dict]:
     """The plain answer: a reference numbered per system, and the params echoed."""
@@ -35,4 +37,6 @@ class System:
 SYSTEMS: dict[str, System] = {
     "dvc": System("dvc", echo("dvc")),
     "post": System("post", echo("post")),
+    "sms": System("sms", sms.answer),
+    "zalo": System("zalo", zalo.answer),
 }

@@ -4,7 +4,8 @@
 - `record_steps`: each task the step completed or cancelled becomes a step of Mẫu 05 with its
   verdict against its allotment; a completed or cancelled wait for the applicant (`clock=paused`)
   restarts the clock, the due moment moving by the paused working time (and the parked apology
-  timer is given the new moment: a follow-up command);
+  timer is given the new moment: a follow-up command); an apology's new appointment, kept once,
+  is announced in the outbox (`dossier.reappointed`: the applicant is told, service/notifications);
 - `record_facts`: what the process's data says for the QĐ 766 index (digitised, electronic
   result, fee payment: see the function);
 - `move_status`: the `dossierStatus` of the elements that completed and of the tasks that opened
@@ -77,7 +78,10 @@ def record_steps(step: Step) -> None:
         task = step.completed_task
         actor = step.actor.username if step.actor else None
         _record(dossier, task, actor_name=actor, outcome="completed", now=now, kind=kind)
-        reappoint.record(dossier, task, step.result.variables or {}, now)
+        if reappoint.record(dossier, task, step.result.variables or {}, now):
+            appointed = dossier.appointed_at.isoformat()
+            payload = {"dossier_id": str(dossier.id), "code": dossier.code, "appointed_at": appointed}
+            step.events.append(outbox.Event("dossier.reappointed", payload, step.instance.id))
         resumed = (task.properties or {}).get("clock") == "paused" and _resume(dossier, now)
     if step.result.closed:
         cancelled = db.session.scalars(

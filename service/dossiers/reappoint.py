@@ -89,11 +89,14 @@ def check(dossier, task, variables: dict) -> None:
         raise _invalid(f"Ngày hẹn mới phải sau hạn trả kết quả theo quy định ({_when(dossier.due_at)}).")
 
 
-def record(dossier, task, variables: dict, now: datetime) -> None:
-    """After the apology completed: keep the new appointment (checked by `check`), once."""
+def record(dossier, task, variables: dict, now: datetime) -> bool:
+    """After the apology completed: keep the new appointment (checked by `check`), once; whether
+    it was kept now."""
     if not is_apology(task) or dossier.appointed_at is not None:
-        return
+        return False
     new = moment(variables)
-    if new is not None:
-        dossier.appointed_at = new
-        dossier.apologised_at = now
+    if new is None:
+        return False
+    dossier.appointed_at = new
+    dossier.apologised_at = now
+    return True

@@ -113,12 +113,18 @@ _SLIP = "The slip: PDF (format=pdf, the default) or printable HTML (format=html)
 @blp.alt_response(200, schema={"type": "string"}, content_type="text/html", description=_SLIP)
 def document(args, ref, form):
     """An official slip of the dossier: mau-01 … mau-06, as printable HTML or PDF; only a slip
-    that fits the dossier's state (409 `slip_not_available` otherwise, its reason in details)."""
+    that fits the dossier's state (409 `slip_not_available` otherwise, its reason in details).
+    `signed=true`: the PDF signed with the key of the receiving unit (Mẫu 01-03, 06) or the
+    handling unit (Mẫu 04, 05), 409 `no_signing_key` when that unit has none; check it with
+    `POST /api/v1/signatures/verify`."""
     if form not in documents.FORMS:
         raise NotFound(f"There is no form {form!r}; forms are {', '.join(documents.FORMS)}.")
     kind = args["format"]
     agency = current_app.config["MOTCUA_AGENCY"]
-    body, mimetype, filename = slips.render(queries.find(ref), form, kind, agency=agency)
+    if args["signed"]:
+        body, mimetype, filename = slips.render_signed(queries.find(ref), form, agency=agency)
+    else:
+        body, mimetype, filename = slips.render(queries.find(ref), form, kind, agency=agency)
     headers = {"Content-Disposition": f'inline; filename="{filename}"'} if kind == "pdf" else {}
     return Response(body, mimetype=mimetype, headers=headers)
 

@@ -17,6 +17,12 @@ class ApplicantSchema(ma.Schema):
     email = ma.fields.Email()
     birth_date = ma.fields.String(validate=ma.validate.Length(max=10))
     sex = ma.fields.String(validate=ma.validate.OneOf(["Nam", "Nữ"]))
+    zalo_consent = ma.fields.Boolean(
+        metadata={
+            "description": "The applicant agrees to be told by Zalo (ZNS) at this phone number; "
+            "off unless given. SMS needs no consent (a phone number given is one to be told at)."
+        }
+    )
     cccd_qr = ma.fields.String(
         load_only=True,
         validate=ma.validate.Length(max=1000),
@@ -163,3 +169,14 @@ class WithdrawArgs(RequestSchema):
 
 class DocumentArgs(RequestSchema):
     format = ma.fields.String(load_default="pdf", validate=ma.validate.OneOf(["html", "pdf"]))
+    signed = ma.fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "The PDF signed with the key of the slip's unit (409 no_signing_key without one)"
+        },
+    )
+
+    @ma.validates_schema
+    def _signed_pdf(self, data, **kwargs):
+        if data.get("signed") and data.get("format") == "html":
+            raise ma.ValidationError("A signed slip is a PDF: leave out format or give pdf.", "format")

@@ -17,11 +17,13 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from .. import documents
-from ..errors import Conflict
+from ..documents import signing
+from ..errors import Conflict, Unprocessable
 from ..extensions import db
 from ..identity.models import OrgUnit, User
 from ..identity.operations import unit_name
 from ..models_base import utcnow
+from ..signatures import keys
 from ..tasks.models import Task
 from . import lookup, operations, queries
 from .models import Dossier, DossierPause
@@ -263,6 +265,51 @@ def register_context(dossier: Dossier, *, agency: dict) -> dict:
         "period_to": last_day,
         "rows": out,
     }
+
+
+# The slips the handling unit issues (the apology, the control slip); the others are the reception's.
+HANDLING_FORMS = frozenset({"mau-04", "mau-05"})
+
+
+def signing_unit(dossier: Dossier, form: str) -> str | None:
+    """The org unit whose key signs a slip: the handling unit (the procedure's) for Mẫu 04 and 05,
+    else the receiving unit (the receiving officer's unit, else the unit the dossier's code
+    names)."""
+    if form in HANDLING_FORMS:
+        return dossier.procedure.unit_code
+    received_by = _variables(dossier).get("reception_unit")
+    if isinstance(received_by, str) and received_by:
+        return received_by
+    named = sa.or_(OrgUnit.code == dossier.unit_code, OrgUnit.national_code == dossier.unit_code)
+    return db.session.scalar(sa.select(OrgUnit.code).where(named).order_by(OrgUnit.id).limit(1))
+
+
+def render_signed(dossier: Dossier, form: str, *, agency: dict) -> tuple[bytes, str, str]:
+    """The slip's PDF signed (PAdES, a visible block on its last page) with the key of its unit
+    (`signing_unit`): 409 `slip_not_available` as `render`, 409 `no_signing_key` when the unit has
+    none installed."""
+    require_fits(dossier, form)
+    unit = signing_unit(dossier, form)
+    signer = keys.signer_for(unit)
+    if signer is None:
+        raise Conflict(
+            f"The unit {unit or '(none)'} has no signing key configured; an administrator installs it "
+            "(MOTCUA_SIGNING_KEYS_DIR).",
+            code="no_signing_key",
+            details={"unit": unit, "form": form},
+        )
+    body, mimetype, filename = render(dossier, form, "pdf", agency=agency)
+    try:
+        signed = signing.sign(
+            body,
+            signer,
+            reason=f"{form.replace('mau-', 'Mẫu ')} {dossier.code or dossier.id}",
+            location=unit_name(unit) if unit else "",
+            font=keys.font(),
+        )
+    except signing.SigningFailed as error:
+        raise Unprocessable(f"The slip cannot be signed: {error}", code="cannot_sign") from error
+    return signed, mimetype, filename.removesuffix(".pdf") + "-ky-so.pdf"
 
 
 def render(dossier: Dossier, form: str, kind: str, *, agency: dict) -> tuple[bytes | str, str, str]:

@@ -342,12 +342,13 @@ def bundles_due(now: datetime, kinds: tuple[str, ...] = ("monthly", "quarterly")
 
 
 def housekeeping(now: datetime) -> dict:
-    """The daily clean-up, in one unit of work: relayed outbox events and delivered webhook
-    deliveries older than MOTCUA_OUTBOX_RETENTION_DAYS, browser sessions ended
-    MOTCUA_SESSION_RETENTION_DAYS ago and Idempotency-Key answers older than
+    """The daily clean-up, in one unit of work: relayed outbox events, delivered webhook
+    deliveries and sent or skipped notifications older than MOTCUA_OUTBOX_RETENTION_DAYS, browser
+    sessions ended MOTCUA_SESSION_RETENTION_DAYS ago and Idempotency-Key answers older than
     MOTCUA_IDEMPOTENCY_HOURS are deleted. Returns the counts."""
     from ..idempotency import operations as idempotency
     from ..identity import sessions
+    from ..notifications import sending as notifications
     from ..webhooks import operations as webhooks
 
     config = current_app.config
@@ -356,14 +357,23 @@ def housekeeping(now: datetime) -> dict:
         ended = sessions.purge(now - timedelta(days=float(config["MOTCUA_SESSION_RETENTION_DAYS"])))
         keys = idempotency.purge(now - timedelta(hours=float(config["MOTCUA_IDEMPOTENCY_HOURS"])))
         sent = webhooks.purge(now - timedelta(days=float(config["MOTCUA_OUTBOX_RETENTION_DAYS"])))
+        told = notifications.purge(now - timedelta(days=float(config["MOTCUA_OUTBOX_RETENTION_DAYS"])))
     log.info(
-        "housekeeping: deleted %d outbox events, %d sessions, %d idempotency keys, %d webhook deliveries",
+        "housekeeping: deleted %d outbox events, %d sessions, %d idempotency keys, %d webhook deliveries, "
+        "%d notification deliveries",
         events,
         ended,
         keys,
         sent,
+        told,
     )
-    return {"outbox_events": events, "sessions": ended, "idempotency_keys": keys, "webhook_deliveries": sent}
+    return {
+        "outbox_events": events,
+        "sessions": ended,
+        "idempotency_keys": keys,
+        "webhook_deliveries": sent,
+        "notification_deliveries": told,
+    }
 
 
 # --- incidents --------------------------------------------------------------------------------

@@ -97,12 +97,17 @@ def _register_tasks(celery: Celery, app: Flask) -> None:
     def deliver_webhook(delivery_id: str) -> None:
         dispatch.run("webhook", delivery_id, app)
 
+    @celery.task(name="motcua.send_notification")
+    def send_notification(delivery_id: str) -> None:
+        dispatch.run("notification", delivery_id, app)
+
     @celery.task(name="motcua.tick")
     def tick() -> None:
         kinds = {
             "call": "motcua.run_call",
             "timers": "motcua.fire_timers",
             "webhook": "motcua.deliver_webhook",
+            "notification": "motcua.send_notification",
         }
         dispatch.tick(app, enqueue=lambda kind, ident: celery.send_task(kinds[kind], args=[ident]))
 

@@ -236,12 +236,18 @@ def slip(ref, form):
     dossier = dossier_reads.find(ref)
     dossier_rules.require_visible(current_user(), dossier)
     kind = "pdf" if request.args.get("format") == "pdf" else "html"
+    agency = current_app.config["MOTCUA_AGENCY"]
     try:
-        body, mimetype, filename = slips.render(
-            dossier, form, kind, agency=current_app.config["MOTCUA_AGENCY"]
-        )
+        if request.args.get("signed") in ("true", "1"):  # the PDF signed with the slip's unit's key
+            body, mimetype, filename = slips.render_signed(dossier, form, agency=agency)
+            kind = "pdf"
+        else:
+            body, mimetype, filename = slips.render(dossier, form, kind, agency=agency)
     except Conflict as exc:
-        message = NOT_FITTING.get((exc.details or {}).get("reason"), exc.message)
+        if exc.code == "no_signing_key":
+            message = _l("Đơn vị chưa được cài khóa ký số nên chưa ký được phiếu này.")
+        else:
+            message = NOT_FITTING.get((exc.details or {}).get("reason"), exc.message)
         back = url_for("ui.dossier", ref=ref)
         return render_template("ui/error.html", status=409, message=message, back=back), 409
     headers = {"Content-Disposition": f'inline; filename="{filename}"'} if kind == "pdf" else {}

@@ -1,8 +1,8 @@
 """Webhook subscriptions, the relay from the outbox, and deliveries with retries.
 
-The relay (`relay`, on every tick) reads the outbox's events not yet relayed, in order, and for
-each writes one delivery per active subscription to its type, then marks the event relayed, in
-one transaction: an event is relayed once, whatever the number of workers. A delivery is then
+The relay (service/relay.py, on every tick) hands the outbox's events not yet relayed, in order,
+to `enqueue`, which writes one delivery per active subscription to each event's type, in the
+relay's transaction: an event is relayed once, whatever the number of workers. A delivery is then
 claimed with a lease and sent outside any transaction (`deliver`); a 2xx ends it, anything else
 retries with exponential backoff (MOTCUA_WEBHOOK_BACKOFF_SECONDS doubled each time, at most an
 hour) until MOTCUA_WEBHOOK_MAX_ATTEMPTS, after which it is dead (the dead-letter list) until an
@@ -127,41 +127,30 @@ def _body(delivery_id: uuid.UUID, event: OutboxEvent) -> str:
     )
 
 
-def relay(now: datetime, *, limit: int = 500) -> int:
-    """Hand the next events of the outbox to the subscriptions' delivery queues, in one unit of
-    work; returns how many events were relayed."""
-    with unit_of_work():
-        query = (
-            sa.select(OutboxEvent)
-            .where(OutboxEvent.relayed_at.is_(None))
-            .order_by(OutboxEvent.id)
-            .limit(limit)
-        )
-        if db.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        events = db.session.scalars(query).all()
-        if not events:
-            return 0
-        active = db.session.scalars(sa.select(WebhookSubscription).where(WebhookSubscription.active)).all()
-        for event in events:
-            for subscription in active:
-                if event.topic in subscription.events:
-                    delivery_id = uuid.uuid4()
-                    db.session.add(
-                        WebhookDelivery(
-                            id=delivery_id,
-                            subscription_id=subscription.id,
-                            event_id=event.id,
-                            topic=event.topic,
-                            body=_body(delivery_id, event),
-                            state=PENDING,
-                            attempts=0,
-                            next_attempt_at=now,
-                            created_at=now,
-                        )
+def enqueue(events, now: datetime) -> int:
+    """The relay's consumer (service/relay.py): one delivery per active subscription to each
+    event's type, written in the relay's transaction; returns how many."""
+    active = db.session.scalars(sa.select(WebhookSubscription).where(WebhookSubscription.active)).all()
+    written = 0
+    for event in events:
+        for subscription in active:
+            if event.topic in subscription.events:
+                delivery_id = uuid.uuid4()
+                db.session.add(
+                    WebhookDelivery(
+                        id=delivery_id,
+                        subscription_id=subscription.id,
+                        event_id=event.id,
+                        topic=event.topic,
+                        body=_body(delivery_id, event),
+                        state=PENDING,
+                        attempts=0,
+                        next_attempt_at=now,
+                        created_at=now,
                     )
-            event.relayed_at = now
-        return len(events)
+                )
+                written += 1
+    return written
 
 
 # --- deliveries ------------------------------------------------------------------------------

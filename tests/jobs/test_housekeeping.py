@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from service import relay
 from service.extensions import db
 from service.identity.models import UserSession
 from service.jobs import dispatch
@@ -17,7 +18,6 @@ from service.models_base import utcnow
 from service.outbox import operations as outbox
 from service.outbox.models import OutboxEvent
 from service.uow import unit_of_work
-from service.webhooks import operations as webhooks
 from tests.security.test_sessions import api_login
 
 
@@ -33,7 +33,7 @@ def _topics(app) -> list[str]:
 
 def _relay(app) -> None:
     with app.app_context():
-        webhooks.relay(utcnow())
+        relay.relay(utcnow())
 
 
 def test_relayed_outbox_events_past_their_retention_are_deleted_and_recent_ones_kept(app, clock):

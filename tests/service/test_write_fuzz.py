@@ -197,9 +197,9 @@ def world(app, admin, make_user, deploy_library, catalogue):
     with app.app_context():
         from service.extensions import db
         from service.models_base import utcnow
-        from service.webhooks import operations as webhooks
+        from service.relay import relay
 
-        webhooks.relay(utcnow())  # the dossier's task.created: a delivery to replay
+        relay(utcnow())  # the dossier's task.created: a delivery to replay
         db.session.commit()
     delivery = admin.get("/api/v1/webhook-deliveries").json["items"][0]
     deploy_library("engine_external.bpmn")
@@ -213,7 +213,10 @@ def world(app, admin, make_user, deploy_library, catalogue):
         headers=admin.headers,
     )
     assert attachment.status_code == 201, attachment.json
+    opt_out = admin.post("/api/v1/notifications/opt-outs", json={"phone": "0912345678", "channel": "sms"})
+    assert opt_out.status_code == 201, opt_out.json
     path_values = {
+        "opt_out_id": opt_out.json["id"],
         "attachment_id": attachment.json["id"],
         "username": "clerk",
         "code": "AG-LLTP-01",
