@@ -130,6 +130,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .definitions.routes import blp as definitions_blp
     from .definitions.routes import diagrams_blp
     from .dossiers.routes import blp as dossiers_blp
+    from .dvcqg import pushes as dvcqg_pushes
+    from .dvcqg.routes import blp as dvcqg_blp
     from .external_tasks.routes import blp as external_tasks_blp
     from .identity import auth
     from .identity.routes import admin_blp
@@ -148,6 +150,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .external_tasks import queue as external_tasks
 
     external_tasks.init_app(app)  # a waiting fetch-and-lock wakes when work is committed
+    dvcqg_pushes.init_app(app)  # the outbox relay makes a portal dossier's status changes pushes
     if app.config.get("CELERY_BROKER_URL"):
         from .jobs import worker  # Celery is imported only where there is a broker
 
@@ -170,6 +173,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         attachments_blp,
         webhooks_blp,
         external_tasks_blp,
+        dvcqg_blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(ui_bp)  # the web pages under /ui

@@ -19,6 +19,7 @@ import uuid
 
 from flask import Flask
 
+from ..dvcqg import pushes as dvcqg
 from ..models_base import utcnow
 from ..webhooks import operations as webhooks
 from . import operations
@@ -32,17 +33,20 @@ def worker_name() -> str:
 
 def tick(app: Flask, *, enqueue=None) -> tuple[int, int]:
     """Find due work; hand it to `enqueue(kind, id)` (Celery) or run it here. Returns the counts
-    of calls and timers. The outbox's new events are relayed to the webhooks' deliveries first."""
+    of calls and timers. The outbox's new events are relayed first (to the webhooks' deliveries
+    and the national portal's status pushes)."""
     now = utcnow()
     with app.app_context():
         operations.heartbeat(worker_name(), now)
         webhooks.relay(now)
         calls, timers = operations.due_work(now)
         deliveries = webhooks.due(now)
+        portal = dvcqg.due(now)
     work = [
         *(("call", call_id) for call_id in calls),
         *(("timers", str(instance_id)) for instance_id in timers),
         *(("webhook", str(delivery_id)) for delivery_id in deliveries),
+        *(("dvcqg", push_id) for push_id in portal),
     ]
     for kind, ident in work:
         if enqueue is not None:
@@ -60,6 +64,8 @@ def run(kind: str, ident, app: Flask) -> None:
                 operations.run_call(int(ident))
             elif kind == "webhook":
                 webhooks.deliver(uuid.UUID(str(ident)))
+            elif kind == "dvcqg":
+                dvcqg.send(int(ident))
             else:
                 operations.fire_timers(uuid.UUID(str(ident)), utcnow())
         except Exception:

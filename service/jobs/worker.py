@@ -97,12 +97,17 @@ def _register_tasks(celery: Celery, app: Flask) -> None:
     def deliver_webhook(delivery_id: str) -> None:
         dispatch.run("webhook", delivery_id, app)
 
+    @celery.task(name="motcua.push_dvcqg")
+    def push_dvcqg(push_id: int) -> None:
+        dispatch.run("dvcqg", push_id, app)
+
     @celery.task(name="motcua.tick")
     def tick() -> None:
         kinds = {
             "call": "motcua.run_call",
             "timers": "motcua.fire_timers",
             "webhook": "motcua.deliver_webhook",
+            "dvcqg": "motcua.push_dvcqg",
         }
         dispatch.tick(app, enqueue=lambda kind, ident: celery.send_task(kinds[kind], args=[ident]))
 

@@ -12,7 +12,10 @@ Subscribers are listed once, at create_app (`subscribe`), so `grep` finds every 
 A subscriber is a prompt, not the only way: what is due is always in the database (the workers'
 tick finds queued calls; other processes' calendars refresh within a minute). Events stay in the
 table, numbered, for consumers that must see each of them: the relay of service/webhooks hands
-each event, once, to the deliveries of the subscriptions to its type (and marks it relayed).
+each event, once, to the deliveries of the subscriptions to its type and to the relay's consumers
+of its topic (`consume`, listed at create_app like the subscribers: `dossier.status_changed` ->
+dvcqg.pushes.enqueue, a status push to the national portal), in the relay's transaction, and
+marks it relayed.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from .models import OutboxEvent
 
 log = logging.getLogger(__name__)
 _SUBSCRIBERS = "motcua.outbox.subscribers"
+_CONSUMERS = "motcua.outbox.consumers"
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,17 @@ def write(events: list[Event]) -> None:
 def subscribe(app, topic: str, handler: Callable[[Event], None]) -> None:
     """Hand the events of `topic` to `handler` after their transaction commits (in this process)."""
     app.extensions.setdefault(_SUBSCRIBERS, {}).setdefault(topic, []).append(handler)
+
+
+def consume(app, topic: str, handler: Callable) -> None:
+    """Hand every event of `topic` to `handler(event row, now)` inside the relay's transaction,
+    once (the relay marks it relayed in the same commit): for consumers that must not miss one."""
+    app.extensions.setdefault(_CONSUMERS, {}).setdefault(topic, []).append(handler)
+
+
+def consumers(topic: str) -> list[Callable]:
+    """The relay's consumers of a topic (in an app context)."""
+    return list(current_app.extensions.get(_CONSUMERS, {}).get(topic, ()))
 
 
 def publish(events: list[Event]) -> None:

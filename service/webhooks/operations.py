@@ -25,6 +25,7 @@ from integrations import webhooks as http
 from ..errors import Conflict, Unprocessable
 from ..extensions import db
 from ..models_base import utcnow
+from ..outbox import operations as outbox
 from ..outbox.models import OutboxEvent
 from ..uow import unit_of_work
 from .models import DEAD, DELIVERED, DELIVERING, PENDING, WebhookDelivery, WebhookSubscription
@@ -128,8 +129,9 @@ def _body(delivery_id: uuid.UUID, event: OutboxEvent) -> str:
 
 
 def relay(now: datetime, *, limit: int = 500) -> int:
-    """Hand the next events of the outbox to the subscriptions' delivery queues, in one unit of
-    work; returns how many events were relayed."""
+    """Hand the next events of the outbox to the subscriptions' delivery queues and to the relay's
+    consumers of their topic (outbox.consume), in one unit of work; returns how many events were
+    relayed."""
     with unit_of_work():
         query = (
             sa.select(OutboxEvent)
@@ -160,6 +162,8 @@ def relay(now: datetime, *, limit: int = 500) -> int:
                             created_at=now,
                         )
                     )
+            for consumer in outbox.consumers(event.topic):
+                consumer(event, now)
             event.relayed_at = now
         return len(events)
 
