@@ -10,6 +10,7 @@ import requests
 import sqlalchemy as sa
 
 from tests.dvcqg.portal import COMPONENT, PDF, PNG, b64, online_dossier
+from tests.dvcqg.portal import submit_on_portal as portal_submit
 
 
 def counts(app) -> dict:
@@ -32,18 +33,7 @@ def counts(app) -> dict:
 
 
 def submit_on_portal(portal, **spec) -> dict:
-    body = {
-        "procedure_code": "AG-LLTP-01",
-        "applicant": {"name": "Lê Thị Hoa", "phone": "0913000222"},
-        "components": [
-            {"name": COMPONENT, "files": [{"filename": "to-khai.pdf", "content_base64": b64(PDF)}]}
-        ],
-        "fee": {"amount": 200000, "paid": False},
-        **spec,
-    }
-    response = requests.post(f"{portal.simulator.url}/dvc/portal/dossiers", json=body, timeout=60)
-    assert response.status_code == 201, response.text
-    return response.json()
+    return portal_submit(portal.simulator.url, **spec)
 
 
 def test_a_dossier_submitted_on_the_portal_reaches_the_clerks_worklist_with_its_files(portal):
