@@ -76,7 +76,8 @@ def tokens():
     "scopes",
     multiple=True,
     help="Repeat for each scope of a system's token: read, deploy, start:KEY, messages:NAME, "
-    "tasks:KEY, external-tasks:TOPIC ('*' for every name). None: the user's full rights.",
+    "tasks:KEY, external-tasks:TOPIC, integrations:SYSTEM (integrations:dvcqg: the national "
+    "portal) ('*' for every name). None: the user's full rights.",
 )
 @with_appcontext
 def create_token(username, name, scopes):

@@ -12,6 +12,8 @@ per delivery. `"deliver": "twice"` sends the same delivery twice (a portal that 
          "files": [{"filename", "content_base64"}]}], "fee": {...}, "deliver": "once"|"twice"}
     POST /dvc/portal/dossiers/<portal_id>/supplements  {"note", "components", "deliver"}
     GET  /dvc/portal/dossiers  every dossier with the statuses Motcua pushed, in order
+    POST /dvc/portal/config  {"motcua_url", "motcua_token"}: where and as whom to push (a simulator
+         started before Motcua, e.g. by `make simulators`, is told afterwards)
 """
 
 from __future__ import annotations
@@ -225,8 +227,19 @@ PAGE = """<!doctype html><html lang="vi"><meta charset="utf-8"><title>Cổng DVC
 </html>"""
 
 
+def configure(simulator, request: Request) -> Response:
+    spec = request.get_json(silent=True)
+    if not isinstance(spec, dict) or not all(
+        isinstance(spec.get(k, ""), str) for k in ("motcua_url", "motcua_token")
+    ):
+        return _json({"error": 'expected {"motcua_url": ..., "motcua_token": ...}'}, 400)
+    simulator.options.update({k: spec[k] for k in ("motcua_url", "motcua_token") if k in spec})
+    return _json({"ok": True, "motcua_url": simulator.options.get("motcua_url")})
+
+
 def routes(simulator) -> list:
     return [
+        (Rule("/dvc/portal/config", endpoint="dvc_config", methods=["POST"]), configure),
         (Rule("/dvc/portal", endpoint="dvc_page", methods=["GET"]), page),
         (Rule("/dvc/portal/submit", endpoint="dvc_page_submit", methods=["POST"]), page_submit),
         (Rule("/dvc/portal/dossiers", endpoint="dvc_dossiers", methods=["GET"]), dossiers),

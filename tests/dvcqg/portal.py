@@ -64,7 +64,9 @@ def submit_on_portal(simulator_url: str, **spec) -> dict:
     body = {
         "procedure_code": "AG-LLTP-01",
         "applicant": {"name": "Lê Thị Hoa", "phone": "0913000222"},
-        "components": [{"name": COMPONENT, "files": [{"filename": "to-khai.pdf", "content_base64": b64(PDF)}]}],
+        "components": [
+            {"name": COMPONENT, "files": [{"filename": "to-khai.pdf", "content_base64": b64(PDF)}]}
+        ],
         "fee": {"amount": 200000, "paid": False},
         **spec,
     }
@@ -79,7 +81,9 @@ def supplement_on_portal(simulator_url: str, portal_id: str, **spec) -> dict:
         "components": [{"name": COMPONENT, "files": [{"filename": "cccd.png", "content_base64": b64(PNG)}]}],
         **spec,
     }
-    response = requests.post(f"{simulator_url}/dvc/portal/dossiers/{portal_id}/supplements", json=body, timeout=60)
+    response = requests.post(
+        f"{simulator_url}/dvc/portal/dossiers/{portal_id}/supplements", json=body, timeout=60
+    )
     assert response.status_code == 201, response.text
     return response.json()
 

@@ -52,9 +52,9 @@ def pushes(app) -> list[tuple[int, str, int]]:
 
     with app.app_context():
         rows = db.session.execute(
-            sa.select(StatusPush.params["status"].as_integer(), StatusPush.state, StatusPush.attempts).order_by(
-                StatusPush.event_id
-            )
+            sa.select(
+                StatusPush.params["status"].as_integer(), StatusPush.state, StatusPush.attempts
+            ).order_by(StatusPush.event_id)
         ).all()
         db.session.rollback()
     return [tuple(row) for row in rows]
@@ -67,7 +67,7 @@ def received(portal, sent: dict) -> dict:
 
 
 def test_statuses_reach_the_portal_in_order_once_each_through_a_failure_a_replay_and_a_supplement(portal):
-    office, app, sim = portal.office, portal.app, portal.simulator
+    app, sim = portal.app, portal.simulator
     sent = submit_on_portal(sim.url)
     portal_id = sent["portal_id"]
     dossier = received(portal, sent)
@@ -91,7 +91,12 @@ def test_statuses_reach_the_portal_in_order_once_each_through_a_failure_a_replay
     dossier = do(office_http(portal, "head"), dossier, "assign", {"specialist": "specialist"})
     specialist = office_http(portal, "specialist")
     ask = {"appraisal_decision": "request_supplement", "appraisal_opinion": "Thiếu bản chụp CCCD."}
-    dossier = do(specialist, dossier, "appraise", {**ask, "missing_items": ["Bản chụp CCCD"], "supplement_reason": "Thiếu."})
+    dossier = do(
+        specialist,
+        dossier,
+        "appraise",
+        {**ask, "missing_items": ["Bản chụp CCCD"], "supplement_reason": "Thiếu."},
+    )
     assert dossier["status"] == 5 and dossier["paused"] is True
     answer = supplement_on_portal(sim.url, portal_id, deliver="twice")
     first, second = answer["answers"]
