@@ -43,6 +43,7 @@ def test_a_worker_pushes_the_statuses_of_an_online_dossier_to_the_portal_in_orde
     stack.motcua(
         "units", "create", "TTPVHCC", "--name", "Trung tâm Phục vụ HCC", "--national-code", "000.17.22.H56"
     )
+    stack.motcua("units", "create", "SO-TP", "--name", "Sở Tư pháp")  # handles AG-LLTP-01
     stack.motcua("procedures", "load", str(ROOT / "data" / "procedures.json"))
     assert api.deploy(bpmn_path("dossier.bpmn"))["key"] == "dossier"
     clerk = officer(stack, api, "clerk", "reception", "TTPVHCC")
