@@ -57,7 +57,8 @@ run: setup instance/secret_key
 # `make run` in another terminal with the MOTCUA_CONNECTORS line printed below.
 SIMULATOR_PORT ?= 8081
 # Where the simulated national portal pushes online dossiers (MOTCUA_DVCQG_TOKEN: a token of scope
-# integrations:dvcqg, docs/integrations.md), as --motcua-url and the environment.
+# integrations:dvcqg, docs/integrations.md; `motcua demo` writes one, the line "dvcqg" of
+# instance/demo-tokens.txt), as --motcua-url and the environment.
 MOTCUA_URL ?= http://$(HOST):5000
 simulators: setup
 	@mkdir -p instance

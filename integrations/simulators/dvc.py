@@ -197,7 +197,7 @@ def page_submit(simulator, request: Request) -> Response:
     else:
         spec = {
             "procedure_code": form.get("procedure_code", ""),
-            "applicant": {"name": form.get("name", ""), "phone": form.get("phone") or None},
+            "applicant": {k: form[k] for k in ("name", "phone") if form.get(k)},
             "components": components,
             "fee": {"amount": int(form.get("fee") or 0), "paid": form.get("paid") == "on"},
         }

@@ -154,3 +154,25 @@ def test_bad_deliveries_are_refused_clearly_and_nothing_is_kept(portal, app):
         from service.attachments.operations import upload_dir
 
         assert [p for p in upload_dir().rglob("*") if p.is_file()] == []
+
+
+def test_a_citizen_submits_on_the_simulators_page_and_sees_the_dossier_listed(portal):
+    page = requests.get(f"{portal.simulator.url}/dvc/portal", timeout=10)
+    assert page.status_code == 200 and "Nộp hồ sơ trực tuyến" in page.text
+    form = {"procedure_code": "AG-LLTP-01", "name": "Phạm <b>An</b>", "component": COMPONENT, "fee": "0"}
+    sent = requests.post(
+        f"{portal.simulator.url}/dvc/portal/submit",
+        data=form,
+        files={"file": ("to-khai.pdf", PDF, "application/pdf")},
+        allow_redirects=False,
+        timeout=60,
+    )
+    assert sent.status_code == 303 and sent.headers["Location"] == "/dvc/portal"
+    (dossier,) = requests.get(f"{portal.simulator.url}/dvc/portal/dossiers", timeout=10).json()["dossiers"]
+    assert [d["status"] for d in dossier["deliveries"]] == [201]
+    receipt = dossier["deliveries"][0]["body"]
+    assert len(receipt["files"]) == 1
+    motcua = portal.clerk.get(f"/api/v1/dossiers/{receipt['dossier_id']}").json()
+    assert motcua["channel"] == "online" and motcua["applicant"]["name"] == "Phạm <b>An</b>"
+    listed = requests.get(f"{portal.simulator.url}/dvc/portal", timeout=10).text
+    assert dossier["portal_id"] in listed and "Phạm &lt;b&gt;An&lt;/b&gt;" in listed
