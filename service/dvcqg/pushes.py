@@ -199,12 +199,3 @@ def retry(push: StatusPush, *, actor) -> StatusPush:
     )
     db.session.flush()
     return push
-
-
-def search(*, state: str | None = None, dossier_id=None, limit: int = 200) -> list[StatusPush]:
-    query = sa.select(StatusPush).order_by(StatusPush.event_id.desc()).limit(limit)
-    if state:
-        query = query.where(StatusPush.state == state)
-    if dossier_id is not None:
-        query = query.where(StatusPush.dossier_id == dossier_id)
-    return list(db.session.scalars(query))

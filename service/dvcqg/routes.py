@@ -10,7 +10,7 @@ from ..extensions import db
 from ..identity.auth import current_user
 from ..identity.permissions import admin_only, authorise
 from ..identity.scopes import INTEGRATIONS, scoped
-from . import operations, permissions, pushes
+from . import operations, permissions, pushes, queries
 from .models import StatusPush
 from .schemas import OnlineDossierArgs, PushListArgs, PushSchema, ReceiptSchema, SupplementArgs
 
@@ -63,7 +63,7 @@ def supplement(args, portal_id):
 def list_pushes(args):
     """The status pushes to the portal, newest first (at most 200): state `failed` is an incident."""
     dossier_id = operations.find(args["dossier"]).id if args.get("dossier") else None
-    return pushes.search(state=args.get("state"), dossier_id=dossier_id)
+    return queries.pushes(state=args.get("state"), dossier_id=dossier_id)
 
 
 @blp.route("/pushes/<int(min=1, max=2147483647):push_id>/retry", methods=["POST"])

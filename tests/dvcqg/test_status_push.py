@@ -167,9 +167,13 @@ def test_retries_that_run_out_are_an_incident_holding_the_later_statuses_until_r
         assert raised.payload["operation"] == "dvc/update_status"
         db.session.rollback()
 
+    listed = portal.admin.get("/api/v1/incidents").json()["items"]
+    assert [(i["kind"], i["operation"], i["process_instance_id"]) for i in listed] == [
+        ("dvcqg_push", "dvc/update_status", dossier["process_instance_id"])
+    ]
     sim.reset()  # the portal is back
     failed = portal.admin.get("/api/v1/integrations/dvcqg/pushes?state=failed").json()
-    assert len(failed) == 1
+    assert len(failed) == 1 and failed[0]["id"] == listed[0]["push_id"]
     assert portal.clerk.post(f"/api/v1/integrations/dvcqg/pushes/{failed[0]['id']}/retry").status_code == 403
     retried = portal.admin.post(f"/api/v1/integrations/dvcqg/pushes/{failed[0]['id']}/retry")
     assert retried.status_code == 200 and retried.json()["state"] == "pending"
