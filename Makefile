@@ -56,11 +56,17 @@ run: setup instance/secret_key
 # The simulators of the remote systems (integrations/simulator.py), for demos: start them here, then
 # `make run` in another terminal with the MOTCUA_CONNECTORS line printed below.
 SIMULATOR_PORT ?= 8081
+# Where the simulated national portal pushes online dossiers (MOTCUA_DVCQG_TOKEN: a token of scope
+# integrations:dvcqg, docs/integrations.md; `motcua demo` writes one, the line "dvcqg" of
+# instance/demo-tokens.txt), as --motcua-url and the environment.
+MOTCUA_URL ?= http://$(HOST):5000
 simulators: setup
 	@mkdir -p instance
 	@echo "Simulators on http://$(HOST):$(SIMULATOR_PORT)/ (control: /_control/health, journal, stats, fail, reset)"
 	@echo "For Motcua: export MOTCUA_CONNECTORS=dvc=http://$(HOST):$(SIMULATOR_PORT),post=http://$(HOST):$(SIMULATOR_PORT)"
-	$(BIN)/python -m integrations.simulator --host $(HOST) --port $(SIMULATOR_PORT) --state instance/simulator.json
+	@echo "The portal's page: http://$(HOST):$(SIMULATOR_PORT)/dvc/portal (pushes to $(MOTCUA_URL))"
+	$(BIN)/python -m integrations.simulator --host $(HOST) --port $(SIMULATOR_PORT) --state instance/simulator.json \
+		--motcua-url $(MOTCUA_URL)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -51,8 +51,12 @@ def _error(message: str, status: int) -> Response:
 class Simulator:
     """The WSGI application. `tokens` maps a system to the bearer token it requires (if any)."""
 
-    def __init__(self, state_path=None, tokens: dict | None = None, systems=tuple(SYSTEMS)):
+    def __init__(
+        self, state_path=None, tokens: dict | None = None, systems=tuple(SYSTEMS), options: dict | None = None
+    ):
         self.state_path = Path(state_path) if state_path else None
+        # What a system needs to call Motcua back (the portal: motcua_url, motcua_token).
+        self.options = dict(options or {})
         self.tokens = dict(tokens or {})
         self.systems = {name: SYSTEMS[name] for name in systems}
         self.lock = threading.Lock()
@@ -219,11 +223,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--token", action="append", default=[], metavar="SYSTEM=TOKEN", help="require a token"
     )
+    parser.add_argument(
+        "--motcua-url", default=os.environ.get("MOTCUA_URL", ""), help="where the portal pushes dossiers"
+    )
+    parser.add_argument(
+        "--motcua-token",
+        default=os.environ.get("MOTCUA_DVCQG_TOKEN", ""),
+        help="the portal's Motcua token (scope integrations:dvcqg)",
+    )
     args = parser.parse_args(argv)
     tokens = dict(item.partition("=")[::2] for item in args.token)
     if not all(tokens.values()):
         parser.error("--token takes SYSTEM=TOKEN")
-    run_simple(args.host, args.port, Simulator(args.state, tokens), threaded=True)
+    options = {"motcua_url": args.motcua_url, "motcua_token": args.motcua_token}
+    run_simple(args.host, args.port, Simulator(args.state, tokens, options=options), threaded=True)
 
 
 if __name__ == "__main__":

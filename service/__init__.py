@@ -130,6 +130,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .definitions.routes import blp as definitions_blp
     from .definitions.routes import diagrams_blp
     from .dossiers.routes import blp as dossiers_blp
+    from .dvcqg.routes import blp as dvcqg_blp
     from .external_tasks.routes import blp as external_tasks_blp
     from .identity import auth
     from .identity.routes import admin_blp
@@ -179,6 +180,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         signatures_blp,
         external_tasks_blp,
         indicators_blp,
+        dvcqg_blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(ui_bp)  # the web pages under /ui

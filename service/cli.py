@@ -10,6 +10,7 @@ motcua serve                           serve the API with waitress
 
 from __future__ import annotations
 
+import secrets
 import sys
 from pathlib import Path
 
@@ -76,7 +77,8 @@ def tokens():
     "scopes",
     multiple=True,
     help="Repeat for each scope of a system's token: read, deploy, start:KEY, messages:NAME, "
-    "tasks:KEY, external-tasks:TOPIC ('*' for every name). None: the user's full rights.",
+    "tasks:KEY, external-tasks:TOPIC, integrations:SYSTEM (integrations:dvcqg: the national "
+    "portal) ('*' for every name). None: the user's full rights.",
 )
 @with_appcontext
 def create_token(username, name, scopes):
@@ -297,6 +299,12 @@ def demo(password, history, months, per_day, seed):
                     username, password, groups=groups, unit=unit, admin=admin, display_name=display_name
                 )
             lines.append(f"{username}\t{new_token(user, name='demo')}")
+        # The national portal's account (docs/integrations.md): its token may only deliver online
+        # dossiers and supplements, to the one-stop centre (MOTCUA_DVCQG_TOKEN of make simulators).
+        portal = db.session.scalar(sa.select(User).where(User.username == "dvcqg"))
+        if portal is None:
+            portal = create("dvcqg", secrets.token_hex(16), unit="TTPVHCC", display_name="Cổng DVC quốc gia")
+        lines.append(f"dvcqg\t{new_token(portal, name='demo', scopes=['integrations:dvcqg'])}")
         for name, description in DEMO_GROUPS.items():
             group = get_or_create_group(name)
             group.description = group.description or description

@@ -2,9 +2,9 @@
 
 Each tick, `relay(now)` takes the events not yet relayed, in order (`FOR UPDATE SKIP LOCKED` on
 PostgreSQL, so two workers never take the same), hands them to every consumer of CONSUMERS, which
-writes its own rows (webhook deliveries, notification deliveries), and marks them relayed, in one
-transaction: an event reaches each consumer once, or not at all if the transaction fails (and is
-taken again on the next tick). Adding a consumer is one line in CONSUMERS:
+writes its own rows (webhook deliveries, notification deliveries, portal status pushes), and
+marks them relayed, in one transaction: an event reaches each consumer once, or not at all if the
+transaction fails (and is taken again on the next tick). Adding a consumer is one line in CONSUMERS:
 `consumer(events, now)`, writing in the open transaction, never committing.
 """
 
@@ -14,6 +14,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from .dvcqg import pushes as dvcqg
 from .extensions import db
 from .notifications import operations as notifications
 from .outbox.models import OutboxEvent
@@ -23,6 +24,7 @@ from .webhooks import operations as webhooks
 CONSUMERS = (
     webhooks.enqueue,  # one delivery per active subscription to the event's type
     notifications.enqueue,  # SMS / Zalo messages to the applicant or the officers, per channel
+    dvcqg.relayed,  # a portal dossier's status changes: pushes to the national portal, in order
 )
 
 

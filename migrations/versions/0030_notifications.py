@@ -2,7 +2,7 @@
 contacts, opt-outs
 
 Revision ID: 0030_notifications
-Revises: 0026_attachment_signatures
+Revises: 0027_dvcqg
 Create Date: 2026-12-04 18:10:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0030_notifications"
-down_revision = "0026_attachment_signatures"
+down_revision = "0027_dvcqg"
 branch_labels = None
 depends_on = None
 

@@ -228,13 +228,29 @@ def store(task_id, stream: BinaryIO, filename: str | None, *, component: str | N
                 "allowed": components,
             },
         )
+    return _keep(stream, filename, instance.id, dossier, component, actor, task=task)
+
+
+def store_received(
+    instance_id, dossier: Dossier, stream: BinaryIO, filename: str | None, *, component: str | None, actor
+) -> Attachment:
+    """Attach a file a remote system sent with a dossier (the national portal's online dossier or
+    supplement, service/dvcqg), with no task: checked like an upload (size, type by content)."""
+    return _keep(
+        stream, filename, instance_id, dossier, (component or "").strip()[:500] or None, actor, task=None
+    )
+
+
+def _keep(stream: BinaryIO, filename, instance_id, dossier, component, actor, *, task) -> Attachment:
+    """Write the file (refused past the size limit or when not of an accepted type), its row and
+    its audit fact; the file goes with the unit of work if it does not commit."""
     key, file_type, size, sha256 = _write(stream, max_bytes())
     _remember_uncommitted(key)
     signatures = keys.check(_path_of(key).read_bytes()) if file_type.name == "pdf" else None
     attachment = Attachment(
         id=uuid.uuid4(),
-        instance_id=instance.id,
-        task_id=task.id,
+        instance_id=instance_id,
+        task_id=task.id if task is not None else None,
         dossier_id=dossier.id if dossier is not None else None,
         component=component,
         filename=safe_filename(filename, file_type),
@@ -263,9 +279,9 @@ def store(task_id, stream: BinaryIO, filename: str | None, *, component: str | N
                 "attachment_uploaded",
                 at=attachment.uploaded_at,
                 actor=actor,
-                instance_id=instance.id,
-                task_id=task.id,
-                element_id=task.element_id,
+                instance_id=instance_id,
+                task_id=task.id if task is not None else None,
+                element_id=task.element_id if task is not None else None,
                 data=data,
                 message=f"Uploaded {attachment.filename} ({size} bytes, sha256 {sha256[:12]}…)",
             )

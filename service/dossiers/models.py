@@ -39,6 +39,9 @@ class Dossier(db.Model):
     components: Mapped[list] = mapped_column(sa.JSON, default=list)
     # The number of sets (số bộ hồ sơ) the counter received (Mẫu 01, Mẫu 06).
     sets: Mapped[int] = mapped_column(default=1, server_default="1")
+    # The national portal's id of a dossier submitted online there (DVCQG, service/dvcqg/): how
+    # the portal names it in its calls, and how Motcua names it in every status it pushes back.
+    portal_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     status: Mapped[int] = mapped_column(default=1, index=True)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -68,10 +68,20 @@ MAX_SETS = 100
 
 
 def receive(
-    procedure_code: str, *, applicant: dict, channel: str, components: list[dict], actor, sets: int = 1
+    procedure_code: str,
+    *,
+    applicant: dict,
+    channel: str,
+    components: list[dict],
+    actor,
+    sets: int = 1,
+    portal_id: str | None = None,
+    fee: dict | None = None,
 ) -> Dossier:
     """Open a dossier for a procedure of the catalogue and start its process (status 1); `sets`:
-    the number of sets of the dossier the counter received (Mẫu 01), at least one."""
+    the number of sets of the dossier the counter received (Mẫu 01), at least one; `portal_id`
+    and `fee`: a dossier submitted on the national portal (service/dvcqg), its id there and the
+    fee as the portal says it (amount, paid or not), given to the process as `fee`."""
     procedure = procedures.get(procedure_code, active_only=True)
     if channel not in CHANNELS:
         raise Unprocessable(f"The channel must be one of {', '.join(CHANNELS)}.")
@@ -87,6 +97,8 @@ def receive(
         "procedure_name": procedure.name,
         "processing_days": float(procedure.processing_days),
         "channel": channel,
+        "portal_id": portal_id,
+        "fee": fee,
         "applicant": applicant,
         "components": components,
         # Set by follow.timer_variables once the dossier is numbered (for the model's apology timer).
@@ -109,6 +121,7 @@ def receive(
         channel=channel,
         components=components,
         sets=sets,
+        portal_id=portal_id,
         status=1,
         submitted_at=now,
         created_by_id=actor.id,

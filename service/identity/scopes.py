@@ -10,6 +10,8 @@ It may do only what one of its scopes names, and never more than its user may:
     messages:<message name>    send that message (to an instance, or correlated)
     tasks:<definition key>     claim, unclaim and complete user tasks of that process
     external-tasks:<topic>     fetch, lock, complete and fail external tasks of that topic
+    integrations:<system>      be that remote system calling in (integrations:dvcqg: the national
+                               portal sends online dossiers and supplements)
 
 `*` in place of the name allows every name of that kind (`start:*`). The check is in two places:
 `gate()` before a request (a GET needs `read`; a write must go to a route that declares its kind
@@ -30,10 +32,11 @@ START = "start"
 MESSAGES = "messages"
 TASKS = "tasks"
 EXTERNAL_TASKS = "external-tasks"
+INTEGRATIONS = "integrations"
 
 # Kinds that stand alone, and kinds that take a name after a colon.
 PLAIN_KINDS = (READ, DEPLOY)
-NAMED_KINDS = (START, MESSAGES, TASKS, EXTERNAL_TASKS)
+NAMED_KINDS = (START, MESSAGES, TASKS, EXTERNAL_TASKS, INTEGRATIONS)
 MAX_SCOPES = 50
 _NAME = re.compile(r"^(\*|[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127})$")
 
@@ -54,7 +57,7 @@ def parse(values: Iterable[str] | None) -> list[str] | None:
             "Not a scope: "
             + ", ".join(repr(scope) for scope in bad)
             + ". Scopes: read, deploy, start:<definition key>, messages:<message name>, "
-            "tasks:<definition key>, external-tasks:<topic> ('*' for every name)."
+            "tasks:<definition key>, external-tasks:<topic>, integrations:<system> ('*' for every name)."
         )
     return sorted(cleaned)
 

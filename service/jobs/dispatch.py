@@ -20,6 +20,7 @@ import uuid
 from flask import Flask
 
 from .. import relay
+from ..dvcqg import pushes as dvcqg
 from ..models_base import utcnow
 from ..notifications import sending as notifications
 from ..webhooks import operations as webhooks
@@ -35,7 +36,7 @@ def worker_name() -> str:
 def tick(app: Flask, *, enqueue=None) -> tuple[int, int]:
     """Find due work; hand it to `enqueue(kind, id)` (Celery) or run it here. Returns the counts
     of calls and timers. The outbox's new events are relayed first (service/relay.py: webhook and
-    notification deliveries)."""
+    notification deliveries, the national portal's status pushes)."""
     now = utcnow()
     with app.app_context():
         operations.heartbeat(worker_name(), now)
@@ -43,11 +44,13 @@ def tick(app: Flask, *, enqueue=None) -> tuple[int, int]:
         calls, timers = operations.due_work(now)
         deliveries = webhooks.due(now)
         messages = notifications.due(now)
+        portal = dvcqg.due(now)
     work = [
         *(("call", call_id) for call_id in calls),
         *(("timers", str(instance_id)) for instance_id in timers),
         *(("webhook", str(delivery_id)) for delivery_id in deliveries),
         *(("notification", str(delivery_id)) for delivery_id in messages),
+        *(("dvcqg", push_id) for push_id in portal),
     ]
     for kind, ident in work:
         if enqueue is not None:
@@ -67,6 +70,8 @@ def run(kind: str, ident, app: Flask) -> None:
                 webhooks.deliver(uuid.UUID(str(ident)))
             elif kind == "notification":
                 notifications.deliver(uuid.UUID(str(ident)))
+            elif kind == "dvcqg":
+                dvcqg.send(int(ident))
             else:
                 operations.fire_timers(uuid.UUID(str(ident)), utcnow())
         except Exception:

@@ -29,19 +29,22 @@ def incidents(page: int, per_page: int) -> tuple[list[ServiceCall], int]:
 
 
 def all_incidents(page: int, per_page: int) -> tuple[list, int]:
-    """A page of every incident, latest first: the failed service calls and the external tasks in
-    incident (external_tasks.queries), each marked with its `kind`, with their count."""
+    """A page of every incident, latest first: the failed service calls, the external tasks in
+    incident (external_tasks.queries) and the national portal's failed status pushes
+    (dvcqg.queries), each marked with its `kind`, with their count."""
+    from ..dvcqg import queries as dvcqg
     from ..external_tasks import queries as external_tasks
 
     wanted = page * per_page  # the first `wanted` of each kind hold the page of the merged list
     calls, calls_total = incidents(1, wanted)
     external, external_total = external_tasks.incidents(1, wanted)
+    pushes, pushes_total = dvcqg.incidents(1, wanted)
     merged = sorted(
-        [*calls, *(_external_incident(task) for task in external)],
+        [*calls, *(_external_incident(task) for task in external), *pushes],
         key=lambda row: row.updated_at if hasattr(row, "updated_at") else row["updated_at"],
         reverse=True,
     )
-    return merged[(page - 1) * per_page : wanted], calls_total + external_total
+    return merged[(page - 1) * per_page : wanted], calls_total + external_total + pushes_total
 
 
 def _external_incident(task) -> dict:

@@ -19,15 +19,17 @@ class IncidentSchema(ma.Schema):
     kind = ma.fields.String(
         dump_default="service_call",
         metadata={
-            "description": "service_call (retry: POST /incidents/{id}/retry) or external_task "
-            "(retry: POST /external-tasks/{external_task_id}/retry)"
+            "description": "service_call (retry: POST /incidents/{id}/retry), external_task "
+            "(retry: POST /external-tasks/{external_task_id}/retry) or dvcqg_push, a status push "
+            "to the national portal (retry: POST /integrations/dvcqg/pushes/{push_id}/retry)"
         },
     )
     external_task_id = ma.fields.UUID(allow_none=True, dump_default=None)
+    push_id = ma.fields.Integer(allow_none=True, dump_default=None)
     topic = ma.fields.String(allow_none=True, dump_default=None)
     process_instance_id = ma.fields.UUID(attribute="instance_id")
-    task_id = ma.fields.UUID()
-    element_id = ma.fields.String()
+    task_id = ma.fields.UUID(allow_none=True)
+    element_id = ma.fields.String(allow_none=True)
     operation = ma.fields.String(allow_none=True)
     error = ma.fields.String(attribute="last_error", allow_none=True)
     attempts = ma.fields.Integer(allow_none=True)

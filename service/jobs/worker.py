@@ -101,6 +101,10 @@ def _register_tasks(celery: Celery, app: Flask) -> None:
     def send_notification(delivery_id: str) -> None:
         dispatch.run("notification", delivery_id, app)
 
+    @celery.task(name="motcua.push_dvcqg")
+    def push_dvcqg(push_id: int) -> None:
+        dispatch.run("dvcqg", push_id, app)
+
     @celery.task(name="motcua.tick")
     def tick() -> None:
         kinds = {
@@ -108,6 +112,7 @@ def _register_tasks(celery: Celery, app: Flask) -> None:
             "timers": "motcua.fire_timers",
             "webhook": "motcua.deliver_webhook",
             "notification": "motcua.send_notification",
+            "dvcqg": "motcua.push_dvcqg",
         }
         dispatch.tick(app, enqueue=lambda kind, ident: celery.send_task(kinds[kind], args=[ident]))
 

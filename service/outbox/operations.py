@@ -11,8 +11,9 @@ Subscribers are listed once, at create_app (`subscribe`), so `grep` finds every 
 
 A subscriber is a prompt, not the only way: what is due is always in the database (the workers'
 tick finds queued calls; other processes' calendars refresh within a minute). Events stay in the
-table, numbered, for consumers that must see each of them: the relay of service/webhooks hands
-each event, once, to the deliveries of the subscriptions to its type (and marks it relayed).
+table, numbered, for consumers that must see each of them: service/relay.py hands each event,
+once, to the consumers it lists (webhook and notification deliveries, the national portal's
+status pushes), in the relay's transaction, and marks it relayed.
 """
 
 from __future__ import annotations

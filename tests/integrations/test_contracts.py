@@ -61,7 +61,11 @@ def test_a_service_task_that_fits_its_contract_deploys(admin, tmp_path):
 @pytest.mark.parametrize(
     ("operation", "params", "says"),
     [
-        ("dvc/no_such", [("ref", "code")], "has no operation 'dvc/no_such' (it offers: sync_dossier)"),
+        (
+            "dvc/no_such",
+            [("ref", "code")],
+            "has no operation 'dvc/no_such' (it offers: sync_dossier, update_status)",
+        ),
         ("bank/pay", [("ref", "code")], "no connector offers the operation 'bank/pay'"),
         ("dvc/sync_dossier", [("status", "4")], "dvc/sync_dossier needs the parameter 'ref'"),
         ("dvc/sync_dossier", [("ref", "code"), ("colour", "'red'")], "takes no parameter 'colour'"),

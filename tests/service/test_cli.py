@@ -149,6 +149,14 @@ def test_demo_creates_users_in_each_role_with_tokens(cli, app, client):
         from service.identity.tree import subtree
 
         assert {"SO-TP", "TTPVHCC", "UBND-XA", "CA-TINH", "CA-XA"} <= set(subtree("UBND-TINH"))
+    # the national portal's account: in the one-stop centre, a token that may only deliver to it
+    with app.app_context():
+        from service.identity.models import User
+
+        assert db.session.scalar(sa.select(User).where(User.username == "dvcqg")).org_unit.code == "TTPVHCC"
+    portal = {"Authorization": f"Bearer {tokens['dvcqg']}"}
+    assert client.get("/api/v1/auth/me", headers=portal).json["error"]["details"]["needs"] == "read"
+    assert client.post("/api/v1/dossiers", json={}, headers=portal).status_code == 403
     assert cli("demo").exit_code == 0  # idempotent
 
 

@@ -33,7 +33,15 @@ WRITE_OPERATIONS = sorted(
 PUBLIC = {("POST", "/api/v1/auth/login")}
 # Operations a user without groups may never call: 403 whatever the body, because the permission is
 # checked before the arguments are read.
+# Operations only a remote system's scoped token may call (the national portal's deliveries): a
+# person, the administrator included, is refused before the body is read; the portal's token reaches it.
+SYSTEMS_ONLY = {
+    ("POST", "/api/v1/integrations/dvcqg/dossiers"),
+    ("POST", "/api/v1/integrations/dvcqg/dossiers/{portal_id}/supplements"),
+}
 REFUSED_TO_A_USER_WITHOUT_GROUPS = {
+    *SYSTEMS_ONLY,
+    ("POST", "/api/v1/integrations/dvcqg/pushes/{push_id}/retry"),
     ("POST", "/api/v1/users"),
     ("PATCH", "/api/v1/users/{username}"),
     ("POST", "/api/v1/users/{username}/password"),
@@ -180,6 +188,14 @@ def bodies(operation: dict):
 def world(app, admin, make_user, deploy_library, catalogue):
     """Users, an instance with an open task, a unit, a procedure and a dossier for the path values."""
     stranger = make_user("stranger", unit="OTHER-UNIT")
+    with app.app_context():
+        from service.extensions import db
+        from service.identity.operations import create_token, create_user
+
+        portal = create_token(
+            create_user("dvcqg", "password-1", unit="TTPVHCC"), scopes=["integrations:dvcqg"]
+        )
+        db.session.commit()
     clerk = make_user("clerk", groups=["reception"], unit="TTPVHCC")
     deploy_library("simple_approval.bpmn")
     instance = admin.start("simple_approval").json
@@ -229,8 +245,13 @@ def world(app, admin, make_user, deploy_library, catalogue):
         "subscription_id": subscription["id"],
         "delivery_id": delivery["id"],
         "external_task_id": external_task["id"],
+        "portal_id": "DVCQG-000001",
+        "push_id": 1,
     }
-    return SimpleNamespace(client=admin.client, admin=admin, stranger=stranger, path_values=path_values)
+    portal_headers = {"Authorization": f"Bearer {portal}"}
+    return SimpleNamespace(
+        client=admin.client, admin=admin, stranger=stranger, portal=portal_headers, path_values=path_values
+    )
 
 
 def url(path: str, values: dict) -> str:
@@ -254,6 +275,8 @@ def assert_error_body(response, where):
 def test_no_write_route_answers_a_generated_body_with_a_server_error(world, method, path, operation):
     target = url(path, world.path_values)
     callers = {"admin": world.admin.headers, "stranger": world.stranger.headers, "anonymous": {}}
+    if (method, path) in SYSTEMS_ONLY:
+        callers["portal"] = world.portal
     takes_json = "application/json" in operation.get("requestBody", {}).get("content", {})
 
     @given(body=bodies(operation), caller=st.sampled_from(sorted(callers)))
@@ -278,7 +301,9 @@ def test_no_write_route_answers_a_generated_body_with_a_server_error(world, meth
             assert response.status_code == 401, where
         if caller == "stranger" and (method, path) in REFUSED_TO_A_USER_WITHOUT_GROUPS:
             assert response.status_code == 403, where
-        if caller == "admin" and takes_json and is_malformed:
+        if caller == "admin" and (method, path) in SYSTEMS_ONLY:
+            assert response.status_code == 403, where
+        elif caller in ("admin", "portal") and takes_json and is_malformed:
             assert response.status_code == 400, where
             assert response.json["error"]["code"] == "invalid_json", where
 
