@@ -137,6 +137,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .instances.routes import blp as instances_blp
     from .jobs.routes import blp as incidents_blp
     from .messages.routes import blp as messages_blp
+    from .pickers.routes import blp as pickers_blp
     from .procedures.routes import blp as procedures_blp
     from .tasks.routes import blp as tasks_blp
     from .ui import bp as ui_bp
@@ -168,6 +169,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         attachments_blp,
         webhooks_blp,
         external_tasks_blp,
+        pickers_blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(ui_bp)  # the web pages under /ui

@@ -20,7 +20,7 @@ from ..identity.auth import check_csrf, cookie_session, current_user
 from ..tasks import queries as tasks
 from ..tasks.permissions import require_task_actor
 from ..tasks.queries import COMPLETED, OPEN
-from . import bp, display, formschema, history, i18n, safe_next, worklist
+from . import bp, display, formschema, history, i18n, pickers, safe_next, worklist
 
 
 class LoginForm(FlaskForm):
@@ -129,7 +129,9 @@ def task_page(task_id):
         "complete_url": url_for("tasks.complete", task_id=task.id),
         # After completing, back to the page the user came from (the counter, a dossier) if asked.
         "done_url": url_for("ui.task_done", task_id=task.id, next=_next_page()),
-        "schema": formschema.editor_schema(form) if form else None,
+        "schema": pickers.apply(
+            formschema.editor_schema(form) if form else None, pickers.for_task(form, task=task, user=user)
+        ),
         "labels": formschema.labels(form),
     }
     return render_template(
