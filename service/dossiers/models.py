@@ -6,12 +6,13 @@ import uuid
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
 from ..models_base import UTCDateTime, utcnow
 from ..procedures.models import Procedure
 from ..sla import Columns, Sla, Window, classify
+from . import search
 
 CHANNELS = ("counter", "online", "post")
 
@@ -57,8 +58,18 @@ class Dossier(db.Model):
     # gets what remains of its share (deadlines.remaining); kept on the row, so a step reads it
     # with the dossier it already loads (no query of dossier_steps on the hot path).
     step_use: Mapped[dict | None] = mapped_column(sa.JSON)
+    # What the dossier is found by (search.text_of: code, applicant's name, ID numbers, phone,
+    # folded), kept in step with the code and the applicant.
+    search_text: Mapped[str | None] = mapped_column(sa.String(1000))
 
     procedure: Mapped[Procedure] = relationship(lazy="joined", innerjoin=True)
+
+    @validates("code", "applicant")
+    def _keep_search_text(self, key: str, value):
+        code = value if key == "code" else self.code
+        applicant = value if key == "applicant" else self.applicant
+        self.search_text = search.text_of(code, applicant)
+        return value
 
     def sla_class(self, window: Window) -> Sla | None:
         """Its SLA class (service/sla.py): its verdict once finished; while it waits for the

@@ -109,6 +109,13 @@ class DossierListArgs(PageArgs):
     unit = ma.fields.String(validate=ma.validate.Length(max=64))
     procedure = ma.fields.String(validate=ma.validate.Length(max=64))
     overdue = ma.fields.Boolean()
+    q = ma.fields.String(
+        validate=ma.validate.Length(max=200),
+        metadata={
+            "description": "Words found in the code, the applicant's name (accents optional: 'nguyen thi"
+            " anh' finds 'Nguyễn Thị Ánh'), CCCD number or phone; every word must be found"
+        },
+    )
 
 
 class WithdrawArgs(RequestSchema):

@@ -223,6 +223,7 @@ from . import (  # noqa: E402,F401
     admin,
     designer,
     dossier_pages,
+    finding,
     instance_pages,
     lookup,
     pages,

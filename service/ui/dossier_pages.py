@@ -24,12 +24,13 @@ from ..identity.auth import current_user
 from ..instances import operations as instances
 from ..tasks.queries import COMPLETED, OPEN, sla_window
 from . import attachments as attachment_panel
-from . import bp, display, history
+from . import bp, display, finding, history
 from .instance_pages import may_see, open_tasks
 
 PER_PAGE = 20
 DUES = ("late", "due_soon", "early", "paused")
 MAX_REF = 64
+MAX_QUERY = 200
 CHANNEL_LABELS = {"counter": _l("Trực tiếp"), "online": _l("Trực tuyến"), "post": _l("Bưu chính")}
 # The official slips (service.documents.FORMS), as the page names them.
 DOCUMENTS = {
@@ -48,6 +49,7 @@ class Filters:
     status: int | None = None
     procedure: str = ""
     due: str = ""
+    q: str = ""
     page: int = 1
 
     @classmethod
@@ -64,12 +66,13 @@ class Filters:
             status=number("status", 1, max(DossierStatus), None),
             procedure=procedure if 0 < len(procedure) <= MAX_REF else "",
             due=args.get("due") if args.get("due") in DUES else "",
+            q=(args.get("q") or "").strip()[:MAX_QUERY],
             page=number("page", 1, 100_000, 1),
         )
 
     def query(self, **changes) -> dict:
         """URL arguments of these filters with some changed (empty ones left out)."""
-        values = {"status": self.status, "procedure": self.procedure, "due": self.due}
+        values = {"status": self.status, "procedure": self.procedure, "due": self.due, "q": self.q}
         values.update(changes)
         return {k: v for k, v in values.items() if v}
 
@@ -93,7 +96,12 @@ def dossier_list():
     user = current_user()
     filters = Filters.parse(request.args)
     window = sla_window()
-    base = {"status": filters.status, "procedure": filters.procedure or None, "window": window}
+    base = {
+        "status": filters.status,
+        "procedure": filters.procedure or None,
+        "q": filters.q or None,
+        "window": window,
+    }
     counts = {
         due: dossier_reads.count(dossier_reads.where(user, due=due, **base))
         for due in (sla.Sla.LATE, sla.Sla.DUE_SOON)
@@ -117,6 +125,7 @@ def dossier_list():
         procedures=_procedures(user),
         statuses=[(int(code), display.dossier_status(code)) for code in DossierStatus],
         status_label=display.dossier_status,
+        saved=finding.saved("dossiers", user),
     )
 
 
