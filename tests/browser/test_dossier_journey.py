@@ -79,6 +79,7 @@ def test_a_dossier_is_received_printed_appraised_approved_issued_and_returned(pa
     code = page.get_by_test_id("received-code").text_content().strip()
     receipt = page.request.get(page.get_by_test_id("print-mau-01").get_attribute("href"))
     assert receipt.status == 200 and code in pdf_text(receipt.body())
+    screenshot(page, "reception-received.png")
 
     # The digitisation follows, at the clerk's pace, from the counter's panel and back to it.
     page.get_by_test_id("next-step").filter(has_text="Số hóa hồ sơ").click()
