@@ -101,7 +101,7 @@
 
   /* A drawing fitted into a narrow box can be too small to read: then show the waiting step (or
      the start) at a readable scale; the buttons and the mouse wheel zoom, dragging pans. */
-  var READABLE = 0.5;
+  var READABLE = 0.6;
   function readable(viewer) {
     var canvas = viewer.get("canvas");
     var box = canvas.viewbox();
