@@ -16,9 +16,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import forms
+from ..dossiers import permissions as dossier_rules
 from ..dossiers import queries as dossier_reads
 from ..dossiers.status import DossierStatus
-from ..errors import Unprocessable
+from ..errors import Forbidden, NotFound, Unprocessable
 from ..instances import operations as instances
 from ..tasks import operations as task_operations
 from ..tasks.permissions import may_act_on_task
@@ -102,9 +103,6 @@ def decide(dossier, variables: dict, user) -> None:
 def receipt(ref: str | None, user) -> dict | None:
     """The panel of the dossier just received at the counter: its code, and the slip to print and
     the next step (digitisation) when there are."""
-    from ..dossiers import permissions as dossier_rules
-    from ..errors import Forbidden, NotFound
-
     if not ref:
         return None
     try:
