@@ -134,3 +134,31 @@ def test_the_received_panel_shows_only_a_dossier_the_clerk_may_see(office, clerk
 
     assert 'data-testid="received"' not in html(other.get(f"/ui/reception?received={code}"))
     assert 'data-testid="received"' in html(client.get(f"/ui/reception?received={code}"))
+
+
+def test_in_chromium_the_clerk_guides_at_the_counter_seeing_only_the_guidance_fields(page, office):
+    import re
+
+    from playwright.sync_api import expect
+
+    from tests.browser.conftest import log_in
+
+    log_in(page, "clerk")
+    page.goto("/ui/reception?procedure=AG-LLTP-01")
+    page.get_by_label("Họ và tên").fill("Lê Thị Cúc")
+    page.get_by_label(re.compile("^Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp")).check()
+    guidance = page.get_by_label("Nội dung hướng dẫn")
+    reason = page.get_by_label("Lý do từ chối tiếp nhận")
+    expect(guidance).to_be_hidden()
+    expect(reason).to_be_hidden()
+    page.get_by_role("radiogroup", name="Kết quả kiểm tra").get_by_role(
+        "radio", name=re.compile("^Chưa đầy đủ")
+    ).check()
+    expect(guidance).to_be_visible()
+    expect(reason).to_be_hidden()
+    guidance.fill("Bổ sung bản chụp giấy tờ tùy thân.")
+    page.get_by_role("button", name="Ghi nhận hồ sơ").click()
+
+    expect(page.get_by_test_id("received")).to_contain_text("Lê Thị Cúc")
+    slip = page.request.get(page.get_by_test_id("print-mau-02").get_attribute("href").replace("pdf", "html"))
+    assert slip.status == 200 and ID_COPY in slip.text()
