@@ -162,3 +162,11 @@ def test_in_chromium_the_clerk_guides_at_the_counter_seeing_only_the_guidance_fi
     expect(page.get_by_test_id("received")).to_contain_text("Lê Thị Cúc")
     slip = page.request.get(page.get_by_test_id("print-mau-02").get_attribute("href").replace("pdf", "html"))
     assert slip.status == 200 and ID_COPY in slip.text()
+
+
+def test_the_counters_decisions_speak_english_in_english_mode(office, clerk_client):
+    client, _token = clerk_client
+    page = html(client.get("/ui/reception?lang=en"))
+    assert "Result of the check" in page
+    assert "Complete and within our competence: accept, number and print the receipt (Form 01)" in page
+    assert "Kết quả kiểm tra" not in page
