@@ -139,6 +139,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .jobs.routes import blp as incidents_blp
     from .messages.routes import blp as messages_blp
     from .notifications.routes import blp as notifications_blp
+    from .pickers.routes import blp as pickers_blp
     from .procedures.routes import blp as procedures_blp
     from .reports.indicator_routes import blp as indicators_blp
     from .reports.routes import blp as reports_blp
@@ -181,6 +182,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         external_tasks_blp,
         indicators_blp,
         dvcqg_blp,
+        pickers_blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(ui_bp)  # the web pages under /ui

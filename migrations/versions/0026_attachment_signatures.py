@@ -1,7 +1,7 @@
 """attachments.signatures: the PAdES signatures found in a PDF when it was stored, as checked then
 
 Revision ID: 0026_attachment_signatures
-Revises: 0022_report_bundles
+Revises: 0025_search_and_preferences
 Create Date: 2026-12-04 17:10:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0026_attachment_signatures"
-down_revision = "0022_report_bundles"
+down_revision = "0025_search_and_preferences"
 branch_labels = None
 depends_on = None
 

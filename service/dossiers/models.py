@@ -6,12 +6,13 @@ import uuid
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
 from ..models_base import UTCDateTime, utcnow
 from ..procedures.models import Procedure
 from ..sla import Columns, Sla, Window, classify
+from . import search
 
 CHANNELS = ("counter", "online", "post")
 # How a fee was paid (the return form's `fee_payment`; "none": nothing to pay).
@@ -89,7 +90,18 @@ class Dossier(db.Model):
     fee_payment: Mapped[str | None] = mapped_column(sa.String(16))
     worked_days: Mapped[float | None] = mapped_column()
 
+    # What the dossier is found by (search.text_of: code, applicant's name, ID numbers, phone,
+    # folded), kept in step with the code and the applicant.
+    search_text: Mapped[str | None] = mapped_column(sa.String(1000))
+
     procedure: Mapped[Procedure] = relationship(lazy="joined", innerjoin=True)
+
+    @validates("code", "applicant")
+    def _keep_search_text(self, key: str, value):
+        code = value if key == "code" else self.code
+        applicant = value if key == "applicant" else self.applicant
+        self.search_text = search.text_of(code, applicant)
+        return value
 
     @property
     def return_due(self) -> datetime | None:

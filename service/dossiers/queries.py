@@ -22,6 +22,7 @@ from ..procedures.models import Procedure
 from ..tasks import queries as tasks
 from ..tasks.models import Task
 from . import drill
+from . import search as finding
 from .models import SLA_COLUMNS, Dossier, DossierStep
 from .permissions import visible_to
 
@@ -55,12 +56,17 @@ def where(
     procedure=None,
     overdue=None,
     due: str | None = None,
+    q: str | None = None,
     window: sla.Window | None = None,
     filters: drill.Drill | None = None,
 ) -> sa.ColumnElement[bool]:
     """The dossiers a user may see, filtered: status, receiving unit, procedure code, overdue (late
-    or not), due (an SLA class of service/sla.py), and the indicators' filters (drill.py)."""
+    or not), due (an SLA class of service/sla.py), q (words of the code, the applicant's name, CCCD
+    number or phone: search.py), and the indicators' filters (drill.py)."""
     conditions = [visible_to(user)]
+    found = finding.condition(Dossier.search_text, q)
+    if found is not None:
+        conditions.append(found)
     if filters is not None and filters.given():
         conditions.append(drill.condition(filters))
     if status is not None:
@@ -100,11 +106,21 @@ def page(condition: sa.ColumnElement[bool], number: int, per_page: int) -> list[
 
 
 def search(
-    user, *, status=None, unit=None, procedure=None, overdue=None, due=None, filters=None, page=1, per_page=50
+    user,
+    *,
+    status=None,
+    unit=None,
+    procedure=None,
+    overdue=None,
+    due=None,
+    q=None,
+    filters=None,
+    page=1,
+    per_page=50,
 ):
     """A page of the dossiers a user may see, newest first, with their count (see where())."""
     condition = where(
-        user, status=status, unit=unit, procedure=procedure, overdue=overdue, due=due, filters=filters
+        user, status=status, unit=unit, procedure=procedure, overdue=overdue, due=due, q=q, filters=filters
     )
     return page_of(Dossier, condition, NEWEST, page, per_page)
 
@@ -156,6 +172,7 @@ class TaskRow(tasks.WorklistRow):
     dossier_code: str | None = None
     procedure_name: str | None = None
     applicant: str | None = None
+    submitted_at: object = None  # tells apart the dossiers not numbered yet
 
 
 def of_procedure(code: str) -> sa.ColumnElement[bool]:
@@ -178,6 +195,7 @@ def worklist(
             Dossier.id,
             Dossier.code,
             Dossier.applicant,
+            Dossier.submitted_at,
             Procedure.name,
             order=order,
             page=page,
@@ -195,8 +213,18 @@ def worklist(
             dossier_code=code,
             procedure_name=procedure_name if dossier_id else None,
             applicant=(applicant or {}).get("name"),
+            submitted_at=submitted_at,
         )
-        for task, process_name, business_key, dossier_id, code, applicant, procedure_name in rows
+        for (
+            task,
+            process_name,
+            business_key,
+            dossier_id,
+            code,
+            applicant,
+            submitted_at,
+            procedure_name,
+        ) in rows
     ]
 
 

@@ -50,9 +50,10 @@ class Dossiers(MethodView):
     @blp.arguments(DossierListArgs, location="query")
     @blp.response(200, DossierPage)
     def get(self, args):
-        """Dossiers the caller may see, newest first (filters: status, unit, procedure, overdue, and
-        the indicators' filters: org unit with its sub-units, period, standing at its end...)."""
-        filters = {k: args.get(k) for k in ("status", "unit", "procedure", "overdue")}
+        """Dossiers the caller may see, newest first (filters: status, unit, procedure, overdue; q:
+        words of the code, the applicant's name (accents optional), CCCD number or phone; and the
+        indicators' filters: org unit with its sub-units, period, standing at its end...)."""
+        filters = {k: args.get(k) for k in ("status", "unit", "procedure", "overdue", "q")}
         items, total = queries.search(
             current_user(),
             **filters,

@@ -161,6 +161,13 @@ class DossierListArgs(PageArgs):
         validate=ma.validate.Range(min=0, max=1000),
         metadata={"description": "At least this many supplement requests by the period's end (or now)"},
     )
+    q = ma.fields.String(
+        validate=ma.validate.Length(max=200),
+        metadata={
+            "description": "Words found in the code, the applicant's name (accents optional: 'nguyen thi"
+            " anh' finds 'Nguyễn Thị Ánh'), CCCD number or phone; every word must be found"
+        },
+    )
 
 
 class WithdrawArgs(RequestSchema):

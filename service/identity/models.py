@@ -51,6 +51,8 @@ class User(db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     org_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_units.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the user keeps for themselves: {"filters": {"dossiers" | "worklist": [{"name", "query"}]}}.
+    preferences: Mapped[dict | None] = mapped_column(sa.JSON)
 
     org_unit: Mapped[OrgUnit | None] = relationship()
     groups: Mapped[list[Group]] = relationship(secondary=user_groups, order_by=Group.name)

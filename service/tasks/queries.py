@@ -51,10 +51,12 @@ STATES = (OPEN, COMPLETED, CANCELLED)
 # (open) or completed by them; "group" the open, unclaimed tasks of the user's groups and unit.
 SCOPES = ("visible", "mine", "group")
 # The orders of a page: "created" oldest first (the API's), "due" due first, none last, then oldest
-# (the worklist page's: the order of the open-tasks index).
+# (the worklist page's default: the order of the open-tasks index), "due_desc" latest due first.
 ORDERS = {
     "created": (Task.created_at, Task.id),
     "due": (Task.due_at.asc().nulls_last(), Task.created_at, Task.id),
+    # Latest due first (none last): the worklist page's other order.
+    "due_desc": (Task.due_at.desc().nulls_last(), Task.created_at, Task.id),
 }
 
 

@@ -29,8 +29,8 @@ class Tasks(MethodView):
     @blp.arguments(TaskListArgs, location="query")
     @blp.response(200, TaskPage)
     def get(self, args):
-        """Tasks the caller may act on, oldest first; filter by group, assignee, state, instance, due
-        date, process and SLA class (the worklist page's query)."""
+        """Tasks the caller may act on, oldest first (or by due date: order); filter by group,
+        assignee, state, instance, due date, process and SLA class (the worklist page's query)."""
         state = args["state"]
         which = queries.Worklist(
             state=None if state == "any" else state,
@@ -41,7 +41,9 @@ class Tasks(MethodView):
             process=args.get("process"),
             due=args.get("due"),
         )
-        rows, total = queries.worklist(current_user(), which, page=args["page"], per_page=args["per_page"])
+        rows, total = queries.worklist(
+            current_user(), which, page=args["page"], per_page=args["per_page"], order=args["order"]
+        )
         return page([row.task for row in rows], total, args)
 
 

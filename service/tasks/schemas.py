@@ -58,6 +58,13 @@ class TaskListArgs(PageArgs):
             "description": "An SLA class: late, due soon (within a working day), early, or none (no due date)"
         },
     )
+    order = ma.fields.String(
+        load_default="created",
+        validate=ma.validate.OneOf(["created", "due", "due_desc"]),
+        metadata={
+            "description": "created: oldest first; due: due first; due_desc: latest due first (none last)"
+        },
+    )
 
 
 class CompleteArgs(RequestSchema):

@@ -25,12 +25,13 @@ from ..identity.auth import current_user
 from ..instances import operations as instances
 from ..tasks.queries import COMPLETED, OPEN, sla_window
 from . import attachments as attachment_panel
-from . import bp, display, history
+from . import bp, display, finding, history
 from .instance_pages import may_see, open_tasks
 
 PER_PAGE = 20
 DUES = ("late", "due_soon", "early", "paused")
 MAX_REF = 64
+MAX_QUERY = 200
 CHANNEL_LABELS = {"counter": _l("Trực tiếp"), "online": _l("Trực tuyến"), "post": _l("Bưu chính")}
 # The official slips (service.documents.FORMS), as the page names them.
 DOCUMENTS = {
@@ -101,6 +102,7 @@ class Filters:
     status: int | None = None
     procedure: str = ""
     due: str = ""
+    q: str = ""
     page: int = 1
     drill: drill.Drill = field(default_factory=drill.Drill)
 
@@ -118,6 +120,7 @@ class Filters:
             status=number("status", 1, max(DossierStatus), None),
             procedure=procedure if 0 < len(procedure) <= MAX_REF else "",
             due=args.get("due") if args.get("due") in DUES else "",
+            q=(args.get("q") or "").strip()[:MAX_QUERY],
             page=number("page", 1, 100_000, 1),
             drill=_drill(args),
         )
@@ -128,6 +131,7 @@ class Filters:
             "status": self.status,
             "procedure": self.procedure,
             "due": self.due,
+            "q": self.q,
             **_drill_query(self.drill),
         }
         values.update(changes)
@@ -156,6 +160,7 @@ def dossier_list():
     base = {
         "status": filters.status,
         "procedure": filters.procedure or None,
+        "q": filters.q or None,
         "window": window,
         "filters": filters.drill,
     }
@@ -183,6 +188,7 @@ def dossier_list():
         drill=_drill_query(filters.drill),
         statuses=[(int(code), display.dossier_status(code)) for code in DossierStatus],
         status_label=display.dossier_status,
+        saved=finding.saved("dossiers", user),
     )
 
 

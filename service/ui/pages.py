@@ -20,7 +20,7 @@ from ..identity.auth import check_csrf, cookie_session, current_user
 from ..tasks import queries as tasks
 from ..tasks.permissions import require_task_actor
 from ..tasks.queries import COMPLETED, OPEN
-from . import bp, display, formschema, history, i18n, safe_next, worklist
+from . import bp, display, finding, formschema, history, i18n, pickers, safe_next, worklist
 from .dossier_pages import slip_links
 
 
@@ -96,8 +96,10 @@ def logout():
 @bp.get("/", endpoint="worklist")
 def worklist_page():
     filters = worklist.Filters.parse(request.args)
-    page = worklist.load(current_user(), filters)
-    return render_template("ui/worklist.html", filters=filters, page=page)
+    user = current_user()
+    page = worklist.load(user, filters)
+    saved = finding.saved("worklist", user)
+    return render_template("ui/worklist.html", filters=filters, page=page, saved=saved)
 
 
 def _dossier_summary(instance) -> dict | None:
@@ -132,7 +134,11 @@ def task_page(task_id):
         "complete_url": url_for("tasks.complete", task_id=task.id),
         # After completing, back to the page the user came from (the counter, a dossier) if asked.
         "done_url": url_for("ui.task_done", task_id=task.id, next=_next_page()),
-        "schema": formschema.editor_schema(form) if form else None,
+        # "Xong, mở việc tiếp theo" (Ctrl+Enter): the next task of the day (finding.next_task).
+        "next_task_url": url_for("ui.task_done", task_id=task.id, then="next"),
+        "schema": pickers.apply(
+            formschema.editor_schema(form) if form else None, pickers.for_task(form, task=task, user=user)
+        ),
         "labels": formschema.labels(form),
     }
     return render_template(
@@ -168,8 +174,16 @@ def task_done(task_id):
         task, _instance = tasks.get_with_instance(task_id)
     except NotFound:
         return redirect(back)
-    if task.state == COMPLETED and task.completed_by_id == current_user().id:
+    user = current_user()
+    if task.state == COMPLETED and task.completed_by_id == user.id:
         flash(_("Đã hoàn thành công việc «%(name)s».", name=task.name), "success")
+    if request.args.get("then") == "next":
+        following = finding.next_task(user, after=task.id)
+        if following is not None:
+            flash(_("Việc tiếp theo: «%(name)s».", name=following.name), "info")
+            return redirect(url_for("ui.task_page", task_id=following.id))
+        flash(_("Không còn công việc nào đang chờ bạn."), "info")
+        return redirect(url_for("ui.worklist"))
     return redirect(back)
 
 

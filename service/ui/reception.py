@@ -21,10 +21,11 @@ from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
+from .. import uow
 from ..dossiers import cccd
 from ..dossiers import operations as dossiers
 from ..dossiers import permissions as dossier_rules
@@ -36,7 +37,7 @@ from ..identity.auth import current_user
 from ..instances import operations as instances
 from ..procedures import queries as catalogue
 from ..tasks.permissions import may_act_on_task
-from . import bp, display
+from . import bp, counter, display
 from .dossier_pages import slip_links
 
 CHANNEL_LABELS = {"counter": _l("Trực tiếp"), "online": _l("Trực tuyến"), "post": _l("Bưu chính")}
@@ -106,6 +107,15 @@ class ReceptionForm(FlaskForm):
     email = StringField(_l("Email"))
     sets = StringField(_l("Số bộ hồ sơ"), default="1")
     incomplete = BooleanField(_l("Hồ sơ còn thiếu: vẫn ghi nhận để hướng dẫn bổ sung (Mẫu 02)"))
+    # The check's decision, taken on the same screen (service/ui/counter.py).
+    decision = RadioField(
+        _l("Kết quả kiểm tra"),
+        choices=[SelectChoice(value, label) for value, label in counter.DECISIONS.items()],
+        validate_choice=False,
+    )
+    other_missing = TextAreaField(_l("Thành phần khác cần bổ sung, hoàn thiện (mỗi dòng một thành phần)"))
+    guidance = TextAreaField(_l("Nội dung hướng dẫn"), validators=[Length(max=10000)])
+    refusal_reason = TextAreaField(_l("Lý do từ chối tiếp nhận"), validators=[Length(max=10000)])
 
     def __init__(self, *args, procedures=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -251,6 +261,7 @@ def _render(form: ReceptionForm, procedures: list, chosen: object | None, ticked
             ticked=ticked,
             context=context,
             has_errors=has_errors,
+            received=counter.receipt(request.args.get("received"), current_user()),
         ),
         status,
     )
@@ -313,10 +324,12 @@ def reception():
     components = _components(chosen)
     received = [components[i] for i in sorted(ticked) if i < len(components)]
     form.missing = [c["name"] for i, c in enumerate(components) if c["required"] and i not in ticked]
-    if chosen is not None and form.missing and not form.incomplete.data:
+    decision = counter.decision_of(form)
+    if chosen is not None and form.missing and not decision and not form.incomplete.data:
         form.component_errors.append(
             _("Chưa đánh dấu thành phần bắt buộc: %(names)s.", names="; ".join(form.missing))
         )
+    check = counter.check_decision(form, decision)
     if any(field.errors for field in form) or form.component_errors:
         return _render(form, procedures, chosen, ticked, 422)
 
@@ -341,6 +354,15 @@ def reception():
         else:
             flash(_("Không tiếp nhận được hồ sơ: %(message)s", message=exc.message), "error")
         return _render(form, procedures, chosen, ticked, 422)
+    if check:  # the check on the same screen: one unit of work with the reception
+        try:
+            counter.decide(dossier, check, user)
+        except Unprocessable as exc:
+            uow.discard()
+            flash(_("Không tiếp nhận được hồ sơ: %(message)s", message=exc.message), "error")
+            return _render(form, procedures, chosen, ticked, 422)
+        flash(counter.done_message(dossier, check), "success")
+        return redirect(url_for("ui.reception", received=dossier.code or str(dossier.id)))
     flash(
         _(
             "Đã ghi nhận hồ sơ của %(name)s (%(procedure)s).",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from flask import jsonify, render_template, request, url_for
+from flask import jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from ..definitions import queries as definitions
@@ -18,6 +18,7 @@ from ..reports import heatmap as heatmaps
 from ..reports import operations as late
 from ..reports import periods, permissions
 from ..reports import queries as reports
+from ..reports.indicator_permissions import may_see_some
 from . import bp
 
 MONTH = re.compile(r"^20[0-9]{2}-(0[1-9]|1[0-2])$")
@@ -31,6 +32,14 @@ STANDINGS = {"late": _l("Hoàn thành quá hạn"), "open_late": _l("Đang xử 
 
 def _moment(value):
     return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+@bp.get("/bao-cao", endpoint="reports")
+def reports_home():
+    """The menu's "Báo cáo": the QĐ 766 dashboard for those who may see a unit's indicators, else
+    the published late list (every officer); each page links to the others."""
+    user = current_user()
+    return redirect(url_for("ui.dashboard" if may_see_some(user) else "ui.late_list"))
 
 
 @bp.get("/bao-cao/tre-han", endpoint="late_list")

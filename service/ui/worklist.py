@@ -15,6 +15,8 @@ PER_PAGE = 20
 TABS = ("mine", "group")
 STATES = ("open", "completed", "any")
 DUES = ("late", "due_soon", "early", "none")
+# The orders the page offers (tasks.queries.ORDERS): due first (the default), latest due first.
+SORTS = ("due", "due_desc")
 
 
 @dataclass
@@ -23,6 +25,7 @@ class Filters:
     source: str = ""  # "process:<definition key>" or "procedure:<procedure code>"
     state: str = "open"  # of "mine"; the group tab shows open tasks only
     due: str = ""
+    sort: str = "due"
     page: int = 1
 
     @classmethod
@@ -42,14 +45,22 @@ class Filters:
             source=source if kind in {"process", "procedure"} and 0 < len(value) <= 255 else "",
             state=pick("state", STATES, "open"),
             due=pick("due", DUES, ""),
+            sort=pick("sort", SORTS, "due"),
             page=page,
         )
 
     def query(self, **changes) -> dict:
         """URL arguments of these filters with some changed (empty ones left out)."""
-        values = {"tab": self.tab, "source": self.source, "state": self.state, "due": self.due}
+        values = {
+            "tab": self.tab,
+            "source": self.source,
+            "state": self.state,
+            "due": self.due,
+            "sort": self.sort,
+        }
         values.update(changes)
-        return {k: v for k, v in values.items() if v and not (k == "state" and v == "open")}
+        defaults = {"state": "open", "sort": "due"}
+        return {k: v for k, v in values.items() if v and defaults.get(k) != v}
 
 
 @dataclass
@@ -60,6 +71,7 @@ class Row:
     dossier_code: str | None
     procedure_name: str | None
     applicant: str | None
+    submitted: str | None
     due: str | None
     due_label: str
     created: str
@@ -112,7 +124,9 @@ def load(user, filters: Filters) -> Page:
     state = "open" if filters.tab == "group" else filters.state
     # Due first (none last), then oldest: the order of the open-tasks index, so the database
     # finds the page's ids without sorting every matching task; the joins then touch 20 rows.
-    found = dossiers.worklist(where(filters.tab, state), page=filters.page, per_page=PER_PAGE, order="due")
+    found = dossiers.worklist(
+        where(filters.tab, state), page=filters.page, per_page=PER_PAGE, order=filters.sort
+    )
     rows = []
     for row in found:
         task = row.task
@@ -125,6 +139,7 @@ def load(user, filters: Filters) -> Page:
                 dossier_code=row.dossier_code,
                 procedure_name=row.procedure_name,
                 applicant=row.applicant,
+                submitted=display.local_datetime(row.submitted_at),
                 due=status,
                 due_label=display.due_label(status, task.state),
                 created=display.local_datetime(task.created_at),

@@ -58,7 +58,7 @@ def test_the_dashboard_is_for_those_who_may_see_a_units_indicators(month):
     assert 'data-testid="count-counted">3<' in text
     assert 'data-testid="rate-on_time_rate">66.7 %<' in text
     assert "Chưa có dữ liệu trong Motcua" in text  # satisfaction, PAKN...: never 0 nor 100
-    assert 'href="/ui/dashboard"' in text  # in the navigation
+    assert 'href="/ui/bao-cao"' in text  # "Báo cáo" in the navigation leads here
     # An officer of another unit: their own unit only; the province and SO-TP are refused.
     own = month.xa.get(f"/ui/dashboard?period={NOVEMBER}")
     assert own.status_code == 200 and 'data-testid="count-counted">0<' in own.get_data(as_text=True)
@@ -72,7 +72,7 @@ def test_a_number_of_the_dashboard_leads_to_its_dossiers_in_chromium(page, month
     if expect is None:
         pytest.skip("The playwright package is not installed.")
     log_in(page, "reporter")
-    page.get_by_role("link", name="Chỉ số 766").click()
+    page.get_by_role("link", name="Báo cáo").click()  # the menu leads to the dashboard
     page.locator("#dash-period").select_option(NOVEMBER)
     page.get_by_role("button", name="Xem").click()
     expect(page.get_by_test_id("count-counted")).to_have_text("3")

@@ -79,23 +79,25 @@ def test_a_dossier_is_received_printed_appraised_approved_issued_and_returned(pa
     page.get_by_label("Số điện thoại").fill("0912345678")
     page.get_by_label(re.compile("^Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp")).check()
     page.get_by_label(re.compile("^Bản chụp giấy tờ tùy thân")).check()
-    page.get_by_role("button", name="Ghi nhận hồ sơ").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Hồ sơ đã ghi nhận")
-    result_url = page.url
-
-    # The counter's two steps, each opened from the result page and back to it.
-    page.get_by_test_id("open-tasks").get_by_role("link", name="Kiểm tra tính đầy đủ và thẩm quyền").click()
-    claim(page, "clerk")
+    # The check on the same screen: accepted, numbered, Mẫu 01 printed from the counter's page.
     page.get_by_role("radiogroup", name="Kết quả kiểm tra").get_by_role(
         "radio", name=re.compile("^Đầy đủ")
     ).check()
-    complete(page)
-    page.wait_for_url(result_url)
-    page.get_by_test_id("open-tasks").get_by_role("link", name=re.compile("^Số hóa hồ sơ")).click()
+    page.get_by_role("button", name="Ghi nhận hồ sơ").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tiếp nhận hồ sơ")
+    expect(page.get_by_test_id("received-code")).to_have_text(CODE)
+    code = page.get_by_test_id("received-code").text_content().strip()
+    receipt = page.request.get(page.get_by_test_id("print-mau-01").get_attribute("href"))
+    assert receipt.status == 200 and code in pdf_text(receipt.body())
+    screenshot(page, "reception-received.png")
+
+    # The digitisation follows, at the clerk's pace, from the counter's panel and back to it.
+    page.get_by_test_id("next-step").filter(has_text="Số hóa hồ sơ").click()
     claim(page, "clerk")
     page.get_by_label("Đã số hóa toàn bộ thành phần hồ sơ").check()
     complete(page)
-    page.wait_for_url(result_url)
+    page.wait_for_url(re.compile(r".*/ui/reception\?received="))
+    page.goto(f"/ui/reception/{code}")
 
     # The receipt (Mẫu 01) carries the dossier's code and due date.
     expect(page.get_by_test_id("dossier-code")).to_have_text(CODE)
@@ -111,7 +113,10 @@ def test_a_dossier_is_received_printed_appraised_approved_issued_and_returned(pa
     open_from_worklist(page, "Phân công chuyên viên xử lý")
     expect(page.get_by_test_id("dossier-code")).to_have_text(code)
     claim(page, "head")
-    page.get_by_label("Chuyên viên được phân công (tên đăng nhập)").fill("specialist")
+    # The specialist is chosen from the unit's list, by name with their open tasks.
+    picker = page.get_by_label("Chuyên viên được phân công")
+    expect(picker.locator("option", has_text="Phạm Thị Lan")).to_contain_text("việc đang xử lý")
+    picker.select_option("specialist")
     complete(page)
     page.wait_for_url("**/ui/")
     log_out(page)
@@ -134,7 +139,7 @@ def test_a_dossier_is_received_printed_appraised_approved_issued_and_returned(pa
     expect(decisions.locator("li").first).to_contain_text("Thẩm định hồ sơ")
     expect(decisions.locator("li").first).to_contain_text("Đủ điều kiện: trình phê duyệt")
     expect(decisions.locator("li").first).to_contain_text("Hồ sơ đủ điều kiện cấp Phiếu lý lịch tư pháp.")
-    expect(decisions).to_contain_text("Chuyên viên được phân công (tên đăng nhập)")
+    expect(decisions).to_contain_text("Chuyên viên được phân công")
     claim(page, "leader")
     page.get_by_role("radiogroup", name="Quyết định").get_by_role(
         "radio", name="Phê duyệt, ký kết quả"

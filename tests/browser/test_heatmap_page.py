@@ -11,7 +11,8 @@ from tests.reports.test_heatmap import make_steps
 def test_an_officer_sees_the_heatmap_of_a_procedure_for_a_period(office, page):
     make_steps(office)
     log_in(page, "clerk")
-    page.get_by_role("link", name="Bản đồ nhiệt").click()
+    page.get_by_role("link", name="Báo cáo").click()  # the late list (or the dashboard) links to it
+    page.get_by_role("link", name="Bản đồ nhiệt quy trình").click()
     page.wait_for_url("**/ui/bao-cao/ban-do-nhiet")
     page.get_by_label("Thủ tục", exact=True).select_option("AG-LLTP-01")
     page.get_by_label("Kỳ", exact=True).fill("month:2026-11")

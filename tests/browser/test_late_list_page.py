@@ -24,7 +24,8 @@ def test_every_officer_reads_the_published_late_list_and_downloads_it(office, pa
     make_user("appraiser", groups=["specialists"], unit="SO-TP", password=PASSWORD)
 
     log_in(page, "appraiser")
-    page.get_by_role("link", name="Danh sách trễ hạn").click()
+    page.get_by_role("link", name="Báo cáo").click()  # the unit's dashboard, which links the list
+    page.get_by_role("link", name="Danh sách hồ sơ trễ hạn").click()
     page.wait_for_url("**/ui/bao-cao/tre-han")
     assert page.get_by_role("heading", name="Danh sách hồ sơ trễ hạn").is_visible()
     table = page.get_by_test_id("late-list")

@@ -84,3 +84,39 @@ def test_0008_revokes_the_tokens_of_deactivated_users_and_protects_dossier_varia
     assert protected[other_instance] is None
     names = set(json.loads(protected[dossier_instance]))
     assert {"handling_unit", "reception_unit", "dossier_id", "due_at", "apology_at"} <= names
+
+
+def test_0025_lets_existing_dossiers_be_found_by_name_without_accents_cccd_and_phone(tmp_path):
+    url = f"sqlite:///{tmp_path / 'before-0025.sqlite3'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test"})
+    with app.app_context():
+        upgrade(revision="0018_dossier_pauses")
+    engine = sa.create_engine(url)
+    tables = sa.MetaData()
+    tables.reflect(engine)
+    t = tables.tables
+    dossier = uuid.uuid4().hex
+    with engine.begin() as conn:
+        definition = _insert(conn, t["process_definitions"], key="dossier", version=1, checksum="c")
+        procedure = _insert(conn, t["procedures"], code="P-1", process_key="dossier")
+        instance = uuid.uuid4().hex
+        _insert(conn, t["process_instances"], id=instance, definition_id=definition, state="running")
+        applicant = {"name": "Nguyễn Thị Ánh", "id_number": "089190000123", "phone": "0912 345 678"}
+        _insert(
+            conn,
+            t["dossiers"],
+            id=dossier,
+            code="000.17.22.H56-261204-0001",
+            procedure_id=procedure,
+            instance_id=instance,
+            applicant=applicant,
+        )
+
+    with app.app_context():
+        upgrade()
+
+    with engine.connect() as conn:
+        text = conn.execute(sa.text("SELECT search_text FROM dossiers")).scalar_one()
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("users")}
+    assert text == "000.17.22.h56-261204-0001 nguyen thi anh 089190000123 0912345678"
+    assert "preferences" in columns

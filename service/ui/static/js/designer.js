@@ -769,6 +769,27 @@
       });
     }
 
+    /* The whole drawing in view, to the right of the palette (which floats over the canvas's left
+       side and would otherwise hide the pool's and lanes' names and the start event). */
+    function clearOfPalette(canvas, container) {
+      canvas.zoom("fit-viewport", "auto");
+      var palette = container.querySelector(".djs-palette");
+      var inner = canvas.viewbox().inner;
+      if (!palette || !inner.width || !inner.height) return;
+      var margin = 16;
+      var left = palette.getBoundingClientRect().right - container.getBoundingClientRect().left + margin;
+      var width = container.clientWidth, height = container.clientHeight;
+      var scale = Math.min(canvas.viewbox().scale, (width - left - margin) / inner.width,
+        (height - 2 * margin) / inner.height);
+      if (!(scale > 0)) return;
+      canvas.viewbox({
+        x: inner.x - left / scale,
+        y: inner.y - (height / scale - inner.height) / 2,
+        width: width / scale,
+        height: height / scale
+      });
+    }
+
     /* SpiffWorkflow names variables where BPMN expects element ids (loopDataInputRef "agencies"):
        bpmn-js drops such unresolved references on import, so put them back as they were written. */
     function restoreReferences(warnings) {
@@ -786,7 +807,7 @@
     function ready(result) {
       restoreReferences(result && result.warnings);
       refreshFields();
-      modeler.get("canvas").zoom("fit-viewport", "auto");
+      clearOfPalette(modeler.get("canvas"), $("canvas"));
       [idInput, nameInput, deployButton, downloadButton].forEach(function (node) { node.disabled = false; });
       deployButton.dataset.label = deployButton.textContent;
       $("designer-form").addEventListener("submit", deploy);

@@ -115,6 +115,51 @@
     canvas.zoom("fit-viewport", "auto");
   }
 
+  /* A drawing fitted into a narrow box can be too small to read: then show the waiting step (or
+     the start) at a readable scale; the buttons and the mouse wheel zoom, dragging pans. */
+  var READABLE = 0.6;
+  function readable(viewer) {
+    var canvas = viewer.get("canvas");
+    var box = canvas.viewbox();
+    if (box.scale >= READABLE) return;
+    var registry = viewer.get("elementRegistry");
+    var focus = registry.filter(function (element) {
+      return canvas.hasMarker(element, MARKERS.active) && element.width;
+    })[0] || registry.filter(function (element) { return element.type === "bpmn:StartEvent"; })[0];
+    canvas.zoom(READABLE, focus ? { x: focus.x + focus.width / 2, y: focus.y + focus.height / 2 } : "auto");
+    if (focus) canvas.scrollToElement(focus);
+  }
+
+  /* Zoom in and out, fit, and the whole-screen view (Escape or the button again leaves it). */
+  function controls(viewer, container) {
+    var panel = container.closest(".diagram-panel");
+    var tools = panel && panel.querySelector(".diagram-tools");
+    if (!tools) return;
+    var canvas = viewer.get("canvas");
+    var expand = tools.querySelector('[data-diagram="expand"]');
+    var labels = { open: expand.textContent, close: strings.collapse };
+    function setExpanded(on) {
+      panel.classList.toggle("expanded", on);
+      expand.setAttribute("aria-pressed", on ? "true" : "false");
+      expand.textContent = on ? labels.close : labels.open;
+      canvas.resized();
+      canvas.zoom("fit-viewport", "auto");
+      if (!on) readable(viewer);
+    }
+    tools.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-diagram]");
+      if (!button) return;
+      var action = button.getAttribute("data-diagram");
+      if (action === "in" || action === "out") canvas.zoom(canvas.zoom() * (action === "in" ? 1.25 : 0.8));
+      else if (action === "fit") canvas.zoom("fit-viewport", "auto");
+      else setExpanded(!panel.classList.contains("expanded"));
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && panel.classList.contains("expanded")) setExpanded(false);
+    });
+    tools.hidden = false;
+  }
+
   function show(container) {
     if (typeof window.BpmnJS !== "function") {
       setStatus(container, strings.missing, "error");
@@ -129,6 +174,8 @@
         nameLanes(viewer, data.lanes);
         fit(viewer, container);
         var counts = mark(viewer, data);
+        readable(viewer);
+        controls(viewer, container);
         container.dataset.state = "ready";
         setStatus(container, format(strings.summary, counts));
       })

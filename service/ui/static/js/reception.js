@@ -214,6 +214,17 @@
       receiveButton.textContent = receiveLabel;
     });
 
+    /* The check's decision: only the fields of the chosen decision are shown (all without JS). */
+    var decisions = form.querySelectorAll('input[name="decision"]');
+    function showDecision() {
+      var chosen = form.querySelector('input[name="decision"]:checked');
+      form.querySelectorAll(".decision-fields").forEach(function (block) {
+        block.hidden = !chosen || block.getAttribute("data-when") !== chosen.value;
+      });
+    }
+    decisions.forEach(function (radio) { radio.addEventListener("change", showDecision); });
+    showDecision();
+
     var summary = document.getElementById("reception-errors");
     if (summary) summary.focus();
   }

@@ -212,7 +212,9 @@
     var context = JSON.parse(node.textContent);
     var summary = document.getElementById("form-errors");
     var button = document.getElementById("complete");
+    var nextButton = document.getElementById("complete-next");
     var label = button.textContent;
+    var goTo = context.done_url;
     var editor = null;
     var holder = document.getElementById("editor");
     if (context.schema) {
@@ -222,23 +224,36 @@
         return;
       }
       editor = setUpEditor(holder, context.schema);
-      editor.on("ready", function () { button.disabled = false; });  // comes disabled from the server
+      editor.on("ready", function () { button.disabled = false; nextButton.disabled = false; });  // disabled from the server
     } else {
       button.disabled = false;
+      nextButton.disabled = false;
     }
+    /* Ctrl+Enter (Cmd+Enter): complete and open the next task of the day. */
+    form.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && !nextButton.disabled) {
+        event.preventDefault();
+        /* The editor takes a field's value on "change" (on leaving it): let it take this one now. */
+        event.target.dispatchEvent(new Event("change", { bubbles: true }));
+        nextButton.click();
+      }
+    });
 
     form.addEventListener("submit", function (event) {
       event.preventDefault();
+      goTo = event.submitter === nextButton ? context.next_task_url : context.done_url;
       clearErrors(form, summary);
       var variables = editor ? variablesOf(editor, holder, context.schema) : {};
       button.disabled = true;
+      nextButton.disabled = true;
       button.textContent = S.sending;
       M.post(context.complete_url, { variables: variables }).then(function (result) {
         if (result.ok) {
-          window.location.assign(context.done_url);
+          window.location.assign(goTo);
           return;
         }
         button.disabled = false;
+        nextButton.disabled = false;
         button.textContent = label;
         if (result.status === 401) return M.toLogin();
         var error = (result.data && result.data.error) || {};
@@ -258,6 +273,7 @@
         showErrors(summary, lines, S.form_invalid);
       }, function () {
         button.disabled = false;
+        nextButton.disabled = false;
         button.textContent = label;
         showErrors(summary, [{ text: S.network }]);
       });
