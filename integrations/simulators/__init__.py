@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import csdl_tthc, portal_sync
+
 
 def echo(connector: str) -> Callable[[str, dict, dict, int], dict]:
     """The plain answer: a reference numbered per system, and the params echoed."""
@@ -35,4 +37,6 @@ class System:
 SYSTEMS: dict[str, System] = {
     "dvc": System("dvc", echo("dvc")),
     "post": System("post", echo("post")),
+    "csdl_tthc": System("csdl_tthc", csdl_tthc.answer, csdl_tthc.routes),
+    "portal_sync": System("portal_sync", portal_sync.answer, portal_sync.routes),
 }

@@ -10,4 +10,10 @@ from .models import Procedure
 
 def active() -> list[Procedure]:
     """The procedures the counter may receive, by code."""
-    return list(db.session.scalars(sa.select(Procedure).where(Procedure.active).order_by(Procedure.code)))
+    return list(
+        db.session.scalars(
+            sa.select(Procedure)
+            .where(Procedure.active, Procedure.valid_to.is_(None))
+            .order_by(Procedure.code)
+        )
+    )
