@@ -20,7 +20,6 @@ def answer(operation: str, params: dict, state: dict, number: int) -> dict:
     shown = state.setdefault("portals", {}).setdefault(params["portal"], {})
     for procedure in params["procedures"]:
         shown[procedure["code"]] = {
-            "version": procedure["version"],
             "active": procedure.get("active", True),
             "decision": params.get("decision"),
         }

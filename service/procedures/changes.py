@@ -165,6 +165,17 @@ def _plain(value):
     return float(value) if hasattr(value, "as_integer_ratio") and not isinstance(value, bool | int) else value
 
 
+def for_task(task, instance) -> dict:
+    """What a task proposes, for its page and the API (computed now; applied only on approval)."""
+    found = proposed(task, instance.variables or {}) if task.state == "open" else []
+    return {
+        "task_id": task.id,
+        "kind": kind_of(task),
+        "changes": [c.as_dict() for c in found],
+        "refused": any(c.problem for c in found),
+    }
+
+
 def refuse_problems(changes: list[Change]) -> None:
     """422 naming every change that cannot be applied (nothing is applied)."""
     bad = [c for c in changes if c.problem]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ..extensions import db
+from . import changes
 from .models import Procedure
 
 
@@ -17,3 +18,8 @@ def active() -> list[Procedure]:
             .order_by(Procedure.code)
         )
     )
+
+
+def catalogue_change(task, instance) -> dict | None:
+    """The catalogue change a task proposes, for its page (None for a task that proposes none)."""
+    return changes.for_task(task, instance) if changes.kind_of(task) else None
