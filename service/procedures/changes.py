@@ -116,9 +116,10 @@ def _internal(variables: Mapping) -> list[Change]:
         for item in variables.get("step_allotments") or []
         if isinstance(item, Mapping) and isinstance(item.get("element"), str)
     }
-    wanted: dict = {"step_allotments": shares}
-    if variables.get("handling_unit"):
-        wanted["unit_code"] = variables["handling_unit"]
+    wanted: dict = {"step_allotments": shares} if shares else {}
+    unit = variables.get("handling_unit")
+    if unit:
+        wanted["unit_code"] = unit
     current = _current(codes)
     changes = []
     for code in codes:
@@ -126,7 +127,10 @@ def _internal(variables: Mapping) -> list[Change]:
             missing = Change(code, CHANGED, code, None, problem=f"Procedure {code} is not in the catalogue.")
             changes.append(missing)
             continue
-        changes += _against(current[code], wanted, CHANGED, current[code].name)
+        found = _against(current[code], wanted, CHANGED, current[code].name)
+        if found and unit and db.session.scalar(sa.select(OrgUnit.id).where(OrgUnit.code == unit)) is None:
+            found[0].problem = f"Procedure {code}: the handling unit {unit} is not an org unit."
+        changes += found
     return changes
 
 
