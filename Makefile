@@ -59,7 +59,7 @@ SIMULATOR_PORT ?= 8081
 simulators: setup
 	@mkdir -p instance
 	@echo "Simulators on http://$(HOST):$(SIMULATOR_PORT)/ (control: /_control/health, journal, stats, fail, reset)"
-	@echo "For Motcua: export MOTCUA_CONNECTORS=dvc=http://$(HOST):$(SIMULATOR_PORT),post=http://$(HOST):$(SIMULATOR_PORT)"
+	@echo "For Motcua: export MOTCUA_CONNECTORS=dvc=http://$(HOST):$(SIMULATOR_PORT),post=http://$(HOST):$(SIMULATOR_PORT),csdl_tthc=http://$(HOST):$(SIMULATOR_PORT),portal_sync=http://$(HOST):$(SIMULATOR_PORT)"
 	$(BIN)/python -m integrations.simulator --host $(HOST) --port $(SIMULATOR_PORT) --state instance/simulator.json
 
 lint: setup

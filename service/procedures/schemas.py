@@ -61,7 +61,7 @@ class ProcedureSchema(RequestSchema):
         allow_none=True,
         validate=ma.validate.Length(max=100),
     )
-    full_online = ma.fields.Boolean(load_default=False)
+    full_online = ma.fields.Boolean()
     active = ma.fields.Boolean(load_default=True)
     version = ma.fields.Integer(dump_only=True)
     valid_from = ma.fields.AwareDateTime(dump_only=True)
