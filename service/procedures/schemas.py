@@ -65,7 +65,9 @@ class ProcedureSchema(RequestSchema):
     active = ma.fields.Boolean(load_default=True)
     version = ma.fields.Integer(dump_only=True)
     valid_from = ma.fields.AwareDateTime(dump_only=True)
-    valid_to = ma.fields.AwareDateTime(dump_only=True)
+    valid_to = ma.fields.AwareDateTime(
+        dump_only=True, allow_none=True, metadata={"description": "null: the current version"}
+    )
     source = ma.fields.String(dump_only=True)
     updated_at = ma.fields.AwareDateTime(dump_only=True)
 
