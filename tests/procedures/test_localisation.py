@@ -8,9 +8,12 @@ from datetime import datetime
 
 import pytest
 import requests
+import sqlalchemy as sa
 
 from integrations import ConnectorConfig, Connectors, contracts
+from service.extensions import db
 from service.jobs import dispatch
+from service.jobs.models import ServiceCall
 from tests.dossiers.test_dossier_flow import accept
 from tests.factories import receive_dossier
 from tests.integrations.simulation import SimulatorProcess
@@ -187,3 +190,35 @@ def test_the_sync_reaches_each_portal_once_after_a_failure_and_a_retry(app, publ
     assert _run_until(app, completed)
     journal = [e for e in simulator.journal() if e["connector"] == "portal_sync"]
     assert sorted(e["params"]["portal"] for e in journal) == sorted(["province", *UNITS])  # once each
+    with app.app_context():  # the two 503s were met and retried: the third attempt took effect
+        attempts = db.session.scalar(
+            sa.select(ServiceCall.attempts).where(ServiceCall.element_id == "publish_provincial")
+        )
+    assert attempts == 3
+
+
+def test_a_portal_that_stays_down_raises_an_incident_and_a_retry_syncs_it_once(
+    app, publication, simulator, clock
+):
+    office = publication
+    simulator.fail(
+        connector="portal_sync", operation="publish_procedures", times=3, status=503, error="Cổng bảo trì"
+    )
+    instance_id, review = to_review(app, office)
+    assert office.it.complete(review["id"], {"catalogue_decision": "approve"}).status_code == 200
+
+    def incident():
+        clock.advance(seconds=5)
+        return office.admin.get("/api/v1/incidents").json["total"] == 1
+
+    assert _run_until(app, incident)
+    (raised,) = office.admin.get("/api/v1/incidents").json["items"]
+    assert raised["element_id"] == "publish_provincial" and "Cổng bảo trì" in raised["error"]
+    assert office.admin.post(f"/api/v1/incidents/{raised['id']}/retry").status_code == 200
+
+    def completed():
+        return office.admin.get(f"/api/v1/process-instances/{instance_id}").json["state"] == "completed"
+
+    assert _run_until(app, completed)
+    journal = [e for e in simulator.journal() if e["connector"] == "portal_sync"]
+    assert sorted(e["params"]["portal"] for e in journal) == sorted(["province", *UNITS])
