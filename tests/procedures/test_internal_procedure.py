@@ -2,7 +2,12 @@
 internal procedure's handling unit and step allotments into the catalogue, as a new version
 checked by the allotment rules."""
 
+from datetime import datetime
+
 import pytest
+
+from tests.dossiers.test_dossier_flow import accept, do
+from tests.factories import receive_dossier
 
 
 @pytest.fixture
@@ -84,3 +89,19 @@ def test_an_unknown_handling_unit_is_refused(agencies):
     refused = office.it.complete(task["id"], {"configured_on": "2026-03-12"})
     assert refused.status_code == 422, refused.json
     assert "NO-SUCH-UNIT" in refused.json["error"]["message"]
+
+
+def test_a_dossier_received_before_keeps_its_step_shares(agencies, clock):
+    office = agencies
+    clock.freeze()
+    earlier = accept(office, receive_dossier(office.clerk))
+    task = to_configuration(office, [{"element": "appraise", "days": 2}])
+    assert office.it.complete(task["id"], {"configured_on": "2026-03-12"}).status_code == 200
+    later = accept(office, receive_dossier(office.clerk))
+    due = {}
+    for name, dossier in (("earlier", earlier), ("later", later)):
+        appraisal = do(office.head, dossier, "assign", {"specialist": "specialist"})["current_steps"][0]
+        assert appraisal["element_id"] == "appraise"
+        due[name] = datetime.fromisoformat(appraisal["due_at"])
+    # both steps opened at the same moment: 5 working days (version 1) against 2 (version 2)
+    assert due["earlier"] > due["later"]
