@@ -48,6 +48,8 @@ def test_a_change_is_a_new_version_and_the_dossier_keeps_its_own(app, dossier_of
     assert [(v["version"], v["processing_days"]) for v in versions] == [(3, 10), (2, 12), (1, 10)]
     assert [v["version"] for v in office.admin.get("/api/v1/procedures/AG-KS-01/versions").json] == [1]
     assert office.admin.get("/api/v1/procedures/NOPE/versions").status_code == 404
+    page = office.admin.get("/ui/admin/procedures/AG-LLTP-01")
+    assert page.status_code == 200 and 'data-testid="procedure-version">3 · danh mục' in page.text
 
 
 def test_0028_makes_every_procedure_its_first_version(tmp_path):
