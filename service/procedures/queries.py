@@ -21,5 +21,6 @@ def active() -> list[Procedure]:
 
 
 def catalogue_change(task, instance) -> dict | None:
-    """The catalogue change a task proposes, for its page (None for a task that proposes none)."""
-    return changes.for_task(task, instance) if changes.kind_of(task) else None
+    """The catalogue change an open task proposes, for its page (None for a task that proposes none,
+    or that is done: what it applied is in the audit, `catalogue_changed`)."""
+    return changes.for_task(task, instance) if changes.kind_of(task) and task.state == "open" else None
