@@ -63,7 +63,7 @@ MOTCUA_URL ?= http://$(HOST):5000
 simulators: setup
 	@mkdir -p instance
 	@echo "Simulators on http://$(HOST):$(SIMULATOR_PORT)/ (control: /_control/health, journal, stats, fail, reset)"
-	@echo "For Motcua: export MOTCUA_CONNECTORS=dvc=http://$(HOST):$(SIMULATOR_PORT),post=http://$(HOST):$(SIMULATOR_PORT)"
+	@echo "For Motcua: export MOTCUA_CONNECTORS=dvc=http://$(HOST):$(SIMULATOR_PORT),post=http://$(HOST):$(SIMULATOR_PORT),csdl_tthc=http://$(HOST):$(SIMULATOR_PORT),portal_sync=http://$(HOST):$(SIMULATOR_PORT),sms=http://$(HOST):$(SIMULATOR_PORT),zalo=http://$(HOST):$(SIMULATOR_PORT)"
 	@echo "The portal's page: http://$(HOST):$(SIMULATOR_PORT)/dvc/portal (pushes to $(MOTCUA_URL))"
 	$(BIN)/python -m integrations.simulator --host $(HOST) --port $(SIMULATOR_PORT) --state instance/simulator.json \
 		--motcua-url $(MOTCUA_URL)

@@ -13,6 +13,7 @@ from .external_tasks import queue as external_tasks
 from .instances import waits
 from .jobs import queue
 from .outbox import operations as outbox
+from .procedures import changes as catalogue
 from .steps import Pipeline
 from .tasks import projection
 
@@ -26,6 +27,7 @@ PIPELINE = Pipeline(
         dossier.move_status,  # dossierStatus moves (status 2 numbers the dossier); pauses; stops
         dossier.record_facts,  # digitised, electronic result, fee payment (the QĐ 766 indicators)
         deadlines.due_dates,  # the due moment of every opened task (one policy)
+        catalogue.apply_approved,  # an approved catalogue change: new versions of its procedures
         queue.service_calls,  # service tasks to run on workers, announced in the outbox
         external_tasks.published,  # external tasks for outside workers; those the step ended withdrawn
         projection.write_tasks,  # one INSERT for the task rows, one for their candidate groups
@@ -39,5 +41,6 @@ PIPELINE = Pipeline(
     ),
     completion_checks=(
         dossier.check_completion,  # the apology's one new appointment (Mẫu 04)
+        catalogue.check_completion,  # an approved catalogue change that cannot be applied: 422
     ),
 )

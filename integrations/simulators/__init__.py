@@ -16,6 +16,8 @@ from typing import Any
 
 from integrations.simulators import sms, zalo
 
+from . import csdl_tthc, portal_sync
+
 
 def echo(connector: str) -> Callable[[str, dict, dict, int], dict]:
     """The plain answer: a reference numbered per system, and the params echoed."""
@@ -41,4 +43,6 @@ SYSTEMS: dict[str, System] = {
     "post": System("post", echo("post")),
     "sms": System("sms", sms.answer),
     "zalo": System("zalo", zalo.answer),
+    "csdl_tthc": System("csdl_tthc", csdl_tthc.answer, csdl_tthc.routes),
+    "portal_sync": System("portal_sync", portal_sync.answer, portal_sync.routes),
 }

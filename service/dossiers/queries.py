@@ -130,10 +130,18 @@ def procedures_visible_to(user, limit: int = 1000) -> list[tuple[str, str]]:
     rows = db.session.execute(
         sa.select(Procedure.code, Procedure.name)
         .where(Procedure.id.in_(sa.select(Dossier.procedure_id).where(visible_to(user))))
-        .order_by(Procedure.code)
+        .order_by(Procedure.code, Procedure.version.desc())
         .limit(limit)
     ).all()
-    return [(code, name) for code, name in rows]
+    return _one_per_code(rows)
+
+
+def _one_per_code(rows) -> list[tuple[str, str]]:
+    """A code once (its newest version's name first in `rows`), though dossiers hold several versions."""
+    seen: dict[str, str] = {}
+    for code, name in rows:
+        seen.setdefault(code, name)
+    return list(seen.items())
 
 
 def steps(dossier: Dossier) -> list[DossierStep]:
@@ -178,8 +186,8 @@ class TaskRow(tasks.WorklistRow):
 def of_procedure(code: str) -> sa.ColumnElement[bool]:
     """Tasks of the dossiers of one procedure of the catalogue: a correlated EXISTS probe of the
     task's own instance."""
-    procedure = sa.select(Procedure.id).where(Procedure.code == code).scalar_subquery()
-    return sa.exists().where(Dossier.instance_id == Task.instance_id, Dossier.procedure_id == procedure)
+    versions = sa.select(Procedure.id).where(Procedure.code == code)  # every version of the code
+    return sa.exists().where(Dossier.instance_id == Task.instance_id, Dossier.procedure_id.in_(versions))
 
 
 def worklist(
@@ -232,11 +240,13 @@ def procedures_of_tasks(user) -> list[tuple[str, str]]:
     """(code, name) of the procedures of the user's worklist page's tasks, for its filter: EXISTS
     probes from the catalogue side (a handful of rows)."""
     rows = db.session.execute(
-        sa.select(Procedure.code, Procedure.name).where(
+        sa.select(Procedure.code, Procedure.name)
+        .where(
             sa.exists().where(
                 Dossier.procedure_id == Procedure.id,
                 sa.exists().where(Task.instance_id == Dossier.instance_id, tasks.involving(user)),
             )
         )
+        .order_by(Procedure.code, Procedure.version.desc())
     ).all()
-    return [(code, name) for code, name in rows]
+    return _one_per_code(rows)

@@ -130,7 +130,9 @@ def deploy_notes(process_key: str, version_id: int, version: int) -> list[dict]:
     """The deploy report's lines for a new version: each procedure of the catalogue on this
     process key whose shares no longer fit (the deploy is kept; see the module's docstring)."""
     procedures = db.session.scalars(
-        sa.select(Procedure).where(Procedure.process_key == process_key).order_by(Procedure.code)
+        sa.select(Procedure)
+        .where(Procedure.process_key == process_key, Procedure.valid_to.is_(None))
+        .order_by(Procedure.code)
     ).all()
     if not procedures:
         return []

@@ -26,41 +26,105 @@ FIELDS = (
     "processing_days",
     "components",
     "fee",
+    "legal_basis",
+    "full_online",
     "step_allotments",
     "process_key",
     "day_kind",
     "active",
     "full_online",
 )
+CURRENT = Procedure.valid_to.is_(None)
 
 
 def get(code: str, *, active_only: bool = False) -> Procedure:
-    procedure = db.session.scalar(sa.select(Procedure).where(Procedure.code == code))
+    """The current version of a procedure (404 if none, or withdrawn when `active_only`)."""
+    procedure = db.session.scalar(sa.select(Procedure).where(Procedure.code == code, CURRENT))
     if procedure is None or (active_only and not procedure.active):
         raise NotFound(f"There is no {'active ' if active_only else ''}procedure {code!r} in the catalogue.")
     return procedure
 
 
-def create(data: dict, *, check: bool = True) -> Procedure:
-    if db.session.scalar(sa.select(Procedure.id).where(Procedure.code == data["code"])) is not None:
+def versions(code: str) -> list[Procedure]:
+    """Every version of a procedure, newest first (404 if the code was never in the catalogue)."""
+    rows = list(
+        db.session.scalars(
+            sa.select(Procedure).where(Procedure.code == code).order_by(Procedure.version.desc())
+        )
+    )
+    if not rows:
+        raise NotFound(f"There is no procedure {code!r} in the catalogue.")
+    return rows
+
+
+def version_ids(code: str) -> sa.Select:
+    """The ids of every version of a code: what a dossier of that procedure may point at."""
+    return sa.select(Procedure.id).where(Procedure.code == code)
+
+
+def create(data: dict, *, check: bool = True, source: str = "catalogue", now=None) -> Procedure:
+    """The first version of a procedure (409 if the code has a current version)."""
+    if db.session.scalar(sa.select(Procedure.id).where(Procedure.code == data["code"], CURRENT)) is not None:
         raise Conflict(f"Procedure {data['code']!r} is already in the catalogue.")
     if check:
         allotments.check([_stored(None, data)])
-    procedure = Procedure(code=data["code"], updated_at=utcnow(), **{k: data[k] for k in FIELDS if k in data})
+    now = now or utcnow()
+    procedure = Procedure(
+        code=data["code"],
+        version=1,
+        valid_from=now,
+        source=source,
+        updated_at=now,
+        **{k: _value(k, data[k]) for k in FIELDS if k in data},
+    )
     db.session.add(procedure)
     db.session.flush()
     return procedure
 
 
-def update(procedure: Procedure, data: dict, *, check: bool = True) -> Procedure:
-    if check and any(key in data for key in ("processing_days", "step_allotments", "process_key")):
+def update(
+    procedure: Procedure, data: dict, *, check: bool = True, source: str = "catalogue", now=None
+) -> Procedure:
+    """A new version of `procedure` (its current version) with `data` over it; the current one is
+    closed and kept for the dossiers received under it. Nothing changes: the same version back."""
+    changed = {
+        k: _value(k, data[k]) for k in FIELDS if k in data and not same(k, getattr(procedure, k), data[k])
+    }
+    if not changed:
+        return procedure
+    if check and any(key in changed for key in ("processing_days", "step_allotments", "process_key")):
         allotments.check([_stored(procedure, data)])
-    for key in FIELDS:
-        if key in data:
-            setattr(procedure, key, data[key])
-    procedure.updated_at = utcnow()
+    now = now or utcnow()
+    procedure.valid_to = now
+    db.session.flush()  # the one current version per code (a partial unique index)
+    following = Procedure(
+        code=procedure.code,
+        version=procedure.version + 1,
+        valid_from=now,
+        source=source,
+        updated_at=now,
+        **{k: changed.get(k, getattr(procedure, k)) for k in FIELDS},
+    )
+    db.session.add(following)
     db.session.flush()
-    return procedure
+    return following
+
+
+def same(field: str, before, after) -> bool:
+    """Whether a field's stored value and a new one are the same (numbers as numbers)."""
+    if field == "processing_days":
+        return before is not None and after is not None and Decimal(str(before)) == Decimal(str(after))
+    if field == "step_allotments":
+        return {k: float(v) for k, v in (before or {}).items()} == {
+            k: float(v) for k, v in (after or {}).items()
+        }
+    if field in ("components", "legal_basis"):
+        return (before or []) == (after or [])
+    return before == after
+
+
+def _value(field: str, value):
+    return Decimal(str(value)) if field == "processing_days" and value is not None else value
 
 
 def _stored(procedure: Procedure | None, data: dict) -> dict:
@@ -77,15 +141,15 @@ def _stored(procedure: Procedure | None, data: dict) -> dict:
     }
 
 
-def upsert(data: dict, *, check: bool = True) -> tuple[Procedure, bool]:
-    existing = db.session.scalar(sa.select(Procedure).where(Procedure.code == data["code"]))
+def upsert(data: dict, *, check: bool = True, source: str = "catalogue") -> tuple[Procedure, bool]:
+    existing = db.session.scalar(sa.select(Procedure).where(Procedure.code == data["code"], CURRENT))
     if existing is None:
-        return create(data, check=check), True
-    return update(existing, data, check=check), False
+        return create(data, check=check, source=source), True
+    return update(existing, data, check=check, source=source), False
 
 
 def search(*, q=None, field=None, level=None, unit_code=None, active=None, page=1, per_page=50):
-    conditions = []
+    conditions = [CURRENT]
     if q:
         like = f"%{q.lower()}%"
         conditions.append(
@@ -135,6 +199,9 @@ def _records_from_csv(text: str) -> list[dict]:
 
 def load(text: str, *, fmt: str) -> tuple[int, int]:
     """Load a catalogue file (json: a list of procedures, or csv); returns (created, updated).
+
+    A new code becomes its first version; a known code whose record differs becomes its next
+    version (the previous kept for the dossiers received under it); an unchanged one stays as is.
 
     Every record is validated first; one bad record refuses the whole file with its line. Then
     the step allotments of every record are checked against its process (allotments.check): the

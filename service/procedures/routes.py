@@ -3,10 +3,14 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from ..identity.auth import current_user
 from ..identity.permissions import admin_only
+from ..tasks import queries as task_queries
+from ..tasks.permissions import require_task_actor
 from ..web import page
-from . import operations
+from . import changes, operations
 from .schemas import (
+    CatalogueChangeSchema,
     CatalogueFileArgs,
     CatalogueLoadedSchema,
     ProcedureListArgs,
@@ -66,3 +70,21 @@ class ProcedureView(MethodView):
         """Change a procedure (administrators); `active: false` withdraws it from reception."""
         data.pop("code", None)
         return operations.update(operations.get(code), data)
+
+
+@blp.route("/changes/<uuid:task_id>", methods=["GET"])
+@blp.response(200, CatalogueChangeSchema)
+def catalogue_change(task_id):
+    """The catalogue change a task proposes (a localisation from the national TTHC database, an
+    approved internal procedure): new, changed and withdrawn procedures field by field, against
+    the catalogue as it is now, each with what would make approving it refused (task actors)."""
+    task, instance = task_queries.get_with_instance(task_id)
+    require_task_actor(current_user(), task, instance.started_by_id)
+    return changes.for_task(task, instance)
+
+
+@blp.route("/<string:code>/versions", methods=["GET"])
+@blp.response(200, ProcedureSchema(many=True))
+def procedure_versions(code):
+    """Every version of a procedure, newest first: the dossiers received under each keep it."""
+    return operations.versions(code)

@@ -56,6 +56,12 @@ class ProcedureSchema(RequestSchema):
             "null: as its process says (dayKind), else working days (docs/time.md)"
         },
     )
+    legal_basis = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(max=500)),
+        allow_none=True,
+        validate=ma.validate.Length(max=100),
+    )
+    full_online = ma.fields.Boolean()
     active = ma.fields.Boolean(load_default=True)
     full_online = ma.fields.Boolean(
         load_default=False,
@@ -64,6 +70,12 @@ class ProcedureSchema(RequestSchema):
             "toàn trình): its dossiers count in the QĐ 766 'fully online' indicator"
         },
     )
+    version = ma.fields.Integer(dump_only=True)
+    valid_from = ma.fields.AwareDateTime(dump_only=True)
+    valid_to = ma.fields.AwareDateTime(
+        dump_only=True, allow_none=True, metadata={"description": "null: the current version"}
+    )
+    source = ma.fields.String(dump_only=True)
     updated_at = ma.fields.AwareDateTime(dump_only=True)
 
     @ma.validates("processing_days")
@@ -120,3 +132,25 @@ class CatalogueFileArgs(RequestSchema):
 class CatalogueLoadedSchema(ma.Schema):
     created = ma.fields.Integer()
     updated = ma.fields.Integer()
+
+
+class FieldChangeSchema(ma.Schema):
+    field = ma.fields.String()
+    before = ma.fields.Raw(allow_none=True)
+    after = ma.fields.Raw(allow_none=True)
+
+
+class ProcedureChangeSchema(ma.Schema):
+    code = ma.fields.String()
+    kind = ma.fields.String(metadata={"description": "new, changed or withdrawn"})
+    name = ma.fields.String()
+    version = ma.fields.Integer(allow_none=True, metadata={"description": "The current version it changes"})
+    fields = ma.fields.List(ma.fields.Nested(FieldChangeSchema))
+    problem = ma.fields.String(allow_none=True, metadata={"description": "Why approving it is refused"})
+
+
+class CatalogueChangeSchema(ma.Schema):
+    task_id = ma.fields.UUID()
+    kind = ma.fields.String(allow_none=True, metadata={"description": "national, internal_procedure or null"})
+    changes = ma.fields.List(ma.fields.Nested(ProcedureChangeSchema))
+    refused = ma.fields.Boolean(metadata={"description": "Approving it now would be refused (422)"})

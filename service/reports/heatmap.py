@@ -38,9 +38,9 @@ def percentile(ordered: list[float], fraction: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def _where(procedure_id: int, period: Period, unit: str | None) -> list:
+def _where(procedure_code: str, period: Period, unit: str | None) -> list:
     conditions = [
-        Dossier.procedure_id == procedure_id,
+        Dossier.procedure_id.in_(procedures.version_ids(procedure_code)),  # under any of its versions
         DossierStep.ended_at >= period.start,
         DossierStep.ended_at < period.end,
     ]
@@ -78,7 +78,7 @@ def _percentiles(conditions: list) -> dict[str, tuple[float | None, float | None
 def heatmap(procedure_code: str, period: Period, unit: str | None) -> dict:
     """The heatmap's numbers for a procedure (404 if unknown), a period and a unit (None: all)."""
     procedure = procedures.get(procedure_code)
-    conditions = _where(procedure.id, period, unit)
+    conditions = _where(procedure.code, period, unit)
     late = sa.func.sum(sa.case((DossierStep.verdict == "late", 1), else_=0))
     judged = sa.func.count(DossierStep.verdict)
     query = (

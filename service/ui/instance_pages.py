@@ -53,6 +53,7 @@ EVENTS = {
     "message_delivered": _l("Nhận thông điệp"),
     "timers_fired": _l("Đến hạn hẹn giờ"),
     "dossier_status_changed": _l("Hồ sơ chuyển trạng thái"),
+    "catalogue_changed": _l("Cập nhật danh mục TTHC"),
 }
 
 

@@ -17,6 +17,7 @@ from ..errors import NotFound
 from ..identity import queries as identity
 from ..identity import sessions, throttle
 from ..identity.auth import check_csrf, cookie_session, current_user
+from ..procedures import queries as catalogue
 from ..tasks import queries as tasks
 from ..tasks.permissions import require_task_actor
 from ..tasks.queries import COMPLETED, OPEN
@@ -151,6 +152,7 @@ def task_page(task_id):
         process_name=instance.definition.name,
         dossier=_dossier_summary(instance),
         decisions=history.decisions(instance.id, exclude_task=task.id),
+        catalogue_change=catalogue.catalogue_change(task, instance),
         groups=identity.group_labels(task.candidate_groups or []),
         form=form,
         context=context,

@@ -52,9 +52,9 @@ def test_a_form_key_cannot_walk_out_of_the_forms_folder(app):
 def test_a_field_the_form_does_not_declare_is_refused_by_name(app, path):
     key = path.name.removesuffix(".schema.json")
     with app.app_context(), pytest.raises(Unprocessable) as refused:
-        forms.check_submission(key, {"handling_unit": "UBND-XA"})
+        forms.check_submission(key, {"reception_unit": "UBND-XA"})
     assert refused.value.code == "fields_not_accepted"
-    assert refused.value.details["fields"] == {"handling_unit": [f"Not a field of the form '{key}'."]}
+    assert refused.value.details["fields"] == {"reception_unit": [f"Not a field of the form '{key}'."]}
 
 
 def test_a_declared_field_is_refused_when_the_process_computes_it(app):

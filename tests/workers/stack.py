@@ -323,7 +323,9 @@ class Stack:
                 "DATABASE_URL": database_url,
                 "CELERY_BROKER_URL": broker_url,
                 "CELERY_BROKER_TRANSPORT_OPTIONS": json.dumps(options),
-                "MOTCUA_CONNECTORS": f"dvc={remote},post={remote}",
+                "MOTCUA_CONNECTORS": ",".join(
+                    f"{name}={remote}" for name in ("dvc", "post", "csdl_tthc", "portal_sync")
+                ),
                 "MOTCUA_CONNECTOR_POST_TOKEN": POST_TOKEN,
                 "MOTCUA_CONNECTOR_DVC_TIMEOUT": "10",
                 "MOTCUA_CONNECTOR_POST_TIMEOUT": "10",
