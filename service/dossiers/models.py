@@ -60,6 +60,12 @@ class Dossier(db.Model):
     register_number: Mapped[int | None] = mapped_column()
     # The second factor of the public lookup (/tra-cuu), printed on Mẫu 01 beside the code.
     lookup_pin: Mapped[str | None] = mapped_column(sa.String(12))
+    # The result sent by post (return method post): the postal operator's tracking number
+    # (Mẫu 05, Mẫu 06) and the last status it reported (integrations/codes.py POST_STATUSES).
+    tracking_number: Mapped[str | None] = mapped_column(sa.String(64))
+    shipment_status: Mapped[str | None] = mapped_column(sa.String(32))
+    # The signed result's number in the agency's electronic documents system (edms/file_result).
+    edms_number: Mapped[str | None] = mapped_column(sa.String(100))
     # How its handling ended (dossiers/status.py OUTCOMES): approved, refused, stopped...
     outcome: Mapped[str | None] = mapped_column(sa.String(16), index=True)
     # The SLA class the watch last saw (service/sla.py), so it notes each change once.

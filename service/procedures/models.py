@@ -25,6 +25,10 @@ class Procedure(db.Model):
     processing_days: Mapped[Decimal] = mapped_column(sa.Numeric(8, 3))
     components: Mapped[list] = mapped_column(sa.JSON, default=list)
     fee: Mapped[str | None] = mapped_column(sa.String(255))
+    # The fee the process collects before the result is issued, in đồng (the fee step requests it
+    # online, service/payments): 0 means free; None: no fee collected through the process (a fee
+    # in words, if any, is collected at the counter when the result is returned).
+    fee_amount: Mapped[int | None] = mapped_column(sa.BigInteger)
     # Per-step allotments of the internal procedure: BPMN element id -> working days.
     step_allotments: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     process_key: Mapped[str] = mapped_column(sa.String(255), default="dossier")
