@@ -127,6 +127,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from . import camunda, observability, stages, steps
     from .attachments.routes import blp as attachments_blp
     from .calendar.routes import blp as calendar_blp
+    from .callbacks.routes import blp as callbacks_blp
     from .definitions.routes import blp as definitions_blp
     from .definitions.routes import diagrams_blp
     from .dossiers.routes import blp as dossiers_blp
@@ -137,6 +138,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .instances.routes import blp as instances_blp
     from .jobs.routes import blp as incidents_blp
     from .messages.routes import blp as messages_blp
+    from .payments.routes import blp as payments_blp
     from .procedures.routes import blp as procedures_blp
     from .reports.routes import blp as reports_blp
     from .tasks.routes import blp as tasks_blp
@@ -170,6 +172,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         attachments_blp,
         webhooks_blp,
         external_tasks_blp,
+        payments_blp,
+        callbacks_blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(ui_bp)  # the web pages under /ui

@@ -32,7 +32,17 @@ class System:
     routes: Callable[[Any], list] = field(default=lambda simulator: [])
 
 
+def _module(name: str) -> System:
+    """A system written as a module of this package (its `answer` and `routes`)."""
+    from importlib import import_module
+
+    module = import_module(f"{__name__}.{name}")
+    return System(name, module.answer, module.routes)
+
+
 SYSTEMS: dict[str, System] = {
     "dvc": System("dvc", echo("dvc")),
-    "post": System("post", echo("post")),
+    "post": _module("post"),
+    "payment": _module("payment"),
+    "edms": _module("edms"),
 }

@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import runtime, steps
+from ..attachments import inline as attachments
 from ..audit.operations import fact, record
 from ..engine import TaskNotReady
 from ..extensions import db
@@ -186,7 +187,11 @@ def run_call(call_id: int) -> str:
         return "skipped"
     connectors = current_app.extensions["motcua.connectors"]
     try:
-        result = connectors.call(call.operation, call.params, idempotency_key=call.idempotency_key)
+        params = attachments.inline(call.params)  # a file it sends, read now (attachments/inline.py)
+    except attachments.AttachmentGone as exc:
+        return _fail(call, f"{call.operation}: {exc}", retryable=False)
+    try:
+        result = connectors.call(call.operation, params, idempotency_key=call.idempotency_key)
     except ConnectorError as exc:
         return _fail(call, str(exc), exc.retryable)
     try:
