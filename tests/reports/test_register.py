@@ -22,6 +22,7 @@ URL = "/api/v1/reports/register?period=month:2026-11"
 
 remote_simulator = simulator_fixture()
 
+
 def at(day, hour=8, minute=0):
     return datetime(2026, 11, day, hour, minute, tzinfo=HCM)
 
