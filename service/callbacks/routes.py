@@ -13,7 +13,6 @@ from ..dossiers import handover
 from ..dossiers import queries as dossiers
 from ..errors import Conflict
 from ..extensions import db
-from ..instances import operations as instances
 from ..payments import operations as payments
 from .schemas import CallbackAnswerSchema, PaymentCallbackArgs, PostCallbackArgs
 from .signatures import signed
@@ -40,8 +39,7 @@ def payment_callback(args):
     422 `amount_mismatch` when the amount is not the one requested.
     """
     dossier = dossiers.find(args["ref"])
-    instance = instances.get(dossier.instance_id)
-    expected = payments.requested(dossier, instance, args["purpose"], args["payment_id"])
+    expected = payments.requested(dossier, args["purpose"], args["payment_id"])
     if expected is None and not payments.known(args["payment_id"]):
         raise Conflict(
             f"Dossier {dossier.code} has no payment request {args['payment_id']} (yet): send it again later.",

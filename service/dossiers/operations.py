@@ -86,6 +86,8 @@ def receive(
         "procedure_code": procedure.code,
         "procedure_name": procedure.name,
         "processing_days": float(procedure.processing_days),
+        # The fee the process requests online (đồng; 0: none), as the catalogue says at reception.
+        "fee_amount": procedure.fee_amount or 0,
         "channel": channel,
         "applicant": applicant,
         "components": components,

@@ -4,7 +4,8 @@ result is issued.
 A payment comes from the payment platform's signed callback (`record`, channel online) or from the
 one-stop shop's counter (`record`, channel counter). It is one `payments` row per `payment_id`: a
 callback delivered twice finds its row and changes nothing ("never twice"), and of two racing
-ones the unique key lets one insert (the other is then a duplicate). A payment that is paid is
+ones the unique key lets one insert (INSERT ... ON CONFLICT DO NOTHING: the other is then a
+duplicate). A payment that is paid is
 delivered to the process as its message (`fee_paid`, `financial_paid`: integrations/codes.py),
 with the receipt number and amount as the message's payload, in the same unit of work.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from integrations.codes import PAYMENT_PURPOSES
 
@@ -25,20 +26,40 @@ from ..dossiers.models import PAID, Dossier, Payment
 from ..errors import Conflict, Unprocessable
 from ..extensions import db
 from ..instances import operations as instances
+from ..jobs.models import DONE, ServiceCall
 from ..models_base import utcnow
 
-# What the process keeps of a payment request it made (the service task's resultVariable).
-REQUEST_VARIABLES = {"fee": "fee_request", "financial": "financial_request"}
+REQUEST_OPERATION = "payment/create_request"
 # A task whose element says feeRequired=true (the result step) may not complete before the fee
 # of a procedure that has one is paid (PIPELINE.completion_checks).
 FEE_PROPERTY = "feeRequired"
 
 
-def requested(dossier: Dossier, instance, purpose: str, payment_id: str) -> dict | None:
-    """The payment request the process made with this id (its service task's answer), if any."""
-    made = (instance.variables or {}).get(REQUEST_VARIABLES[purpose])
-    if isinstance(made, dict) and made.get("payment_id") == payment_id:
-        return made
+def requested(dossier: Dossier, purpose: str, payment_id: str) -> dict | None:
+    """The payment request the dossier's process made with this id: the answer of its service
+    call (kept in `service_calls`, whatever became of the branch that made it)."""
+    made = db.session.scalars(
+        sa.select(ServiceCall.result).where(
+            ServiceCall.instance_id == dossier.instance_id,
+            ServiceCall.operation == REQUEST_OPERATION,
+            ServiceCall.state == DONE,
+        )
+    )
+    for answer in made:
+        if isinstance(answer, dict) and answer.get("payment_id") == payment_id:
+            return answer if _purpose_of(dossier, payment_id) in (None, purpose) else None
+    return None
+
+
+def _purpose_of(dossier: Dossier, payment_id: str) -> str | None:
+    calls = db.session.execute(
+        sa.select(ServiceCall.params, ServiceCall.result).where(
+            ServiceCall.instance_id == dossier.instance_id, ServiceCall.operation == REQUEST_OPERATION
+        )
+    )
+    for params, answer in calls:
+        if isinstance(answer, dict) and answer.get("payment_id") == payment_id:
+            return (params or {}).get("purpose")
     return None
 
 
@@ -60,20 +81,22 @@ def record(
     values = {"state": state, "amount": amount, "receipt_number": receipt_number, "paid_at": paid_at}
     row = db.session.scalar(sa.select(Payment).where(Payment.payment_id == payment_id))
     if row is None:
-        row = Payment(
-            dossier_id=dossier.id,
-            purpose=purpose,
-            payment_id=payment_id,
-            channel=channel,
-            created_at=now,
-            updated_at=now,
-            **values,
-        )
-        try:
-            with db.session.begin_nested():  # a racing duplicate hits the unique key, not the unit
-                db.session.add(row)
-        except IntegrityError:
-            row = db.session.scalar(sa.select(Payment).where(Payment.payment_id == payment_id))
+        dialect = db.session.get_bind().dialect.name
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Payment.__table__)
+        inserted = db.session.execute(
+            insert.values(
+                dossier_id=dossier.id,
+                purpose=purpose,
+                payment_id=payment_id,
+                channel=channel,
+                callbacks=1,
+                created_at=now,
+                updated_at=now,
+                **values,
+            ).on_conflict_do_nothing(index_elements=["payment_id"])
+        ).rowcount
+        row = db.session.scalar(sa.select(Payment).where(Payment.payment_id == payment_id))
+        if not inserted:  # a racing duplicate inserted it first (the unique key decided)
             _count(row)
             return "duplicate", row
     else:
@@ -131,7 +154,7 @@ def _deliver(dossier: Dossier, row: Payment, *, actor) -> str:
         "receipt_number": row.receipt_number,
         "amount": row.amount,
         "paid_at": row.paid_at.isoformat() if row.paid_at else None,
-        "channel": row.channel,
+        "paid_via": row.channel,
     }
     instances.deliver_message(instance, name, payload, actor=actor)
     return "delivered"
