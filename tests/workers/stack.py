@@ -52,6 +52,11 @@ SERVICE_CHAIN = ROOT / "tests" / "data" / "svc_service_chain.bpmn"
 POLL = 0.2  # seconds between two looks at the database or the API
 
 
+def connectors(url: str) -> str:
+    """MOTCUA_CONNECTORS: every system of the simulator at `url`."""
+    return ",".join(f"{name}={url}" for name in ("dvc", "post", "payment", "edms"))
+
+
 def unavailable(message: str) -> None:
     """A service the test needs is missing: fail when CI=true, skip (with the reason) otherwise."""
     if IN_CI:
@@ -323,7 +328,7 @@ class Stack:
                 "DATABASE_URL": database_url,
                 "CELERY_BROKER_URL": broker_url,
                 "CELERY_BROKER_TRANSPORT_OPTIONS": json.dumps(options),
-                "MOTCUA_CONNECTORS": f"dvc={remote},post={remote}",
+                "MOTCUA_CONNECTORS": connectors(remote),
                 "MOTCUA_CONNECTOR_POST_TOKEN": POST_TOKEN,
                 "MOTCUA_CONNECTOR_DVC_TIMEOUT": "10",
                 "MOTCUA_CONNECTOR_POST_TIMEOUT": "10",
@@ -448,7 +453,7 @@ class Stack:
         if self._delay:  # a slow link of its own: the test sees which worker waits for an answer
             network = SlowNetwork(self.simulator.url, self._delay)
             self.networks.append(network)
-            env = {**self.env, "MOTCUA_CONNECTORS": f"dvc={network.url},post={network.url}"}
+            env = {**self.env, "MOTCUA_CONNECTORS": connectors(network.url)}
         # SIGQUIT: Celery's cold shutdown (a warm one waits seconds for the broker; nothing is lost)
         process = self._process(name, self._celery(via, "worker", *options), signal.SIGQUIT, env)
         process.network = network
