@@ -93,6 +93,8 @@ def test_the_fee_is_requested_paid_once_through_a_doubled_callback_and_recorded(
     assert [e["type"] for e in history].count("message_delivered") == 1  # never twice
     assert [e["type"] for e in history].count("payment_recorded") == 1
 
+    page = remote.clerk.get(f"/ui/dossiers/{dossier['code']}").get_data(as_text=True)
+    assert 'data-testid="payments"' in page and "BL-000001" in page and "200.000" in page
     dossier = appraise(remote, dossier, "propose_approve")
     dossier = do(remote.leader, dossier, "approve", {"approval_decision": "approve"})
     dossier = do(remote.records, dossier, "issue_result", RESULT)

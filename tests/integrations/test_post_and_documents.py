@@ -96,6 +96,11 @@ def test_the_result_is_returned_by_post_with_its_tracking_number(remote):
     assert "số hiệu bưu gửi <b>EB000000001VN</b>" in text and "Đã phát thành công" in text
     mau06 = remote.clerk.get(f"/api/v1/dossiers/{dossier['code']}/documents/mau-06?format=html")
     assert "Số hiệu: EB000000001VN" in mau06.get_data(as_text=True)
+    page = remote.clerk.get(f"/ui/dossiers/{dossier['code']}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'data-testid="tracking-number">EB000000001VN' in html and "Đã phát thành công" in html
+    assert 'data-testid="return-method">Bưu chính' in html
     register = remote.clerk.get("/api/v1/reports/register?period=month:" + dossier["received_at"][:7]).json
     row = next(r for r in register["items"] if r["code"] == dossier["code"])
     assert (row["return_method"], row["tracking_number"]) == ("post", "EB000000001VN")
@@ -143,6 +148,8 @@ def test_the_signed_result_is_filed_in_the_documents_system_with_its_number(remo
     assert [s["element_id"] for s in dossier["current_steps"]] == ["return_result"]
     mau05 = remote.clerk.get(f"/api/v1/dossiers/{dossier['code']}/documents/mau-05?format=html")
     assert number in mau05.get_data(as_text=True)
+    page = remote.records.get(f"/ui/dossiers/{dossier['code']}").get_data(as_text=True)
+    assert f'data-testid="edms-number">{number}<' in page
     variables = remote.admin.get(f"/api/v1/process-instances/{dossier['process_instance_id']}").json[
         "variables"
     ]
