@@ -56,11 +56,17 @@ run: setup instance/secret_key
 # The simulators of the remote systems (integrations/simulator.py), for demos: start them here, then
 # `make run` in another terminal with the MOTCUA_CONNECTORS line printed below.
 SIMULATOR_PORT ?= 8081
+SIMULATOR_URL = http://$(HOST):$(SIMULATOR_PORT)
+# The payment platform and the post sign their callbacks to Motcua with this (demo) secret.
+CALLBACK_SECRET ?= motcua-demo-callbacks
 simulators: setup
 	@mkdir -p instance
-	@echo "Simulators on http://$(HOST):$(SIMULATOR_PORT)/ (control: /_control/health, journal, stats, fail, reset)"
-	@echo "For Motcua: export MOTCUA_CONNECTORS=dvc=http://$(HOST):$(SIMULATOR_PORT),post=http://$(HOST):$(SIMULATOR_PORT)"
-	$(BIN)/python -m integrations.simulator --host $(HOST) --port $(SIMULATOR_PORT) --state instance/simulator.json
+	@echo "Simulators on $(SIMULATOR_URL)/ (control: /_control/health, journal, stats, fail, reset)"
+	@echo "For Motcua: export MOTCUA_CONNECTORS=dvc=$(SIMULATOR_URL),post=$(SIMULATOR_URL),payment=$(SIMULATOR_URL),edms=$(SIMULATOR_URL)"
+	@echo "            export MOTCUA_PAYMENT_CALLBACK_SECRET=$(CALLBACK_SECRET) MOTCUA_POST_CALLBACK_SECRET=$(CALLBACK_SECRET)"
+	$(BIN)/python -m integrations.simulator --host $(HOST) --port $(SIMULATOR_PORT) --state instance/simulator.json \
+		--callback payment=http://$(HOST):$(PORT)/api/v1/payments/callback --callback-secret payment=$(CALLBACK_SECRET) \
+		--callback post=http://$(HOST):$(PORT)/api/v1/post/callback --callback-secret post=$(CALLBACK_SECRET)
 
 lint: setup
 	$(BIN)/ruff check .
