@@ -93,10 +93,12 @@ def record(
                 created_at=now,
                 updated_at=now,
                 **values,
-            ).on_conflict_do_nothing(index_elements=["payment_id"])
-        ).rowcount
+            )
+            .on_conflict_do_nothing(index_elements=["payment_id"])
+            .returning(Payment.__table__.c.id)
+        ).scalar()  # None: nothing inserted (rowcount is not reliable here on every driver)
         row = db.session.scalar(sa.select(Payment).where(Payment.payment_id == payment_id))
-        if not inserted:  # a racing duplicate inserted it first (the unique key decided)
+        if inserted is None:  # a racing duplicate inserted it first (the unique key decided)
             _count(row)
             return "duplicate", row
     else:

@@ -7,6 +7,8 @@ obligation (status 6) paid online ends the wait at the counter."""
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -222,3 +224,35 @@ def test_without_a_known_amount_the_obligation_is_paid_at_the_counter(remote):
     instance = remote.admin.get(f"/api/v1/process-instances/{dossier['process_instance_id']}").json
     assert instance["state"] == "running" and instance["error"] is None
     assert instance["variables"]["financial_payable"] is False
+
+
+def test_racing_copies_of_one_callback_record_and_deliver_it_once(remote, live_server):
+    dossier = to_appraisal(remote, receive(remote))
+    run_calls(remote.app)
+    body = json.dumps(
+        {
+            "payment_id": "PAY-000001",
+            "ref": dossier["code"],
+            "purpose": "fee",
+            "status": "paid",
+            "amount": FEE,
+            "receipt_number": "BL-7",
+        }
+    ).encode()
+    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(PAYMENT_SECRET, body)}
+    start = threading.Barrier(4)
+
+    def send(_):
+        start.wait(10)
+        url = f"{live_server}/api/v1/payments/callback"
+        return requests.post(url, data=body, headers=headers, timeout=30)
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(send, range(4)))
+    outcomes = sorted(a.json()["outcome"] for a in answers)
+    assert outcomes == ["delivered", "duplicate", "duplicate", "duplicate"], [a.json() for a in answers]
+    dossier = remote.clerk.get(f"/api/v1/dossiers/{dossier['id']}").json
+    (payment,) = dossier["payments"]
+    assert payment["callbacks"] == 4
+    history = remote.admin.get(f"/api/v1/process-instances/{dossier['process_instance_id']}").json["history"]
+    assert [e["type"] for e in history].count("message_delivered") == 1
