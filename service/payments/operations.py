@@ -5,9 +5,9 @@ A payment comes from the payment platform's signed callback (`record`, channel o
 one-stop shop's counter (`record`, channel counter). It is one `payments` row per `payment_id`: a
 callback delivered twice finds its row and changes nothing ("never twice"), and of two racing
 ones the unique key lets one insert (INSERT ... ON CONFLICT DO NOTHING: the other is then a
-duplicate). A payment that is paid is
-delivered to the process as its message (`fee_paid`, `financial_paid`: integrations/codes.py),
-with the receipt number and amount as the message's payload, in the same unit of work.
+duplicate). A payment that is paid is delivered to the process as its message (`fee_paid`,
+`financial_paid`: integrations/codes.py), with the receipt number and amount as the message's
+payload, in the same unit of work.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from integrations.codes import PAYMENT_PURPOSES
 from ..audit.operations import fact
 from ..audit.operations import record as audit
 from ..dossiers import queries as dossier_queries
+from ..dossiers.follow import dossier_of
 from ..dossiers.models import PAID, Dossier, Payment
 from ..errors import Conflict, Unprocessable
 from ..extensions import db
@@ -36,30 +37,22 @@ FEE_PROPERTY = "feeRequired"
 
 
 def requested(dossier: Dossier, purpose: str, payment_id: str) -> dict | None:
-    """The payment request the dossier's process made with this id: the answer of its service
-    call (kept in `service_calls`, whatever became of the branch that made it)."""
-    made = db.session.scalars(
-        sa.select(ServiceCall.result).where(
+    """The payment request of this purpose the dossier's process made with this id: the answer of
+    its service call (kept in `service_calls`, whatever became of the branch that made it)."""
+    made = db.session.execute(
+        sa.select(ServiceCall.params, ServiceCall.result).where(
             ServiceCall.instance_id == dossier.instance_id,
             ServiceCall.operation == REQUEST_OPERATION,
             ServiceCall.state == DONE,
         )
     )
-    for answer in made:
-        if isinstance(answer, dict) and answer.get("payment_id") == payment_id:
-            return answer if _purpose_of(dossier, payment_id) in (None, purpose) else None
-    return None
-
-
-def _purpose_of(dossier: Dossier, payment_id: str) -> str | None:
-    calls = db.session.execute(
-        sa.select(ServiceCall.params, ServiceCall.result).where(
-            ServiceCall.instance_id == dossier.instance_id, ServiceCall.operation == REQUEST_OPERATION
-        )
-    )
-    for params, answer in calls:
-        if isinstance(answer, dict) and answer.get("payment_id") == payment_id:
-            return (params or {}).get("purpose")
+    for params, answer in made:
+        if (
+            isinstance(answer, dict)
+            and answer.get("payment_id") == payment_id
+            and (params or {}).get("purpose") == purpose
+        ):
+            return answer
     return None
 
 
@@ -167,8 +160,6 @@ def check_fee(task, instance, variables: dict) -> None:
     fee may not complete before the fee is paid (409 fee_not_paid, nothing applied)."""
     if str((task.properties or {}).get(FEE_PROPERTY, "")).lower() != "true":
         return
-    from ..dossiers.follow import dossier_of
-
     dossier = dossier_of(instance, None)
     if dossier is None or dossier_queries.fee_paid(dossier):
         return
