@@ -14,6 +14,7 @@ from ..dossiers import queries as dossiers
 from ..errors import Conflict
 from ..extensions import db
 from ..payments import operations as payments
+from . import operations
 from .schemas import CallbackAnswerSchema, PaymentCallbackArgs, PostCallbackArgs
 from .signatures import signed
 
@@ -67,12 +68,20 @@ def payment_callback(args):
 def post_callback(args):
     """The postal operator says where an item is (picked up, in transit, delivered...).
 
-    Signed with MOTCUA_POST_CALLBACK_SECRET (no token). The status is kept on the dossier
-    (`shipment_status`) and audited; the same status again is a "duplicate". 409 `unknown_item`
-    when the dossier was not sent with this tracking number.
+    Signed with MOTCUA_POST_CALLBACK_SECRET (no token). The result's item (`kind` delivery): its
+    status is kept on the dossier (`shipment_status`) and audited; the same status again is a
+    "duplicate". The applicant's documents (`kind` pickup): delivered to the one-stop shop, the
+    check at the counter opens ("delivered"; again: "duplicate"). 409 `unknown_item` when the
+    dossier was not sent or picked up with this tracking number.
     """
     dossier = dossiers.find(args["ref"])
     at = args["at"].isoformat() if args["at"] else None
+    if args["kind"] == "pickup":  # the applicant's documents, on their way to the counter
+        outcome = operations.pickup_tracked(
+            dossier, tracking_number=args["tracking_number"], status=args["status"], at=at
+        )
+        db.session.flush()
+        return {"outcome": outcome, "code": dossier.code}
     outcome = handover.track(
         dossier, tracking_number=args["tracking_number"], status=args["status"], at=at, note=args["note"]
     )

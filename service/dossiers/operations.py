@@ -68,13 +68,24 @@ MAX_SETS = 100
 
 
 def receive(
-    procedure_code: str, *, applicant: dict, channel: str, components: list[dict], actor, sets: int = 1
+    procedure_code: str,
+    *,
+    applicant: dict,
+    channel: str,
+    components: list[dict],
+    actor,
+    sets: int = 1,
+    pickup: dict | None = None,
 ) -> Dossier:
     """Open a dossier for a procedure of the catalogue and start its process (status 1); `sets`:
-    the number of sets of the dossier the counter received (Mẫu 01), at least one."""
+    the number of sets of the dossier the counter received (Mẫu 01), at least one; `pickup`
+    ({address, phone}, channel post): the post collects the documents there first."""
     procedure = procedures.get(procedure_code, active_only=True)
     if channel not in CHANNELS:
         raise Unprocessable(f"The channel must be one of {', '.join(CHANNELS)}.")
+    if pickup is not None and channel != "post":
+        message = "A pickup of the documents by the post goes with the channel post."
+        raise Unprocessable(message, details={"fields": {"pickup": [message]}})
     if isinstance(sets, bool) or not isinstance(sets, int) or not 1 <= sets <= MAX_SETS:
         message = f"The number of sets must be a whole number from 1 to {MAX_SETS}."
         raise Unprocessable(message, details={"fields": {"sets": [message]}})
@@ -88,6 +99,9 @@ def receive(
         "processing_days": float(procedure.processing_days),
         # The fee the process requests online (đồng; 0: none), as the catalogue says at reception.
         "fee_amount": procedure.fee_amount or 0,
+        # The post collects the documents at the applicant's address first (post/book_pickup).
+        "pickup_requested": pickup is not None,
+        "pickup_address": dict(pickup) if pickup is not None else None,
         "channel": channel,
         "applicant": applicant,
         "components": components,

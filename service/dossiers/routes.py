@@ -74,6 +74,7 @@ class Dossiers(MethodView):
             channel=args["channel"],
             components=args["components"],
             sets=args["sets"],
+            pickup=args.get("pickup"),
             actor=current_user(),
         )
         return _detail(dossier)

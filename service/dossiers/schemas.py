@@ -24,6 +24,11 @@ class ApplicantSchema(ma.Schema):
     )
 
 
+class PickupSchema(ma.Schema):
+    address = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=500))
+    phone = ma.fields.String(validate=ma.validate.Regexp(r"^[0-9+ .()-]{6,20}$"))
+
+
 class ReceiveArgs(RequestSchema):
     procedure_code = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
     applicant = ma.fields.Nested(ApplicantSchema, required=True)
@@ -34,6 +39,13 @@ class ReceiveArgs(RequestSchema):
         strict=True,
         validate=ma.validate.Range(min=1, max=MAX_SETS),
         metadata={"description": "The number of sets of the dossier received (số bộ hồ sơ, Mẫu 01)"},
+    )
+    pickup = ma.fields.Nested(
+        PickupSchema,
+        metadata={
+            "description": "The post collects the documents at this address (channel post): the "
+            "check at the counter waits until they arrive"
+        },
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from .conftest import NOW
 from .test_process_library import (
     APPRAISAL,
     DOSSIER_START,
@@ -116,3 +117,18 @@ def test_the_signed_result_is_filed_before_it_goes_to_the_counter(engine, dossie
     result = run.complete_service(call, {"ok": True, "document_number": "12/2025/VB"})
     assert opened(result) == ["return_result"]
     assert result.variables["edms_filing"]["document_number"] == "12/2025/VB"
+
+
+def test_a_pickup_by_the_post_comes_before_the_check_at_the_counter(engine, dossier):
+    address = {"address": "Ấp 3, xã Mỹ Hòa Hưng", "phone": "0913000111"}
+    start = {**DOSSIER_START, "channel": "post", "pickup_requested": True, "pickup_address": address}
+    run = Run(engine, dossier, engine.start(dossier, start, now=NOW))
+    run._record(run.result)
+    assert opened(run.result) == []
+    (call,) = run.result.service_calls
+    assert (call["operation"], call["params"]["address"]) == ("post/book_pickup", address)
+    assert call["params"]["ref"] == DOSSIER_START["dossier_id"]
+    result = run.complete_service(call, {"ok": True, "tracking_number": "EB000000001VN"})
+    assert "documents_arrived" in result.waiting_messages
+    result = run.deliver("documents_arrived", {"tracking_number": "EB000000001VN"})
+    assert opened(result) == ["receive"]

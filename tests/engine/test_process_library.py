@@ -433,12 +433,13 @@ def _condition_values(expression: str) -> tuple[str, set]:
     return name, set(ast.literal_eval(right))
 
 
-# Decisions the process computes (postScripts) from what the service wrote or a form may leave out:
-# booleans, each gateway covering True and False.
+# Decisions on what the service wrote, or computed by the process (postScripts) from what it wrote
+# or a form may leave out: booleans, each gateway covering True and False.
 COMPUTED_DECISIONS = {
     "fee_due",  # digitise: the catalogue's fee_amount > 0 (the fee step requests it online)
     "financial_payable",  # appraise: the obligation's amount is known (an online payment request)
     "result_signed",  # issue_result: e_result_signed, the service's check of the signed PDF
+    "pickup_requested",  # written by the service at reception: the post collects the documents
 }
 
 
@@ -476,7 +477,7 @@ def test_decision_enums_and_gateway_conditions_agree(key):
             prop = schema["properties"][variable]
             expected = {True, False} if prop["type"] == "boolean" else set(prop["enum"])
             assert covered == expected, f"{gateway.get('id')} covers {covered}, the form offers {expected}"
-    assert seen == {"dossier": 7, "internal_procedure": 2, "tthc_publication": 0}[key]
+    assert seen == {"dossier": 8, "internal_procedure": 2, "tthc_publication": 0}[key]
 
 
 def test_forms_require_the_details_a_decision_needs():
@@ -530,6 +531,7 @@ DOSSIER_START = {
     "components": [{"name": "Đơn đề nghị", "form": "original", "quantity": 1}],
     "apology_at": "9999-12-31T00:00:00+00:00",
     "fee_amount": 0,  # free (the catalogue's fee_amount; the service writes it)
+    "pickup_requested": False,  # the documents are at the counter (the service writes it)
     "reception_unit": "TTPVHCC",
     "handling_unit": "SO-XD",
 }

@@ -171,3 +171,51 @@ def test_a_filing_whose_file_is_gone_is_an_incident_naming_it(remote):
     assert remote.simulator.journal() == []
     incidents = remote.admin.get("/api/v1/incidents").json["items"]
     assert [i["element_id"] for i in incidents] == ["file_result"]
+
+
+def test_the_post_picks_up_the_documents_and_the_check_opens_when_they_arrive(remote):
+    body = {
+        "procedure_code": "AG-LLTP-01",
+        "channel": "post",
+        "applicant": {"name": "Lê Văn Bình", "address": "Ấp 3, xã Mỹ Hòa Hưng", "phone": "0913000111"},
+        "pickup": {"address": "Ấp 3, xã Mỹ Hòa Hưng", "phone": "0913000111"},
+    }
+    refused = remote.clerk.post("/api/v1/dossiers", json={**body, "channel": "counter"})
+    assert refused.status_code == 422 and "pickup" in refused.json["error"]["details"]["fields"]
+    dossier = remote.clerk.post("/api/v1/dossiers", json=body).json
+    assert dossier["status"] == 1 and dossier["current_steps"] == []  # waits for the documents
+    calls = run_calls(remote.app)
+    assert [c[:3] for c in calls] == [("book_pickup", "post/book_pickup", "done")]
+    (booking,) = remote.simulator.journal()
+    assert booking["params"]["address"] == body["pickup"] and booking["params"]["ref"] == dossier["id"]
+    assert _track(remote.simulator, "EB000000001VN", "picked_up")[0]["body"]["outcome"] == "updated"
+    answers = _track(remote.simulator, "EB000000001VN", "delivered", times=2)
+    assert [a["body"]["outcome"] for a in answers] == ["delivered", "duplicate"]
+    dossier = remote.clerk.get(f"/api/v1/dossiers/{dossier['id']}").json
+    assert [s["element_id"] for s in dossier["current_steps"]] == ["receive"]
+    assert dossier["status"] == 1 and dossier["tracking_number"] is None  # the result's, later
+    dossier = do(remote.clerk, dossier, "receive", {"reception_decision": "accept"})
+    assert dossier["status"] == 2
+
+
+def test_a_pickup_callback_names_the_dossiers_booking(remote, live_server):
+    dossier = remote.clerk.post(
+        "/api/v1/dossiers",
+        json={
+            "procedure_code": "AG-LLTP-01",
+            "channel": "post",
+            "applicant": {"name": "Lê Văn Bình"},
+            "pickup": {"address": "Ấp 3"},
+        },
+    ).json
+    run_calls(remote.app)
+    body = {"tracking_number": "EB000000777VN", "ref": dossier["id"], "kind": "pickup", "status": "delivered"}
+    data = json.dumps(body).encode()
+    answer = requests.post(
+        f"{live_server}/api/v1/post/callback",
+        data=data,
+        headers={"Content-Type": "application/json", SIGNATURE_HEADER: sign(POST_SECRET, data)},
+        timeout=10,
+    )
+    assert answer.status_code == 409 and answer.json()["error"]["code"] == "unknown_item"
+    assert remote.clerk.get(f"/api/v1/dossiers/{dossier['id']}").json["current_steps"] == []
