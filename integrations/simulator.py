@@ -35,6 +35,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+import requests
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.serving import run_simple
@@ -146,8 +147,6 @@ class Simulator:
 
     def send_callback(self, system: str, payload: dict) -> dict:
         """POST a signed callback of `system` to Motcua (outside the lock); its answer, or the error."""
-        import requests
-
         with self.lock:
             target = dict(self.callbacks.get(system) or {})
         if not target.get("url"):

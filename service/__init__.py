@@ -231,4 +231,11 @@ def _security_schemes() -> dict:
     return {
         "bearerAuth": {"type": "http", "scheme": "bearer", "description": "motcua tokens create --user NAME"},
         "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "session"},
+        # The remote systems' callbacks (service/callbacks/): the body signed with a shared secret.
+        "callbackSignature": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Motcua-Signature",
+            "description": "sha256=<hex HMAC-SHA256 of the body with the system's shared secret>",
+        },
     }

@@ -26,7 +26,12 @@ blp = Blueprint(
 )
 
 
+# No token: the body is signed (the security scheme callbackSignature: X-Motcua-Signature).
+SIGNED_DOC = {"security": [{"callbackSignature": []}]}
+
+
 @blp.route("/payments/callback", methods=["POST"])
+@blp.doc(**SIGNED_DOC)
 @signed("MOTCUA_PAYMENT_CALLBACK_SECRET")
 @blp.arguments(PaymentCallbackArgs)
 @blp.response(200, CallbackAnswerSchema)
@@ -62,6 +67,7 @@ def payment_callback(args):
 
 
 @blp.route("/post/callback", methods=["POST"])
+@blp.doc(**SIGNED_DOC)
 @signed("MOTCUA_POST_CALLBACK_SECRET")
 @blp.arguments(PostCallbackArgs)
 @blp.response(200, CallbackAnswerSchema)
