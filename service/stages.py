@@ -34,4 +34,7 @@ PIPELINE = Pipeline(
     completion_inputs=(
         dossier.timer_variables,  # the dossier's code, due and apology moments, for its timer
     ),
+    completion_reads=(
+        dossier.read_with_task,  # the instance's dossier (and procedure), in the task's own query
+    ),
 )

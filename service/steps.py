@@ -58,10 +58,16 @@ class Step:
 
 @dataclass(frozen=True)
 class Pipeline:
-    """The stages, in order, and what the service adds to the data of every task completion."""
+    """The stages, in order, and what the service adds to the data of every task completion.
+
+    `completion_reads`: rows the stages and the completion inputs will need, read with the task
+    about to be completed and its instance, in the same query (tasks.queries.get_with_instance):
+    each gives (an entity, its join condition on the instance, its loader options); the rows found
+    are kept for the unit of work, so reading them again by primary key costs no query."""
 
     stages: tuple[Callable[[Step], None], ...]
     completion_inputs: tuple[Callable[[Any, Any], dict], ...] = ()
+    completion_reads: tuple[Callable[[], tuple[Any, Any, tuple]], ...] = ()
 
 
 def init_app(app: Flask, pipeline: Pipeline) -> None:
@@ -101,6 +107,12 @@ def completion_inputs(task, instance) -> dict:
     for provide in _pipeline().completion_inputs:
         provided.update(provide(task, instance))
     return provided
+
+
+def completion_reads() -> list[tuple[Any, Any, tuple]]:
+    """(entity, join condition on the instance, loader options) of each row read with a task to
+    complete."""
+    return [read() for read in _pipeline().completion_reads]
 
 
 def _run(follow_up: FollowUp, instance, now: datetime, depth: int) -> None:

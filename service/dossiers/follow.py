@@ -26,12 +26,14 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from .. import deadlines, uow
 from ..audit.operations import fact
 from ..calendar.operations import calendar
 from ..extensions import db
 from ..identity.operations import unit_name
+from ..instances.models import ProcessInstance
 from ..outbox import operations as outbox
 from ..steps import FollowUp, Step
 from ..tasks.models import Task
@@ -49,6 +51,14 @@ def find_dossier(step: Step) -> None:
     so data submitted in a form can never reach another dossier.
     """
     step.dossier = dossier_of(step.instance, step.result.variables)
+
+
+def read_with_task():
+    """The dossier an instance drives, read with a task about to be completed (steps.Pipeline's
+    `completion_reads`): `dossier_of` then finds it without a query. Its procedure is joined as an
+    outer join here (an instance without a dossier has no procedure either)."""
+    options = (joinedload(Dossier.procedure, innerjoin=False),)
+    return Dossier, Dossier.instance_id == ProcessInstance.id, options
 
 
 def dossier_of(instance, variables: dict | None) -> Dossier | None:

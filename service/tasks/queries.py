@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import undefer
 
-from .. import sla
+from .. import sla, steps, uow
 from ..audit.models import AuditEvent
 from ..calendar.operations import calendar
 from ..definitions.models import ProcessDefinition
@@ -204,13 +204,20 @@ def processes_of(user) -> list[tuple[str, str | None]]:
 
 
 def get_with_instance(task_id, *, with_state: bool = False) -> tuple[Task, ProcessInstance]:
-    """A task and its instance in one query."""
+    """A task and its instance in one query. `with_state` (the task is about to be completed): with
+    the engine state, and the rows the step pipeline will need (steps.completion_reads: a dossier),
+    kept for the unit of work."""
     query = sa.select(Task, ProcessInstance).join(ProcessInstance, Task.instance_id == ProcessInstance.id)
     if with_state:
         query = query.options(undefer(ProcessInstance.engine_state))
+        for entity, on, options in steps.completion_reads():
+            query = query.add_columns(entity).outerjoin(entity, on).options(*options)
     row = db.session.execute(query.where(Task.id == task_id)).first()
     if row is None:
         raise NotFound(f"There is no task {task_id}.")
+    for kept in row[2:]:
+        if kept is not None:
+            uow.keep(kept)
     return row[0], row[1]
 
 

@@ -32,13 +32,14 @@ STEPS = (
 DOSSIER_BOUNDS = {
     "reception": 14,  # principal, procedure, definition, org units; instance, dossier, tasks, ...
     # ... and the message it waits for (withdrawal: one message_waits row, instances/waits.py)
-    "receive": 13,  # ... and the day's code sequence (one upsert)
-    "digitise": 12,
-    "assign": 14,  # ... and the specialist named in the form, checked, then made the assignee
-    "appraise": 12,
-    "approve": 12,
-    "issue_result": 12,
-    "return_result": 11,  # opens no task; its wait for the withdrawal message ends (one DELETE)
+    # A completion reads its dossier with the task and instance (steps.Pipeline.completion_reads).
+    "receive": 12,  # ... and the day's code sequence (one upsert)
+    "digitise": 11,
+    "assign": 13,  # ... and the specialist named in the form, checked, then made the assignee
+    "appraise": 11,
+    "approve": 11,
+    "issue_result": 11,
+    "return_result": 10,  # opens no task; its wait for the withdrawal message ends (one DELETE)
 }
 SIMPLE_BOUND = 8
 REGISTER = {"title": "Công văn số 12", "sender": "Sở Tư pháp"}
