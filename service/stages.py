@@ -5,7 +5,7 @@ this list is the one place to read (or change) what happens after a step.
 
 from __future__ import annotations
 
-from . import deadlines, metrics
+from . import deadlines, inserts, metrics
 from .audit import operations as audit
 from .dossiers import follow as dossier
 from .external_tasks import queue as external_tasks
@@ -26,9 +26,10 @@ PIPELINE = Pipeline(
         deadlines.due_dates,  # the due moment of every opened task (one policy)
         queue.service_calls,  # service tasks to run on workers, announced in the outbox
         external_tasks.published,  # external tasks for outside workers; those the step ended withdrawn
-        projection.write_tasks,  # one INSERT for the task rows, one for their candidate groups
-        outbox.step_events,  # task.created, task.completed, instance.completed / failed
-        audit.write,  # one INSERT for every fact the step and the stages gathered
+        projection.write_tasks,  # the task rows and their candidate groups, to insert
+        outbox.step_events,  # task.created, task.completed, instance.completed / failed, to insert
+        audit.write,  # every fact the step and the stages gathered, to insert
+        inserts.write,  # the rows gathered above: one statement on PostgreSQL, one per table elsewhere
         metrics.count_step,  # the engine's step latency, instances completed
     ),
     completion_inputs=(

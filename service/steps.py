@@ -54,6 +54,19 @@ class Step:
     dossier: Any = None  # dossiers.models.Dossier, when the instance drives one
     events: list = field(default_factory=list)  # outbox.operations.Event: written in one INSERT
     follow_ups: list[FollowUp] = field(default_factory=list)
+    # (table, rows) the stages insert, sent together by the `inserts.write` stage (service/inserts.py)
+    inserts: list[tuple[Any, list[dict]]] = field(default_factory=list)
+
+    def insert(self, table, rows: list[dict]) -> None:
+        """Have `rows` inserted into `table` with the step's other rows (after the stages that
+        gather them: inserts.write), in one statement where the database allows it."""
+        if not rows:
+            return
+        for gathered_table, gathered in self.inserts:
+            if gathered_table is table and gathered[0].keys() == rows[0].keys():
+                gathered.extend(rows)
+                return
+        self.inserts.append((table, list(rows)))
 
 
 @dataclass(frozen=True)

@@ -83,14 +83,14 @@ def record_steps(step: Step) -> None:
     if step.completed_task is not None:
         task = step.completed_task
         actor = step.actor.username if step.actor else None
-        _record(dossier, task, actor_name=actor, outcome="completed", now=now)
+        _record(step, dossier, task, actor_name=actor, outcome="completed")
         resumed = (task.properties or {}).get("clock") == "paused" and _resume(dossier, now)
     if step.result.closed:
         cancelled = db.session.scalars(
             sa.select(Task).where(Task.id.in_([uuid.UUID(t) for t in step.result.closed]))
         )
         for task in cancelled:
-            _record(dossier, task, actor_name=None, outcome="cancelled", now=now)
+            _record(step, dossier, task, actor_name=None, outcome="cancelled")
             if (task.properties or {}).get("clock") == "paused":
                 resumed = _resume(dossier, now) or resumed
     if resumed:  # the parked apology timer gets the moved due moment
@@ -246,8 +246,9 @@ def _step_unit(task) -> str | None:
     return task.lane or ", ".join(task.candidate_groups or []) or None
 
 
-def _record(dossier: Dossier, task, *, actor_name: str | None, outcome: str, now: datetime) -> None:
-    cal = calendar()
+def _record(step: Step, dossier: Dossier, task, *, actor_name: str | None, outcome: str) -> None:
+    """The task's step on Mẫu 05, inserted with the step's other rows (service/inserts.py)."""
+    cal, now = calendar(), step.now
     max_days = current_app.config["MOTCUA_MAX_ALLOTMENT_DAYS"]
     share = deadlines.allotment(
         task.element_id, task.properties or {}, dossier.procedure.step_allotments, max_days
@@ -257,19 +258,18 @@ def _record(dossier: Dossier, task, *, actor_name: str | None, outcome: str, now
     used = cal.working_days_between(task.created_at, now)
     if share is not None:
         dossier.record_use(task.element_id, task.created_at, round(used, 4))
-    db.session.add(
-        DossierStep(
-            dossier_id=dossier.id,
-            task_id=task.id,
-            element_id=task.element_id,
-            name=task.name,
-            unit=_step_unit(task),
-            actor=actor_name,
-            started_at=task.created_at,
-            ended_at=now,
-            allotted_days=allotted,
-            used_days=round(used, 4),
-            verdict=cal.verdict(allotted, used) if allotted is not None else None,
-            outcome=outcome,
-        )
-    )
+    row = {
+        "dossier_id": dossier.id,
+        "task_id": task.id,
+        "element_id": task.element_id,
+        "name": task.name,
+        "unit": _step_unit(task),
+        "actor": actor_name,
+        "started_at": task.created_at,
+        "ended_at": now,
+        "allotted_days": allotted,
+        "used_days": round(used, 4),
+        "verdict": cal.verdict(allotted, used) if allotted is not None else None,
+        "outcome": outcome,
+    }
+    step.insert(DossierStep.__table__, [row])

@@ -27,8 +27,11 @@ STEPS = (
     ),
     ("return_result", "clerk", {"method": "counter"}),
 )
-# At most this many statements per transaction (BEGIN and COMMIT not counted), warm caches, on
-# SQLite and PostgreSQL alike (docs/benchmarks.md lists them).
+# At most this many statements per transaction (BEGIN and COMMIT not counted), warm caches. On
+# SQLite each table a step inserts into is one INSERT, and the ORM updates the dossier and the
+# instance; on PostgreSQL all of that is one statement (service/inserts.py: the task rows, their
+# candidate groups, Mẫu 05 steps, outbox events, audit facts, the dossier's and the instance's
+# updates). docs/benchmarks.md lists them.
 DOSSIER_BOUNDS = {
     "reception": 14,  # principal, procedure, definition, org units; instance, dossier, tasks, ...
     # ... and the message it waits for (withdrawal: one message_waits row, instances/waits.py)
@@ -41,7 +44,19 @@ DOSSIER_BOUNDS = {
     "issue_result": 11,
     "return_result": 10,  # opens no task; its wait for the withdrawal message ends (one DELETE)
 }
-SIMPLE_BOUND = 8
+DOSSIER_BOUNDS_PG = {
+    # ... and the step's writes in one statement (service/inserts.py): its rows, the dossier's and
+    # the instance's updates (where no query of the step made the ORM flush them before)
+    "reception": 10,  # instance, dossier and message wait inserted before the step's writes
+    "receive": 6,  # principal, task (+ instance, dossier), org units, task CAS, code, writes
+    "digitise": 5,
+    "assign": 8,  # the specialist checked and read: that read flushes the instance first
+    "appraise": 5,
+    "approve": 5,
+    "issue_result": 5,
+    "return_result": 7,  # the wait's DELETE flushes the instance first
+}
+SIMPLE_BOUND, SIMPLE_BOUND_PG = 8, 4
 REGISTER = {"title": "Công văn số 12", "sender": "Sở Tư pháp"}
 
 
@@ -60,6 +75,11 @@ def statements(app) -> Iterator[list[str]]:
         yield seen
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
+
+
+def _postgres(app) -> bool:
+    with app.app_context():
+        return db.engine.dialect.name == "postgresql"
 
 
 def _show(counts: dict[str, list[str]]) -> str:
@@ -93,7 +113,8 @@ def test_each_transaction_of_a_dossier_stays_within_its_statements(dossier_offic
         counts[element] = seen
         tasks = [(t["element_id"], t["id"]) for t in response.json["tasks"]]
     assert response.json["state"] == "completed"
-    over = {name: len(seen) for name, seen in counts.items() if len(seen) > DOSSIER_BOUNDS[name]}
+    bounds = DOSSIER_BOUNDS_PG if _postgres(office.app) else DOSSIER_BOUNDS
+    over = {name: len(seen) for name, seen in counts.items() if len(seen) > bounds[name]}
     assert not over, _show(counts)
 
 
@@ -106,4 +127,5 @@ def test_a_simple_completion_stays_within_its_statements(app, admin, deploy_libr
         response = admin.complete(task_id, REGISTER)
     assert response.status_code == 200, response.json
     assert response.json["tasks"][0]["element_id"] == "appraise"
-    assert len(seen) <= SIMPLE_BOUND, _show({"register": seen})
+    bound = SIMPLE_BOUND_PG if _postgres(app) else SIMPLE_BOUND
+    assert len(seen) <= bound, _show({"register": seen})
