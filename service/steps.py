@@ -54,8 +54,15 @@ class Step:
     dossier: Any = None  # dossiers.models.Dossier, when the instance drives one
     events: list = field(default_factory=list)  # outbox.operations.Event: written in one INSERT
     follow_ups: list[FollowUp] = field(default_factory=list)
-    # (table, rows) the stages insert, sent together by the `inserts.write` stage (service/inserts.py)
+    # (table, rows) the stages insert and other writes whose results nobody reads (DELETEs), sent
+    # together by the `inserts.write` stage (service/inserts.py)
     inserts: list[tuple[Any, list[dict]]] = field(default_factory=list)
+    writes: list = field(default_factory=list)
+
+    def write(self, statement) -> None:
+        """Have `statement` (a DELETE or UPDATE whose result is not read, on rows no other write of
+        the step touches) executed with the step's other writes (inserts.write)."""
+        self.writes.append(statement)
 
     def insert(self, table, rows: list[dict]) -> None:
         """Have `rows` inserted into `table` with the step's other rows (after the stages that

@@ -121,4 +121,5 @@ def _assignee(assignee: str | None, properties: dict, variables: dict, unit: str
     if unit is not None:
         officers = sa.select(OrgUnit.id).where(OrgUnit.code == unit)
         query = query.where(sa.or_(User.is_admin, User.org_unit_id.in_(officers)))
-    return db.session.scalar(query)
+    with db.session.no_autoflush:  # users only: the step's own changes are written with its others
+        return db.session.scalar(query)

@@ -45,16 +45,16 @@ DOSSIER_BOUNDS = {
     "return_result": 10,  # opens no task; its wait for the withdrawal message ends (one DELETE)
 }
 DOSSIER_BOUNDS_PG = {
-    # ... and the step's writes in one statement (service/inserts.py): its rows, the dossier's and
-    # the instance's updates (where no query of the step made the ORM flush them before)
-    "reception": 10,  # instance, dossier and message wait inserted before the step's writes
+    # ... and the step's writes in one statement (service/inserts.py): its rows, the message waits
+    # that come and go, the dossier's and the instance's updates
+    "reception": 9,  # instance and dossier inserted before the step's writes
     "receive": 6,  # principal, task (+ instance, dossier), org units, task CAS, code, writes
     "digitise": 5,
-    "assign": 8,  # the specialist checked and read: that read flushes the instance first
+    "assign": 7,  # ... and the specialist named in the form, checked, then read
     "appraise": 5,
     "approve": 5,
     "issue_result": 5,
-    "return_result": 7,  # the wait's DELETE flushes the instance first
+    "return_result": 5,
 }
 SIMPLE_BOUND, SIMPLE_BOUND_PG = 8, 4
 REGISTER = {"title": "Công văn số 12", "sender": "Sở Tư pháp"}
