@@ -133,5 +133,10 @@ def _changes(obj) -> tuple[Any, _Change] | None:
     return statement.values(columns), _Change(obj, values, version)
 
 
+def gathered() -> bool:
+    """Whether a step's writes go to the database as one statement (on PostgreSQL)."""
+    return _dialect() == "postgresql"
+
+
 def _dialect() -> str:
     return db.session.get_bind().dialect.name

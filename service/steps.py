@@ -106,13 +106,16 @@ def persist(
     now: datetime,
     audit: list[dict] | None = None,
     events: list | None = None,
+    writes: list | None = None,
     completed_task=None,
     depth: int = 0,
 ) -> Step:
     """Persist one engine step through every stage, in the open transaction; returns the step
     (its `rows` are the tasks it opened). `audit` and `events` (outbox.operations.Event) are what
-    the command itself has to say, written with the stages' own."""
+    the command itself has to say, written with the stages' own; `writes` its own statements to
+    run with the step's writes (Step.write)."""
     step = Step(instance, result, actor, now, completed_task, list(audit or ()), events=list(events or ()))
+    step.writes.extend(writes or ())
     for stage in _pipeline().stages:
         stage(step)
     for follow_up in step.follow_ups:

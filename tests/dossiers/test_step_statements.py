@@ -45,18 +45,19 @@ DOSSIER_BOUNDS = {
     "return_result": 10,  # opens no task; its wait for the withdrawal message ends (one DELETE)
 }
 DOSSIER_BOUNDS_PG = {
-    # ... and the step's writes in one statement (service/inserts.py): its rows, the message waits
-    # that come and go, the dossier's and the instance's updates
+    # ... the task's row locked when it is read, so its completion is one of the step's writes, all
+    # in one statement (service/inserts.py): the task's update, its rows, the message waits that
+    # come and go, the dossier's and the instance's updates
     "reception": 9,  # instance and dossier inserted before the step's writes
-    "receive": 6,  # principal, task (+ instance, dossier), org units, task CAS, code, writes
-    "digitise": 5,
-    "assign": 7,  # ... and the specialist named in the form, checked, then read
-    "appraise": 5,
-    "approve": 5,
-    "issue_result": 5,
-    "return_result": 5,
+    "receive": 5,  # principal, task (+ instance, dossier), org units, code, writes
+    "digitise": 4,
+    "assign": 6,  # ... and the specialist named in the form, checked, then read
+    "appraise": 4,
+    "approve": 4,
+    "issue_result": 4,
+    "return_result": 4,
 }
-SIMPLE_BOUND, SIMPLE_BOUND_PG = 8, 4
+SIMPLE_BOUND, SIMPLE_BOUND_PG = 8, 3  # PostgreSQL: principal, task (+ instance), writes
 REGISTER = {"title": "Công văn số 12", "sender": "Sở Tư pháp"}
 
 
