@@ -123,6 +123,18 @@ CASES = [
         'The item “{"a": 1}” is repeated.',
     ),
     ({"not": {"type": "string"}}, "x", "Giá trị không hợp lệ.", "The value is not valid."),
+    (
+        {"type": "number", "exclusiveMinimum": 0},
+        0,
+        "Giá trị phải lớn hơn 0.",
+        "The value must be greater than 0.",
+    ),
+    (
+        {"type": "object", "additionalProperties": False},
+        {"x": 1},
+        "Biểu mẫu không có trường này.",
+        "The form has no such field.",
+    ),
 ]
 
 
