@@ -53,7 +53,7 @@ def upgrade():
         batch.add_column(sa.Column("valid_to", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("source", sa.String(32), nullable=False, server_default="catalogue"))
         batch.add_column(sa.Column("legal_basis", sa.JSON(), nullable=True))
-        batch.add_column(sa.Column("full_online", sa.Boolean(), nullable=False, server_default=sa.false()))
+        # full_online comes from 0020_indicators (the same column, added there first).
         batch.drop_constraint("uq_procedures_code", type_="unique")
         batch.create_unique_constraint("uq_procedures_code_version", ["code", "version"])
     op.execute("UPDATE procedures SET valid_from = updated_at")
@@ -77,5 +77,5 @@ def downgrade():
     with _rebuilding("procedures") as batch:
         batch.drop_constraint("uq_procedures_code_version", type_="unique")
         batch.create_unique_constraint("uq_procedures_code", ["code"])
-        for column in ("full_online", "legal_basis", "source", "valid_to", "valid_from", "version"):
+        for column in ("legal_basis", "source", "valid_to", "valid_from", "version"):
             batch.drop_column(column)

@@ -51,8 +51,6 @@ class Procedure(db.Model):
     fee: Mapped[str | None] = mapped_column(sa.String(255))
     # The legal documents it rests on (căn cứ pháp lý), as published.
     legal_basis: Mapped[list | None] = mapped_column(sa.JSON)
-    # Offered as a full-process online public service (DVC trực tuyến toàn trình).
-    full_online: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # Per-step allotments of the internal procedure: BPMN element id -> working days.
     step_allotments: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     process_key: Mapped[str] = mapped_column(sa.String(255), default="dossier")
