@@ -12,6 +12,7 @@ from ..documents import signing
 from ..errors import Unprocessable
 from ..web import RequestSchema
 from . import keys
+from .schemas import SignatureSchema
 
 blp = Blueprint(
     "signatures", __name__, url_prefix="/api/v1", description="Digital signatures (PAdES) of PDF files"
@@ -20,18 +21,6 @@ blp = Blueprint(
 
 class VerifyArgs(RequestSchema):
     file = Upload(required=True, metadata={"description": "The PDF (at most MOTCUA_MAX_REQUEST_BYTES)"})
-
-
-class SignatureSchema(ma.Schema):
-    field = ma.fields.String()
-    signer = ma.fields.String(allow_none=True, metadata={"description": "The certificate's common name"})
-    organisation = ma.fields.String(allow_none=True)
-    signed_at = ma.fields.String(allow_none=True, metadata={"description": "As the signer states it"})
-    intact = ma.fields.Boolean(metadata={"description": "The signed bytes are unchanged"})
-    valid = ma.fields.Boolean(metadata={"description": "The signature matches them and the key"})
-    trusted = ma.fields.Boolean(metadata={"description": "The certificate chains to a trusted root"})
-    whole_file = ma.fields.Boolean(metadata={"description": "Nothing but signatures was added after it"})
-    good = ma.fields.Boolean(metadata={"description": "All of the above"})
 
 
 class VerificationSchema(ma.Schema):
