@@ -343,37 +343,33 @@ def bundles_due(now: datetime, kinds: tuple[str, ...] = ("monthly", "quarterly")
 
 def housekeeping(now: datetime) -> dict:
     """The daily clean-up, in one unit of work: relayed outbox events, delivered webhook
-    deliveries and sent or skipped notifications older than MOTCUA_OUTBOX_RETENTION_DAYS, browser
+    deliveries, sent or skipped notifications, sent status pushes to the national portal and done or
+    cancelled external tasks older than MOTCUA_OUTBOX_RETENTION_DAYS, browser
     sessions ended MOTCUA_SESSION_RETENTION_DAYS ago and Idempotency-Key answers older than
     MOTCUA_IDEMPOTENCY_HOURS are deleted. Returns the counts."""
+    from ..dvcqg import pushes
+    from ..external_tasks import operations as external_tasks
     from ..idempotency import operations as idempotency
     from ..identity import sessions
     from ..notifications import sending as notifications
     from ..webhooks import operations as webhooks
 
     config = current_app.config
+    kept_until = now - timedelta(days=float(config["MOTCUA_OUTBOX_RETENTION_DAYS"]))
+    ended_before = now - timedelta(days=float(config["MOTCUA_SESSION_RETENTION_DAYS"]))
+    answered_before = now - timedelta(hours=float(config["MOTCUA_IDEMPOTENCY_HOURS"]))
     with unit_of_work():
-        events = outbox.purge(now - timedelta(days=float(config["MOTCUA_OUTBOX_RETENTION_DAYS"])))
-        ended = sessions.purge(now - timedelta(days=float(config["MOTCUA_SESSION_RETENTION_DAYS"])))
-        keys = idempotency.purge(now - timedelta(hours=float(config["MOTCUA_IDEMPOTENCY_HOURS"])))
-        sent = webhooks.purge(now - timedelta(days=float(config["MOTCUA_OUTBOX_RETENTION_DAYS"])))
-        told = notifications.purge(now - timedelta(days=float(config["MOTCUA_OUTBOX_RETENTION_DAYS"])))
-    log.info(
-        "housekeeping: deleted %d outbox events, %d sessions, %d idempotency keys, %d webhook deliveries, "
-        "%d notification deliveries",
-        events,
-        ended,
-        keys,
-        sent,
-        told,
-    )
-    return {
-        "outbox_events": events,
-        "sessions": ended,
-        "idempotency_keys": keys,
-        "webhook_deliveries": sent,
-        "notification_deliveries": told,
-    }
+        counts = {
+            "outbox_events": outbox.purge(kept_until),
+            "sessions": sessions.purge(ended_before),
+            "idempotency_keys": idempotency.purge(answered_before),
+            "webhook_deliveries": webhooks.purge(kept_until),
+            "notification_deliveries": notifications.purge(kept_until),
+            "portal_status_pushes": pushes.purge(kept_until),
+            "external_tasks": external_tasks.purge(kept_until),
+        }
+    log.info("housekeeping: deleted %s", ", ".join(f"{count} {name}" for name, count in counts.items()))
+    return counts
 
 
 # --- incidents --------------------------------------------------------------------------------
