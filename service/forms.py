@@ -13,6 +13,7 @@ import json
 import os
 import re
 import threading
+from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -51,8 +52,23 @@ def _paths(form_key: str) -> tuple[Path, Path] | None:
 # Formats Motcua checks (JSON Schema's own formats stay annotations, as the browser shows them):
 # "username" - an active user of this service, so a task handed to someone by name (the
 # `assigneeVariable` of a later task) cannot go to a mistyped name; "org_unit" - the code of an
-# org unit, so a task scoped by `unitVariable` reaches that unit's officers.
+# org unit, so a task scoped by `unitVariable` reaches that unit's officers; "date" - a calendar
+# date written YYYY-MM-DD (what a date input sends), so no later step reads "31/02/2026".
 FORMATS = FormatChecker(formats=())
+FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+@FORMATS.checks("date")
+def _is_date(value) -> bool:
+    if not isinstance(value, str):
+        return True
+    if not FULL_DATE.fullmatch(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 @FORMATS.checks("username")
