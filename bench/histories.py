@@ -333,7 +333,7 @@ class _Story:
         the processing runs unpaused; its task ends when the head writes Mẫu 04, or is cancelled
         with the handling."""
         for start, stop, due in self.segments:
-            fire = max(start, deadlines.apology_due(due, self.cal))
+            fire = max(start, deadlines.apology_due(due, self.cal, self.d["clock_started_at"]))
             if fire < (stop or self.end):
                 break
         else:

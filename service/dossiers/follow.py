@@ -162,7 +162,9 @@ def timer_variables(task, instance) -> dict:
     return {
         "dossier_code": dossier.code,
         "due_at": dossier.due_at.isoformat(),
-        "apology_at": None if parked else deadlines.apology_due(dossier.due_at, calendar()).isoformat(),
+        "apology_at": None
+        if parked
+        else deadlines.apology_due(dossier.due_at, calendar(), dossier.clock_started_at).isoformat(),
     }
 
 
