@@ -333,7 +333,8 @@ class _Story:
         the processing runs unpaused; its task ends when the head writes Mẫu 04, or is cancelled
         with the handling."""
         for start, stop, due in self.segments:
-            fire = max(start, deadlines.apology_due(due, self.cal, self.d["clock_started_at"]))
+            paused = self.cal.working_days_between(self.d["original_due_at"], due)  # so far
+            fire = max(start, deadlines.apology_due(due, self.cal, self.d["clock_started_at"], paused))
             if fire < (stop or self.end):
                 break
         else:

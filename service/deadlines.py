@@ -139,15 +139,20 @@ def resumed_due(due_at: datetime, paused_days: float, calendar: WorkingCalendar)
 
 
 def apology_due(
-    due_at: datetime, calendar: WorkingCalendar, clock_started_at: datetime | None = None
+    due_at: datetime,
+    calendar: WorkingCalendar,
+    clock_started_at: datetime | None = None,
+    paused_days: float = 0.0,
 ) -> datetime:
     """When the apology slip (Mẫu 04) is due: one working day before the dossier is ("trước 01
     ngày"). When the dossier's whole time, from its clock's start, is one working day or less (a
     same-day or one-day procedure), one day before would be at or before the reception and the
-    apology would fall due as processing starts: it is due halfway through that time instead."""
+    apology would fall due as processing starts: it is due halfway through that time instead (the
+    working days it waited for the applicant, `paused_days`, not counted, so a pause moves it like
+    the due moment)."""
     lead = 1.0
     if clock_started_at is not None:
-        span = calendar.working_days_between(clock_started_at, due_at)
+        span = calendar.working_days_between(clock_started_at, due_at) - paused_days
         if span <= 1:
             lead = span / 2
     return calendar.subtract_working_days(due_at, lead) if lead > 0 else due_at

@@ -164,7 +164,9 @@ def timer_variables(task, instance) -> dict:
         "due_at": dossier.due_at.isoformat(),
         "apology_at": None
         if parked
-        else deadlines.apology_due(dossier.due_at, calendar(), dossier.clock_started_at).isoformat(),
+        else deadlines.apology_due(
+            dossier.due_at, calendar(), dossier.clock_started_at, dossier.paused_days or 0.0
+        ).isoformat(),
     }
 
 

@@ -43,3 +43,10 @@ def test_the_apology_is_due_a_day_before_or_halfway_through_a_short_dossier(cal,
 
 def test_without_its_start_the_apology_is_one_working_day_before(cal):
     assert deadlines.apology_due(at(4, 9), cal) == at(3, 9)
+
+
+def test_a_pause_moves_a_short_dossiers_apology_with_its_due_moment(cal):
+    started, due = at(3, 9), at(4, 9)  # one working day
+    resumed_due = deadlines.resumed_due(due, 2.0, cal)  # two working days waiting for the applicant
+    assert resumed_due == at(6, 9)
+    assert deadlines.apology_due(resumed_due, cal, started, paused_days=2.0) == at(5, 15)

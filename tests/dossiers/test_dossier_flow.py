@@ -422,6 +422,25 @@ def test_a_half_day_procedure_is_due_at_the_close_of_the_day_its_clock_starts(of
     assert dossier["original_due_at"] == dossier["due_at"]
 
 
+def test_a_half_day_dossiers_apology_waits_for_halfway_through_its_time(office, clock):
+    from datetime import datetime
+
+    from service.instances.models import ProcessInstance
+    from service.jobs.operations import fire_timers
+
+    vn = ZoneInfo("Asia/Ho_Chi_Minh")
+    with clock.at(datetime(2026, 3, 3, 14, 0, tzinfo=vn)):  # due 17:00: the apology at 15:30
+        dossier = accept(office, receive(office, "AG-CT-01"))
+        with office.app.app_context():
+            row = db.session.get(Dossier, uuid.UUID(dossier["id"]))
+            instance = db.session.get(ProcessInstance, row.instance_id)
+            # (the test's clock runs on from 14:00 by the time the clerk accepts)
+            assert instance.next_timer_at.replace(microsecond=0) == datetime(2026, 3, 3, 15, 30, tzinfo=vn)
+            fire_timers(row.instance_id, datetime(2026, 3, 3, 14, 1, tzinfo=vn))
+    steps = office.clerk.get(f"/api/v1/dossiers/{dossier['id']}").json["current_steps"]
+    assert "apology" not in [s["element_id"] for s in steps]
+
+
 def test_form_data_cannot_redirect_the_process_to_another_dossier(office):
     victim = receive(office)
     attacker = receive(office)
