@@ -25,7 +25,7 @@ from ..identity.operations import unit_name
 from ..models_base import utcnow
 from ..signatures import keys
 from ..tasks.models import Task
-from . import lookup, operations, queries
+from . import drill, lookup, operations, queries
 from .models import Dossier, DossierPause
 from .status import DossierStatus
 
@@ -223,7 +223,7 @@ def dossier_context(dossier: Dossier, *, agency: dict) -> dict:
 def register_context(dossier: Dossier, *, agency: dict) -> dict:
     """Mẫu 06: the register of the dossier's unit for the month of its reception, each row with
     its line in the register (the same number as its Mẫu 01)."""
-    moment = dossier.received_at or dossier.submitted_at
+    moment = (dossier.received_at or dossier.submitted_at).astimezone(drill.zone())  # the office's month
     start = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     end = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
     rows = db.session.scalars(
