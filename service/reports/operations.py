@@ -96,9 +96,9 @@ def late_rows(period: Period | str, *, now: datetime | None = None) -> list[dict
     dossier finished after the period's end but already late at it is on the list; what happened
     after the end (a pause ended, a step done) changes nothing.
 
-    A fixed number of statements whatever the list's length: the late dossiers (with their
-    procedure and their process definition), then their steps, tasks and officers in batches
-    (`responsible_for`)."""
+    A few statements, not a few per dossier: the late dossiers (with their procedure and their
+    process definition), the units' names, then their steps and tasks (with their assignees) one
+    statement per 500 dossiers (`responsible_for`)."""
     if isinstance(period, str):
         period = month_period(period)
     moment = judged_at(period, now)
