@@ -11,6 +11,7 @@ motcua serve                           serve the API with waitress
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 import sys
 from pathlib import Path
@@ -339,8 +340,15 @@ def _demo_signing():
         f"{', '.join(keys.units)}: {keys.folder}",
         err=True,
     )
-    with pki.using(current_app, keys):
-        yield
+    # pyHanko's font subsetting warns once per signature that it drops a table no PDF reader uses.
+    fonts = logging.getLogger("fontTools.subset")
+    level = fonts.level
+    fonts.setLevel(logging.ERROR)
+    try:
+        with pki.using(current_app, keys):
+            yield
+    finally:
+        fonts.setLevel(level)
 
 
 def _demo_history(months: int, per_day: float, seed: int) -> None:
