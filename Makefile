@@ -36,7 +36,13 @@ instance/secret_key:
 	$(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > $@
 	chmod 600 $@
 
-RUN_ENV = SECRET_KEY=$$(cat instance/secret_key) MOTCUA_SECURE_COOKIES=false MOTCUA_PUBLIC_URL=http://$(HOST):$(PORT)
+# The demo's signing keys (DEMO ONLY, no legal value): `motcua demo --history` makes them into
+# instance/demo-signing on its first run (service/demo/pki.py) and signs its results with them; the
+# server then signs and checks with them too. A deployment sets its own MOTCUA_SIGNING_*.
+DEMO_SIGNING = instance/demo-signing
+RUN_ENV = SECRET_KEY=$$(cat instance/secret_key) MOTCUA_SECURE_COOKIES=false MOTCUA_PUBLIC_URL=http://$(HOST):$(PORT) \
+	MOTCUA_SIGNING_KEYS_DIR=$(DEMO_SIGNING)/keys MOTCUA_SIGNING_TRUST_ROOTS=$(DEMO_SIGNING)/roots.pem \
+	MOTCUA_SIGNING_PASSPHRASE=$$(cat $(DEMO_SIGNING)/passphrase 2>/dev/null)
 
 run: setup instance/secret_key
 	$(RUN_ENV) $(BIN)/motcua db upgrade

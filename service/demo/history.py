@@ -11,6 +11,13 @@ route's own check `tasks.permissions.require_task_actor`), an applicant withdraw
 (`jobs.operations.late_list_due`). Each is one unit of work, so instances, tasks, Mẫu 05 steps,
 pauses, statuses, due dates and outcomes are what the engine and the step pipeline wrote.
 
+The records officer issues a result electronically for the share of plans that say so
+(`mix.E_RESULT_SHARE`): before completing the result step, they attach the result as a PDF and
+sign it with the unit's key (`attachments.signing.sign`, as `POST /attachments/{id}/signature`
+does), so the step pipeline finds a good signature and records the e-result, as it would for a
+real one. A unit with no key (no MOTCUA_SIGNING_KEYS_DIR: `motcua demo --history` makes demo keys,
+service/demo/pki.py) issues paper results only.
+
 Moments come from the working calendar (`calendar.operations.calendar()`): a step that uses d
 working days of its allotment ends `add_working_days(opened, d)`. Nothing after `end` (now) is
 played: those dossiers stay open, waiting for the next officer (or for the applicant).
@@ -18,7 +25,9 @@ played: those dossiers stay open, waiting for the next officer (or for the appli
 
 from __future__ import annotations
 
+import functools
 import heapq
+import io
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -27,6 +36,8 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from .. import models_base
+from ..attachments import operations as attachments
+from ..attachments import signing as result_signing
 from ..calendar.operations import calendar
 from ..calendar.workcal import WorkingCalendar
 from ..dossiers import operations as dossiers
@@ -38,6 +49,7 @@ from ..instances import operations as instances
 from ..instances.models import ProcessInstance
 from ..jobs import operations as jobs
 from ..procedures.models import Procedure
+from ..signatures import keys
 from ..tasks import operations as tasks
 from ..tasks.permissions import require_task_actor
 from ..tasks.queries import get_with_instance
@@ -315,7 +327,34 @@ def _complete(story: Story, task_id, players: dict, cal: WorkingCalendar, moment
     )
     if task.element_id == "appraise":
         story.appraisals += 1
+    if story.plan.e_result and _issues_result(task) and keys.signer_for(task.unit or actor.unit):
+        _sign_result(task, actor)
     tasks.complete(task_id, variables, actor=actor, loaded=(task, instance))
+
+
+def _issues_result(task) -> bool:
+    """The result step (its element says `signedResult=true`: the pipeline checks its PDFs)."""
+    return str((task.properties or {}).get(result_signing.RESULT_PROPERTY, "")).lower() == "true"
+
+
+def _sign_result(task, actor) -> None:
+    """The records officer attaches the result as a PDF and signs it with the unit's key."""
+    pdf = attachments.store(task.id, io.BytesIO(result_pdf()), "ket-qua.pdf", component=None, actor=actor)
+    result_signing.sign(pdf, task, actor=actor)
+
+
+@functools.cache
+def result_pdf() -> bytes:
+    """The demo's result document (one for every dossier: each gets its own signed copy)."""
+    from weasyprint import HTML  # slow to load, as documents.render_pdf does
+
+    html = (
+        "<html lang='vi'><body style='font-family: DejaVu Sans, sans-serif'>"
+        "<h2>KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH</h2>"
+        "<p>Bản kết quả mẫu của dữ liệu thử (demo) Motcua: không có giá trị pháp lý.</p>"
+        "</body></html>"
+    )
+    return HTML(string=html).write_pdf()
 
 
 def _player(story: Story, element_id: str) -> str:

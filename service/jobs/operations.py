@@ -322,9 +322,10 @@ def late_list_due(now: datetime) -> str | None:
 
 def bundles_due(now: datetime, kinds: tuple[str, ...] = ("monthly", "quarterly")) -> list[str]:
     """Generate the report bundles whose period has ended (reports/bundles.py): the reporting
-    month that ended on the 21st at midnight, the quarter that ended; each in its own unit of work,
-    a bundle already stored kept (two workers racing: the unique period keeps one, the other's
-    file is deleted with its rolled-back unit). Returns the periods stored or kept."""
+    month that ended on the 21st at midnight, the reporting quarter that ended on the 15th of the
+    quarter's last month at midnight; each in its own unit of work, a bundle already stored kept
+    (two workers racing: the unique period keeps one, the other's file is deleted with its
+    rolled-back unit). Returns the periods stored or kept."""
     from sqlalchemy.exc import IntegrityError
 
     from ..reports import bundles

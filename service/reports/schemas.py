@@ -14,7 +14,7 @@ FORMAT = ma.fields.String(
 )
 PERIOD_HELP = (
     "<kind>:<value>: day:2026-11-20, week:2026-W48, month:2026-11, reporting-month:2026-11 "
-    "(21/10 to 20/11), quarter:2026-Q4, year:2026"
+    "(21/10 to 20/11), quarter:2026-Q4, reporting-quarter:2026-Q4 (15/09 to 14/12), year:2026"
 )
 
 
