@@ -94,10 +94,12 @@ def complete(task_id, variables: dict, *, actor, expected_version: int | None = 
     forms.check_submission(task.form_key, variables, protected=instances.protected_variables(instance))
     steps.check_completion(task, instance, variables)
     provided = steps.completion_inputs(task, instance)
-    if not set(provided) <= set(instance.system_variables or ()):
-        instance.system_variables = sorted({*(instance.system_variables or ()), *provided})
     now = utcnow()
     inputs = runtime.inputs(instance.definition_id)
+    # After the inputs' reads (the org units), so that a new system variable does not make them
+    # flush the instance's UPDATE on its own: it goes with the step's writes (service/inserts.py).
+    if not set(provided) <= set(instance.system_variables or ()):
+        instance.system_variables = sorted({*(instance.system_variables or ()), *provided})
     result = runtime.engine().complete_task(
         inputs.definition,
         instance.engine_state,

@@ -54,9 +54,7 @@ DOSSIER_BOUNDS_PG = {
     "assign": 6,  # ... and the specialist named in the form, checked, then read
     "appraise": 4,
     "approve": 4,
-    # ... and its PDFs' signatures; the new system variable (e_result_signed) makes the org units'
-    # read flush the instance's UPDATE on its own
-    "issue_result": 6,
+    "issue_result": 5,  # ... and its PDFs' signatures (its new system variable is one of the writes)
     "return_result": 4,
 }
 SIMPLE_BOUND, SIMPLE_BOUND_PG = 8, 3  # PostgreSQL: principal, task (+ instance), writes
