@@ -92,7 +92,7 @@ def record_steps(step: Step) -> None:
             appointed = dossier.appointed_at.isoformat()
             payload = {"dossier_id": str(dossier.id), "code": dossier.code, "appointed_at": appointed}
             step.events.append(outbox.Event("dossier.reappointed", payload, step.instance.id))
-        resumed = (task.properties or {}).get("clock") == "paused" and _resume(dossier, now)
+        resumed = (task.properties or {}).get("clock") == "paused" and _resume(dossier, now, task.id)
     if step.result.closed:
         cancelled = db.session.scalars(
             sa.select(Task).where(Task.id.in_([uuid.UUID(t) for t in step.result.closed]))
@@ -273,9 +273,11 @@ def _pause(dossier: Dossier, now: datetime) -> bool:
     return True
 
 
-def _resume(dossier: Dossier, now: datetime) -> bool:
+def _resume(dossier: Dossier, now: datetime, completed: uuid.UUID | None = None) -> bool:
     """End a pause: the due moment, and that of every step left open across the pause, moves by
-    the paused working time. True if a pause ended."""
+    the paused working time. True if a pause ended. `completed`: the task this step completed
+    (still open in the database until the step's writes where its row was locked at its read:
+    tasks.queries.locked), which is no step left open."""
     if dossier.paused_at is None:
         return False
     cal = calendar()
@@ -290,6 +292,7 @@ def _resume(dossier: Dossier, now: datetime) -> bool:
                 Task.state == OPEN,
                 Task.due_at.is_not(None),
                 Task.created_at <= dossier.paused_at,
+                Task.id != completed if completed is not None else sa.true(),
             )
         )
         for task in held:  # the step's clock stopped with the dossier's
