@@ -29,12 +29,14 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from .. import deadlines, uow
 from ..audit.operations import fact
 from ..calendar.operations import calendar
 from ..extensions import db
 from ..identity.operations import unit_name
+from ..instances.models import ProcessInstance
 from ..outbox import operations as outbox
 from ..steps import FollowUp, Step
 from ..tasks.models import OPEN, Task
@@ -52,6 +54,14 @@ def find_dossier(step: Step) -> None:
     so data submitted in a form can never reach another dossier.
     """
     step.dossier = dossier_of(step.instance, step.result.variables)
+
+
+def read_with_task():
+    """The dossier an instance drives, read with a task about to be completed (steps.Pipeline's
+    `completion_reads`): `dossier_of` then finds it without a query. Its procedure is joined as an
+    outer join here (an instance without a dossier has no procedure either)."""
+    options = (joinedload(Dossier.procedure, innerjoin=False),)
+    return Dossier, Dossier.instance_id == ProcessInstance.id, options
 
 
 def dossier_of(instance, variables: dict | None) -> Dossier | None:
@@ -77,18 +87,18 @@ def record_steps(step: Step) -> None:
     if step.completed_task is not None:
         task = step.completed_task
         actor = step.actor.username if step.actor else None
-        _record(dossier, task, actor_name=actor, outcome="completed", now=now, kind=kind)
+        _record(step, dossier, task, actor_name=actor, outcome="completed", kind=kind)
         if reappoint.record(dossier, task, step.result.variables or {}, now):
             appointed = dossier.appointed_at.isoformat()
             payload = {"dossier_id": str(dossier.id), "code": dossier.code, "appointed_at": appointed}
             step.events.append(outbox.Event("dossier.reappointed", payload, step.instance.id))
-        resumed = (task.properties or {}).get("clock") == "paused" and _resume(dossier, now)
+        resumed = (task.properties or {}).get("clock") == "paused" and _resume(dossier, now, task.id)
     if step.result.closed:
         cancelled = db.session.scalars(
             sa.select(Task).where(Task.id.in_([uuid.UUID(t) for t in step.result.closed]))
         )
         for task in cancelled:
-            _record(dossier, task, actor_name=None, outcome="cancelled", now=now, kind=kind)
+            _record(step, dossier, task, actor_name=None, outcome="cancelled", kind=kind)
             if (task.properties or {}).get("clock") == "paused":
                 resumed = _resume(dossier, now) or resumed
     if resumed:  # the parked apology timer gets the moved due moment
@@ -267,9 +277,11 @@ def _pause(dossier: Dossier, now: datetime) -> bool:
     return True
 
 
-def _resume(dossier: Dossier, now: datetime) -> bool:
+def _resume(dossier: Dossier, now: datetime, completed: uuid.UUID | None = None) -> bool:
     """End a pause: the due moment, and that of every step left open across the pause, moves by
-    the paused working time. True if a pause ended."""
+    the paused working time. True if a pause ended. `completed`: the task this step completed
+    (still open in the database until the step's writes where its row was locked at its read:
+    tasks.queries.locked), which is no step left open."""
     if dossier.paused_at is None:
         return False
     cal = calendar()
@@ -284,6 +296,7 @@ def _resume(dossier: Dossier, now: datetime) -> bool:
                 Task.state == OPEN,
                 Task.due_at.is_not(None),
                 Task.created_at <= dossier.paused_at,
+                Task.id != completed if completed is not None else sa.true(),
             )
         )
         for task in held:  # the step's clock stopped with the dossier's
@@ -304,10 +317,9 @@ def _step_unit(task) -> str | None:
     return task.lane or ", ".join(task.candidate_groups or []) or None
 
 
-def _record(
-    dossier: Dossier, task, *, actor_name: str | None, outcome: str, now: datetime, kind: str
-) -> None:
-    cal = calendar()
+def _record(step: Step, dossier: Dossier, task, *, actor_name: str | None, outcome: str, kind: str) -> None:
+    """The task's step on Mẫu 05, inserted with the step's other rows (service/inserts.py)."""
+    cal, now = calendar(), step.now
     max_days = current_app.config["MOTCUA_MAX_ALLOTMENT_DAYS"]
     share = deadlines.allotment(
         task.element_id, task.properties or {}, dossier.procedure.step_allotments, max_days
@@ -317,19 +329,18 @@ def _record(
     used = deadlines.days_between(cal, task.created_at, now, kind)  # in the kind it was allotted
     if share is not None:
         dossier.record_use(task.element_id, task.created_at, round(used, 4))
-    db.session.add(
-        DossierStep(
-            dossier_id=dossier.id,
-            task_id=task.id,
-            element_id=task.element_id,
-            name=task.name,
-            unit=_step_unit(task),
-            actor=actor_name,
-            started_at=task.created_at,
-            ended_at=now,
-            allotted_days=allotted,
-            used_days=round(used, 4),
-            verdict=cal.verdict(allotted, used) if allotted is not None else None,
-            outcome=outcome,
-        )
-    )
+    row = {
+        "dossier_id": dossier.id,
+        "task_id": task.id,
+        "element_id": task.element_id,
+        "name": task.name,
+        "unit": _step_unit(task),
+        "actor": actor_name,
+        "started_at": task.created_at,
+        "ended_at": now,
+        "allotted_days": allotted,
+        "used_days": round(used, 4),
+        "verdict": cal.verdict(allotted, used) if allotted is not None else None,
+        "outcome": outcome,
+    }
+    step.insert(DossierStep.__table__, [row])
