@@ -40,9 +40,7 @@ def generate(demo_office):
         module.BOOKKEEPING.drop_all(db.engine, checkfirst=True)
 
 
-def test_generated_histories_are_consistent_and_a_stopped_run_resumes(
-    demo_office, generate, monkeypatch
-):
+def test_generated_histories_are_consistent_and_a_stopped_run_resumes(demo_office, generate, monkeypatch):
     from service.calendar.operations import calendar
     from service.dossiers.models import Dossier, DossierCodeSequence
     from service.extensions import db
