@@ -41,7 +41,7 @@ from ..outbox import operations as outbox
 from ..steps import FollowUp, Step
 from ..tasks.models import OPEN, Task
 from . import codes, lookup, reappoint
-from .models import PAYMENTS, Dossier, DossierPause, DossierStep
+from .models import PAID, PAYMENTS, Dossier, DossierPause, DossierStep, Payment
 from .status import CLOSING_OUTCOMES, OUTCOMES, DossierStatus, may_move, parse
 
 log = logging.getLogger(__name__)
@@ -147,7 +147,8 @@ def record_facts(step: Step) -> None:
     digitised (`all_components_digitised`, the digitise form: the first moment it was seen), the
     result issued electronically and signed (`e_result_signed`, which the service finds on the result
     step's PDFs: attachments/signing.py) and how
-    the fee was paid (`fee_payment`, the return form). Values of another type are ignored."""
+    the fee was paid (`fee_payment`: the paid fee recorded in `payments` says it, service/payments;
+    the return form only for a dossier without one). Values of another type are ignored."""
     dossier = step.dossier
     if dossier is None:
         return
@@ -156,8 +157,21 @@ def record_facts(step: Step) -> None:
         dossier.digitised_at = step.now
     if isinstance(data.get("e_result_signed"), bool):
         dossier.e_result = data["e_result_signed"]
-    if data.get("fee_payment") in PAYMENTS:
-        dossier.fee_payment = data["fee_payment"]
+    said = data.get("fee_payment")
+    if said in PAYMENTS and said != dossier.fee_payment and _fee_said_by_form(dossier):
+        dossier.fee_payment = said
+
+
+def _fee_said_by_form(dossier: Dossier) -> bool:
+    """Whether the return form may say how the fee was paid: only when no paid fee is recorded and
+    the procedure collects none through the process (`payments`, service/payments, is the one
+    record of a fee paid; its channel is the dossier's `fee_payment`)."""
+    if dossier.procedure is not None and dossier.procedure.fee_amount:
+        return False
+    paid = sa.select(Payment.id).where(
+        Payment.dossier_id == dossier.id, Payment.purpose == "fee", Payment.state == PAID
+    )
+    return db.session.scalar(paid.limit(1)) is None
 
 
 def timer_variables(task, instance) -> dict:
