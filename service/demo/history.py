@@ -217,7 +217,7 @@ def make_history(*, start: date, end: datetime, per_day: float = 2.0, seed: int 
                 else:
                     _complete(story, payload, players, cal, moment)
             if action != "submit" and action != "withdraw":
-                _answer_the_post(story, moment)
+                _answer_the_remote_systems(story, moment)
             counts.actions += 1
             _schedule(story, index, moment, queue, players, cal)
             if log and counts.actions % 500 == 0:
@@ -376,19 +376,23 @@ def result_pdf() -> bytes:
     return HTML(string=html).write_pdf()
 
 
-def _answer_the_post(story: Story, moment: datetime) -> None:
-    """A result returned by post: the demo answers the booking the return step asked of the postal
-    operator (post/book_delivery) as the operator would, a tracking number, so the dossier is
-    returned by post (status 10) without a connector."""
+def _answer_the_remote_systems(story: Story, moment: datetime) -> None:
+    """The calls the dossier's process made of systems the demo has no connector for, answered as
+    those systems would: the postal operator's booking of a result returned by post
+    (post/book_delivery: a tracking number, so the dossier is returned by post, status 10), and the
+    documents system's filing of a signed result (edms/file_result: its document number)."""
     calls = db.session.execute(
-        sa.select(ServiceCall.id).where(
+        sa.select(ServiceCall.id, ServiceCall.operation).where(
             ServiceCall.instance_id == story.instance_id,
-            ServiceCall.operation == "post/book_delivery",
+            ServiceCall.operation.in_(("post/book_delivery", "edms/file_result")),
             ServiceCall.state == PENDING,
         )
-    ).scalars()
-    for call_id in list(calls):
-        answer = {"ok": True, "tracking_number": f"EB{call_id:09d}VN", "status": "booked"}
+    ).all()
+    for call_id, operation in calls:
+        if operation == "post/book_delivery":
+            answer = {"ok": True, "tracking_number": f"EB{call_id:09d}VN", "status": "booked"}
+        else:
+            answer = {"ok": True, "document_number": f"{call_id}/KQ-DEMO", "filed_at": moment.isoformat()}
         jobs.answer_call(call_id, answer, moment)
 
 
