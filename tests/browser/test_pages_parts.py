@@ -67,6 +67,10 @@ def test_every_string_of_the_pages_has_an_english_translation():
         "python", str(ROOT / "service" / "form_messages.py"), keywords=keywords
     ):
         found.add(message)
+    # The words of the shipped forms and process models, shown in the page's language.
+    from service.ui.words import bpmn_words, form_words
+
+    found |= form_words(ROOT / "forms") | bpmn_words(ROOT / "bpmn")
     from service.ui.i18n import po_files
 
     translated: set[str] = set()
