@@ -73,6 +73,11 @@ PERIOD_LABELS = (
         ("month", "year", "previous", "month"),
     ),
     (re.compile(r"^Quý (\d) năm (\d{4})$"), _l("Quý %(quarter)s năm %(year)s"), ("quarter", "year")),
+    (
+        re.compile(r"^Kỳ báo cáo quý (\d) năm (\d{4}) \((\d{2}/\d{2}/\d{4}) - (\d{2}/\d{2}/\d{4})\)$"),
+        _l("Kỳ báo cáo quý %(quarter)s năm %(year)s (%(first)s - %(last)s)"),
+        ("quarter", "year", "first", "last"),
+    ),
     (re.compile(r"^Năm (\d{4})$"), _l("Năm %(year)s"), ("year",)),
     (re.compile(r"^Tuần (\d+) năm (\d{4})$"), _l("Tuần %(week)s năm %(year)s"), ("week", "year")),
     (re.compile(r"^Ngày (\d{2}/\d{2}/\d{4})$"), _l("Ngày %(day)s"), ("day",)),
