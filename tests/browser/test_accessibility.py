@@ -71,6 +71,7 @@ def test_a_task_with_its_form_errors_shown_passes_axe(page, office):
     letter = office.letters[0]["tasks"][0]["id"]
     page.goto(f"/ui/tasks/{letter}")
     page.get_by_role("button", name=re.compile("^Nhận việc")).click()
+    expect(page.get_by_test_id("assignee").locator(".person")).to_have_attribute("title", "clerk")
     page.get_by_role("button", name="Hoàn thành").click()
     expect(page.locator("#form-errors")).not_to_be_empty()
     assert violations(page) == []
