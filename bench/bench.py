@@ -67,9 +67,11 @@ worklist     GET /api/v1/tasks?candidate_group=bench (first page of 50 and the t
              run, 20,000 with --quick) across 200 units and two years, timed
              (`scale_generate_s_per_100k`); then `motcua serve --no-runner` and, over HTTP as the
              administrator, the median ms of each endpoint of scale.ENDPOINTS (the dossier list,
-             first page, overdue, by procedure; the late list of the last full month), one line
-             each (the QĐ 766 reports are added there). `--only scale` runs this section alone,
-             `--skip-scale` leaves it out.
+             first page, overdue, by procedure; for the last full month: the late list, old and
+             new route; the QĐ 766 indicators of the province and of the largest unit; the
+             register, Mẫu 06, as streamed CSV; the dashboard page of the province and of the
+             unit, its data worked out in the page), one line each. `--only scale` runs this
+             section alone, `--skip-scale` leaves it out.
 
 dossier      On PostgreSQL, on the service of (c) with the demo catalogue and officers: one
              client takes a dossier of bpmn/dossier.bpmn (AG-LLTP-01) from reception to return

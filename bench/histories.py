@@ -10,7 +10,8 @@ dossier still open. The bookkeeping is service/dossiers/follow.py's and service/
 (their functions are called, not copied): the clock starts at `reception_start`, the due moment is
 `dossier_due`, moved by `resumed_due` after each pause; a step's allotment is `deadlines.allotment`,
 a reopened step's `deadlines.remaining`; the apology timer (Mẫu 04) fires at `apology_due` while
-the processing runs and is not paused, once.
+the processing runs and is not paused, once. The result step records an electronic result
+(`e_result`) for the plans that issue one (`mix.Plan.e_result`), as the demo does with its keys.
 """
 
 from __future__ import annotations
@@ -144,6 +145,7 @@ class _Story:
             "verdict": None,
             "lookup_pin": None,
             "outcome": None,
+            "e_result": None,
             "sla": None,
             "created_by_id": player.cat.clerk_id,
             "updated_at": submitted,
@@ -222,6 +224,8 @@ class _Story:
             issue = ISSUE[self.plan.decision]
             self.d["outcome"] = OUTCOME[self.plan.decision]
             t = self._step(issue, t)
+            if t is not None and issue == "issue_result":  # the result step's signature, checked
+                self.d["e_result"] = self.plan.e_result
         if t is not None:
             self._end_processing(t)
             if self.plan.decision == "stop":
@@ -333,7 +337,8 @@ class _Story:
         the processing runs unpaused; its task ends when the head writes Mẫu 04, or is cancelled
         with the handling."""
         for start, stop, due in self.segments:
-            fire = max(start, deadlines.apology_due(due, self.cal))
+            paused = self.cal.working_days_between(self.d["original_due_at"], due)  # so far
+            fire = max(start, deadlines.apology_due(due, self.cal, self.d["clock_started_at"], paused))
             if fire < (stop or self.end):
                 break
         else:

@@ -8,18 +8,26 @@ request of ENDPOINTS: a warm-up, then `requests` times, the median in ms (`scale
 time in `scale_<name>_ms_all`, the first answer's size in `scale_<name>_rows`).
 
 ENDPOINTS is the list of what is measured. A new report is one line: its name, its path under
-/api/v1 and its query, where `{month}` is the data set's last full month (YYYY-MM) and `{unit}`
-the code of its largest unit, e.g. when the indicators land:
+/api/v1 (or from the root for a web page) and its query, where `{month}` is the data set's last
+full month (YYYY-MM) and `{unit}` the code of its largest unit (DV0001), and how its answer is
+read (`kind`):
 
-    Endpoint("indicators_province_month", "/reports/indicators", {"period": "month:{month}"}),
-    Endpoint("indicators_unit_month", "/reports/indicators", {"unit": "{unit}", "period": "month:{month}"}),
-    Endpoint("register_month", "/reports/register", {"period": "month:{month}"}),
-    Endpoint("late_month", "/reports/late", {"period": "month:{month}"}),
+- `json`: an API answer; its size is its `total`, else the length of its `rows` or `items`;
+- `csv`: a download (the register's Mẫu 06 is streamed): timed to its last byte, read as it
+  comes; its size is its lines after the header;
+- `page`: a web page of /ui as the administrator sees it; its size is its table rows (`<tr`).
+
+The dashboard (/ui/dashboard) is one page: it makes no API call of its own. Its figures and
+its trend chart are worked out while the page is rendered (reports/indicators.py `compute` for
+the period and `trend` over the periods before it, in ui/dashboard.py) and handed to the chart
+script inline; chart.js and the page's script are static files. So timing the page times every
+data call the dashboard makes; `dashboard_*` next to `indicators_*` shows what the trend adds.
 """
 
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import statistics
 import subprocess
@@ -43,6 +51,11 @@ class Endpoint:
     name: str
     path: str
     query: dict = field(default_factory=dict)
+    kind: str = "json"  # json, csv or page (see the module)
+
+    @property
+    def url_path(self) -> str:
+        return self.path if self.kind == "page" else "/api/v1" + self.path
 
 
 ENDPOINTS = [
@@ -50,6 +63,12 @@ ENDPOINTS = [
     Endpoint("dossiers_overdue", "/dossiers", {"overdue": "true", "per_page": 20}),
     Endpoint("dossiers_procedure", "/dossiers", {"procedure": "AG-LLTP-01", "per_page": 20}),
     Endpoint("late_list_month", "/reports/late-dossiers", {"month": "{month}", "refresh": "true"}),
+    Endpoint("indicators_province_month", "/reports/indicators", {"period": "month:{month}"}),
+    Endpoint("indicators_unit_month", "/reports/indicators", {"unit": "{unit}", "period": "month:{month}"}),
+    Endpoint("register_month_csv", "/reports/register", {"period": "month:{month}", "format": "csv"}, "csv"),
+    Endpoint("late_month", "/reports/late", {"period": "month:{month}", "refresh": "true"}),
+    Endpoint("dashboard_province_month", "/ui/dashboard", {"period": "month:{month}"}, "page"),
+    Endpoint("dashboard_unit_month", "/ui/dashboard", {"unit": "{unit}", "period": "month:{month}"}, "page"),
 ]
 
 
@@ -123,17 +142,37 @@ class ScaleSite:
         times, rows = [], None
         for i in range(self.size["warmup"] + self.size["requests"]):
             t0 = time.perf_counter()
-            response = self.http.get(self.root + "/api/v1" + endpoint.path, params=query, timeout=600)
-            elapsed = time.perf_counter() - t0
+            response = self.http.get(
+                self.root + endpoint.url_path,
+                params=query,
+                timeout=600,
+                stream=endpoint.kind == "csv",
+                allow_redirects=False,
+            )
             if response.status_code != 200:
                 raise RuntimeError(
-                    f"GET {endpoint.path} {query}: {response.status_code} {response.text[:300]}"
+                    f"GET {endpoint.url_path} {query}: {response.status_code} {response.text[:300]}"
                 )
-            rows = _rows(response.json()) if rows is None else rows
+            size = _size(endpoint, response)  # a streamed answer is read to its end here
+            elapsed = time.perf_counter() - t0
+            rows = size if rows is None else rows
             if i >= self.size["warmup"]:
                 times.append(elapsed)
         ms = [round(t * 1000, 1) for t in times]
         return statistics.median(ms), ms, rows
+
+
+def _size(endpoint: Endpoint, response) -> int:
+    """How much an answer holds, read the way its kind is (see the module)."""
+    if endpoint.kind == "csv":
+        response.encoding = "utf-8-sig"
+        lines = csv.reader(response.iter_lines(chunk_size=65536, decode_unicode=True))
+        return max(sum(1 for _ in lines) - 1, 0)
+    if endpoint.kind == "page":
+        if 'data-testid="indicators"' not in response.text:
+            raise RuntimeError(f"GET {endpoint.url_path}: not the dashboard: {response.text[:300]}")
+        return response.text.count("<tr")
+    return _rows(response.json())
 
 
 def last_full_month(end: datetime) -> str:

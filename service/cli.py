@@ -10,6 +10,8 @@ motcua serve                           serve the API with waitress
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import secrets
 import sys
 from pathlib import Path
@@ -315,7 +317,38 @@ def demo(password, history, months, per_day, seed):
     click.echo(f"demo users: {', '.join(u[0] for u in DEMO_USERS)} (password: {password})", err=True)
     click.echo(f"their API tokens: {out}", err=True)
     if history:
-        _demo_history(months, per_day, seed)
+        with _demo_signing():
+            _demo_history(months, per_day, seed)
+
+
+@contextlib.contextmanager
+def _demo_signing():
+    """Inside the block the history's results are signed for real: with the deployment's keys if
+    MOTCUA_SIGNING_KEYS_DIR names some, else with demo keys made once into
+    <instance>/demo-signing (service/demo/pki.py: demo only, never committed)."""
+    from .demo import pki
+
+    instance = Path(current_app.instance_path)
+    if pki.configured_elsewhere(current_app.config.get("MOTCUA_SIGNING_KEYS_DIR") or "", instance):
+        yield
+        return
+    names = {code: name for code, name, _national, _parent in DEMO_UNITS}
+    signing = {unit: names[unit] for _user, groups, unit, _admin, _name in DEMO_USERS if "records" in groups}
+    keys, made = pki.demo_keys(instance, signing)
+    click.echo(
+        f"demo signing keys ({'made' if made else 'kept'}; DEMO ONLY, no legal value) for "
+        f"{', '.join(keys.units)}: {keys.folder}",
+        err=True,
+    )
+    # pyHanko's font subsetting warns once per signature that it drops a table no PDF reader uses.
+    fonts = logging.getLogger("fontTools.subset")
+    level = fonts.level
+    fonts.setLevel(logging.ERROR)
+    try:
+        with pki.using(current_app, keys):
+            yield
+    finally:
+        fonts.setLevel(level)
 
 
 def _demo_history(months: int, per_day: float, seed: int) -> None:

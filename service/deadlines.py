@@ -16,7 +16,8 @@ Every due moment the service stores comes from here, computed with the working-d
 - a dossier (`dossier_due`): its statutory time from when its clock started (the calendar's
   `statutory_due`: half a day or less is due at the close of that day; else days of its kind),
   moved by the working time it spent waiting for the applicant (`resumed_due`);
-- the apology slip (Mẫu 04, `apology_due`): one working day before the dossier is due.
+- the apology slip (Mẫu 04, `apology_due`): one working day before the dossier is due; for a
+  dossier whose whole time is one working day or less, halfway through it (docs/time.md).
 """
 
 from __future__ import annotations
@@ -137,9 +138,24 @@ def resumed_due(due_at: datetime, paused_days: float, calendar: WorkingCalendar)
     return calendar.add_working_days(due_at, paused_days) if paused_days > 0 else due_at
 
 
-def apology_due(due_at: datetime, calendar: WorkingCalendar) -> datetime:
-    """When the apology slip (Mẫu 04) is due: one working day before the dossier is."""
-    return calendar.subtract_working_days(due_at, 1)
+def apology_due(
+    due_at: datetime,
+    calendar: WorkingCalendar,
+    clock_started_at: datetime | None = None,
+    paused_days: float = 0.0,
+) -> datetime:
+    """When the apology slip (Mẫu 04) is due: one working day before the dossier is ("trước 01
+    ngày"). When the dossier's whole time, from its clock's start, is one working day or less (a
+    same-day or one-day procedure), one day before would be at or before the reception and the
+    apology would fall due as processing starts: it is due halfway through that time instead (the
+    working days it waited for the applicant, `paused_days`, not counted, so a pause moves it like
+    the due moment)."""
+    lead = 1.0
+    if clock_started_at is not None:
+        span = calendar.working_days_between(clock_started_at, due_at) - paused_days
+        if span <= 1:
+            lead = span / 2
+    return calendar.subtract_working_days(due_at, lead) if lead > 0 else due_at
 
 
 def due_dates(step) -> None:

@@ -103,6 +103,11 @@ def explain(error) -> str:
             return _("Giá trị «%(value)s» không đúng định dạng.", value=_shown(value))
         if keyword == "format" and limit == "username":
             return _("Không có người dùng đang hoạt động «%(value)s».", value=_shown(value))
+        if keyword == "format" and limit == "date":
+            return _(
+                "Ngày «%(value)s» không hợp lệ: cần một ngày có thật, dạng năm-tháng-ngày.",
+                value=_shown(value),
+            )
         if keyword == "format" and limit == "org_unit":
             return _("Không có đơn vị có mã «%(value)s».", value=_shown(value))
         if keyword == "format":

@@ -9,10 +9,12 @@ failing field, in the caller's language (service/form_messages.py).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import threading
+from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -28,10 +30,15 @@ _cache: dict[Path, tuple[float, dict, Draft202012Validator]] = {}
 _lock = threading.Lock()
 
 
-def _folders() -> list[Path]:
+def _folders() -> tuple[Path, ...]:
     """The forms folders, in order (MOTCUA_FORMS_DIR: one folder, or several separated by os.pathsep)."""
-    value = current_app.config["MOTCUA_FORMS_DIR"]
-    return [Path(part).resolve() for part in str(value).split(os.pathsep) if part]
+    return _resolved(str(current_app.config["MOTCUA_FORMS_DIR"]))
+
+
+@functools.lru_cache(maxsize=8)
+def _resolved(value: str) -> tuple[Path, ...]:
+    """The folders of a MOTCUA_FORMS_DIR value, resolved once (not on every task completion)."""
+    return tuple(Path(part).resolve() for part in value.split(os.pathsep) if part)
 
 
 def _paths(form_key: str) -> tuple[Path, Path] | None:
@@ -51,8 +58,23 @@ def _paths(form_key: str) -> tuple[Path, Path] | None:
 # Formats Motcua checks (JSON Schema's own formats stay annotations, as the browser shows them):
 # "username" - an active user of this service, so a task handed to someone by name (the
 # `assigneeVariable` of a later task) cannot go to a mistyped name; "org_unit" - the code of an
-# org unit, so a task scoped by `unitVariable` reaches that unit's officers.
+# org unit, so a task scoped by `unitVariable` reaches that unit's officers; "date" - a calendar
+# date written YYYY-MM-DD (what a date input sends), so no later step reads "31/02/2026".
 FORMATS = FormatChecker(formats=())
+FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+@FORMATS.checks("date")
+def _is_date(value) -> bool:
+    if not isinstance(value, str):
+        return True
+    if not FULL_DATE.fullmatch(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 @FORMATS.checks("username")

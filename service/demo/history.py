@@ -11,6 +11,13 @@ route's own check `tasks.permissions.require_task_actor`), an applicant withdraw
 (`jobs.operations.late_list_due`). Each is one unit of work, so instances, tasks, Mẫu 05 steps,
 pauses, statuses, due dates and outcomes are what the engine and the step pipeline wrote.
 
+The records officer issues a result electronically for the share of plans that say so
+(`mix.E_RESULT_SHARE`): before completing the result step, they attach the result as a PDF and
+sign it with the unit's key (`attachments.signing.sign`, as `POST /attachments/{id}/signature`
+does), so the step pipeline finds a good signature and records the e-result, as it would for a
+real one. A unit with no key (no MOTCUA_SIGNING_KEYS_DIR: `motcua demo --history` makes demo keys,
+service/demo/pki.py) issues paper results only.
+
 Moments come from the working calendar (`calendar.operations.calendar()`): a step that uses d
 working days of its allotment ends `add_working_days(opened, d)`. Nothing after `end` (now) is
 played: those dossiers stay open, waiting for the next officer (or for the applicant).
@@ -18,7 +25,9 @@ played: those dossiers stay open, waiting for the next officer (or for the appli
 
 from __future__ import annotations
 
+import functools
 import heapq
+import io
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -27,17 +36,23 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from .. import models_base
+from ..attachments import operations as attachments
+from ..attachments import signing as result_signing
 from ..calendar.operations import calendar
 from ..calendar.workcal import WorkingCalendar
 from ..dossiers import operations as dossiers
-from ..dossiers.models import Dossier
+from ..dossiers import queries as dossier_queries
+from ..dossiers.models import PAID, Dossier
 from ..extensions import db
 from ..identity.models import User
 from ..identity.operations import principal_for_user
 from ..instances import operations as instances
 from ..instances.models import ProcessInstance
 from ..jobs import operations as jobs
+from ..jobs.models import PENDING, ServiceCall
+from ..payments import operations as payments
 from ..procedures.models import Procedure
+from ..signatures import keys
 from ..tasks import operations as tasks
 from ..tasks.permissions import require_task_actor
 from ..tasks.queries import get_with_instance
@@ -201,6 +216,8 @@ def make_history(*, start: date, end: datetime, per_day: float = 2.0, seed: int 
                     dossiers.withdraw(dossier, reason="Công dân không còn nhu cầu", actor=players[RECEPTION])
                 else:
                     _complete(story, payload, players, cal, moment)
+            if action != "submit" and action != "withdraw":
+                _answer_the_remote_systems(story, moment)
             counts.actions += 1
             _schedule(story, index, moment, queue, players, cal)
             if log and counts.actions % 500 == 0:
@@ -315,7 +332,68 @@ def _complete(story: Story, task_id, players: dict, cal: WorkingCalendar, moment
     )
     if task.element_id == "appraise":
         story.appraisals += 1
+    if task.element_id == "issue_result" and not dossier_queries.fee_paid(dossier):
+        # The demo's applicants pay the procedure's fee at the counter before the result is issued
+        # (the result step's fee check, service/payments).
+        payments.record(
+            dossier,
+            purpose="fee",
+            payment_id=f"counter:demo-{dossier.id}",
+            state=PAID,
+            amount=dossier.procedure.fee_amount,
+            receipt_number=f"BL-{dossier.code}",
+            paid_at=moment,
+            channel="counter",
+            actor=players[RECEPTION],
+        )
+    if story.plan.e_result and _issues_result(task) and keys.signer_for(task.unit or actor.unit):
+        _sign_result(task, actor)
     tasks.complete(task_id, variables, actor=actor, loaded=(task, instance))
+
+
+def _issues_result(task) -> bool:
+    """The result step (its element says `signedResult=true`: the pipeline checks its PDFs)."""
+    return str((task.properties or {}).get(result_signing.RESULT_PROPERTY, "")).lower() == "true"
+
+
+def _sign_result(task, actor) -> None:
+    """The records officer attaches the result as a PDF and signs it with the unit's key."""
+    pdf = attachments.store(task.id, io.BytesIO(result_pdf()), "ket-qua.pdf", component=None, actor=actor)
+    result_signing.sign(pdf, task, actor=actor)
+
+
+@functools.cache
+def result_pdf() -> bytes:
+    """The demo's result document (one for every dossier: each gets its own signed copy)."""
+    from weasyprint import HTML  # slow to load, as documents.render_pdf does
+
+    html = (
+        "<html lang='vi'><body style='font-family: DejaVu Sans, sans-serif'>"
+        "<h2>KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH</h2>"
+        "<p>Bản kết quả mẫu của dữ liệu thử (demo) Motcua: không có giá trị pháp lý.</p>"
+        "</body></html>"
+    )
+    return HTML(string=html).write_pdf()
+
+
+def _answer_the_remote_systems(story: Story, moment: datetime) -> None:
+    """The calls the dossier's process made of systems the demo has no connector for, answered as
+    those systems would: the postal operator's booking of a result returned by post
+    (post/book_delivery: a tracking number, so the dossier is returned by post, status 10), and the
+    documents system's filing of a signed result (edms/file_result: its document number)."""
+    calls = db.session.execute(
+        sa.select(ServiceCall.id, ServiceCall.operation).where(
+            ServiceCall.instance_id == story.instance_id,
+            ServiceCall.operation.in_(("post/book_delivery", "edms/file_result")),
+            ServiceCall.state == PENDING,
+        )
+    ).all()
+    for call_id, operation in calls:
+        if operation == "post/book_delivery":
+            answer = {"ok": True, "tracking_number": f"EB{call_id:09d}VN", "status": "booked"}
+        else:
+            answer = {"ok": True, "document_number": f"{call_id}/KQ-DEMO", "filed_at": moment.isoformat()}
+        jobs.answer_call(call_id, answer, moment)
 
 
 def _player(story: Story, element_id: str) -> str:

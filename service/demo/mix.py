@@ -41,6 +41,9 @@ WITHDRAW_AT = ("assign", "appraise", "approve")
 SUPPLEMENT_DAYS = (0.5, 6.0)  # the applicant's working days to bring a supplement
 APOLOGY_DAYS = (0.1, 0.4)  # the head's working days to write Mẫu 04 once its timer fired
 OVERRUN_DAYS = (0.1, 3.0)  # how far past its due moment a late dossier finishes
+# The share of results issued electronically, signed with the unit's key (the QĐ 766 "e-results"
+# indicator; the target is 100 %, NQ 02): the rest are paper results.
+E_RESULT_SHARE = 0.85
 
 
 def pick(rng: random.Random, weights: dict):
@@ -65,6 +68,8 @@ class Plan:
     # The apology's own draws: its timer fires beside the path, at a moment the player of the
     # real process and the generator reach in different orders; the path's draws stay in step.
     apology_rng: random.Random = field(repr=False, default_factory=random.Random)
+    # Whether its result is issued electronically (a draw of its own: the others stay as they were).
+    e_result: bool = False
 
     @property
     def outcome(self) -> str:
@@ -113,8 +118,19 @@ def plan(seed: int, index: int, *, consults: bool = True) -> Plan:
     late_step = pick(rng, LATE_STEPS) if pace == "late" else None
     withdraw_at = rng.choice(WITHDRAW_AT) if rng.random() < WITHDRAW_SHARE else None
     apology_rng = random.Random(f"apology:{seed}:{index}")
+    e_result = random.Random(f"e_result:{seed}:{index}").random() < E_RESULT_SHARE
     return Plan(
-        index, channel, reception, tuple(rounds), decision, pace, late_step, withdraw_at, rng, apology_rng
+        index,
+        channel,
+        reception,
+        tuple(rounds),
+        decision,
+        pace,
+        late_step,
+        withdraw_at,
+        rng,
+        apology_rng,
+        e_result,
     )
 
 

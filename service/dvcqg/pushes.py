@@ -203,3 +203,10 @@ def retry(push: StatusPush, *, actor) -> StatusPush:
     )
     db.session.flush()
     return push
+
+
+def purge(before: datetime) -> int:
+    """Delete the pushes sent before `before` (MOTCUA_OUTBOX_RETENTION_DAYS); pending, sending and
+    failed ones stay, so a dossier's later statuses still wait behind a failed one."""
+    old = sa.and_(StatusPush.state == SENT, StatusPush.sent_at < before)
+    return db.session.execute(sa.delete(StatusPush).where(old)).rowcount

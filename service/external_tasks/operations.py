@@ -22,7 +22,7 @@ from ..instances import operations as instances
 from ..instances.models import ProcessInstance
 from ..models_base import utcnow
 from ..outbox import operations as outbox
-from .models import DONE, FAILED, OPEN, ExternalTask
+from .models import CANCELLED, DONE, FAILED, OPEN, ExternalTask
 from .queue import AVAILABLE, INCIDENT
 
 # --- what a worker reports -----------------------------------------------------------------------
@@ -292,3 +292,10 @@ def retry_incident(task: ExternalTask, retries: int, *, actor) -> ExternalTask:
         AVAILABLE, {"external_task_id": str(task.id), "topic": task.topic}, instance_id=task.instance_id
     )
     return task
+
+
+def purge(before: datetime) -> int:
+    """Delete the external tasks done or cancelled before `before` (MOTCUA_OUTBOX_RETENTION_DAYS);
+    open ones and incidents stay."""
+    old = sa.and_(ExternalTask.state.in_((DONE, CANCELLED)), ExternalTask.updated_at < before)
+    return db.session.execute(sa.delete(ExternalTask).where(old)).rowcount

@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import uow
@@ -18,6 +17,7 @@ from ..models_base import utcnow
 from . import scopes as token_scopes
 from . import tree
 from .models import ApiToken, Group, OrgUnit, User, user_groups
+from .touch import touch
 
 TOKEN_PREFIX = "mct_"  # noqa: S105 - a visible prefix, not a secret
 MIN_PASSWORD_LENGTH = 8
@@ -214,33 +214,12 @@ def principal_for_token(token: str) -> Principal | None:
         return None
     token_id, scopes, last_used_at = rows[0][6], rows[0][7], rows[0][8]
     if last_used_at is None or now - last_used_at >= TOKEN_TOUCH_EVERY:
-        _touch_token(token_id, now)
+        touch(ApiToken, token_id, "last_used_at", now, TOKEN_TOUCH_EVERY)
     return replace(principal, scopes=frozenset(scopes) if scopes is not None else None, token_id=token_id)
 
 
 # A token's last_used_at is written at most this often, so most requests write nothing.
 TOKEN_TOUCH_EVERY = timedelta(minutes=1)
-
-
-def _touch_token(token_id: int, now: datetime) -> None:
-    """last_used_at = now, unless another request did within TOKEN_TOUCH_EVERY (or is doing it now:
-    on PostgreSQL a row locked by another transaction is skipped, never waited for)."""
-    row = aliased(ApiToken)
-    unlocked = (
-        sa.select(row.id)
-        .where(
-            row.id == token_id,
-            sa.or_(row.last_used_at.is_(None), row.last_used_at <= now - TOKEN_TOUCH_EVERY),
-        )
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    db.session.execute(
-        sa.update(ApiToken)
-        .where(ApiToken.id == unlocked)
-        .values(last_used_at=now)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def principal_for_user(user_id: int) -> Principal | None:

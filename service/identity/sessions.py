@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import aliased
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
@@ -32,6 +31,7 @@ from .operations import (
     check_password,
     hash_token,
 )
+from .touch import touch
 
 # The key of the session's secret in Flask's signed cookie (cookies holding only the "user_id" of
 # earlier versions are refused: their users log in again).
@@ -139,26 +139,8 @@ def live_session(secret: str) -> LiveSession | None:
     _maximum, idle = limits()
     every = min(TOUCH_EVERY, idle / 2)
     if now - last_seen_at >= every:
-        _touch(session_id, now, every)
+        touch(UserSession, session_id, "last_seen_at", now, every)
     return LiveSession(session_id, principal)
-
-
-def _touch(session_id: int, now: datetime, every: timedelta) -> None:
-    """Set last_seen_at = now unless another request did within `every` (or is doing it now:
-    on PostgreSQL a row locked by another transaction is skipped, never waited for)."""
-    row = aliased(UserSession)
-    unlocked = (
-        sa.select(row.id)
-        .where(row.id == session_id, row.last_seen_at <= now - every)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    db.session.execute(
-        sa.update(UserSession)
-        .where(UserSession.id == unlocked)
-        .values(last_seen_at=now)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def log_out(secret: str, *, actor, reason: str = LOGOUT) -> bool:

@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import runtime, steps
+from ..attachments import inline as attachments
 from ..audit.operations import fact, record
 from ..engine import TaskNotReady
 from ..extensions import db
@@ -186,7 +187,11 @@ def run_call(call_id: int) -> str:
         return "skipped"
     connectors = current_app.extensions["motcua.connectors"]
     try:
-        result = connectors.call(call.operation, call.params, idempotency_key=call.idempotency_key)
+        params = attachments.inline(call.params)  # a file it sends, read now (attachments/inline.py)
+    except attachments.AttachmentGone as exc:
+        return _fail(call, f"{call.operation}: {exc}", retryable=False)
+    try:
+        result = connectors.call(call.operation, params, idempotency_key=call.idempotency_key)
     except ConnectorError as exc:
         return _fail(call, str(exc), exc.retryable)
     try:
@@ -194,6 +199,16 @@ def run_call(call_id: int) -> str:
     except Exception as exc:  # e.g. data the engine cannot store: count it as an attempt, never loop
         log.exception("service call %s: the result could not be applied", call_id)
         return _fail(db.session.get(ServiceCall, call_id), f"{exc.__class__.__name__}: {exc}", retryable=True)
+
+
+def answer_call(call_id: int, result: dict, now: datetime) -> str:
+    """Hand a due call the answer its remote system would give, without calling it: the demo's
+    history (service/demo) plays the systems it has no connector for. Claimed and finished as
+    run_call does it ("skipped" if the call is not due or someone else has it)."""
+    call = claim_call(call_id, now)
+    if call is None:
+        return "skipped"
+    return _finish(call, result)
 
 
 # --- timers, the SLA watch and the heartbeat ---------------------------------------------------
@@ -322,9 +337,10 @@ def late_list_due(now: datetime) -> str | None:
 
 def bundles_due(now: datetime, kinds: tuple[str, ...] = ("monthly", "quarterly")) -> list[str]:
     """Generate the report bundles whose period has ended (reports/bundles.py): the reporting
-    month that ended on the 21st at midnight, the quarter that ended; each in its own unit of work,
-    a bundle already stored kept (two workers racing: the unique period keeps one, the other's
-    file is deleted with its rolled-back unit). Returns the periods stored or kept."""
+    month that ended on the 21st at midnight, the reporting quarter that ended on the 15th of the
+    quarter's last month at midnight; each in its own unit of work, a bundle already stored kept
+    (two workers racing: the unique period keeps one, the other's file is deleted with its
+    rolled-back unit). Returns the periods stored or kept."""
     from sqlalchemy.exc import IntegrityError
 
     from ..reports import bundles
@@ -343,37 +359,33 @@ def bundles_due(now: datetime, kinds: tuple[str, ...] = ("monthly", "quarterly")
 
 def housekeeping(now: datetime) -> dict:
     """The daily clean-up, in one unit of work: relayed outbox events, delivered webhook
-    deliveries and sent or skipped notifications older than MOTCUA_OUTBOX_RETENTION_DAYS, browser
+    deliveries, sent or skipped notifications, sent status pushes to the national portal and done or
+    cancelled external tasks older than MOTCUA_OUTBOX_RETENTION_DAYS, browser
     sessions ended MOTCUA_SESSION_RETENTION_DAYS ago and Idempotency-Key answers older than
     MOTCUA_IDEMPOTENCY_HOURS are deleted. Returns the counts."""
+    from ..dvcqg import pushes
+    from ..external_tasks import operations as external_tasks
     from ..idempotency import operations as idempotency
     from ..identity import sessions
     from ..notifications import sending as notifications
     from ..webhooks import operations as webhooks
 
     config = current_app.config
+    kept_until = now - timedelta(days=float(config["MOTCUA_OUTBOX_RETENTION_DAYS"]))
+    ended_before = now - timedelta(days=float(config["MOTCUA_SESSION_RETENTION_DAYS"]))
+    answered_before = now - timedelta(hours=float(config["MOTCUA_IDEMPOTENCY_HOURS"]))
     with unit_of_work():
-        events = outbox.purge(now - timedelta(days=float(config["MOTCUA_OUTBOX_RETENTION_DAYS"])))
-        ended = sessions.purge(now - timedelta(days=float(config["MOTCUA_SESSION_RETENTION_DAYS"])))
-        keys = idempotency.purge(now - timedelta(hours=float(config["MOTCUA_IDEMPOTENCY_HOURS"])))
-        sent = webhooks.purge(now - timedelta(days=float(config["MOTCUA_OUTBOX_RETENTION_DAYS"])))
-        told = notifications.purge(now - timedelta(days=float(config["MOTCUA_OUTBOX_RETENTION_DAYS"])))
-    log.info(
-        "housekeeping: deleted %d outbox events, %d sessions, %d idempotency keys, %d webhook deliveries, "
-        "%d notification deliveries",
-        events,
-        ended,
-        keys,
-        sent,
-        told,
-    )
-    return {
-        "outbox_events": events,
-        "sessions": ended,
-        "idempotency_keys": keys,
-        "webhook_deliveries": sent,
-        "notification_deliveries": told,
-    }
+        counts = {
+            "outbox_events": outbox.purge(kept_until),
+            "sessions": sessions.purge(ended_before),
+            "idempotency_keys": idempotency.purge(answered_before),
+            "webhook_deliveries": webhooks.purge(kept_until),
+            "notification_deliveries": notifications.purge(kept_until),
+            "portal_status_pushes": pushes.purge(kept_until),
+            "external_tasks": external_tasks.purge(kept_until),
+        }
+    log.info("housekeeping: deleted %s", ", ".join(f"{count} {name}" for name, count in counts.items()))
+    return counts
 
 
 # --- incidents --------------------------------------------------------------------------------

@@ -47,7 +47,9 @@ def celery_for(app: Flask) -> Celery:
                 "schedule": crontab(minute=30, hour=0, day_of_month=LATE_LIST_DAY),
             },
             # The monthly bundle (data of the 21st to the 20th) after midnight on the 21st, due
-            # before the 22nd; the quarterly one on the first day of the next quarter.
+            # before the 22nd; the quarterly one (data of the 15th of the month before the
+            # quarter to the 14th of its last month) on the 15th of the quarter's last month, due
+            # by the 17th / 19th (reports/bundles.py).
             "monthly-bundle": {
                 "task": "motcua.report_bundle",
                 "schedule": crontab(minute=45, hour=0, day_of_month=21),
@@ -55,7 +57,7 @@ def celery_for(app: Flask) -> Celery:
             },
             "quarterly-bundle": {
                 "task": "motcua.report_bundle",
-                "schedule": crontab(minute=0, hour=2, day_of_month=1, month_of_year="1,4,7,10"),
+                "schedule": crontab(minute=0, hour=2, day_of_month=15, month_of_year="3,6,9,12"),
                 "args": ("quarterly",),
             },
             "housekeeping": {"task": "motcua.housekeeping", "schedule": crontab(minute=15, hour=1)},

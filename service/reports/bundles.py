@@ -2,9 +2,12 @@
 
 - **monthly**: the reporting month, data of the 21st to the 20th (`reporting-month:YYYY-MM`),
   generated after midnight on the 21st so that it is ready before the 22nd;
-- **quarterly**: the calendar quarter (`quarter:YYYY-Qn`), generated on the first day of the next
-  quarter. (The seed's quarterly KSTTHC reports are due by the 17th/19th of the quarter's last
-  month, with a cut-off the seed does not state; the calendar quarter is the period kept here.)
+- **quarterly**: the reporting quarter, data of the 15th of the month before the quarter to the
+  14th of its last month (`reporting-quarter:YYYY-Qn`, periods.py), generated after midnight on
+  the 15th of the quarter's last month, so that it is ready for the quarterly KSTTHC report (the
+  communes to the district by the 17th, the departments and districts to the province by the
+  19th) and the NQ 131 report (by the 19th) [S 10.1-10.2]; the seed gives their data cut-off as
+  NĐ 09/2019/NĐ-CP's. Why not the calendar quarter: docs/time.md, "Reporting periods".
 
 A bundle is one ZIP file: for each part (`PARTS`, in order) a CSV and an XLSX (reports/exports.py),
 and `manifest.json` (the period, when it was generated, each part's rows). It is written under
@@ -38,7 +41,10 @@ from .models import ReportBundle
 from .periods import Period
 
 # kind -> the period kind it covers, and the file's name prefix
-KINDS = {"monthly": ("reporting-month", "bao-cao-thang"), "quarterly": ("quarter", "bao-cao-quy")}
+KINDS = {
+    "monthly": ("reporting-month", "bao-cao-thang"),
+    "quarterly": ("reporting-quarter", "bao-cao-quy"),
+}
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ class IndicatorArgs(RequestSchema):
         validate=ma.validate.Length(min=1, max=32),
         metadata={
             "description": "<kind>:<value>: day:2026-11-20, week:2026-W48, month:2026-11, "
-            "reporting-month:2026-11 (21/10-20/11), quarter:2026-Q4, year:2026; none: this month"
+            "reporting-month:2026-11 (21/10-20/11), quarter:2026-Q4, "
+            "reporting-quarter:2026-Q4 (15/09-14/12), year:2026; none: this month"
         },
     )
     procedure = ma.fields.String(validate=ma.validate.Length(min=1, max=64))

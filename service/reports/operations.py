@@ -25,6 +25,9 @@ steps that run beside it on a boundary event (the apology, Mẫu 04) or wait for
 
 from __future__ import annotations
 
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -35,8 +38,8 @@ from .. import runtime
 from ..dossiers.models import Dossier, DossierStep
 from ..engine.allotments import main_path_elements
 from ..extensions import db
-from ..identity.models import OrgUnit, User
-from ..identity.operations import unit_name
+from ..identity.models import OrgUnit
+from ..identity.operations import Unit, units
 from ..instances.models import ProcessInstance
 from ..jobs.models import LateReport
 from ..models_base import utcnow
@@ -91,23 +94,33 @@ def late_rows(period: Period | str, *, now: datetime | None = None) -> list[dict
     then: finished late by then, or open past their due moment as it stood then (a dossier
     waiting for the applicant is late only if the request came after that due moment). A
     dossier finished after the period's end but already late at it is on the list; what happened
-    after the end (a pause ended, a step done) changes nothing."""
+    after the end (a pause ended, a step done) changes nothing.
+
+    A few statements, not a few per dossier: the late dossiers (with their procedure and their
+    process definition), the units' names, then their steps and tasks (with their assignees) one
+    statement per 500 dossiers (`responsible_for`)."""
     if isinstance(period, str):
         period = month_period(period)
     moment = judged_at(period, now)
     standing = judging.standing(moment).label("standing")
     due = judging.due_at(moment).label("due_then")
     query = (
-        sa.select(Dossier, due, standing)
+        sa.select(Dossier, due, standing, ProcessInstance.definition_id)
+        .join(ProcessInstance, ProcessInstance.id == Dossier.instance_id)
         .where(
             judging.counted(period.start, period.end),
             judging.standing(moment).in_([str(value) for value in judging.LATE]),
         )
         .order_by(due, Dossier.code)
     )
+    found = db.session.execute(query).all()
     names = _unit_names()
+    who = responsible_for(
+        [Late(dossier, due_then, definition_id) for dossier, due_then, _, definition_id in found],
+        moment=moment,
+    )
     rows = []
-    for dossier, due_then, standing_then in db.session.execute(query):
+    for dossier, due_then, standing_then, _ in found:
         rows.append(
             {
                 "code": dossier.code,
@@ -122,7 +135,7 @@ def late_rows(period: Period | str, *, now: datetime | None = None) -> list[dict
                     else None
                 ),
                 "standing": str(standing_then),
-                "responsible": responsible(dossier, due=due_then, moment=moment),
+                "responsible": who[dossier.id],
             }
         )
     return rows
@@ -167,30 +180,110 @@ def _moment(value):
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
+@dataclass(frozen=True)
+class Late:
+    """A late dossier as `responsible_for` reads it: the dossier, its due moment as it stood at the
+    judging moment, its process definition (None: read it)."""
+
+    dossier: Dossier
+    due: datetime | None
+    definition_id: int | None = None
+
+
+# Ids per IN (...) list: below every database's limit on bound parameters (SQLite's 999 of old).
+_BATCH = 500
+
+
 def responsible(
     dossier: Dossier, *, due: datetime | None = None, moment: datetime | None = None
 ) -> list[dict]:
-    """Who made a late dossier late (the module's rules, in order), as things stood at `moment`
-    (the period's end: steps begun after it are not looked at, a step's late verdict counts once
-    it ended by then) against the due moment as it stood then (`due`)."""
+    """Who made one late dossier late (`responsible_for` for one dossier)."""
+    return responsible_for([Late(dossier, due)], moment=moment)[dossier.id]
+
+
+def responsible_for(late: list[Late], *, moment: datetime | None = None) -> dict[uuid.UUID, list[dict]]:
+    """Who made each late dossier late (the module's rules, in order), by dossier id, as things
+    stood at `moment` (the period's end: steps begun after it are not looked at, a step's late
+    verdict counts once it ended by then) against its due moment as it stood then (`Late.due`,
+    the dossier's present one if None).
+
+    Set-based: the steps of all the dossiers in one statement per batch of `_BATCH` dossiers, their
+    tasks (with their assignees) likewise, the definitions missing from `Late` in one more; the
+    main path once per definition; the units' names once per unit of work."""
     moment = moment or utcnow()
-    due = due or dossier.due_at
-    steps = db.session.scalars(
-        sa.select(DossierStep)
-        .where(DossierStep.dossier_id == dossier.id, DossierStep.started_at <= moment)
-        .order_by(DossierStep.started_at, DossierStep.id)
-    ).all()
-    late = [_entry(step, "late_step") for step in steps if step.verdict == "late" and step.ended_at <= moment]
-    if late or due is None:
-        return late
-    tasks = db.session.scalars(sa.select(Task).where(Task.instance_id == dossier.instance_id)).all()
+    if not late:
+        return {}
+    dossier_ids = [item.dossier.id for item in late]
+    steps: dict[uuid.UUID, list[DossierStep]] = defaultdict(list)
+    for chunk in _chunks(dossier_ids):
+        for step in db.session.scalars(
+            sa.select(DossierStep)
+            .where(DossierStep.dossier_id.in_(chunk), DossierStep.started_at <= moment)
+            .order_by(DossierStep.started_at, DossierStep.id)
+        ):
+            steps[step.dossier_id].append(step)
+    answers: dict[uuid.UUID, list[dict]] = {}
+    pending: list[Late] = []
+    for item in late:
+        due = item.due or item.dossier.due_at
+        found = [
+            _entry(step, "late_step")
+            for step in steps[item.dossier.id]
+            if step.verdict == "late" and step.ended_at <= moment
+        ]
+        if found or due is None:
+            answers[item.dossier.id] = found
+        else:
+            pending.append(item)
+    if not pending:
+        return answers
+    instance_ids = [item.dossier.instance_id for item in pending]
+    tasks: dict[uuid.UUID, list[Task]] = defaultdict(list)
+    for chunk in _chunks(instance_ids):
+        for task in db.session.scalars(
+            sa.select(Task).where(Task.instance_id.in_(chunk)).order_by(Task.created_at, Task.id)
+        ).unique():
+            tasks[task.instance_id].append(task)
+    definitions = {item.dossier.instance_id: item.definition_id for item in pending}
+    unknown = [instance_id for instance_id, definition in definitions.items() if definition is None]
+    for chunk in _chunks(unknown):
+        definitions.update(
+            db.session.execute(
+                sa.select(ProcessInstance.id, ProcessInstance.definition_id).where(
+                    ProcessInstance.id.in_(chunk)
+                )
+            ).tuples()
+        )
+    paths: dict[int, frozenset[str]] = {}
+    known = units()
+    for item in pending:
+        dossier = item.dossier
+        definition_id = definitions[dossier.instance_id]
+        if definition_id not in paths:
+            paths[definition_id] = main_path_elements(runtime.compiled(definition_id))
+        answers[dossier.id] = _not_by_a_late_step(
+            steps[dossier.id],
+            tasks[dossier.instance_id],
+            paths[definition_id],
+            known,
+            due=item.due or dossier.due_at,
+        )
+    return answers
+
+
+def _not_by_a_late_step(
+    steps: list[DossierStep], tasks: list[Task], main: frozenset[str], known: dict[str, Unit], *, due
+) -> list[dict]:
+    """Rules 2 and 3 for one dossier with no late step: its steps (begun by the judging moment, in
+    order), its tasks (in order of creation), the main path of its process, the org units by
+    code."""
     paused = {task.element_id for task in tasks if (task.properties or {}).get("clock") == "paused"}
-    main = _main_path(dossier) - paused
+    main = main - paused
     on_path = [step for step in steps if step.element_id in main]
     held = [_entry(step, "open_at_due") for step in on_path if step.started_at <= due < step.ended_at]
     held += [
-        _open_entry(task)
-        for task in sorted(tasks, key=lambda task: task.created_at)
+        _open_entry(task, known)
+        for task in tasks
         if task.state == OPEN and task.element_id in main and task.created_at <= due
     ]
     if held:
@@ -199,11 +292,8 @@ def responsible(
     return [_entry(before[-1], "last_before_due")] if before else []
 
 
-def _main_path(dossier: Dossier) -> frozenset[str]:
-    definition_id = db.session.scalar(
-        sa.select(ProcessInstance.definition_id).where(ProcessInstance.id == dossier.instance_id)
-    )
-    return main_path_elements(runtime.compiled(definition_id))
+def _chunks(values: list) -> list[list]:
+    return [values[index : index + _BATCH] for index in range(0, len(values), _BATCH)]
 
 
 def _entry(step: DossierStep, reason: str) -> dict:
@@ -218,10 +308,14 @@ def _entry(step: DossierStep, reason: str) -> dict:
     }
 
 
-def _open_entry(task: Task) -> dict:
+def _open_entry(task: Task, known: dict[str, Unit]) -> dict:
     """A task still open past the due moment: no verdict yet, its unit and its assignee."""
-    officer = db.session.get(User, task.assignee_id).username if task.assignee_id else None
-    unit = unit_name(task.unit) if task.unit else task.lane or ", ".join(task.candidate_groups or []) or None
+    officer = task.assignee.username if task.assignee is not None else None
+    unit = (
+        _unit_name(task.unit, known)
+        if task.unit
+        else task.lane or ", ".join(task.candidate_groups or []) or None
+    )
     return {
         "officer": officer,
         "unit": unit,
@@ -231,6 +325,12 @@ def _open_entry(task: Task) -> dict:
         "used_days": None,
         "reason": "open_at_due",
     }
+
+
+def _unit_name(code: str, known: dict[str, Unit]) -> str:
+    """identity's unit_name, from the units read once for the list."""
+    unit = known.get(code)
+    return (unit.name if unit else None) or code
 
 
 def late_report(month: str, *, fresh: bool = False) -> LateReport:

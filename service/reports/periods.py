@@ -9,10 +9,14 @@ A period is written `<kind>:<value>` in URLs and files:
 | `month` | `2026-11` | the 1st | the 1st of the next month |
 | `reporting-month` | `2026-11` | the 21st of the month before | the 21st of the month |
 | `quarter` | `2026-Q4` | the quarter's first day | the next quarter's first day |
+| `reporting-quarter` | `2026-Q4` | the 15th of the month before | the 15th of its last month |
 | `year` | `2026` | 1 January | 1 January of the next year |
 
-The reporting month holds the data of the 21st to the 20th (QĐ 242 §10.3). Moments are in the
-offices' time zone (`MOTCUA_TIMEZONE`); a period is half-open [start, end).
+The reporting month holds the data of the 21st to the 20th (QĐ 242 §10.3). The reporting quarter
+holds the data of the 15th of the month before the quarter to the 14th of its last month: the
+cut-off of NĐ 09/2019/NĐ-CP Art. 12 for quarterly reports, which QĐ 242 names for its quarterly
+reports, due by the 17th / 19th of the quarter's last month (docs/time.md, "Reporting periods").
+Moments are in the offices' time zone (`MOTCUA_TIMEZONE`); a period is half-open [start, end).
 Pure: no database, no Flask (the caller passes the zone).
 """
 
@@ -23,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-KINDS = ("day", "week", "month", "reporting-month", "quarter", "year")
+KINDS = ("day", "week", "month", "reporting-month", "quarter", "reporting-quarter", "year")
 
 _PATTERNS = {
     "day": re.compile(r"^(\d{4})-(\d{2})-(\d{2})$"),
@@ -31,6 +35,7 @@ _PATTERNS = {
     "month": re.compile(r"^(\d{4})-(\d{2})$"),
     "reporting-month": re.compile(r"^(\d{4})-(\d{2})$"),
     "quarter": re.compile(r"^(\d{4})-Q([1-4])$"),
+    "reporting-quarter": re.compile(r"^(\d{4})-Q([1-4])$"),
     "year": re.compile(r"^(\d{4})$"),
 }
 
@@ -40,6 +45,7 @@ _LABELS_VI = {
     "month": "Tháng {m:02d}/{y}",
     "reporting-month": "Kỳ báo cáo tháng {m:02d}/{y} (21/{pm:02d} - 20/{m:02d})",
     "quarter": "Quý {q} năm {y}",
+    "reporting-quarter": "Kỳ báo cáo quý {q} năm {y} ({first:%d/%m/%Y} - {last:%d/%m/%Y})",
     "year": "Năm {y}",
 }
 
@@ -75,6 +81,10 @@ class Period:
             return _LABELS_VI["reporting-month"].format(m=last.month, y=last.year, pm=first.month)
         if self.kind == "quarter":
             return _LABELS_VI["quarter"].format(q=(first.month - 1) // 3 + 1, y=first.year)
+        if self.kind == "reporting-quarter":
+            return _LABELS_VI["reporting-quarter"].format(
+                q=(last.month - 1) // 3 + 1, y=last.year, first=first, last=last
+            )
         return _LABELS_VI["year"].format(y=first.year)
 
     def previous(self) -> Period:
@@ -125,6 +135,10 @@ def containing(kind: str, moment: datetime) -> Period:
         value = f"{month.year:04d}-{month.month:02d}"
     elif kind == "quarter":
         value = f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
+    elif kind == "reporting-quarter":
+        # Data from the 15th belong to the next month's quarter (15/3 opens the second quarter's).
+        month = day.replace(day=1) + timedelta(days=32) if day.day >= 15 else day
+        value = f"{month.year:04d}-Q{(month.month - 1) // 3 + 1}"
     elif kind == "year":
         value = f"{day.year:04d}"
     else:
@@ -149,6 +163,9 @@ def _bounds(kind: str, numbers: list[int]) -> tuple[date, date]:
     if kind == "quarter":
         first = date(numbers[0], 3 * (numbers[1] - 1) + 1, 1)
         return first, _add_months(first, 3)
+    if kind == "reporting-quarter":
+        first = date(numbers[0], 3 * (numbers[1] - 1) + 1, 1)
+        return _add_months(first, -1).replace(day=15), _add_months(first, 2).replace(day=15)
     (year,) = numbers
     return date(year, 1, 1), date(year + 1, 1, 1)
 
@@ -168,5 +185,6 @@ _EXAMPLES = {
     "month": "2026-11",
     "reporting-month": "2026-11",
     "quarter": "2026-Q4",
+    "reporting-quarter": "2026-Q4",
     "year": "2026",
 }

@@ -14,7 +14,7 @@ FORMAT = ma.fields.String(
 )
 PERIOD_HELP = (
     "<kind>:<value>: day:2026-11-20, week:2026-W48, month:2026-11, reporting-month:2026-11 "
-    "(21/10 to 20/11), quarter:2026-Q4, year:2026"
+    "(21/10 to 20/11), quarter:2026-Q4, reporting-quarter:2026-Q4 (15/09 to 14/12), year:2026"
 )
 
 
@@ -105,6 +105,9 @@ class RegisterRowSchema(ma.Schema):
     transferred_at = ma.fields.AwareDateTime(allow_none=True)
     returned_at = ma.fields.AwareDateTime(allow_none=True)
     return_method = ma.fields.String(allow_none=True, metadata={"description": "counter, post or online"})
+    tracking_number = ma.fields.String(
+        allow_none=True, metadata={"description": "The postal item's tracking number (by post)"}
+    )
     register_number = ma.fields.String(allow_none=True, metadata={"description": "Mẫu 01's book/number"})
     notes = ma.fields.String(allow_none=True)
 

@@ -37,6 +37,8 @@ EVENTS = (
     "task.created",
     "task.completed",
     "dossier.status_changed",
+    "dossier.reappointed",
+    "external_task.created",
     "incident.raised",
 )
 MAX_BACKOFF = timedelta(hours=1)

@@ -40,9 +40,7 @@ def generate(demo_office):
         module.BOOKKEEPING.drop_all(db.engine, checkfirst=True)
 
 
-def test_generated_histories_are_consistent_and_a_stopped_run_resumes(
-    demo_office, generate, monkeypatch
-):
+def test_generated_histories_are_consistent_and_a_stopped_run_resumes(demo_office, generate, monkeypatch):
     from service.calendar.operations import calendar
     from service.dossiers.models import Dossier, DossierCodeSequence
     from service.extensions import db
@@ -77,6 +75,9 @@ def test_generated_histories_are_consistent_and_a_stopped_run_resumes(
         assert verdicts["early"] > verdicts["late"] > 0 and verdicts["on_time"] > 0
         assert set(Counter(d.channel for d in dossiers)) == {"counter", "online", "post"}
         assert any(d.supplement_requests == 2 for d in dossiers)
+        # Most results issued electronically (mix.E_RESULT_SHARE), as the demo signs them.
+        resulted = [d.e_result for d in dossiers if d.outcome == "approved" and d.finished_at is not None]
+        assert resulted and None not in resulted and 0.6 <= sum(resulted) / len(resulted) < 1
         # Codes are unique and the sequences go on from the last number each unit gave that day.
         codes = [d.code for d in dossiers if d.code]
         assert len(codes) == len(set(codes))

@@ -10,7 +10,10 @@ import sqlalchemy as sa
 from service.dossiers.models import Dossier, DossierPause
 from service.extensions import db
 from tests.factories import receive_dossier
+from tests.integrations.remote import connect, run_calls, simulator_fixture
 from tests.support import QR
+
+remote_simulator = simulator_fixture()
 
 
 @pytest.fixture
@@ -237,7 +240,7 @@ def test_liên_thông_consultation_waits_for_every_agency_each_seeing_only_its_o
     assert [s["element_id"] for s in dossier["current_steps"]] == ["appraise"]
 
 
-def test_the_leader_refuses_and_the_refusal_is_returned(office):
+def test_the_leader_refuses_and_the_refusal_is_returned(office, remote_simulator):
     dossier = appraise(
         office,
         to_appraisal(office, receive(office)),
@@ -252,7 +255,11 @@ def test_the_leader_refuses_and_the_refusal_is_returned(office):
     )
     assert dossier["status"] == 9
     dossier = do(office.clerk, dossier, "return_result", {"method": "post"})
-    assert dossier["status"] == 10
+    assert dossier["status"] == 9  # until the post has the refusal: the delivery is booked
+    connect(office.app, remote_simulator)
+    assert [c[:3] for c in run_calls(office.app)] == [("book_delivery", "post/book_delivery", "done")]
+    dossier = office.clerk.get(f"/api/v1/dossiers/{dossier['code']}").json
+    assert (dossier["status"], dossier["return_method"]) == (10, "post")
     assert dossier["outcome"] == "refused"  # the same codes as an approval, told apart in the data
     listed = office.admin.get("/api/v1/dossiers", query_string={"status": 10}).json["items"]
     assert {d["id"]: d["outcome"] for d in listed}[dossier["id"]] == "refused"
@@ -420,6 +427,25 @@ def test_a_half_day_procedure_is_due_at_the_close_of_the_day_its_clock_starts(of
         dossier = do(office.clerk, dossier, "receive", {"reception_decision": "accept"})
     assert _parse(dossier["due_at"]) == datetime(*due, tzinfo=vn)
     assert dossier["original_due_at"] == dossier["due_at"]
+
+
+def test_a_half_day_dossiers_apology_waits_for_halfway_through_its_time(office, clock):
+    from datetime import datetime
+
+    from service.instances.models import ProcessInstance
+    from service.jobs.operations import fire_timers
+
+    vn = ZoneInfo("Asia/Ho_Chi_Minh")
+    with clock.at(datetime(2026, 3, 3, 14, 0, tzinfo=vn)):  # due 17:00: the apology at 15:30
+        dossier = accept(office, receive(office, "AG-CT-01"))
+        with office.app.app_context():
+            row = db.session.get(Dossier, uuid.UUID(dossier["id"]))
+            instance = db.session.get(ProcessInstance, row.instance_id)
+            # (the test's clock runs on from 14:00 by the time the clerk accepts)
+            assert instance.next_timer_at.replace(microsecond=0) == datetime(2026, 3, 3, 15, 30, tzinfo=vn)
+            fire_timers(row.instance_id, datetime(2026, 3, 3, 14, 1, tzinfo=vn))
+    steps = office.clerk.get(f"/api/v1/dossiers/{dossier['id']}").json["current_steps"]
+    assert "apology" not in [s["element_id"] for s in steps]
 
 
 def test_form_data_cannot_redirect_the_process_to_another_dossier(office):

@@ -76,3 +76,29 @@ def test_fields_declared_in_conditional_branches_and_refs_count_as_declared():
         "dependentSchemas": {"a": {"properties": {"e": {}}}},
     }
     assert forms.declared_fields(schema) == {"a", "b", "c", "d", "e"}
+
+
+DATED = sorted(
+    (path.name.removesuffix(".schema.json"), name)
+    for path in FORMS
+    for name, spec in json.loads(path.read_text(encoding="utf-8"))["properties"].items()
+    if spec.get("format") == "date"
+)
+
+
+@pytest.mark.parametrize(("key", "field"), DATED, ids=[f"{key}.{field}" for key, field in DATED])
+@pytest.mark.parametrize("written", ["31/12/2026", "2026-02-30", "2026-13-01", "20261201", "2026-1-5"])
+def test_a_date_field_refuses_what_is_not_a_real_year_month_day(app, key, field, written):
+    with app.app_context(), pytest.raises(Unprocessable) as refused:
+        forms.check_submission(key, {field: written})
+    words = f"“{written}” is not a real date written year-month-day."
+    assert words in refused.value.details["fields"][field]  # beside a pattern's words, if it has one
+
+
+@pytest.mark.parametrize(("key", "field"), DATED, ids=[f"{key}.{field}" for key, field in DATED])
+def test_a_date_field_takes_a_real_date(app, key, field):
+    with app.app_context():
+        try:
+            forms.check_submission(key, {field: "2024-02-29"})
+        except Unprocessable as refused:
+            assert field not in refused.details["fields"]

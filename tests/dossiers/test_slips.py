@@ -333,3 +333,25 @@ def test_a_refused_dossier_offers_mau_03_and_not_mau_01(office):
     assert dossier["status"] == 3
     assert squash("Sai thẩm quyền.") in pdf_text(office.clerk, dossier["id"], "mau-03")
     assert office.clerk.get(f"/api/v1/dossiers/{dossier['id']}/documents/mau-01").status_code == 409
+
+
+def test_the_register_is_the_offices_month_not_utcs(office, clock):
+    """A dossier received at 06:00 on 1 December (23:00 on 30 November in UTC) is in December's
+    register, beside December's dossiers and not November's."""
+    from service.dossiers.slips import register_context
+
+    vn = ZoneInfo("Asia/Ho_Chi_Minh")
+    with clock.at(datetime(2026, 11, 30, 16, 0, tzinfo=vn)):
+        november = accept(office, receive(office))
+    with clock.at(datetime(2026, 12, 1, 6, 0, tzinfo=vn)):
+        early = accept(office, receive(office))
+    with clock.at(datetime(2026, 12, 2, 9, 0, tzinfo=vn)):
+        december = accept(office, receive(office))
+    with office.app.app_context():
+        register = register_context(row(office, early), agency={})
+        assert (register["period_from"].isoformat(), register["period_to"].isoformat()) == (
+            "2026-12-01",
+            "2026-12-31",
+        )
+        assert [r["code"] for r in register["rows"]] == [early["code"], december["code"]]
+        assert november["code"] not in [r["code"] for r in register["rows"]]

@@ -126,3 +126,48 @@ def test_motcua_housekeeping_runs_it_by_hand(app, clock):
     assert result.exit_code == 0, result.output
     assert "deleted 1 outbox events, 0 ended sessions" in result.stderr
     assert _topics(app) == []
+
+
+def test_done_external_tasks_are_deleted_after_the_retention_and_open_ones_kept(app, admin, make_user, clock):
+    from service.external_tasks.models import OPEN, ExternalTask
+    from tests.support import bpmn_path
+
+    assert admin.deploy(bpmn_path("engine_external.bpmn")).status_code == 201
+    worker = make_user("worker", groups=["external-workers"])
+    for _ in range(2):
+        assert admin.start("external_check").status_code == 201
+    topics = [{"topic_name": "population-lookup", "lock_duration": 60_000}]
+    fetched = worker.post("/api/v1/external-tasks/fetch-and-lock", json={"worker_id": "w1", "topics": topics})
+    done = fetched.json[0]["id"]
+    body = {"worker_id": "w1", "variables": {}}
+    completed = worker.post(f"/api/v1/external-tasks/{done}/complete", json=body)
+    assert completed.status_code == 200, completed.json
+    clock.advance(days=31)
+
+    with app.app_context():
+        assert jobs.housekeeping(utcnow())["external_tasks"] == 1
+        assert db.session.scalars(sa.select(ExternalTask.state)).all() == [OPEN]
+
+
+def test_sent_portal_pushes_are_deleted_after_the_retention_and_unsent_ones_kept(dossier_office, clock):
+    from service.dossiers.models import Dossier
+    from service.dvcqg.models import FAILED, PENDING, SENT, StatusPush
+    from tests.factories import receive_dossier
+
+    receive_dossier(dossier_office.clerk)
+    app = dossier_office.app
+    with app.app_context(), unit_of_work():
+        dossier_id = db.session.scalar(sa.select(Dossier.id))
+        now = utcnow()
+        for event_id, state in enumerate((SENT, PENDING, FAILED), start=1):
+            sent_at = now if state == SENT else None
+            db.session.add(StatusPush(event_id=event_id, dossier_id=dossier_id, state=state, sent_at=sent_at))
+    clock.advance(days=31)
+    with app.app_context(), unit_of_work():
+        db.session.add(StatusPush(event_id=4, dossier_id=dossier_id, state=SENT, sent_at=utcnow()))
+
+    with app.app_context():
+        assert jobs.housekeeping(utcnow())["portal_status_pushes"] == 1
+        rows = sa.select(StatusPush.event_id, StatusPush.state).order_by(StatusPush.event_id)
+        kept = db.session.execute(rows)
+        assert kept.all() == [(2, PENDING), (3, FAILED), (4, SENT)]

@@ -36,6 +36,18 @@ def at(*parts):
             "Kỳ báo cáo tháng 01/2026 (21/12 - 20/01)",
         ),
         ("quarter:2026-Q4", at(2026, 10, 1), at(2027, 1, 1), "Quý 4 năm 2026"),
+        (
+            "reporting-quarter:2026-Q4",
+            at(2026, 9, 15),
+            at(2026, 12, 15),
+            "Kỳ báo cáo quý 4 năm 2026 (15/09/2026 - 14/12/2026)",
+        ),
+        (
+            "reporting-quarter:2027-Q1",
+            at(2026, 12, 15),
+            at(2027, 3, 15),
+            "Kỳ báo cáo quý 1 năm 2027 (15/12/2026 - 14/03/2027)",
+        ),
         ("year:2026", at(2026, 1, 1), at(2027, 1, 1), "Năm 2026"),
     ],
 )
@@ -48,6 +60,18 @@ def test_the_reporting_month_takes_data_from_the_21st_into_the_next_report():
     assert periods.containing("reporting-month", at(2026, 11, 20, 23, 59)).key == "reporting-month:2026-11"
     assert periods.containing("reporting-month", at(2026, 11, 21)).key == "reporting-month:2026-12"
     assert periods.containing("reporting-month", at(2026, 12, 25)).key == "reporting-month:2027-01"
+
+
+def test_the_reporting_quarter_takes_data_from_the_15th_into_the_next_month_s_quarter():
+    """NĐ 09/2019/NĐ-CP Art. 12: a quarterly report's data run from the 15th of the month before
+    the quarter to the 14th of its last month (docs/time.md, "Reporting periods")."""
+    containing = periods.containing
+    assert containing("reporting-quarter", at(2026, 12, 14, 23, 59)).key == "reporting-quarter:2026-Q4"
+    assert containing("reporting-quarter", at(2026, 12, 15)).key == "reporting-quarter:2027-Q1"
+    assert containing("reporting-quarter", at(2027, 1, 20)).key == "reporting-quarter:2027-Q1"
+    assert containing("reporting-quarter", at(2027, 3, 15)).key == "reporting-quarter:2027-Q2"
+    assert containing("reporting-quarter", at(2026, 9, 14)).key == "reporting-quarter:2026-Q3"
+    assert containing("reporting-quarter", at(2026, 9, 15)).key == "reporting-quarter:2026-Q4"
 
 
 @pytest.mark.parametrize("kind", periods.KINDS)
@@ -67,6 +91,8 @@ def test_neighbours_touch_and_containing_finds_the_period(kind):
         "month:2026-13",
         "month:26-11",
         "quarter:2026-Q5",
+        "reporting-quarter:2026-Q0",
+        "reporting-quarter:2026-11",
         "week:2026-W54",
         "day:2026-02-30",
         "decade:2020",

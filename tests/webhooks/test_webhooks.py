@@ -214,3 +214,19 @@ def test_deleting_a_subscription_stops_its_deliveries(app, admin, hooks, receive
     start_and_register(hooks)
     tick(app)
     assert receiver.attempts == [] and deliveries(app) == []
+
+
+def test_external_tasks_and_new_return_dates_are_events_one_may_subscribe_to(app, admin, hooks, receiver):
+    from service.outbox import operations as outbox
+    from service.uow import unit_of_work
+
+    subscribe(admin, receiver.url, events=["external_task.created", "dossier.reappointed"])
+    assert admin.deploy(bpmn_path("engine_external.bpmn")).status_code == 201
+    assert admin.start("external_check").status_code == 201
+    with app.app_context(), unit_of_work():  # what dossiers.follow.record_steps writes for Mẫu 04
+        outbox.emit("dossier.reappointed", {"code": "000.00.00.H01-261204-0001", "appointed_at": "x"})
+    tick(app)
+
+    assert sorted(receiver.events()) == ["dossier.reappointed", "external_task.created"]
+    created = next(r for r in receiver.accepted.values() if r.event == "external_task.created")
+    assert created.body["data"]["topic"] == "population-lookup"

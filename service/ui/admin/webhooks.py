@@ -36,6 +36,8 @@ EVENT_LABELS = {
     "task.created": _l("Công việc mới"),
     "task.completed": _l("Công việc hoàn thành"),
     "dossier.status_changed": _l("Hồ sơ đổi trạng thái"),
+    "dossier.reappointed": _l("Hồ sơ hẹn lại ngày trả kết quả"),
+    "external_task.created": _l("Việc mới cho hệ thống ngoài"),
     "incident.raised": _l("Phát sinh sự cố"),
 }
 STATE_LABELS = {
