@@ -186,6 +186,14 @@ def _ui_datetime(moment):
     return local_datetime(moment)
 
 
+@bp.app_template_filter("word")
+def _word(text):
+    """A word of a form or process model (a step's name, instructions) in the page's language."""
+    from .words import word
+
+    return word(text)
+
+
 @bp.app_template_filter("person")
 def _person(user, username=None):
     from .display import person

@@ -23,6 +23,7 @@ from ..errors import Forbidden, NotFound, Unprocessable
 from ..instances import operations as instances
 from ..tasks import operations as task_operations
 from ..tasks.permissions import may_act_on_task
+from . import words
 
 # The check's decisions on the counter's form ("" leaves the check for later, as the API does).
 DECISIONS = {
@@ -122,7 +123,7 @@ def receipt(ref: str | None, user) -> dict | None:
     starter = instances.get(dossier.instance_id).started_by_id
     steps = [
         {
-            "name": task.name,
+            "name": words.word(task.name),
             "url": url_for("ui.task_page", task_id=task.id, next=request.full_path.rstrip("?")),
         }
         for task in dossier_reads.current_tasks(dossier)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .. import forms
 from ..definitions import operations as definitions
@@ -40,9 +41,51 @@ def _versions(key: str) -> list[dict]:
     ]
 
 
-def _strings() -> dict[str, str]:
+# bpmn-js's own words (its palette, context pad and lane tools, in English in the library) -> ours,
+# given to the modeler as its `translate` service (designer.js).
+BPMN_JS_WORDS = {
+    "Activate hand tool": _l("Công cụ bàn tay (kéo sơ đồ)"),
+    "Activate lasso tool": _l("Công cụ chọn vùng"),
+    "Activate create/remove space tool": _l("Công cụ thêm/bớt khoảng trống"),
+    "Activate global connect tool": _l("Công cụ nối các phần tử"),
+    "Create start event": _l("Thêm sự kiện bắt đầu"),
+    "Create intermediate/boundary event": _l("Thêm sự kiện trung gian/biên"),
+    "Create end event": _l("Thêm sự kiện kết thúc"),
+    "Create gateway": _l("Thêm cổng rẽ nhánh"),
+    "Create task": _l("Thêm công việc"),
+    "Create expanded sub-process": _l("Thêm quy trình con mở rộng"),
+    "Create data object reference": _l("Thêm đối tượng dữ liệu"),
+    "Create data store reference": _l("Thêm kho dữ liệu"),
+    "Create pool/participant": _l("Thêm bể/bên tham gia"),
+    "Create group": _l("Thêm nhóm phần tử"),
+    "Append end event": _l("Nối sự kiện kết thúc"),
+    "Append gateway": _l("Nối cổng rẽ nhánh"),
+    "Append task": _l("Nối công việc"),
+    "Append intermediate/boundary event": _l("Nối sự kiện trung gian/biên"),
+    "Append receive task": _l("Nối công việc nhận thông điệp"),
+    "Append message intermediate catch event": _l("Nối sự kiện chờ thông điệp"),
+    "Append timer intermediate catch event": _l("Nối sự kiện hẹn giờ"),
+    "Append conditional intermediate catch event": _l("Nối sự kiện chờ điều kiện"),
+    "Append signal intermediate catch event": _l("Nối sự kiện chờ tín hiệu"),
+    "Append compensation activity": _l("Nối hoạt động bù trừ"),
+    "Connect to other element": _l("Nối tới phần tử khác"),
+    "Connect using association": _l("Nối bằng liên kết"),
+    "Connect using data input association": _l("Nối bằng liên kết dữ liệu vào"),
+    "Change element": _l("Đổi loại phần tử"),
+    "Delete": _l("Xóa"),
+    "Add lane above": _l("Thêm làn phía trên"),
+    "Add lane below": _l("Thêm làn phía dưới"),
+    "Divide into two lanes": _l("Chia thành hai làn"),
+    "Divide into three lanes": _l("Chia thành ba làn"),
+    "Search in diagram": _l("Tìm trong sơ đồ"),
+    "Align elements": _l("Căn các phần tử"),
+}
+
+
+def _strings() -> dict:
     """The words designer.js shows ({0}, {version}…: filled in by the script)."""
     return {
+        "bpmn": {english: str(words) for english, words in BPMN_JS_WORDS.items()},
         "loading": _("Đang tải sơ đồ…"),
         "load_failed": _("Không tải được sơ đồ: {message}"),
         "no_diagram": _(

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from .. import forms
 from ..identity import queries as identity
 from ..tasks import queries as tasks
-from . import display, formschema
+from . import display, formschema, words
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
@@ -85,7 +85,7 @@ def decisions(instance_id, *, exclude_task=None) -> list[dict]:
         if exclude_task is not None and task_id == exclude_task:
             continue
         if form_key not in described:
-            described[form_key] = forms.describe(form_key)
+            described[form_key] = words.translated_form(forms.describe(form_key))
         steps.append(
             {
                 "name": name or _("Bước đã xử lý"),

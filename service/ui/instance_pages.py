@@ -22,7 +22,7 @@ from ..instances import permissions as instance_rules
 from ..jobs import queries as jobs
 from ..tasks import queries as tasks
 from ..tasks.permissions import may_act_on_task
-from . import bp, display
+from . import bp, display, words
 
 HISTORY_LIMIT = 500
 INSTANCE_STATES = {
@@ -95,7 +95,7 @@ def diagram(instance) -> dict:
     if instance.state == "error" and (instance.error or {}).get("element_id"):
         failed.add(instance.error["element_id"])
     return {
-        "xml": xml.decode("utf-8", errors="replace") if xml else "",
+        "xml": words.translated_bpmn(xml.decode("utf-8", errors="replace")) if xml else "",
         # A timer is armed: the script marks the timer events attached to the waiting elements.
         "timer_waiting": instance.next_timer_at is not None and instance.state == "running",
         "completed": sorted(set(completed) - active - failed),
@@ -177,7 +177,7 @@ def _history(instance) -> tuple[list[dict], bool]:
             "event": event,
             "at": display.local_datetime(event.at),
             "label": str(EVENTS.get(event.type, event.type)),
-            "subject": names.get(event.task_id) or _element_words(event),
+            "subject": words.word(names.get(event.task_id) or _element_words(event)),
             "actor": display.person(people.get(event.actor, event.actor), event.actor)
             if event.actor
             else None,

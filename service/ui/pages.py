@@ -21,7 +21,7 @@ from ..procedures import queries as catalogue
 from ..tasks import queries as tasks
 from ..tasks.permissions import require_task_actor
 from ..tasks.queries import COMPLETED, OPEN
-from . import bp, display, finding, formschema, history, i18n, pickers, safe_next, worklist
+from . import bp, display, finding, formschema, history, i18n, pickers, safe_next, words, worklist
 from .dossier_pages import slip_links
 
 
@@ -128,7 +128,7 @@ def task_page(task_id):
     user = current_user()
     task, instance = tasks.get_with_instance(task_id)
     require_task_actor(user, task, instance.started_by_id)
-    form = forms.describe(task.form_key) if task.state == OPEN else None
+    form = words.translated_form(forms.describe(task.form_key)) if task.state == OPEN else None
     due = task.sla_class(tasks.sla_window())
     context = {
         "id": str(task.id),
@@ -178,11 +178,11 @@ def task_done(task_id):
         return redirect(back)
     user = current_user()
     if task.state == COMPLETED and task.completed_by_id == user.id:
-        flash(_("Đã hoàn thành công việc «%(name)s».", name=task.name), "success")
+        flash(_("Đã hoàn thành công việc «%(name)s».", name=words.word(task.name)), "success")
     if request.args.get("then") == "next":
         following = finding.next_task(user, after=task.id)
         if following is not None:
-            flash(_("Việc tiếp theo: «%(name)s».", name=following.name), "info")
+            flash(_("Việc tiếp theo: «%(name)s».", name=words.word(following.name)), "info")
             return redirect(url_for("ui.task_page", task_id=following.id))
         flash(_("Không còn công việc nào đang chờ bạn."), "info")
         return redirect(url_for("ui.worklist"))

@@ -19,7 +19,7 @@ from ..reports import operations as late
 from ..reports import periods, permissions
 from ..reports import queries as reports
 from ..reports.indicator_permissions import may_see_some
-from . import bp
+from . import bp, words
 
 MONTH = re.compile(r"^20[0-9]{2}-(0[1-9]|1[0-2])$")
 REASONS = {
@@ -117,4 +117,5 @@ def heatmap_data():
     except ServiceError as exc:
         return error_response(exc.status, exc.code, exc.message, exc.details)
     xml = definitions.bpmn(data["definition_id"]) if data["definition_id"] else None
-    return jsonify({"xml": xml.decode("utf-8", errors="replace") if xml else "", **data})
+    shown = words.translated_bpmn(xml.decode("utf-8", errors="replace")) if xml else ""
+    return jsonify({"xml": shown, **data})

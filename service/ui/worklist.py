@@ -10,6 +10,7 @@ from ..dossiers import queries as dossiers
 from ..tasks import queries as tasks
 from ..tasks.queries import OPEN
 from . import display
+from .words import word
 
 PER_PAGE = 20
 TABS = ("mine", "group")
@@ -94,7 +95,7 @@ def _sources(user) -> list[tuple[str, list[tuple[str, str]]]]:
     latest: dict[str, str] = {}
     for key, name in tasks.processes_of(user):  # one entry per key (its versions may be named differently)
         latest[key] = name or latest.get(key) or key
-    processes = sorted(((f"process:{key}", name) for key, name in latest.items()), key=lambda o: o[1])
+    processes = sorted(((f"process:{key}", word(name)) for key, name in latest.items()), key=lambda o: o[1])
     catalogue = sorted(
         (f"procedure:{code}", f"{code}{display.DASH}{name}")
         for code, name in dossiers.procedures_of_tasks(user)

@@ -97,6 +97,14 @@ def office(ui_app, admin, deploy_library, catalogue, make_officers, make_user, c
     )
 
 
+@pytest.fixture
+def every_page(office, make_user, make_officers):
+    """every_page(tour) -> the pages of one tour of tests/browser/every_page.py."""
+    from tests.browser.every_page import tour
+
+    return lambda name: tour(name, office, make_user, make_officers)
+
+
 def name_officers(admin, **names) -> None:
     """Give officers their full names (username="Full Name"), as the demo office has them."""
     for username, name in names.items():

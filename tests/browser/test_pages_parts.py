@@ -67,6 +67,10 @@ def test_every_string_of_the_pages_has_an_english_translation():
         "python", str(ROOT / "service" / "form_messages.py"), keywords=keywords
     ):
         found.add(message)
+    # The words of the shipped forms and process models, shown in the page's language.
+    from service.ui.words import bpmn_words, form_words
+
+    found |= form_words(ROOT / "forms") | bpmn_words(ROOT / "bpmn")
     from service.ui.i18n import po_files
 
     translated: set[str] = set()
@@ -101,3 +105,51 @@ def test_json_editor_is_recorded_in_the_npm_manifest_and_lock_file():
     assert {"@json-editor/json-editor", "swagger-ui-dist"} <= set(manifest["dependencies"])
     entry = lock["packages"]["node_modules/@json-editor/json-editor"]
     assert entry["version"].startswith("2.") and entry["integrity"].startswith("sha512-")
+
+
+def test_the_models_words_and_the_periods_are_shown_in_the_pages_language(ui_app):
+    from flask_babel import force_locale
+
+    from service.ui import words
+    from service.ui.dashboard import period_words
+
+    form = {
+        "schema": {
+            "title": "Thẩm định hồ sơ",
+            "properties": {
+                "title": {"type": "string", "title": "Trích yếu", "default": "Trích yếu"},
+                "kind": {"enum": ["Nam"], "title": "Giới tính"},
+            },
+        },
+        "ui": {"labels": {"title": "Trích yếu"}, "options": {"kind": {"Nam": "Nam"}}, "attachments": True},
+    }
+    xml = '<bpmn:userTask id="appraise" name="Thẩm định hồ sơ"/><bpmn:lane id="l" name="Chưa dịch &amp; x"/>'
+    with ui_app.test_request_context(), force_locale("en"):
+        shown = words.translated_form(form)
+        assert shown["schema"]["title"] == "Appraise the dossier"
+        assert shown["schema"]["properties"]["title"] == {
+            "type": "string",
+            "title": "Summary",
+            "default": "Trích yếu",
+        }
+        assert shown["schema"]["properties"]["kind"]["enum"] == ["Nam"]  # values are data
+        assert shown["ui"]["labels"] == {"title": "Summary"} and shown["ui"]["options"] == {
+            "kind": {"Nam": "Male"}
+        }
+        assert shown["ui"]["attachments"] is True
+        assert words.translated_bpmn(xml) == xml.replace("Thẩm định hồ sơ", "Appraise the dossier")
+        assert (
+            words.word("  Kiểm tra và vào sổ văn bản đến.\n") == "Check and register the incoming document."
+        )
+        assert period_words("Tháng 03/2026") == "03/2026"
+        assert period_words("Quý 4 năm 2026") == "Q4 2026"
+        assert (
+            period_words("Kỳ báo cáo tháng 12/2026 (21/11 - 20/12)")
+            == "Reporting month 12/2026 (21/11 - 20/12)"
+        )
+        assert period_words("Kỳ báo cáo quý 1 năm 2026 (15/12/2025 - 14/03/2026)") == (
+            "Reporting quarter Q1 2026 (15/12/2025 - 14/03/2026)"
+        )
+    with ui_app.test_request_context(), force_locale("vi"):
+        assert words.translated_form(form) == form
+        assert period_words("Quý 4 năm 2026") == "Quý 4 năm 2026"

@@ -237,6 +237,18 @@
     return parts.day + "/" + parts.month + "/" + parts.year + " " + parts.hour + ":" + parts.minute;
   }
 
+  /* bpmn-js's `translate` service: its palette's and context pad's words in the page's language. */
+  function translation(S) {
+    var words = S.bpmn || {};
+    function translate(template, replacements) {
+      var text = words[template] || template;
+      return text.replace(/{([^}]+)}/g, function (whole, key) {
+        return replacements && key in replacements ? replacements[key] : whole;
+      });
+    }
+    return { translate: ["value", translate] };
+  }
+
   function modelerPage(ctx) {
     var S = ctx.strings;
     var errorsBox = $("designer-errors");
@@ -251,7 +263,7 @@
       showBox(errorsBox, S.modeler_missing);
       return;
     }
-    var modeler = new window.BpmnJS({ container: $("canvas") });
+    var modeler = new window.BpmnJS({ container: $("canvas"), additionalModules: [translation(S)] });
     window.motcuaModeler = modeler; /* for the browser tests and the curious */
     modeler.get("commandStack").registerHandler(UPDATE_PROPERTIES, PropertiesHandler);
 
