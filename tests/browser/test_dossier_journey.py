@@ -22,10 +22,24 @@ DATE = re.compile(r"^\d{2}/\d{2}/\d{4}( \d{2}:\d{2})?$")
 
 
 @pytest.fixture
-def sotp(office, make_officers, tmp_path, monkeypatch):
-    """The Sở Tư pháp's officers who handle AG-LLTP-01 (the office fixture has its head), and its
-    signing key (a test authority's, trusted)."""
+def documents_system(tmp_path):
+    """The simulator of the agency's documents system, where a signed result is filed before it
+    reaches the counter (the dossier model's file_result)."""
+    from tests.integrations.simulation import SimulatorProcess
+
+    simulator = SimulatorProcess(tmp_path / "simulator.log")
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def sotp(office, make_officers, tmp_path, monkeypatch, documents_system):
+    """The Sở Tư pháp's officers who handle AG-LLTP-01 (the office fixture has its head), its
+    signing key (a test authority's, trusted) and the documents system its results are filed in."""
+    from tests.integrations.remote import connect
     from tests.pki import Authority, write_keys
+
+    connect(office.app, documents_system)
 
     make_officers("specialist", "leader", "records", password=PASSWORD)
     keys, roots = write_keys(
@@ -171,6 +185,10 @@ def test_a_dossier_is_received_printed_appraised_approved_issued_and_returned(pa
     complete(page)
     page.wait_for_url("**/ui/")
     log_out(page)
+    # The workers file the signed result in the agency's documents system.
+    from tests.integrations.remote import run_calls
+
+    assert [c[:3] for c in run_calls(sotp.app)] == [("file_result", "edms/file_result", "done")]
 
     # The clerk returns the result at the counter.
     log_in(page, "clerk")
