@@ -5,7 +5,8 @@ aggregated in the database (GROUP BY), never a loop over dossiers in Python.
 end, or now while it is not over: `reports.judging`) and the facts the indicators read, each as it
 was at T (digitised by T, synced to the national portal by T, finished by T, returned by T,
 supplement requests made by T), so a past period gives the same numbers after its dossiers move
-on. `by_procedure` sums it per procedure (one query) and `totals` adds those up for the whole scope, `steps` ranks the steps of Mẫu 05 by lateness.
+on. `by_procedure` sums it per procedure (one query) and `totals` adds those up for the whole
+scope, `steps` ranks the steps of Mẫu 05 by lateness.
 """
 
 from __future__ import annotations
