@@ -181,6 +181,18 @@ def test_the_index_counts_the_dossiers_synced_by_the_periods_end_a_failing_porta
     record = on_portal(sim.url, second["code"])
     assert record is not None and [s["status"] for s in record["statuses"]] == [2]
 
+    # The daily housekeeping purges the sent pushes: the dossiers stay synced.
+    from datetime import timedelta
+
+    from service.dvcqg import pushes as status_pushes
+    from service.extensions import db
+
+    with app.app_context():
+        assert status_pushes.purge(utcnow() + timedelta(days=1)) == 2
+        db.session.commit()
+    assert pushes(app) == []
+    assert synced_indicator(portal.admin, period)["numerator"] == 2
+
     with app.app_context():
         # Judged at a moment before the second was synced: only the first had been.
         early = indicators.compute(period, now=between)
