@@ -256,7 +256,8 @@ def compute(
         base["org_unit"] = unit
     if procedure:
         base["procedure"] = procedure
-    groups = [_group(group, counts, base, sources()) for group in GROUPS]
+    known = sources()
+    groups = [_group(group, counts, base, known) for group in GROUPS]
     scored = [i for g in groups for i in g["indicators"] if i["points"] is not None]
     total_points = round(sum(i["points"] for i in scored), 2)
     scored_max = float(sum(i["max_points"] for i in scored))
