@@ -203,3 +203,34 @@ def test_the_index_counts_the_dossiers_synced_by_the_periods_end_a_failing_porta
         later = indicators.compute(period)
         found = {i["key"]: i for g in later["groups"] for i in g["indicators"]}
         assert found["synced_to_dvcqg"]["status"] == "ok" and found["synced_to_dvcqg"]["numerator"] == 2
+
+
+def test_a_post_dossiers_first_push_creates_it_with_the_name_only_and_fits_the_contract():
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from integrations import contracts
+    from service.dvcqg import mapping
+
+    moment = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)
+    dossier = SimpleNamespace(
+        portal_id=None,
+        channel="post",
+        received_at=moment,
+        return_due=moment,
+        procedure=SimpleNamespace(code="AG-LLTP-01"),
+        applicant={"name": "Lê Văn Tâm", "id_number": "089190000555", "phone": "0913", "address": "An Giang"},
+    )
+    payload = {"from": 1, "to": 2, "code": "000.17.22.H56-261204-0009"}
+    first = mapping.status_params(dossier, event_id=7, payload=payload, changed_at=moment, first=True)
+    later = mapping.status_params(
+        dossier, event_id=8, payload={**payload, "from": 2, "to": 4}, changed_at=moment
+    )
+    assert first["channel"] == 3 and first["portal_id"] is None  # KenhThucHien 3: by post
+    assert (first["procedure_code"], first["applicant_name"]) == ("AG-LLTP-01", "Lê Văn Tâm")
+    assert "procedure_code" not in later and "applicant_name" not in later
+    assert not any("089190000555" in str(v) or v == "0913" for v in (*first.values(), *later.values()))
+    operation = contracts.load()["dvc"].operations["update_status"]
+    for params in (first, later):
+        assert operation.param_problems(params) == [], params
+    assert operation.param_problems({**later, "code": None}) != []  # neither its portal id nor its code
