@@ -62,17 +62,23 @@ run: setup instance/secret_key
 # The simulators of the remote systems (integrations/simulator.py), for demos: start them here, then
 # `make run` in another terminal with the MOTCUA_CONNECTORS line printed below.
 SIMULATOR_PORT ?= 8081
+SIMULATOR_URL = http://$(HOST):$(SIMULATOR_PORT)
 # Where the simulated national portal pushes online dossiers (MOTCUA_DVCQG_TOKEN: a token of scope
 # integrations:dvcqg, docs/integrations.md; `motcua demo` writes one, the line "dvcqg" of
 # instance/demo-tokens.txt), as --motcua-url and the environment.
-MOTCUA_URL ?= http://$(HOST):5000
+MOTCUA_URL ?= http://$(HOST):$(PORT)
+# The payment platform and the post sign their callbacks to Motcua with this (demo) secret.
+CALLBACK_SECRET ?= motcua-demo-callbacks
 simulators: setup
 	@mkdir -p instance
-	@echo "Simulators on http://$(HOST):$(SIMULATOR_PORT)/ (control: /_control/health, journal, stats, fail, reset)"
-	@echo "For Motcua: export MOTCUA_CONNECTORS=dvc=http://$(HOST):$(SIMULATOR_PORT),post=http://$(HOST):$(SIMULATOR_PORT),csdl_tthc=http://$(HOST):$(SIMULATOR_PORT),portal_sync=http://$(HOST):$(SIMULATOR_PORT),sms=http://$(HOST):$(SIMULATOR_PORT),zalo=http://$(HOST):$(SIMULATOR_PORT)"
-	@echo "The portal's page: http://$(HOST):$(SIMULATOR_PORT)/dvc/portal (pushes to $(MOTCUA_URL))"
+	@echo "Simulators on $(SIMULATOR_URL)/ (control: /_control/health, journal, stats, fail, reset)"
+	@echo "For Motcua: export MOTCUA_CONNECTORS=dvc=$(SIMULATOR_URL),post=$(SIMULATOR_URL),payment=$(SIMULATOR_URL),edms=$(SIMULATOR_URL),csdl_tthc=$(SIMULATOR_URL),portal_sync=$(SIMULATOR_URL),sms=$(SIMULATOR_URL),zalo=$(SIMULATOR_URL)"
+	@echo "            export MOTCUA_PAYMENT_CALLBACK_SECRET=$(CALLBACK_SECRET) MOTCUA_POST_CALLBACK_SECRET=$(CALLBACK_SECRET)"
+	@echo "The portal's page: $(SIMULATOR_URL)/dvc/portal (pushes to $(MOTCUA_URL))"
 	$(BIN)/python -m integrations.simulator --host $(HOST) --port $(SIMULATOR_PORT) --state instance/simulator.json \
-		--motcua-url $(MOTCUA_URL)
+		--motcua-url $(MOTCUA_URL) \
+		--callback payment=$(MOTCUA_URL)/api/v1/payments/callback --callback-secret payment=$(CALLBACK_SECRET) \
+		--callback post=$(MOTCUA_URL)/api/v1/post/callback --callback-secret post=$(CALLBACK_SECRET)
 
 lint: setup
 	$(BIN)/ruff check .

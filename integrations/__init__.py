@@ -65,6 +65,10 @@ class ConnectorConfig:
     timeout: float = 10.0
     headers: dict = field(default_factory=dict)
     token: str | None = field(default=None, repr=False)
+    # This environment's retry policy (MOTCUA_CONNECTOR_<NAME>_ATTEMPTS / _BACKOFF): over the
+    # contract's, under the model's own `spiffworkflow:retry`; None: not set here.
+    attempts: int | None = None
+    backoff: float | None = None
 
 
 def load_config(environ: Mapping[str, str]) -> dict[str, ConnectorConfig]:
@@ -72,7 +76,8 @@ def load_config(environ: Mapping[str, str]) -> dict[str, ConnectorConfig]:
 
     MOTCUA_CONNECTORS="dvc=http://127.0.0.1:8081,post=http://127.0.0.1:8082" names the connectors
     (lower-case names: letters, digits, "_"); for each, MOTCUA_CONNECTOR_<NAME>_TOKEN (a bearer
-    token) and MOTCUA_CONNECTOR_<NAME>_TIMEOUT (seconds) are optional.
+    token), MOTCUA_CONNECTOR_<NAME>_TIMEOUT (seconds), _ATTEMPTS (1-20) and _BACKOFF (seconds
+    before the first retry, doubling) are optional.
     """
     configs: dict[str, ConnectorConfig] = {}
     for entry in environ.get("MOTCUA_CONNECTORS", "").split(","):
@@ -106,7 +111,21 @@ def load_config(environ: Mapping[str, str]) -> dict[str, ConnectorConfig]:
             if not (math.isfinite(timeout) and timeout > 0):
                 raise ValueError(f"{prefix}TIMEOUT must be a positive number of seconds, got {raw!r}")
         token = environ.get(prefix + "TOKEN", "").strip() or None
-        configs[name] = ConnectorConfig(name, url.rstrip("/"), timeout=timeout, token=token)
+        attempts = backoff = None
+        if raw := environ.get(prefix + "ATTEMPTS", "").strip():
+            if not raw.isdigit() or not 1 <= int(raw) <= 20:
+                raise ValueError(f"{prefix}ATTEMPTS must be a whole number from 1 to 20, got {raw!r}")
+            attempts = int(raw)
+        if raw := environ.get(prefix + "BACKOFF", "").strip():
+            try:
+                backoff = float(raw)
+            except ValueError:
+                backoff = math.nan
+            if not (math.isfinite(backoff) and 0 <= backoff <= 3600):
+                raise ValueError(f"{prefix}BACKOFF must be 0 to 3600 seconds, got {raw!r}")
+        configs[name] = ConnectorConfig(
+            name, url.rstrip("/"), timeout=timeout, token=token, attempts=attempts, backoff=backoff
+        )
     return configs
 
 

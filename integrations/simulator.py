@@ -13,7 +13,10 @@ Control endpoints for tests and demos, under /_control/:
                  "status": 503 | 400 | "timeout" | "drop" | "slow", "delay": s, "error": text}
                  makes the next N matching calls fail that way, before any side effect
                  ("slow": wait `delay` seconds, then answer as usual);
-  POST reset    clears the journal, the stored answers and the pending failures;
+  POST reset    clears the journal, the stored answers and the pending failures (not the callbacks);
+  POST callbacks {"system": "payment", "url": "http://motcua/api/v1/payments/callback",
+                 "secret": "..."} where a system sends its callbacks (also --callback SYSTEM=URL
+                 and --callback-secret SYSTEM=SECRET), signed with X-Motcua-Signature;
   GET  journal  the side effects; GET health;
   GET  stats    {"calls": requests to a system, "effects": side effects, "effects_per_key": {...}}.
 State lives in memory behind a lock; with --state it is written to a JSON file after every change
@@ -32,12 +35,15 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+import requests
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.serving import run_simple
 from werkzeug.wrappers import Request, Response
 
+from integrations.codes import SIGNATURE_HEADER
 from integrations.simulators import SYSTEMS
+from integrations.webhooks import sign
 
 
 def _json(data, status: int = 200, headers: dict | None = None) -> Response:
@@ -52,7 +58,12 @@ class Simulator:
     """The WSGI application. `tokens` maps a system to the bearer token it requires (if any)."""
 
     def __init__(
-        self, state_path=None, tokens: dict | None = None, systems=tuple(SYSTEMS), options: dict | None = None
+        self,
+        state_path=None,
+        tokens: dict | None = None,
+        systems=tuple(SYSTEMS),
+        options: dict | None = None,
+        callbacks: dict | None = None,
     ):
         self.state_path = Path(state_path) if state_path else None
         # What a system needs to call Motcua back (the portal: motcua_url, motcua_token).
@@ -61,6 +72,8 @@ class Simulator:
         self.systems = {name: SYSTEMS[name] for name in systems}
         self.lock = threading.Lock()
         self.state = self._empty()
+        # system -> {"url", "secret"}: where its callbacks go (kept across a reset)
+        self.callbacks = {name: dict(target) for name, target in (callbacks or {}).items()}
         if self.state_path and self.state_path.exists():
             self.state.update(json.loads(self.state_path.read_text("utf-8")))
         control = [
@@ -69,6 +82,7 @@ class Simulator:
             ("stats", "GET"),
             ("fail", "POST"),
             ("reset", "POST"),
+            ("callbacks", "POST"),
         ]
         rules = [Rule(f"/_control/{name}", endpoint=name, methods=[method]) for name, method in control]
         self.extra = {}
@@ -120,6 +134,39 @@ class Simulator:
             self.state = self._empty()
             self._save()
         return _json({"ok": True})
+
+    def on_callbacks(self, request):
+        spec = request.get_json(silent=True)
+        if not (
+            isinstance(spec, dict)
+            and spec.get("system") in self.systems
+            and isinstance(spec.get("url"), str)
+            and isinstance(spec.get("secret"), str)
+        ):
+            return _error('expected {"system": ..., "url": ..., "secret": ...}', 400)
+        with self.lock:
+            self.callbacks[spec["system"]] = {"url": spec["url"], "secret": spec["secret"]}
+        return _json({"ok": True})
+
+    def send_callback(self, system: str, payload: dict) -> dict:
+        """POST a signed callback of `system` to Motcua (outside the lock); its answer, or the error."""
+        with self.lock:
+            target = dict(self.callbacks.get(system) or {})
+        if not target.get("url"):
+            return {"status": None, "error": f"no callback URL for {system} (POST /_control/callbacks)"}
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(target.get("secret", ""), body)}
+        try:
+            with requests.Session() as http:
+                http.trust_env = False
+                answer = http.post(target["url"], data=body, headers=headers, timeout=30)
+        except requests.RequestException as exc:
+            return {"status": None, "error": f"{exc.__class__.__name__}: {exc}"}
+        try:
+            data = answer.json()
+        except ValueError:
+            data = answer.text[:500]
+        return {"status": answer.status_code, "body": data}
 
     def on_fail(self, request):
         spec = request.get_json(silent=True)
@@ -231,12 +278,23 @@ def main(argv: list[str] | None = None) -> None:
         default=os.environ.get("MOTCUA_DVCQG_TOKEN", ""),
         help="the portal's Motcua token (scope integrations:dvcqg)",
     )
+    parser.add_argument(
+        "--callback", action="append", default=[], metavar="SYSTEM=URL", help="where its callbacks go"
+    )
+    parser.add_argument(
+        "--callback-secret", action="append", default=[], metavar="SYSTEM=SECRET", help="signs them"
+    )
     args = parser.parse_args(argv)
     tokens = dict(item.partition("=")[::2] for item in args.token)
     if not all(tokens.values()):
         parser.error("--token takes SYSTEM=TOKEN")
     options = {"motcua_url": args.motcua_url, "motcua_token": args.motcua_token}
-    run_simple(args.host, args.port, Simulator(args.state, tokens, options=options), threaded=True)
+    callbacks: dict = {}
+    for option, key in ((args.callback, "url"), (args.callback_secret, "secret")):
+        for system, value in (item.partition("=")[::2] for item in option):
+            callbacks.setdefault(system, {})[key] = value
+    simulator = Simulator(args.state, tokens, options=options, callbacks=callbacks)
+    run_simple(args.host, args.port, simulator, threaded=True)
 
 
 if __name__ == "__main__":

@@ -127,6 +127,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from . import camunda, observability, stages, steps
     from .attachments.routes import blp as attachments_blp
     from .calendar.routes import blp as calendar_blp
+    from .callbacks.routes import blp as callbacks_blp
     from .definitions.routes import blp as definitions_blp
     from .definitions.routes import diagrams_blp
     from .dossiers.routes import blp as dossiers_blp
@@ -139,6 +140,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .jobs.routes import blp as incidents_blp
     from .messages.routes import blp as messages_blp
     from .notifications.routes import blp as notifications_blp
+    from .payments.routes import blp as payments_blp
     from .pickers.routes import blp as pickers_blp
     from .procedures.routes import blp as procedures_blp
     from .reports.indicator_routes import blp as indicators_blp
@@ -183,6 +185,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         indicators_blp,
         dvcqg_blp,
         pickers_blp,
+        payments_blp,
+        callbacks_blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(ui_bp)  # the web pages under /ui
@@ -240,4 +244,11 @@ def _security_schemes() -> dict:
     return {
         "bearerAuth": {"type": "http", "scheme": "bearer", "description": "motcua tokens create --user NAME"},
         "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "session"},
+        # The remote systems' callbacks (service/callbacks/): the body signed with a shared secret.
+        "callbackSignature": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Motcua-Signature",
+            "description": "sha256=<hex HMAC-SHA256 of the body with the system's shared secret>",
+        },
     }

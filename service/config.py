@@ -96,6 +96,11 @@ def from_environment() -> dict:
         # A TrueType font with Vietnamese glyphs for the visible signature block (default: the
         # first of DejaVu Sans, Noto Sans, Liberation Sans found on the machine).
         "MOTCUA_SIGNATURE_FONT": os.environ.get("MOTCUA_SIGNATURE_FONT", ""),
+        # Callbacks of the remote systems (service/callbacks/): the shared secret each signs its
+        # callbacks with (X-Motcua-Signature, HMAC-SHA256 of the body). Empty: that callback is
+        # refused (401), so nothing unsigned is ever believed.
+        "MOTCUA_PAYMENT_CALLBACK_SECRET": os.environ.get("MOTCUA_PAYMENT_CALLBACK_SECRET", ""),
+        "MOTCUA_POST_CALLBACK_SECRET": os.environ.get("MOTCUA_POST_CALLBACK_SECRET", ""),
         # Budgets: how much work one instance may make the engine do (docs/operations.md lists them;
         # service/engine/limits.py applies them). Exceeding one puts the instance in error with a
         # message naming the budget and its setting; literal values in a BPMN file are checked at deploy.

@@ -9,6 +9,7 @@ failing field, in the caller's language (service/form_messages.py).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -29,10 +30,15 @@ _cache: dict[Path, tuple[float, dict, Draft202012Validator]] = {}
 _lock = threading.Lock()
 
 
-def _folders() -> list[Path]:
+def _folders() -> tuple[Path, ...]:
     """The forms folders, in order (MOTCUA_FORMS_DIR: one folder, or several separated by os.pathsep)."""
-    value = current_app.config["MOTCUA_FORMS_DIR"]
-    return [Path(part).resolve() for part in str(value).split(os.pathsep) if part]
+    return _resolved(str(current_app.config["MOTCUA_FORMS_DIR"]))
+
+
+@functools.lru_cache(maxsize=8)
+def _resolved(value: str) -> tuple[Path, ...]:
+    """The folders of a MOTCUA_FORMS_DIR value, resolved once (not on every task completion)."""
+    return tuple(Path(part).resolve() for part in value.split(os.pathsep) if part)
 
 
 def _paths(form_key: str) -> tuple[Path, Path] | None:

@@ -54,16 +54,42 @@ class Step:
     dossier: Any = None  # dossiers.models.Dossier, when the instance drives one
     events: list = field(default_factory=list)  # outbox.operations.Event: written in one INSERT
     follow_ups: list[FollowUp] = field(default_factory=list)
+    # (table, rows) the stages insert and other writes whose results nobody reads (DELETEs), sent
+    # together by the `inserts.write` stage (service/inserts.py)
+    inserts: list[tuple[Any, list[dict]]] = field(default_factory=list)
+    writes: list = field(default_factory=list)
+
+    def write(self, statement) -> None:
+        """Have `statement` (a DELETE or UPDATE whose result is not read, on rows no other write of
+        the step touches) executed with the step's other writes (inserts.write)."""
+        self.writes.append(statement)
+
+    def insert(self, table, rows: list[dict]) -> None:
+        """Have `rows` inserted into `table` with the step's other rows (after the stages that
+        gather them: inserts.write), in one statement where the database allows it."""
+        if not rows:
+            return
+        for gathered_table, gathered in self.inserts:
+            if gathered_table is table and gathered[0].keys() == rows[0].keys():
+                gathered.extend(rows)
+                return
+        self.inserts.append((table, list(rows)))
 
 
 @dataclass(frozen=True)
 class Pipeline:
     """The stages, in order, what the service adds to the data of every task completion, and
-    what it checks of a completion (beyond the form) before the engine runs it."""
+    what it checks of a completion (beyond the form) before the engine runs it.
+
+    `completion_reads`: rows the stages and the completion inputs will need, read with the task
+    about to be completed and its instance, in the same query (tasks.queries.get_with_instance):
+    each gives (an entity, its join condition on the instance, its loader options); the rows found
+    are kept for the unit of work, so reading them again by primary key costs no query."""
 
     stages: tuple[Callable[[Step], None], ...]
     completion_inputs: tuple[Callable[[Any, Any], dict], ...] = ()
     completion_checks: tuple[Callable[[Any, Any, dict], None], ...] = ()
+    completion_reads: tuple[Callable[[], tuple[Any, Any, tuple]], ...] = ()
 
 
 def init_app(app: Flask, pipeline: Pipeline) -> None:
@@ -82,13 +108,16 @@ def persist(
     now: datetime,
     audit: list[dict] | None = None,
     events: list | None = None,
+    writes: list | None = None,
     completed_task=None,
     depth: int = 0,
 ) -> Step:
     """Persist one engine step through every stage, in the open transaction; returns the step
     (its `rows` are the tasks it opened). `audit` and `events` (outbox.operations.Event) are what
-    the command itself has to say, written with the stages' own."""
+    the command itself has to say, written with the stages' own; `writes` its own statements to
+    run with the step's writes (Step.write)."""
     step = Step(instance, result, actor, now, completed_task, list(audit or ()), events=list(events or ()))
+    step.writes.extend(writes or ())
     for stage in _pipeline().stages:
         stage(step)
     for follow_up in step.follow_ups:
@@ -110,6 +139,12 @@ def check_completion(task, instance, variables: dict) -> None:
     anything is changed): e.g. a dossier's one re-appointment."""
     for check in _pipeline().completion_checks:
         check(task, instance, variables)
+
+
+def completion_reads() -> list[tuple[Any, Any, tuple]]:
+    """(entity, join condition on the instance, loader options) of each row read with a task to
+    complete."""
+    return [read() for read in _pipeline().completion_reads]
 
 
 def _run(follow_up: FollowUp, instance, now: datetime, depth: int) -> None:

@@ -36,11 +36,21 @@ class System:
     routes: Callable[[Any], list] = field(default=lambda simulator: [])
 
 
+def _module(name: str) -> System:
+    """A system written as a module of this package (its `answer` and `routes`)."""
+    from importlib import import_module
+
+    module = import_module(f"{__name__}.{name}")
+    return System(name, module.answer, module.routes)
+
+
 from . import dvc  # noqa: E402  (a system module imports System from here)
 
 SYSTEMS: dict[str, System] = {
     "dvc": dvc.SYSTEM,
-    "post": System("post", echo("post")),
+    "post": _module("post"),
+    "payment": _module("payment"),
+    "edms": _module("edms"),
     "sms": System("sms", sms.answer),
     "zalo": System("zalo", zalo.answer),
     "csdl_tthc": System("csdl_tthc", csdl_tthc.answer, csdl_tthc.routes),

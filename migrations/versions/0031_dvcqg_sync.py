@@ -2,7 +2,7 @@
 first accepted a status push of it, the last status it has)
 
 Revision ID: 0031_dvcqg_sync
-Revises: 0028_procedure_versions
+Revises: 0029_payments_post_edms
 Create Date: 2026-12-04 21:00:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0031_dvcqg_sync"
-down_revision = "0028_procedure_versions"
+down_revision = "0029_payments_post_edms"
 branch_labels = None
 depends_on = None
 

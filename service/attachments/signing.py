@@ -83,12 +83,19 @@ def result_signed(task, instance) -> dict:
     """`e_result_signed` for a result step's completion: one of its PDFs is signed and good."""
     if str((task.properties or {}).get(RESULT_PROPERTY, "")).lower() != "true":
         return {}
-    found = db.session.scalars(
-        sa.select(Attachment.signatures).where(
+    found = db.session.execute(
+        sa.select(Attachment.id, Attachment.signatures)
+        .where(
             Attachment.task_id == task.id,
             Attachment.deleted_at.is_(None),
             Attachment.content_type == "application/pdf",
         )
+        .order_by(Attachment.uploaded_at.desc(), Attachment.id)
     )
-    good = any(check.get("good") for checks in found for check in (checks or []))
-    return {"e_result_signed": good}
+    signed = [row.id for row in found if any(check.get("good") for check in (row.signatures or []))]
+    # The latest good one is the result the documents system receives (edms/file_result: the
+    # worker sends its bytes, attachments/inline.py).
+    return {
+        "e_result_signed": bool(signed),
+        "signed_result": {"attachment": str(signed[0])} if signed else None,
+    }

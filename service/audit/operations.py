@@ -44,5 +44,6 @@ def record(rows: list[dict]) -> None:
 
 
 def write(step) -> None:
-    """Stage of the step pipeline (service/steps.py): every fact the step and its stages gathered."""
-    record(step.audit)
+    """Stage of the step pipeline (service/steps.py): every fact the step and its stages gathered,
+    inserted with the step's other rows (service/inserts.py)."""
+    step.insert(AuditEvent.__table__, step.audit)

@@ -41,13 +41,16 @@ from ..attachments import signing as result_signing
 from ..calendar.operations import calendar
 from ..calendar.workcal import WorkingCalendar
 from ..dossiers import operations as dossiers
-from ..dossiers.models import Dossier
+from ..dossiers import queries as dossier_queries
+from ..dossiers.models import PAID, Dossier
 from ..extensions import db
 from ..identity.models import User
 from ..identity.operations import principal_for_user
 from ..instances import operations as instances
 from ..instances.models import ProcessInstance
 from ..jobs import operations as jobs
+from ..jobs.models import PENDING, ServiceCall
+from ..payments import operations as payments
 from ..procedures.models import Procedure
 from ..signatures import keys
 from ..tasks import operations as tasks
@@ -213,6 +216,8 @@ def make_history(*, start: date, end: datetime, per_day: float = 2.0, seed: int 
                     dossiers.withdraw(dossier, reason="Công dân không còn nhu cầu", actor=players[RECEPTION])
                 else:
                     _complete(story, payload, players, cal, moment)
+            if action != "submit" and action != "withdraw":
+                _answer_the_remote_systems(story, moment)
             counts.actions += 1
             _schedule(story, index, moment, queue, players, cal)
             if log and counts.actions % 500 == 0:
@@ -327,6 +332,20 @@ def _complete(story: Story, task_id, players: dict, cal: WorkingCalendar, moment
     )
     if task.element_id == "appraise":
         story.appraisals += 1
+    if task.element_id == "issue_result" and not dossier_queries.fee_paid(dossier):
+        # The demo's applicants pay the procedure's fee at the counter before the result is issued
+        # (the result step's fee check, service/payments).
+        payments.record(
+            dossier,
+            purpose="fee",
+            payment_id=f"counter:demo-{dossier.id}",
+            state=PAID,
+            amount=dossier.procedure.fee_amount,
+            receipt_number=f"BL-{dossier.code}",
+            paid_at=moment,
+            channel="counter",
+            actor=players[RECEPTION],
+        )
     if story.plan.e_result and _issues_result(task) and keys.signer_for(task.unit or actor.unit):
         _sign_result(task, actor)
     tasks.complete(task_id, variables, actor=actor, loaded=(task, instance))
@@ -355,6 +374,26 @@ def result_pdf() -> bytes:
         "</body></html>"
     )
     return HTML(string=html).write_pdf()
+
+
+def _answer_the_remote_systems(story: Story, moment: datetime) -> None:
+    """The calls the dossier's process made of systems the demo has no connector for, answered as
+    those systems would: the postal operator's booking of a result returned by post
+    (post/book_delivery: a tracking number, so the dossier is returned by post, status 10), and the
+    documents system's filing of a signed result (edms/file_result: its document number)."""
+    calls = db.session.execute(
+        sa.select(ServiceCall.id, ServiceCall.operation).where(
+            ServiceCall.instance_id == story.instance_id,
+            ServiceCall.operation.in_(("post/book_delivery", "edms/file_result")),
+            ServiceCall.state == PENDING,
+        )
+    ).all()
+    for call_id, operation in calls:
+        if operation == "post/book_delivery":
+            answer = {"ok": True, "tracking_number": f"EB{call_id:09d}VN", "status": "booked"}
+        else:
+            answer = {"ok": True, "document_number": f"{call_id}/KQ-DEMO", "filed_at": moment.isoformat()}
+        jobs.answer_call(call_id, answer, moment)
 
 
 def _player(story: Story, element_id: str) -> str:

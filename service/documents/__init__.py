@@ -12,11 +12,14 @@ email}, ``channel`` (counter/post/online), ``components`` [{name, form, quantity
 ``supplement`` {items [{name, form, quantity}], reason, requested_at (Mẫu 02's date)},
 ``refusal_reason``, ``apology_reason``, ``processing_unit``, ``coordinating_units``, ``steps``
 [{from_unit, to_unit, handed_at, giver, receiver, verdict (early/on_time/late), note}], ``pauses``
-[{kind, started_at, ended_at, working_days}] (Mẫu 05), ``contact``, ``generated_at``; optionally
+[{kind, started_at, ended_at, working_days}], ``payments`` [{purpose, channel, amount,
+receipt_number, paid_at}], ``return_method``, ``tracking_number``, ``shipment_status`` and
+``edms_number`` (Mẫu 05), ``contact``, ``generated_at``; optionally
 ``number`` (the slip's "Số:") and ``signer`` (Mẫu 04).
 Mẫu 06 reads ``agency``, ``book``, ``period_from``, ``period_to`` and ``rows`` [{number (the
 register's line, as on Mẫu 01), code, procedure, applicant, quantity, processing_unit,
-received_at, due_at, new_due_at, transferred_at, returned_at, return_method, note}].
+received_at, due_at, new_due_at, transferred_at, returned_at, return_method, tracking_number,
+note}].
 
 Any context key may be missing or ``None``: the slip then shows a dotted blank (``……``)
 where a paper form would be filled in by hand. Aware datetimes are shown in
@@ -126,6 +129,13 @@ def num(value: object) -> object:
     return value
 
 
+def money(value: object) -> object:
+    """A sum in đồng the Vietnamese way: ``12.500.000 đồng``; a dotted blank when missing."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return BLANK if _missing(value) else value
+    return f"{value:,}".replace(",", ".") + " đồng"
+
+
 def sentence(value: object) -> object:
     """An all-capitals name (``TRUNG TÂM PHỤC VỤ…``) in sentence case, for running text."""
     if isinstance(value, str) and value.isupper():
@@ -166,6 +176,7 @@ _env.filters.update(
     vn_time=vn_time,
     dmy=dmy,
     num=num,
+    money=money,
     sentence=sentence,
     channel=_label(CHANNELS),
     verdict=_label(VERDICTS),

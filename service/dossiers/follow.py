@@ -29,17 +29,19 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from .. import deadlines, uow
 from ..audit.operations import fact
 from ..calendar.operations import calendar
 from ..extensions import db
 from ..identity.operations import unit_name
+from ..instances.models import ProcessInstance
 from ..outbox import operations as outbox
 from ..steps import FollowUp, Step
 from ..tasks.models import OPEN, Task
 from . import codes, lookup, reappoint
-from .models import PAYMENTS, Dossier, DossierPause, DossierStep
+from .models import PAID, PAYMENTS, Dossier, DossierPause, DossierStep, Payment
 from .status import CLOSING_OUTCOMES, OUTCOMES, DossierStatus, may_move, parse
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,14 @@ def find_dossier(step: Step) -> None:
     so data submitted in a form can never reach another dossier.
     """
     step.dossier = dossier_of(step.instance, step.result.variables)
+
+
+def read_with_task():
+    """The dossier an instance drives, read with a task about to be completed (steps.Pipeline's
+    `completion_reads`): `dossier_of` then finds it without a query. Its procedure is joined as an
+    outer join here (an instance without a dossier has no procedure either)."""
+    options = (joinedload(Dossier.procedure, innerjoin=False),)
+    return Dossier, Dossier.instance_id == ProcessInstance.id, options
 
 
 def dossier_of(instance, variables: dict | None) -> Dossier | None:
@@ -77,18 +87,18 @@ def record_steps(step: Step) -> None:
     if step.completed_task is not None:
         task = step.completed_task
         actor = step.actor.username if step.actor else None
-        _record(dossier, task, actor_name=actor, outcome="completed", now=now, kind=kind)
+        _record(step, dossier, task, actor_name=actor, outcome="completed", kind=kind)
         if reappoint.record(dossier, task, step.result.variables or {}, now):
             appointed = dossier.appointed_at.isoformat()
             payload = {"dossier_id": str(dossier.id), "code": dossier.code, "appointed_at": appointed}
             step.events.append(outbox.Event("dossier.reappointed", payload, step.instance.id))
-        resumed = (task.properties or {}).get("clock") == "paused" and _resume(dossier, now)
+        resumed = (task.properties or {}).get("clock") == "paused" and _resume(dossier, now, task.id)
     if step.result.closed:
         cancelled = db.session.scalars(
             sa.select(Task).where(Task.id.in_([uuid.UUID(t) for t in step.result.closed]))
         )
         for task in cancelled:
-            _record(dossier, task, actor_name=None, outcome="cancelled", now=now, kind=kind)
+            _record(step, dossier, task, actor_name=None, outcome="cancelled", kind=kind)
             if (task.properties or {}).get("clock") == "paused":
                 resumed = _resume(dossier, now) or resumed
     if resumed:  # the parked apology timer gets the moved due moment
@@ -137,7 +147,8 @@ def record_facts(step: Step) -> None:
     digitised (`all_components_digitised`, the digitise form: the first moment it was seen), the
     result issued electronically and signed (`e_result_signed`, which the service finds on the result
     step's PDFs: attachments/signing.py) and how
-    the fee was paid (`fee_payment`, the return form). Values of another type are ignored."""
+    the fee was paid (`fee_payment`: the paid fee recorded in `payments` says it, service/payments;
+    the return form only for a dossier without one). Values of another type are ignored."""
     dossier = step.dossier
     if dossier is None:
         return
@@ -146,8 +157,21 @@ def record_facts(step: Step) -> None:
         dossier.digitised_at = step.now
     if isinstance(data.get("e_result_signed"), bool):
         dossier.e_result = data["e_result_signed"]
-    if data.get("fee_payment") in PAYMENTS:
-        dossier.fee_payment = data["fee_payment"]
+    said = data.get("fee_payment")
+    if said in PAYMENTS and said != dossier.fee_payment and _fee_said_by_form(dossier):
+        dossier.fee_payment = said
+
+
+def _fee_said_by_form(dossier: Dossier) -> bool:
+    """Whether the return form may say how the fee was paid: only when no paid fee is recorded and
+    the procedure collects none through the process (`payments`, service/payments, is the one
+    record of a fee paid; its channel is the dossier's `fee_payment`)."""
+    if dossier.procedure is not None and dossier.procedure.fee_amount:
+        return False
+    paid = sa.select(Payment.id).where(
+        Payment.dossier_id == dossier.id, Payment.purpose == "fee", Payment.state == PAID
+    )
+    return db.session.scalar(paid.limit(1)) is None
 
 
 def timer_variables(task, instance) -> dict:
@@ -267,9 +291,11 @@ def _pause(dossier: Dossier, now: datetime) -> bool:
     return True
 
 
-def _resume(dossier: Dossier, now: datetime) -> bool:
+def _resume(dossier: Dossier, now: datetime, completed: uuid.UUID | None = None) -> bool:
     """End a pause: the due moment, and that of every step left open across the pause, moves by
-    the paused working time. True if a pause ended."""
+    the paused working time. True if a pause ended. `completed`: the task this step completed
+    (still open in the database until the step's writes where its row was locked at its read:
+    tasks.queries.locked), which is no step left open."""
     if dossier.paused_at is None:
         return False
     cal = calendar()
@@ -284,6 +310,7 @@ def _resume(dossier: Dossier, now: datetime) -> bool:
                 Task.state == OPEN,
                 Task.due_at.is_not(None),
                 Task.created_at <= dossier.paused_at,
+                Task.id != completed if completed is not None else sa.true(),
             )
         )
         for task in held:  # the step's clock stopped with the dossier's
@@ -304,10 +331,9 @@ def _step_unit(task) -> str | None:
     return task.lane or ", ".join(task.candidate_groups or []) or None
 
 
-def _record(
-    dossier: Dossier, task, *, actor_name: str | None, outcome: str, now: datetime, kind: str
-) -> None:
-    cal = calendar()
+def _record(step: Step, dossier: Dossier, task, *, actor_name: str | None, outcome: str, kind: str) -> None:
+    """The task's step on Mẫu 05, inserted with the step's other rows (service/inserts.py)."""
+    cal, now = calendar(), step.now
     max_days = current_app.config["MOTCUA_MAX_ALLOTMENT_DAYS"]
     share = deadlines.allotment(
         task.element_id, task.properties or {}, dossier.procedure.step_allotments, max_days
@@ -317,19 +343,18 @@ def _record(
     used = deadlines.days_between(cal, task.created_at, now, kind)  # in the kind it was allotted
     if share is not None:
         dossier.record_use(task.element_id, task.created_at, round(used, 4))
-    db.session.add(
-        DossierStep(
-            dossier_id=dossier.id,
-            task_id=task.id,
-            element_id=task.element_id,
-            name=task.name,
-            unit=_step_unit(task),
-            actor=actor_name,
-            started_at=task.created_at,
-            ended_at=now,
-            allotted_days=allotted,
-            used_days=round(used, 4),
-            verdict=cal.verdict(allotted, used) if allotted is not None else None,
-            outcome=outcome,
-        )
-    )
+    row = {
+        "dossier_id": dossier.id,
+        "task_id": task.id,
+        "element_id": task.element_id,
+        "name": task.name,
+        "unit": _step_unit(task),
+        "actor": actor_name,
+        "started_at": task.created_at,
+        "ended_at": now,
+        "allotted_days": allotted,
+        "used_days": round(used, 4),
+        "verdict": cal.verdict(allotted, used) if allotted is not None else None,
+        "outcome": outcome,
+    }
+    step.insert(DossierStep.__table__, [row])

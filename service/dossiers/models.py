@@ -69,6 +69,12 @@ class Dossier(db.Model):
     register_number: Mapped[int | None] = mapped_column()
     # The second factor of the public lookup (/tra-cuu), printed on Mẫu 01 beside the code.
     lookup_pin: Mapped[str | None] = mapped_column(sa.String(12))
+    # The result sent by post (return method post): the postal operator's tracking number
+    # (Mẫu 05, Mẫu 06) and the last status it reported (integrations/codes.py POST_STATUSES).
+    tracking_number: Mapped[str | None] = mapped_column(sa.String(64))
+    shipment_status: Mapped[str | None] = mapped_column(sa.String(32))
+    # The signed result's number in the agency's electronic documents system (edms/file_result).
+    edms_number: Mapped[str | None] = mapped_column(sa.String(100))
     # How its handling ended (dossiers/status.py OUTCOMES): approved, refused, stopped...
     outcome: Mapped[str | None] = mapped_column(sa.String(16), index=True)
     # The SLA class the watch last saw (service/sla.py), so it notes each change once.
@@ -210,3 +216,31 @@ class DossierCodeSequence(db.Model):
     unit_code: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
     last: Mapped[int] = mapped_column(default=0)
+
+
+PAYMENT_PURPOSES = ("fee", "financial")
+PAID, REFUSED, EXPIRED = "paid", "refused", "expired"
+
+
+class Payment(db.Model):
+    """What the payment platform (or the counter) said of one payment request: one row per
+    `payment_id`, so a callback delivered twice is recorded once (`callbacks` counts them)."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        sa.UniqueConstraint("payment_id", name="uq_payments_payment_id"),
+        sa.Index("ix_payments_dossier", "dossier_id", "purpose"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("dossiers.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(sa.String(16))
+    payment_id: Mapped[str] = mapped_column(sa.String(64))
+    channel: Mapped[str] = mapped_column(sa.String(16))  # online, counter
+    state: Mapped[str] = mapped_column(sa.String(16))  # paid, refused, expired
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+    receipt_number: Mapped[str | None] = mapped_column(sa.String(100))
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    callbacks: Mapped[int] = mapped_column(default=1, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

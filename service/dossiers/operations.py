@@ -23,7 +23,7 @@ from ..instances import operations as instances
 from ..models_base import utcnow
 from ..procedures import operations as procedures
 from . import cccd
-from .models import CHANNELS, Dossier
+from .models import CHANNELS, PAID, Dossier, Payment
 
 FINAL = {3, 7, 8, 10}
 
@@ -77,14 +77,19 @@ def receive(
     sets: int = 1,
     portal_id: str | None = None,
     fee: dict | None = None,
+    pickup: dict | None = None,
 ) -> Dossier:
     """Open a dossier for a procedure of the catalogue and start its process (status 1); `sets`:
     the number of sets of the dossier the counter received (Mẫu 01), at least one; `portal_id`
     and `fee`: a dossier submitted on the national portal (service/dvcqg), its id there and the
-    fee as the portal says it (amount, paid or not), given to the process as `fee`."""
+    fee as the portal says it (amount, paid or not), given to the process as `fee`; `pickup`
+    ({address, phone}, channel post): the post collects the documents there first."""
     procedure = procedures.get(procedure_code, active_only=True)
     if channel not in CHANNELS:
         raise Unprocessable(f"The channel must be one of {', '.join(CHANNELS)}.")
+    if pickup is not None and channel != "post":
+        message = "A pickup of the documents by the post goes with the channel post."
+        raise Unprocessable(message, details={"fields": {"pickup": [message]}})
     if isinstance(sets, bool) or not isinstance(sets, int) or not 1 <= sets <= MAX_SETS:
         message = f"The number of sets must be a whole number from 1 to {MAX_SETS}."
         raise Unprocessable(message, details={"fields": {"sets": [message]}})
@@ -96,9 +101,17 @@ def receive(
         "procedure_code": procedure.code,
         "procedure_name": procedure.name,
         "processing_days": float(procedure.processing_days),
+        # The fee the process requests online (đồng; 0: none), as the catalogue says at reception.
+        "fee_amount": procedure.fee_amount or 0,
+        # The post collects the documents at the applicant's address first (post/book_pickup).
+        "pickup_requested": pickup is not None,
+        "pickup_address": dict(pickup) if pickup is not None else None,
         "channel": channel,
         "portal_id": portal_id,
         "fee": fee,
+        # Paid on the portal before it was sent (recorded as a payment by service/dvcqg): the
+        # process requests no payment (the digitise step's fee_due).
+        "fee_prepaid": bool(fee and fee.get("paid") and fee.get("amount")),
         "applicant": applicant,
         "components": components,
         # Set by follow.timer_variables once the dossier is numbered (for the model's apology timer).
@@ -142,7 +155,32 @@ def receive(
         actor=actor,
         on_created=attach,
     )
+    if variables["fee_prepaid"]:
+        _record_prepaid_fee(dossier, fee, now)
     return dossier
+
+
+def _record_prepaid_fee(dossier: Dossier, fee: dict, now: datetime) -> None:
+    """A fee the national portal says was paid there becomes a payment of the dossier (`payments`,
+    the one record of "fee paid" that service/payments keeps: the result step's fee check and the
+    QĐ 766 fee indicator read it), channel online; the process, told so (`fee_prepaid`), requests
+    none."""
+    db.session.add(
+        Payment(
+            dossier_id=dossier.id,
+            purpose="fee",
+            payment_id=f"dvcqg-fee-{dossier.id}",
+            channel="online",
+            state=PAID,
+            amount=fee["amount"],
+            receipt_number=fee.get("receipt"),
+            paid_at=now,
+            callbacks=1,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    dossier.fee_payment = "online"
 
 
 def withdraw(dossier: Dossier, *, reason: str | None, actor) -> None:

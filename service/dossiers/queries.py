@@ -23,7 +23,7 @@ from ..tasks import queries as tasks
 from ..tasks.models import Task
 from . import drill
 from . import search as finding
-from .models import SLA_COLUMNS, Dossier, DossierStep
+from .models import PAID, SLA_COLUMNS, Dossier, DossierStep, Payment
 from .permissions import visible_to
 
 # The order of a list of dossiers: newest first.
@@ -164,6 +164,36 @@ def steps_with_due(dossier: Dossier) -> list[tuple[DossierStep, object]]:
             .order_by(DossierStep.id)
         ).all()
     ]
+
+
+def payments(dossier: Dossier) -> list[Payment]:
+    """Its payments (fee, financial obligation; online or at the counter), in order."""
+    if dossier.code is None:  # a payment names the dossier's code: none before registration
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Payment)
+            .where(Payment.dossier_id == dossier.id)
+            .order_by(Payment.created_at, Payment.id)
+        )
+    )
+
+
+def fee_paid(dossier: Dossier) -> bool:
+    """Whether its fee is paid, or its procedure collects none through the process."""
+    if not dossier.procedure.fee_amount:
+        return True
+    paid = sa.select(Payment.id).where(
+        Payment.dossier_id == dossier.id, Payment.purpose == "fee", Payment.state == PAID
+    )
+    return db.session.scalar(paid.limit(1)) is not None
+
+
+def return_method(dossier: Dossier) -> str | None:
+    """How its result was returned (the return step's `method`), once it was."""
+    if dossier.returned_at is None:
+        return None
+    return (instances.get(dossier.instance_id).variables or {}).get("method")
 
 
 def current_tasks(dossier: Dossier) -> list[Task]:

@@ -28,6 +28,8 @@ blp = Blueprint("dossiers", __name__, url_prefix="/api/v1", description="One-sto
 def _detail(dossier):
     dossier.current_steps = queries.current_tasks(dossier)
     dossier.steps = queries.steps(dossier)
+    dossier.payments, dossier.fee_paid = queries.payments(dossier), queries.fee_paid(dossier)
+    dossier.return_method = queries.return_method(dossier)
     return dossier
 
 
@@ -80,6 +82,7 @@ class Dossiers(MethodView):
             channel=args["channel"],
             components=args["components"],
             sets=args["sets"],
+            pickup=args.get("pickup"),
             actor=current_user(),
         )
         return _detail(dossier)

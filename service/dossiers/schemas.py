@@ -1,6 +1,8 @@
 import marshmallow as ma
 from webargs.fields import DelimitedList
 
+from integrations.codes import POST_STATUSES
+
 from ..procedures.schemas import ComponentSchema
 from ..web import PageArgs, RequestSchema, page_schema
 from .drill import STANDINGS
@@ -30,6 +32,11 @@ class ApplicantSchema(ma.Schema):
     )
 
 
+class PickupSchema(ma.Schema):
+    address = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=500))
+    phone = ma.fields.String(validate=ma.validate.Regexp(r"^[0-9+ .()-]{6,20}$"))
+
+
 class ReceiveArgs(RequestSchema):
     procedure_code = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
     applicant = ma.fields.Nested(ApplicantSchema, required=True)
@@ -40,6 +47,13 @@ class ReceiveArgs(RequestSchema):
         strict=True,
         validate=ma.validate.Range(min=1, max=MAX_SETS),
         metadata={"description": "The number of sets of the dossier received (số bộ hồ sơ, Mẫu 01)"},
+    )
+    pickup = ma.fields.Nested(
+        PickupSchema,
+        metadata={
+            "description": "The post collects the documents at this address (channel post): the "
+            "check at the counter waits until they arrive"
+        },
     )
 
 
@@ -114,11 +128,40 @@ class DossierSchema(ma.Schema):
     finished_at = ma.fields.AwareDateTime(allow_none=True)
     returned_at = ma.fields.AwareDateTime(allow_none=True)
     verdict = ma.fields.String(allow_none=True)
+    fee_amount = ma.fields.Function(
+        lambda d: d.procedure.fee_amount,
+        allow_none=True,
+        metadata={"description": "The fee (đồng) the process collects before the result is issued"},
+    )
+    tracking_number = ma.fields.String(allow_none=True, metadata={"description": "The result's postal item"})
+    shipment_status = ma.fields.String(
+        allow_none=True,
+        metadata={"enum": list(POST_STATUSES), "description": "What the post last said of it"},
+    )
+    edms_number = ma.fields.String(
+        allow_none=True, metadata={"description": "The signed result's number in the documents system"}
+    )
     process_instance_id = ma.fields.UUID(attribute="instance_id")
+
+
+class DossierPaymentSchema(ma.Schema):
+    payment_id = ma.fields.String()
+    purpose = ma.fields.String(metadata={"enum": ["fee", "financial"]})
+    channel = ma.fields.String(metadata={"enum": ["online", "counter"]})
+    state = ma.fields.String(metadata={"enum": ["paid", "refused", "expired"]})
+    amount = ma.fields.Integer()
+    receipt_number = ma.fields.String(allow_none=True)
+    paid_at = ma.fields.AwareDateTime(allow_none=True)
+    callbacks = ma.fields.Integer()
 
 
 class DossierDetailSchema(DossierSchema):
     components = ma.fields.List(ma.fields.Dict())
+    payments = ma.fields.List(ma.fields.Nested(DossierPaymentSchema))
+    fee_paid = ma.fields.Boolean(metadata={"description": "Paid, or the procedure collects none"})
+    return_method = ma.fields.String(
+        allow_none=True, metadata={"enum": ["counter", "post", "online"], "description": "Once returned"}
+    )
     current_steps = ma.fields.List(ma.fields.Nested(CurrentStepSchema))
     steps = ma.fields.List(ma.fields.Nested(StepSchema))
 

@@ -16,6 +16,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from integrations.codes import PAYMENT_CHANNELS, POST_STATUSES
+
 from .. import documents
 from ..documents import signing
 from ..errors import Conflict, Unprocessable
@@ -26,7 +28,7 @@ from ..models_base import utcnow
 from ..signatures import keys
 from ..tasks.models import Task
 from . import drill, lookup, operations, queries
-from .models import Dossier, DossierPause
+from .models import PAID, Dossier, DossierPause, Payment
 from .status import DossierStatus
 
 FORMS = ("mau-01", "mau-02", "mau-03", "mau-04", "mau-05", "mau-06")
@@ -158,6 +160,40 @@ def _pauses(dossier: Dossier) -> list[dict]:
     ]
 
 
+def _payments(dossier: Dossier, data: dict) -> list[dict]:
+    """What the applicant paid (Mẫu 05): the payments recorded, online or at the counter, and a
+    financial obligation's receipt the counter recorded in its step."""
+    rows = db.session.scalars(
+        sa.select(Payment)
+        .where(Payment.dossier_id == dossier.id, Payment.state == PAID)
+        .order_by(Payment.created_at, Payment.id)
+    )
+    paid = [
+        {
+            "purpose": PAYMENT_PURPOSES_VI[row.purpose],
+            "channel": PAYMENT_CHANNELS.get(row.channel, row.channel),
+            "amount": row.amount,
+            "receipt_number": row.receipt_number,
+            "paid_at": row.paid_at,
+        }
+        for row in rows
+    ]
+    if data.get("obligation_met") and data.get("receipt_number"):
+        paid.append(
+            {
+                "purpose": PAYMENT_PURPOSES_VI["financial"],
+                "channel": PAYMENT_CHANNELS["counter"],
+                "amount": data.get("amount_paid"),
+                "receipt_number": data.get("receipt_number"),
+                "paid_at": data.get("paid_on"),
+            }
+        )
+    return paid
+
+
+PAYMENT_PURPOSES_VI = {"fee": "Phí, lệ phí", "financial": "Nghĩa vụ tài chính"}
+
+
 def dossier_context(dossier: Dossier, *, agency: dict) -> dict:
     """Everything Mẫu 01 to 05 show, from the dossier, its steps and its process variables."""
     data = _variables(dossier)
@@ -212,6 +248,11 @@ def dossier_context(dossier: Dossier, *, agency: dict) -> dict:
         ],
         "steps": handovers,
         "pauses": _pauses(dossier),
+        "payments": _payments(dossier, data),
+        "return_method": data.get("method") if dossier.returned_at else None,
+        "tracking_number": dossier.tracking_number,
+        "shipment_status": POST_STATUSES.get(dossier.shipment_status or ""),
+        "edms_number": dossier.edms_number,
         "contact": agency.get("contact"),
         "lookup_pin": dossier.lookup_pin,
         "lookup_url": lookup.public_url(dossier.code),
@@ -254,6 +295,7 @@ def register_context(dossier: Dossier, *, agency: dict) -> dict:
                 "transferred_at": transferred,
                 "returned_at": row.returned_at,
                 "return_method": _variables(row).get("method"),
+                "tracking_number": row.tracking_number,
                 "note": None,
             }
         )

@@ -31,6 +31,7 @@ from .pruning import prune
 from .results import COMPLETED, ERROR, RUNNING, TERMINATED, HumanTask, StepResult
 from .sandbox import RestrictedEnvironment
 from .serialization import load_state, restore_specs
+from .warm import DEFAULT_SIZE, WarmStates
 
 
 @dataclass(frozen=True)
@@ -79,12 +80,20 @@ def _ready_task(workflow: BpmnWorkflow, task_id: str, kind: str, accepts: Callab
 class Engine:
     """Runs commands on workflows with the sandboxed script environment."""
 
-    def __init__(self, *, script_time_limit: float | None = None, budgets: Budgets | None = None):
+    def __init__(
+        self,
+        *,
+        script_time_limit: float | None = None,
+        budgets: Budgets | None = None,
+        warm_states: int = DEFAULT_SIZE,
+    ):
         """budgets: the limits of every step (limits.Budgets; script_time_limit, if given, replaces
         its script_cpu_seconds). Scripts and timer expressions see the calendar helpers
         working_days_from_now(days), add_working_days(start, days) and days_after(day, days),
         which count with the calendar each command is given (`calendar=`; see
-        calendar_helpers.py)."""
+        calendar_helpers.py). warm_states: how many workflows a step left behind are kept for the
+        next command on their state (warm.py; 0: always restore from the state)."""
+        self.warm = WarmStates(warm_states)
         budgets = budgets or Budgets()
         if script_time_limit is not None:
             budgets = replace(budgets, script_cpu_seconds=script_time_limit)
@@ -111,7 +120,13 @@ class Engine:
     def compile(self, spec_blob: str) -> CompiledDefinition:
         return CompiledDefinition.from_blob(spec_blob)
 
-    def _load(self, definition: CompiledDefinition, state: str) -> BpmnWorkflow:
+    def _load(self, definition: CompiledDefinition, state: str, *, warm: bool = True) -> BpmnWorkflow:
+        """The workflow of a stored state: the one the last step on it left behind (warm.py) if
+        this command may change it (`warm`), else restored from the string."""
+        if warm:
+            kept = self.warm.take(state, definition.spec)
+            if kept is not None:
+                return kept
         try:
             workflow = load_state(state, definition.spec, definition.subprocess_specs)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -194,6 +209,7 @@ class Engine:
         )
         prune(workflow)
         result.state = effects.dump(workflow)
+        self.warm.put(result.state, definition.spec, workflow)
         result.elapsed = time.perf_counter() - began
         return result
 
@@ -443,7 +459,8 @@ class Engine:
 
     def waiting_messages(self, definition: CompiledDefinition, state: str) -> list[str]:
         """The names of the messages an instance is waiting for."""
-        return messages.waiting_messages(self._load(definition, state), hidden=definition.internal_messages)
+        workflow = self._load(definition, state, warm=False)
+        return messages.waiting_messages(workflow, hidden=definition.internal_messages)
 
     def terminate(self, definition: CompiledDefinition, state: str, *, now: datetime) -> StepResult:
         """Cancel every unfinished task; the workflow ends without completing (no script runs)."""
@@ -499,7 +516,7 @@ class Engine:
     def ready_tasks(self, definition: CompiledDefinition, state: str, *, now: datetime) -> list[HumanTask]:
         """The human tasks a stored state is waiting on (for rebuilding the projection; no script
         runs, only the expressions of their mapped attributes: modeler.py)."""
-        workflow = self._load(definition, state)
+        workflow = self._load(definition, state, warm=False)
         tasks = []
         for task in effects.ready_human(workflow).values():
             with clock.running_at(now):

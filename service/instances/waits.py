@@ -26,17 +26,18 @@ def record_waits(step: Step) -> None:
     if previous == names:
         return
     known = set(previous or ())
-    instance.waiting_messages = names  # before the statements below flush the instance's UPDATE
-    if previous is None:
+    instance.waiting_messages = names
+    if previous is None:  # rewrite them all, now (a DELETE and an INSERT of the same rows)
         db.session.execute(sa.delete(MessageWait).where(MessageWait.instance_id == instance.id))
-    elif known - set(names):
-        db.session.execute(
-            sa.delete(MessageWait).where(
-                MessageWait.instance_id == instance.id, MessageWait.name.in_(sorted(known - set(names)))
-            )
+        rows = [{"instance_id": instance.id, "name": n} for n in names]
+        if rows:
+            db.session.execute(sa.insert(MessageWait.__table__), rows)
+        return
+    # the names that go and those that come are distinct: written with the step's other writes
+    gone = sorted(known - set(names))
+    if gone:
+        step.write(
+            sa.delete(MessageWait).where(MessageWait.instance_id == instance.id, MessageWait.name.in_(gone))
         )
-    added = [name for name in names if previous is None or name not in known]
-    if added:
-        db.session.execute(
-            sa.insert(MessageWait.__table__), [{"instance_id": instance.id, "name": n} for n in added]
-        )
+    added = [{"instance_id": instance.id, "name": n} for n in names if n not in known]
+    step.insert(MessageWait.__table__, added)

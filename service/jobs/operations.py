@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import runtime, steps
+from ..attachments import inline as attachments
 from ..audit.operations import fact, record
 from ..engine import TaskNotReady
 from ..extensions import db
@@ -186,7 +187,11 @@ def run_call(call_id: int) -> str:
         return "skipped"
     connectors = current_app.extensions["motcua.connectors"]
     try:
-        result = connectors.call(call.operation, call.params, idempotency_key=call.idempotency_key)
+        params = attachments.inline(call.params)  # a file it sends, read now (attachments/inline.py)
+    except attachments.AttachmentGone as exc:
+        return _fail(call, f"{call.operation}: {exc}", retryable=False)
+    try:
+        result = connectors.call(call.operation, params, idempotency_key=call.idempotency_key)
     except ConnectorError as exc:
         return _fail(call, str(exc), exc.retryable)
     try:
@@ -194,6 +199,16 @@ def run_call(call_id: int) -> str:
     except Exception as exc:  # e.g. data the engine cannot store: count it as an attempt, never loop
         log.exception("service call %s: the result could not be applied", call_id)
         return _fail(db.session.get(ServiceCall, call_id), f"{exc.__class__.__name__}: {exc}", retryable=True)
+
+
+def answer_call(call_id: int, result: dict, now: datetime) -> str:
+    """Hand a due call the answer its remote system would give, without calling it: the demo's
+    history (service/demo) plays the systems it has no connector for. Claimed and finished as
+    run_call does it ("skipped" if the call is not due or someone else has it)."""
+    call = claim_call(call_id, now)
+    if call is None:
+        return "skipped"
+    return _finish(call, result)
 
 
 # --- timers, the SLA watch and the heartbeat ---------------------------------------------------

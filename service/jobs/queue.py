@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from flask import current_app
 
 from integrations import contracts
 
@@ -71,10 +72,21 @@ def _contract(operation: str):
     return contracts.load().get(operation.partition("/")[0])
 
 
+def _configured(operation: str):
+    """This environment's configuration of the operation's connector, if any."""
+    connectors = current_app.extensions.get("motcua.connectors")
+    configs = getattr(connectors, "configs", None) or {}
+    return configs.get(operation.partition("/")[0])
+
+
 def _retries(call) -> int:
-    """The model's retries, else the connector contract's attempts, else the engine's default."""
+    """The model's retries, else this environment's (MOTCUA_CONNECTOR_<NAME>_ATTEMPTS), else the
+    connector contract's attempts, else the engine's default."""
     if call["retries"] is not None:
         return call["retries"]
+    configured = _configured(call["operation"])
+    if configured is not None and configured.attempts is not None:
+        return configured.attempts
     contract = _contract(call["operation"])
     return contract.attempts if contract is not None and contract.attempts is not None else DEFAULT_RETRIES
 
@@ -82,6 +94,9 @@ def _retries(call) -> int:
 def _backoff(call) -> float:
     if call["backoff"] is not None:
         return call["backoff"]
+    configured = _configured(call["operation"])
+    if configured is not None and configured.backoff is not None:
+        return configured.backoff
     contract = _contract(call["operation"])
     return (
         contract.backoff if contract is not None and contract.backoff is not None else DEFAULT_BACKOFF_SECONDS

@@ -3,7 +3,7 @@
 `emit(topic, payload)` writes an event in the open transaction (`write(events)`: several, in one
 INSERT); once the unit of work commits (service/uow.py), the event is handed to this process's
 subscribers of its topic, in order. A step's events (`Step.events`, gathered by the stages of the
-step pipeline) are written by the `step_events` stage in one INSERT.
+step pipeline) are inserted by the `step_events` stage with the step's other rows.
 Subscribers are listed once, at create_app (`subscribe`), so `grep` finds every one:
 
 - `service_call.queued` -> jobs.dispatch: send the call to the broker's workers now;
@@ -52,18 +52,24 @@ def emit(topic: str, payload: dict | None = None, *, instance_id: uuid.UUID | No
 def write(events: list[Event]) -> None:
     """Write events in the open transaction, in one INSERT and in their order (their ids); they are
     published, in that order, after the unit of work commits."""
+    if events:
+        db.session.execute(sa.insert(OutboxEvent.__table__), rows(events))
+
+
+def rows(events: list[Event]) -> list[dict]:
+    """The rows of `events` for the caller to insert in the open transaction (write() does), in
+    their order; they are published, in that order, after the unit of work commits."""
     if not events:
-        return
+        return []
     now = utcnow()
-    rows = [
-        {"topic": e.topic, "payload": e.payload, "instance_id": e.instance_id, "created_at": now}
-        for e in events
-    ]
-    db.session.execute(sa.insert(OutboxEvent.__table__), rows)
     unit = uow.current()
     if unit is not None:
         batch = list(events)
         unit.on_commit(lambda: publish(batch))
+    return [
+        {"topic": e.topic, "payload": e.payload, "instance_id": e.instance_id, "created_at": now}
+        for e in events
+    ]
 
 
 def subscribe(app, topic: str, handler: Callable[[Event], None]) -> None:
@@ -87,8 +93,9 @@ def publish(events: list[Event]) -> None:
 def step_events(step) -> None:
     """Stage of the step pipeline (service/steps.py): what the step did, as events for those who
     follow the service from outside (webhooks, reports): task.created for every task it opened,
-    task.completed for the task it completed, instance.completed or instance.failed; written in
-    one INSERT after the events the earlier stages gathered in `step.events`."""
+    task.completed for the task it completed, instance.completed or instance.failed; after the
+    events the earlier stages gathered in `step.events`, inserted with the step's other rows
+    (service/inserts.py)."""
     instance, events = step.instance, step.events
     for row in step.rows:
         payload = {"task_id": str(row["id"]), "element_id": row["element_id"], "unit": row["unit"]}
@@ -102,7 +109,7 @@ def step_events(step) -> None:
         topic = "instance.completed" if instance.state == "completed" else "instance.failed"
         payload = {"definition_key": instance.definition.key, "error": instance.error}
         events.append(Event(topic, payload, instance.id))
-    write(events)
+    step.insert(OutboxEvent.__table__, rows(events))
 
 
 def purge(before) -> int:

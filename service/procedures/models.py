@@ -51,6 +51,10 @@ class Procedure(db.Model):
     fee: Mapped[str | None] = mapped_column(sa.String(255))
     # The legal documents it rests on (căn cứ pháp lý), as published.
     legal_basis: Mapped[list | None] = mapped_column(sa.JSON)
+    # The fee the process collects before the result is issued, in đồng (the fee step requests it
+    # online, service/payments): 0 means free; None: no fee collected through the process (a fee
+    # in words, if any, is collected at the counter when the result is returned).
+    fee_amount: Mapped[int | None] = mapped_column(sa.BigInteger)
     # Per-step allotments of the internal procedure: BPMN element id -> working days.
     step_allotments: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     process_key: Mapped[str] = mapped_column(sa.String(255), default="dossier")

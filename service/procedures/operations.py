@@ -27,7 +27,7 @@ FIELDS = (
     "components",
     "fee",
     "legal_basis",
-    "full_online",
+    "fee_amount",
     "step_allotments",
     "process_key",
     "day_kind",
@@ -174,7 +174,8 @@ def _json(text: str):
 
 def _records_from_csv(text: str) -> list[dict]:
     """CSV columns: code,name,field,level,unit_code,processing_days,fee,components,step_allotments
-    (and optionally process_key, day_kind, full_online: true/false).
+    (and optionally process_key, day_kind, full_online: true/false, fee_amount: a whole number of
+    đồng).
 
     components: names separated by ';' (form "Bản chính", quantity 1), or a JSON list;
     step_allotments: a JSON object, or element=days pairs separated by ';'.
@@ -193,6 +194,8 @@ def _records_from_csv(text: str) -> list[dict]:
         else:
             pairs = (pair.split("=", 1) for pair in steps.split(";") if "=" in pair)
             record["step_allotments"] = {k.strip(): float(v) for k, v in pairs}
+        if record.get("fee_amount", "").strip().isdigit():
+            record["fee_amount"] = int(record["fee_amount"])  # else the schema names the field
         records.append(record)
     return records
 

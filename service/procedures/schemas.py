@@ -41,6 +41,15 @@ class ProcedureSchema(RequestSchema):
     )
     components = ma.fields.List(ma.fields.Nested(ComponentSchema), load_default=list)
     fee = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=255))
+    fee_amount = ma.fields.Integer(
+        allow_none=True,
+        strict=True,
+        validate=ma.validate.Range(min=0, max=10**12),
+        metadata={
+            "description": "The fee (đồng) the process collects online before the result is issued; "
+            "0: free; null: none collected through the process"
+        },
+    )
     step_allotments = ma.fields.Dict(
         keys=ma.fields.String(),
         values=ma.fields.Float(allow_nan=False, validate=_DAYS),

@@ -118,6 +118,7 @@ def rows(
             Dossier.register_number,
             Dossier.appointed_at.label("reappointed_at"),
             _variable("method").label("return_method"),
+            Dossier.tracking_number,
             _transferred().label("transferred_at"),
         )
         .join(Procedure, Procedure.id == Dossier.procedure_id)
@@ -162,10 +163,19 @@ def _row(number: int, row) -> dict:
         "transferred_at": row.transferred_at,
         "returned_at": row.returned_at,
         "return_method": row.return_method,
-        "return_method_label": RETURN_METHODS.get(row.return_method or ""),
+        "return_method_label": _method_label(row.return_method, row.tracking_number),
+        "tracking_number": row.tracking_number,
         "register_number": "/".join(part for part in (book, line) if part) or None,
         "notes": "; ".join(notes) or None,
     }
+
+
+def _method_label(method: str | None, tracking_number: str | None) -> str | None:
+    """How the result was returned, in words; by post with the item's tracking number."""
+    label = RETURN_METHODS.get(method or "")
+    if label and method == "post" and tracking_number:
+        return f"{label} (số hiệu bưu gửi {tracking_number})"
+    return label
 
 
 def _sets(value) -> int:

@@ -105,6 +105,9 @@ class RegisterRowSchema(ma.Schema):
     transferred_at = ma.fields.AwareDateTime(allow_none=True)
     returned_at = ma.fields.AwareDateTime(allow_none=True)
     return_method = ma.fields.String(allow_none=True, metadata={"description": "counter, post or online"})
+    tracking_number = ma.fields.String(
+        allow_none=True, metadata={"description": "The postal item's tracking number (by post)"}
+    )
     register_number = ma.fields.String(allow_none=True, metadata={"description": "Mẫu 01's book/number"})
     notes = ma.fields.String(allow_none=True)
 

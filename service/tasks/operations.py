@@ -12,7 +12,7 @@ from ..instances import operations as instances
 from ..metrics import TASK_COMPLETIONS
 from ..models_base import utcnow
 from .models import COMPLETED, OPEN, Task
-from .queries import get_with_instance
+from .queries import get_with_instance, locked
 
 
 def require_open(task: Task, instance) -> None:
@@ -83,7 +83,7 @@ def complete(task_id, variables: dict, *, actor, expected_version: int | None = 
     Returns (instance, active tasks), the latter None when they must be read back from the
     worklist (other branches were already waiting); in a sequence they are the tasks just opened.
     """
-    task, instance = loaded or get_with_instance(task_id, with_state=True)
+    task, instance = loaded or get_with_instance(task_id, with_state=True, lock=True)
     require_open(task, instance)
     if task.assignee_id is not None and task.assignee_id != actor.id and not actor.is_admin:
         raise Conflict(
@@ -94,10 +94,12 @@ def complete(task_id, variables: dict, *, actor, expected_version: int | None = 
     forms.check_submission(task.form_key, variables, protected=instances.protected_variables(instance))
     steps.check_completion(task, instance, variables)
     provided = steps.completion_inputs(task, instance)
-    if not set(provided) <= set(instance.system_variables or ()):
-        instance.system_variables = sorted({*(instance.system_variables or ()), *provided})
     now = utcnow()
     inputs = runtime.inputs(instance.definition_id)
+    # After the inputs' reads (the org units), so that a new system variable does not make them
+    # flush the instance's UPDATE on its own: it goes with the step's writes (service/inserts.py).
+    if not set(provided) <= set(instance.system_variables or ()):
+        instance.system_variables = sorted({*(instance.system_variables or ()), *provided})
     result = runtime.engine().complete_task(
         inputs.definition,
         instance.engine_state,
@@ -108,13 +110,15 @@ def complete(task_id, variables: dict, *, actor, expected_version: int | None = 
         calendar=inputs.calendar,
     )
     # Compare-and-set on the task, then the instance row's version check at flush:
-    # of two racing completions exactly one passes both.
-    done = db.session.execute(
+    # of two racing completions exactly one passes both. A task whose row this unit locked when it
+    # read it (tasks.queries.get_with_instance) is still open: its update goes with the step's writes.
+    completion = (
         sa.update(Task)
         .where(Task.id == task.id, Task.state == OPEN)
         .values(state=COMPLETED, completed_at=now, completed_by_id=actor.id)
-    ).rowcount
-    if not done:
+    )
+    writes = [completion] if locked(task.id) else []
+    if not writes and not db.session.execute(completion).rowcount:
         raise Conflict(
             f"Task '{task.name}' was completed by someone else just now; nothing of yours was applied.",
             code="task_not_open",
@@ -132,7 +136,9 @@ def complete(task_id, variables: dict, *, actor, expected_version: int | None = 
         )
     ]
     TASK_COMPLETIONS.inc()
-    opened = steps.persist(instance, result, actor=actor, now=now, audit=audit, completed_task=task).rows
+    opened = steps.persist(
+        instance, result, actor=actor, now=now, audit=audit, writes=writes, completed_task=task
+    ).rows
     if set(result.ready) == {str(row["id"]) for row in opened}:
         return instance, [Task(**row) for row in opened]
     return instance, None

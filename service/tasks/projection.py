@@ -5,8 +5,8 @@
   closed are cancelled;
 - `open_tasks`: a row (and candidate groups) for every human task the step opened, with its
   assignee; the elements the engine completed, then what became of the instance, go to the audit;
-- `write_tasks`: one multi-row INSERT for the rows, one for their candidates (after the stages
-  that complete them, such as due dates).
+- `write_tasks`: the rows and their candidates, inserted with the step's other rows (after the
+  stages that complete them, such as due dates: service/inserts.py).
 """
 
 from __future__ import annotations
@@ -103,10 +103,8 @@ def open_tasks(step: Step) -> None:
 
 
 def write_tasks(step: Step) -> None:
-    if step.rows:
-        db.session.execute(sa.insert(Task.__table__), step.rows)
-    if step.candidates:
-        db.session.execute(sa.insert(task_candidates), step.candidates)
+    step.insert(Task.__table__, step.rows)
+    step.insert(task_candidates, step.candidates)
 
 
 def _assignee(assignee: str | None, properties: dict, variables: dict, unit: str | None) -> int | None:
@@ -123,4 +121,5 @@ def _assignee(assignee: str | None, properties: dict, variables: dict, unit: str
     if unit is not None:
         officers = sa.select(OrgUnit.id).where(OrgUnit.code == unit)
         query = query.where(sa.or_(User.is_admin, User.org_unit_id.in_(officers)))
-    return db.session.scalar(query)
+    with db.session.no_autoflush:  # users only: the step's own changes are written with its others
+        return db.session.scalar(query)

@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import undefer
 
-from .. import sla
+from .. import inserts, sla, steps, uow
 from ..audit.models import AuditEvent
 from ..calendar.operations import calendar
 from ..definitions.models import ProcessDefinition
@@ -205,15 +205,42 @@ def processes_of(user) -> list[tuple[str, str | None]]:
     return [(key, name) for key, name in rows]
 
 
-def get_with_instance(task_id, *, with_state: bool = False) -> tuple[Task, ProcessInstance]:
-    """A task and its instance in one query."""
+def get_with_instance(
+    task_id, *, with_state: bool = False, lock: bool = False
+) -> tuple[Task, ProcessInstance]:
+    """A task and its instance in one query. `with_state` (the task is about to be completed): with
+    the engine state, and the rows the step pipeline will need (steps.completion_reads: a dossier),
+    kept for the unit of work. `lock`: where the step's writes are gathered into one statement
+    (PostgreSQL: service/inserts.py), the task's row is locked until the unit ends (FOR UPDATE; a
+    concurrent completion waits here, then finds it completed), so its completion needs no
+    compare-and-set of its own (`locked`)."""
     query = sa.select(Task, ProcessInstance).join(ProcessInstance, Task.instance_id == ProcessInstance.id)
     if with_state:
         query = query.options(undefer(ProcessInstance.engine_state))
+        for entity, on, options in steps.completion_reads():
+            query = query.add_columns(entity).outerjoin(entity, on).options(*options)
+    lock = lock and inserts.gathered()
+    if lock:
+        query = query.with_for_update(of=Task)
     row = db.session.execute(query.where(Task.id == task_id)).first()
     if row is None:
         raise NotFound(f"There is no task {task_id}.")
+    for kept in row[2:]:
+        if kept is not None:
+            uow.keep(kept)
+    unit = uow.current()
+    if lock and unit is not None:
+        unit.mark(_LOCKED + str(row[0].id))
     return row[0], row[1]
+
+
+_LOCKED = "tasks.locked:"
+
+
+def locked(task_id) -> bool:
+    """Whether this unit of work holds the task's row locked since it read it (get_with_instance)."""
+    unit = uow.current()
+    return unit is not None and unit.marked(_LOCKED + str(task_id))
 
 
 def names(task_ids) -> dict:

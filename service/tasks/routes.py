@@ -58,8 +58,9 @@ class TaskView(MethodView):
 
 
 def _actor_of(user, task_id, *, with_state: bool = True):
-    """The task with its instance (and engine state), if the caller may act on it (403 otherwise)."""
-    task, instance = queries.get_with_instance(task_id, with_state=with_state)
+    """The task with its instance (and engine state, its row locked for the completion where the
+    database allows: tasks.queries.get_with_instance), if the caller may act on it (403 otherwise)."""
+    task, instance = queries.get_with_instance(task_id, with_state=with_state, lock=with_state)
     require_task_actor(user, task, instance.started_by_id)
     require(user, TASKS, instance.definition.key)
     return task, instance

@@ -33,6 +33,32 @@ DUES = ("late", "due_soon", "early", "paused")
 MAX_REF = 64
 MAX_QUERY = 200
 CHANNEL_LABELS = {"counter": _l("Trực tiếp"), "online": _l("Trực tuyến"), "post": _l("Bưu chính")}
+PAYMENT_PURPOSES = {"fee": _l("Phí, lệ phí"), "financial": _l("Nghĩa vụ tài chính")}
+PAYMENT_STATES = {"paid": _l("Đã thanh toán"), "refused": _l("Bị từ chối"), "expired": _l("Hết hạn")}
+PAYMENT_CHANNELS = {"online": _l("Trực tuyến"), "counter": _l("Tại Bộ phận Một cửa")}
+SHIPMENT_STATUSES = {
+    "booked": _l("Đã đặt chuyển phát"),
+    "picked_up": _l("Bưu chính đã nhận bưu gửi"),
+    "in_transit": _l("Đang vận chuyển"),
+    "delivered": _l("Đã phát thành công"),
+    "failed": _l("Phát không thành công"),
+    "returned": _l("Đã chuyển hoàn"),
+}
+
+
+def _payments(dossier) -> list[dict]:
+    """The dossier's payments as the page shows them (purpose, channel and state in words)."""
+    return [
+        {
+            "payment": payment,
+            "purpose": PAYMENT_PURPOSES.get(payment.purpose, payment.purpose),
+            "channel": PAYMENT_CHANNELS.get(payment.channel, payment.channel),
+            "state": PAYMENT_STATES.get(payment.state, payment.state),
+        }
+        for payment in dossier_reads.payments(dossier)
+    ]
+
+
 # The official slips (service.documents.FORMS), as the page names them.
 DOCUMENTS = {
     "mau-01": _l("Mẫu 01: Giấy tiếp nhận hồ sơ và hẹn trả kết quả"),
@@ -290,6 +316,10 @@ def dossier_page(ref):
         current=open_tasks(user, instance),
         steps=_steps(dossier),
         documents=slip_links(dossier),
+        payments=_payments(dossier),
+        fee_paid=dossier_reads.fee_paid(dossier),
+        return_method=CHANNEL_LABELS.get(dossier_reads.return_method(dossier) or ""),
+        shipment_status=SHIPMENT_STATUSES.get(dossier.shipment_status or ""),
         diagram_url=url_for("ui.instance_diagram", instance_id=instance.id),
         instance_url=url_for("ui.instance", instance_id=instance.id) if involved else None,
     )

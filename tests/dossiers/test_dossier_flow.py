@@ -10,7 +10,10 @@ import sqlalchemy as sa
 from service.dossiers.models import Dossier, DossierPause
 from service.extensions import db
 from tests.factories import receive_dossier
+from tests.integrations.remote import connect, run_calls, simulator_fixture
 from tests.support import QR
+
+remote_simulator = simulator_fixture()
 
 
 @pytest.fixture
@@ -237,7 +240,7 @@ def test_liên_thông_consultation_waits_for_every_agency_each_seeing_only_its_o
     assert [s["element_id"] for s in dossier["current_steps"]] == ["appraise"]
 
 
-def test_the_leader_refuses_and_the_refusal_is_returned(office):
+def test_the_leader_refuses_and_the_refusal_is_returned(office, remote_simulator):
     dossier = appraise(
         office,
         to_appraisal(office, receive(office)),
@@ -252,7 +255,11 @@ def test_the_leader_refuses_and_the_refusal_is_returned(office):
     )
     assert dossier["status"] == 9
     dossier = do(office.clerk, dossier, "return_result", {"method": "post"})
-    assert dossier["status"] == 10
+    assert dossier["status"] == 9  # until the post has the refusal: the delivery is booked
+    connect(office.app, remote_simulator)
+    assert [c[:3] for c in run_calls(office.app)] == [("book_delivery", "post/book_delivery", "done")]
+    dossier = office.clerk.get(f"/api/v1/dossiers/{dossier['code']}").json
+    assert (dossier["status"], dossier["return_method"]) == (10, "post")
     assert dossier["outcome"] == "refused"  # the same codes as an approval, told apart in the data
     listed = office.admin.get("/api/v1/dossiers", query_string={"status": 10}).json["items"]
     assert {d["id"]: d["outcome"] for d in listed}[dossier["id"]] == "refused"

@@ -195,3 +195,24 @@ def test_a_step_open_across_a_pause_has_its_due_moment_moved_too(office, clock):
             sa.select(DossierStep.element_id).where(DossierStep.dossier_id == uuid.UUID(dossier["id"]))
         ).all()
         assert "apology" not in steps  # still open
+
+
+def test_the_wait_that_restarts_the_clock_keeps_its_own_due_moment(office, clock):
+    """The receipt completes the wait for the applicant and restarts the clock: the steps left open
+    across the pause have their due moments moved, not the wait this step completed (here given a
+    due moment of its own, as a model's dueIn would)."""
+    from service.calendar.operations import calendar
+    from service.tasks.models import Task
+
+    dossier = request_financial(office, to_appraisal(office, receive(office)))
+    wait = next(s for s in dossier["current_steps"] if s["element_id"] == "await_financial")
+    with office.app.app_context():
+        task = db.session.get(Task, uuid.UUID(wait["task_id"]))
+        due = task.due_at = calendar().add_working_days(task.created_at, 5)
+        db.session.commit()
+        clock.advance_to(calendar().add_working_days(_row(office, dossier).paused_at, 2))
+    do(office.clerk, dossier, "await_financial", RECEIPT)
+    with office.app.app_context():
+        task = db.session.get(Task, uuid.UUID(wait["task_id"]))
+        assert task.state == "completed"
+        assert task.due_at == due

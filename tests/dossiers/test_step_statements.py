@@ -27,20 +27,37 @@ STEPS = (
     ),
     ("return_result", "clerk", {"method": "counter"}),
 )
-# At most this many statements per transaction (BEGIN and COMMIT not counted), warm caches, on
-# SQLite and PostgreSQL alike (docs/benchmarks.md lists them).
+# At most this many statements per transaction (BEGIN and COMMIT not counted), warm caches. On
+# SQLite each table a step inserts into is one INSERT, and the ORM updates the dossier and the
+# instance; on PostgreSQL all of that is one statement (service/inserts.py: the task rows, their
+# candidate groups, Mẫu 05 steps, outbox events, audit facts, the dossier's and the instance's
+# updates). docs/benchmarks.md lists them.
 DOSSIER_BOUNDS = {
     "reception": 14,  # principal, procedure, definition, org units; instance, dossier, tasks, ...
     # ... and the message it waits for (withdrawal: one message_waits row, instances/waits.py)
-    "receive": 14,  # ... and the day's code sequence and the register's line (one upsert each)
-    "digitise": 12,
-    "assign": 14,  # ... and the specialist named in the form, checked, then made the assignee
-    "appraise": 12,
-    "approve": 12,
-    "issue_result": 14,  # ... and its PDFs' signatures (e_result_signed), a new system variable
-    "return_result": 11,  # opens no task; its wait for the withdrawal message ends (one DELETE)
+    # A completion reads its dossier with the task and instance (steps.Pipeline.completion_reads).
+    "receive": 13,  # ... and the day's code sequence and the register's line (one upsert each)
+    "digitise": 11,
+    "assign": 13,  # ... and the specialist named in the form, checked, then made the assignee
+    "appraise": 11,
+    "approve": 11,
+    "issue_result": 13,  # ... and its PDFs' signatures (e_result_signed), a new system variable
+    "return_result": 10,  # opens no task; its wait for the withdrawal message ends (one DELETE)
 }
-SIMPLE_BOUND = 8
+DOSSIER_BOUNDS_PG = {
+    # ... the task's row locked when it is read, so its completion is one of the step's writes, all
+    # in one statement (service/inserts.py): the task's update, its rows, the message waits that
+    # come and go, the dossier's and the instance's updates
+    "reception": 9,  # instance and dossier inserted before the step's writes
+    "receive": 6,  # principal, task (+ instance, dossier), org units, code, register line, writes
+    "digitise": 4,
+    "assign": 6,  # ... and the specialist named in the form, checked, then read
+    "appraise": 4,
+    "approve": 4,
+    "issue_result": 5,  # ... and its PDFs' signatures (its new system variable is one of the writes)
+    "return_result": 4,
+}
+SIMPLE_BOUND, SIMPLE_BOUND_PG = 8, 3  # PostgreSQL: principal, task (+ instance), writes
 REGISTER = {"title": "Công văn số 12", "sender": "Sở Tư pháp"}
 
 
@@ -59,6 +76,11 @@ def statements(app) -> Iterator[list[str]]:
         yield seen
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
+
+
+def _postgres(app) -> bool:
+    with app.app_context():
+        return db.engine.dialect.name == "postgresql"
 
 
 def _show(counts: dict[str, list[str]]) -> str:
@@ -92,7 +114,8 @@ def test_each_transaction_of_a_dossier_stays_within_its_statements(dossier_offic
         counts[element] = seen
         tasks = [(t["element_id"], t["id"]) for t in response.json["tasks"]]
     assert response.json["state"] == "completed"
-    over = {name: len(seen) for name, seen in counts.items() if len(seen) > DOSSIER_BOUNDS[name]}
+    bounds = DOSSIER_BOUNDS_PG if _postgres(office.app) else DOSSIER_BOUNDS
+    over = {name: len(seen) for name, seen in counts.items() if len(seen) > bounds[name]}
     assert not over, _show(counts)
 
 
@@ -105,4 +128,5 @@ def test_a_simple_completion_stays_within_its_statements(app, admin, deploy_libr
         response = admin.complete(task_id, REGISTER)
     assert response.status_code == 200, response.json
     assert response.json["tasks"][0]["element_id"] == "appraise"
-    assert len(seen) <= SIMPLE_BOUND, _show({"register": seen})
+    bound = SIMPLE_BOUND_PG if _postgres(app) else SIMPLE_BOUND
+    assert len(seen) <= bound, _show({"register": seen})

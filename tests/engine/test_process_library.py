@@ -152,6 +152,12 @@ class Run(Instance):
     def deliver(self, name: str, payload: dict, *, now: datetime = NOW) -> StepResult:
         return self._apply(self.engine.deliver_message(self.definition, self.state, name, payload, now=now))
 
+    def complete_service(self, call: dict, answer: dict, *, now: datetime = NOW) -> StepResult:
+        """The service's worker hands a connector's answer to the waiting service task."""
+        return self._apply(
+            self.engine.complete_service_task(self.definition, self.state, call["task_id"], answer, now=now)
+        )
+
     def fire_timers(self, now: datetime) -> StepResult:
         return self._apply(self.engine.fire_timers(self.definition, self.state, now=now))
 
@@ -222,10 +228,12 @@ def test_file_deploys_with_xsd_validation_as_one_executable_process(key):
 @pytest.mark.parametrize("key", PROCESSES)
 def test_ids_are_snake_case_and_flow_nodes_have_vietnamese_names(key):
     root = tree(key).getroot()
-    ids = [  # BPMN and diagram ids (a service task's operator and parameters are named by the contract)
+    # a service task's operator and parameters: their ids name the operation and its parameters
+    operators = ("serviceTaskOperator", "parameter")
+    ids = [  # BPMN and diagram ids
         el.get("id")
         for el in root.iter()
-        if isinstance(el.tag, str) and el.get("id") and not el.tag.startswith(f"{{{NS['spiffworkflow']}}}")
+        if isinstance(el.tag, str) and el.get("id") and etree.QName(el).localname not in operators
     ]
     assert [i for i in ids if not SNAKE.match(i)] == []
     assert len(ids) == len(set(ids))
@@ -437,9 +445,20 @@ def _condition_values(expression: str) -> tuple[str, set]:
     return name, set(ast.literal_eval(right))
 
 
+# Decisions on what the service wrote, or computed by the process (postScripts) from what it wrote
+# or a form may leave out: booleans, each gateway covering True and False.
+COMPUTED_DECISIONS = {
+    "fee_due",  # digitise: the catalogue's fee_amount > 0 (the fee step requests it online)
+    "financial_payable",  # appraise: the obligation's amount is known (an online payment request)
+    "result_signed",  # issue_result: e_result_signed, the service's check of the signed PDF
+    "pickup_requested",  # written by the service at reception: the post collects the documents
+}
+
+
 @pytest.mark.parametrize("key", PROCESSES)
 def test_decision_enums_and_gateway_conditions_agree(key):
-    """Every gateway reads a required enum (or boolean) of a form, and its flows cover exactly its values."""
+    """Every gateway reads a required enum (or boolean) of a form, or a boolean the process computes,
+    and its flows cover exactly its values."""
     root = tree(key).getroot()
     forms = [form_schema(properties(spec)["formKey"]) for spec in user_tasks(key).values()]
     flows = {f.get("id"): f for f in root.iter(f"{{{NS['bpmn']}}}sequenceFlow")}
@@ -459,6 +478,10 @@ def test_decision_enums_and_gateway_conditions_agree(key):
         (variable,) = names
         covered = set().union(*values)
         assert sum(len(v) for v in values) == len(covered), f"{gateway.get('id')}: overlapping conditions"
+        seen += 1
+        if variable in COMPUTED_DECISIONS:
+            assert covered == {True, False}, f"{gateway.get('id')} covers {covered}"
+            continue
         defining = [f for f in forms if variable in f["properties"]]
         assert defining, f"no form defines {variable}"
         for schema in defining:
@@ -466,8 +489,7 @@ def test_decision_enums_and_gateway_conditions_agree(key):
             prop = schema["properties"][variable]
             expected = {True, False} if prop["type"] == "boolean" else set(prop["enum"])
             assert covered == expected, f"{gateway.get('id')} covers {covered}, the form offers {expected}"
-        seen += 1
-    assert seen == {"dossier": 3, "internal_procedure": 2, "tthc_publication": 1}[key]
+    assert seen == {"dossier": 8, "internal_procedure": 2, "tthc_publication": 1}[key]
 
 
 def test_forms_require_the_details_a_decision_needs():
@@ -520,6 +542,8 @@ DOSSIER_START = {
     "applicant": {"name": "Nguyễn Văn A", "id_number": "089123456789", "address": "Long Xuyên, An Giang"},
     "components": [{"name": "Đơn đề nghị", "form": "original", "quantity": 1}],
     "apology_at": "9999-12-31T00:00:00+00:00",
+    "fee_amount": 0,  # free (the catalogue's fee_amount; the service writes it)
+    "pickup_requested": False,  # the documents are at the counter (the service writes it)
     "reception_unit": "TTPVHCC",
     "handling_unit": "SO-XD",
 }
@@ -654,8 +678,17 @@ def test_supplement_request_pauses_the_clock_and_the_dossier_comes_back_to_appra
     run.complete("appraise", appraisal_decision="propose_approve", **APPRAISAL)
     run.complete("approve", approval_decision="approve")
     run.complete("issue_result", result_number="7/GP", issued_on="2025-03-10")
-    assert run.complete("return_result", method="post").status == "completed"
+    # By post: the delivery is booked with the postal operator (a service task), then returned
+    result = run.complete("return_result", method="post", delivery_phone="0912345678")
+    (booking,) = result.service_calls
+    assert booking["operation"] == "post/book_delivery"
+    assert booking["params"]["address"] == {"address": "Long Xuyên, An Giang", "phone": "0912345678"}
+    assert booking["params"]["ref"] == SERVICE_VARIABLES["dossier_code"]
+    assert run.status_changes() == [2, 4, 5, 4, 9]
+    result = run.complete_service(booking, {"ok": True, "tracking_number": "EB123456789VN"})
+    assert result.status == "completed"
     assert run.status_changes() == [2, 4, 5, 4, 9, 10]
+    assert result.variables["delivery_booking"]["tracking_number"] == "EB123456789VN"
 
 
 def test_a_financial_obligation_pauses_the_clock_at_6_and_goes_on_to_approval(engine, dossier):

@@ -1,4 +1,5 @@
-"""load_config: connectors from MOTCUA_CONNECTORS and MOTCUA_CONNECTOR_<NAME>_TOKEN/_TIMEOUT."""
+"""load_config: connectors from MOTCUA_CONNECTORS and MOTCUA_CONNECTOR_<NAME>_TOKEN/_TIMEOUT/
+_ATTEMPTS/_BACKOFF."""
 
 from __future__ import annotations
 
@@ -25,6 +26,18 @@ def test_parses_the_environment_format():
     assert configs["dvc"].token is None and configs["dvc"].headers == {}
     with pytest.raises(dataclasses.FrozenInstanceError):
         configs["dvc"].timeout = 1
+
+
+def test_the_environment_sets_a_connectors_retry_policy():
+    configs = load_config(
+        {
+            "MOTCUA_CONNECTORS": "post=http://127.0.0.1:8082",
+            "MOTCUA_CONNECTOR_POST_ATTEMPTS": "3",
+            "MOTCUA_CONNECTOR_POST_BACKOFF": "0.5",
+        }
+    )
+    assert (configs["post"].attempts, configs["post"].backoff) == (3, 0.5)
+    assert load_config({"MOTCUA_CONNECTORS": "dvc=http://a"})["dvc"].attempts is None
 
 
 @pytest.mark.parametrize("value", [None, "", " , "])
@@ -54,6 +67,11 @@ def test_no_connectors(value):
         ({"MOTCUA_CONNECTORS": "dvc=http://a", "MOTCUA_CONNECTOR_DVC_TIMEOUT": "-1"}, "DVC_TIMEOUT"),
         ({"MOTCUA_CONNECTORS": "dvc=http://a", "MOTCUA_CONNECTOR_DVC_TIMEOUT": "nan"}, "DVC_TIMEOUT"),
         ({"MOTCUA_CONNECTORS": "dvc=http://a", "MOTCUA_CONNECTOR_DVC_TIMEOUT": "inf"}, "DVC_TIMEOUT"),
+        ({"MOTCUA_CONNECTORS": "dvc=http://a", "MOTCUA_CONNECTOR_DVC_ATTEMPTS": "0"}, "DVC_ATTEMPTS"),
+        ({"MOTCUA_CONNECTORS": "dvc=http://a", "MOTCUA_CONNECTOR_DVC_ATTEMPTS": "2.5"}, "DVC_ATTEMPTS"),
+        ({"MOTCUA_CONNECTORS": "dvc=http://a", "MOTCUA_CONNECTOR_DVC_ATTEMPTS": "21"}, "DVC_ATTEMPTS"),
+        ({"MOTCUA_CONNECTORS": "dvc=http://a", "MOTCUA_CONNECTOR_DVC_BACKOFF": "-1"}, "DVC_BACKOFF"),
+        ({"MOTCUA_CONNECTORS": "dvc=http://a", "MOTCUA_CONNECTOR_DVC_BACKOFF": "nan"}, "DVC_BACKOFF"),
     ],
 )
 def test_bad_entries_raise_a_clear_value_error(environ, message):

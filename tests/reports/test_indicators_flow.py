@@ -8,7 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from tests.dossiers.test_dossier_flow import appraise, do, receive, to_appraisal
+from tests.integrations.remote import connect, run_calls
+from tests.integrations.simulation import SimulatorProcess
 from tests.pki import install_keys, sign_result
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -24,10 +28,20 @@ def january(office) -> dict:
     return response.json
 
 
+@pytest.fixture
+def documents_system(tmp_path):
+    """The simulator of the agency's documents system: a signed result is filed there before it
+    reaches the counter (the dossier model's file_result)."""
+    simulator = SimulatorProcess(tmp_path / "simulator.log")
+    yield simulator
+    simulator.stop()
+
+
 def test_a_month_across_the_new_year_swap_and_a_pause_over_its_end(
-    dossier_office, clock, tmp_path, monkeypatch
+    dossier_office, clock, tmp_path, monkeypatch, documents_system
 ):
     office = dossier_office
+    connect(office.app, documents_system)
     install_keys(office.app, tmp_path / "pki", monkeypatch, {"SO-TP": "Sở Tư pháp tỉnh An Giang"})
     clock.freeze()
     with clock.at(at(1, 5)):  # Monday 5/1, 08:00
@@ -45,6 +59,8 @@ def test_a_month_across_the_new_year_swap_and_a_pause_over_its_end(
         first = do(
             office.records, first, "issue_result", {"result_number": "1/PLLTP", "issued_on": "2026-01-16"}
         )
+        assert [c[:3] for c in run_calls(office.app)] == [("file_result", "edms/file_result", "done")]
+        first = office.clerk.get(f"/api/v1/dossiers/{first['id']}").json
     assert first["verdict"] == "late" and first["status"] == 9
     with clock.at(at(1, 16, 11)):
         first = do(office.clerk, first, "return_result", {"method": "counter", "fee_payment": "online"})

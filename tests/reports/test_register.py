@@ -13,10 +13,14 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.dossiers.test_dossier_flow import appraise, do, receive
+from tests.integrations.remote import connect, run_calls, simulator_fixture
 from tests.reports.test_late_list import HCM, HISTORIES, XLSX, code_of, make_histories
 
 UNIT = "000.17.22.H56"
 URL = "/api/v1/reports/register?period=month:2026-11"
+
+
+remote_simulator = simulator_fixture()
 
 
 def at(day, hour=8, minute=0):
@@ -24,7 +28,7 @@ def at(day, hour=8, minute=0):
 
 
 @pytest.fixture
-def register(dossier_office, clock):
+def register(dossier_office, clock, remote_simulator):
     """One dossier walked from the counter to its return by post in early November, then the
     hand-made histories of the late list's tests (tests/reports/test_late_list.py)."""
     office = dossier_office
@@ -44,7 +48,11 @@ def register(dossier_office, clock):
         dossier = do(office.records, dossier, "issue_result", result)
         clock.advance_to(at(6, 15))
         dossier = do(office.clerk, dossier, "return_result", {"method": "post"})
-        assert dossier["status"] == 10
+        assert dossier["status"] == 9  # the delivery is booked with the post (a service call)
+        connect(office.app, remote_simulator)
+        assert [c[2] for c in run_calls(office.app)] == ["done"]
+        dossier = office.clerk.get(f"/api/v1/dossiers/{dossier['code']}").json
+        assert dossier["status"] == 10 and dossier["tracking_number"] == "EB000000001VN"
     make_histories(office)
     office.walked = dossier
     return office
@@ -104,6 +112,7 @@ def test_the_register_lists_the_units_dossiers_of_the_period_with_its_columns(re
         "transferred_at": at(2, 10),  # status 4: the digitised dossier goes to the agency
         "returned_at": at(6, 15),
         "return_method": "post",
+        "tracking_number": "EB000000001VN",
         "register_number": "2026/1",  # book (the unit's year) / its first line, as Mẫu 01 prints
         "notes": None,
     }
@@ -134,7 +143,7 @@ def test_the_same_dossiers_as_csv_and_xlsx(register):
         "16/11/2026 08:00",
         "02/11/2026 10:00",
         "06/11/2026 15:00",
-        "Bưu chính",
+        "Bưu chính (số hiệu bưu gửi EB000000001VN)",
     ]
 
     as_xlsx = register.clerk.get(URL, headers={"Accept": XLSX})
@@ -143,7 +152,7 @@ def test_the_same_dossiers_as_csv_and_xlsx(register):
     assert rows[0][0] == "Sổ theo dõi hồ sơ: Tháng 11/2026"
     assert [row[1] for row in rows[2:]] == codes
     assert rows[2][0] == 1 and rows[2][8] == datetime(2026, 11, 2, 8, 0)
-    assert rows[2][12] == "Bưu chính"
+    assert rows[2][12] == "Bưu chính (số hiệu bưu gửi EB000000001VN)"
 
 
 def test_officers_read_their_own_units_register_administrators_any(register):

@@ -126,7 +126,7 @@ def test_0031_marks_the_portals_dossiers_pushed_before_synced(tmp_path):
     url = f"sqlite:///{tmp_path / 'before-0031.sqlite3'}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test"})
     with app.app_context():
-        upgrade(revision="0028_procedure_versions")
+        upgrade(revision="0029_payments_post_edms")
     engine = sa.create_engine(url)
     tables = sa.MetaData()
     tables.reflect(engine)

@@ -24,11 +24,16 @@ def _names(pipeline) -> list[str]:
 def test_the_app_runs_the_stages_listed_in_stages_py_in_their_order(app):
     assert app.extensions["motcua.steps"] is stages.PIPELINE
     names = _names(stages.PIPELINE)
-    # the projection first, due dates before the rows are written, the audit and metrics last
+    # the projection first, due dates before the rows are written, the audit, the gathered rows'
+    # INSERT and metrics last
     assert names[:2] == ["service.tasks.projection.record_instance", "service.tasks.projection.open_tasks"]
     assert names.index("service.dossiers.follow.find_dossier") < names.index("service.deadlines.due_dates")
     assert names.index("service.deadlines.due_dates") < names.index("service.tasks.projection.write_tasks")
-    assert names[-2:] == ["service.audit.operations.write", "service.metrics.count_step"]
+    assert names[-3:] == [
+        "service.audit.operations.write",
+        "service.inserts.write",
+        "service.metrics.count_step",
+    ]
 
 
 def test_a_step_writes_its_events_to_the_outbox(office):

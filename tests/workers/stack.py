@@ -52,6 +52,12 @@ SERVICE_CHAIN = ROOT / "tests" / "data" / "svc_service_chain.bpmn"
 POLL = 0.2  # seconds between two looks at the database or the API
 
 
+def connectors(url: str) -> str:
+    """MOTCUA_CONNECTORS: every system of the simulator at `url`."""
+    systems = ("dvc", "post", "payment", "edms", "csdl_tthc", "portal_sync")
+    return ",".join(f"{name}={url}" for name in systems)
+
+
 def unavailable(message: str) -> None:
     """A service the test needs is missing: fail when CI=true, skip (with the reason) otherwise."""
     if IN_CI:
@@ -323,9 +329,7 @@ class Stack:
                 "DATABASE_URL": database_url,
                 "CELERY_BROKER_URL": broker_url,
                 "CELERY_BROKER_TRANSPORT_OPTIONS": json.dumps(options),
-                "MOTCUA_CONNECTORS": ",".join(
-                    f"{name}={remote}" for name in ("dvc", "post", "csdl_tthc", "portal_sync")
-                ),
+                "MOTCUA_CONNECTORS": connectors(remote),
                 "MOTCUA_CONNECTOR_POST_TOKEN": POST_TOKEN,
                 "MOTCUA_CONNECTOR_DVC_TIMEOUT": "10",
                 "MOTCUA_CONNECTOR_POST_TIMEOUT": "10",
@@ -450,7 +454,7 @@ class Stack:
         if self._delay:  # a slow link of its own: the test sees which worker waits for an answer
             network = SlowNetwork(self.simulator.url, self._delay)
             self.networks.append(network)
-            env = {**self.env, "MOTCUA_CONNECTORS": f"dvc={network.url},post={network.url}"}
+            env = {**self.env, "MOTCUA_CONNECTORS": connectors(network.url)}
         # SIGQUIT: Celery's cold shutdown (a warm one waits seconds for the broker; nothing is lost)
         process = self._process(name, self._celery(via, "worker", *options), signal.SIGQUIT, env)
         process.network = network

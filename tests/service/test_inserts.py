@@ -1,0 +1,117 @@
+"""A step's rows for several tables (service/inserts.py): one statement on PostgreSQL, one INSERT per
+table on SQLite or past MAX_PARAMETERS; every row lands, in order, whichever way."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
+
+from service import inserts, uow
+from service.audit.models import AuditEvent
+from service.extensions import db
+from service.instances.models import ProcessInstance
+from service.outbox.models import OutboxEvent
+
+NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
+
+
+def _facts(n: int) -> list[dict]:
+    keys = ("instance_id", "task_id", "element_id", "actor_id", "actor", "token_id", "message")
+    return [{"type": f"fact_{i}", "at": NOW, "data": {"i": i}, **dict.fromkeys(keys)} for i in range(n)]
+
+
+def _events(n: int) -> list[dict]:
+    return [
+        {"topic": f"test.{i}", "payload": {"i": i}, "instance_id": None, "created_at": NOW} for i in range(n)
+    ]
+
+
+def _insert(app) -> list[str]:
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            with uow.unit_of_work():
+                inserts.insert_all(
+                    [(AuditEvent.__table__, _facts(3)), (OutboxEvent.__table__, _events(2)), (AuditEvent, [])]
+                )
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", count)
+    return statements
+
+
+def _stored(app) -> tuple[list, list]:
+    with app.app_context():
+        audit = db.session.execute(sa.select(AuditEvent.type, AuditEvent.data).order_by(AuditEvent.id)).all()
+        events = db.session.execute(sa.select(OutboxEvent.topic).order_by(OutboxEvent.id)).scalars().all()
+    return [tuple(row) for row in audit], list(events)
+
+
+def _postgres(app) -> bool:
+    with app.app_context():
+        return db.engine.dialect.name == "postgresql"
+
+
+def test_the_rows_of_several_tables_are_one_statement_on_postgresql_else_one_per_table(app):
+    statements = _insert(app)
+    assert len(statements) == (1 if _postgres(app) else 2)
+    assert _stored(app) == (
+        [("fact_0", {"i": 0}), ("fact_1", {"i": 1}), ("fact_2", {"i": 2})],
+        ["test.0", "test.1"],
+    )
+
+
+def test_rows_past_the_parameter_limit_go_one_table_at_a_time(app, monkeypatch):
+    monkeypatch.setattr(inserts, "MAX_PARAMETERS", 10)
+    assert len(_insert(app)) == 2
+    assert len(_stored(app)[0]) == 3
+
+
+def test_an_instance_changed_meanwhile_refuses_the_whole_write(app, admin, deploy_library):
+    deploy_library("simple_approval.bpmn")
+    instance_id = admin.start("simple_approval").json["id"]
+    with app.app_context():
+        instance = db.session.get(ProcessInstance, uuid.UUID(instance_id))
+        # another writer moved the version since this one read it
+        db.session.execute(
+            sa.update(ProcessInstance.__table__)
+            .where(ProcessInstance.id == instance.id)
+            .values(version=instance.version + 1)
+        )
+        instance.variables = {**instance.variables, "note": "mine"}
+        with pytest.raises(StaleDataError):
+            inserts.insert_all([(AuditEvent.__table__, _facts(1))], last=instance)
+            db.session.flush()  # SQLite: the ORM's flush refuses it
+        db.session.rollback()
+        assert db.session.scalar(sa.select(sa.func.count()).where(AuditEvent.type == "fact_0")) == 0
+
+
+def test_the_instance_update_is_part_of_the_statement_on_postgresql(app, admin, deploy_library):
+    deploy_library("simple_approval.bpmn")
+    instance_id = admin.start("simple_approval").json["id"]
+    with app.app_context():
+        instance = db.session.get(ProcessInstance, uuid.UUID(instance_id))
+        version = instance.version
+        instance.variables = {**instance.variables, "note": "mine"}
+        statements: list[str] = []
+
+        def count(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        inserts.insert_all([(AuditEvent.__table__, _facts(1))], last=instance)
+        db.session.flush()
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+        db.session.commit()
+        assert len(statements) == (1 if _postgres(app) else 2)
+        db.session.expire_all()
+        stored = db.session.get(ProcessInstance, uuid.UUID(instance_id))
+        assert (stored.version, stored.variables["note"]) == (version + 1, "mine")
