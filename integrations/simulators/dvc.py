@@ -1,8 +1,9 @@
 """The national public-service portal (DVCQG) as the simulator plays it.
 
-Motcua calls it (the connector `dvc`): `update_status` records a status of a portal dossier, in
-the order received (once per Idempotency-Key: the simulator's journal); `sync_dossier` and any
-other operation get the plain answer. The portal also calls Motcua: a citizen submits an online
+Motcua calls it (the connector `dvc`): `update_status` records a status of a dossier in the
+order received (once per Idempotency-Key: the simulator's journal), a dossier submitted on the
+portal by its portal id, another one by its code (its first push creates it); `sync_dossier` and
+any other operation get the plain answer. The portal also calls Motcua: a citizen submits an online
 dossier or a supplement here (the page `GET /dvc/portal`, or JSON), and the simulator pushes it to
 `<motcua-url>/api/v1/integrations/dvcqg/...` with the portal's token (`--motcua-url`,
 `--motcua-token`, or MOTCUA_URL / MOTCUA_DVCQG_TOKEN), the files as base64, an Idempotency-Key
@@ -11,7 +12,8 @@ per delivery. `"deliver": "twice"` sends the same delivery twice (a portal that 
     POST /dvc/portal/dossiers  {"procedure_code", "applicant": {...}, "components": [{"name",
          "files": [{"filename", "content_base64"}]}], "fee": {...}, "deliver": "once"|"twice"}
     POST /dvc/portal/dossiers/<portal_id>/supplements  {"note", "components", "deliver"}
-    GET  /dvc/portal/dossiers  every dossier with the statuses Motcua pushed, in order
+    GET  /dvc/portal/dossiers  every dossier with the statuses Motcua pushed, in order (those not
+         submitted here with "portal_id": null, keyed by their code)
     POST /dvc/portal/config  {"motcua_url", "motcua_token"}: where and as whom to push (a simulator
          started before Motcua, e.g. by `make simulators`, is told afterwards)
 """
@@ -35,9 +37,15 @@ MOTCUA_PATH = "/api/v1/integrations/dvcqg/dossiers"
 
 def answer(operation: str, params: dict, state: dict, number: int) -> dict:
     if operation == "update_status":
-        dossier = _dossier(state, params["portal_id"])
+        # A portal dossier by its portal id; another (counter, post) by its code, created by the
+        # first push of it (which carries the procedure's code and the applicant's name).
+        portal_id = params.get("portal_id")
+        dossier = _dossier(state, portal_id, code=params.get("code"))
         if params.get("code"):
             dossier["code"] = params["code"]
+        for field in ("procedure_code", "applicant_name", "channel", "received_at", "due_at"):
+            if params.get(field) is not None:
+                dossier["applicant" if field == "applicant_name" else field] = params[field]
         dossier["statuses"].append(
             {
                 "status": params["status"],
@@ -56,10 +64,13 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def _dossier(state: dict, portal_id: str) -> dict:
+def _dossier(state: dict, portal_id: str | None, *, code: str | None = None) -> dict:
+    """The dossier kept under its portal id, or, not submitted here (`portal_id` None), its code."""
     dossiers = state.setdefault("dossiers", {})
+    key = portal_id or code
     return dossiers.setdefault(
-        portal_id, {"portal_id": portal_id, "code": None, "statuses": [], "deliveries": [], "supplements": []}
+        key,
+        {"portal_id": portal_id, "code": code, "statuses": [], "deliveries": [], "supplements": []},
     )
 
 
@@ -168,7 +179,7 @@ def page(simulator, request: Request) -> Response:
         items = list(_own(simulator).get("dossiers", {}).values())
     rows = "".join(
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>".format(
-            html.escape(d["portal_id"]),
+            html.escape(d["portal_id"] or "—"),
             html.escape(d.get("code") or "—"),
             html.escape(d.get("applicant") or ""),
             " → ".join(f"{s['status']} {html.escape(s.get('name') or '')}" for s in d["statuses"]) or "—",

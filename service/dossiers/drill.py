@@ -7,8 +7,9 @@ then holds exactly the dossiers counted (tests/reports check it).
 - `period` (`month:2026-11`...): the dossiers the period counts (received before its end, not
   finished before its start: `reports.judging.counted`);
 - judged at the period's end, or now for a period not over (or without a period): `standing`
-  (`reports.judging.Standing` values), `digitised` (by then), `finished` (by then), `returned` (by
-  then), `min_supplements` (supplement requests made by then);
+  (`reports.judging.Standing` values), `digitised` (by then), `dvcqg_synced` (synced to the
+  national portal by then), `finished` (by then), `returned` (by then), `min_supplements`
+  (supplement requests made by then);
 - plain columns: `channel`, `full_online` (the procedure is offered fully online), `outcome`,
   `e_result`, `fee_payment`;
 - `step` (a BPMN element id): a step of Mẫu 05 of that element completed in the period (by its
@@ -46,6 +47,7 @@ class Drill:
     channel: str | None = None
     full_online: bool | None = None
     digitised: bool | None = None
+    dvcqg_synced: bool | None = None
     finished: bool | None = None
     returned: bool | None = None
     outcome: str | None = None
@@ -134,6 +136,7 @@ def condition(drill: Drill, *, now: datetime | None = None) -> sa.ColumnElement[
         conditions.append(ids if drill.full_online else sa.not_(ids))
     for flag, column in (
         (drill.digitised, Dossier.digitised_at),
+        (drill.dvcqg_synced, Dossier.dvcqg_synced_at),
         (drill.finished, Dossier.finished_at),
         (drill.returned, Dossier.returned_at),
     ):

@@ -95,6 +95,11 @@ class Dossier(db.Model):
     e_result: Mapped[bool | None] = mapped_column()
     fee_payment: Mapped[str | None] = mapped_column(sa.String(16))
     worked_days: Mapped[float | None] = mapped_column()
+    # Its sync to the national portal (service/dvcqg/pushes.py, the index's "synced to DVCQG"):
+    # when the portal first accepted a status push of it, and the last status the portal has
+    # (written when a push is sent; the sent pushes themselves are purged after the retention).
+    dvcqg_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    dvcqg_status: Mapped[int | None] = mapped_column()
 
     # What the dossier is found by (search.text_of: code, applicant's name, ID numbers, phone,
     # folded), kept in step with the code and the applicant.

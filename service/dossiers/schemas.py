@@ -190,6 +190,9 @@ class DossierListArgs(PageArgs):
     channel = ma.fields.String(validate=ma.validate.OneOf(CHANNELS))
     full_online = ma.fields.Boolean(metadata={"description": "Of a procedure offered fully online"})
     digitised = ma.fields.Boolean(metadata={"description": "Digitised by the period's end (or now)"})
+    dvcqg_synced = ma.fields.Boolean(
+        metadata={"description": "Synced to the national portal (DVCQG) by the period's end (or now)"}
+    )
     finished = ma.fields.Boolean(metadata={"description": "Finished by the period's end (or now)"})
     returned = ma.fields.Boolean(metadata={"description": "Result returned by the period's end (or now)"})
     outcome = ma.fields.String(validate=ma.validate.OneOf(list(OUTCOMES)))

@@ -41,11 +41,19 @@ def fee(data: dict | None) -> dict | None:
     return {"amount": data.get("amount", 0), "paid": bool(data.get("paid")), "receipt": data.get("receipt")}
 
 
-def status_params(dossier, *, event_id: int, payload: dict, changed_at) -> dict:
-    """The parameters of `dvc/update_status` for one status change of a portal dossier (the
-    outbox event's payload: from, to, the code as it was then)."""
+def connector() -> str:
+    """The connector's name (`dvc`): configured in MOTCUA_CONNECTORS, every dossier is synced."""
+    return CONNECTOR_OPERATION.partition("/")[0]
+
+
+def status_params(dossier, *, event_id: int, payload: dict, changed_at, first: bool = False) -> dict:
+    """The parameters of `dvc/update_status` for one status change of a dossier (the outbox
+    event's payload: from, to, the code as it was then). A portal dossier is named by its
+    `portal_id`; another (counter, post: `portal_id` null) by its code, and its first push also
+    carries what the portal needs to create it: the procedure's code and the applicant's name,
+    nothing more of the applicant (the channel, received and due moments are in every push)."""
     status, previous = payload["to"], payload.get("from")
-    return {
+    params = {
         "portal_id": dossier.portal_id,
         "code": payload.get("code"),
         "status": int(status),
@@ -57,3 +65,7 @@ def status_params(dossier, *, event_id: int, payload: dict, changed_at) -> dict:
         "due_at": dossier.return_due.isoformat() if dossier.return_due else None,
         "sequence": int(event_id),
     }
+    if first and dossier.portal_id is None:
+        params["procedure_code"] = dossier.procedure.code
+        params["applicant_name"] = (dossier.applicant or {}).get("name") or None
+    return params

@@ -1,9 +1,10 @@
-"""Every status change of a portal dossier, pushed back to the portal: in order, once each.
+"""Every status change of a dossier, pushed to the national portal: in order, once each.
 
 - `relayed` is a consumer of the outbox relay (service/relay.py CONSUMERS): each
   `dossier.status_changed` event of a dossier that came from the portal becomes one
   `dvcqg_status_pushes` row in the relay's transaction (unique per event: an event relayed again
-  makes none);
+  makes none); when the `dvc` connector is configured, so does each of another dossier (counter,
+  post) from its first event that carries its code, the portal's name for it (`mapping`);
 - `due` (on every tick) lists the pushes to send now: pending and due (or whose sender's lease ran
   out), and the first of their dossier, i.e. no earlier push of the dossier is unsent and no
   earlier status event of its instance is still waiting for the relay;
@@ -11,7 +12,8 @@
   transaction with the idempotency key `dvcqg-status-<event id>`, then marks it sent, or retries
   it with backoff (the contract's attempts and backoff), or, once they run out, fails it: an
   incident (audit `incident_opened`, outbox `incident.raised`) that holds the dossier's later
-  statuses back until an administrator retries it (`retry`).
+  statuses back until an administrator retries it (`retry`). A sent push marks its dossier synced
+  (`dossiers.dvcqg_synced_at`, the first time; `dvcqg_status`, the status the portal has).
 """
 
 from __future__ import annotations
@@ -43,11 +45,19 @@ MAX_BACKOFF = timedelta(hours=1)
 
 
 def relayed(events, now: datetime) -> None:
-    """The relay's consumer (service/relay.py): each status event of a portal dossier becomes its
-    push, in the relay's transaction."""
+    """The relay's consumer (service/relay.py): each status event of a dossier the portal is to
+    hear of becomes its push, in the relay's transaction."""
+    every_dossier = configured()
     for event in events:
         if event.topic == TOPIC:
-            enqueue(event, now)
+            enqueue(event, now, every_dossier=every_dossier)
+
+
+def configured() -> bool:
+    """The `dvc` connector is configured (MOTCUA_CONNECTORS): every dossier is synced, not only
+    the portal's (without it, e.g. `make run` without the simulators, no push of another dossier
+    is made: never a flood of incidents)."""
+    return mapping.connector() in current_app.extensions["motcua.connectors"].configs
 
 
 def _policy() -> tuple[int, float]:
@@ -57,8 +67,10 @@ def _policy() -> tuple[int, float]:
     return max(1, attempts), max(0.0, backoff)
 
 
-def enqueue(event: OutboxEvent, now: datetime) -> None:
-    """A status event of a portal dossier becomes its push (none for another dossier)."""
+def enqueue(event: OutboxEvent, now: datetime, *, every_dossier: bool = False) -> None:
+    """A status event becomes its push: every one of a portal dossier; with `every_dossier` (the
+    connector is configured), those of another dossier too from the first that carries its code
+    (how the portal names it), the first of them creating it on the portal."""
     payload = event.payload or {}
     dossier_id = payload.get("dossier_id")
     if not dossier_id or payload.get("to") is None:
@@ -67,10 +79,19 @@ def enqueue(event: OutboxEvent, now: datetime) -> None:
         dossier = db.session.get(Dossier, uuid.UUID(str(dossier_id)))
     except ValueError:
         return
-    if dossier is None or dossier.portal_id is None:
+    if dossier is None:
         return
+    first = False
+    if dossier.portal_id is None:
+        if not every_dossier or not payload.get("code"):
+            return
+        first = dossier.dvcqg_synced_at is None and not db.session.scalar(
+            sa.select(sa.exists().where(StatusPush.dossier_id == dossier.id))
+        )
     attempts, backoff = _policy()
-    params = mapping.status_params(dossier, event_id=event.id, payload=payload, changed_at=event.created_at)
+    params = mapping.status_params(
+        dossier, event_id=event.id, payload=payload, changed_at=event.created_at, first=first
+    )
     dialect = db.session.get_bind().dialect.name
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(StatusPush.__table__)
     db.session.execute(
@@ -170,9 +191,27 @@ def send(push_id: int) -> str | None:
         if not still_ours:  # the lease ran out and another worker took it over
             unit.abort()
             return None
-        if values["state"] == FAILED:
+        if values["state"] == SENT:
+            _synced(push_id, params, now)
+        elif values["state"] == FAILED:
             _incident(db.session.get(StatusPush, push_id), error, now)
     return values["state"]
+
+
+def _synced(push_id: int, params: dict, now: datetime) -> None:
+    """The portal accepted the push: its dossier is synced (since its first one) and the portal
+    has this status (pushes go in order: the last sent is the latest). Kept on the dossier, as
+    the sent pushes are purged after the retention (the index's "synced to DVCQG" reads this)."""
+    dossier_id = sa.select(StatusPush.dossier_id).where(StatusPush.id == push_id).scalar_subquery()
+    db.session.execute(
+        sa.update(Dossier)
+        .where(Dossier.id == dossier_id)
+        .values(
+            dvcqg_synced_at=sa.func.coalesce(Dossier.dvcqg_synced_at, now),
+            dvcqg_status=int(params["status"]),
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _incident(push: StatusPush, error: str, now: datetime) -> None:

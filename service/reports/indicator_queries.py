@@ -3,9 +3,10 @@ aggregated in the database (GROUP BY), never a loop over dossiers in Python.
 
 `judged` is the period's dossiers, one row each, with how each stood at the moment T (the period's
 end, or now while it is not over: `reports.judging`) and the facts the indicators read, each as it
-was at T (digitised by T, finished by T, returned by T, supplement requests made by T), so a past
-period gives the same numbers after its dossiers move on. `by_procedure` sums it per procedure (one query)
-and `totals` adds those up for the whole scope, `steps` ranks the steps of Mẫu 05 by lateness.
+was at T (digitised by T, synced to the national portal by T, finished by T, returned by T,
+supplement requests made by T), so a past period gives the same numbers after its dossiers move
+on. `by_procedure` sums it per procedure (one query) and `totals` adds those up for the whole
+scope, `steps` ranks the steps of Mẫu 05 by lateness.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def judged(start: datetime, end: datetime, moment: datetime, condition) -> sa.Su
             (Dossier.channel == "online").label("online"),
             Procedure.full_online.label("eligible"),
             _by(Dossier.digitised_at, moment).label("digitised"),
+            _by(Dossier.dvcqg_synced_at, moment).label("synced"),
             sa.and_(finished, Dossier.outcome == "approved").label("resulted"),
             sa.and_(finished, Dossier.outcome == "approved", Dossier.e_result.is_(True)).label("e_result"),
             sa.and_(_by(Dossier.returned_at, moment), Dossier.fee_payment.in_(PAID)).label("paid"),
@@ -81,6 +83,7 @@ SUMMED = (
     "eligible",
     "full_online",
     "digitised",
+    "synced",
     "resulted",
     "e_results",
     "paid",
@@ -112,6 +115,7 @@ def _columns(rows: sa.Subquery) -> list:
         _n(c.eligible).label("eligible"),
         _n(sa.and_(c.eligible, c.online)).label("full_online"),
         _n(c.digitised).label("digitised"),
+        _n(c.synced).label("synced"),
         _n(c.resulted).label("resulted"),
         _n(c.e_result).label("e_results"),
         _n(c.paid).label("paid"),
@@ -125,6 +129,11 @@ def _columns(rows: sa.Subquery) -> list:
         sa.func.coalesce(sa.func.sum(c.worked_days), 0).label("worked_sum"),
         sa.func.count(c.worked_days).label("worked_n"),
     ]
+
+
+def ever_synced() -> bool:
+    """Whether any dossier was ever synced to the national portal (an index range's first row)."""
+    return bool(db.session.scalar(sa.select(sa.exists().where(Dossier.dvcqg_synced_at.is_not(None)))))
 
 
 def by_procedure(start: datetime, end: datetime, moment: datetime, condition) -> list[dict]:

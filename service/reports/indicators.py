@@ -7,7 +7,10 @@ sub-indicators as DVCQG scores them [T], each with its maximum, its threshold an
 
 - points: at or above the threshold, the maximum; below it, rate x maximum / threshold [T];
 - a threshold the sources do not give is 100 % [I] (the on-time rate, electronic results);
-- indicators Motcua holds no data for (publication, CSDLQG, DVCQG sync, e-certified copies, data
+- the share of the period's dossiers synced to DVCQG by its end (`dossiers.dvcqg_synced_at`: the
+  portal accepted a status push of it, service/dvcqg/pushes.py) is `no_data` while the `dvc`
+  connector is not configured and no dossier was ever synced;
+- indicators Motcua holds no data for (publication, CSDLQG, e-certified copies, data
   reuse, the personal data warehouse, the population database, PAKN, satisfaction) are `no_data`:
   never 0 nor 100; their points are null, and the total says the maximum it is out of
   (`scored_max`); an indicator whose denominator is 0 in the period has a null rate and points too;
@@ -29,6 +32,7 @@ from urllib.parse import urlencode
 from flask import current_app
 
 from ..dossiers.drill import judged_at
+from ..dvcqg import mapping as dvcqg_mapping
 from ..identity import operations as identity
 from ..identity import tree
 from ..models_base import utcnow
@@ -54,10 +58,11 @@ class Indicator:
     # The dossier list's filters (dossiers/drill.py) of the numerator and of the denominator.
     numerator_filters: tuple[tuple[str, str], ...] = ()
     denominator_filters: tuple[tuple[str, str], ...] = ()
+    # A system the data comes from (DVCQG): without it, `no_data` (`sources`).
+    source: str | None = None
 
-    @property
-    def has_data(self) -> bool:
-        return self.numerator is not None
+    def has_data(self, sources: frozenset[str] = frozenset()) -> bool:
+        return self.numerator is not None and (self.source is None or self.source in sources)
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ class Group:
     indicators: tuple[Indicator, ...]
 
 
+DVCQG = "dvcqg"  # the sync to the national portal (service/dvcqg/pushes.py)
 _RESULTED = (("finished", "true"), ("outcome", "approved"))
 _PAID = (("returned", "true"), ("fee_payment", "online,counter,post"))
 
@@ -80,7 +86,17 @@ GROUPS: tuple[Group, ...] = (
             Indicator("tthc_published_on_time", "Công bố, công khai TTHC đúng hạn", 6),
             Indicator("csdlqg_updated", "Cập nhật CSDL quốc gia về TTHC đúng hạn (≤ 5 ngày làm việc)", 4),
             Indicator("tthc_seven_parts", "Công khai đủ 7 bộ phận của TTHC", 2),
-            Indicator("synced_to_dvcqg", "Hồ sơ đồng bộ lên Cổng DVC quốc gia", 6, target=1.0),
+            Indicator(
+                "synced_to_dvcqg",
+                "Hồ sơ đồng bộ lên Cổng DVC quốc gia",
+                6,
+                threshold=1.0,
+                target=1.0,
+                numerator="synced",
+                denominator="counted",
+                numerator_filters=(("dvcqg_synced", "true"),),
+                source=DVCQG,
+            ),
         ),
     ),
     Group(
@@ -240,7 +256,8 @@ def compute(
         base["org_unit"] = unit
     if procedure:
         base["procedure"] = procedure
-    groups = [_group(group, counts, base) for group in GROUPS]
+    known = sources()
+    groups = [_group(group, counts, base, known) for group in GROUPS]
     scored = [i for g in groups for i in g["indicators"] if i["points"] is not None]
     total_points = round(sum(i["points"] for i in scored), 2)
     scored_max = float(sum(i["max_points"] for i in scored))
@@ -299,8 +316,16 @@ def trend(
     return points
 
 
-def _group(group: Group, counts: dict, base: dict) -> dict:
-    indicators = [_indicator(indicator, counts, base) for indicator in group.indicators]
+def sources() -> frozenset[str]:
+    """The systems Motcua has the data of: DVCQG when its connector is configured (every dossier's
+    statuses are pushed) or a dossier was ever synced (the data stays when it is removed)."""
+    configured = current_app.extensions["motcua.connectors"].configs
+    synced = dvcqg_mapping.connector() in configured or queries.ever_synced()
+    return frozenset({DVCQG} if synced else ())
+
+
+def _group(group: Group, counts: dict, base: dict, sources: frozenset[str]) -> dict:
+    indicators = [_indicator(indicator, counts, base, sources) for indicator in group.indicators]
     scored = [i["points"] for i in indicators if i["points"] is not None]
     return {
         "key": group.key,
@@ -311,7 +336,7 @@ def _group(group: Group, counts: dict, base: dict) -> dict:
     }
 
 
-def _indicator(indicator: Indicator, counts: dict, base: dict) -> dict:
+def _indicator(indicator: Indicator, counts: dict, base: dict, sources: frozenset[str]) -> dict:
     data = {
         "key": indicator.key,
         "name": indicator.name,
@@ -319,7 +344,7 @@ def _indicator(indicator: Indicator, counts: dict, base: dict) -> dict:
         "max_points": float(indicator.max_points),
         "target": indicator.target,
     }
-    if not indicator.has_data:
+    if not indicator.has_data(sources):
         return {
             **data,
             "numerator": None,

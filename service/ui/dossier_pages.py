@@ -97,6 +97,7 @@ def _drill(args) -> drill.Drill:
         channel=args.get("channel") if args.get("channel") in CHANNEL_LABELS else None,
         full_online=flag("full_online"),
         digitised=flag("digitised"),
+        dvcqg_synced=flag("dvcqg_synced"),
         finished=flag("finished"),
         returned=flag("returned"),
         outcome=args.get("outcome") if args.get("outcome") in OUTCOMES else None,

@@ -78,3 +78,9 @@ def run_calls(app, seconds: float = 20.0) -> list:
             break
         time.sleep(0.05)
     return calls(app)
+
+
+def journal(simulator) -> list:
+    """The simulator's journal without the status sync to the national portal (`dvc/update_status`:
+    every dossier's statuses once the `dvc` connector is configured, tested in tests/dvcqg)."""
+    return [e for e in simulator.journal() if (e["connector"], e["operation"]) != ("dvc", "update_status")]

@@ -20,6 +20,7 @@ from tests.dossiers.test_dossier_flow import office as office  # the fixture
 from tests.integrations.remote import (
     PAYMENT_SECRET,
     connect,
+    journal,
     point_callbacks,
     run_calls,
     simulator_fixture,
@@ -75,7 +76,7 @@ def test_the_fee_is_requested_paid_once_through_a_doubled_callback_and_recorded(
     dossier = to_appraisal(remote, receive(remote))
     calls = run_calls(remote.app)
     assert [c[:3] for c in calls] == [("request_fee_payment", "payment/create_request", "done")]
-    (effect,) = remote.simulator.journal()
+    (effect,) = journal(remote.simulator)
     assert effect["params"]["amount"] == FEE and effect["params"]["purpose"] == "fee"
     assert effect["params"]["ref"] == dossier["code"]
     request = _variables(remote, dossier)["fee_request"]
@@ -200,7 +201,7 @@ def test_a_financial_obligation_paid_online_ends_the_wait_at_the_counter(remote)
     assert dossier["status"] == 6 and dossier["paused"] is True
     calls = run_calls(remote.app)
     assert [c[:3] for c in calls] == [("request_financial_payment", "payment/create_request", "done")]
-    assert remote.simulator.journal()[0]["params"]["amount"] == 12500000
+    assert journal(remote.simulator)[0]["params"]["amount"] == 12500000
     answer = _pay(remote.simulator, "PAY-000001", outcome="paid", times=2)["answers"]
     assert [a["body"]["outcome"] for a in answer] == ["delivered", "duplicate"]
     dossier = remote.clerk.get(f"/api/v1/dossiers/{dossier['id']}").json

@@ -23,7 +23,14 @@ from tests.attachments.test_attachments import upload
 from tests.attachments.test_signatures import PASSPHRASE, _result_pdf
 from tests.dossiers.test_dossier_flow import appraise, do, receive, to_appraisal
 from tests.dossiers.test_dossier_flow import office as office  # the fixture
-from tests.integrations.remote import POST_SECRET, connect, point_callbacks, run_calls, simulator_fixture
+from tests.integrations.remote import (
+    POST_SECRET,
+    connect,
+    journal,
+    point_callbacks,
+    run_calls,
+    simulator_fixture,
+)
 from tests.pki import Authority, write_keys
 
 remote_simulator = simulator_fixture()
@@ -76,7 +83,7 @@ def test_the_result_is_returned_by_post_with_its_tracking_number(remote):
     assert dossier["status"] == 9 and dossier["tracking_number"] is None  # booked by a worker
     calls = run_calls(remote.app)
     assert [c[:3] for c in calls] == [("book_delivery", "post/book_delivery", "done")]
-    (booking,) = remote.simulator.journal()
+    (booking,) = journal(remote.simulator)
     assert booking["params"]["address"] == {"address": "Số 5 Lê Lợi, Long Xuyên", "phone": "0911222333"}
     assert booking["params"]["ref"] == dossier["code"]
     assert booking["params"]["recipient"]["name"] == "Nguyễn Thị Ánh"
@@ -135,7 +142,7 @@ def test_the_signed_result_is_filed_in_the_documents_system_with_its_number(remo
     assert dossier["current_steps"] == []  # filing first: the result reaches the counter after
     calls = run_calls(remote.app)
     assert [c[:3] for c in calls] == [("file_result", "edms/file_result", "done")]
-    (filing,) = remote.simulator.journal()
+    (filing,) = journal(remote.simulator)
     sent = filing["params"]["document"]
     assert sent["sha256"] == hashlib.sha256(signed_bytes).hexdigest()
     assert sent["name"] == "ket-qua-ky-so.pdf" and filing["params"]["result_number"] == "45/PLLTP"
@@ -168,7 +175,7 @@ def test_a_filing_whose_file_is_gone_is_an_incident_naming_it(remote):
     calls = run_calls(remote.app)
     assert [c[:3] for c in calls] == [("file_result", "edms/file_result", "failed")]
     assert "is gone" in calls[0][4]
-    assert remote.simulator.journal() == []
+    assert journal(remote.simulator) == []
     incidents = remote.admin.get("/api/v1/incidents").json["items"]
     assert [i["element_id"] for i in incidents] == ["file_result"]
 
@@ -186,7 +193,7 @@ def test_the_post_picks_up_the_documents_and_the_check_opens_when_they_arrive(re
     assert dossier["status"] == 1 and dossier["current_steps"] == []  # waits for the documents
     calls = run_calls(remote.app)
     assert [c[:3] for c in calls] == [("book_pickup", "post/book_pickup", "done")]
-    (booking,) = remote.simulator.journal()
+    (booking,) = journal(remote.simulator)
     assert booking["params"]["address"] == body["pickup"] and booking["params"]["ref"] == dossier["id"]
     assert _track(remote.simulator, "EB000000001VN", "picked_up")[0]["body"]["outcome"] == "updated"
     answers = _track(remote.simulator, "EB000000001VN", "delivered", times=2)

@@ -103,6 +103,7 @@ COUNTS = {
     "eligible": 9,
     "full_online": 5,
     "digitised": 8,
+    "synced": 0,  # the dvc connector is not configured: synced_to_dvcqg has no data
     "resulted": 3,
     "e_results": 2,
     "paid": 2,

@@ -120,3 +120,63 @@ def test_0025_lets_existing_dossiers_be_found_by_name_without_accents_cccd_and_p
         columns = {c["name"] for c in sa.inspect(conn).get_columns("users")}
     assert text == "000.17.22.h56-261204-0001 nguyen thi anh 089190000123 0912345678"
     assert "preferences" in columns
+
+
+def test_0031_marks_the_portals_dossiers_pushed_before_synced(tmp_path):
+    url = f"sqlite:///{tmp_path / 'before-0031.sqlite3'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test"})
+    with app.app_context():
+        upgrade(revision="0029_payments_post_edms")
+    engine = sa.create_engine(url)
+    tables = sa.MetaData()
+    tables.reflect(engine)
+    t = tables.tables
+    sent_at, submitted = datetime(2026, 12, 1, 3, 0, tzinfo=UTC), datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
+    ids = {}
+    with engine.begin() as conn:
+        definition = _insert(conn, t["process_definitions"], key="dossier", version=1, checksum="c")
+        procedure = _insert(conn, t["procedures"], code="P-1", process_key="dossier")
+        for name, portal_id in (
+            ("pushed", "DVCQG-1"),
+            ("purged", "DVCQG-2"),
+            ("failing", "DVCQG-3"),
+            ("counter", None),
+        ):
+            instance = uuid.uuid4().hex
+            _insert(conn, t["process_instances"], id=instance, definition_id=definition, state="running")
+            ids[name] = _insert(
+                conn,
+                t["dossiers"],
+                id=uuid.uuid4().hex,
+                procedure_id=procedure,
+                instance_id=instance,
+                portal_id=portal_id,
+                status=4,
+                submitted_at=submitted,
+            )
+        for event, (name, state, when) in enumerate(
+            (("pushed", "sent", sent_at), ("failing", "failed", None)), start=1
+        ):
+            _insert(
+                conn,
+                t["dvcqg_status_pushes"],
+                event_id=event,
+                dossier_id=ids[name],
+                state=state,
+                sent_at=when,
+            )
+
+    with app.app_context():
+        upgrade()
+
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT id, dvcqg_synced_at, dvcqg_status FROM dossiers")).all()
+    found = {row[0]: (row[1], row[2]) for row in rows}
+
+    def when(value):
+        return datetime.fromisoformat(str(value)).replace(tzinfo=UTC) if value is not None else None
+
+    assert (when(found[ids["pushed"]][0]), found[ids["pushed"]][1]) == (sent_at, 4)
+    assert (when(found[ids["purged"]][0]), found[ids["purged"]][1]) == (submitted, 4)  # pushes purged
+    assert found[ids["failing"]] == (None, None)  # its first push never reached the portal
+    assert found[ids["counter"]] == (None, None)
