@@ -396,8 +396,8 @@ def test_a_clerk_opens_a_dossier_from_the_list_and_sees_its_diagram(page, office
         re.compile(r"\bmotcua-")
     )
     expect(diagram.locator("a.bjs-powered-by")).to_have_attribute("href", re.compile(r"^https?://bpmn\.io"))
-    # start, handling_start, receive, receive_decision; digitise.
-    expect(page.get_by_test_id("diagram-status")).to_have_text("4 bước đã xong, 1 đang chờ, 0 bị lỗi.")
+    # start, handling_start, pickup_check (no pickup by post), receive, receive_decision; digitise.
+    expect(page.get_by_test_id("diagram-status")).to_have_text("5 bước đã xong, 1 đang chờ, 0 bị lỗi.")
     screenshot(page, "dossier.png")
 
     # Once digitised, the dossier waits in `processing`, whose apology timer is armed.
