@@ -132,8 +132,10 @@ def _columns(rows: sa.Subquery) -> list:
 
 
 def ever_synced() -> bool:
-    """Whether any dossier was ever synced to the national portal (an index range's first row)."""
-    return bool(db.session.scalar(sa.select(sa.exists().where(Dossier.dvcqg_synced_at.is_not(None)))))
+    """Whether any dossier was ever synced to the national portal: the first moment of the index
+    (min() reads one end of ix_dossiers_dvcqg_synced_at; an EXISTS of IS NOT NULL was planned as a
+    scan of every dossier, 0.3 s at a million, when none was ever synced)."""
+    return db.session.scalar(sa.select(sa.func.min(Dossier.dvcqg_synced_at))) is not None
 
 
 def by_procedure(start: datetime, end: datetime, moment: datetime, condition) -> list[dict]:

@@ -24,7 +24,6 @@ tests/workers/test_localisation_workers.py (real workers).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -36,8 +35,6 @@ from tests.dvcqg.portal import COMPONENT, PDF, Http, b64, portal_statuses, suppl
 from tests.integrations.remote import PAYMENT_SECRET, POST_SECRET, point_callbacks
 from tests.integrations.simulation import SimulatorProcess
 from tests.pki import Authority, write_keys
-from tests.workers.conftest import make_stack  # noqa: F401  (the fixture, for the workers' test)
-from tests.workers.stack import ROOT
 
 FEE = 200000
 POST_ATTEMPTS = 3  # this environment's retry policy for the post
@@ -303,56 +300,3 @@ def test_done_when_in_process(app, dossier_office, live_server, tmp_path, monkey
         play(Story(http=http, simulator=simulator, settle=settle))
     finally:
         simulator.stop()
-
-
-# --- real workers: PostgreSQL, Redis, motcua serve, a Celery worker and beat ---------------------
-
-
-@pytest.mark.skipif(
-    os.environ.get("MOTCUA_TEST_DATABASE") != "postgres", reason="real workers run in the PostgreSQL pass"
-)
-def test_done_when_with_real_workers(make_stack, tmp_path):  # noqa: F811
-    keys, roots = _sign_keys(tmp_path / "pki")
-    stack = make_stack(
-        broker="redis",
-        extra_env={
-            "MOTCUA_CONNECTOR_POST_ATTEMPTS": str(POST_ATTEMPTS),
-            "MOTCUA_CONNECTOR_POST_BACKOFF": "0.5",
-            "MOTCUA_SIGNING_KEYS_DIR": keys,
-            "MOTCUA_SIGNING_TRUST_ROOTS": roots,
-            "MOTCUA_SIGNING_PASSPHRASE": PASSPHRASE.decode(),
-            "MOTCUA_PAYMENT_CALLBACK_SECRET": PAYMENT_SECRET,
-            "MOTCUA_POST_CALLBACK_SECRET": POST_SECRET,
-        },
-    )
-    stack.motcua("deploy", str(ROOT / "bpmn" / "dossier.bpmn"))
-    stack.motcua("procedures", "load", str(ROOT / "data" / "procedures.json"))
-    stack.motcua("demo")  # the demo's units, officers and their tokens, the portal's account
-    tokens = dict(
-        line.split("\t")
-        for line in (stack.tmp_path / "instance" / "demo-tokens.txt").read_text().split("\n")
-        if line
-    )
-    api = stack.serve()
-    worker = stack.worker("worker1", "--pool=threads", concurrency=2)
-    beat = stack.beat()
-    stack.wait_ready(worker)
-    _tell_portal(stack.simulator, api.base, tokens["dvcqg"])
-    http = {
-        name: Http(api.base, tokens[name])
-        for name in ("admin", "clerk", "head", "specialist", "leader", "records")
-    }
-    _set_fee(http["admin"])
-
-    def settle(predicate, what: str):
-        return stack.wait_until(predicate, 120, what, watch=(worker, beat))
-
-    play(Story(http=http, simulator=stack.simulator, settle=settle))
-    # The worker did the remote calls: the payment request, the filing, the booking (after the retry).
-    done = stack.rows("select element_id, state from service_calls order by id")
-    assert [tuple(row) for row in done] == [
-        ("request_fee_payment", "done"),
-        ("file_result", "done"),
-        ("book_delivery", "done"),
-    ]
-    stack.check_alive()
