@@ -76,7 +76,7 @@ simulators: setup
 	@echo "            export MOTCUA_PAYMENT_CALLBACK_SECRET=$(CALLBACK_SECRET) MOTCUA_POST_CALLBACK_SECRET=$(CALLBACK_SECRET)"
 	@echo "The portal's page: $(SIMULATOR_URL)/dvc/portal (pushes to $(MOTCUA_URL))"
 	$(BIN)/python -m integrations.simulator --host $(HOST) --port $(SIMULATOR_PORT) --state instance/simulator.json \
-		--motcua-url $(MOTCUA_URL) \
+		--motcua-url $(MOTCUA_URL) --motcua-token-file instance/demo-tokens.txt \
 		--callback payment=$(MOTCUA_URL)/api/v1/payments/callback --callback-secret payment=$(CALLBACK_SECRET) \
 		--callback post=$(MOTCUA_URL)/api/v1/post/callback --callback-secret post=$(CALLBACK_SECRET)
 

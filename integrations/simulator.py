@@ -279,6 +279,12 @@ def main(argv: list[str] | None = None) -> None:
         help="the portal's Motcua token (scope integrations:dvcqg)",
     )
     parser.add_argument(
+        "--motcua-token-file",
+        default="",
+        help="a demo's tokens file (the line 'dvcqg<TAB>token' of instance/demo-tokens.txt, written by"
+        " `motcua demo`), read when the portal pushes and no --motcua-token was given",
+    )
+    parser.add_argument(
         "--callback", action="append", default=[], metavar="SYSTEM=URL", help="where its callbacks go"
     )
     parser.add_argument(
@@ -288,7 +294,11 @@ def main(argv: list[str] | None = None) -> None:
     tokens = dict(item.partition("=")[::2] for item in args.token)
     if not all(tokens.values()):
         parser.error("--token takes SYSTEM=TOKEN")
-    options = {"motcua_url": args.motcua_url, "motcua_token": args.motcua_token}
+    options = {
+        "motcua_url": args.motcua_url,
+        "motcua_token": args.motcua_token,
+        "motcua_token_file": args.motcua_token_file,
+    }
     callbacks: dict = {}
     for option, key in ((args.callback, "url"), (args.callback_secret, "secret")):
         for system, value in (item.partition("=")[::2] for item in option):

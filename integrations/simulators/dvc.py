@@ -6,7 +6,8 @@ portal by its portal id, another one by its code (its first push creates it); `s
 any other operation get the plain answer. The portal also calls Motcua: a citizen submits an online
 dossier or a supplement here (the page `GET /dvc/portal`, or JSON), and the simulator pushes it to
 `<motcua-url>/api/v1/integrations/dvcqg/...` with the portal's token (`--motcua-url`,
-`--motcua-token`, or MOTCUA_URL / MOTCUA_DVCQG_TOKEN), the files as base64, an Idempotency-Key
+`--motcua-token`, or MOTCUA_URL / MOTCUA_DVCQG_TOKEN, or the line "dvcqg" of `--motcua-token-file`:
+`make simulators` names the demo's instance/demo-tokens.txt), the files as base64, an Idempotency-Key
 per delivery. `"deliver": "twice"` sends the same delivery twice (a portal that retries).
 
     POST /dvc/portal/dossiers  {"procedure_code", "applicant": {...}, "components": [{"name",
@@ -25,6 +26,7 @@ import html
 import json
 import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 import requests
 from werkzeug.routing import Rule
@@ -90,10 +92,26 @@ def _next(simulator, counter: str) -> int:
         return own[counter]
 
 
+def _demo_token(path: str | None) -> str:
+    """The portal's token in a demo's tokens file (`motcua demo` writes it after the simulator may
+    have started, so it is read at each push); "" when there is none."""
+    if not path:
+        return ""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return ""
+    return next((line.split("\t", 1)[1] for line in lines if line.startswith("dvcqg\t")), "")
+
+
 def _push(simulator, path: str, body: dict, key: str, times: int) -> list[dict]:
     """POST the delivery to Motcua `times` times (the same Idempotency-Key); the answers."""
     base = simulator.options.get("motcua_url") or os.environ.get("MOTCUA_URL", "")
-    token = simulator.options.get("motcua_token") or os.environ.get("MOTCUA_DVCQG_TOKEN", "")
+    token = (
+        simulator.options.get("motcua_token")
+        or os.environ.get("MOTCUA_DVCQG_TOKEN", "")
+        or _demo_token(simulator.options.get("motcua_token_file"))
+    )
     if not base:
         return [{"status": None, "error": "no --motcua-url: the delivery was not sent"}]
     answers = []

@@ -176,3 +176,22 @@ def test_a_citizen_submits_on_the_simulators_page_and_sees_the_dossier_listed(po
     assert motcua["channel"] == "online" and motcua["applicant"]["name"] == "Phạm <b>An</b>"
     listed = requests.get(f"{portal.simulator.url}/dvc/portal", timeout=10).text
     assert dossier["portal_id"] in listed and "Phạm &lt;b&gt;An&lt;/b&gt;" in listed
+
+
+def test_a_simulator_started_before_the_demo_reads_the_portals_token_from_the_demos_file(portal, tmp_path):
+    """`make simulators` starts before `make run`'s demo has written the portal's token: the
+    simulator reads it from instance/demo-tokens.txt when the portal pushes (--motcua-token-file)."""
+    from tests.integrations.simulation import SimulatorProcess
+
+    tokens = tmp_path / "demo-tokens.txt"
+    late = SimulatorProcess(
+        tmp_path / "late.log", "--motcua-url", portal.base, "--motcua-token-file", str(tokens)
+    )
+    try:
+        refused = portal_submit(late.url)
+        assert refused["answers"][0]["status"] == 401  # no file yet: no token
+        tokens.write_text(f"admin\tmct_other\ndvcqg\t{portal.token}\n", encoding="utf-8")
+        sent = portal_submit(late.url)
+        assert sent["answers"][0]["status"] == 201
+    finally:
+        late.stop()
