@@ -141,10 +141,11 @@ def check_completion(task, instance, variables: dict) -> None:
         check(task, instance, variables)
 
 
-def completion_reads() -> list[tuple[Any, Any, tuple]]:
-    """(entity, join condition on the instance, loader options) of each row read with a task to
-    complete."""
-    return [read() for read in _pipeline().completion_reads]
+def completion_reads() -> tuple[Callable[[], tuple[Any, Any, tuple]], ...]:
+    """The reads of the rows read with a task to complete: each gives (entity, join condition on
+    the instance, loader options). The same tuple for every call (queries keep their statement per
+    tuple)."""
+    return _pipeline().completion_reads
 
 
 def _run(follow_up: FollowUp, instance, now: datetime, depth: int) -> None:

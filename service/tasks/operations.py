@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 
-from .. import forms, runtime, steps
+from .. import forms, inserts, runtime, steps
 from ..audit.operations import fact, record
 from ..errors import Conflict
 from ..extensions import db
@@ -75,6 +77,21 @@ def unclaim(task_id, *, actor, loaded=None) -> Task:
     return task
 
 
+@functools.cache
+def _completion():
+    """A locked open task's completion, sent with the step's writes (service/inserts.py): built once."""
+    table = Task.__table__
+    return (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("completed_task", type_=table.c.id.type), table.c.state == OPEN)
+        .values(
+            state=COMPLETED,
+            completed_at=sa.bindparam("completed_at", type_=table.c.completed_at.type),
+            completed_by_id=sa.bindparam("completed_by", type_=table.c.completed_by_id.type),
+        )
+    )
+
+
 def complete(task_id, variables: dict, *, actor, expected_version: int | None = None, loaded=None):
     """Complete a task with variables and advance its instance, or refuse with nothing changed
     (the caller authorised the actor: tasks.permissions.require_task_actor).
@@ -112,17 +129,23 @@ def complete(task_id, variables: dict, *, actor, expected_version: int | None = 
     # Compare-and-set on the task, then the instance row's version check at flush:
     # of two racing completions exactly one passes both. A task whose row this unit locked when it
     # read it (tasks.queries.get_with_instance) is still open: its update goes with the step's writes.
-    completion = (
+    if locked(task.id):
+        writes = [
+            inserts.Bound(
+                _completion(), {"completed_task": task.id, "completed_at": now, "completed_by": actor.id}
+            )
+        ]
+    elif not db.session.execute(
         sa.update(Task)
         .where(Task.id == task.id, Task.state == OPEN)
         .values(state=COMPLETED, completed_at=now, completed_by_id=actor.id)
-    )
-    writes = [completion] if locked(task.id) else []
-    if not writes and not db.session.execute(completion).rowcount:
+    ).rowcount:
         raise Conflict(
             f"Task '{task.name}' was completed by someone else just now; nothing of yours was applied.",
             code="task_not_open",
         )
+    else:
+        writes = []
     result.closed = [t for t in result.closed if t != str(task.id)]
     audit = [
         fact(

@@ -8,6 +8,7 @@ import no model.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -214,15 +215,9 @@ def get_with_instance(
     (PostgreSQL: service/inserts.py), the task's row is locked until the unit ends (FOR UPDATE; a
     concurrent completion waits here, then finds it completed), so its completion needs no
     compare-and-set of its own (`locked`)."""
-    query = sa.select(Task, ProcessInstance).join(ProcessInstance, Task.instance_id == ProcessInstance.id)
-    if with_state:
-        query = query.options(undefer(ProcessInstance.engine_state))
-        for entity, on, options in steps.completion_reads():
-            query = query.add_columns(entity).outerjoin(entity, on).options(*options)
     lock = lock and inserts.gathered()
-    if lock:
-        query = query.with_for_update(of=Task)
-    row = db.session.execute(query.where(Task.id == task_id)).first()
+    reads = steps.completion_reads() if with_state else ()
+    row = db.session.execute(_task_query(reads, lock), {"task_id": task_id}).first()
     if row is None:
         raise NotFound(f"There is no task {task_id}.")
     for kept in row[2:]:
@@ -232,6 +227,20 @@ def get_with_instance(
     if lock and unit is not None:
         unit.mark(_LOCKED + str(row[0].id))
     return row[0], row[1]
+
+
+@functools.lru_cache(maxsize=16)
+def _task_query(reads: tuple, lock: bool):
+    """get_with_instance's statement (bound parameter task_id), built once per shape: a completion
+    spends nothing on building it or on SQLAlchemy's cache key (memoised on the statement)."""
+    query = sa.select(Task, ProcessInstance).join(ProcessInstance, Task.instance_id == ProcessInstance.id)
+    if reads:
+        query = query.options(undefer(ProcessInstance.engine_state))
+        for entity, on, options in (read() for read in reads):
+            query = query.add_columns(entity).outerjoin(entity, on).options(*options)
+    if lock:
+        query = query.with_for_update(of=Task)
+    return query.where(Task.id == sa.bindparam("task_id", type_=Task.id.type))
 
 
 _LOCKED = "tasks.locked:"

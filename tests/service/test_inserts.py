@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -115,3 +116,95 @@ def test_the_instance_update_is_part_of_the_statement_on_postgresql(app, admin, 
         db.session.expire_all()
         stored = db.session.get(ProcessInstance, uuid.UUID(instance_id))
         assert (stored.version, stored.variables["note"]) == (version + 1, "mine")
+
+
+def _postgres_only(app):
+    """These tests are about the one statement PostgreSQL gets; the PostgreSQL pass runs them."""
+    if not _postgres(app):
+        pytest.skip("the recordset INSERT is PostgreSQL's (SQLite inserts one table at a time)")
+
+
+def test_a_steps_statement_is_compiled_once_whatever_its_number_of_rows(app):
+    """The rows travel as one JSON parameter: two steps of one shape but different row counts send
+    the same SQL text (PostgreSQL prepares it) from one compiled form (SQLAlchemy's cache)."""
+    _postgres_only(app)
+    seen: list[tuple] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, context.compiled))
+
+    with app.app_context():
+        sa.event.listen(db.engine, "after_cursor_execute", keep)
+        try:
+            for n in (1, 3, 7):
+                with uow.unit_of_work():
+                    inserts.insert_all(
+                        [(AuditEvent.__table__, _facts(n)), (OutboxEvent.__table__, _events(n))]
+                    )
+        finally:
+            sa.event.remove(db.engine, "after_cursor_execute", keep)
+        assert len(seen) == 3
+        assert len({text for text, _ in seen}) == 1
+        assert len({id(compiled) for _, compiled in seen}) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == 11
+
+
+def test_values_arrive_as_the_orm_would_write_them(app):
+    """UUIDs, aware datetimes (stored in UTC), JSON (a Python None is JSON's null, as SQLAlchemy
+    writes it), Vietnamese text, and the Python-side defaults of the columns a row leaves out."""
+    _postgres_only(app)
+    instance_id = uuid.uuid4()
+    at = datetime(2026, 12, 4, 16, 30, tzinfo=UTC).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    fact = {"type": "hồ sơ", "at": at, "data": None, "instance_id": instance_id, "message": "Đã tiếp nhận"}
+    event = {"topic": "test.defaults", "instance_id": None}  # payload and created_at: the model's defaults
+    with app.app_context():
+        with uow.unit_of_work():
+            inserts.insert_all([(AuditEvent.__table__, [fact]), (OutboxEvent.__table__, [event])])
+        row = db.session.execute(
+            sa.select(
+                AuditEvent.type,
+                AuditEvent.at,
+                AuditEvent.instance_id,
+                AuditEvent.message,
+                sa.cast(AuditEvent.data, sa.Text),
+            )
+        ).one()
+        assert row == ("hồ sơ", at, instance_id, "Đã tiếp nhận", "null")
+        payload, created = db.session.execute(sa.select(OutboxEvent.payload, OutboxEvent.created_at)).one()
+        assert payload == {}
+        assert created is not None and created.tzinfo is not None
+
+
+def test_a_table_whose_column_types_json_cannot_carry_takes_the_values_list(app, admin):
+    """A column type the recordset does not know (bytes) falls back to a multi-row VALUES: the rows
+    land, in the step's one statement with the recordset INSERTs of the other tables."""
+    _postgres_only(app)
+    from service.idempotency.models import IdempotentRequest
+    from service.identity.models import User
+
+    with app.app_context():
+        user_id = db.session.scalar(sa.select(User.id).limit(1))
+        rows = [
+            {
+                "user_id": user_id,
+                "key": f"k{i}",
+                "fingerprint": "f" * 64,
+                "method": "POST",
+                "path": "/x",
+                "status": 201,
+                "body": b"\x00{}",
+            }
+            for i in range(2)
+        ]
+        statements: list[str] = []
+        sa.event.listen(
+            db.engine, "before_cursor_execute", lambda c, cur, statement, *a: statements.append(statement)
+        )
+        with uow.unit_of_work():
+            inserts.insert_all([(IdempotentRequest.__table__, rows), (AuditEvent.__table__, _facts(2))])
+        assert len(statements) == 1
+        stored = db.session.execute(
+            sa.select(IdempotentRequest.key, IdempotentRequest.body, IdempotentRequest.headers)
+        ).all()
+        assert sorted(stored) == [("k0", b"\x00{}", {}), ("k1", b"\x00{}", {})]
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == 2
