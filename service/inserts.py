@@ -259,6 +259,12 @@ class _Change:
             set_committed_value(self.obj, key, value)
         if self.version is not None:
             set_committed_value(self.obj, self.version[0], self.version[1] + 1)
+        state = sa.inspect(self.obj)
+        if not state.committed_state:
+            # Nothing else of the object is pending: leave it as clean as a flush leaves what it
+            # wrote, or the request's next flush walks the unit of work for nothing (~0.5 ms).
+            session = state.session
+            state._commit_all(state.dict, session.identity_map if session is not None else None)
 
 
 def _changes(obj) -> tuple[Any, _Change] | None:

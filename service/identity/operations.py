@@ -170,20 +170,16 @@ class Principal:
 
 
 def _principal_query():
+    """The principal's columns, from the tables (not the ORM's entities: a plain Core statement,
+    no ORM compile or loading step for what every request reads)."""
+    users, units, groups = User.__table__.c, OrgUnit.__table__.c, Group.__table__.c
     return (
-        sa.select(
-            User.id,
-            User.username,
-            User.display_name,
-            User.is_admin,
-            OrgUnit.code,
-            Group.name,
-        )
-        .select_from(User)
-        .outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id)
-        .outerjoin(user_groups, user_groups.c.user_id == User.id)
-        .outerjoin(Group, Group.id == user_groups.c.group_id)
-        .where(User.is_active.is_(True))
+        sa.select(users.id, users.username, users.display_name, users.is_admin, units.code, groups.name)
+        .select_from(User.__table__)
+        .outerjoin(OrgUnit.__table__, units.id == users.org_unit_id)
+        .outerjoin(user_groups, user_groups.c.user_id == users.id)
+        .outerjoin(Group.__table__, groups.id == user_groups.c.group_id)
+        .where(users.is_active.is_(True))
     )
 
 
@@ -200,16 +196,17 @@ def _token_query():
     """The principal of a token: built once (bound parameters token_hash and now), so that a
     request spends nothing on building it or on SQLAlchemy's cache key (it is memoised on the
     statement): every API call runs it."""
+    tokens = ApiToken.__table__.c
     return (
         _principal_query()
-        .add_columns(ApiToken.id, ApiToken.scopes, ApiToken.last_used_at)
-        .join(ApiToken, ApiToken.user_id == User.id)
+        .add_columns(tokens.id, tokens.scopes, tokens.last_used_at)
+        .join(ApiToken.__table__, tokens.user_id == User.__table__.c.id)
         .where(
-            ApiToken.token_hash == sa.bindparam("token_hash", type_=ApiToken.token_hash.type),
-            ApiToken.revoked_at.is_(None),
+            tokens.token_hash == sa.bindparam("token_hash", type_=tokens.token_hash.type),
+            tokens.revoked_at.is_(None),
             sa.or_(
-                ApiToken.expires_at.is_(None),
-                ApiToken.expires_at > sa.bindparam("now", type_=ApiToken.expires_at.type),
+                tokens.expires_at.is_(None),
+                tokens.expires_at > sa.bindparam("now", type_=tokens.expires_at.type),
             ),
         )
     )
