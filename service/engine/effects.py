@@ -174,9 +174,11 @@ def scope(task: Any, units: Collection[str] | None) -> tuple[str | None, str | N
     )
 
 
-def ready_human(workflow: BpmnWorkflow) -> dict[str, Any]:
-    """The ready human tasks by id."""
-    return {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+def ready_human(workflow: BpmnWorkflow, ready: list[Any] | None = None) -> dict[str, Any]:
+    """The ready human tasks by id (of `ready`, the workflow's ready tasks, when the caller has them)."""
+    if ready is None:
+        ready = workflow.get_tasks(state=TaskState.READY)
+    return {str(t.id): t for t in ready if t.task_spec.manual}
 
 
 def finished_ids(workflow: BpmnWorkflow) -> set[UUID]:

@@ -144,9 +144,10 @@ class Engine:
         calendar: Calendar | None,
     ) -> StepResult:
         began = time.perf_counter()
-        before_ready = effects.ready_human(workflow)
+        ready = workflow.get_tasks(state=TaskState.READY)  # one walk of the tree for both
+        before_ready = effects.ready_human(workflow, ready)
         before_done = effects.finished_ids(workflow)
-        before_external = services.ready_external(workflow)
+        before_external = services.ready_external(workflow, ready)
         status, error, calls = RUNNING, None, []
         with limits.stepping(self.budgets) as step:
             try:
@@ -158,7 +159,10 @@ class Engine:
             except Exception as exc:  # any failure inside the model is an instance error, never a crash
                 status, error = ERROR, effects.error_of(exc)
                 guards.mark_for_retry(workflow, exc)
-        after_ready = effects.ready_human(workflow)
+        ready = workflow.get_tasks(state=TaskState.READY)
+        after_ready = effects.ready_human(workflow, ready)
+        # read before the loop below marks a human task in error: it changes no external task
+        after_external = services.ready_external(workflow, ready)
         opened = []
         for tid, task in list(after_ready.items()):
             if tid in before_ready:
@@ -184,13 +188,13 @@ class Engine:
                     "task_id": tid,
                 }
         next_start = None
-        for task in workflow.get_tasks():
-            if clock.NEXT_START in task.internal_data:
-                next_start = task.internal_data.pop(clock.NEXT_START)
+        for wf in (workflow, *workflow.subprocesses.values()):
+            for task in wf.tasks.values():
+                if clock.NEXT_START in task.internal_data:
+                    next_start = task.internal_data.pop(clock.NEXT_START)
         if status != ERROR and workflow.is_completed():
             status = COMPLETED
         completed = effects.completed_elements(workflow, before_done)
-        after_external = services.ready_external(workflow)
         result = StepResult(
             state="",
             status=status,

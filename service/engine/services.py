@@ -68,10 +68,11 @@ def is_external(spec: Any) -> bool:
     return isinstance(spec, ServiceTask) and bool(properties(spec).get(EXTERNAL_TOPIC))
 
 
-def ready_external(workflow: Any) -> dict[str, ExternalTask]:
-    """The ready external tasks by task id, with their topics and priorities."""
+def ready_external(workflow: Any, ready: list[Any] | None = None) -> dict[str, ExternalTask]:
+    """The ready external tasks by task id, with their topics and priorities (of `ready`, the
+    workflow's ready tasks, when the caller has them)."""
     found: dict[str, ExternalTask] = {}
-    for task in workflow.get_tasks(state=TaskState.READY):
+    for task in workflow.get_tasks(state=TaskState.READY) if ready is None else ready:
         spec = task.task_spec
         if not is_external(spec):
             continue
