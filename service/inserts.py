@@ -260,9 +260,10 @@ class _Change:
         if self.version is not None:
             set_committed_value(self.obj, self.version[0], self.version[1] + 1)
         state = sa.inspect(self.obj)
-        if not state.committed_state:
-            # Nothing else of the object is pending: leave it as clean as a flush leaves what it
-            # wrote, or the request's next flush walks the unit of work for nothing (~0.5 ms).
+        if not any(state.attrs[key].history.has_changes() for key in state.committed_state):
+            # Nothing else of the object is pending (an attribute set to its own value is not):
+            # leave it as clean as a flush leaves what it wrote, or the request's next flush walks
+            # the unit of work for nothing (~0.5 ms).
             session = state.session
             state._commit_all(state.dict, session.identity_map if session is not None else None)
 
