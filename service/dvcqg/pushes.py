@@ -48,9 +48,23 @@ def relayed(events, now: datetime) -> None:
     """The relay's consumer (service/relay.py): each status event of a dossier the portal is to
     hear of becomes its push, in the relay's transaction."""
     every_dossier = configured()
+    ours = [event for event in events if event.topic == TOPIC]
+    _read_dossiers(ours)
+    for event in ours:
+        enqueue(event, now, every_dossier=every_dossier)
+
+
+def _read_dossiers(events) -> None:
+    """The dossiers of these events in one query (the session keeps them: enqueue's get finds
+    each without a query of its own), not one query per event."""
+    ids = set()
     for event in events:
-        if event.topic == TOPIC:
-            enqueue(event, now, every_dossier=every_dossier)
+        try:
+            ids.add(uuid.UUID(str((event.payload or {}).get("dossier_id"))))
+        except ValueError:
+            continue
+    if len(ids) > 1:
+        db.session.scalars(sa.select(Dossier).where(Dossier.id.in_(ids))).all()
 
 
 def configured() -> bool:
