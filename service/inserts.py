@@ -14,6 +14,12 @@ row of the step that a concurrent step of the same instance already wrote). One 
 of one per table and row. Writes whose rows could collide within one statement are not gathered
 (a message wait rewritten: its DELETE and INSERT run at once, instances/waits.py).
 
+That statement is built once per shape, not per step: each table's rows travel as one JSON
+parameter (`INSERT ... SELECT ... FROM jsonb_populate_recordset(NULL::table, $rows)`), the UPDATEs
+and the task's completion (`Bound`) have bound parameters, and the combination is kept
+(`_combined`). SQLAlchemy then finds its compiled form without computing a cache key, and
+PostgreSQL runs the same text as a prepared statement (docs/benchmarks.md, 2026-12-05).
+
 Elsewhere (SQLite has no data-modifying WITH), and for a step whose rows would need more bound
 parameters than MAX_PARAMETERS, the writes in the order the stages gathered them, one INSERT per
 table, and the ORM flushes the dossier and the instance as before. An instance or dossier the ORM
