@@ -14,7 +14,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from . import guards, limits, modeler
+from . import guards, limits, modeler, walk
 from .errors import StateNotStorable
 from .limits import BudgetExceeded, Budgets
 from .results import CompletedElement, HumanTask, InstanceError
@@ -177,7 +177,7 @@ def scope(task: Any, units: Collection[str] | None) -> tuple[str | None, str | N
 def ready_human(workflow: BpmnWorkflow, ready: list[Any] | None = None) -> dict[str, Any]:
     """The ready human tasks by id (of `ready`, the workflow's ready tasks, when the caller has them)."""
     if ready is None:
-        ready = workflow.get_tasks(state=TaskState.READY)
+        ready = walk.ready(workflow)
     return {str(t.id): t for t in ready if t.task_spec.manual}
 
 

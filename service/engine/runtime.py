@@ -22,7 +22,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 from SpiffWorkflow.util.task import TaskState
 
-from . import calendar_helpers, clock, effects, guards, limits, messages, services
+from . import calendar_helpers, clock, effects, guards, limits, messages, services, walk
 from .calendar_helpers import Calendar
 from .collaboration import internal_messages
 from .errors import EventNotExpected, StateCorrupt, TaskNotReady
@@ -144,7 +144,7 @@ class Engine:
         calendar: Calendar | None,
     ) -> StepResult:
         began = time.perf_counter()
-        ready = workflow.get_tasks(state=TaskState.READY)  # one walk of the tree for both
+        ready = walk.ready(workflow)  # one walk of the tree for both
         before_ready = effects.ready_human(workflow, ready)
         before_done = effects.finished_ids(workflow)
         before_external = services.ready_external(workflow, ready)
@@ -159,7 +159,7 @@ class Engine:
             except Exception as exc:  # any failure inside the model is an instance error, never a crash
                 status, error = ERROR, effects.error_of(exc)
                 guards.mark_for_retry(workflow, exc)
-        ready = workflow.get_tasks(state=TaskState.READY)
+        ready = walk.ready(workflow)
         after_ready = effects.ready_human(workflow, ready)
         # read before the loop below marks a human task in error: it changes no external task
         after_external = services.ready_external(workflow, ready)

@@ -24,8 +24,8 @@ from typing import Any
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
-from SpiffWorkflow.util.task import TaskState
 
+from . import walk
 from .effects import properties
 from .guards import before_task
 from .results import ExternalTask, ServiceCall
@@ -72,7 +72,7 @@ def ready_external(workflow: Any, ready: list[Any] | None = None) -> dict[str, E
     """The ready external tasks by task id, with their topics and priorities (of `ready`, the
     workflow's ready tasks, when the caller has them)."""
     found: dict[str, ExternalTask] = {}
-    for task in workflow.get_tasks(state=TaskState.READY) if ready is None else ready:
+    for task in walk.ready(workflow) if ready is None else ready:
         spec = task.task_spec
         if not is_external(spec):
             continue
@@ -96,7 +96,7 @@ def _runnable(task: Any) -> bool:
 def _advance_once(workflow: Any) -> int:
     def run_ready(wf: Any) -> int:
         count = 0
-        for task in wf.get_tasks(state=TaskState.READY):
+        for task in walk.ready(wf):
             if _runnable(task):
                 before_task(task)  # the step's CPU and task budgets, checked between tasks
                 task.run()
@@ -124,7 +124,7 @@ def advance(workflow: Any) -> None:
 def pending_calls(workflow: Any) -> list[ServiceCall]:
     """The ready service tasks, with their evaluated parameters, for the service to queue."""
     calls: list[ServiceCall] = []
-    for task in workflow.get_tasks(state=TaskState.READY):
+    for task in walk.ready(workflow):
         spec = task.task_spec
         if not isinstance(spec, ServiceTask) or is_external(spec):
             continue

@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 from lxml import etree
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.util.task import TaskState
 
-from service.engine import CompiledDefinition, Engine, HumanTask, StepResult, parse_definition
+from service.engine import CompiledDefinition, Engine, HumanTask, StepResult, parse_definition, walk
 from service.engine.serialization import spec_registry
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -127,3 +128,20 @@ class Instance:
 @pytest.fixture
 def engine() -> Engine:
     return Engine()
+
+
+@pytest.fixture(autouse=True)
+def checked_walk(monkeypatch) -> list[int]:
+    """Every engine test also checks walk.ready against SpiffWorkflow's own iterator: the same
+    ready tasks in the same order, at every point the engine asks. Returns the sizes it saw."""
+    original, sizes = walk.ready, []
+
+    def ready(workflow: Any) -> list[Any]:
+        found = original(workflow)
+        expected = workflow.get_tasks(state=TaskState.READY)
+        assert [t.id for t in found] == [t.id for t in expected], "walk.ready disagrees with get_tasks"
+        sizes.append(len(found))
+        return found
+
+    monkeypatch.setattr(walk, "ready", ready)
+    return sizes
