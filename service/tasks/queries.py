@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import undefer
+from sqlalchemy.orm import lazyload, undefer
 
 from .. import inserts, sla, steps, uow
 from ..audit.models import AuditEvent
@@ -233,7 +233,12 @@ def get_with_instance(
 def _task_query(reads: tuple, lock: bool):
     """get_with_instance's statement (bound parameter task_id), built once per shape: a completion
     spends nothing on building it or on SQLAlchemy's cache key (memoised on the statement)."""
-    query = sa.select(Task, ProcessInstance).join(ProcessInstance, Task.instance_id == ProcessInstance.id)
+    query = (
+        sa.select(Task, ProcessInstance)
+        .join(ProcessInstance, Task.instance_id == ProcessInstance.id)
+        # the assignee is named only when the completion is refused (claimed by someone else)
+        .options(lazyload(Task.assignee))
+    )
     if reads:
         query = query.options(undefer(ProcessInstance.engine_state))
         for entity, on, options in (read() for read in reads):

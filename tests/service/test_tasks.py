@@ -201,7 +201,10 @@ def test_claim_makes_the_task_yours_and_others_get_409(people):
     other = clerk2.post(f"/api/v1/tasks/{task_id}/claim")
     assert other.status_code == 409
     assert "clerk" in other.json["error"]["message"]
-    assert clerk2.complete(task_id, REGISTER).status_code == 409
+    refused = clerk2.complete(task_id, REGISTER)
+    assert refused.status_code == 409
+    assert refused.json["error"]["code"] == "task_claimed"
+    assert "claimed by clerk" in refused.json["error"]["message"]  # the holder is named
     assert clerk2.post(f"/api/v1/tasks/{task_id}/unclaim").status_code == 409
 
 
