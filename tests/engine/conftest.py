@@ -7,6 +7,7 @@ each time it looks a task up.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,10 +16,21 @@ from typing import Any
 
 import pytest
 from lxml import etree
+from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from service.engine import CompiledDefinition, Engine, HumanTask, StepResult, parse_definition, walk
+from service.engine import (
+    CompiledDefinition,
+    Engine,
+    HumanTask,
+    StepResult,
+    effects,
+    parse_definition,
+    serialization,
+    walk,
+)
 from service.engine.serialization import spec_registry
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -144,4 +156,35 @@ def checked_walk(monkeypatch) -> list[int]:
         return found
 
     monkeypatch.setattr(walk, "ready", ready)
+    return sizes
+
+
+def stock_dump(workflow: Any) -> dict:
+    """The state as SpiffWorkflow's own task converter writes it (with the service's other
+    converters: no spec, dates and decimals)."""
+    registry = serialization.spec_registry()
+    converter = registry.convert_to_dict["Task"]
+    stock = TaskConverter(Task, registry)
+    try:
+        registry.convert_to_dict["Task"] = functools.partial(registry._obj_to_dict, "Task", stock.to_dict)
+        dct = registry.convert(workflow)
+    finally:
+        registry.convert_to_dict["Task"] = converter
+    dct["format"] = serialization.STATE_FORMAT
+    return json.loads(json.dumps(dct))
+
+
+@pytest.fixture(autouse=True)
+def checked_dump(monkeypatch) -> list[int]:
+    """Every engine test also checks the state the engine stores against the one SpiffWorkflow's
+    own task converter writes: the same tasks, data deltas and ids. Returns the sizes it saw."""
+    original, sizes = serialization.dump_state, []
+
+    def dump_state(workflow: Any) -> str:
+        state = original(workflow)
+        assert json.loads(state) == stock_dump(workflow), "the stored state differs from SpiffWorkflow's"
+        sizes.append(len(state))
+        return state
+
+    monkeypatch.setattr(effects, "dump_state", dump_state)
     return sizes
