@@ -284,11 +284,15 @@ def _changes(obj) -> tuple[Any, _Change] | None:
     mapper = state.mapper
     values: dict[str, Any] = {}
     columns: dict[str, Any] = {}
-    for prop in mapper.column_attrs:
-        added = state.attrs[prop.key].history.added
+    # Only an attribute set since the object was loaded or flushed can have changed: its previous
+    # value is in committed_state. Taken in the mapper's column order, so that a set of changed
+    # columns always makes the same statement (the UPDATE is kept per shape).
+    order = _column_order(mapper)
+    for key in sorted((key for key in state.committed_state if key in order), key=order.__getitem__):
+        added = state.attrs[key].history.added
         if added:
-            values[prop.key] = added[0]
-            columns[prop.columns[0].key] = added[0]
+            values[key] = added[0]
+            columns[mapper.column_attrs[key].columns[0].key] = added[0]
     if not values:
         return None
     table = mapper.local_table
@@ -307,6 +311,12 @@ def _changes(obj) -> tuple[Any, _Change] | None:
     params.update((f"{table.name}_set_{name}", value) for name, value in columns.items())
     statement = _update(table, pk.key, tuple(columns), column.key if column is not None else None)
     return statement, _Change(obj, values, version, params)
+
+
+@functools.cache
+def _column_order(mapper) -> dict[str, int]:
+    """The column attributes of a mapper by key -> their rank in the mapper's order."""
+    return {prop.key: rank for rank, prop in enumerate(mapper.column_attrs)}
 
 
 @functools.lru_cache(maxsize=256)

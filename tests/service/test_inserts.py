@@ -208,3 +208,41 @@ def test_a_table_whose_column_types_json_cannot_carry_takes_the_values_list(app,
         ).all()
         assert sorted(stored) == [("k0", b"\x00{}", {}), ("k1", b"\x00{}", {})]
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == 2
+
+
+def test_an_instances_changes_make_one_statement_whatever_order_they_were_set_in(app, admin, deploy_library):
+    """The UPDATE is kept per set of changed columns (taken in the mapper's order, from the
+    attributes set since the load): two writes setting the same columns in opposite orders use
+    one kept statement and send one SQL text, and every changed column lands."""
+    _postgres_only(app)
+    deploy_library("simple_approval.bpmn")
+    ids = [uuid.UUID(admin.start("simple_approval").json["id"]) for _ in range(2)]
+    statements: list[str] = []
+
+    def keep(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", keep)
+        for n, instance_id in enumerate(ids):
+            instance = db.session.get(ProcessInstance, instance_id)
+            statements.clear()
+            if n == 0:
+                instance.variables = {**instance.variables, "note": "first"}
+                instance.business_key = "HS-0"
+            else:
+                instance.business_key = "HS-1"
+                instance.variables = {**instance.variables, "note": "second"}
+                built = inserts._update.cache_info().misses
+            inserts.insert_all([(AuditEvent.__table__, _facts(1))], last=instance)
+            db.session.flush()
+            assert len(statements) == 1
+            if n == 0:
+                first = statements[0]
+        sa.event.remove(db.engine, "before_cursor_execute", keep)
+        assert statements[0] == first
+        assert inserts._update.cache_info().misses == built  # the first write's UPDATE, kept
+        db.session.commit()
+        db.session.expire_all()
+        stored = [db.session.get(ProcessInstance, instance_id) for instance_id in ids]
+    assert [(s.business_key, s.variables["note"]) for s in stored] == [("HS-0", "first"), ("HS-1", "second")]
