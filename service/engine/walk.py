@@ -3,11 +3,11 @@
 `workflow.get_tasks(state=TaskState.READY)` answers the same question through SpiffWorkflow's
 generic iterator (a filter object per task, a list rebuilt at every node, the children looked up
 through two properties); an engine step asks it several times, and on a dossier's tree that
-walking was the largest part of the step's engine time. `ready(wf)` visits the same tasks in the
+walking was a large part of the step's engine time. `ready(wf)` visits the same tasks in the
 same order and returns the same list: depth first from `wf.task_tree`, a task's subprocess before
 its children, descending below a task only when it is at least FUTURE (a predicted task has only
-predicted children) or starts a subprocess (tests/engine/test_walk.py compares the two on every
-shipped model at every step).
+predicted children) or starts a subprocess. Every engine test compares the two at each call
+(tests/engine/conftest.checked_walk; the shapes that matter in tests/engine/test_walk.py).
 """
 
 from __future__ import annotations
