@@ -32,12 +32,9 @@ def ready(workflow: Any) -> list[Any]:
         if state & _READY:
             found.append(task)
         sub = subprocesses.get(task.id)
-        if sub is None:
-            if task._children and state >= _FUTURE:
-                tasks = task.workflow.tasks
-                push([tasks.get(child) for child in reversed(task._children)])
-        else:
+        if task._children and (sub is not None or state >= _FUTURE):
             tasks = task.workflow.tasks
             push([tasks.get(child) for child in reversed(task._children)])
+        if sub is not None:  # walked before the task's children
             stack.append(sub.task_tree)
     return found
