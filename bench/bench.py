@@ -20,7 +20,7 @@ instance's length (`raw_stock_growth_400_vs_10`), the service prunes its state (
              `tasks`). Client-side time: HTTP and JSON are included. The client is the
              standard library's http.client (JsonClient): the service's figure should not
              carry a client library's own work. Until 2026-12-05 it was a requests.Session,
-             which costs about 0.8 ms more per request on this machine; the same completions
+             which costs 0.3 to 0.8 ms more per request on this machine; the same completions
              through requests are still measured, interleaved, as `service_pg_requests_*`
              (not part of the ratios), to keep the earlier figures comparable.
 worklist     GET /api/v1/tasks?candidate_group=bench (first page of 50 and the total) with
