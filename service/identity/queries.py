@@ -1,7 +1,8 @@
 """Identity's reads: lists of users, groups, units and tokens (never a secret), and the names
 people know users, groups and units by.
 
-Reads live here, writes (and the lookups writes start from: find_user, find_unit) in operations.py.
+Reads live here; the lookups writes start from (find_user, find_unit) and the writes every request
+or set-up makes in operations.py; the administrators' writes in admin.py.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from flask_wtf.csrf import generate_csrf
 from ..errors import ErrorSchema, NotFound, Unauthorized, Unprocessable
 from ..extensions import db
 from ..web import PageArgs, page
-from . import operations, queries, sessions, throttle
+from . import admin, operations, queries, sessions, throttle
 from .auth import current_session_id, current_user
 from .models import User
 from .permissions import admin_only
@@ -189,7 +189,7 @@ class Users(MethodView):
     @admin_blp.response(201, UserSchema)
     def post(self, args):
         """Create a user with a password (at least 8 characters); groups and unit must exist."""
-        return operations.admin_create_user(args, actor=current_user())
+        return admin.admin_create_user(args, actor=current_user())
 
 
 @admin_blp.route("/users/<string:username>")
@@ -207,7 +207,7 @@ class UserView(MethodView):
         """Change display name, groups, unit, active, admin. Deactivating a user revokes their sessions
         and API tokens (reactivating brings none back); administrators cannot deactivate or demote
         themselves."""
-        return operations.update_user(_user(username), args, actor=current_user())
+        return admin.update_user(_user(username), args, actor=current_user())
 
 
 @admin_blp.route("/users/<string:username>/password", methods=["POST"])
@@ -217,7 +217,7 @@ class UserView(MethodView):
 def reset_password(args, username):
     """Set a new password for a user (at least 8 characters). Every session of the user ends, and
     their API tokens are revoked unless keep_tokens is true."""
-    operations.set_password(
+    admin.set_password(
         _user(username),
         args["password"],
         actor=current_user(),
@@ -262,7 +262,7 @@ class Groups(MethodView):
     @admin_blp.response(201, GroupSchema)
     def post(self, args):
         """Create a group (409 if the name is taken)."""
-        group = operations.create_group(args["name"], args.get("description"), actor=current_user())
+        group = admin.create_group(args["name"], args.get("description"), actor=current_user())
         return {"id": group.id, "name": group.name, "description": group.description, "members": 0}
 
 
@@ -281,7 +281,7 @@ class Units(MethodView):
     @admin_blp.response(201, UnitSchema)
     def post(self, args):
         """Create a unit; the national code (TT 10/2016, e.g. 000.17.22.H56) numbers its dossiers."""
-        unit = operations.create_unit(
+        unit = admin.create_unit(
             args["code"],
             args["name"],
             args.get("national_code"),
@@ -308,7 +308,7 @@ class UnitView(MethodView):
     @admin_blp.response(200, UnitSchema)
     def patch(self, args, code):
         """Change a unit's name, national code or parent unit (null removes it; a cycle: 422)."""
-        unit = operations.update_unit(operations.find_unit(code), args, actor=current_user())
+        unit = admin.update_unit(operations.find_unit(code), args, actor=current_user())
         users = db.session.scalar(
             sa.select(sa.func.count()).select_from(User).where(User.org_unit_id == unit.id)
         )
@@ -332,7 +332,7 @@ class Tokens(MethodView):
     @admin_blp.response(201, NewTokenSchema)
     def post(self, args):
         """Issue a token for a user. The secret is in this answer only: it is stored as a hash."""
-        token, secret = operations.issue_token(
+        token, secret = admin.issue_token(
             args["user"],
             name=args.get("name"),
             expires_at=args.get("expires_at"),
@@ -352,4 +352,4 @@ def revoke_token(token_id):
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     in_use = operations.hash_token(secret.strip()) if scheme.lower() == "bearer" else None
-    return operations.revoke_token(token_id, actor=actor, in_use_hash=in_use)
+    return admin.revoke_token(token_id, actor=actor, in_use_hash=in_use)

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ... import uow
 from ...errors import ServiceError
+from ...identity import admin as identity_admin
 from ...identity import operations as identity
 from ...identity import queries as identity_reads
 from ...identity import schemas as rules
@@ -105,7 +106,7 @@ def users_page():
     status = 200
     if form.validate_on_submit():
         try:
-            user = identity.admin_create_user(
+            user = identity_admin.admin_create_user(
                 {
                     "username": form.username.data.strip(),
                     "password": form.password.data,
@@ -185,7 +186,7 @@ def user_page(username):
     form = UserEditForm().fill_choices()
     if form.validate_on_submit():
         try:
-            identity.update_user(
+            identity_admin.update_user(
                 user,
                 {
                     "display_name": form.display_name.data,
@@ -214,7 +215,7 @@ def user_password(username):
     user = identity.find_user(username)
     form = PasswordForm()
     if form.validate_on_submit():
-        identity.set_password(
+        identity_admin.set_password(
             user,
             form.password.data,
             actor=actor,
@@ -275,7 +276,7 @@ def groups_page():
     status = 200
     if form.validate_on_submit():
         try:
-            group = identity.create_group(form.name.data, form.description.data, actor=actor)
+            group = identity_admin.create_group(form.name.data, form.description.data, actor=actor)
         except ServiceError as exc:
             uow.discard()
             if not place_errors(form, exc, {"name": _l("Đã có nhóm tên này.")}):
@@ -355,7 +356,7 @@ def units_page():
     form = UnitForm()
     if form.validate_on_submit():
         try:
-            unit = identity.create_unit(
+            unit = identity_admin.create_unit(
                 form.code.data,
                 form.name.data,
                 (form.national_code.data or "").strip() or None,
@@ -388,7 +389,7 @@ def unit_page(code):
     edit = UnitEditForm()
     if edit.validate_on_submit():
         try:
-            identity.update_unit(
+            identity_admin.update_unit(
                 unit,
                 {
                     "name": edit.name.data,

@@ -16,7 +16,7 @@ from wtforms.widgets import DateInput
 
 from ... import uow
 from ...errors import NotFound, ServiceError
-from ...identity import operations as identity
+from ...identity import admin as identity_admin
 from ...identity import queries as identity_reads
 from .. import bp, display
 from .common import (
@@ -67,7 +67,7 @@ def tokens_page():
             expires_at = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
         if not form.expires_on.errors:
             try:
-                token, secret = identity.issue_token(
+                token, secret = identity_admin.issue_token(
                     form.user.data,
                     name=form.name.data,
                     expires_at=expires_at,
@@ -141,7 +141,7 @@ def token_revoke(token_id):
     if token_id > 2**31 - 1:
         raise NotFound(f"There is no token {token_id}.")
     RevokeForm().validate_on_submit()  # the CSRF token was checked by authenticate() already
-    token = identity.revoke_token(token_id, actor=actor)
+    token = identity_admin.revoke_token(token_id, actor=actor)
     flash(
         _(
             "Đã thu hồi mã truy cập «%(name)s» của %(user)s.",
