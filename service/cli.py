@@ -396,25 +396,50 @@ def housekeeping():
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-@click.option("--no-runner", is_flag=True, help="Do not run asynchronous work in this process.")
+@click.option("--no-runner", is_flag=True, help="Do not start a runner process for the asynchronous work.")
 def serve(host, port, threads, no_runner):
     """Serve the API with waitress (a production WSGI server).
 
-    Without CELERY_BROKER_URL, an embedded runner in this process does the asynchronous work
-    (service tasks, timers, the SLA watch, the monthly late list, the housekeeping); with a
-    broker, run `motcua worker` and one `motcua beat`.
+    Without CELERY_BROKER_URL, it starts `motcua run-jobs` beside itself, a process of its own
+    that does the asynchronous work (service tasks, timers, deliveries, the SLA watch, the monthly
+    late list, the report bundles, the housekeeping) and ends with it; with a broker, run `motcua
+    worker` and one `motcua beat`.
     """
+    import os
+    import signal
+    import subprocess
+
     from waitress import serve as waitress_serve
 
     from . import create_app
-    from .jobs.dispatch import EmbeddedRunner
 
     app = create_app()
+    runner = None
     if not app.config["CELERY_BROKER_URL"] and not no_runner:
-        EmbeddedRunner(app, interval=app.config["MOTCUA_TICK_SECONDS"]).start()
-        click.echo("no broker configured: asynchronous work runs inside this process", err=True)
+        command = [sys.executable, "-m", "service.cli", "run-jobs", "--parent", str(os.getpid())]
+        runner = subprocess.Popen(command)  # noqa: S603 - our own interpreter and module, no input
+        click.echo(f"no broker configured: asynchronous work runs in process {runner.pid}", err=True)
+    # SIGTERM ends the server as Ctrl-C does, through the finally below (the runner ends with it;
+    # killed outright, the runner sees its parent gone within a tick and ends by itself)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     click.echo(f"Motcua on http://{host}:{port}/  (API /api/v1, docs /api/v1/docs)", err=True)
-    waitress_serve(app, host=host, port=port, threads=threads, ident="motcua")
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="motcua")
+    finally:
+        if runner is not None:
+            _stop(runner)
+
+
+def _stop(process) -> None:
+    import subprocess
+
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _celery(*args: str) -> None:
@@ -444,21 +469,25 @@ def beat(celery_args):
 
 
 @main.command("run-jobs")
-@click.option("--once", is_flag=True, help="One pass, then exit (for cron).")
+@click.option("--once", is_flag=True, help="One pass of the due work, then exit (for cron).")
+@click.option("--parent", type=int, hidden=True, help="End when the process of this id is gone.")
 @with_appcontext
-def run_jobs(once):
-    """Do the due asynchronous work here (service calls, timers), without a broker."""
-    import time
+def run_jobs(once, parent):
+    """Do the asynchronous work here, without a broker: every MOTCUA_TICK_SECONDS the due service
+    calls, timers, deliveries and portal pushes, and the periodic chores (the SLA watch, the late
+    list, the report bundles, the housekeeping). `motcua serve` starts one beside itself."""
+    import os
 
     from .jobs import dispatch
 
     app = current_app._get_current_object()
-    while True:
+    if once:
         calls, timers = dispatch.tick(app)
         click.echo(f"{calls} call(s), {timers} timer instance(s)", err=True)
-        if once:
-            return
-        time.sleep(app.config["MOTCUA_TICK_SECONDS"])
+        return
+    alive = (lambda: os.getppid() == parent) if parent else (lambda: True)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C reaches the server and its runner alike
+        dispatch.Runner(app, interval=app.config["MOTCUA_TICK_SECONDS"], alive=alive).loop()
 
 
 if __name__ == "__main__":

@@ -32,16 +32,16 @@ def from_environment() -> dict:
         ),
         # Signs session cookies. Must be set in production; make run generates one into instance/.
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
-        # Celery broker (redis://... or amqp://...); empty = the embedded runner in `motcua serve`
+        # Celery broker (redis://... or amqp://...); empty = the runner process `motcua serve` starts
         # does the asynchronous work (one machine, no broker).
         "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", ""),
         # Broker transport options as JSON, e.g. {"global_keyprefix": "motcua:"} for Redis.
         "CELERY_BROKER_TRANSPORT_OPTIONS": json.loads(
             os.environ.get("CELERY_BROKER_TRANSPORT_OPTIONS", "{}")
         ),
-        # How often workers (or the embedded runner) look for due calls and timers, in seconds.
+        # How often workers (or the runner process) look for due calls and timers, in seconds.
         "MOTCUA_TICK_SECONDS": _float("MOTCUA_TICK_SECONDS", 1.0),
-        # Housekeeping (daily, on the workers' beat or the embedded runner; `motcua housekeeping` by
+        # Housekeeping (daily, on the workers' beat or the runner process; `motcua housekeeping` by
         # hand): outbox events older than this many days are deleted, and so are browser sessions
         # that ended (logged out, revoked, expired or idle) this many days ago.
         "MOTCUA_OUTBOX_RETENTION_DAYS": _float("MOTCUA_OUTBOX_RETENTION_DAYS", 30.0),

@@ -1,4 +1,4 @@
-"""Getting work to workers: Celery when a broker is configured, an in-process runner otherwise.
+"""Getting work to workers: Celery when a broker is configured, a runner process otherwise.
 
 The database is the source of truth for what is due (calls, timers); the broker only makes
 workers pick it up promptly. A lost message costs a second (the periodic tick finds the work
@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 
 from flask import Flask
 
@@ -81,26 +82,29 @@ def run(kind: str, ident, app: Flask) -> None:
             db.session.rollback()
 
 
-class EmbeddedRunner(threading.Thread):
-    """Runs the asynchronous work inside the serving process when no broker is configured (make
-    run): what the workers and `motcua beat` do elsewhere. Due calls and timers every `interval`,
-    the SLA watch every minute, the monthly late list from the 5th, the report bundles once their
-    period has ended (looked at hourly), the housekeeping daily."""
+class Runner:
+    """The asynchronous work without a broker (make run): what the workers and `motcua beat` do
+    elsewhere, in a loop of its own process (`motcua run-jobs`, which `motcua serve` starts beside
+    itself, so that this work never holds the serving process's interpreter while it answers).
+    Due calls and timers every `interval`, the SLA watch every minute, the monthly late list from
+    the 5th, the report bundles once their period has ended (looked at hourly), the housekeeping
+    daily. `alive()`, asked every turn, ends the loop when it says False (the serving process
+    that started this one is gone)."""
 
     CHORES = (("sla", 60.0), ("late_list", 3600.0), ("bundles", 3600.0), ("housekeeping", 86400.0))
 
-    def __init__(self, app: Flask, interval: float = 1.0):
-        super().__init__(name="motcua-embedded-runner", daemon=True)
-        self.app, self.interval, self.stopped = app, interval, threading.Event()
+    def __init__(self, app: Flask, interval: float = 1.0, alive: Callable[[], bool] = lambda: True):
+        self.app, self.interval, self.alive = app, interval, alive
         self.last_run: dict[str, float] = {}
 
-    def run(self) -> None:
-        while not self.stopped.wait(self.interval):
+    def loop(self) -> None:
+        while self.alive():
             try:
                 tick(self.app)
             except Exception:
-                log.exception("embedded runner tick failed")
+                log.exception("runner tick failed")
             self.chores(time.monotonic())
+            time.sleep(self.interval)
 
     def chores(self, clock: float) -> list[str]:
         """Run the periodic chores whose time has come (each once at start); returns their names."""
@@ -115,7 +119,7 @@ class EmbeddedRunner(threading.Thread):
                     run_chore(name, utcnow())
                     done.append(name)
                 except Exception:
-                    log.exception("embedded runner: %s failed; it runs again later", name)
+                    log.exception("runner: %s failed; it runs again later", name)
                     from ..extensions import db
 
                     db.session.rollback()

@@ -1,5 +1,5 @@
 """The periodic chores: the daily housekeeping (old outbox events and ended sessions deleted, what
-is recent kept), the late list stored from the 5th, and the embedded runner of `make run` running
+is recent kept), the late list stored from the 5th, and the runner of `make run` running
 each chore on its own period (what `motcua beat` schedules on the workers)."""
 
 from __future__ import annotations
@@ -102,8 +102,8 @@ def test_the_late_list_is_stored_from_the_fifth_of_the_next_month_once(app, cloc
         assert db.session.get(LateReport, "2026-11").generated_at == first  # kept, not redone
 
 
-def test_the_embedded_runner_runs_each_chore_at_start_then_on_its_own_period(app, clock):
-    runner = dispatch.EmbeddedRunner(app, interval=1.0)
+def test_the_runner_runs_each_chore_at_start_then_on_its_own_period(app, clock):
+    runner = dispatch.Runner(app, interval=1.0)
     _emit(app, "ancient.event")
     _relay(app)
     clock.advance(days=40)

@@ -1,7 +1,7 @@
 """Webhooks over real HTTP: subscriptions through the API, the relay from the outbox, signed
 deliveries to a receiver on a loopback port, retries with backoff while it fails or is down,
 dead letters and replays, refused destinations. The work runs through the same tick the
-workers and the embedded runner run (tests/workers run it in a real worker process)."""
+workers and the runner process run (tests/workers run it in a real worker process)."""
 
 from __future__ import annotations
 

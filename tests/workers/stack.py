@@ -241,6 +241,7 @@ class Api:
     def __init__(self, base: str, token: str):
         self.base, self.token = base, token
         self._local = threading.local()
+        self.process: Process | None = None  # the `motcua serve` process answering
 
     @property
     def http(self) -> requests.Session:
@@ -415,17 +416,22 @@ class Stack:
         self.processes.append(process)
         return process.start()
 
-    def serve(self, name: str = "api", threads: int = 8) -> Api:
-        """`motcua serve --no-runner` on a free port; returns its client once it answers."""
+    def serve(self, name: str = "api", threads: int = 8, *, runner: bool = False) -> Api:
+        """`motcua serve --no-runner` on a free port; returns its client once it answers. With
+        runner=True: `motcua serve` without a broker, which starts its own runner process."""
         for _attempt in range(3):  # another process may take the free port first
             port = free_port()
-            argv = [str(MOTCUA), "serve", "--no-runner", "--host", "127.0.0.1", "--port", str(port)]
-            process = self._process(name, [*argv, "--threads", str(threads)])
+            argv = [str(MOTCUA), "serve", "--host", "127.0.0.1", "--port", str(port)]
+            if not runner:
+                argv.insert(2, "--no-runner")
+            env = {**self.env, "CELERY_BROKER_URL": ""} if runner else None
+            process = self._process(name, [*argv, "--threads", str(threads)], env=env)
             api = Api(f"http://127.0.0.1:{port}", self.token)
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and process.alive():
                 with contextlib.suppress(requests.ConnectionError):
                     if api.http.get(api.base + "/", timeout=2).status_code == 200:
+                        api.process = process
                         return api
                 time.sleep(POLL)
             process.stop()
