@@ -15,7 +15,8 @@ instance's length (`raw_stock_growth_400_vs_10`), the service prunes its state (
              serialize_json, UPDATE, COMMIT. Raw drivers: sqlite3 (file, WAL,
              synchronous=NORMAL as the service sets it) and psycopg.
 (c) service  Motcua end to end over real HTTP: `motcua serve` (waitress) in a subprocess
-             on a freshly migrated database; per step POST /api/v1/tasks/{id}/complete
+             on a freshly migrated database, without a broker as `make run` (its runner
+             process relays the steps' outbox events beside it); per step POST /api/v1/tasks/{id}/complete
              over a keep-alive connection (the next task's id comes back in the response's
              `tasks`). Client-side time: HTTP and JSON are included. The client is the
              standard library's http.client (JsonClient): the service's figure should not
