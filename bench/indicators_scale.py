@@ -97,7 +97,8 @@ def run(url: str, count: int) -> dict:
     from flask_migrate import upgrade
 
     from service import create_app
-    from service.reports import indicators, periods
+    from service.calendar import periods
+    from service.reports import indicators
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
     figures: dict = {"dossiers": count}

@@ -5,9 +5,9 @@ then holds exactly the dossiers counted (tests/reports check it).
 - `org_unit`: the dossiers of an org unit and of its sub-units (received by one, or of a procedure
   one of them handles: `permissions.in_units`);
 - `period` (`month:2026-11`...): the dossiers the period counts (received before its end, not
-  finished before its start: `reports.judging.counted`);
+  finished before its start: `dossiers.judging.counted`);
 - judged at the period's end, or now for a period not over (or without a period): `standing`
-  (`reports.judging.Standing` values), `digitised` (by then), `dvcqg_synced` (synced to the
+  (`dossiers.judging.Standing` values), `digitised` (by then), `dvcqg_synced` (synced to the
   national portal by then), `finished` (by then), `returned` (by then), `min_supplements`
   (supplement requests made by then);
 - plain columns: `channel`, `full_online` (the procedure is offered fully online), `outcome`,
@@ -25,11 +25,12 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 
+from ..calendar import periods
 from ..errors import NotFound, Unprocessable
 from ..identity import tree
 from ..models_base import utcnow
 from ..procedures.models import Procedure
-from ..reports import judging, periods
+from . import judging
 from .models import PAYMENTS, Dossier, DossierPause, DossierStep
 from .permissions import in_units
 

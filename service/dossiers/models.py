@@ -183,7 +183,7 @@ class DossierPause(db.Model):
     with the pauses as they were then (DOMAIN.md §2). `working_days` is the paused working time,
     set when the pause ends (the dossier's `paused_days` is their total), and `due_after` the
     dossier's due moment from then on (moved by that time): the due moment at any moment T is the
-    `due_after` of the last pause ended by T, else `original_due_at` (reports/judging.py)."""
+    `due_after` of the last pause ended by T, else `original_due_at` (dossiers/judging.py)."""
 
     __tablename__ = "dossier_pauses"
     __table_args__ = (sa.Index("ix_dossier_pauses_dossier", "dossier_id", "started_at"),)

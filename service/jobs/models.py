@@ -1,4 +1,4 @@
-"""Work that runs on workers: service-task calls, worker heartbeats, the monthly late list."""
+"""Work that runs on workers: service-task calls and worker heartbeats."""
 
 from __future__ import annotations
 
@@ -48,13 +48,3 @@ class WorkerHeartbeat(db.Model):
 
     name: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class LateReport(db.Model):
-    """The public list of late dossiers and the officers and units responsible, per month."""
-
-    __tablename__ = "late_reports"
-
-    month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)  # YYYY-MM
-    generated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    rows: Mapped[list] = mapped_column(sa.JSON, default=list)

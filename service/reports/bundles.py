@@ -32,13 +32,14 @@ import sqlalchemy as sa
 from flask import current_app
 
 from .. import uow
+from ..calendar import periods
+from ..calendar.periods import Period
 from ..extensions import db
 from ..models_base import utcnow
-from . import exports, periods, register
+from . import exports, register
 from . import operations as late
 from .exports import Column
 from .models import ReportBundle
-from .periods import Period
 
 # kind -> the period kind it covers, and the file's name prefix
 KINDS = {

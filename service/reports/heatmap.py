@@ -21,11 +21,11 @@ from itertools import groupby
 
 import sqlalchemy as sa
 
+from ..calendar.periods import Period
 from ..definitions.models import ProcessDefinition
 from ..dossiers.models import Dossier, DossierStep
 from ..extensions import db
 from ..procedures import operations as procedures
-from .periods import Period
 
 
 def percentile(ordered: list[float], fraction: float) -> float | None:

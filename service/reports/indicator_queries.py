@@ -2,7 +2,7 @@
 aggregated in the database (GROUP BY), never a loop over dossiers in Python.
 
 `judged` is the period's dossiers, one row each, with how each stood at the moment T (the period's
-end, or now while it is not over: `reports.judging`) and the facts the indicators read, each as it
+end, or now while it is not over: `dossiers.judging`) and the facts the indicators read, each as it
 was at T (digitised by T, synced to the national portal by T, finished by T, returned by T,
 supplement requests made by T), so a past period gives the same numbers after its dossiers move
 on. `by_procedure` sums it per procedure (one query) and `totals` adds those up for the whole
@@ -15,13 +15,13 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from ..dossiers import judging
 from ..dossiers.drill import step_window, supplements_by
+from ..dossiers.judging import Standing
 from ..dossiers.models import Dossier, DossierStep
 from ..dossiers.permissions import in_units
 from ..extensions import db
 from ..procedures.models import Procedure
-from . import judging
-from .judging import Standing
 
 PAID = ("online", "counter", "post")  # a fee was paid (the return form's fee_payment)
 

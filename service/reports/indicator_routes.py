@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, request
 from flask_smorest import Blueprint
 
+from ..calendar.periods import containing
 from ..dossiers.drill import period_of
 from ..errors import Unprocessable
 from ..identity.auth import current_user
@@ -15,7 +16,6 @@ from ..models_base import utcnow
 from . import exports, indicators
 from . import indicator_permissions as permissions
 from .indicator_schemas import IndicatorArgs, IndicatorsSchema
-from .periods import containing
 
 blp = Blueprint("indicators", __name__, url_prefix="/api/v1", description="The QĐ 766 indicators (reports)")
 

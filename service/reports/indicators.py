@@ -1,5 +1,5 @@
 """The QĐ 766/QĐ-TTg index (DOMAIN.md §5) for a unit (with its sub-units) or the province, a period
-and optionally a procedure, from the dossiers as they stood at the period's end (reports/judging.py;
+and optionally a procedure, from the dossiers as they stood at the period's end (dossiers/judging.py;
 the SQL in reports/indicator_queries.py).
 
 **The catalogue** (`GROUPS`): the five groups and their points [P: Sở Nội vụ Nam Định], the
@@ -31,15 +31,15 @@ from urllib.parse import urlencode
 
 from flask import current_app
 
+from ..calendar.periods import Period
 from ..dossiers.drill import judged_at
+from ..dossiers.judging import Standing
 from ..dvcqg import mapping as dvcqg_mapping
 from ..identity import operations as identity
 from ..identity import tree
 from ..models_base import utcnow
 from ..procedures import operations as procedures
 from . import indicator_queries as queries
-from .judging import Standing
-from .periods import Period
 
 IN_TIME_STANDINGS = (Standing.EARLY, Standing.ON_TIME, Standing.OPEN_IN_TIME, Standing.PAUSED)
 IN_TIME = ",".join(s.value for s in IN_TIME_STANDINGS)

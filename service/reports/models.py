@@ -1,4 +1,5 @@
-"""Report bundles: the files the workers generate on schedule (the monthly and quarterly reports)."""
+"""What the workers keep of the reports: the monthly late list as published, and the bundles (the
+files of the monthly and quarterly reports) generated on schedule."""
 
 from __future__ import annotations
 
@@ -27,3 +28,13 @@ class ReportBundle(db.Model):
     size: Mapped[int] = mapped_column(sa.BigInteger)
     parts: Mapped[list] = mapped_column(sa.JSON, default=list)  # [{name, rows}]
     generated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LateReport(db.Model):
+    """The public list of late dossiers and the officers and units responsible, per month."""
+
+    __tablename__ = "late_reports"
+
+    month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)  # YYYY-MM
+    generated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    rows: Mapped[list] = mapped_column(sa.JSON, default=list)

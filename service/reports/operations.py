@@ -2,7 +2,7 @@
 
 The seed (QĐ 242, I.7) has the provincial office publish, on the 5th of each month, the late
 dossiers of the previous month and the officers who caused the delay. The list of any period is
-judged at the period's end by reports/judging.py (a past period gives the same answer after its
+judged at the period's end by dossiers/judging.py (a past period gives the same answer after its
 dossiers move on); the calendar month's list is stored (`late_reports`) when it is published.
 
 A late dossier always names someone (`responsible`, each entry with its `reason`):
@@ -35,18 +35,19 @@ import sqlalchemy as sa
 from flask import current_app
 
 from .. import runtime
+from ..calendar import periods
+from ..calendar.periods import Period
+from ..dossiers import judging
 from ..dossiers.models import Dossier, DossierStep
 from ..engine.allotments import main_path_elements
 from ..extensions import db
 from ..identity.models import OrgUnit
 from ..identity.operations import Unit, units
 from ..instances.models import ProcessInstance
-from ..jobs.models import LateReport
 from ..models_base import utcnow
 from ..tasks.models import OPEN, Task
-from . import judging, periods
 from .exports import Column
-from .periods import Period
+from .models import LateReport
 
 COLUMNS = [
     Column("code", "Mã hồ sơ", 28),
@@ -89,7 +90,7 @@ def judged_at(period: Period, now: datetime | None = None) -> datetime:
 
 
 def late_rows(period: Period | str, *, now: datetime | None = None) -> list[dict]:
-    """The dossiers late in a period, judged at its end by the one rule (reports/judging.py): the
+    """The dossiers late in a period, judged at its end by the one rule (dossiers/judging.py): the
     dossiers it counts (received before its end, not finished before its start) that stood late
     then: finished late by then, or open past their due moment as it stood then (a dossier
     waiting for the applicant is late only if the request came after that due moment). A

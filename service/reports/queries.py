@@ -6,8 +6,7 @@ import sqlalchemy as sa
 
 from ..errors import NotFound
 from ..extensions import db
-from ..jobs.models import LateReport
-from .models import ReportBundle
+from .models import LateReport, ReportBundle
 
 
 def published(month: str) -> LateReport | None:

@@ -13,6 +13,7 @@ from flask import request, send_file, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from ..calendar.periods import Period, PeriodError, parse
 from ..errors import Unprocessable
 from ..identity.auth import current_user
 from ..identity.permissions import authorise
@@ -21,7 +22,6 @@ from . import exports, permissions, queries, register
 from . import operations as late
 from .bundles import path_of
 from .heatmap import heatmap
-from .periods import Period, PeriodError, parse
 from .schemas import (
     BundleListSchema,
     BundleSchema,

@@ -15,13 +15,14 @@ from zoneinfo import ZoneInfo
 from flask import current_app, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
+from ..calendar import periods
 from ..dossiers import drill
 from ..dossiers import queries as dossier_reads
 from ..dossiers.permissions import sees_all, units_of
 from ..identity import queries as identity
 from ..identity.auth import current_user
 from ..reports import indicator_permissions as permissions
-from ..reports import indicators, periods
+from ..reports import indicators
 from . import bp
 
 API_LIST = "/api/v1/dossiers?"
@@ -64,7 +65,7 @@ INDICATOR_WORDS = (
     _l("Trung bình"),
     _l("Yếu"),
 )
-# A period's label (service/reports/periods.py writes it in Vietnamese) -> its words on the page.
+# A period's label (service/calendar/periods.py writes it in Vietnamese) -> its words on the page.
 PERIOD_LABELS = (
     (re.compile(r"^Tháng (\d{2})/(\d{4})$"), _l("Tháng %(month)s/%(year)s"), ("month", "year")),
     (

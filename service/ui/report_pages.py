@@ -10,13 +10,14 @@ from datetime import datetime
 from flask import jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
+from ..calendar import periods
 from ..definitions import queries as definitions
 from ..errors import ServiceError, error_response
 from ..identity.auth import current_user
 from ..procedures import queries as procedures
 from ..reports import heatmap as heatmaps
 from ..reports import operations as late
-from ..reports import periods, permissions
+from ..reports import permissions
 from ..reports import queries as reports
 from ..reports.indicator_permissions import may_see_some
 from . import bp, words

@@ -56,11 +56,12 @@ def test_the_deployments_own_keys_are_left_alone(tmp_path):
 
 def test_the_history_signs_most_results_for_real(demo_office):
     from service.attachments.models import Attachment
+    from service.calendar import periods
     from service.demo import pki
     from service.demo.history import make_history
     from service.dossiers.models import Dossier
     from service.extensions import db
-    from service.reports import indicators, periods
+    from service.reports import indicators
 
     app = demo_office
     keys, _ = pki.demo_keys(Path(app.instance_path), UNITS)

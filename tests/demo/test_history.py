@@ -19,7 +19,7 @@ def test_a_month_and_a_half_of_history_is_consistent_and_mixed(demo_office):
     from service.demo.history import make_history
     from service.dossiers.models import Dossier
     from service.extensions import db
-    from service.jobs.models import LateReport
+    from service.reports.models import LateReport
 
     end = datetime(2026, 10, 16, 15, 0, tzinfo=TZ)
     with demo_office.app_context():

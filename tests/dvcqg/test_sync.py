@@ -58,9 +58,9 @@ def synced(app, dossier_id: str) -> tuple:
 
 
 def month(app):
+    from service.calendar import periods
     from service.dossiers.drill import zone
     from service.models_base import utcnow
-    from service.reports import periods
 
     with app.app_context():
         return periods.containing("month", utcnow().astimezone(zone()))

@@ -13,10 +13,10 @@ from service.extensions import db
 from service.identity.models import UserSession
 from service.jobs import dispatch
 from service.jobs import operations as jobs
-from service.jobs.models import LateReport
 from service.models_base import utcnow
 from service.outbox import operations as outbox
 from service.outbox.models import OutboxEvent
+from service.reports.models import LateReport
 from service.uow import unit_of_work
 from tests.security.test_sessions import api_login
 

@@ -388,7 +388,8 @@ def test_a_systems_token_needs_the_read_scope(office):
 
 
 def test_the_trends_keep_a_period_that_is_over_and_never_the_running_one(office, clock):
-    from service.reports import indicators, periods
+    from service.calendar import periods
+    from service.reports import indicators
 
     clock.freeze()
     with clock.at(at(12, 4)), office.app.app_context():

@@ -1,4 +1,4 @@
-"""The one rule for judging dossiers over a period (service/reports/judging.py): which dossiers a
+"""The one rule for judging dossiers over a period (service/dossiers/judging.py): which dossiers a
 period counts and how each stood at its end, in SQL and in Python, on hand-made histories."""
 
 import uuid
@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
+from service.dossiers import judging
+from service.dossiers.judging import Standing
 from service.dossiers.models import Dossier, DossierPause
 from service.extensions import db
-from service.reports import judging
-from service.reports.judging import Standing
 from tests.factories import receive_dossier
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -1,4 +1,4 @@
-"""The late list of a period judged at its end (reports/operations.py through reports/judging.py),
+"""The late list of a period judged at its end (reports/operations.py through dossiers/judging.py),
 on hand-made histories of November 2026 (office time, Asia/Ho_Chi_Minh); who may read it; its
 JSON, CSV and XLSX."""
 

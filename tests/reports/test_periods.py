@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from service.reports import periods
-from service.reports.periods import PeriodError
+from service.calendar import periods
+from service.calendar.periods import PeriodError
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 

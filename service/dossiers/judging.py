@@ -31,7 +31,7 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 
-from ..dossiers.models import Dossier, DossierPause
+from .models import Dossier, DossierPause
 
 
 class Standing(StrEnum):
