@@ -130,6 +130,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .callbacks.routes import blp as callbacks_blp
     from .definitions.routes import blp as definitions_blp
     from .definitions.routes import diagrams_blp
+    from .deployment.routes import blp as deployment_blp
     from .dossiers.routes import blp as dossiers_blp
     from .dvcqg.routes import blp as dvcqg_blp
     from .external_tasks.routes import blp as external_tasks_blp
@@ -168,6 +169,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         auth_blp,
         admin_blp,
         definitions_blp,
+        deployment_blp,
         diagrams_blp,
         instances_blp,
         messages_blp,

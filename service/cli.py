@@ -101,10 +101,8 @@ def create_token(username, name, scopes):
 @with_appcontext
 def deploy(paths):
     """Deploy .bpmn files (or every .bpmn file of the folders given)."""
-    from .definitions.operations import deploy_file
+    from .deployment.operations import deploy as deploy_file
     from .engine import EngineError
-    from .instances.operations import arm_timer_start
-    from .procedures.allotments import deploy_notes
 
     files = []
     for path in paths:
@@ -113,17 +111,12 @@ def deploy(paths):
     for file in files:
         try:
             with unit_of_work():
-                deployment = deploy_file(
+                deployment, warnings = deploy_file(
                     file.read_bytes(),
                     filename=file.name,
                     actor=None,
                     max_bytes=current_app.config["MOTCUA_MAX_BPMN_BYTES"],
                 )
-                warnings = []
-                for definition, created in deployment.definitions:
-                    if created:
-                        arm_timer_start(definition, None)
-                        warnings += deploy_notes(definition.key, definition.id, definition.version)
             deployed = [(d.key, d.version, created) for d, created in deployment.definitions]
             if deployment.diagram is not None:
                 deployed.append(

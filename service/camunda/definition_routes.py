@@ -7,6 +7,7 @@ from flask import current_app, request
 from .. import forms
 from ..definitions import operations as definitions
 from ..definitions.permissions import designer_only, require_starter
+from ..deployment import operations as deploying
 from ..errors import BadRequest
 from ..extensions import db
 from ..identity.auth import current_user
@@ -46,13 +47,10 @@ def deployment_create():
                     details={"resource": filename},
                 )
             filename += ".bpmn"  # a resource sent without a file name (clients name it by its field)
-        deployment = definitions.deploy_file(
+        deployment, _warnings = deploying.deploy(
             upload.stream.read(limit + 1), filename=filename, actor=actor, max_bytes=limit
         )
-        for definition, created in deployment.definitions:
-            if created:
-                instances.arm_timer_start(definition, actor)
-            deployed.append(definition)
+        deployed += [definition for definition, _created in deployment.definitions]
         diagram = diagram or deployment.diagram
     db.session.flush()
     name, source = request.form.get("deployment-name"), request.form.get("deployment-source")
