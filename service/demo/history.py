@@ -46,7 +46,6 @@ from ..dossiers.models import PAID, Dossier
 from ..extensions import db
 from ..identity.models import User
 from ..identity.operations import principal_for_user
-from ..instances import operations as instances
 from ..instances.models import ProcessInstance
 from ..jobs import operations as jobs
 from ..jobs.models import PENDING, ServiceCall
@@ -54,6 +53,7 @@ from ..payments import operations as payments
 from ..procedures.models import Procedure
 from ..signatures import keys
 from ..tasks import operations as tasks
+from ..tasks import queries as task_queries
 from ..tasks.permissions import require_task_actor
 from ..tasks.queries import get_with_instance
 from ..uow import unit_of_work
@@ -284,7 +284,7 @@ def _schedule(
     story: Story, index: int, now: datetime, queue: list, players: dict, cal: WorkingCalendar
 ) -> None:
     """Give every task the dossier's process has open a moment to be done (once each)."""
-    for task in instances.open_tasks(story.instance_id):
+    for task in task_queries.open_of(story.instance_id):
         if task.id in story.seen:
             continue
         story.seen.add(task.id)

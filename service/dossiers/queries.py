@@ -197,7 +197,7 @@ def return_method(dossier: Dossier) -> str | None:
 
 
 def current_tasks(dossier: Dossier) -> list[Task]:
-    return instances.open_tasks(dossier.instance_id)
+    return tasks.open_of(dossier.instance_id)
 
 
 # --- the worklist's rows, with their dossier -----------------------------------------------------

@@ -15,7 +15,6 @@ from ..extensions import db
 from ..metrics import INSTANCES_STARTED
 from ..models_base import page_of, utcnow
 from ..outbox import operations as outbox
-from ..tasks.models import CANCELLED, OPEN, Task
 from .models import ProcessInstance
 from .permissions import visible_to
 
@@ -180,13 +179,7 @@ def terminate(instance: ProcessInstance, *, actor, expected_version: int | None)
         runtime.compiled(instance.definition_id), instance.engine_state, now=now
     )
     audit = [fact("instance_terminated", at=now, actor=actor, instance_id=instance.id)]
-    steps.persist(instance, result, actor=actor, now=now, audit=audit)
-    # Tasks a human could still see are closed too, even if the engine had none ready.
-    db.session.execute(
-        sa.update(Task)
-        .where(Task.instance_id == instance.id, Task.state == OPEN)
-        .values(state=CANCELLED, completed_at=now)
-    )
+    steps.persist(instance, result, actor=actor, now=now, audit=audit)  # its open tasks close too
 
 
 def deliver_message(
@@ -264,14 +257,4 @@ def search(
         page,
         per_page,
         offset=offset,
-    )
-
-
-def open_tasks(instance_id) -> list[Task]:
-    return list(
-        db.session.scalars(
-            sa.select(Task)
-            .where(Task.instance_id == instance_id, Task.state == OPEN)
-            .order_by(Task.created_at)
-        )
     )

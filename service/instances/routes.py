@@ -10,6 +10,7 @@ from ..extensions import db
 from ..identity.auth import current_user
 from ..identity.permissions import authorise
 from ..identity.scopes import MESSAGES, START, require, scoped
+from ..tasks import queries as task_queries
 from ..web import etag, if_match, page
 from . import operations, permissions
 from .schemas import (
@@ -31,7 +32,7 @@ def respond(instance, status: int = 200, *, with_history: bool = True, tasks=Non
     db.session.flush()
     data = instance_dict(instance)
     data["variables"] = instance.variables
-    data["tasks"] = operations.open_tasks(instance.id) if tasks is None else tasks
+    data["tasks"] = task_queries.open_of(instance.id) if tasks is None else tasks
     data["history"] = history(instance.id) if with_history else []
     return data, status, etag(instance.version)
 

@@ -2,7 +2,8 @@
 (the worklist: a projection of the engine's ready human tasks).
 
 - `record_instance`: the instance's state, variables, next timer and error; the tasks the step
-  closed are cancelled;
+  closed are cancelled, and every open task of an instance terminated (a task in an incident, that
+  the engine had not ready, too);
 - `open_tasks`: a row (and candidate groups) for every human task the step opened, with its
   assignee; the elements the engine completed, then what became of the instance, go to the audit;
 - `write_tasks`: the rows and their candidates, inserted with the step's other rows (after the
@@ -45,6 +46,12 @@ def record_instance(step: Step) -> None:
         step.audit.extend(
             fact("task_cancelled", at=now, actor=step.actor, instance_id=instance.id, task_id=uuid.UUID(t))
             for t in result.closed
+        )
+    if instance.state == "terminated":  # tasks a human could still see, though none was ready
+        db.session.execute(
+            sa.update(Task)
+            .where(Task.instance_id == instance.id, Task.state == OPEN)
+            .values(state=CANCELLED, completed_at=now)
         )
 
 

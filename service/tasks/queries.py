@@ -206,6 +206,17 @@ def processes_of(user) -> list[tuple[str, str | None]]:
     return [(key, name) for key, name in rows]
 
 
+def open_of(instance_id) -> list[Task]:
+    """An instance's open tasks, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Task)
+            .where(Task.instance_id == instance_id, Task.state == OPEN)
+            .order_by(Task.created_at)
+        )
+    )
+
+
 def get_with_instance(
     task_id, *, with_state: bool = False, lock: bool = False
 ) -> tuple[Task, ProcessInstance]:

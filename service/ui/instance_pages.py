@@ -60,7 +60,7 @@ EVENTS = {
 def open_tasks(user, instance) -> list[dict]:
     """The instance's open tasks: who holds them, their due colour, and whether the user may act."""
     window = tasks.sla_window()
-    found = instances.open_tasks(instance.id)
+    found = tasks.open_of(instance.id)
     units = identity.unit_names(task.unit for task in found)
     out = []
     for task in found:
@@ -91,7 +91,7 @@ def diagram(instance) -> dict:
     waiting, failed = jobs.call_elements(instance.id)
     external_waiting, external_failed = external_tasks.elements(instance.id)
     waiting, failed = waiting | external_waiting, failed | external_failed
-    active = {task.element_id for task in instances.open_tasks(instance.id)} | waiting
+    active = {task.element_id for task in tasks.open_of(instance.id)} | waiting
     if instance.state == "error" and (instance.error or {}).get("element_id"):
         failed.add(instance.error["element_id"])
     return {

@@ -147,6 +147,25 @@ def test_terminate_cancels_open_tasks_and_records_it(deployed, clerk):
     assert clerk.post(f"/api/v1/process-instances/{started['id']}/terminate").status_code == 409
 
 
+def test_terminate_also_closes_an_open_task_the_engine_had_not_ready(deployed, clerk, app):
+    """A task row still open though its element is not ready in the engine (the projection behind
+    it, an incident's task): a terminated instance leaves no open task."""
+    import uuid
+
+    from service.extensions import db
+    from service.tasks.models import Task
+
+    started = clerk.start("simple_approval").json
+    ghost = uuid.uuid4()
+    with app.app_context():
+        db.session.add(Task(id=ghost, instance_id=uuid.UUID(started["id"]), element_id="gone", name="Gone"))
+        db.session.commit()
+    assert clerk.post(f"/api/v1/process-instances/{started['id']}/terminate").status_code == 200
+    with app.app_context():
+        assert db.session.get(Task, ghost).state == "cancelled"
+        assert db.session.get(Task, uuid.UUID(started["tasks"][0]["id"])).state == "cancelled"
+
+
 def test_only_starter_or_admin_controls_an_instance(deployed, clerk, make_user):
     started = clerk.start("simple_approval").json
     colleague = make_user("colleague", groups=["reception"])
