@@ -147,8 +147,22 @@ def _safely(fn: Callable[[], None]) -> None:
 
 def discard() -> None:
     """Drop what the transaction wrote so far and go on in the same unit (a page showing a refused
-    form again after an operation failed half-way); the unit still ends with its one commit."""
+    form again after an operation failed half-way); the unit still ends with its one commit.
+
+    What the dropped part asked for goes with it: its compensations run now (a file written for a
+    row that was not kept), what it would have done after a commit never runs (an event of a row
+    rolled back is never published), and what it read once for the unit is read again (it may
+    have read its own writes). What it asked for at the unit's end, whatever the outcome (a cache
+    to forget), still runs then."""
     db.session.rollback()
+    unit = _current.get()
+    if unit is None:
+        return
+    compensations, unit.rolled_back, unit.committed = list(unit.rolled_back), [], []
+    unit.memo.clear()
+    unit.kept.clear()
+    for fn in compensations:
+        _safely(fn)
 
 
 @contextmanager

@@ -96,3 +96,23 @@ def test_a_request_is_one_unit_its_events_published_only_if_it_succeeds(app, adm
     assert [e.payload for e in seen] == [{"status": 201}]
     with app.app_context():
         assert _rows() == [("test.happened", {"status": 201})]
+
+
+def test_discard_drops_what_the_dropped_part_asked_for_and_keeps_what_follows(app, seen):
+    """A page that shows a refused form again discards the failed half (uow.discard) and commits
+    the rest: the dropped part's event is never published, its compensation runs at once, its
+    cached reads are read again; what the unit asks for afterwards happens as usual."""
+    done = []
+    with app.app_context():
+        with uow.unit_of_work() as unit:
+            outbox.emit("test.happened", {"n": "dropped"})
+            unit.on_rollback(lambda: done.append("compensated"))
+            unit.after(lambda: done.append("after"))
+            assert uow.remember("key", lambda: "first read") == "first read"
+            uow.discard()
+            assert done == ["compensated"]
+            assert uow.remember("key", lambda: "read again") == "read again"
+            outbox.emit("test.happened", {"n": "kept"})
+        assert [e.payload for e in seen] == [{"n": "kept"}]
+        assert _rows() == [("test.happened", {"n": "kept"})]
+        assert done == ["compensated", "after"]
