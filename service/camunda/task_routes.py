@@ -62,8 +62,10 @@ def task_count():
 
 
 def _open_task(user, task_id, *, with_state: bool = False):
-    """The open task with its instance, if the caller may act on it (403; 404 once it is not open)."""
-    task, instance = task_queries.get_with_instance(task_id, with_state=with_state)
+    """The open task with its instance, if the caller may act on it (403; 404 once it is not open).
+    For a completion (`with_state`), its row is locked as /api/v1's completion locks it
+    (tasks.queries.get_with_instance): a concurrent completion waits, then finds it completed."""
+    task, instance = task_queries.get_with_instance(task_id, with_state=with_state, lock=with_state)
     require_task_actor(user, task, instance.started_by_id)
     if task.state != task_queries.OPEN:
         raise NotFound(f"No matching task with id {task_id}: it is {task.state}.", code="task_not_open")

@@ -61,6 +61,27 @@ def test_racing_completions_of_one_task_have_exactly_one_winner(http):
     assert len(opened) == 1
 
 
+def test_racing_completions_through_the_camunda_api_have_exactly_one_winner(http):
+    """The same race through /engine-rest (Camunda's task complete): one 204, the others refused
+    (the task no longer open, or the instance changed under them), one completion in the history."""
+    base, sessions = http
+    instance = (
+        sessions[0]
+        .post(f"{base}/api/v1/process-instances", json={"definition_key": "simple_approval"})
+        .json()
+    )
+    task_id = instance["tasks"][0]["id"]
+    url = f"{base}/engine-rest/task/{task_id}/complete"
+    body = {"variables": {name: {"value": value, "type": "String"} for name, value in REGISTER.items()}}
+    results = _race([lambda s=s: s.post(url, json=body) for s in sessions])
+    codes = sorted(r.status_code for r in results)
+    assert codes[0] == 204 and codes.count(204) == 1, codes
+    assert all(code in {404, 409} for code in codes[1:]), [r.text[:200] for r in results]
+    detail = sessions[0].get(f"{base}/api/v1/process-instances/{instance['id']}").json()
+    assert len([e for e in detail["history"] if e["type"] == "task_completed"]) == 1
+    assert [t["element_id"] for t in detail["tasks"]] == ["appraise"]
+
+
 def test_racing_claims_have_exactly_one_holder(http):
     base, sessions = http
     instance = (
