@@ -164,6 +164,13 @@ class DossierDetailSchema(DossierSchema):
     )
     current_steps = ma.fields.List(ma.fields.Nested(CurrentStepSchema))
     steps = ma.fields.List(ma.fields.Nested(StepSchema))
+    dvcqg_synced_at = ma.fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": "When the national portal (DVCQG) first took its status; null: not synced"},
+    )
+    dvcqg_status = ma.fields.Integer(
+        allow_none=True, metadata={"description": "The last status the national portal accepted"}
+    )
 
 
 DossierPage = page_schema(DossierSchema, "DossierPage")

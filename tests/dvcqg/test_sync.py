@@ -106,6 +106,8 @@ def test_a_counter_dossiers_statuses_reach_the_portal_in_order_from_its_code_on(
 
     synced_at, status = synced(app, dossier["id"])
     assert synced_at is not None and status == 4
+    detail = portal.clerk.get(f"/api/v1/dossiers/{code}").json()  # integrators read it too
+    assert detail["dvcqg_status"] == 4 and detail["dvcqg_synced_at"] == synced_at.isoformat()
     assert all(state == "sent" for _, state, _ in pushes(app))
 
 
