@@ -144,6 +144,10 @@ def from_environment() -> dict:
         # MOTCUA_EXTERNAL_TASK_MAX_WAIT_SECONDS (locks and retry timeouts are at most a week).
         "MOTCUA_EXTERNAL_WORKER_GROUP": os.environ.get("MOTCUA_EXTERNAL_WORKER_GROUP", "external-workers"),
         "MOTCUA_EXTERNAL_TASK_MAX_WAIT_SECONDS": _float("MOTCUA_EXTERNAL_TASK_MAX_WAIT_SECONDS", 30.0),
+        # How many fetches may wait for work at once in one process: each holds one of the server's
+        # threads (`motcua serve --threads`, 8 by default) while it waits, so the rest stay free for
+        # every other request; a fetch beyond it answers at once (no work yet), as an empty wait.
+        "MOTCUA_EXTERNAL_TASK_MAX_WAITING": _int("MOTCUA_EXTERNAL_TASK_MAX_WAITING", 4),
         # Working-day calendar (lịch làm việc): the time zone of the offices, the office hours
         # (comma-separated HH:MM-HH:MM periods, Monday to Friday unless the calendar says otherwise),
         # the afternoon cut-off after which a reception counts from the next working day, and the

@@ -6,6 +6,8 @@ The engine reports the external tasks a step made ready (`StepResult.external_op
 with `fetch_and_lock`: candidates are read (`SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL) and
 each is taken with a compare-and-set UPDATE on its state and lock, so two workers never hold the
 same task; a fetch with a timeout waits for work (long polling), woken by this process's commits.
+At most MOTCUA_EXTERNAL_TASK_MAX_WAITING fetches of a process wait at once: each holds a server
+thread, and workers must never be able to take every thread from the other requests.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ CREATED = "external_task.created"  # also wakes the fetches waiting for work (lo
 AVAILABLE = "external_task.available"  # retries given again, a lock released: fetchable now
 INCIDENT = "incident.raised"
 POLL_SECONDS = 1.0  # a waiting fetch looks again at least this often (work from other processes)
+_WAITING = "motcua.external_tasks.waiting"  # the app's semaphore of the fetches that may wait
 
 
 # --- the pipeline's stage ------------------------------------------------------------------------
@@ -99,9 +102,12 @@ def _wake(_event=None) -> None:
 
 
 def init_app(app) -> None:
-    """Fetches waiting for work wake when this process commits a new or freed external task."""
+    """Fetches waiting for work wake when this process commits a new or freed external task; at
+    most MOTCUA_EXTERNAL_TASK_MAX_WAITING of them wait at once."""
     outbox.subscribe(app, CREATED, _wake)
     outbox.subscribe(app, AVAILABLE, _wake)
+    at_most = max(0, app.config["MOTCUA_EXTERNAL_TASK_MAX_WAITING"])
+    app.extensions[_WAITING] = threading.BoundedSemaphore(at_most)
 
 
 def _fetchable(now: datetime):
@@ -174,13 +180,19 @@ def fetch_and_lock(
     limit = current_app.config["MOTCUA_EXTERNAL_TASK_MAX_WAIT_SECONDS"]
     deadline = time.monotonic() + min(wait_ms / 1000.0, float(limit))
     principal_id = actor.id  # read once: the rollback below expires the loaded rows
-    while True:
-        locked = _try_lock(worker_id, principal_id, topics, max_tasks, by_priority)
-        if locked or time.monotonic() >= deadline:
-            break
-        db.session.rollback()  # nothing was written: end the read, and do not hold a snapshot
-        with _arrivals:
-            _arrivals.wait(timeout=max(0.0, min(POLL_SECONDS, deadline - time.monotonic())))
+    locked = _try_lock(worker_id, principal_id, topics, max_tasks, by_priority)
+    if not locked and time.monotonic() < deadline:
+        waiting = current_app.extensions[_WAITING]
+        if not waiting.acquire(blocking=False):
+            return []  # as many fetches wait as may: this one answers now, as an empty wait would
+        try:
+            while not locked and time.monotonic() < deadline:
+                db.session.rollback()  # nothing was written: end the read, and hold no snapshot
+                with _arrivals:
+                    _arrivals.wait(timeout=max(0.0, min(POLL_SECONDS, deadline - time.monotonic())))
+                locked = _try_lock(worker_id, principal_id, topics, max_tasks, by_priority)
+        finally:
+            waiting.release()
     if not locked:
         return []
     db.session.flush()

@@ -1,6 +1,7 @@
 """Workers fetching at the same instant over real HTTP: every task is locked by one of them only."""
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -116,3 +117,39 @@ def test_a_waiting_fetch_gets_the_task_committed_while_it_waits(http):
     assert answer.status_code == 200, answer.text
     [task] = answer.json()
     assert task["process_instance_id"] == started.json()["id"]
+
+
+@pytest.fixture
+def one_may_wait(monkeypatch):
+    """The app of the test lets one fetch wait for work at a time."""
+    monkeypatch.setenv("MOTCUA_EXTERNAL_TASK_MAX_WAITING", "1")
+
+
+def test_fetches_beyond_the_waiting_limit_answer_at_once_and_the_api_stays_free(one_may_wait, http):
+    """Each fetch that waits holds a server thread: beyond MOTCUA_EXTERNAL_TASK_MAX_WAITING, a
+    fetch answers at once with no task instead of waiting, so workers cannot take every thread;
+    the one that waits still gets the work committed meanwhile."""
+    base, admin, sessions = http
+    body = {
+        "worker_id": "patient",
+        "async_response_timeout": 20_000,
+        "topics": [{"topic_name": "population-lookup", "lock_duration": 60_000}],
+    }
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(sessions[0].post, f"{base}{URL}/fetch-and-lock", json=body, timeout=60)
+        time.sleep(0.5)  # the first fetch is waiting now
+        late = {**body, "worker_id": "late"}
+        second = sessions[1].post(f"{base}{URL}/fetch-and-lock", json=late, timeout=60)
+        assert second.status_code == 200 and second.json() == []
+        assert not waiting.done()  # answered while the first still waits: it did not wait its 20 s
+        started = admin.post(f"{base}/api/v1/process-instances", json={"definition_key": "external_check"})
+        assert started.status_code == 201
+        answer = waiting.result(timeout=60)
+    assert answer.status_code == 200, answer.text
+    assert [task["worker_id"] for task in answer.json()] == ["patient"]
+    # the slot is free again: the next fetch waits (and gets nothing within its short wait)
+    began = time.monotonic()
+    again = sessions[1].post(
+        f"{base}{URL}/fetch-and-lock", json={**body, "worker_id": "late", "async_response_timeout": 1500}
+    )
+    assert again.json() == [] and time.monotonic() - began >= 1.4
