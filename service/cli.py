@@ -395,12 +395,10 @@ def serve(host, port, threads, no_runner):
 
     Without CELERY_BROKER_URL, it starts `motcua run-jobs` beside itself, a process of its own
     that does the asynchronous work (service tasks, timers, deliveries, the SLA watch, the monthly
-    late list, the report bundles, the housekeeping) and ends with it; with a broker, run `motcua
-    worker` and one `motcua beat`.
+    late list, the report bundles, the housekeeping), is started again if it ends on its own, and
+    ends with serve; with a broker, run `motcua worker` and one `motcua beat`.
     """
-    import os
     import signal
-    import subprocess
 
     from waitress import serve as waitress_serve
 
@@ -409,9 +407,8 @@ def serve(host, port, threads, no_runner):
     app = create_app()
     runner = None
     if not app.config["CELERY_BROKER_URL"] and not no_runner:
-        command = [sys.executable, "-m", "service.cli", "run-jobs", "--parent", str(os.getpid())]
-        runner = subprocess.Popen(command)  # noqa: S603 - our own interpreter and module, no input
-        click.echo(f"no broker configured: asynchronous work runs in process {runner.pid}", err=True)
+        runner = _RunnerProcess()
+        runner.start()
     # SIGTERM ends the server as Ctrl-C does, through the finally below (the runner ends with it;
     # killed outright, the runner sees its parent gone within a tick and ends by itself)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -420,7 +417,50 @@ def serve(host, port, threads, no_runner):
         waitress_serve(app, host=host, port=port, threads=threads, ident="motcua")
     finally:
         if runner is not None:
-            _stop(runner)
+            runner.stop()
+
+
+class _RunnerProcess:
+    """`motcua run-jobs` beside `motcua serve`: started with it, started again (checked every
+    RESTART_AFTER seconds) when it ended on its own, stopped with it."""
+
+    RESTART_AFTER = 5.0
+
+    def __init__(self) -> None:
+        import threading
+
+        self.process = None
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+
+    def start(self) -> None:
+        import threading
+
+        self.process = self._spawn()
+        threading.Thread(target=self._watch, name="motcua-runner-watch", daemon=True).start()
+
+    @staticmethod
+    def _spawn():
+        import os
+        import subprocess
+
+        command = [sys.executable, "-m", "service.cli", "run-jobs", "--parent", str(os.getpid())]
+        process = subprocess.Popen(command)  # noqa: S603 - our own interpreter and module, no input
+        click.echo(f"no broker configured: asynchronous work runs in process {process.pid}", err=True)
+        return process
+
+    def _watch(self) -> None:
+        while not self.stopping.wait(self.RESTART_AFTER):
+            with self.lock:
+                code = self.process.poll()
+                if code is not None and not self.stopping.is_set():
+                    click.echo(f"the runner process ended ({code}): starting another", err=True)
+                    self.process = self._spawn()
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopping.set()
+            _stop(self.process)
 
 
 def _stop(process) -> None:

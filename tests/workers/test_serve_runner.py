@@ -1,6 +1,7 @@
 """Without a broker, `motcua serve` does the asynchronous work in a runner process of its own
-(`motcua run-jobs`), never in the process that answers requests, and that process ends with it:
-stopped, or killed outright. Real processes on PostgreSQL, against the simulator."""
+(`motcua run-jobs`), never in the process that answers requests; it starts the runner again when
+it ends on its own, and the runner ends with serve: stopped, or killed outright. Real processes on
+PostgreSQL, against the simulator."""
 
 from __future__ import annotations
 
@@ -12,14 +13,14 @@ from pathlib import Path
 from tests.workers.stack import SERVICE_CHAIN, Stack, check_service_chain_outcome
 
 
-def runner_pid(stack: Stack, api) -> int:
-    """The runner's process id, as `motcua serve` logged it, once it did."""
-    found = stack.wait_until(
-        lambda: re.search(r"asynchronous work runs in process (\d+)", api.process.log.read_text()),
-        seconds=30,
-        what="serve to log its runner process",
-    )
-    return int(found.group(1))
+def runner_pid(stack: Stack, api, *, not_: int | None = None) -> int:
+    """The runner's process id, as `motcua serve` last logged it (another than `not_`)."""
+
+    def logged() -> int | None:
+        pids = re.findall(r"asynchronous work runs in process (\d+)", api.process.log.read_text())
+        return int(pids[-1]) if pids and int(pids[-1]) != not_ else None
+
+    return stack.wait_until(logged, seconds=30, what="serve to log its runner process")
 
 
 def running(pid: int) -> bool:
@@ -42,6 +43,11 @@ def test_serve_without_a_broker_runs_the_work_in_a_runner_process_that_ends_with
     runner = runner_pid(stack, api)
     assert runner != api.process.pid
     assert parent_of(runner) == api.process.pid
+
+    # a runner that ends on its own (here killed) is started again by serve
+    os.kill(runner, signal.SIGKILL)
+    runner = runner_pid(stack, api, not_=runner)
+    assert running(runner) and parent_of(runner) == api.process.pid
 
     assert api.deploy(SERVICE_CHAIN)["key"] == "service_chain"
     ids = [api.start("service_chain", {"ref": f"HS-{i}", "wait_for": "PT1S"})["id"] for i in range(3)]
