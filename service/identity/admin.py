@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models_base import utcnow
 from . import tree
 from .models import ApiToken, Group, OrgUnit, User
-from .operations import MIN_PASSWORD_LENGTH, _audit, _field_error, create_token, hash_token, units_changed
+from .operations import MIN_PASSWORD_LENGTH, audit, create_token, field_error, hash_token, units_changed
 
 
 def existing_groups(names) -> list[Group]:
@@ -23,7 +23,7 @@ def existing_groups(names) -> list[Group]:
     found = {g.name: g for g in db.session.scalars(sa.select(Group).where(Group.name.in_(names)))}
     missing = [name for name in names if name not in found]
     if missing:
-        raise _field_error("groups", f"No such group: {', '.join(missing)}. Create it first.")
+        raise field_error("groups", f"No such group: {', '.join(missing)}. Create it first.")
     return [found[name] for name in names]
 
 
@@ -33,7 +33,7 @@ def existing_unit(code: str | None) -> OrgUnit | None:
         return None
     unit = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.code == code.strip()))
     if unit is None:
-        raise _field_error("unit", f"No such unit: {code}. Create it first.")
+        raise field_error("unit", f"No such unit: {code}. Create it first.")
     return unit
 
 
@@ -48,7 +48,7 @@ def admin_create_user(data: dict, *, actor) -> User:
             details={"fields": {"username": [f"A user named {username!r} already exists."]}},
         )
     if len(data["password"]) < MIN_PASSWORD_LENGTH:
-        raise _field_error("password", f"A password must have at least {MIN_PASSWORD_LENGTH} characters.")
+        raise field_error("password", f"A password must have at least {MIN_PASSWORD_LENGTH} characters.")
     user = User(
         username=username,
         password_hash=generate_password_hash(data["password"]),
@@ -59,7 +59,7 @@ def admin_create_user(data: dict, *, actor) -> User:
     )
     db.session.add(user)
     db.session.flush()
-    _audit("user_created", actor, _user_facts(user))
+    audit("user_created", actor, _user_facts(user))
     return user
 
 
@@ -79,9 +79,9 @@ def update_user(user: User, data: dict, *, actor) -> User:
     A deactivated user's sessions and API tokens are revoked."""
     if user.id == actor.id:
         if data.get("is_active") is False:
-            raise _field_error("is_active", "You cannot deactivate your own account.")
+            raise field_error("is_active", "You cannot deactivate your own account.")
         if data.get("is_admin") is False:
-            raise _field_error("is_admin", "You cannot take away your own administrator rights.")
+            raise field_error("is_admin", "You cannot take away your own administrator rights.")
     before = _user_facts(user)
     if "groups" in data:
         user.groups = existing_groups(data["groups"] or ())
@@ -96,7 +96,7 @@ def update_user(user: User, data: dict, *, actor) -> User:
     after = _user_facts(user)
     changed = {key: after[key] for key in after if after[key] != before[key]}
     if changed:
-        _audit("user_updated", actor, {"username": user.username, "changed": changed})
+        audit("user_updated", actor, {"username": user.username, "changed": changed})
     if not user.is_active:
         # Deactivation ends every session and token for good: reactivating brings none back.
         from . import sessions
@@ -113,10 +113,10 @@ def set_password(
     from . import sessions
 
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise _field_error("password", f"A password must have at least {MIN_PASSWORD_LENGTH} characters.")
+        raise field_error("password", f"A password must have at least {MIN_PASSWORD_LENGTH} characters.")
     user.password_hash = generate_password_hash(password)
     db.session.flush()
-    _audit("user_password_reset", actor, {"username": user.username})
+    audit("user_password_reset", actor, {"username": user.username})
     return sessions.end_access(
         user,
         actor=actor,
@@ -136,7 +136,7 @@ def create_group(name: str, description: str | None = None, *, actor) -> Group:
     group = Group(name=name, description=(description or "").strip() or None)
     db.session.add(group)
     db.session.flush()
-    _audit("group_created", actor, {"name": group.name, "description": group.description})
+    audit("group_created", actor, {"name": group.name, "description": group.description})
     return group
 
 
@@ -165,7 +165,7 @@ def create_unit(
     db.session.flush()
     units_changed()
     tree.forget()
-    _audit("unit_created", actor, _unit_fact(unit))
+    audit("unit_created", actor, _unit_fact(unit))
     return unit
 
 
@@ -180,7 +180,7 @@ def update_unit(unit: OrgUnit, data: dict, *, actor) -> OrgUnit:
         tree.forget()
     units_changed()
     db.session.flush()
-    _audit("unit_updated", actor, _unit_fact(unit))
+    audit("unit_updated", actor, _unit_fact(unit))
     return unit
 
 
@@ -200,14 +200,14 @@ def issue_token(
     a system identity's token that may do only what they name (identity/scopes.py)."""
     user = db.session.scalar(sa.select(User).where(User.username == (username or "").strip()))
     if user is None:
-        raise _field_error("user", f"No user named {username!r}.")
+        raise field_error("user", f"No user named {username!r}.")
     if not user.is_active:
-        raise _field_error("user", f"User {user.username!r} is deactivated.")
+        raise field_error("user", f"User {user.username!r} is deactivated.")
     if expires_at is not None and expires_at <= utcnow():
-        raise _field_error("expires_at", "The expiry must be in the future.")
+        raise field_error("expires_at", "The expiry must be in the future.")
     secret = create_token(user, name=(name or "").strip() or None, expires_at=expires_at, scopes=scopes)
     token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
-    _audit(
+    audit(
         "token_created",
         actor,
         {"token_id": token.id, "user": user.username, "name": token.name, "scopes": token.scopes},
@@ -228,7 +228,5 @@ def revoke_token(token_id: int, *, actor, in_use_hash: str | None = None) -> Api
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         db.session.flush()
-        _audit(
-            "token_revoked", actor, {"token_id": token.id, "user": token.user.username, "name": token.name}
-        )
+        audit("token_revoked", actor, {"token_id": token.id, "user": token.user.username, "name": token.name})
     return token

@@ -83,7 +83,7 @@ def get_or_create_unit(code: str, name: str | None = None) -> OrgUnit:
         unit = OrgUnit(code=code, name=name or code)
         db.session.add(unit)
         db.session.flush()
-        uow.forget(_UNITS)
+        units_changed()
     return unit
 
 
@@ -251,11 +251,11 @@ def find_unit(code: str) -> OrgUnit:
 # --- shared by admin.py and sessions.py ---
 
 
-def _field_error(field: str, message: str) -> Unprocessable:
+def field_error(field: str, message: str) -> Unprocessable:
     return Unprocessable(message, code="validation_failed", details={"fields": {field: [message]}})
 
 
-def _audit(type_: str, actor, data: dict) -> None:
+def audit(type_: str, actor, data: dict) -> None:
     from ..audit.operations import fact, record
 
     record([fact(type_, at=utcnow(), actor=actor, data=data)])

@@ -24,11 +24,11 @@ from .models import ApiToken, User, UserSession
 from .operations import (
     MIN_PASSWORD_LENGTH,
     Principal,
-    _audit,
-    _field_error,
     _principal,
     _principal_query,
+    audit,
     check_password,
+    field_error,
     hash_token,
 )
 from .touch import touch
@@ -155,7 +155,7 @@ def log_out(secret: str, *, actor, reason: str = LOGOUT) -> bool:
     ).all()
     if ended:
         username = db.session.scalar(sa.select(User.username).where(User.id == ended[0][0]))
-        _audit("sessions_revoked", actor, {"username": username, "reason": reason, "sessions": 1})
+        audit("sessions_revoked", actor, {"username": username, "reason": reason, "sessions": 1})
     return bool(ended)
 
 
@@ -191,10 +191,10 @@ def end_access(
         ).all()
     if ended:
         facts = {"username": user.username, "reason": reason, "sessions": len(ended)}
-        _audit("sessions_revoked", actor, facts)
+        audit("sessions_revoked", actor, facts)
     if revoked:
         token_ids = sorted(row[0] for row in revoked)
-        _audit("tokens_revoked", actor, {"username": user.username, "reason": reason, "tokens": token_ids})
+        audit("tokens_revoked", actor, {"username": user.username, "reason": reason, "tokens": token_ids})
     return {"sessions": len(ended), "tokens": len(revoked)}
 
 
@@ -210,12 +210,12 @@ def change_password(
     them but keep_session_id, the request's own), and their API tokens unless keep_tokens."""
     user = db.session.get(User, principal.id)
     if user is None or not check_password_hash(user.password_hash, current):
-        raise _field_error("current_password", "This is not your current password.")
+        raise field_error("current_password", "This is not your current password.")
     if len(new) < MIN_PASSWORD_LENGTH:
-        raise _field_error("new_password", f"A password must have at least {MIN_PASSWORD_LENGTH} characters.")
+        raise field_error("new_password", f"A password must have at least {MIN_PASSWORD_LENGTH} characters.")
     user.password_hash = generate_password_hash(new)
     db.session.flush()
-    _audit("user_password_changed", principal, {"username": user.username})
+    audit("user_password_changed", principal, {"username": user.username})
     return end_access(
         user,
         actor=principal,

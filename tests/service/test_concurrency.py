@@ -24,6 +24,13 @@ def _race(calls):
         return list(pool.map(go, calls))
 
 
+def _approval(base, session) -> dict:
+    """A new instance of simple_approval (its first task open), as JSON."""
+    response = session.post(f"{base}/api/v1/process-instances", json={"definition_key": "simple_approval"})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
 @pytest.fixture
 def http(live_server, admin, make_user):
     assert admin.deploy(bpmn_path("simple_approval.bpmn")).status_code == 201
@@ -40,11 +47,7 @@ def http(live_server, admin, make_user):
 
 def test_racing_completions_of_one_task_have_exactly_one_winner(http):
     base, sessions = http
-    instance = (
-        sessions[0]
-        .post(f"{base}/api/v1/process-instances", json={"definition_key": "simple_approval"})
-        .json()
-    )
+    instance = _approval(base, sessions[0])
     task_id = instance["tasks"][0]["id"]
     url = f"{base}/api/v1/tasks/{task_id}/complete"
     results = _race([lambda s=s: s.post(url, json={"variables": REGISTER}) for s in sessions])
@@ -65,11 +68,7 @@ def test_racing_completions_through_the_camunda_api_have_exactly_one_winner(http
     """The same race through /engine-rest (Camunda's task complete): one 204, the others refused
     (the task no longer open, or the instance changed under them), one completion in the history."""
     base, sessions = http
-    instance = (
-        sessions[0]
-        .post(f"{base}/api/v1/process-instances", json={"definition_key": "simple_approval"})
-        .json()
-    )
+    instance = _approval(base, sessions[0])
     task_id = instance["tasks"][0]["id"]
     url = f"{base}/engine-rest/task/{task_id}/complete"
     body = {"variables": {name: {"value": value, "type": "String"} for name, value in REGISTER.items()}}
@@ -84,11 +83,7 @@ def test_racing_completions_through_the_camunda_api_have_exactly_one_winner(http
 
 def test_racing_claims_have_exactly_one_holder(http):
     base, sessions = http
-    instance = (
-        sessions[0]
-        .post(f"{base}/api/v1/process-instances", json={"definition_key": "simple_approval"})
-        .json()
-    )
+    instance = _approval(base, sessions[0])
     url = f"{base}/api/v1/tasks/{instance['tasks'][0]['id']}/claim"
     results = _race([lambda s=s: s.post(url) for s in sessions])
     winners = [r for r in results if r.status_code == 200]
