@@ -30,7 +30,7 @@ class MotcuaFlask(Flask):
     json_provider_class = parsing.MotcuaJSONProvider
 
     def dispatch_request(self):
-        unit, token = uow.begin()
+        unit, token = uow.begin(g.get("user"))
         try:
             # A write carrying an Idempotency-Key that succeeded before gets its first answer.
             claim = idempotency.claim(request, g.get("user"))

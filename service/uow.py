@@ -45,6 +45,9 @@ class UnitOfWork:
     kept: list[object] = field(default_factory=list)
     memo: dict[str, object] = field(default_factory=dict)
     aborted: bool = False
+    # who the unit acts for, when a request authenticated someone (identity.operations.Principal):
+    # what was read with the principal, in the same transaction, serves the unit (units' version)
+    actor: object = None
 
     def on_commit(self, fn: Callable[[], None]) -> None:
         self.committed.append(fn)
@@ -119,10 +122,10 @@ def unit_of_work() -> Iterator[UnitOfWork]:
     end(unit, token, committed=not unit.aborted)
 
 
-def begin() -> tuple[UnitOfWork, object]:
-    """Open a unit whose transaction the caller ends itself (a request: MotcuaFlask); close it
-    with end() once it committed or rolled back."""
-    unit = UnitOfWork()
+def begin(actor: object = None) -> tuple[UnitOfWork, object]:
+    """Open a unit whose transaction the caller ends itself (a request: MotcuaFlask, with the
+    principal it authenticated); close it with end() once it committed or rolled back."""
+    unit = UnitOfWork(actor=actor)
     return unit, _current.set(unit)
 
 

@@ -18,6 +18,17 @@ user_groups = sa.Table(
 )
 
 
+# The number a process compares with the one it cached a table's rows under (identity.operations
+# .units keeps the org units per process): triggers move 'org_units' on every write of that table,
+# in the writing transaction (migration 0033).
+cache_versions = sa.Table(
+    "cache_versions",
+    db.metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False),
+)
+
+
 class OrgUnit(db.Model):
     __tablename__ = "org_units"
 

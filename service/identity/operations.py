@@ -7,10 +7,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 import sqlalchemy as sa
+from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import uow
@@ -18,7 +21,7 @@ from ..errors import Conflict, NotFound, Unprocessable
 from ..extensions import db
 from ..models_base import utcnow
 from . import scopes as token_scopes
-from .models import ApiToken, Group, OrgUnit, User, user_groups
+from .models import ApiToken, Group, OrgUnit, User, cache_versions, user_groups
 from .touch import touch
 
 TOKEN_PREFIX = "mct_"  # noqa: S105 - a visible prefix, not a secret
@@ -60,21 +63,84 @@ class Unit:
     national_code: str | None
 
 
-def units() -> dict[str, Unit]:
-    """Every org unit by its code, with its name and national code: one query per unit of work (a
+def units() -> Mapping[str, Unit]:
+    """Every org unit by its code, with its name and national code, once per unit of work (a
     dossier's step reads the codes its scoped tasks may name, the name of the unit that handled
-    it; a reception, the national code that numbers the dossier)."""
+    it; a reception, the national code that numbers the dossier).
 
-    def load() -> dict[str, Unit]:
-        rows = db.session.execute(sa.select(OrgUnit.code, OrgUnit.name, OrgUnit.national_code))
-        return {code: Unit(name, national_code) for code, name, national_code in rows}
-
-    return uow.remember(_UNITS, load)
+    A process keeps them with the version they were read under (cache_versions' 'org_units', moved
+    by triggers on every write of org_units). A request's principal is read with the version as of
+    its transaction (Principal.units_version): when it matches, the units kept are the committed
+    ones and no query is needed; otherwise, and in a unit without a principal (workers, commands),
+    they are read with their version in one query. A unit that changed org units itself
+    (units_changed) reads them every time and keeps nothing for the others: its changes are not
+    committed yet."""
+    return uow.remember(_UNITS, _load_units)
 
 
 def units_changed() -> None:
     """A unit was created or changed in this unit of work: read the units again (units())."""
     uow.forget(_UNITS)
+    unit = uow.current()
+    if unit is not None:
+        unit.mark(_UNITS_CHANGED)
+
+
+@sa.event.listens_for(OrgUnit, "after_insert")
+@sa.event.listens_for(OrgUnit, "after_update")
+@sa.event.listens_for(OrgUnit, "after_delete")
+def _unit_flushed(_mapper, _connection, _target) -> None:
+    """Every ORM write of a unit says units_changed() itself (a Core or SQL write must say it)."""
+    units_changed()
+
+
+_UNITS_CHANGED = "identity.units.changed"
+_UNITS_KEPT = "motcua.units"
+
+
+def _load_units() -> Mapping[str, Unit]:
+    unit = uow.current()
+    changed = unit is None or unit.marked(_UNITS_CHANGED)
+    stamp = None if changed else getattr(unit.actor, "units_version", None)
+    kept = current_app.extensions.get(_UNITS_KEPT)
+    if stamp is not None and kept is not None and kept[0] == stamp:
+        return kept[1]
+    rows = db.session.execute(_units_query()).all()
+    # read-only: the same mapping serves every request of the process
+    found = MappingProxyType(
+        {code: Unit(name, national_code) for _, code, name, national_code in rows if code is not None}
+    )
+    version = rows[0][0] if rows else None
+    # Kept only as read in a transaction that wrote no unit itself: the principal's version, read
+    # earlier in it, is the one read now (a newer commit is used, not kept: the next request keeps it).
+    if version is not None and stamp is not None and version == stamp:
+        current_app.extensions[_UNITS_KEPT] = (version, found)
+    return found
+
+
+@functools.cache
+def _units_query():
+    """The units' version and every unit (one row with no unit when there is none)."""
+    units = OrgUnit.__table__.c
+    return (
+        sa.select(cache_versions.c.version, units.code, units.name, units.national_code)
+        .select_from(cache_versions)
+        .outerjoin(OrgUnit.__table__, sa.true())
+        .where(cache_versions.c.name == _UNITS_VERSION)
+    )
+
+
+_UNITS_VERSION = "org_units"
+
+
+def _units_version():
+    """The org units' version, as a column of the principal's query."""
+    return (
+        sa.select(cache_versions.c.version)
+        .where(cache_versions.c.name == _UNITS_VERSION)
+        .scalar_subquery()
+        .label("units_version")
+    )
 
 
 def get_or_create_unit(code: str, name: str | None = None) -> OrgUnit:
@@ -173,6 +239,8 @@ class Principal:
     # which the audit records with what the token did.
     scopes: frozenset[str] | None = None
     token_id: int | None = None
+    # the org units' version as of the principal's read (units() compares it with its own)
+    units_version: int | None = None
 
 
 def _principal_query():
@@ -180,7 +248,15 @@ def _principal_query():
     no ORM compile or loading step for what every request reads)."""
     users, units, groups = User.__table__.c, OrgUnit.__table__.c, Group.__table__.c
     return (
-        sa.select(users.id, users.username, users.display_name, users.is_admin, units.code, groups.name)
+        sa.select(
+            users.id,
+            users.username,
+            users.display_name,
+            users.is_admin,
+            units.code,
+            groups.name,
+            _units_version(),
+        )
         .select_from(User.__table__)
         .outerjoin(OrgUnit.__table__, units.id == users.org_unit_id)
         .outerjoin(user_groups, user_groups.c.user_id == users.id)
@@ -194,7 +270,7 @@ def _principal(rows) -> Principal | None:
         return None
     first = rows[0]
     groups = frozenset(row[5] for row in rows if row[5] is not None)
-    return Principal(first[0], first[1], first[2], first[3], first[4], groups)
+    return Principal(first[0], first[1], first[2], first[3], first[4], groups, units_version=first[6])
 
 
 @functools.cache
@@ -226,7 +302,7 @@ def principal_for_token(token: str) -> Principal | None:
     principal = _principal(rows)
     if principal is None:
         return None
-    token_id, scopes, last_used_at = rows[0][6], rows[0][7], rows[0][8]
+    token_id, scopes, last_used_at = rows[0][7], rows[0][8], rows[0][9]
     if last_used_at is None or now - last_used_at >= TOKEN_TOUCH_EVERY:
         touch(ApiToken, token_id, "last_used_at", now, TOKEN_TOUCH_EVERY)
     return replace(principal, scopes=frozenset(scopes) if scopes is not None else None, token_id=token_id)

@@ -135,7 +135,7 @@ def live_session(secret: str) -> LiveSession | None:
     principal = _principal(rows)
     if principal is None:
         return None
-    session_id, last_seen_at = rows[0][6], rows[0][7]
+    session_id, last_seen_at = rows[0][7], rows[0][8]
     _maximum, idle = limits()
     every = min(TOUCH_EVERY, idle / 2)
     if now - last_seen_at >= every:
