@@ -12,9 +12,11 @@ import json
 from datetime import date
 from decimal import Decimal
 from functools import cache
+from math import isfinite
 from typing import Any
 from uuid import UUID
 
+import orjson
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnWorkflowConverter,
     TaskConverter,
@@ -128,11 +130,53 @@ def restore_specs(spec_blob: str) -> tuple[Any, dict[str, Any]]:
     return spec, subprocess_specs
 
 
+# orjson writes a dossier's state (~25 KB) in a seventh of json.dumps' time (bench, 2026-12-06).
+# What it writes differently from the standard library is handled here: numbers that are not finite
+# (orjson would write null) are refused, as sizes.unstorable refuses them in a script's data;
+# dates and dataclasses are passed through so that they are refused as the standard library
+# refuses them; integers over 64 bits and text with lone surrogates, which orjson refuses, are
+# written by the standard library, exactly as before. Keys that are numbers or null become text
+# as the standard library makes them.
+_ORJSON = (
+    orjson.OPT_NON_STR_KEYS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
 def dump_state(workflow: BpmnWorkflow) -> str:
     """Serialize a workflow's state (tasks, data, events) without its specs."""
     dct: dict[str, Any] = _serializer().registry.convert(workflow)
     dct["format"] = STATE_FORMAT
-    return json.dumps(dct, separators=(",", ":"))
+    return dumps(dct)
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON text of `value`, which json.loads reads back to the same value (load_state
+    reads with the standard library: orjson would read an integer over 64 bits as a float).
+    ValueError for a number that is not finite, TypeError for a value JSON has no type for."""
+    if not _finite(value):
+        raise ValueError("a number that is not finite (NaN or infinity) cannot be stored as JSON")
+    try:
+        return orjson.dumps(value, option=_ORJSON).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, separators=(",", ":"))
+
+
+def _finite(value: Any) -> bool:
+    """Whether no float in `value` (dicts and lists, walked without recursion) is NaN or infinite."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        elif kind is float and not isfinite(item):
+            return False
+    return True
 
 
 def load_state(state: str, spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:

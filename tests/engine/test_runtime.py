@@ -6,11 +6,11 @@ Start, complete, retry and terminate, the effects they report, and the state the
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from service.engine import Engine, StateCorrupt, TaskNotReady
+from service.engine import Engine, StateCorrupt, StateNotStorable, TaskNotReady, serialization
 from service.engine.serialization import dump_state, load_state
 
 from .conftest import NOW, Instance, deploy, deploy_unchecked
@@ -305,6 +305,45 @@ def test_state_does_not_embed_the_process_spec(started):
 def test_state_round_trips_through_load_and_dump_unchanged(basic, started):
     workflow = load_state(started.state, basic.spec, basic.subprocess_specs)
     assert dump_state(workflow) == started.state
+
+
+def test_data_the_fast_writer_cannot_hold_is_stored_exactly_all_the_same(engine, basic):
+    """orjson writes the state; an integer over 64 bits, text with a lone surrogate and keys that
+    are numbers are written by the standard library's JSON instead, and restore to the same data."""
+    data = {"big": 2**80, "negative": -(2**70), "odd": "a\ud800b", "tiếng": "Việt", "small": 1e-7}
+    instance = Instance.start(engine, basic, {**START, **data})
+    workflow = load_state(instance.state, basic.spec, basic.subprocess_specs)
+    (receive,) = [t for t in workflow.get_tasks() if t.task_spec.name == "receive"]
+    assert {key: receive.data[key] for key in data} == data
+    assert type(receive.data["big"]) is int
+    assert dump_state(workflow) == instance.state
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{1: "a", 1.5: "b", None: "c", False: "d"}, {"a": [1, 2.5, None, True, "x"]}, 2**64, "\udfff", 1e300],
+)
+def test_the_state_writer_writes_what_the_standard_library_reads_back_the_same(value):
+    assert json.loads(serialization.dumps(value)) == json.loads(json.dumps(value))
+
+
+@pytest.mark.parametrize("value", [{"d": date(2026, 12, 6)}, {"s": {1, 2}}, {"b": b"x"}, {"o": object()}])
+def test_a_value_json_has_no_type_for_is_refused_not_turned_into_something_else(value):
+    with pytest.raises(TypeError):
+        serialization.dumps(value)
+
+
+@pytest.mark.parametrize("value", [float("nan"), {"a": [1, {"b": float("inf")}]}, (float("-inf"),)])
+def test_a_number_that_is_not_finite_is_refused_not_written_as_null(value):
+    with pytest.raises(ValueError, match="not finite"):
+        serialization.dumps(value)
+
+
+def test_a_process_whose_data_holds_nan_is_refused_with_nothing_applied(engine, basic):
+    """NaN reaches task data only past the doors that refuse it (an API's strict JSON, a script's
+    data check): e.g. a decision's output. Its step is refused whole: StateNotStorable."""
+    with pytest.raises(StateNotStorable, match="cannot be stored"):
+        Instance.start(engine, basic, {**START, "ratio": float("nan")})
 
 
 def test_state_round_trips_through_many_completions(engine):
