@@ -30,6 +30,9 @@ class Task(db.Model):
     __table_args__ = (
         sa.Index("ix_tasks_state_created", "state", "created_at"),
         sa.Index("ix_tasks_assignee_state", "assignee_id", "state"),
+        # An instance's open tasks (its detail, a dossier's current steps, a step's projection);
+        # also every lookup by instance alone.
+        sa.Index("ix_tasks_instance_state", "instance_id", "state"),
         # The group worklist's order over open, unclaimed tasks (due first, none last, oldest).
         sa.Index(
             "ix_tasks_unclaimed_due",
@@ -43,7 +46,7 @@ class Task(db.Model):
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
     instance_id: Mapped[uuid.UUID] = mapped_column(
-        sa.Uuid, sa.ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
+        sa.Uuid, sa.ForeignKey("process_instances.id", ondelete="CASCADE")
     )
     element_id: Mapped[str] = mapped_column(sa.String(255))
     name: Mapped[str] = mapped_column(sa.String(255))
