@@ -265,13 +265,16 @@ class _Change:
             set_committed_value(self.obj, key, value)
         if self.version is not None:
             set_committed_value(self.obj, self.version[0], self.version[1] + 1)
-        state = sa.inspect(self.obj)
-        if not any(state.attrs[key].history.has_changes() for key in state.committed_state):
-            # Nothing else of the object is pending (an attribute set to its own value is not):
-            # leave it as clean as a flush leaves what it wrote, or the request's next flush walks
-            # the unit of work for nothing (~0.5 ms).
-            session = state.session
-            state._commit_all(state.dict, session.identity_map if session is not None else None)
+        _leave_clean(sa.inspect(self.obj))
+
+
+def _leave_clean(state) -> None:
+    """When nothing of the object is pending any more (an attribute set to its own value is not),
+    leave it as clean as a flush leaves what it wrote, or the request's next flush walks the unit
+    of work for nothing (~0.5 ms)."""
+    if not any(state.attrs[key].history.has_changes() for key in state.committed_state):
+        session = state.session
+        state._commit_all(state.dict, session.identity_map if session is not None else None)
 
 
 def _changes(obj) -> tuple[Any, _Change] | None:
@@ -294,6 +297,7 @@ def _changes(obj) -> tuple[Any, _Change] | None:
             values[key] = added[0]
             columns[mapper.column_attrs[key].columns[0].key] = added[0]
     if not values:
+        _leave_clean(state)  # e.g. a dossier's updated_at set to the moment it already has
         return None
     table = mapper.local_table
     (pk,) = mapper.primary_key

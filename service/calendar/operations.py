@@ -81,11 +81,17 @@ def calendar() -> WorkingCalendar:
     dirty = unit is not None and unit.marked(_MARK)
     if not dirty and built is not None and built[0] == version and now - built[1] < CACHE_SECONDS:
         return built[2]
-    rows = db.session.execute(
-        sa.select(CalendarOverride.day, CalendarOverride.kind, CalendarOverride.note).order_by(
-            CalendarOverride.day
-        )
-    ).all()
+    query = sa.select(CalendarOverride.day, CalendarOverride.kind, CalendarOverride.note).order_by(
+        CalendarOverride.day
+    )
+    if dirty:  # this unit's own overrides, flushed first
+        rows = db.session.execute(query).all()
+    else:
+        # No autoflush: the committed overrides do not depend on what a step is about to write
+        # (read inside the step pipeline, a flush would send the step's changes ahead of its one
+        # batched statement).
+        with db.session.no_autoflush:
+            rows = db.session.execute(query).all()
     overrides = tuple((row.day, row.kind, row.note) for row in rows)
     if built is not None and built[0] == version and built[3] == overrides:
         working_calendar = built[2]  # the overrides did not change: no rebuild (~0.2 s)

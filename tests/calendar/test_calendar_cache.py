@@ -8,6 +8,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from service import uow
 from service.calendar import operations
 from service.calendar.models import CalendarOverride
 from service.extensions import db
@@ -39,3 +40,26 @@ def test_an_override_written_by_another_process_is_seen_once_the_cache_expires(a
         again = operations.calendar()
         assert again is not first
         assert not again.is_working_day(day)
+
+
+def test_reading_the_overrides_again_sends_nothing_pending_ahead(app, monkeypatch):
+    """Read from inside the step pipeline, the refresh does not flush what the step is about to
+    write in its one statement (service/inserts.py)."""
+    from service.identity.models import Group
+
+    with app.app_context():
+        operations.calendar()
+        _expire(app, monkeypatch)
+        group = Group(name="pending")
+        db.session.add(group)
+        operations.calendar()
+        assert group in db.session.new  # still pending: not flushed by the read
+        db.session.rollback()
+
+
+def test_a_unit_that_wrote_an_override_reads_its_own(app):
+    day = date(2026, 12, 7)  # a Monday
+    with app.app_context(), uow.unit_of_work():
+        assert operations.calendar().is_working_day(day)
+        operations.add_override(day, "off", "test")
+        assert not operations.calendar().is_working_day(day)

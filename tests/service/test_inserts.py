@@ -246,3 +246,20 @@ def test_an_instances_changes_make_one_statement_whatever_order_they_were_set_in
         db.session.expire_all()
         stored = [db.session.get(ProcessInstance, instance_id) for instance_id in ids]
     assert [(s.business_key, s.variables["note"]) for s in stored] == [("HS-0", "first"), ("HS-1", "second")]
+
+
+def test_an_object_set_to_what_it_already_holds_is_left_clean(app, admin, deploy_library):
+    """A stage that sets an attribute to the value it has (a dossier's updated_at at its own
+    moment) changes nothing: the write leaves the object clean, so the request's next query does
+    not flush it (a flush walks the unit of work for nothing). PostgreSQL's: elsewhere the ORM's
+    flush writes the step's changes."""
+    _postgres_only(app)
+    deploy_library("simple_approval.bpmn")
+    instance_id = uuid.UUID(admin.start("simple_approval").json["id"])
+    with app.app_context():
+        instance = db.session.get(ProcessInstance, instance_id)
+        instance.business_key = instance.business_key  # the value it holds
+        assert instance in db.session.dirty
+        inserts.insert_all([(AuditEvent.__table__, _facts(1))], last=instance)
+        assert instance not in db.session.dirty
+        db.session.rollback()
