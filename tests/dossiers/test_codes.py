@@ -3,6 +3,8 @@
 import threading
 from datetime import date
 
+import sqlalchemy as sa
+
 from service.dossiers import codes
 from service.extensions import db
 
@@ -21,6 +23,31 @@ def test_code_has_the_national_format(app):
     assert second == "000.17.22.H56-261126-0002"
     assert other_day == "000.17.22.H56-261127-0001"
     assert other_unit == "000.00.17.H01-261126-0001"
+
+
+def test_the_upserts_are_built_once_and_send_one_sql_text(app):
+    """The sequences' upserts are kept (codes._upsert) and bound: whatever the unit, day or book,
+    the same statement and SQL text, so no reception compiles one afresh."""
+    seen: list[str] = []
+
+    def keep(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    with app.app_context():
+        codes.next_code(UNIT, DAY)
+        codes.next_register_line(UNIT, DAY)
+        built = codes._upsert.cache_info().misses
+        sa.event.listen(db.engine, "before_cursor_execute", keep)
+        try:
+            codes.next_code("000.00.17.H01", date(2026, 11, 27))
+            codes.next_code(UNIT, DAY)
+            codes.next_register_line("000.00.17.H01", date(2027, 1, 4))
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", keep)
+        assert codes._upsert.cache_info().misses == built
+        assert codes.next_register_line(UNIT, DAY) == ("2026", 2)
+        db.session.rollback()
+    assert len(seen) == 3 and seen[0] == seen[1] != seen[2]
 
 
 def test_a_rolled_back_reception_gives_its_number_back(app):
