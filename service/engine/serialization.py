@@ -20,7 +20,6 @@ import orjson
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnWorkflowConverter,
     TaskConverter,
-    WorkflowConverter,
 )
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -34,9 +33,42 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]  #
     """Converts a top-level BpmnWorkflow without its spec and subprocess specs."""
 
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
-        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
-        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct = self._workflow_dict(workflow)
+        dct["subprocesses"] = {
+            _id_text(key): self._subprocess_dict(subprocess)
+            for key, subprocess in workflow.subprocesses.items()
+        }
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    # What WorkflowConverter and BpmnSubWorkflowConverter write, and the tasks as the registry
+    # would convert them (its DeltaTaskConverter, then the typename), without the registry's
+    # dispatch and cleaning of every task object: a dossier's state holds ~50 tasks at each step.
+
+    def _workflow_dict(self, workflow: Any) -> dict[str, Any]:
+        registry = self.registry
+        tasks = registry.convert_to_dict.get("Task")
+        return {
+            "data": registry.convert(registry.clean(workflow.data)),
+            "correlations": workflow.correlations,
+            "last_task": _id_text(workflow.last_task.id) if workflow.last_task is not None else None,
+            "success": workflow.success,
+            "completed": workflow.completed,
+            "tasks": {
+                _id_text(key): tasks(task) if type(task) is Task and tasks else registry.convert(task)
+                for key, task in workflow.tasks.items()
+            },
+            "root": _id_text(workflow.task_tree.id),
+        }
+
+    def _subprocess_dict(self, subprocess: Any) -> dict[str, Any]:
+        typename = self.registry.typenames.get(type(subprocess))
+        if typename != "BpmnSubWorkflow":
+            return self.registry.convert(subprocess)  # type: ignore[no-any-return]
+        dct = self._workflow_dict(subprocess)
+        dct["parent_task_id"] = str(subprocess.parent_task_id)
+        dct["spec"] = subprocess.spec.name
+        dct["typename"] = typename
         return dct
 
     def from_dict(
@@ -53,18 +85,20 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]  #
         return workflow
 
 
-_ID_TEXTS: dict[UUID, str] = {}
+_ID_TEXTS: dict[int, str] = {}
 _ID_TEXTS_MAX = 200_000
 
 
 def _id_text(task_id: UUID) -> str:
     """str(task_id), kept: a task's id is written at every step while the task lives (its own, its
-    parent's, its children's); formatting a UUID costs more than finding it again."""
-    text = _ID_TEXTS.get(task_id)
+    parent's, its children's); formatting a UUID costs more than finding it again. Kept by the
+    UUID's integer: hashing and comparing a UUID object runs Python code, its int's does not."""
+    key = task_id.int
+    text = _ID_TEXTS.get(key)
     if text is None:
         if len(_ID_TEXTS) >= _ID_TEXTS_MAX:
             _ID_TEXTS.clear()
-        text = _ID_TEXTS[task_id] = str(task_id)
+        text = _ID_TEXTS[key] = str(task_id)
     return text
 
 

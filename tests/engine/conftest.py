@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from lxml import etree
-from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter, WorkflowConverter
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
@@ -165,9 +165,15 @@ def stock_dump(workflow: Any) -> dict:
     registry = serialization.spec_registry()
     converter = registry.convert_to_dict["Task"]
     stock = TaskConverter(Task, registry)
+    # the workflow and its subprocesses as SpiffWorkflow's own converters write them (the
+    # service's writes them without the registry's dispatch per task), without the spec
+    workflows = registry.convert_to_dict["BpmnWorkflow"].args[1].__self__
     try:
         registry.convert_to_dict["Task"] = functools.partial(registry._obj_to_dict, "Task", stock.to_dict)
-        dct = registry.convert(workflow)
+        dct = WorkflowConverter.to_dict(workflows, workflow)
+        dct["subprocesses"] = workflows.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = registry.convert(workflow.bpmn_events)
+        dct["typename"] = "BpmnWorkflow"
     finally:
         registry.convert_to_dict["Task"] = converter
     dct["format"] = serialization.STATE_FORMAT
