@@ -14,7 +14,6 @@ import functools
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from .models import DossierCodeSequence, DossierRegisterSequence
@@ -23,22 +22,27 @@ from .models import DossierCodeSequence, DossierRegisterSequence
 def _advance(table, **key) -> int:
     """One upsert that creates the key's row with 1 or adds 1 to it, returning the number,
     row-locked until the transaction ends (a concurrent reception waits for it)."""
-    statement = _upsert(db.session.get_bind().dialect.name, table, tuple(key))
+    statement = _upsert(db.session.get_bind().dialect, table, tuple(key))
     return db.session.execute(statement, key).scalar_one()
 
 
 @functools.lru_cache(maxsize=8)
-def _upsert(dialect: str, table, names: tuple[str, ...]):
-    """_advance's statement for these key columns (bound parameters named after them), built once:
-    an upsert's compiled form is not found in SQLAlchemy's cache when built afresh (~1 ms)."""
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    return (
-        insert.values(**{name: sa.bindparam(name, type_=table.c[name].type) for name in names}, last=1)
-        .on_conflict_do_update(
-            index_elements=[table.c[name] for name in names], set_={"last": table.c.last + 1}
-        )
-        .returning(table.c.last)
+def _upsert(dialect, table, names: tuple[str, ...]):
+    """_advance's statement for these key columns (bound parameters named after them), as text
+    built once per dialect: SQLAlchemy cannot cache an INSERT ... ON CONFLICT built with its
+    constructs (it has no cache key) and compiled one at every numbering (~1 ms); a text
+    statement's compiled form is kept. The syntax is both PostgreSQL's and SQLite's."""
+    quote = dialect.identifier_preparer.quote
+    name, keys = quote(table.name), ", ".join(quote(key) for key in names)
+    last = quote("last")
+    values = ", ".join(f":{key}" for key in names)
+    # identifiers from the model's table, quoted by the dialect; every value is a bound parameter
+    sql = (
+        f"INSERT INTO {name} ({keys}, {last}) VALUES ({values}, 1) "  # noqa: S608
+        f"ON CONFLICT ({keys}) DO UPDATE SET {last} = {name}.{last} + 1 RETURNING {last}"
     )
+    bound = [sa.bindparam(key, type_=table.c[key].type) for key in names]
+    return sa.text(sql).bindparams(*bound).columns(table.c.last)
 
 
 def next_number(unit_code: str, day: date) -> int:
