@@ -10,13 +10,26 @@ writes no row; a NULL there (an instance from before the table) rewrites them al
 
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 
+from .. import inserts
 from ..extensions import db
 from ..steps import Step
 from .models import MessageWait
 
 NAME_LENGTH = 255  # message_waits.name; a longer name cannot be correlated through the API either
+
+
+@functools.cache
+def _delete_gone():
+    """The DELETE of an instance's waits that went, built once (Bound: the step's statement is then
+    kept whole, not compiled again at every step that changes what the instance waits for)."""
+    return sa.delete(MessageWait).where(
+        MessageWait.instance_id == sa.bindparam("waits_instance", type_=MessageWait.instance_id.type),
+        MessageWait.name.in_(sa.bindparam("waits_gone", expanding=True)),
+    )
 
 
 def record_waits(step: Step) -> None:
@@ -36,8 +49,6 @@ def record_waits(step: Step) -> None:
     # the names that go and those that come are distinct: written with the step's other writes
     gone = sorted(known - set(names))
     if gone:
-        step.write(
-            sa.delete(MessageWait).where(MessageWait.instance_id == instance.id, MessageWait.name.in_(gone))
-        )
+        step.write(inserts.Bound(_delete_gone(), {"waits_instance": instance.id, "waits_gone": gone}))
     added = [{"instance_id": instance.id, "name": n} for n in names if n not in known]
     step.insert(MessageWait.__table__, added)

@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 import sqlalchemy as sa
 
+from service import inserts
 from service.extensions import db
 from tests.factories import receive_dossier
 
@@ -33,29 +35,31 @@ STEPS = (
 # candidate groups, Mẫu 05 steps, outbox events, audit facts, the dossier's and the instance's
 # updates). docs/benchmarks.md lists them.
 DOSSIER_BOUNDS = {
-    "reception": 14,  # principal, procedure, definition, org units; instance, dossier, tasks, ...
+    # The org units are kept per process under their version, read with the principal (identity.
+    # operations.units): no step reads them while they do not change.
+    "reception": 13,  # principal, procedure, definition; instance, dossier, tasks, ...
     # ... and the message it waits for (withdrawal: one message_waits row, instances/waits.py)
     # A completion reads its dossier with the task and instance (steps.Pipeline.completion_reads).
-    "receive": 13,  # ... and the day's code sequence and the register's line (one upsert each)
-    "digitise": 11,
-    "assign": 13,  # ... and the specialist named in the form, checked, then made the assignee
-    "appraise": 11,
-    "approve": 11,
-    "issue_result": 13,  # ... and its PDFs' signatures (e_result_signed), a new system variable
-    "return_result": 10,  # opens no task; its wait for the withdrawal message ends (one DELETE)
+    "receive": 12,  # ... and the day's code sequence and the register's line (one upsert each)
+    "digitise": 10,
+    "assign": 12,  # ... and the specialist named in the form, checked, then made the assignee
+    "appraise": 10,
+    "approve": 10,
+    "issue_result": 12,  # ... and its PDFs' signatures (e_result_signed), a new system variable
+    "return_result": 9,  # opens no task; its wait for the withdrawal message ends (one DELETE)
 }
 DOSSIER_BOUNDS_PG = {
     # ... the task's row locked when it is read, so its completion is one of the step's writes, all
     # in one statement (service/inserts.py): the task's update, its rows, the message waits that
     # come and go, the dossier's and the instance's updates
-    "reception": 9,  # instance and dossier inserted before the step's writes
-    "receive": 6,  # principal, task (+ instance, dossier), org units, code, register line, writes
-    "digitise": 4,
-    "assign": 6,  # ... and the specialist named in the form, checked, then read
-    "appraise": 4,
-    "approve": 4,
-    "issue_result": 5,  # ... and its PDFs' signatures (its new system variable is one of the writes)
-    "return_result": 4,
+    "reception": 8,  # instance and dossier inserted before the step's writes
+    "receive": 5,  # principal, task (+ instance, dossier), code, register line, writes
+    "digitise": 3,
+    "assign": 5,  # ... and the specialist named in the form, checked, then read
+    "appraise": 3,
+    "approve": 3,
+    "issue_result": 4,  # ... and its PDFs' signatures (its new system variable is one of the writes)
+    "return_result": 3,
 }
 SIMPLE_BOUND, SIMPLE_BOUND_PG = 8, 3  # PostgreSQL: principal, task (+ instance), writes
 REGISTER = {"title": "Công văn số 12", "sender": "Sở Tư pháp"}
@@ -130,3 +134,35 @@ def test_a_simple_completion_stays_within_its_statements(app, admin, deploy_libr
     assert response.json["tasks"][0]["element_id"] == "appraise"
     bound = SIMPLE_BOUND_PG if _postgres(app) else SIMPLE_BOUND
     assert len(seen) <= bound, _show({"register": seen})
+
+
+def _whole_dossier(office) -> None:
+    dossier = receive_dossier(office.clerk)
+    tasks = [(t["element_id"], t["task_id"]) for t in dossier["current_steps"]]
+    for element, user, variables in STEPS:
+        assert tasks and tasks[0][0] == element
+        response = getattr(office, user).complete(tasks[0][1], variables)
+        assert response.status_code == 200, response.json
+        tasks = [(t["element_id"], t["id"]) for t in response.json["tasks"]]
+
+
+def test_a_dossiers_steps_send_statements_built_once(dossier_office, clock, monkeypatch):
+    """After one dossier, the next one's steps build no statement of their own: each step's one
+    statement is kept per shape (inserts._combined) and made only of kept parts, so SQLAlchemy
+    compiles nothing (PostgreSQL: elsewhere a step's writes are not combined)."""
+    if not _postgres(dossier_office.app):
+        pytest.skip("a step's writes are one statement on PostgreSQL (the PostgreSQL pass checks it)")
+    clock.freeze()
+    _whole_dossier(dossier_office)
+    built: list[object] = []
+    original = inserts._Part.__init__
+
+    def spy(self, statement):
+        built.append(statement)
+        original(self, statement)
+
+    monkeypatch.setattr(inserts._Part, "__init__", spy)
+    misses = inserts._combined.cache_info().misses
+    _whole_dossier(dossier_office)
+    assert built == []
+    assert inserts._combined.cache_info().misses == misses
