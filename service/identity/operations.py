@@ -107,9 +107,7 @@ def _load_units() -> Mapping[str, Unit]:
         return kept[1]
     rows = db.session.execute(_units_query()).all()
     # read-only: the same mapping serves every request of the process
-    found = MappingProxyType(
-        {code: Unit(name, national_code) for _, code, name, national_code in rows if code is not None}
-    )
+    found = MappingProxyType({code: Unit(name, national_code) for _, code, name, national_code in rows})
     version = rows[0][0] if rows else None
     # Kept only as read in a transaction that wrote no unit itself: the principal's version, read
     # earlier in it, is the one read now (a newer commit is used, not kept: the next request keeps it).
@@ -120,14 +118,9 @@ def _load_units() -> Mapping[str, Unit]:
 
 @functools.cache
 def _units_query():
-    """The units' version and every unit (one row with no unit when there is none)."""
+    """Every unit, each row with the units' version (NULL if its row is missing: nothing is kept)."""
     units = OrgUnit.__table__.c
-    return (
-        sa.select(cache_versions.c.version, units.code, units.name, units.national_code)
-        .select_from(cache_versions)
-        .outerjoin(OrgUnit.__table__, sa.true())
-        .where(cache_versions.c.name == _UNITS_VERSION)
-    )
+    return sa.select(_units_version(), units.code, units.name, units.national_code)
 
 
 _UNITS_VERSION = "org_units"

@@ -21,7 +21,10 @@ def units_queries(app):
         engine = db.engine
 
     def count(conn, cursor, statement, params, context, executemany):
-        if "FROM cache_versions LEFT OUTER JOIN org_units" in statement:
+        if (
+            statement.lstrip().startswith("SELECT (SELECT cache_versions.version")
+            and "FROM org_units" in statement
+        ):
             seen.append(statement)
 
     sa.event.listen(engine, "before_cursor_execute", count)
@@ -135,3 +138,15 @@ def test_the_units_kept_cannot_be_changed_by_a_caller(app, officer):
     units = _request(app, officer, identity.units)
     with pytest.raises(TypeError):
         units["SO-TP"] = identity.Unit("x", None)
+
+
+def test_without_the_version_row_the_units_are_read_every_time_and_all_there(app, officer, units_queries):
+    """Its row deleted (by hand), no version is known: nothing is kept, nothing is lost."""
+    version = _version(app)
+    _elsewhere(app, "DELETE FROM cache_versions WHERE name = 'org_units'")
+    try:
+        for _ in range(2):
+            assert _request(app, officer)["SO-TP"].name == "Sở Tư pháp"
+        assert len(units_queries) == 2
+    finally:  # the database outlives the test on PostgreSQL (its tables are emptied, not this one)
+        _elsewhere(app, f"INSERT INTO cache_versions (name, version) VALUES ('org_units', {version + 1})")
