@@ -189,13 +189,16 @@ def dump_state(workflow: BpmnWorkflow) -> str:
 def dumps(value: Any) -> str:
     """Compact JSON text of `value`, which json.loads reads back to the same value (load_state
     reads with the standard library: orjson would read an integer over 64 bits as a float).
-    ValueError for a number that is not finite, TypeError for a value JSON has no type for."""
+    ValueError for a number that is not finite or a value that holds itself, TypeError for a value
+    JSON has no type for."""
+    try:
+        text = orjson.dumps(value, option=_ORJSON)
+    except orjson.JSONEncodeError:  # also a value holding itself (orjson's depth limit)
+        return json.dumps(value, separators=(",", ":"), allow_nan=False)
+    # walked once orjson wrote it: so it holds no cycle
     if not _finite(value):
         raise ValueError("a number that is not finite (NaN or infinity) cannot be stored as JSON")
-    try:
-        return orjson.dumps(value, option=_ORJSON).decode()
-    except orjson.JSONEncodeError:
-        return json.dumps(value, separators=(",", ":"))
+    return text.decode()
 
 
 def _finite(value: Any) -> bool:

@@ -333,10 +333,22 @@ def test_a_value_json_has_no_type_for_is_refused_not_turned_into_something_else(
         serialization.dumps(value)
 
 
-@pytest.mark.parametrize("value", [float("nan"), {"a": [1, {"b": float("inf")}]}, (float("-inf"),)])
+@pytest.mark.parametrize(
+    "value",
+    [float("nan"), {"a": [1, {"b": float("inf")}]}, (float("-inf"),), {"big": 2**70, "n": float("nan")}],
+)
 def test_a_number_that_is_not_finite_is_refused_not_written_as_null(value):
-    with pytest.raises(ValueError, match="not finite"):
+    with pytest.raises(ValueError, match=r"not finite|not JSON compliant"):
         serialization.dumps(value)
+
+
+def test_a_value_that_holds_itself_is_refused_not_walked_forever():
+    looping: list = [1]
+    looping.append(looping)
+    with pytest.raises(ValueError, match=r"[Cc]ircular"):
+        serialization.dumps({"a": looping})
+    with pytest.raises(ValueError, match=r"[Cc]ircular"):
+        serialization.dumps({"big": 2**80, "a": looping})  # past orjson, to the standard library
 
 
 def test_a_process_whose_data_holds_nan_is_refused_with_nothing_applied(engine, basic):
