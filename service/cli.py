@@ -433,10 +433,14 @@ def _settle() -> None:
 
 
 class _RunnerProcess:
-    """`motcua run-jobs` beside `motcua serve`: started with it, started again (checked every
-    RESTART_AFTER seconds) when it ended on its own, stopped with it."""
+    """`motcua run-jobs` beside `motcua serve`: started with it, started again when it ended on its
+    own (looked at every RESTART_AFTER seconds), stopped with it. A runner that keeps ending soon
+    after its start (a database it cannot reach, a broken configuration) is started again after
+    a growing delay, up to MAX_DELAY; one that ran STABLE_AFTER seconds starts the count again."""
 
     RESTART_AFTER = 5.0
+    STABLE_AFTER = 60.0
+    MAX_DELAY = 300.0
 
     def __init__(self) -> None:
         import threading
@@ -444,11 +448,16 @@ class _RunnerProcess:
         self.process = None
         self.lock = threading.Lock()
         self.stopping = threading.Event()
+        self.started_at = 0.0
+        self.ended_at: float | None = None
+        self.failures = 0  # ends in a row, each soon after its start
 
     def start(self) -> None:
         import threading
+        import time
 
         self.process = self._spawn()
+        self.started_at = time.monotonic()
         threading.Thread(target=self._watch, name="motcua-runner-watch", daemon=True).start()
 
     @staticmethod
@@ -461,13 +470,33 @@ class _RunnerProcess:
         click.echo(f"no broker configured: asynchronous work runs in process {process.pid}", err=True)
         return process
 
+    @classmethod
+    def delay(cls, failures: int) -> float:
+        """Seconds to wait before starting a runner that ended `failures` times in a row soon
+        after its start: none for the first, then 10, 20, 40... up to MAX_DELAY."""
+        return 0.0 if failures <= 1 else min(cls.RESTART_AFTER * 2 ** (failures - 1), cls.MAX_DELAY)
+
     def _watch(self) -> None:
+        import time
+
         while not self.stopping.wait(self.RESTART_AFTER):
-            with self.lock:
-                code = self.process.poll()
-                if code is not None and not self.stopping.is_set():
-                    click.echo(f"the runner process ended ({code}): starting another", err=True)
-                    self.process = self._spawn()
+            self.check(time.monotonic())
+
+    def check(self, now: float) -> None:
+        """Start another runner if this one ended and its delay has passed."""
+        with self.lock:
+            code = self.process.poll()
+            if code is None or self.stopping.is_set():
+                return
+            if self.ended_at is None:
+                self.ended_at = now
+                soon = now - self.started_at < self.STABLE_AFTER
+                self.failures = self.failures + 1 if soon else 1
+                wait = self.delay(self.failures)
+                click.echo(f"the runner process ended ({code}): starting another in {wait:.0f} s", err=True)
+            if now - self.ended_at >= self.delay(self.failures):
+                self.process = self._spawn()
+                self.started_at, self.ended_at = now, None
 
     def stop(self) -> None:
         with self.lock:
