@@ -95,10 +95,9 @@ def _is_active_username(value) -> bool:
 def _is_org_unit(value) -> bool:
     if not isinstance(value, str):
         return True
-    from .extensions import db
-    from .identity.models import OrgUnit
+    from .identity.operations import units  # kept per process while they do not change
 
-    return bool(db.session.scalar(sa.select(sa.exists().where(OrgUnit.code == value.strip()))))
+    return value.strip() in units()
 
 
 def _load(path: Path) -> tuple[dict, Draft202012Validator] | None:

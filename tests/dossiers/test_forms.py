@@ -102,3 +102,17 @@ def test_a_date_field_takes_a_real_date(app, key, field):
             forms.check_submission(key, {field: "2024-02-29"})
         except Unprocessable as refused:
             assert field not in refused.details["fields"]
+
+
+def test_an_org_unit_field_takes_a_known_unit_and_refuses_another(app):
+    """The "org_unit" format judges against the org units (kept per process while they do not
+    change: identity.operations.units), a unit created in the same unit of work included."""
+    from service import uow
+    from service.identity.operations import get_or_create_unit
+
+    with app.app_context(), uow.unit_of_work():
+        get_or_create_unit("SO-TP", "Sở Tư pháp")
+        assert forms.FORMATS.conforms("SO-TP", "org_unit")
+        assert forms.FORMATS.conforms(" SO-TP ", "org_unit")
+        assert not forms.FORMATS.conforms("SO-KHONG-CO", "org_unit")
+        assert forms.FORMATS.conforms(12, "org_unit")  # the type keyword judges other values
