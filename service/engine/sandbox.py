@@ -13,9 +13,10 @@ Protected:
   read-only namespace, never as modules (the `datetime` module would leak `sys`).
 * Run time, without threads or signals. Every while/for body, function body and lambda calls
   `_tick_()`, and `_getiter_` returns an iterator that ticks, so loops, comprehensions and
-  generators are metered. Every 100th tick reads the thread's CPU time (`time.thread_time`: a
-  busy machine does not make a script look slower) and raises ScriptTimeout past the budget;
-  once expired every tick raises, so `try/except` cannot swallow it. The budget is the smaller
+  generators are metered. Every 100th tick reads the thread's CPU time (`limits.cpu_time`: a
+  busy machine, or a full collection of a large process's heap, does not make a script look
+  slower) and raises ScriptTimeout past the budget; once expired every tick raises, so
+  `try/except` cannot swallow it. The budget is the smaller
   of the script's own and what is left of its engine step's (limits.py); `charge()` checks it at
   once (the calendar helpers call it after their work).
 * Big results and big data: sizes.py. Growing operators and methods, `range()`, `pow()`,
@@ -43,7 +44,6 @@ import operator
 import re
 import sys
 import threading
-import time
 import types
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
@@ -318,7 +318,7 @@ class _Budget:
     __slots__ = ("budget", "deadline", "expired", "left", "limit", "max_bytes", "next_measure")
 
     def __init__(self, limit: float, budget: str, max_bytes: int):
-        start = time.thread_time()
+        start = limits.cpu_time()
         self.limit, self.budget, self.max_bytes = limit, budget, max_bytes
         self.deadline, self.next_measure = start + limit, start + _MEASURE_EVERY
         self.left, self.expired = _CLOCK_EVERY, False
@@ -337,7 +337,7 @@ class _Budget:
         return value
 
     def check(self, frame: types.FrameType | None = None) -> None:
-        now = time.thread_time()
+        now = limits.cpu_time()
         if now > self.deadline:
             self.expired, self.left = True, 0  # every later tick raises again
             raise self.timeout()
@@ -347,7 +347,7 @@ class _Budget:
                 over = limits.describe("max_data_bytes", self.max_bytes)
                 message = f"Refused: the script's variables hold about {size:,} bytes; over {over}"
                 raise ScriptError(message, budget="max_data_bytes")
-            spent = time.thread_time() - now
+            spent = limits.cpu_time() - now
             self.next_measure = now + max(_MEASURE_EVERY, spent * _MEASURE_SHARE)
 
     def getiter(self, iterable: Iterable[_Item]) -> Iterator[_Item]:
