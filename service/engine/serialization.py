@@ -132,7 +132,8 @@ class DeltaTaskConverter(TaskConverter):  # type: ignore[misc]  # SpiffWorkflow 
             "state": task._state,
             "task_spec": task.task_spec.name,
             "triggered": task.triggered,
-            "internal_data": self.registry.convert(task.internal_data),
+            # most tasks keep nothing internal: {} is what the registry would make of it
+            "internal_data": self.registry.convert(internal) if (internal := task.internal_data) else {},
             "data": data,
             "delta": delta,
         }
