@@ -20,6 +20,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from . import heap
 from .errors import ServiceError
 from .extensions import db
 from .uow import unit_of_work
@@ -405,7 +406,7 @@ def serve(host, port, threads, no_runner):
     from . import create_app
 
     app = create_app()
-    _settle()
+    heap.settle()
     runner = None
     if not app.config["CELERY_BROKER_URL"] and not no_runner:
         runner = _RunnerProcess()
@@ -419,17 +420,6 @@ def serve(host, port, threads, no_runner):
     finally:
         if runner is not None:
             runner.stop()
-
-
-def _settle() -> None:
-    """Move what start-up built (modules, the app, its schemas: about 250,000 objects), which lives
-    as long as the process, out of the garbage collector's way (gc.freeze), so that a collection of
-    the oldest generation walks only what the work makes: without it, a serving process paused
-    about 90 ms for one every hundred dossiers or so (bench, docs/benchmarks.md, 2026-12-06)."""
-    import gc
-
-    gc.collect()
-    gc.freeze()
 
 
 class _RunnerProcess:
@@ -559,6 +549,7 @@ def run_jobs(once, parent):
         calls, timers = dispatch.tick(app)
         click.echo(f"{calls} call(s), {timers} timer instance(s)", err=True)
         return
+    heap.settle()
     alive = (lambda: os.getppid() == parent) if parent else (lambda: True)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C reaches the server and its runner alike
         dispatch.Runner(app, interval=app.config["MOTCUA_TICK_SECONDS"], alive=alive).loop()

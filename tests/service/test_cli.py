@@ -208,3 +208,43 @@ def test_a_runner_that_ran_a_while_before_it_ended_is_started_again_at_once(monk
     runner.process, runner.started_at, runner.failures = _Ended(), 0.0, 6  # after a bad spell
     runner.check(_RunnerProcess.STABLE_AFTER + 1)  # it had run a minute: no delay
     assert started == [1] and runner.failures == 1
+
+
+def test_run_jobs_settles_what_start_up_built_before_its_loop(cli, monkeypatch):
+    import gc
+
+    from service.jobs import dispatch
+
+    frozen = []
+
+    class Runner:
+        def __init__(self, app, interval, alive):
+            pass
+
+        def loop(self):
+            frozen.append(gc.get_freeze_count())
+
+    monkeypatch.setattr(dispatch, "Runner", Runner)
+    gc.unfreeze()
+    try:
+        result = cli("run-jobs")
+    finally:
+        gc.unfreeze()  # back to this test process's own heap
+    assert result.exit_code == 0, result.output
+    assert len(frozen) == 1 and frozen[0] > 0
+
+
+def test_the_celery_entry_point_settles_what_start_up_built_before_the_pool_forks(tmp_path):
+    # the worker's children are forked after `celery -A service.jobs.celery_main` imported it
+    code = "import gc, service.jobs.celery_main; print(gc.get_freeze_count())"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'motcua.db'}",
+        "SECRET_KEY": "x" * 64,
+        "MOTCUA_INSTANCE_DIR": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout.strip().splitlines()[-1]) > 0
