@@ -30,7 +30,6 @@ left to the ORM.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from .engine import serialization
 from .extensions import db
 
 # PostgreSQL takes at most 65,535 bound parameters per statement; a step opening thousands of
@@ -185,10 +185,6 @@ def _same(value):
     return value
 
 
-def _refuse(value):
-    raise TypeError(f"{type(value).__name__} is not carried in JSON")
-
-
 @functools.cache
 def _recordset(table, keys: tuple[str, ...], slot: int):
     """(the cacheable INSERT, its parameter's name, rows -> the parameter's JSON) for rows of table
@@ -227,7 +223,7 @@ def _recordset(table, keys: tuple[str, ...], slot: int):
             records.append(
                 {key: convert(value) for key, convert, value in zip(names, converters, values, strict=True)}
             )
-        return json.dumps(records, default=_refuse, allow_nan=False)
+        return serialization.dumps(records)  # orjson; refuses NaN and what JSON has no type for
 
     return statement, name, encode
 

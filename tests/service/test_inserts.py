@@ -175,6 +175,21 @@ def test_values_arrive_as_the_orm_would_write_them(app):
         assert created is not None and created.tzinfo is not None
 
 
+@pytest.mark.parametrize("data", [{"x": float("nan")}, {"x": float("inf")}, {"x": {1, 2}}])
+def test_a_value_json_cannot_hold_is_refused_and_no_row_lands(app, data):
+    """The rows' JSON is written by orjson, which would write NaN and infinity as null: they are
+    refused instead (the rows then take the multi-row VALUES, which PostgreSQL refuses), as a set
+    (no JSON type) is; nothing of the statement lands, and nothing becomes a silent null."""
+    _postgres_only(app)
+    fact = {**_facts(1)[0], "data": data}
+    with app.app_context():
+        with pytest.raises((sa.exc.StatementError, TypeError)), uow.unit_of_work():
+            inserts.insert_all([(AuditEvent.__table__, [fact]), (OutboxEvent.__table__, _events(1))])
+        db.session.rollback()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEvent)) == 0
+
+
 def test_a_table_whose_column_types_json_cannot_carry_takes_the_values_list(app, admin):
     """A column type the recordset does not know (bytes) falls back to a multi-row VALUES: the rows
     land, in the step's one statement with the recordset INSERTs of the other tables."""
