@@ -30,6 +30,7 @@ KINDS = (
     ("month", _l("Tháng"), 12),
     ("reporting-month", _l("Kỳ báo cáo tháng (21 - 20)"), 6),
     ("quarter", _l("Quý"), 4),
+    ("reporting-quarter", _l("Kỳ báo cáo quý (15 - 14)"), 4),
     ("year", _l("Năm"), 2),
 )
 # The QĐ 766 catalogue's words (service/reports/indicators.py: groups, indicators, ratings), listed
@@ -115,7 +116,8 @@ def page_link(api_url: str | None) -> str | None:
 
 
 def period_choices(now: datetime) -> list[tuple[str, str]]:
-    """The periods offered: the last months, reporting months, quarters and years."""
+    """The periods offered: the last months, reporting months, quarters, reporting quarters (the
+    quarterly report's period, 15th to 14th) and years."""
     choices = []
     for kind, _label, count in KINDS:
         period = periods.containing(kind, now)

@@ -68,6 +68,17 @@ def test_the_dashboard_is_for_those_who_may_see_a_units_indicators(month):
     assert 'data-testid="count-counted">3<' in so_tp.get_data(as_text=True)
 
 
+def test_the_period_menu_offers_the_reporting_quarters_and_reads_one(month):
+    """The quarterly report's period (the 15th of the month before the quarter to the 14th of its
+    last month, calendar/periods.py) is in the menu beside the reporting months, four of them."""
+    page = month.reporter.get(f"/ui/dashboard?period={NOVEMBER}")
+    text = page.get_data(as_text=True)
+    assert text.count('value="reporting-quarter:') == 4
+    chosen = month.reporter.get("/ui/dashboard?period=reporting-quarter:2026-Q4")
+    assert chosen.status_code == 200
+    assert "Kỳ báo cáo quý 4 năm 2026 (15/09/2026 - 14/12/2026)" in chosen.get_data(as_text=True)
+
+
 def test_a_number_of_the_dashboard_leads_to_its_dossiers_in_chromium(page, month):
     if expect is None:
         pytest.skip("The playwright package is not installed.")
