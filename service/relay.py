@@ -45,6 +45,11 @@ def relay(now: datetime, *, limit: int = 500) -> int:
             return 0
         for consumer in CONSUMERS:
             consumer(events, now)
-        for event in events:
-            event.relayed_at = now
+        ids = [event.id for event in events]
+        db.session.execute(
+            sa.update(OutboxEvent)
+            .where(OutboxEvent.id.in_(ids))
+            .values(relayed_at=now)
+            .execution_options(synchronize_session=False)
+        )
         return len(events)

@@ -49,22 +49,28 @@ def relayed(events, now: datetime) -> None:
     hear of becomes its push, in the relay's transaction."""
     every_dossier = configured()
     ours = [event for event in events if event.topic == TOPIC]
-    _read_dossiers(ours)
+    dossiers = _read_dossiers(ours)
     for event in ours:
-        enqueue(event, now, every_dossier=every_dossier)
+        enqueue(event, now, every_dossier=every_dossier, dossiers=dossiers)
 
 
-def _read_dossiers(events) -> None:
-    """The dossiers of these events in one query (the session keeps them: enqueue's get finds
-    each without a query of its own), not one query per event."""
-    ids = set()
-    for event in events:
-        try:
-            ids.add(uuid.UUID(str((event.payload or {}).get("dossier_id"))))
-        except ValueError:
-            continue
-    if len(ids) > 1:
-        db.session.scalars(sa.select(Dossier).where(Dossier.id.in_(ids))).all()
+def _dossier_id(event) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str((event.payload or {}).get("dossier_id")))
+    except ValueError:
+        return None
+
+
+def _read_dossiers(events) -> dict:
+    """The dossiers of these events, by id, in one query (not one query per event). Returned, not
+    only loaded: the session's identity map holds its objects weakly, so dossiers nobody refers
+    to would be gone (and read again, one by one) by the time enqueue asks for them."""
+    ids = {dossier_id for dossier_id in map(_dossier_id, events) if dossier_id is not None}
+    if not ids:
+        return {}
+    return {
+        dossier.id: dossier for dossier in db.session.scalars(sa.select(Dossier).where(Dossier.id.in_(ids)))
+    }
 
 
 def configured() -> bool:
@@ -81,18 +87,18 @@ def _policy() -> tuple[int, float]:
     return max(1, attempts), max(0.0, backoff)
 
 
-def enqueue(event: OutboxEvent, now: datetime, *, every_dossier: bool = False) -> None:
+def enqueue(
+    event: OutboxEvent, now: datetime, *, every_dossier: bool = False, dossiers: dict | None = None
+) -> None:
     """A status event becomes its push: every one of a portal dossier; with `every_dossier` (the
     connector is configured), those of another dossier too from the first that carries its code
-    (how the portal names it), the first of them creating it on the portal."""
+    (how the portal names it), the first of them creating it on the portal. `dossiers`: the events'
+    dossiers by id, read beforehand (_read_dossiers); without it the dossier is read here."""
     payload = event.payload or {}
-    dossier_id = payload.get("dossier_id")
-    if not dossier_id or payload.get("to") is None:
+    dossier_id = _dossier_id(event) if payload.get("dossier_id") else None
+    if dossier_id is None or payload.get("to") is None:
         return
-    try:
-        dossier = db.session.get(Dossier, uuid.UUID(str(dossier_id)))
-    except ValueError:
-        return
+    dossier = dossiers.get(dossier_id) if dossiers is not None else db.session.get(Dossier, dossier_id)
     if dossier is None:
         return
     first = False

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from service import inserts
 from service.extensions import db
+from service.models_base import utcnow
 from tests.factories import receive_dossier
 
 # The happy path of AG-LLTP-01 (bpmn/dossier.bpmn), each step by its role, as bench/bench.py does.
@@ -166,3 +167,35 @@ def test_a_dossiers_steps_send_statements_built_once(dossier_office, clock, monk
     _whole_dossier(dossier_office)
     assert built == []
     assert inserts._combined.cache_info().misses == misses
+
+
+def _relay_statements(office) -> list[str]:
+    from service import relay
+
+    with statements(office.app) as seen, office.app.app_context():
+        assert relay.relay(utcnow()) > 0
+    return seen
+
+
+def _numbered_dossier(office) -> None:
+    """A dossier received and accepted: its status moves to 2 (the events the portal hears of)."""
+    dossier = receive_dossier(office.clerk)
+    element, user, variables = STEPS[0]
+    (task,) = [t["task_id"] for t in dossier["current_steps"] if t["element_id"] == element]
+    assert getattr(office, user).complete(task, variables).status_code == 200
+
+
+def test_relaying_the_outbox_costs_the_same_statements_for_one_dossier_or_many(dossier_office, clock):
+    """The relay (service/relay.py) reads a batch's dossiers in one query (and keeps them: the
+    session holds its objects weakly) and marks the batch relayed in one UPDATE: a batch of four
+    dossiers' status events costs what one dossier's does, not a query per event."""
+    clock.freeze()
+    _numbered_dossier(dossier_office)
+    _relay_statements(dossier_office)  # the calendar, the org units, the subscriptions: cached
+    _numbered_dossier(dossier_office)
+    one = _relay_statements(dossier_office)
+    for _ in range(4):
+        _numbered_dossier(dossier_office)
+    many = _relay_statements(dossier_office)
+    assert any("FROM dossiers" in statement for statement in many)
+    assert len(many) == len(one), _show({"one dossier": one, "four dossiers": many})
