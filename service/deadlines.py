@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from .calendar.workcal import CALENDAR, WORKING, WorkingCalendar
 
@@ -149,7 +150,18 @@ def apology_due(
     same-day or one-day procedure), one day before would be at or before the reception and the
     apology would fall due as processing starts: it is due halfway through that time instead (the
     working days it waited for the applicant, `paused_days`, not counted, so a pause moves it like
-    the due moment)."""
+    the due moment).
+
+    Every completion of a dossier's tasks asks again (dossiers.follow.timer_variables) with the same
+    arguments while the dossier's due moment stands: the answer is kept per calendar object (a
+    calendar never changes; one with other overrides is another object)."""
+    return _apology_due(due_at, calendar, clock_started_at, float(paused_days))
+
+
+@lru_cache(maxsize=4096)
+def _apology_due(
+    due_at: datetime, calendar: WorkingCalendar, clock_started_at: datetime | None, paused_days: float
+) -> datetime:
     lead = 1.0
     if clock_started_at is not None:
         span = calendar.working_days_between(clock_started_at, due_at) - paused_days

@@ -50,3 +50,17 @@ def test_a_pause_moves_a_short_dossiers_apology_with_its_due_moment(cal):
     resumed_due = deadlines.resumed_due(due, 2.0, cal)  # two working days waiting for the applicant
     assert resumed_due == at(6, 9)
     assert deadlines.apology_due(resumed_due, cal, started, paused_days=2.0) == at(5, 15)
+
+
+def test_a_kept_apology_moment_is_never_another_calendars():
+    """apology_due keeps its answers per calendar object: a calendar whose override makes the day
+    before a day off answers for itself, before and after the other was asked."""
+    plain = WorkingCalendar(schedules=schedules.load(None, "VN"))
+    off = WorkingCalendar(schedules=schedules.load(None, "VN"), extra_days_off=[at(23, 0).date()])
+    due = at(24, 9)
+    assert deadlines.apology_due(due, plain, at(3, 9)) == at(23, 9)
+    assert deadlines.apology_due(due, off, at(3, 9)) == at(20, 9)  # Monday 23 off: Friday 20
+    assert deadlines.apology_due(due, plain, at(3, 9)) == at(23, 9)
+    assert deadlines.apology_due(due, plain, at(3, 9), paused_days=0) is deadlines.apology_due(
+        due, plain, at(3, 9)
+    )
