@@ -51,6 +51,7 @@ class Step:
     audit: list[dict] = field(default_factory=list)  # facts written by the audit stage
     rows: list[dict] = field(default_factory=list)  # the opened tasks' rows, inserted by a stage
     candidates: list[dict] = field(default_factory=list)  # their candidate groups
+    assignees: dict = field(default_factory=dict)  # task id -> the User an opened task went to
     dossier: Any = None  # dossiers.models.Dossier, when the instance drives one
     events: list = field(default_factory=list)  # outbox.operations.Event: written in one INSERT
     follow_ups: list[FollowUp] = field(default_factory=list)

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..instances import operations as instances
 from ..metrics import TASK_COMPLETIONS
 from ..models_base import utcnow
+from . import projection
 from .models import COMPLETED, OPEN, Task
 from .queries import get_with_instance, locked
 
@@ -159,9 +160,9 @@ def complete(task_id, variables: dict, *, actor, expected_version: int | None = 
         )
     ]
     TASK_COMPLETIONS.inc()
-    opened = steps.persist(
+    step = steps.persist(
         instance, result, actor=actor, now=now, audit=audit, writes=writes, completed_task=task
-    ).rows
-    if set(result.ready) == {str(row["id"]) for row in opened}:
-        return instance, [Task(**row) for row in opened]
+    )
+    if set(result.ready) == {str(row["id"]) for row in step.rows}:
+        return instance, projection.opened(step)
     return instance, None

@@ -5,7 +5,8 @@
   closed are cancelled, and every open task of an instance terminated (a task in an incident, that
   the engine had not ready, too);
 - `open_tasks`: a row (and candidate groups) for every human task the step opened, with its
-  assignee; the elements the engine completed, then what became of the instance, go to the audit;
+  assignee (kept on the step: `opened` answers with them); the elements the engine completed, then
+  what became of the instance, go to the audit;
 - `write_tasks`: the rows and their candidates, inserted with the step's other rows (after the
   stages that complete them, such as due dates: service/inserts.py).
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..audit.operations import fact
 from ..extensions import db
@@ -59,6 +61,9 @@ def open_tasks(step: Step) -> None:
     instance, result, now = step.instance, step.result, step.now
     for human in result.opened:
         task_id = uuid.UUID(human.id)
+        assignee = _assignee(human.assignee, human.properties, result.variables, human.unit)
+        if assignee is not None:
+            step.assignees[task_id] = assignee
         step.rows.append(
             {
                 "id": task_id,
@@ -72,7 +77,7 @@ def open_tasks(step: Step) -> None:
                 "documentation": human.documentation,
                 "created_at": now,
                 "due_at": None,  # the due-date stage decides (service/deadlines.py)
-                "assignee_id": _assignee(human.assignee, human.properties, result.variables, human.unit),
+                "assignee_id": assignee.id if assignee is not None else None,
                 "unit": human.unit,  # checked by the engine against the known units
                 "properties": human.properties,
             }
@@ -109,12 +114,23 @@ def open_tasks(step: Step) -> None:
         step.audit.append(fact("instance_completed", at=now, instance_id=instance.id))
 
 
+def opened(step: Step) -> list[Task]:
+    """The tasks the step opened, as the answer to its request shows them (not in the session: their
+    rows are inserted with the step's writes), each with the user it was assigned to."""
+    tasks = []
+    for row in step.rows:
+        task = Task(**row)
+        set_committed_value(task, "assignee", step.assignees.get(row["id"]))
+        tasks.append(task)
+    return tasks
+
+
 def write_tasks(step: Step) -> None:
     step.insert(Task.__table__, step.rows)
     step.insert(task_candidates, step.candidates)
 
 
-def _assignee(assignee: str | None, properties: dict, variables: dict, unit: str | None) -> int | None:
+def _assignee(assignee: str | None, properties: dict, variables: dict, unit: str | None) -> User | None:
     """The user the engine assigned the task to (an assignee expression, engine/modeler.py), else
     the one named by the `assigneeVariable` property, if that user exists and is active, and, for a
     task scoped to an org unit, is an officer of that unit (an assignee may act on a task whatever
@@ -124,7 +140,7 @@ def _assignee(assignee: str | None, properties: dict, variables: dict, unit: str
     username = assignee or (variables.get(name) if name else None)
     if not isinstance(username, str):
         return None
-    query = sa.select(User.id).where(User.username == username, User.is_active.is_(True))
+    query = sa.select(User).where(User.username == username, User.is_active.is_(True))
     if unit is not None:
         officers = sa.select(OrgUnit.id).where(OrgUnit.code == unit)
         query = query.where(sa.or_(User.is_admin, User.org_unit_id.in_(officers)))

@@ -113,6 +113,21 @@ def test_a_dossier_walks_from_reception_to_return(office):
     assert office.clerk.get(f"/api/v1/dossiers/{dossier['code']}/documents/mau-99").status_code == 404
 
 
+def test_a_completions_answer_names_the_assignee_of_the_task_it_opened(office):
+    """The answer to a completion lists the tasks it opened as the task itself reads afterwards:
+    appraise, assigned by the head's choice (assigneeVariable), names the specialist."""
+    dossier = accept(office, receive(office))
+    (assign,) = [t for t in dossier["current_steps"] if t["element_id"] == "assign"]
+    response = office.head.complete(assign["task_id"], {"specialist": "specialist"})
+    assert response.status_code == 200, response.json
+    (opened,) = response.json["tasks"]
+    assert opened["element_id"] == "appraise"
+    assert opened["assignee"] == "specialist"
+    read = office.specialist.get(f"/api/v1/tasks/{opened['id']}").json
+    assert read["assignee"] == opened["assignee"]
+    assert _parse(read["due_at"]) == _parse(opened["due_at"])
+
+
 def test_incomplete_dossier_is_guided_and_never_numbered(office):
     dossier = receive(office)
     dossier = do(
