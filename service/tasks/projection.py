@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
@@ -115,11 +116,13 @@ def open_tasks(step: Step) -> None:
 
 
 def opened(step: Step) -> list[Task]:
-    """The tasks the step opened, as the answer to its request shows them (not in the session: their
-    rows are inserted with the step's writes), each with the user it was assigned to."""
+    """The tasks the step opened, as the answer to its request shows them and a read of them would
+    (not in the session: their rows are inserted with the step's writes): each with the user it was
+    assigned to, its moments in UTC as the database gives them back (a due moment is computed in
+    the calendar's zone)."""
     tasks = []
     for row in step.rows:
-        task = Task(**row)
+        task = Task(**{k: v.astimezone(UTC) if isinstance(v, datetime) else v for k, v in row.items()})
         set_committed_value(task, "assignee", step.assignees.get(row["id"]))
         tasks.append(task)
     return tasks
