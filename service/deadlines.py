@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
+from weakref import WeakKeyDictionary
 
 from .calendar.workcal import CALENDAR, WORKING, WorkingCalendar
 
@@ -153,12 +153,26 @@ def apology_due(
     the due moment).
 
     Every completion of a dossier's tasks asks again (dossiers.follow.timer_variables) with the same
-    arguments while the dossier's due moment stands: the answer is kept per calendar object (a
-    calendar never changes; one with other overrides is another object)."""
-    return _apology_due(due_at, calendar, clock_started_at, float(paused_days))
+    arguments while the dossier's due moment stands: the answers are kept with the calendar object
+    they were computed on (a calendar never changes; one with other overrides is another object,
+    and its answers go when it goes)."""
+    kept = _APOLOGIES.get(calendar)
+    if kept is None:
+        kept = _APOLOGIES[calendar] = {}
+    key = (due_at, clock_started_at, float(paused_days))
+    found = kept.get(key)
+    if found is None:
+        if len(kept) >= _APOLOGIES_KEPT:
+            kept.clear()
+        found = kept[key] = _apology_due(due_at, calendar, clock_started_at, float(paused_days))
+    return found
 
 
-@lru_cache(maxsize=4096)
+# calendar -> {(due_at, clock_started_at, paused_days): apology moment}, at most _APOLOGIES_KEPT each
+_APOLOGIES: WeakKeyDictionary[WorkingCalendar, dict] = WeakKeyDictionary()
+_APOLOGIES_KEPT = 4096
+
+
 def _apology_due(
     due_at: datetime, calendar: WorkingCalendar, clock_started_at: datetime | None, paused_days: float
 ) -> datetime:

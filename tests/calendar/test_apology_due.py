@@ -4,6 +4,8 @@ procedure's apology does not fall due as processing starts. Office hours 07:00-1
 
 from __future__ import annotations
 
+import gc
+import weakref
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -64,3 +66,15 @@ def test_a_kept_apology_moment_is_never_another_calendars():
     assert deadlines.apology_due(due, plain, at(3, 9), paused_days=0) is deadlines.apology_due(
         due, plain, at(3, 9)
     )
+
+
+def test_the_kept_apology_moments_go_with_their_calendar():
+    """A calendar replaced (its overrides changed) takes its kept answers with it: a long-running
+    process does not keep every calendar it ever built (several MB each)."""
+    calendar = WorkingCalendar(schedules=schedules.load(None, "VN"))
+    deadlines.apology_due(at(24, 9), calendar, at(3, 9))
+    assert calendar in deadlines._APOLOGIES
+    kept = weakref.ref(calendar)
+    del calendar
+    gc.collect()
+    assert kept() is None
