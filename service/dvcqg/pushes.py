@@ -87,18 +87,16 @@ def _policy() -> tuple[int, float]:
     return max(1, attempts), max(0.0, backoff)
 
 
-def enqueue(
-    event: OutboxEvent, now: datetime, *, every_dossier: bool = False, dossiers: dict | None = None
-) -> None:
+def enqueue(event: OutboxEvent, now: datetime, *, every_dossier: bool, dossiers: dict) -> None:
     """A status event becomes its push: every one of a portal dossier; with `every_dossier` (the
     connector is configured), those of another dossier too from the first that carries its code
     (how the portal names it), the first of them creating it on the portal. `dossiers`: the events'
-    dossiers by id, read beforehand (_read_dossiers); without it the dossier is read here."""
+    dossiers by id, read for the whole batch (_read_dossiers)."""
     payload = event.payload or {}
     dossier_id = _dossier_id(event) if payload.get("dossier_id") else None
     if dossier_id is None or payload.get("to") is None:
         return
-    dossier = dossiers.get(dossier_id) if dossiers is not None else db.session.get(Dossier, dossier_id)
+    dossier = dossiers.get(dossier_id)
     if dossier is None:
         return
     first = False
