@@ -84,9 +84,11 @@ dossier      On PostgreSQL, on the service of (c) with the demo catalogue and of
              over HTTP (POST /dossiers, then its 7 completions, each by its role's user), ms per
              transaction (total / 8).
 
-(b), (c) and the dossiers run interleaved: repetition i of the naive loop, then repetition i of
-the service's completions, then (PostgreSQL) repetition i of the dossiers, then i + 1, so that
-whatever else the machine does hits both sides of a ratio alike. `ratio_service_vs_naive_*` and
+(b), (c) and the dossiers run interleaved: each repetition is `rounds` rounds, and a round runs
+its share of the naive loop's steps, then of the service's completions, then (PostgreSQL) of the
+dossiers (one dossier a round in a full run), so that whatever else the machine does hits both
+sides of a ratio alike: the two sides of a repetition's ratio are measured within a fraction of a
+second of each other, not seconds apart. `ratio_service_vs_naive_*` and
 `ratio_dossier_step_vs_naive_pg` are the median of the per-repetition ratios, with their range,
 interquartile range and a verdict against the targets of issue 10 (1.5 and 2):
 `*_conclusive` is false (verdict "inconclusive") when the interquartile range straddles the
@@ -157,6 +159,7 @@ FULL = dict(
     growth_steps=1010,
     dossiers=10,
     dossier_warmup=3,
+    rounds=10,  # a repetition's rounds: its steps and dossiers are divided among them evenly
 )
 QUICK = dict(
     warmup=20,
@@ -168,6 +171,7 @@ QUICK = dict(
     growth_steps=120,
     dossiers=3,
     dossier_warmup=1,
+    rounds=3,
 )
 # the targets of issue 10 on PostgreSQL: a simple completion within 1.5 naive steps, a dossier's
 # transaction within 2; a ratio is inconclusive when the interquartile range of its repetitions
@@ -522,11 +526,11 @@ class Service:
 def bench_steps(
     backend: str, naive_where, service_url: str, workdir: Path, specs, size: dict, result: dict, log
 ) -> None:
-    """(b) and (c), and on PostgreSQL the dossier's transactions, interleaved: repetition i of the
-    naive loop, then repetition i of the service's completions (then, on PostgreSQL, dossiers from
-    reception to return), then repetition i + 1..., so that whatever else the machine does hits
-    both sides of a ratio alike. Each ratio is the median of the per-repetition ratios (the
-    service's repetition over the naive one just before it), with their spread. Then, on the same
+    """(b) and (c), and on PostgreSQL the dossier's transactions, interleaved: each repetition is
+    `rounds` rounds of a share of the naive loop's steps, then of the service's completions (then,
+    on PostgreSQL, of the dossiers from reception to return), so that whatever else the machine
+    does hits both sides of a ratio alike. Each ratio is the median of the per-repetition ratios (the
+    service's repetition over the naive one of the same repetition), with their spread. Then, on the same
     service, (d) growth (SQLite) and the worklist. Adds the figures to result."""
     workdir.mkdir()
     dossiers = backend == "pg" and size.get("dossiers", 0) > 0
@@ -546,12 +550,23 @@ def bench_steps(
         reps: dict[str, list[float]] = {"naive": [], "service": [], "requests": [], "dossier": []}
         load = [round(x, 2) for x in os.getloadavg()]
         log(f"(b)+(c) {backend}: {size['reps']} interleaved repetitions")
+        rounds = size["rounds"]
+        if size["steps"] % rounds or (dossiers and size["dossiers"] % rounds):
+            raise ValueError("a repetition's steps and dossiers must divide evenly among its rounds")
         for _ in range(size["reps"]):
-            reps["naive"].append(naive.run(size["steps"]))
-            reps["service"].append(served.run(size["steps"]))
-            reps["requests"].append(served_requests.run(size["steps"]))
-            if dossiers:
-                reps["dossier"].append(service.dossiers(size["dossiers"]))
+            # A repetition is `rounds` rounds of every side in turn (a round's share of the naive
+            # steps, of the service's, of the dossiers): the two sides of a ratio are measured
+            # within a fraction of a second of each other, so that a burst of the machine's other
+            # work lands in both rather than in one side's whole repetition.
+            spent = {name: 0.0 for name in reps}
+            for _ in range(rounds):
+                spent["naive"] += naive.run(size["steps"] // rounds)
+                spent["service"] += served.run(size["steps"] // rounds)
+                spent["requests"] += served_requests.run(size["steps"] // rounds)
+                if dossiers:
+                    spent["dossier"] += service.dossiers(size["dossiers"] // rounds)
+            for name in ("naive", "service", "requests", *(("dossier",) if dossiers else ())):
+                reps[name].append(spent[name] / rounds)
         result[f"loadavg_{backend}_steps"] = {"before": load, "after": [round(x, 2) for x in os.getloadavg()]}
         record(result, f"naive_{backend}", reps["naive"])
         record(result, f"service_{backend}", reps["service"])
