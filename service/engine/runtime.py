@@ -32,6 +32,7 @@ from .results import COMPLETED, ERROR, RUNNING, TERMINATED, HumanTask, StepResul
 from .sandbox import RestrictedEnvironment
 from .serialization import load_state, restore_specs
 from .warm import DEFAULT_SIZE, WarmStates
+from .workflows import Workflow
 
 
 @dataclass(frozen=True)
@@ -236,9 +237,7 @@ class Engine:
         `units` (the codes of the org units, for a definition with scoped tasks; None checks their
         shape only) and `calendar` (the working calendar of the calendar helpers; calendar_helpers.py).
         """
-        workflow = BpmnWorkflow(
-            definition.spec, definition.subprocess_specs, script_engine=self.script_engine
-        )
+        workflow = Workflow(definition.spec, definition.subprocess_specs, script_engine=self.script_engine)
         # The root task's children copy its data when they are created.
         workflow.task_tree.data.update(variables or {})
         if start_cycle is not None:
@@ -407,9 +406,7 @@ class Engine:
         Raises EventNotExpected when the process has no message start event of that name."""
         if name not in self.start_messages(definition):
             raise EventNotExpected(f"The process does not start on the message {name!r}.")
-        workflow = BpmnWorkflow(
-            definition.spec, definition.subprocess_specs, script_engine=self.script_engine
-        )
+        workflow = Workflow(definition.spec, definition.subprocess_specs, script_engine=self.script_engine)
         workflow.task_tree.data.update(variables or {})
 
         def run() -> None:

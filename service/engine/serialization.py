@@ -18,6 +18,7 @@ from uuid import UUID
 
 import orjson
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnSubWorkflowConverter,
     BpmnWorkflowConverter,
     TaskConverter,
 )
@@ -25,6 +26,8 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
+
+from .workflows import SubWorkflow, Workflow
 
 STATE_FORMAT = "motcua-1"
 
@@ -145,6 +148,10 @@ def _serializer() -> BpmnWorkflowSerializer:
     config[BpmnWorkflow] = SpeclessWorkflowConverter
     config[Task] = DeltaTaskConverter
     registry = BpmnWorkflowSerializer.configure(config)
+    # States restore into the engine's classes (workflows.py) under SpiffWorkflow's type names: a
+    # state written before reads into them, and one written now reads as it always did.
+    SpeclessWorkflowConverter(Workflow, registry, typename="BpmnWorkflow")
+    BpmnSubWorkflowConverter(SubWorkflow, registry, typename="BpmnSubWorkflow")
     # Scripts may produce dates and decimals; keep them (datetime is already registered).
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))

@@ -19,7 +19,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter, WorkflowConverter
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.task import Task
-from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 from service.engine import (
     CompiledDefinition,
@@ -156,6 +156,23 @@ def checked_walk(monkeypatch) -> list[int]:
         return found
 
     monkeypatch.setattr(walk, "ready", ready)
+    return sizes
+
+
+@pytest.fixture(autouse=True)
+def checked_waiting(monkeypatch) -> list[int]:
+    """Every engine test also checks walk.waiting against SpiffWorkflow's own iterator each time a
+    workflow updates its waiting tasks (workflows.py): the same tasks in the same order. Returns
+    how many waiting tasks each update saw."""
+    original, sizes = walk.waiting, []
+
+    def waiting(workflow: Any) -> Any:
+        expected = [t.id for t in TaskIterator(workflow.task_tree, state=TaskState.WAITING)]
+        assert [t.id for t in original(workflow)] == expected, "walk.waiting disagrees with TaskIterator"
+        sizes.append(len(expected))
+        return original(workflow)
+
+    monkeypatch.setattr(walk, "waiting", waiting)
     return sizes
 
 

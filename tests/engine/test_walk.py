@@ -57,3 +57,45 @@ def test_predicted_branches_are_not_walked_into(engine):
         assert child.id not in {t.id for t in walk.ready(workflow)}
         assert child.id not in {t.id for t in workflow.get_tasks(state=TaskState.READY)}
         child._state = kept
+
+
+def test_a_join_waiting_for_parallel_branches_is_updated_and_found(engine, checked_waiting):
+    # engine_parallel_loop.bpmn: a fork into two user tasks, a join, then a round counted; the
+    # join waits until both inputs are done, and is updated when the last one completes
+    definition = deploy(engine, "engine_parallel_loop.bpmn")
+    instance = Instance.start(engine, definition, {"rounds": 0, "finished": True})
+    first, second = instance.ready()
+    instance.complete_task(first)
+    workflow = workflow_of(instance)
+    waiting = [t.task_spec.bpmn_id for t in walk.waiting(workflow)]
+    assert waiting == [t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.WAITING)]
+    assert waiting == ["join"]
+    instance.complete_task(second)
+    assert instance.status == "completed" and instance.variables["rounds"] == 1
+    assert checked_waiting and max(checked_waiting) >= 1  # the engine's own updates were checked too
+
+
+def test_states_restore_into_the_engine_classes_and_dump_unchanged(engine):
+    from service.engine.serialization import dump_state
+    from service.engine.workflows import SubWorkflow, Workflow
+
+    instance = Instance.start(engine, deploy(engine, "engine_subprocess_loop.bpmn"))
+    workflow = workflow_of(instance)
+    assert type(workflow) is Workflow
+    assert {type(sub) for sub in workflow.subprocesses.values()} == {SubWorkflow}
+    assert dump_state(workflow) == instance.state  # the same text: the type names are SpiffWorkflow's
+
+
+def test_spiffworkflow_loggers_start_at_warning_unless_the_deployment_set_them():
+    import logging
+
+    from service.engine import workflows
+
+    for name in workflows.SPIFF_LOGGERS:  # set when the engine was imported
+        assert logging.getLogger(name).level == logging.WARNING
+    configured = logging.getLogger("spiff.test_configured")
+    configured.setLevel(logging.DEBUG)
+    unset = logging.getLogger("spiff.test_unset")
+    workflows.quiet_logs(("spiff.test_configured", "spiff.test_unset"))
+    assert configured.level == logging.DEBUG  # a level the deployment chose is kept
+    assert unset.level == logging.WARNING
