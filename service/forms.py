@@ -26,7 +26,8 @@ from . import form_messages
 from .errors import Unprocessable
 
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-_cache: dict[Path, tuple[float, dict, Draft202012Validator]] = {}
+# path -> (its mtime, the schema, its validator, the fields it declares): read again when it changes
+_cache: dict[Path, tuple[float, dict, Draft202012Validator, frozenset[str]]] = {}
 _lock = threading.Lock()
 
 
@@ -100,7 +101,7 @@ def _is_org_unit(value) -> bool:
     return value.strip() in units()
 
 
-def _load(path: Path) -> tuple[dict, Draft202012Validator] | None:
+def _load(path: Path) -> tuple[dict, Draft202012Validator, frozenset[str]] | None:
     try:
         mtime = path.stat().st_mtime
     except OSError:
@@ -108,7 +109,7 @@ def _load(path: Path) -> tuple[dict, Draft202012Validator] | None:
     with _lock:
         cached = _cache.get(path)
         if cached and cached[0] == mtime:
-            return cached[1], cached[2]
+            return cached[1], cached[2], cached[3]
     try:
         schema = json.loads(path.read_text(encoding="utf-8"))
         Draft202012Validator.check_schema(schema)
@@ -116,9 +117,10 @@ def _load(path: Path) -> tuple[dict, Draft202012Validator] | None:
         current_app.logger.error("form schema %s is unusable: %s", path, exc)
         return None
     validator = Draft202012Validator(schema, format_checker=FORMATS)
+    fields = declared_fields(schema)
     with _lock:
-        _cache[path] = (mtime, schema, validator)
-    return schema, validator
+        _cache[path] = (mtime, schema, validator, fields)
+    return schema, validator, fields
 
 
 def describe(form_key: str | None) -> dict | None:
@@ -175,7 +177,7 @@ def declared(form_key: str | None) -> frozenset[str] | None:
     """The variables form_key declares, or None when it names no usable form."""
     paths = _paths(form_key) if form_key else None
     loaded = _load(paths[0]) if paths else None
-    return declared_fields(loaded[0]) if loaded else None
+    return loaded[2] if loaded else None
 
 
 def check_submission(form_key: str | None, data: dict, *, protected=frozenset(), what: str = "task") -> None:
@@ -190,7 +192,7 @@ def check_submission(form_key: str | None, data: dict, *, protected=frozenset(),
     paths = _paths(form_key) if form_key else None
     loaded = _load(paths[0]) if paths else None
     fields = refused_fields(data, protected)
-    allowed = declared_fields(loaded[0]) if loaded else frozenset()
+    allowed = loaded[2] if loaded else frozenset()
     for name in data:
         if name not in fields and name not in allowed:
             fields[name] = [form_messages.not_a_field(form_key) if loaded else form_messages.no_form(what)]

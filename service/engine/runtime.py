@@ -150,17 +150,22 @@ class Engine:
         before_done = effects.finished_ids(workflow)
         before_external = services.ready_external(workflow, ready)
         status, error, calls = RUNNING, None, []
+        # The ready tasks once the step has run: walked once for the service calls and the effects
+        # below, unless the step failed (marking a task for retry changes the ready tasks).
+        settled: list[Any] | None = None
         with limits.stepping(self.budgets) as step:
             try:
                 with clock.running_at(now), calendar_helpers.using(calendar, definition.day_kind):
                     action()
                     services.advance(workflow)
-                    calls = services.pending_calls(workflow)
+                    settled = walk.ready(workflow)
+                    calls = services.pending_calls(workflow, settled)
                 step.check_cpu("by the end of the step")
             except Exception as exc:  # any failure inside the model is an instance error, never a crash
+                settled = None
                 status, error = ERROR, effects.error_of(exc)
                 guards.mark_for_retry(workflow, exc)
-        ready = walk.ready(workflow)
+        ready = settled if settled is not None else walk.ready(workflow)
         after_ready = effects.ready_human(workflow, ready)
         # read before the loop below marks a human task in error: it changes no external task
         after_external = services.ready_external(workflow, ready)

@@ -121,10 +121,11 @@ def advance(workflow: Any) -> None:
     workflow.refresh_timers()
 
 
-def pending_calls(workflow: Any) -> list[ServiceCall]:
-    """The ready service tasks, with their evaluated parameters, for the service to queue."""
+def pending_calls(workflow: Any, ready: list[Any] | None = None) -> list[ServiceCall]:
+    """The ready service tasks, with their evaluated parameters, for the service to queue (`ready`:
+    the workflow's ready tasks when the caller has just walked for them: walk.ready)."""
     calls: list[ServiceCall] = []
-    for task in walk.ready(workflow):
+    for task in walk.ready(workflow) if ready is None else ready:
         spec = task.task_spec
         if not isinstance(spec, ServiceTask) or is_external(spec):
             continue
