@@ -67,7 +67,7 @@ class Dossiers(MethodView):
 
     @scoped(START)
     @reception_only
-    @blp.arguments(ReceiveArgs)
+    @blp.arguments(ReceiveArgs())  # an instance: a class is instantiated, nested schemas too, per request
     @blp.response(201, DossierDetailSchema)
     def post(self, args):
         """Receive a dossier for a procedure of the catalogue; starts its process (status 1).

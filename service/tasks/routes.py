@@ -93,7 +93,7 @@ def unclaim(task_id, loaded):
 @blp.route("/<uuid:task_id>/complete", methods=["POST"])
 @scoped(TASKS)
 @authorise(_actor_of, into="loaded")
-@blp.arguments(CompleteArgs)
+@blp.arguments(CompleteArgs())  # an instance: a class is instantiated at every request
 @blp.response(200, InstanceDetailSchema)
 def complete(args, task_id, loaded):
     """Complete a task with variables; answers the instance as it now stands.
