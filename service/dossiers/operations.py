@@ -147,6 +147,9 @@ def receive(
         db.session.add(dossier)
         db.session.flush()
 
+    def answer(step):  # what the reception answers, as its step wrote it (routes: no read back)
+        dossier.reception_step = step
+
     instances.start(
         definitions.get(procedure.process_key),
         business_key=str(dossier_id),
@@ -154,6 +157,7 @@ def receive(
         system_variables=variables,
         actor=actor,
         on_created=attach,
+        on_persisted=answer,
     )
     if variables["fee_prepaid"]:
         _record_prepaid_fee(dossier, fee, now)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -19,6 +20,7 @@ from ..instances import operations as instances
 from ..instances.models import ProcessInstance
 from ..models_base import page_of
 from ..procedures.models import Procedure
+from ..tasks import projection
 from ..tasks import queries as tasks
 from ..tasks.models import Task
 from . import drill
@@ -198,6 +200,21 @@ def return_method(dossier: Dossier) -> str | None:
 
 def current_tasks(dossier: Dossier) -> list[Task]:
     return tasks.open_of(dossier.instance_id)
+
+
+def received(step) -> tuple[list[Task], list[DossierStep]] | None:
+    """A new dossier's open tasks and Mẫu 05 steps as its reception's step wrote them (steps.Step),
+    as a read of them would give them, without reading them back; None when its open tasks are not
+    exactly those the step opened (one failed to open: an incident), and must be read."""
+    if {str(row["id"]) for row in step.rows} != set(step.result.ready):
+        return None
+    handovers = [
+        DossierStep(**{k: v.astimezone(UTC) if isinstance(v, datetime) else v for k, v in row.items()})
+        for table, rows in step.inserts
+        if table is DossierStep.__table__
+        for row in rows
+    ]
+    return projection.opened(step), handovers
 
 
 # --- the worklist's rows, with their dossier -----------------------------------------------------

@@ -25,9 +25,14 @@ from .schemas import (
 blp = Blueprint("dossiers", __name__, url_prefix="/api/v1", description="One-stop-shop dossiers (hồ sơ)")
 
 
-def _detail(dossier):
-    dossier.current_steps = queries.current_tasks(dossier)
-    dossier.steps = queries.steps(dossier)
+def _detail(dossier, received=None):
+    """The dossier with what its detail shows; `received`: the step of its reception, which
+    answers its open tasks and Mẫu 05 steps as it wrote them (queries.received)."""
+    known = queries.received(received) if received is not None else None
+    if known is not None:
+        dossier.current_steps, dossier.steps = known
+    else:
+        dossier.current_steps, dossier.steps = queries.current_tasks(dossier), queries.steps(dossier)
     dossier.payments, dossier.fee_paid = queries.payments(dossier), queries.fee_paid(dossier)
     dossier.return_method = queries.return_method(dossier)
     return dossier
@@ -85,7 +90,7 @@ class Dossiers(MethodView):
             pickup=args.get("pickup"),
             actor=current_user(),
         )
-        return _detail(dossier)
+        return _detail(dossier, received=dossier.reception_step)
 
 
 @blp.route("/dossiers/<string:ref>")

@@ -54,6 +54,7 @@ def start(
     actor,
     system_variables: dict | None = None,
     on_created=None,
+    on_persisted=None,
     start_cycle: dict | None = None,
     message: str | None = None,
 ):
@@ -63,7 +64,8 @@ def start(
     `variables` come from the caller: only what the definition's start form declares, never a
     variable the process computes (422 otherwise). `system_variables` are the service's own
     (a dossier's procedure, applicant, units...): trusted, and protected from callers afterwards.
-    on_created(instance) runs once the instance row exists, before the first step is persisted.
+    on_created(instance) runs once the instance row exists, before the first step is persisted;
+    on_persisted(step) once it is (steps.Step: what the step wrote, for an answer built from it).
     A definition whose start event names a `camunda:initiator` variable gets the starter's username
     in it (a system variable). `start_cycle`: the repetitions a timer start cycle left (arm_timer_start).
     """
@@ -125,7 +127,9 @@ def start(
     ]
     started = {"definition_key": definition.key, "version": definition.version, "business_key": business_key}
     events = [outbox.Event("instance.started", started, instance.id)]
-    steps.persist(instance, result, actor=actor, now=now, audit=audit, events=events)
+    step = steps.persist(instance, result, actor=actor, now=now, audit=audit, events=events)
+    if on_persisted is not None:
+        on_persisted(step)
     INSTANCES_STARTED.inc()
     return instance
 

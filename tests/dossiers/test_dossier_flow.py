@@ -128,6 +128,16 @@ def test_a_completions_answer_names_the_assignee_of_the_task_it_opened(office):
     assert read["due_at"] == opened["due_at"]  # the same moment, written alike (UTC)
 
 
+def test_a_receptions_answer_shows_its_open_tasks_and_steps_as_a_read_of_the_dossier_does(office):
+    """The reception answers its dossier's open tasks and Mẫu 05 steps from what its step wrote,
+    without reading them back: the same as a read of the dossier right after."""
+    answered = receive(office)
+    read = office.clerk.get(f"/api/v1/dossiers/{answered['id']}").json
+    assert answered["current_steps"] and answered["current_steps"] == read["current_steps"]
+    assert answered["steps"] == read["steps"]
+    assert answered == read
+
+
 def test_incomplete_dossier_is_guided_and_never_numbered(office):
     dossier = receive(office)
     dossier = do(

@@ -38,7 +38,7 @@ STEPS = (
 DOSSIER_BOUNDS = {
     # The org units are kept per process under their version, read with the principal (identity.
     # operations.units): no step reads them while they do not change.
-    "reception": 13,  # principal, procedure, definition; instance, dossier, tasks, ...
+    "reception": 11,  # principal, procedure, definition; instance, dossier, tasks, ...
     # ... and the message it waits for (withdrawal: one message_waits row, instances/waits.py)
     # A completion reads its dossier with the task and instance (steps.Pipeline.completion_reads).
     "receive": 12,  # ... and the day's code sequence and the register's line (one upsert each)
@@ -53,7 +53,7 @@ DOSSIER_BOUNDS_PG = {
     # ... the task's row locked when it is read, so its completion is one of the step's writes, all
     # in one statement (service/inserts.py): the task's update, its rows, the message waits that
     # come and go, the dossier's and the instance's updates
-    "reception": 8,  # instance and dossier inserted before the step's writes
+    "reception": 6,  # instance and dossier inserted before the step's writes; its answer not read back
     "receive": 5,  # principal, task (+ instance, dossier), code, register line, writes
     "digitise": 3,
     "assign": 5,  # ... and the specialist named in the form, checked, then read
