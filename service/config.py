@@ -185,6 +185,10 @@ def from_environment() -> dict:
         # cookie is accepted at all) is set to the maximum by identity/auth.init_app.
         "MOTCUA_SESSION_MAX_HOURS": _float("MOTCUA_SESSION_MAX_HOURS", 168.0),
         "MOTCUA_SESSION_IDLE_MINUTES": _float("MOTCUA_SESSION_IDLE_MINUTES", 480.0),
+        # A bearer token's principal is kept per process on PostgreSQL and read again only after
+        # PostgreSQL notifies a change of users, tokens, groups or units (identity/principals.py);
+        # false: read at every request. SQLite reads it at every request anyway.
+        "MOTCUA_PRINCIPAL_CACHE": _bool("MOTCUA_PRINCIPAL_CACHE", True),
         # Session cookies: secure by default; make run sets it to false for plain http on localhost.
         "SESSION_COOKIE_SECURE": _bool("MOTCUA_SECURE_COOKIES", True),
         "SESSION_COOKIE_HTTPONLY": True,

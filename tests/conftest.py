@@ -127,11 +127,17 @@ def app(_database, tmp_path):
             "MOTCUA_SCRIPT_TIME_LIMIT": 0.5,
             "MOTCUA_INSTANCE_DIR": str(tmp_path / "instance"),
             "MOTCUA_FORMS_DIR": FORMS_DIR,
+            # principals are read at every request here; tests/service/test_principal_cache.py
+            # runs the kept principals of production (PostgreSQL) against changes from elsewhere
+            "MOTCUA_PRINCIPAL_CACHE": False,
         }
     )
     yield app
     from service.extensions import db
 
+    cache = app.extensions.get("motcua.principals")
+    if cache is not None:
+        cache.close()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

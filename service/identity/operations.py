@@ -22,6 +22,7 @@ from ..extensions import db
 from ..models_base import utcnow
 from . import scopes as token_scopes
 from .models import ApiToken, Group, OrgUnit, User, cache_versions, user_groups
+from .principals import Kept, PrincipalCache
 from .touch import touch
 
 TOKEN_PREFIX = "mct_"  # noqa: S105 - a visible prefix, not a secret
@@ -274,7 +275,7 @@ def _token_query():
     tokens = ApiToken.__table__.c
     return (
         _principal_query()
-        .add_columns(tokens.id, tokens.scopes, tokens.last_used_at)
+        .add_columns(tokens.id, tokens.scopes, tokens.last_used_at, tokens.expires_at)
         .join(ApiToken.__table__, tokens.user_id == User.__table__.c.id)
         .where(
             tokens.token_hash == sa.bindparam("token_hash", type_=tokens.token_hash.type),
@@ -289,16 +290,49 @@ def _token_query():
 
 def principal_for_token(token: str) -> Principal | None:
     """The active user a valid, unrevoked, unexpired token belongs to, with the token's scopes (one
-    query), or None. Records the token's last use (at most one small UPDATE a minute per token)."""
+    query, or none while the process keeps it: principals.py), or None. Records the token's last
+    use (at most one small UPDATE a minute per token)."""
     now = utcnow()
-    rows = db.session.execute(_token_query(), {"token_hash": hash_token(token), "now": now}).all()
+    token_hash = hash_token(token)
+    cache = principal_cache()
+    generation = None
+    if cache is not None:
+        kept = cache.get(token_hash, now)
+        if kept is not None:
+            if kept.last_used_at is None or now - kept.last_used_at >= TOKEN_TOUCH_EVERY:
+                touch(ApiToken, kept.principal.token_id, "last_used_at", now, TOKEN_TOUCH_EVERY)
+                cache.used(token_hash, kept, now)
+            return kept.principal
+        generation = cache.generation()  # taken before the read: a change during it is seen
+    rows = db.session.execute(_token_query(), {"token_hash": token_hash, "now": now}).all()
     principal = _principal(rows)
     if principal is None:
         return None
-    token_id, scopes, last_used_at = rows[0][7], rows[0][8], rows[0][9]
+    token_id, scopes, last_used_at, expires_at = rows[0][7], rows[0][8], rows[0][9], rows[0][10]
     if last_used_at is None or now - last_used_at >= TOKEN_TOUCH_EVERY:
         touch(ApiToken, token_id, "last_used_at", now, TOKEN_TOUCH_EVERY)
-    return replace(principal, scopes=frozenset(scopes) if scopes is not None else None, token_id=token_id)
+        last_used_at = now
+    principal = replace(
+        principal, scopes=frozenset(scopes) if scopes is not None else None, token_id=token_id
+    )
+    if cache is not None and generation is not None:
+        cache.put(token_hash, Kept(principal, expires_at, last_used_at, generation))
+    return principal
+
+
+_PRINCIPALS = "motcua.principals"
+
+
+def principal_cache() -> PrincipalCache | None:
+    """This app's kept principals (PostgreSQL with MOTCUA_PRINCIPAL_CACHE), or None."""
+    extensions = current_app.extensions
+    if _PRINCIPALS not in extensions:
+        cache = None
+        engine = db.engine
+        if current_app.config.get("MOTCUA_PRINCIPAL_CACHE", True) and engine.dialect.name == "postgresql":
+            cache = PrincipalCache(engine.dialect.create_connect_args(engine.url))
+        extensions.setdefault(_PRINCIPALS, cache)
+    return extensions[_PRINCIPALS]
 
 
 # A token's last_used_at is written at most this often, so most requests write nothing.

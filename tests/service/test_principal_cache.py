@@ -1,0 +1,175 @@
+"""A bearer token's principal kept per process (identity/principals.py): on PostgreSQL a request
+presenting a kept token reads nothing, and whatever changes a principal, committed from wherever
+(another process, psql, a migration), is seen by the next request once PostgreSQL delivers its
+notification; while the listener is not connected, every request reads its principal.
+
+The suite's app reads principals at every request (conftest); these tests turn production's
+cache on, with a real listener on the test's own database.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from service.extensions import db
+from service.identity import operations as identity
+from service.identity.principals import Kept, PrincipalCache
+from service.models_base import utcnow
+from tests.conftest import BACKEND
+
+pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL notifies; SQLite keeps nothing")
+
+
+def _until(condition, what: str, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {seconds} s: {what}")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def cache(app):
+    app.config["MOTCUA_PRINCIPAL_CACHE"] = True
+    with app.app_context():
+        kept = identity.principal_cache()
+    assert kept is not None
+    kept.generation()  # starts the listener
+    _until(lambda: kept.live, "the listener is live")
+    return kept
+
+
+@pytest.fixture
+def principal_reads(app):
+    """The statements that read a token's principal."""
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def count(conn, cursor, statement, params, context, executemany):
+        if "api_tokens.token_hash =" in statement and statement.lstrip().startswith("SELECT"):
+            seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    yield seen
+    sa.event.remove(engine, "before_cursor_execute", count)
+
+
+def _elsewhere(app, sql: str) -> None:
+    """A write committed by another connection (another process, psql)."""
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(sa.text(sql))
+
+
+def _settled(app, cache) -> None:
+    """Every notification sent so far has been delivered (they arrive in commit order: ours last)."""
+    marker = uuid.uuid4().hex
+    _elsewhere(app, f"NOTIFY motcua_identity, '{marker}'")
+    _until(lambda: cache.delivered == marker, "our notification is delivered")
+
+
+def _kept(cache, caller) -> bool:
+    return cache.get(identity.hash_token(caller.token), utcnow()) is not None
+
+
+def test_a_kept_token_is_not_read_again(app, cache, make_user, principal_reads):
+    clerk = make_user("clerk", groups=["clerks"])
+    _settled(app, cache)
+    assert clerk.get("/api/v1/auth/me").status_code == 200
+    assert len(principal_reads) == 1
+    for _ in range(3):
+        answer = clerk.get("/api/v1/auth/me")
+        assert answer.status_code == 200 and answer.get_json()["username"] == "clerk"
+    assert len(principal_reads) == 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "UPDATE api_tokens SET revoked_at = now()",
+        "UPDATE users SET is_active = false WHERE username = 'clerk'",
+        "DELETE FROM api_tokens",
+        "UPDATE api_tokens SET expires_at = now() - interval '1 minute'",
+    ],
+)
+def test_a_change_committed_elsewhere_refuses_the_next_request(app, cache, make_user, change):
+    clerk = make_user("clerk", groups=["clerks"])
+    _settled(app, cache)
+    assert clerk.get("/api/v1/auth/me").status_code == 200
+    assert _kept(cache, clerk)
+    _elsewhere(app, change)
+    _until(lambda: not _kept(cache, clerk), "the notification is delivered")
+    assert clerk.get("/api/v1/auth/me").status_code == 401
+
+
+def test_groups_and_units_changed_elsewhere_are_seen(app, cache, make_user):
+    clerk = make_user("clerk", groups=["clerks"])
+    _settled(app, cache)
+    assert clerk.get("/api/v1/auth/me").get_json()["groups"] == ["clerks"]
+    _elsewhere(app, "UPDATE groups SET name = 'receptionists' WHERE name = 'clerks'")
+    _until(lambda: not _kept(cache, clerk), "the notification is delivered")
+    assert clerk.get("/api/v1/auth/me").get_json()["groups"] == ["receptionists"]
+    _elsewhere(app, "DELETE FROM user_groups")
+    _until(lambda: not _kept(cache, clerk), "the notification is delivered")
+    assert clerk.get("/api/v1/auth/me").get_json()["groups"] == []
+
+
+def test_the_last_use_written_every_minute_keeps_the_principal(app, cache, make_user):
+    clerk = make_user("clerk")
+    _settled(app, cache)
+    assert clerk.get("/api/v1/auth/me").status_code == 200
+    generation = cache.generation()
+    _elsewhere(app, "UPDATE api_tokens SET last_used_at = now() - interval '2 minutes'")
+    _elsewhere(app, "UPDATE users SET preferences = '{}'")
+    time.sleep(0.2)  # had a notification been sent, it would have arrived
+    assert cache.generation() == generation and _kept(cache, clerk)
+
+
+def test_without_the_listener_every_request_reads(app, cache, make_user, principal_reads):
+    clerk = make_user("clerk")
+    _settled(app, cache)
+    assert clerk.get("/api/v1/auth/me").status_code == 200
+    listener = cache.listener_pid()
+    assert listener is not None
+    cache.retry_seconds = (3.0,)  # the listener stays down long enough to be seen down
+    _elsewhere(app, f"SELECT pg_terminate_backend({listener})")
+    _until(lambda: not cache.live, "the listener's loss is seen")
+    reads = len(principal_reads)
+    assert clerk.get("/api/v1/auth/me").status_code == 200
+    assert len(principal_reads) == reads + 1  # read, not kept
+    # a change that sends no notification (its trigger disabled) is still seen while down
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE api_tokens DISABLE TRIGGER api_tokens_identity_changed"))
+        conn.execute(sa.text("UPDATE api_tokens SET revoked_at = now()"))
+        conn.execute(sa.text("ALTER TABLE api_tokens ENABLE TRIGGER api_tokens_identity_changed"))
+    assert clerk.get("/api/v1/auth/me").status_code == 401
+    _until(lambda: cache.live, "the listener is back")
+    assert cache.listener_pid() not in (None, listener)
+    assert clerk.get("/api/v1/auth/me").status_code == 401  # a new listener starts from nothing
+
+
+def test_an_expired_token_is_refused_by_the_clock():
+    cache = PrincipalCache(None)
+    cache._went(live=True)
+    now = utcnow()
+    kept = Kept("principal", now + timedelta(seconds=1), now, cache.generation())
+    cache.put("hash", kept)
+    assert cache.get("hash", now) is kept
+    assert cache.get("hash", now + timedelta(seconds=1)) is None
+
+
+def test_what_was_read_during_a_change_is_not_kept():
+    cache = PrincipalCache(None)
+    cache._went(live=True)
+    generation = cache.generation()
+    cache.forget()  # a notification arrived while the principal was read
+    cache.put("hash", Kept("principal", None, None, generation))
+    assert cache.get("hash", utcnow()) is None
+    cache._went(live=False)
+    cache.put("hash", Kept("principal", None, None, cache.generation() or 0))
+    assert cache.generation() is None and cache.get("hash", utcnow()) is None
