@@ -17,7 +17,6 @@ import threading
 from datetime import date
 from pathlib import Path
 
-import sqlalchemy as sa
 from flask import current_app
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
@@ -82,14 +81,9 @@ def _is_date(value) -> bool:
 def _is_active_username(value) -> bool:
     if not isinstance(value, str):
         return True  # the type keyword judges other values
-    from .extensions import db
-    from .identity.models import User
+    from .identity.queries import active_user  # read once per unit: the step may assign them
 
-    return bool(
-        db.session.scalar(
-            sa.select(sa.exists().where(User.username == value.strip(), User.is_active.is_(True)))
-        )
-    )
+    return active_user(value.strip()) is not None
 
 
 @FORMATS.checks("org_unit")

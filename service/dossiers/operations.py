@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 
-from ..definitions import operations as definitions
 from ..errors import Unprocessable
 from ..extensions import db
 from ..identity.models import OrgUnit
@@ -84,7 +83,7 @@ def receive(
     and `fee`: a dossier submitted on the national portal (service/dvcqg), its id there and the
     fee as the portal says it (amount, paid or not), given to the process as `fee`; `pickup`
     ({address, phone}, channel post): the post collects the documents there first."""
-    procedure = procedures.get(procedure_code, active_only=True)
+    procedure, definition = procedures.get_with_process(procedure_code)
     if channel not in CHANNELS:
         raise Unprocessable(f"The channel must be one of {', '.join(CHANNELS)}.")
     if pickup is not None and channel != "post":
@@ -151,7 +150,7 @@ def receive(
         dossier.reception_step = step
 
     instances.start(
-        definitions.get(procedure.process_key),
+        definition,
         business_key=str(dossier_id),
         variables={},
         system_variables=variables,

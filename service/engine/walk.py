@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.util.task import TaskState
 
 _READY, _WAITING, _FUTURE = TaskState.READY, TaskState.WAITING, TaskState.FUTURE
@@ -37,7 +38,9 @@ def ready(workflow: Any) -> list[Any]:
         state = task._state
         if state & _READY:
             found.append(task)
-        sub = subprocesses.get(task.id)
+        # only a subprocess or call activity starts one (its id is looked up, hashing a UUID in
+        # Python, for those tasks alone: most of a dossier's tree is not one)
+        sub = subprocesses.get(task.id) if isinstance(task.task_spec, SubWorkflowTask) else None
         if task._children and (sub is not None or state >= _FUTURE):
             tasks = task.workflow.tasks
             push([tasks.get(child) for child in reversed(task._children)])

@@ -8,10 +8,29 @@ or set-up makes in operations.py; the administrators' writes in admin.py.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
+from .. import uow
 from ..extensions import db
 from ..models_base import page_of, utcnow
 from .models import ApiToken, Group, OrgUnit, User, user_groups
+
+
+def active_user(username: str) -> User | None:
+    """The active user of that username, with their org unit, once per unit of work: a form's
+    `username` field is checked with it and the task its step opens is assigned with it (the
+    dossier's assignment names its specialist: one read for both)."""
+
+    def load() -> User | None:
+        query = (
+            sa.select(User)
+            .where(User.username == username, User.is_active.is_(True))
+            .options(joinedload(User.org_unit))
+        )
+        with db.session.no_autoflush:  # users only: a step's own changes are written with its others
+            return db.session.scalar(query)
+
+    return uow.remember(f"identity.active_user:{username}", load)
 
 
 def _like(text: str) -> str:

@@ -10,6 +10,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 from flask import current_app
 
+from ..definitions.models import ProcessDefinition
 from ..errors import Conflict, NotFound, ServiceError, Unprocessable
 from ..extensions import db
 from ..models_base import page_of, utcnow
@@ -43,6 +44,30 @@ def get(code: str, *, active_only: bool = False) -> Procedure:
     if procedure is None or (active_only and not procedure.active):
         raise NotFound(f"There is no {'active ' if active_only else ''}procedure {code!r} in the catalogue.")
     return procedure
+
+
+def get_with_process(code: str) -> tuple[Procedure, ProcessDefinition]:
+    """The current version of an active procedure and the latest version of its process, in one
+    statement (a reception needs both); 404 as get(active_only=True) and definitions.get say."""
+    definitions = ProcessDefinition
+    latest = (
+        sa.select(definitions.id)
+        .where(definitions.key == Procedure.process_key)
+        .order_by(definitions.version.desc())
+        .limit(1)
+        .correlate(Procedure)
+        .scalar_subquery()
+    )
+    row = db.session.execute(
+        sa.select(Procedure, definitions)
+        .outerjoin(definitions, definitions.id == latest)
+        .where(Procedure.code == code, CURRENT)
+    ).first()
+    if row is None or not row[0].active:
+        raise NotFound(f"There is no active procedure {code!r} in the catalogue.")
+    if row[1] is None:
+        raise NotFound(f"There is no process definition {row[0].process_key!r}.")
+    return row[0], row[1]
 
 
 def versions(code: str) -> list[Procedure]:

@@ -21,7 +21,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..audit.operations import fact
 from ..extensions import db
-from ..identity.models import OrgUnit, User
+from ..identity.models import User
+from ..identity.queries import active_user
 from ..steps import Step
 from .models import CANCELLED, OPEN, Task, task_candidates
 
@@ -143,9 +144,7 @@ def _assignee(assignee: str | None, properties: dict, variables: dict, unit: str
     username = assignee or (variables.get(name) if name else None)
     if not isinstance(username, str):
         return None
-    query = sa.select(User).where(User.username == username, User.is_active.is_(True))
-    if unit is not None:
-        officers = sa.select(OrgUnit.id).where(OrgUnit.code == unit)
-        query = query.where(sa.or_(User.is_admin, User.org_unit_id.in_(officers)))
-    with db.session.no_autoflush:  # users only: the step's own changes are written with its others
-        return db.session.scalar(query)
+    user = active_user(username)  # the form that named them read it already
+    if user is None or unit is None or user.is_admin:
+        return user
+    return user if user.org_unit is not None and user.org_unit.code == unit else None

@@ -38,12 +38,12 @@ STEPS = (
 DOSSIER_BOUNDS = {
     # The org units are kept per process under their version, read with the principal (identity.
     # operations.units): no step reads them while they do not change.
-    "reception": 11,  # principal, procedure, definition; instance, dossier, tasks, ...
+    "reception": 10,  # principal, procedure with its definition; instance, dossier, tasks, ...
     # ... and the message it waits for (withdrawal: one message_waits row, instances/waits.py)
     # A completion reads its dossier with the task and instance (steps.Pipeline.completion_reads).
     "receive": 12,  # ... and the day's code sequence and the register's line (one upsert each)
     "digitise": 10,
-    "assign": 12,  # ... and the specialist named in the form, checked, then made the assignee
+    "assign": 11,  # ... and the specialist named in the form, read once: checked, made the assignee
     "appraise": 10,
     "approve": 10,
     "issue_result": 12,  # ... and its PDFs' signatures (e_result_signed), a new system variable
@@ -53,10 +53,10 @@ DOSSIER_BOUNDS_PG = {
     # ... the task's row locked when it is read, so its completion is one of the step's writes, all
     # in one statement (service/inserts.py): the task's update, its rows, the message waits that
     # come and go, the dossier's and the instance's updates
-    "reception": 6,  # instance and dossier inserted before the step's writes; its answer not read back
+    "reception": 5,  # principal, procedure with its definition, instance, dossier, the step's writes
     "receive": 5,  # principal, task (+ instance, dossier), code, register line, writes
     "digitise": 3,
-    "assign": 5,  # ... and the specialist named in the form, checked, then read
+    "assign": 4,  # ... and the specialist named in the form (identity.queries.active_user)
     "appraise": 3,
     "approve": 3,
     "issue_result": 4,  # ... and its PDFs' signatures (its new system variable is one of the writes)
