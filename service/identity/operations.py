@@ -23,7 +23,7 @@ from ..models_base import utcnow
 from . import scopes as token_scopes
 from .models import ApiToken, Group, OrgUnit, User, cache_versions, user_groups
 from .principals import Kept, PrincipalCache
-from .touch import touch
+from .touch import TOUCH, touch
 
 TOKEN_PREFIX = "mct_"  # noqa: S105 - a visible prefix, not a secret
 MIN_PASSWORD_LENGTH = 8
@@ -95,6 +95,42 @@ def _unit_flushed(_mapper, _connection, _target) -> None:
     units_changed()
 
 
+_IDENTITY_MODELS = (User, ApiToken, Group, OrgUnit)
+
+
+def principals_changed() -> None:
+    """What principals are made of changed in this unit of work: once it commits, this process
+    forgets the principals it keeps (principals.py) before the unit's answer leaves, so nothing this
+    process serves afterwards predates the change (other processes learn it from the triggers'
+    NOTIFY). Said by every ORM write of a user, token, group or unit, and by every UPDATE or DELETE
+    of them run through the session, but a token's last-use stamp (touch)."""
+    unit = uow.current()
+    if unit is not None and not unit.marked(_PRINCIPALS_CHANGED):
+        unit.mark(_PRINCIPALS_CHANGED)
+        unit.on_commit(_forget_principals)
+
+
+def _forget_principals() -> None:
+    cache = current_app.extensions.get(_PRINCIPALS)
+    if cache is not None:
+        cache.forget()
+
+
+for _model in _IDENTITY_MODELS:
+    for _event in ("after_insert", "after_update", "after_delete"):
+        sa.event.listen(_model, _event, lambda _mapper, _connection, _target: principals_changed())
+
+
+@sa.event.listens_for(sa.orm.Session, "do_orm_execute")
+def _identity_statement(state) -> None:
+    """An UPDATE or DELETE of users, tokens, groups or units through the session (not touch's)."""
+    if (state.is_update or state.is_delete) and not state.execution_options.get(TOUCH):
+        mapper = state.bind_mapper
+        if mapper is not None and mapper.class_ in _IDENTITY_MODELS:
+            principals_changed()
+
+
+_PRINCIPALS_CHANGED = "identity.principals.changed"
 _UNITS_CHANGED = "identity.units.changed"
 _UNITS_KEPT = "motcua.units"
 

@@ -9,6 +9,9 @@ from sqlalchemy.orm import aliased
 
 from ..extensions import db
 
+# the execution option a last-use stamp's UPDATE carries: it changes no principal (operations.py)
+TOUCH = "motcua_touch"
+
 
 def touch(model, row_id: int, column: str, now: datetime, every: timedelta) -> None:
     """`column` = now on the row `row_id` of `model`, unless another request did within `every`
@@ -26,5 +29,5 @@ def touch(model, row_id: int, column: str, now: datetime, every: timedelta) -> N
         sa.update(model)
         .where(model.id == unlocked)
         .values({column: now})
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **{TOUCH: True})
     )

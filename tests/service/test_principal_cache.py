@@ -153,6 +153,66 @@ def test_without_the_listener_every_request_reads(app, cache, make_user, princip
     assert clerk.get("/api/v1/auth/me").status_code == 401  # a new listener starts from nothing
 
 
+@pytest.fixture
+def silent(app):
+    """The identity triggers disabled: no notification comes; only the process's own forgetting."""
+    tables = ("users", "api_tokens", "user_groups", "groups", "org_units")
+    for table in tables:
+        _elsewhere(app, f"ALTER TABLE {table} DISABLE TRIGGER {table}_identity_changed")
+    yield
+    for table in tables:
+        _elsewhere(app, f"ALTER TABLE {table} ENABLE TRIGGER {table}_identity_changed")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda admin, clerk: admin.client.patch(
+            "/api/v1/users/clerk", json={"is_active": False}, headers=admin.headers
+        ),
+        lambda admin, clerk: admin.post(f"/api/v1/tokens/{_token_id(admin, clerk)}/revoke"),
+        lambda admin, clerk: admin.client.patch(
+            "/api/v1/users/clerk", json={"groups": []}, headers=admin.headers
+        ),
+    ],
+    ids=["deactivated", "revoked", "groups"],
+)
+def test_a_change_made_by_this_process_is_seen_before_its_answer(app, cache, make_user, silent, change):
+    admin = make_user("admin", admin=True)
+    clerk = make_user("clerk", groups=["clerks"])
+    _settled(app, cache)
+    assert clerk.get("/api/v1/auth/me").get_json()["groups"] == ["clerks"]
+    assert _kept(cache, clerk)
+    assert change(admin, clerk).status_code == 200
+    assert not _kept(cache, clerk)  # no notification came (silent): the process forgot it itself
+    answer = clerk.get("/api/v1/auth/me")
+    assert answer.status_code == 401 or answer.get_json()["groups"] == []
+
+
+def _token_id(admin, clerk) -> int:
+    tokens = admin.get("/api/v1/tokens?per_page=200").get_json()["items"]
+    return next(token["id"] for token in tokens if token["user"] == clerk.username)
+
+
+def test_a_last_use_stamp_forgets_nothing_a_revocation_does(app):
+    from service import uow
+    from service.identity.models import ApiToken
+    from service.identity.touch import touch
+
+    with app.app_context():
+        user = identity.create_user("clerk", "password-1")
+        identity.create_token(user)
+        db.session.commit()
+        token_id = db.session.scalar(sa.select(ApiToken.id))
+        with uow.unit_of_work() as unit:
+            touch(ApiToken, token_id, "last_used_at", utcnow(), identity.TOKEN_TOUCH_EVERY)
+            assert not unit.marked("identity.principals.changed")
+            db.session.execute(
+                sa.update(ApiToken).values(revoked_at=utcnow()).execution_options(synchronize_session=False)
+            )
+            assert unit.marked("identity.principals.changed")
+
+
 def test_an_expired_token_is_refused_by_the_clock():
     cache = PrincipalCache(None)
     cache._went(live=True)
