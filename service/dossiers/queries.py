@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -206,15 +205,16 @@ def received(step) -> tuple[list[Task], list[DossierStep]] | None:
     """A new dossier's open tasks and Mẫu 05 steps as its reception's step wrote them (steps.Step),
     as a read of them would give them, without reading them back; None when its open tasks are not
     exactly those the step opened (one failed to open: an incident), and must be read."""
-    if {str(row["id"]) for row in step.rows} != set(step.result.ready):
+    opened = projection.opened_all(step)
+    if opened is None:
         return None
     handovers = [
-        DossierStep(**{k: v.astimezone(UTC) if isinstance(v, datetime) else v for k, v in row.items()})
+        DossierStep(**projection.as_read(row))
         for table, rows in step.inserts
         if table is DossierStep.__table__
         for row in rows
     ]
-    return projection.opened(step), handovers
+    return opened, handovers
 
 
 # --- the worklist's rows, with their dossier -----------------------------------------------------

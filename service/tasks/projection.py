@@ -116,17 +116,30 @@ def open_tasks(step: Step) -> None:
         step.audit.append(fact("instance_completed", at=now, instance_id=instance.id))
 
 
+def as_read(row: dict) -> dict:
+    """A row a stage wrote, as the database gives it back: its moments in UTC (a due moment is
+    computed in the calendar's zone)."""
+    return {k: v.astimezone(UTC) if isinstance(v, datetime) else v for k, v in row.items()}
+
+
 def opened(step: Step) -> list[Task]:
     """The tasks the step opened, as the answer to its request shows them and a read of them would
-    (not in the session: their rows are inserted with the step's writes): each with the user it was
-    assigned to, its moments in UTC as the database gives them back (a due moment is computed in
-    the calendar's zone)."""
+    (not in the session: their rows are inserted with the step's writes), each with the user it was
+    assigned to."""
     tasks = []
     for row in step.rows:
-        task = Task(**{k: v.astimezone(UTC) if isinstance(v, datetime) else v for k, v in row.items()})
+        task = Task(**as_read(row))
         set_committed_value(task, "assignee", step.assignees.get(row["id"]))
         tasks.append(task)
     return tasks
+
+
+def opened_all(step: Step) -> list[Task] | None:
+    """opened(step) when it opened every task its engine step made ready; None when one did not
+    open (an incident): the instance's open tasks must then be read."""
+    if {str(row["id"]) for row in step.rows} != set(step.result.ready):
+        return None
+    return opened(step)
 
 
 def write_tasks(step: Step) -> None:
