@@ -1,7 +1,11 @@
 """Small helpers the tests import (fixtures live in conftest.py)."""
 
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 BPMN = ROOT / "bpmn"
@@ -27,3 +31,23 @@ def openapi_document() -> dict:
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "openapi", "TESTING": True})
     return app.test_client().get("/api/v1/openapi.json").get_json()
+
+
+@contextmanager
+def statements(app, keep: Callable[[str], bool] = lambda statement: True) -> Iterator[list[str]]:
+    """The SQL statements the app sends to its database while the block runs (those `keep` keeps)."""
+    from service.extensions import db
+
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if keep(statement):
+            seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)

@@ -14,9 +14,11 @@ goes live once LISTEN is in place, and forgets everything and stops serving as s
 listening connection fails (every request then reads its principal, as without the cache) until
 a new connection listens again. A principal read while a change was being delivered is not kept
 (each entry carries the generation it was read under; a notification moves the generation). A
-token's expiry is checked against the clock at every use. So a revocation, a deactivation or a
-change of groups takes effect on every process within the notification's delivery (milliseconds),
-not at the end of a time-to-live. SQLite has no notifications: there the principal is read at
+token's expiry is checked against the clock at every use. The process that writes a change forgets
+at its own commit, before it answers (operations.principals_changed, said by every write of those
+rows through the session). So a revocation, a deactivation or a change of groups takes effect at
+once in the process that made it and on every other within the notification's delivery
+(milliseconds), not at the end of a time-to-live. SQLite has no notifications: there the principal is read at
 every request. MOTCUA_PRINCIPAL_CACHE=false turns the cache off.
 """
 

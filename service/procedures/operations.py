@@ -49,18 +49,17 @@ def get(code: str, *, active_only: bool = False) -> Procedure:
 def get_with_process(code: str) -> tuple[Procedure, ProcessDefinition]:
     """The current version of an active procedure and the latest version of its process, in one
     statement (a reception needs both); 404 as get(active_only=True) and definitions.get say."""
-    definitions = ProcessDefinition
     latest = (
-        sa.select(definitions.id)
-        .where(definitions.key == Procedure.process_key)
-        .order_by(definitions.version.desc())
+        sa.select(ProcessDefinition.id)
+        .where(ProcessDefinition.key == Procedure.process_key)
+        .order_by(ProcessDefinition.version.desc())
         .limit(1)
         .correlate(Procedure)
         .scalar_subquery()
     )
     row = db.session.execute(
-        sa.select(Procedure, definitions)
-        .outerjoin(definitions, definitions.id == latest)
+        sa.select(Procedure, ProcessDefinition)
+        .outerjoin(ProcessDefinition, ProcessDefinition.id == latest)
         .where(Procedure.code == code, CURRENT)
     ).first()
     if row is None or not row[0].active:

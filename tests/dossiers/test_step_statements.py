@@ -5,16 +5,13 @@ figures; `make bench` times the same transactions over HTTP)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-import sqlalchemy as sa
 
 from service import inserts
 from service.extensions import db
 from service.models_base import utcnow
 from tests.factories import receive_dossier
+from tests.support import statements
 
 # The happy path of AG-LLTP-01 (bpmn/dossier.bpmn), each step by its role, as bench/bench.py does.
 STEPS = (
@@ -64,23 +61,6 @@ DOSSIER_BOUNDS_PG = {
 }
 SIMPLE_BOUND, SIMPLE_BOUND_PG = 8, 3  # PostgreSQL: principal, task (+ instance), writes
 REGISTER = {"title": "Công văn số 12", "sender": "Sở Tư pháp"}
-
-
-@contextmanager
-def statements(app) -> Iterator[list[str]]:
-    """The statements the app sends to its database while the block runs."""
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
 
 
 def _postgres(app) -> bool:

@@ -21,6 +21,7 @@ from service.identity import operations as identity
 from service.identity.principals import Kept, PrincipalCache
 from service.models_base import utcnow
 from tests.conftest import BACKEND
+from tests.support import statements
 
 on_sqlite = pytest.mark.skipif(BACKEND == "postgres", reason="what SQLite does")
 
@@ -49,17 +50,12 @@ def cache(app):
 @pytest.fixture
 def principal_reads(app):
     """The statements that read a token's principal."""
-    seen: list[str] = []
-    with app.app_context():
-        engine = db.engine
 
-    def count(conn, cursor, statement, params, context, executemany):
-        if "api_tokens.token_hash =" in statement and statement.lstrip().startswith("SELECT"):
-            seen.append(statement)
+    def reads_principal(statement: str) -> bool:
+        return "api_tokens.token_hash =" in statement and statement.lstrip().startswith("SELECT")
 
-    sa.event.listen(engine, "before_cursor_execute", count)
-    yield seen
-    sa.event.remove(engine, "before_cursor_execute", count)
+    with statements(app, reads_principal) as seen:
+        yield seen
 
 
 def _elsewhere(app, sql: str) -> None:

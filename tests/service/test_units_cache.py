@@ -11,25 +11,21 @@ import sqlalchemy as sa
 from service import uow
 from service.extensions import db
 from service.identity import operations as identity
+from tests.support import statements
 
 
 @pytest.fixture
 def units_queries(app):
     """The statements that read the units (not the principal's, which reads only their version)."""
-    seen: list[str] = []
-    with app.app_context():
-        engine = db.engine
 
-    def count(conn, cursor, statement, params, context, executemany):
-        if (
+    def reads_units(statement: str) -> bool:
+        return (
             statement.lstrip().startswith("SELECT (SELECT cache_versions.version")
             and "FROM org_units" in statement
-        ):
-            seen.append(statement)
+        )
 
-    sa.event.listen(engine, "before_cursor_execute", count)
-    yield seen
-    sa.event.remove(engine, "before_cursor_execute", count)
+    with statements(app, reads_units) as seen:
+        yield seen
 
 
 @pytest.fixture
