@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.exc import IntegrityError
 
 from . import config as config_module
-from . import errors, parsing, runtime, uow
+from . import errors, frozen, parsing, runtime, uow
 from .calendar import operations as calendar_operations
 from .extensions import api, csrf, db, migrate
 from .idempotency import operations as idempotency
@@ -120,6 +120,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.register(app)
     app.before_request(parsing.refuse_malformed_url)  # before authentication: public routes too
     runtime.init_app(app)
+    frozen.init_app(app)  # deployed definitions and procedure versions, kept per process
     calendar_operations.init_app(app)  # the announced schedules are checked now, not at first use
 
     from integrations import Connectors, contracts, load_config

@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
+from .. import frozen
 from ..extensions import db
 from ..models_base import UTCDateTime, utcnow
 
@@ -46,6 +47,12 @@ class ProcessDefinition(db.Model):
     # How the process reads "ngày" (`dayKind` on the process: "working" or "calendar"; None: it
     # says nothing, or it was deployed before this was recorded). docs/time.md.
     day_kind: Mapped[str | None] = mapped_column(sa.String(16))
+
+
+# A deployed version never changes (a deployment of a changed model is a new version), but for who
+# may start it (a deployment of the same model with starters given replaces them) and who deployed
+# it (set to NULL by the database when that user is deleted).
+frozen.register(ProcessDefinition, mutable=("starter_groups", "starter_users", "deployed_by_id"))
 
 
 class Diagram(db.Model):

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import lazyload
 
 from .. import deadlines, uow
 from ..audit.operations import fact
@@ -58,9 +58,10 @@ def find_dossier(step: Step) -> None:
 
 def read_with_task():
     """The dossier an instance drives, read with a task about to be completed (steps.Pipeline's
-    `completion_reads`): `dossier_of` then finds it without a query. Its procedure is joined as an
-    outer join here (an instance without a dossier has no procedure either)."""
-    options = (joinedload(Dossier.procedure, innerjoin=False),)
+    `completion_reads`): `dossier_of` then finds it without a query. Its procedure version is not
+    read with it: the read seeds it into the session from the rows the process keeps
+    (service/frozen.py)."""
+    options = (lazyload(Dossier.procedure),)
     return Dossier, Dossier.instance_id == ProcessInstance.id, options
 
 

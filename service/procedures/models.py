@@ -15,6 +15,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .. import frozen
 from ..extensions import db
 from ..models_base import UTCDateTime, utcnow
 
@@ -70,3 +71,7 @@ class Procedure(db.Model):
     @property
     def current(self) -> bool:
         return self.valid_to is None
+
+
+# A change of the catalogue writes a new version: an old one only gets its valid_to.
+frozen.register(Procedure, mutable=("valid_to",))

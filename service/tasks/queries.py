@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import lazyload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import inserts, sla, steps, uow
+from .. import frozen, inserts, sla, steps, uow
 from ..audit.models import AuditEvent
 from ..calendar.operations import calendar
 from ..definitions.models import ProcessDefinition
@@ -250,6 +250,8 @@ def get_with_instance(
     for kept in row[2:]:
         if kept is not None:
             uow.keep(kept)
+            frozen.seed_related(kept)
+    frozen.seed_related(row[1])  # the instance's definition, left out of the query
     unit = uow.current()
     if lock and unit is not None:
         unit.mark(_LOCKED + str(row[0].id))
@@ -263,8 +265,9 @@ def _task_query(reads: tuple, lock: bool):
     query = (
         sa.select(Task, ProcessInstance)
         .join(ProcessInstance, Task.instance_id == ProcessInstance.id)
-        # the assignee is named only when the completion is refused (claimed by someone else)
-        .options(lazyload(Task.assignee))
+        # the assignee is named only when the completion is refused (claimed by someone else);
+        # the definition is found in the session (service/frozen.py) when the process keeps it
+        .options(lazyload(Task.assignee), lazyload(ProcessInstance.definition))
     )
     if reads:
         query = query.options(undefer(ProcessInstance.engine_state))

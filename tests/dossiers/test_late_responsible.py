@@ -10,11 +10,8 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
-
 from service.dossiers.models import Dossier
 from service.extensions import db
-from service.procedures.models import Procedure
 from tests.dossiers.test_dossier_flow import appraise, do, receive, to_appraisal
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -63,10 +60,10 @@ def test_an_open_late_dossier_names_the_officer_still_holding_it_not_the_apology
 
 def test_a_dossier_late_with_every_step_on_time_names_the_step_open_at_its_due_moment(dossier_office, clock):
     office = dossier_office
-    with office.app.app_context():  # a row stored before shares were checked: 3 days, appraise 5
-        db.session.execute(
-            sa.update(Procedure).where(Procedure.code == "AG-LLTP-01").values(processing_days=Decimal(3))
-        )
+    with office.app.app_context():  # a version stored before shares were checked: 3 days, appraise 5
+        from service.procedures import operations as procedures
+
+        procedures.update(procedures.get("AG-LLTP-01"), {"processing_days": Decimal(3)}, check=False)
         db.session.commit()
     clock.freeze()
     clock.advance_to(at(1))  # Monday

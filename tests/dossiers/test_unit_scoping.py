@@ -79,10 +79,9 @@ def test_a_procedure_of_an_unknown_agency_stops_the_dossier_with_an_incident(off
     """Unit scoping fails closed: a handling unit no org unit has is an incident on the instance,
     never a task open to every unit's heads; once the unit exists, a retry opens it scoped."""
     with office.app.app_context():
-        from service.procedures.models import Procedure
+        from service.procedures import operations as procedures
 
-        procedure = db.session.scalar(sa.select(Procedure).where(Procedure.code == "AG-LLTP-01"))
-        procedure.unit_code = "NO-SUCH-UNIT"
+        procedures.update(procedures.get("AG-LLTP-01"), {"unit_code": "NO-SUCH-UNIT"})
         db.session.commit()
     dossier = do(office.clerk, receive(office), "receive", {"reception_decision": "accept"})
     tasks = office.clerk.get(f"/api/v1/tasks?process_instance_id={dossier['process_instance_id']}").json
