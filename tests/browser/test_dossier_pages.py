@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from tests.browser.conftest import IN_CI, PASSWORD, log_in, screenshot
 from tests.factories import receive_dossier
 from tests.support import COMPONENTS
+from tests.support import statements as counted
 
 DATE = re.compile(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}")
 
@@ -103,21 +104,9 @@ def numbered_due(dossier):
 
 
 def test_the_list_pages_with_the_same_few_queries_whatever_the_number_of_rows(office):
-    from service.extensions import db
-
     def statements(url):
-        seen = []
-
-        def count(conn, cursor, statement, *args):
-            seen.append(statement)
-
-        with office.app.app_context():
-            engine = db.engine
-        sa.event.listen(engine, "before_cursor_execute", count)
-        try:
+        with counted(office.app) as seen:
             html(office.clerk.get(url))
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", count)
         return len(seen)
 
     statements("/ui/dossiers")  # warm: the org units kept, as after any first request

@@ -3,11 +3,10 @@
 import threading
 from datetime import date
 
-import sqlalchemy as sa
-
 from service.dossiers import codes
 from service.dossiers.models import DossierCodeSequence
 from service.extensions import db
+from tests.support import statements
 
 DAY = date(2026, 11, 26)
 UNIT = "000.17.22.H56"
@@ -29,24 +28,16 @@ def test_code_has_the_national_format(app):
 def test_the_upserts_are_built_once_and_send_one_sql_text(app):
     """The sequences' upserts are kept (codes._upsert) and bound: whatever the unit, day or book,
     the same statement and SQL text, compiled once (SQLAlchemy keeps its compiled form)."""
-    seen: list[str] = []
-
-    def keep(conn, cursor, statement, *args):
-        seen.append(statement)
-
     with app.app_context():
         codes.next_code(UNIT, DAY)
         codes.next_register_line(UNIT, DAY)
         built = codes._upsert.cache_info().misses
         statement = codes._upsert(db.engine.dialect, DossierCodeSequence.__table__, ("unit_code", "day"))
         assert statement._generate_cache_key() is not None  # its compiled form is kept
-        sa.event.listen(db.engine, "before_cursor_execute", keep)
-        try:
+        with statements(app) as seen:
             codes.next_code("000.00.17.H01", date(2026, 11, 27))
             codes.next_code(UNIT, DAY)
             codes.next_register_line("000.00.17.H01", date(2027, 1, 4))
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", keep)
         assert codes._upsert.cache_info().misses == built
         assert codes.next_register_line(UNIT, DAY) == ("2026", 2)
         db.session.rollback()

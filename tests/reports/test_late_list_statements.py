@@ -7,16 +7,14 @@ assigned task), or waits for the head's assignment (rule 2, a task with its cand
 from __future__ import annotations
 
 import uuid
-from contextlib import contextmanager
 from datetime import datetime
 from zoneinfo import ZoneInfo
-
-import sqlalchemy as sa
 
 from service.dossiers.models import DossierStep
 from service.extensions import db
 from service.reports import operations
 from tests.dossiers.test_dossier_flow import accept, do, receive
+from tests.support import statements
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -55,25 +53,11 @@ def add_dossiers(office, count: int) -> dict[str, int]:
     return kinds
 
 
-@contextmanager
-def counted_statements():
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
-
-
 def late_list(office, now: datetime) -> tuple[list[dict], int]:
     """The late list of March 2027 judged at `now`, and the statements it took."""
     with office.app.app_context():
         operations.late_rows("2027-03", now=now)  # the definition compiled, nothing else kept
-    with office.app.app_context(), counted_statements() as seen:
+    with office.app.app_context(), statements(office.app) as seen:
         rows = operations.late_rows("2027-03", now=now)
     return rows, len(seen)
 

@@ -16,6 +16,7 @@ from service.audit.models import AuditEvent
 from service.extensions import db
 from service.instances.models import ProcessInstance
 from service.outbox.models import OutboxEvent
+from tests.support import statements
 
 NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
 
@@ -32,21 +33,11 @@ def _events(n: int) -> list[dict]:
 
 
 def _insert(app) -> list[str]:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    with app.app_context():
-        sa.event.listen(db.engine, "before_cursor_execute", count)
-        try:
-            with uow.unit_of_work():
-                inserts.insert_all(
-                    [(AuditEvent.__table__, _facts(3)), (OutboxEvent.__table__, _events(2)), (AuditEvent, [])]
-                )
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", count)
-    return statements
+    with app.app_context(), statements(app) as seen, uow.unit_of_work():
+        inserts.insert_all(
+            [(AuditEvent.__table__, _facts(3)), (OutboxEvent.__table__, _events(2)), (AuditEvent, [])]
+        )
+    return seen
 
 
 def _stored(app) -> tuple[list, list]:
@@ -102,17 +93,11 @@ def test_the_instance_update_is_part_of_the_statement_on_postgresql(app, admin, 
         instance = db.session.get(ProcessInstance, uuid.UUID(instance_id))
         version = instance.version
         instance.variables = {**instance.variables, "note": "mine"}
-        statements: list[str] = []
-
-        def count(conn, cursor, statement, *args):
-            statements.append(statement)
-
-        sa.event.listen(db.engine, "before_cursor_execute", count)
-        inserts.insert_all([(AuditEvent.__table__, _facts(1))], last=instance)
-        db.session.flush()
-        sa.event.remove(db.engine, "before_cursor_execute", count)
+        with statements(app) as seen:
+            inserts.insert_all([(AuditEvent.__table__, _facts(1))], last=instance)
+            db.session.flush()
         db.session.commit()
-        assert len(statements) == (1 if _postgres(app) else 2)
+        assert len(seen) == (1 if _postgres(app) else 2)
         db.session.expire_all()
         stored = db.session.get(ProcessInstance, uuid.UUID(instance_id))
         assert (stored.version, stored.variables["note"]) == (version + 1, "mine")
@@ -211,13 +196,9 @@ def test_a_table_whose_column_types_json_cannot_carry_takes_the_values_list(app,
             }
             for i in range(2)
         ]
-        statements: list[str] = []
-        sa.event.listen(
-            db.engine, "before_cursor_execute", lambda c, cur, statement, *a: statements.append(statement)
-        )
-        with uow.unit_of_work():
+        with statements(app) as seen, uow.unit_of_work():
             inserts.insert_all([(IdempotentRequest.__table__, rows), (AuditEvent.__table__, _facts(2))])
-        assert len(statements) == 1
+        assert len(seen) == 1
         stored = db.session.execute(
             sa.select(IdempotentRequest.key, IdempotentRequest.body, IdempotentRequest.headers)
         ).all()
@@ -232,16 +213,10 @@ def test_an_instances_changes_make_one_statement_whatever_order_they_were_set_in
     _postgres_only(app)
     deploy_library("simple_approval.bpmn")
     ids = [uuid.UUID(admin.start("simple_approval").json["id"]) for _ in range(2)]
-    statements: list[str] = []
-
-    def keep(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    with app.app_context():
-        sa.event.listen(db.engine, "before_cursor_execute", keep)
+    with app.app_context(), statements(app) as seen:
         for n, instance_id in enumerate(ids):
             instance = db.session.get(ProcessInstance, instance_id)
-            statements.clear()
+            seen.clear()
             if n == 0:
                 instance.variables = {**instance.variables, "note": "first"}
                 instance.business_key = "HS-0"
@@ -251,11 +226,10 @@ def test_an_instances_changes_make_one_statement_whatever_order_they_were_set_in
                 built = inserts._update.cache_info().misses
             inserts.insert_all([(AuditEvent.__table__, _facts(1))], last=instance)
             db.session.flush()
-            assert len(statements) == 1
+            assert len(seen) == 1
             if n == 0:
-                first = statements[0]
-        sa.event.remove(db.engine, "before_cursor_execute", keep)
-        assert statements[0] == first
+                first = seen[0]
+        assert seen[0] == first
         assert inserts._update.cache_info().misses == built  # the first write's UPDATE, kept
         db.session.commit()
         db.session.expire_all()

@@ -5,31 +5,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import sqlalchemy as sa
+from flask import current_app
 
 from service import runtime
 from service.calendar.operations import calendar, invalidate
 from service.calendar.workcal import WorkingCalendar
 from service.definitions.operations import get
-from service.extensions import db
 from service.models_base import utcnow
 from tests.security import budget_models as models
-from tests.support import bpmn_path
+from tests.support import bpmn_path, statements
 
 COUNTS_DAYS = models.script("due = working_days_from_now(1)", key="counts_days")
 
 
 def _statements(work) -> list[str]:
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with statements(current_app) as seen:
         work()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
     return seen
 
 
@@ -39,11 +30,11 @@ def test_only_a_definition_that_counts_working_days_is_given_the_calendar(app, a
     with app.app_context():
         counting, plain = get("counts_days").id, get("simple_approval").id
         invalidate(app)  # a cold cache: building the calendar reads the overrides
-        statements = _statements(lambda: runtime.inputs(plain))
-        assert not any("calendar_overrides" in s for s in statements)
+        seen = _statements(lambda: runtime.inputs(plain))
+        assert not any("calendar_overrides" in s for s in seen)
         assert runtime.inputs(plain).calendar is None
-        statements = _statements(lambda: runtime.inputs(counting))
-        assert sum("calendar_overrides" in s for s in statements) == 1
+        seen = _statements(lambda: runtime.inputs(counting))
+        assert sum("calendar_overrides" in s for s in seen) == 1
         inputs = runtime.inputs(counting)
         assert isinstance(inputs.calendar, WorkingCalendar)
         assert inputs.definition is runtime.compiled(counting)  # restored once per process

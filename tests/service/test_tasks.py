@@ -3,6 +3,7 @@
 import pytest
 
 from tests.support import bpmn_path
+from tests.support import statements as counted
 
 REGISTER = {"title": "Công văn số 12", "sender": "Sở Tư pháp"}
 
@@ -110,25 +111,12 @@ def test_worklist_filters_by_process_and_sla_class_as_the_worklist_page_does(peo
 def test_the_worklist_reads_a_page_in_the_same_few_statements_whatever_its_rows(app, people):
     """The API and the worklist page share the worklist query: a count and one joined page query,
     never a query per row."""
-    import sqlalchemy as sa
-
-    from service.extensions import db
 
     clerk = people["clerk"]
 
     def statements(url):
-        seen = []
-
-        def count(conn, cursor, statement, *args):
-            seen.append(statement)
-
-        with app.app_context():
-            engine = db.engine
-        sa.event.listen(engine, "before_cursor_execute", count)
-        try:
+        with counted(app) as seen:
             assert clerk.get(url).status_code == 200
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", count)
         return len(seen)
 
     clerk.start("simple_approval")
