@@ -1,21 +1,23 @@
 """The instances' reads: their states, how many are in each (the pages); the instances waiting
-for a message (POST /messages).
+for a message (POST /messages); an instance's open tasks (its detail, a dossier's current steps).
 
-(Which instances a user may see, a page of them and their open tasks are still read in
-operations.py: they join the task projection, and instances.operations is the one module of the
-instances ↔ tasks circle that pyproject.toml lets import it.)
+(Which instances a user may see and a page of them are read in operations.py.)
 """
 
 from __future__ import annotations
 
+import functools
 import re
 
 import sqlalchemy as sa
+from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
-from .models import STATES, MessageWait, ProcessInstance
+from ..identity.models import User
+from .models import OPEN, STATES, MessageWait, ProcessInstance, Task
 
-__all__ = ["STATES", "state_counts", "waiting_for"]
+__all__ = ["STATES", "open_of", "state_counts", "waiting_for"]
 
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
@@ -79,3 +81,29 @@ def _same(held, wanted) -> bool:
     if isinstance(held, int | float) and isinstance(wanted, int | float):
         return held == wanted
     return type(held) is type(wanted) and held == wanted
+
+
+def open_of(instance_id) -> list[Task]:
+    """An instance's open tasks, oldest first, each with its assignee (the users read in a second
+    query only when one is assigned: a joined load of the assignee costs more, in SQLAlchemy's
+    setting up of the join for each execution, than the query itself)."""
+    found = list(db.session.scalars(_open_of(), {"instance_id": instance_id}))
+    assigned = {task.assignee_id for task in found if task.assignee_id is not None}
+    users = {}
+    if assigned:
+        users = {user.id: user for user in db.session.scalars(sa.select(User).where(User.id.in_(assigned)))}
+    for task in found:
+        set_committed_value(task, "assignee", users.get(task.assignee_id))
+    return found
+
+
+@functools.cache
+def _open_of():
+    return (
+        sa.select(Task)
+        .where(
+            Task.instance_id == sa.bindparam("instance_id", type_=Task.instance_id.type), Task.state == OPEN
+        )
+        .order_by(Task.created_at)
+        .options(lazyload(Task.assignee))
+    )

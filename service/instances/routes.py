@@ -10,9 +10,8 @@ from ..extensions import db
 from ..identity.auth import current_user
 from ..identity.permissions import authorise
 from ..identity.scopes import MESSAGES, START, require, scoped
-from ..tasks import queries as task_queries
 from ..web import etag, if_match, page
-from . import operations, permissions
+from . import operations, permissions, queries
 from .schemas import (
     InstanceDetailSchema,
     InstanceListArgs,
@@ -32,7 +31,7 @@ def respond(instance, status: int = 200, *, with_history: bool = True, tasks=Non
     db.session.flush()
     data = instance_dict(instance)
     data["variables"] = instance.variables
-    data["tasks"] = task_queries.open_of(instance.id) if tasks is None else tasks
+    data["tasks"] = queries.open_of(instance.id) if tasks is None else tasks
     data["history"] = history(instance.id) if with_history else []
     return data, status, etag(instance.version)
 

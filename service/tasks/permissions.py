@@ -7,7 +7,10 @@ import sqlalchemy as sa
 
 from ..errors import Forbidden
 from ..instances.models import ProcessInstance
+from ..instances.permissions import candidate_of, in_unit_of, involved_in
 from .models import Task, task_candidates
+
+__all__ = ["candidate_of", "in_unit_of", "involved_in", "may_act_on_task", "require_task_actor", "visible_to"]
 
 
 def may_act_on_task(user, task, instance_started_by_id: int | None) -> bool:
@@ -36,28 +39,6 @@ def require_task_actor(user, task, instance_started_by_id: int | None) -> None:
             f"You are not a candidate for task '{task.name}' (candidate groups: {groups}).",
             details={"task_id": str(task.id), "candidate_groups": list(task.candidate_groups)},
         )
-
-
-def in_unit_of(user) -> sa.ColumnElement[bool]:
-    """Tasks open to the user's org unit: those scoped to it and those scoped to none."""
-    if user.unit:
-        return sa.or_(Task.unit.is_(None), Task.unit == user.unit)
-    return Task.unit.is_(None)
-
-
-def candidate_of(user) -> sa.ColumnElement[bool]:
-    """Tasks the user is a candidate for: one of the user's groups, in the user's unit."""
-    # EXISTS (a semi-join probing the candidates' primary key) keeps the plan sane even
-    # before the tables have statistics.
-    in_groups = sa.exists().where(
-        task_candidates.c.task_id == Task.id, task_candidates.c.group_name.in_(sorted(user.group_names))
-    )
-    return sa.and_(in_groups, in_unit_of(user))
-
-
-def involved_in(user) -> sa.ColumnElement[bool]:
-    """Tasks the user is involved in: their assignee, who completed them, or a candidate."""
-    return sa.or_(Task.assignee_id == user.id, Task.completed_by_id == user.id, candidate_of(user))
 
 
 def visible_to(user) -> sa.ColumnElement[bool]:

@@ -14,7 +14,6 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import lazyload, undefer
-from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import frozen, inserts, sla, steps, uow
 from ..audit.models import AuditEvent
@@ -24,6 +23,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..identity.models import User
 from ..instances.models import ProcessInstance
+from ..instances.queries import open_of
 from ..models_base import utcnow
 from .models import CANCELLED, COMPLETED, OPEN, SLA_COLUMNS, Task, task_candidates
 from .permissions import candidate_of, visible_to
@@ -41,6 +41,7 @@ __all__ = [
     "get_with_instance",
     "involving",
     "names",
+    "open_of",
     "processes_of",
     "select_page",
     "sla_window",
@@ -205,32 +206,6 @@ def processes_of(user) -> list[tuple[str, str | None]]:
         )
     ).all()
     return [(key, name) for key, name in rows]
-
-
-def open_of(instance_id) -> list[Task]:
-    """An instance's open tasks, oldest first, each with its assignee (the users read in a second
-    query only when one is assigned: a joined load of the assignee costs more, in SQLAlchemy's
-    setting up of the join for each execution, than the query itself)."""
-    found = list(db.session.scalars(_open_of(), {"instance_id": instance_id}))
-    assigned = {task.assignee_id for task in found if task.assignee_id is not None}
-    users = {}
-    if assigned:
-        users = {user.id: user for user in db.session.scalars(sa.select(User).where(User.id.in_(assigned)))}
-    for task in found:
-        set_committed_value(task, "assignee", users.get(task.assignee_id))
-    return found
-
-
-@functools.cache
-def _open_of():
-    return (
-        sa.select(Task)
-        .where(
-            Task.instance_id == sa.bindparam("instance_id", type_=Task.instance_id.type), Task.state == OPEN
-        )
-        .order_by(Task.created_at)
-        .options(lazyload(Task.assignee))
-    )
 
 
 def get_with_instance(
