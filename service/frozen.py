@@ -14,7 +14,8 @@ definition in this process) is loaded by the relationship as before.
 definition's deployed_by_id, which the database sets to NULL when its user is deleted) and they
 are not kept: a seeded row reads them from the database if they are read at all, as it does the
 deferred columns (a definition's BPMN). JSON values are copied for each seeding, so a unit of work
-that changes what it got (it should not) changes nothing for the next one.
+that changes what it got (it should not) changes nothing for the next one. A row the unit of work
+itself inserted is not kept when it loads it again: the unit may yet roll back.
 """
 
 from __future__ import annotations
@@ -59,6 +60,15 @@ def register(entity: type, *, mutable: tuple[str, ...] = ()) -> None:
     _KINDS[entity] = _Kind(entity, columns, json)
     sa.event.listen(entity, "load", _loaded)
     sa.event.listen(entity, "before_update", _refuse_change)
+    sa.event.listen(entity, "after_insert", _inserted)
+
+
+def _inserted(mapper, _connection, target) -> None:
+    """Mapper `after_insert` event: a row this unit of work wrote is not kept when the unit loads
+    it again (the unit may still roll back, and SQLite may then give its id to another row)."""
+    unit = uow.current()
+    if unit is not None:
+        unit.mark(_written(type(target), tuple(mapper.primary_key_from_instance(target))))
 
 
 def _refuse_change(_mapper, _connection, target) -> None:
@@ -122,10 +132,17 @@ def _loaded(target, _context) -> None:
     ident = state.identity[0] if state.identity and len(state.identity) == 1 else None
     if ident is None or store.has(kind.entity, ident):
         return
+    unit = uow.current()
+    if unit is not None and unit.marked(_written(kind.entity, state.identity)):
+        return
     loaded = state.dict
     if not all(key in loaded for key in kind.columns):
         return  # a partial load (load_only): not what a seeded row must offer
     store.put(kind.entity, ident, {key: copy.deepcopy(loaded[key]) for key in kind.columns})
+
+
+def _written(entity: type, identity) -> str:
+    return f"frozen.written:{entity.__name__}:{identity}"
 
 
 def seed(entity: type, ident) -> None:

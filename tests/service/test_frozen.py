@@ -119,3 +119,21 @@ def test_a_dossier_received_under_an_old_version_keeps_its_terms(dossier_office)
     with office.app.app_context():
         row = db.session.get(Dossier, uuid.UUID(dossier["id"]))
         assert row.procedure.processing_days == Decimal(10) and row.procedure.valid_to is not None
+
+
+def test_a_row_the_unit_wrote_is_not_kept_when_it_reads_it_again(dossier_office):
+    """The unit may roll back (and SQLite may then give the id to another row)."""
+    import gc
+
+    office = dossier_office
+    data = {"code": "P-FROZEN", "name": "Thủ tục thử", "processing_days": 3, "process_key": "dossier"}
+    with office.app.test_request_context(), uow.unit_of_work() as unit:
+        procedure_id = procedures.create(data, check=False).id
+        db.session.expunge_all()
+        gc.collect()
+        assert db.session.get(Procedure, procedure_id).code == "P-FROZEN"  # loaded from its row
+        unit.abort()
+    assert office.app.extensions["motcua.frozen"].get(Procedure, procedure_id) is None
+    with office.app.test_request_context(), uow.unit_of_work():
+        current = procedures.get("AG-LLTP-01").id  # read by another unit: kept
+    assert office.app.extensions["motcua.frozen"].get(Procedure, current) is not None
