@@ -179,7 +179,7 @@ class _Ended:
 
 
 def test_a_runner_that_keeps_ending_at_its_start_is_started_again_after_a_growing_delay(monkeypatch):
-    from service.cli import _RunnerProcess
+    from service.cli import RunnerProcess
 
     started: list[float] = []
     now = [0.0]
@@ -188,25 +188,25 @@ def test_a_runner_that_keeps_ending_at_its_start_is_started_again_after_a_growin
         started.append(now[0])
         return _Ended()
 
-    runner = _RunnerProcess()
+    runner = RunnerProcess()
     monkeypatch.setattr(runner, "_spawn", spawn)
     runner.process, runner.started_at = _Ended(), 0.0
     while now[0] < 700:
-        now[0] += _RunnerProcess.RESTART_AFTER  # the watch looks every RESTART_AFTER seconds
+        now[0] += RunnerProcess.RESTART_AFTER  # the watch looks every RESTART_AFTER seconds
         runner.check(now[0])
     gaps = [later - earlier for earlier, later in zip([0.0, *started], started, strict=False)]
     assert gaps[:5] == [5.0, 15.0, 25.0, 45.0, 85.0]  # ended seen, then 0, 10, 20, 40 s more...
-    assert max(gaps) == _RunnerProcess.MAX_DELAY + _RunnerProcess.RESTART_AFTER
+    assert max(gaps) == RunnerProcess.MAX_DELAY + RunnerProcess.RESTART_AFTER
 
 
 def test_a_runner_that_ran_a_while_before_it_ended_is_started_again_at_once(monkeypatch):
-    from service.cli import _RunnerProcess
+    from service.cli import RunnerProcess
 
-    runner = _RunnerProcess()
+    runner = RunnerProcess()
     started: list[float] = []
     monkeypatch.setattr(runner, "_spawn", lambda: started.append(1) or _Ended())
     runner.process, runner.started_at, runner.failures = _Ended(), 0.0, 6  # after a bad spell
-    runner.check(_RunnerProcess.STABLE_AFTER + 1)  # it had run a minute: no delay
+    runner.check(RunnerProcess.STABLE_AFTER + 1)  # it had run a minute: no delay
     assert started == [1] and runner.failures == 1
 
 
