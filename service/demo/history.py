@@ -47,6 +47,7 @@ from ..extensions import db
 from ..identity.models import User
 from ..identity.operations import principal_for_user
 from ..instances.models import ProcessInstance
+from ..jobs import calls as service_calls
 from ..jobs import operations as jobs
 from ..jobs.models import PENDING, ServiceCall
 from ..payments import operations as payments
@@ -393,7 +394,7 @@ def _answer_the_remote_systems(story: Story, moment: datetime) -> None:
             answer = {"ok": True, "tracking_number": f"EB{call_id:09d}VN", "status": "booked"}
         else:
             answer = {"ok": True, "document_number": f"{call_id}/KQ-DEMO", "filed_at": moment.isoformat()}
-        jobs.answer_call(call_id, answer, moment)
+        service_calls.answer_call(call_id, answer, moment)
 
 
 def _player(story: Story, element_id: str) -> str:

@@ -25,7 +25,7 @@ from ..dvcqg import pushes as dvcqg
 from ..models_base import utcnow
 from ..notifications import sending as notifications
 from ..webhooks import operations as webhooks
-from . import operations
+from . import calls, operations
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +42,12 @@ def tick(app: Flask, *, enqueue=None) -> tuple[int, int]:
     with app.app_context():
         operations.heartbeat(worker_name(), now)
         relay.relay(now)
-        calls, timers = operations.due_work(now)
+        due_calls, timers = operations.due_work(now)
         deliveries = webhooks.due(now)
         messages = notifications.due(now)
         portal = dvcqg.due(now)
     work = [
-        *(("call", call_id) for call_id in calls),
+        *(("call", call_id) for call_id in due_calls),
         *(("timers", str(instance_id)) for instance_id in timers),
         *(("webhook", str(delivery_id)) for delivery_id in deliveries),
         *(("notification", str(delivery_id)) for delivery_id in messages),
@@ -58,7 +58,7 @@ def tick(app: Flask, *, enqueue=None) -> tuple[int, int]:
             enqueue(kind, ident)
         else:
             run(kind, ident, app)
-    return len(calls), len(timers)
+    return len(due_calls), len(timers)
 
 
 def run(kind: str, ident, app: Flask) -> None:
@@ -66,7 +66,7 @@ def run(kind: str, ident, app: Flask) -> None:
     with app.app_context():
         try:
             if kind == "call":
-                operations.run_call(int(ident))
+                calls.run_call(int(ident))
             elif kind == "webhook":
                 webhooks.deliver(uuid.UUID(str(ident)))
             elif kind == "notification":

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from ..identity.auth import current_user
 from ..identity.permissions import admin_only
 from ..web import PageArgs, RequestSchema, page, page_schema
-from . import operations, queries
+from . import calls, queries
 
 blp = Blueprint("incidents", __name__, url_prefix="/api/v1", description="Incidents and reports")
 
@@ -86,7 +86,7 @@ class Incidents(MethodView):
 @blp.response(200, IncidentSchema)
 def retry(incident_id):
     """Try the failed call again now, with a fresh set of attempts (administrators)."""
-    return operations.retry_incident(incident_id, actor=current_user())
+    return calls.retry_incident(incident_id, actor=current_user())
 
 
 @blp.route("/reports/late-dossiers", methods=["GET"])

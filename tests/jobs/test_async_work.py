@@ -145,7 +145,7 @@ def test_a_worker_dying_mid_call_is_replaced_and_the_effect_happens_once(
         call_id = db.session.scalar(
             sa.select(ServiceCall.id).where(ServiceCall.instance_id == uuid.UUID(started["id"]))
         )
-        from service.jobs.operations import claim_call
+        from service.jobs.calls import claim_call
 
         call = claim_call(call_id, utcnow())  # a worker takes the call ...
         app.extensions["motcua.connectors"].call(
