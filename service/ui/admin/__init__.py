@@ -7,7 +7,7 @@ forms posting back to themselves (Flask-WTF, CSRF) and calling the same operatio
 A refused form is shown again with what was typed and a message beside each field.
 """
 
-from . import calendar, catalogue, people, processes, tokens, webhooks  # noqa: F401  (their routes)
+from . import calendar, catalogue, people, processes, tokens, units, webhooks  # noqa: F401  (their routes)
 from .common import PASSWORD_RULE, REQUIRED
 
 __all__ = ["PASSWORD_RULE", "REQUIRED"]
