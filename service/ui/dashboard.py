@@ -21,8 +21,8 @@ from ..dossiers import queries as dossier_reads
 from ..dossiers.permissions import sees_all, units_of
 from ..identity import queries as identity
 from ..identity.auth import current_user
+from ..reports import index766, indicators
 from ..reports import indicator_permissions as permissions
-from ..reports import indicators
 from . import bp
 
 API_LIST = "/api/v1/dossiers?"
@@ -173,7 +173,7 @@ def dashboard():
         ],
         "points": [point["total"]["scaled"] for point in trend],
         "points_label": str(_l("Điểm (quy về 100)")),
-        "good": indicators.GOOD,
+        "good": index766.GOOD,
     }
     choices = period_choices(now)
     if period.key not in dict(choices):

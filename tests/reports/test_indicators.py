@@ -248,7 +248,7 @@ def test_every_formula_against_the_hand_computed_numbers(office):
 
 
 def test_the_points_below_and_at_the_threshold():
-    from service.reports.indicators import points, rating
+    from service.reports.index766 import points, rating
 
     assert points(0.4, 12, 0.8) == pytest.approx(6.0)  # 0.4 x 12 / 0.8
     assert points(0.8, 12, 0.8) == 12.0 and points(0.95, 12, 0.8) == 12.0
