@@ -79,19 +79,26 @@ def sign(attachment: Attachment, task, *, actor) -> Attachment:
     return copy
 
 
+# A result step's PDFs, newest first: through the instance's (instance_id, uploaded_at) index (a task's
+# files are its instance's; task_id alone has no index), built once (no statement to build or to
+# key per completion).
+_TASK_PDFS = (
+    sa.select(Attachment.id, Attachment.signatures)
+    .where(
+        Attachment.instance_id == sa.bindparam("instance_id", type_=Attachment.instance_id.type),
+        Attachment.task_id == sa.bindparam("task_id", type_=Attachment.task_id.type),
+        Attachment.deleted_at.is_(None),
+        Attachment.content_type == "application/pdf",
+    )
+    .order_by(Attachment.uploaded_at.desc(), Attachment.id)
+)
+
+
 def result_signed(task, instance) -> dict:
     """`e_result_signed` for a result step's completion: one of its PDFs is signed and good."""
     if str((task.properties or {}).get(RESULT_PROPERTY, "")).lower() != "true":
         return {}
-    found = db.session.execute(
-        sa.select(Attachment.id, Attachment.signatures)
-        .where(
-            Attachment.task_id == task.id,
-            Attachment.deleted_at.is_(None),
-            Attachment.content_type == "application/pdf",
-        )
-        .order_by(Attachment.uploaded_at.desc(), Attachment.id)
-    )
+    found = db.session.execute(_TASK_PDFS, {"instance_id": task.instance_id, "task_id": task.id})
     signed = [row.id for row in found if any(check.get("good") for check in (row.signatures or []))]
     # The latest good one is the result the documents system receives (edms/file_result: the
     # worker sends its bytes, attachments/inline.py).

@@ -139,3 +139,26 @@ def test_signing_is_refused_without_a_key_for_images_and_for_others(office, make
     office.app.extensions.pop("motcua.signing", None)
     refused = office.records.post(f"/api/v1/attachments/{pdf['id']}/signature")
     assert refused.status_code == 409 and refused.json["error"]["code"] == "no_signing_key"
+
+
+def test_a_result_steps_pdfs_are_found_through_an_index(app):
+    """The result step's look-up of its PDFs (`result_signed`, at every result step's completion)
+    goes through the instance's index, never a scan of every attachment of the province: the
+    planner, told not to scan while an index serves, keeps no sequential scan of attachments."""
+    import sqlalchemy as sa
+
+    from service.attachments.signing import _TASK_PDFS
+    from service.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the plan is PostgreSQL's (the PostgreSQL pass checks it)")
+        with db.engine.connect() as conn:
+            conn.execute(sa.text("SET enable_seqscan = off"))
+            compiled = _TASK_PDFS.compile(dialect=conn.dialect)
+            params = dict(compiled.params)
+            params.update(instance_id="00000000-0000-0000-0000-000000000001")
+            params.update(task_id="00000000-0000-0000-0000-000000000002")
+            plan = "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + str(compiled), params).all())
+    assert "Seq Scan on attachments" not in plan, plan
+    assert "ix_attachments_instance_id_uploaded_at" in plan, plan
