@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models_base import page_of
 from .models import FAILED, StatusPush
 
 
@@ -19,12 +18,24 @@ def pushes(*, state: str | None = None, dossier_id=None, limit: int = 200) -> li
     return list(db.session.scalars(query))
 
 
-def incidents(page: int, per_page: int) -> tuple[list[dict], int]:
-    """A page of the failed pushes as incidents (kind `dvcqg_push`), latest first, with their count."""
-    rows, total = page_of(
-        StatusPush, StatusPush.state == FAILED, (StatusPush.created_at.desc(),), page, per_page
-    )
-    return [_incident(push) for push in rows], total
+def incident_keys(kind: str):
+    """(kind, key, at) of each failed push, `at` the moment it is listed under (`updated_at` of
+    its incident: when it gave up); jobs.queries.all_incidents pages every kind in one query."""
+    return sa.select(
+        sa.literal(kind, sa.String).label("kind"),
+        sa.cast(StatusPush.id, sa.String).label("key"),
+        StatusPush.next_attempt_at.label("at"),
+    ).where(StatusPush.state == FAILED)
+
+
+def incidents_with_ids(ids) -> dict[int, dict]:
+    """The failed pushes of these ids as incidents, by id."""
+    if not ids:
+        return {}
+    return {
+        push.id: _incident(push)
+        for push in db.session.scalars(sa.select(StatusPush).where(StatusPush.id.in_(ids)))
+    }
 
 
 def _incident(push: StatusPush) -> dict:

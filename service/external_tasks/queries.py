@@ -33,6 +33,25 @@ def incidents(page: int, per_page: int) -> tuple[list[ExternalTask], int]:
     )
 
 
+def incident_keys(kind: str):
+    """(kind, key, at) of each external task in incident, `at` the moment it is listed under
+    (jobs.queries.all_incidents pages every kind of incident in one query)."""
+    return sa.select(
+        sa.literal(kind, sa.String).label("kind"),
+        sa.cast(ExternalTask.id, sa.String).label("key"),
+        ExternalTask.updated_at.label("at"),
+    ).where(ExternalTask.state == FAILED)
+
+
+def with_ids(ids) -> dict:
+    """The external tasks of these ids, by id."""
+    if not ids:
+        return {}
+    return {
+        task.id: task for task in db.session.scalars(sa.select(ExternalTask).where(ExternalTask.id.in_(ids)))
+    }
+
+
 def incident_count() -> int:
     return (
         db.session.scalar(

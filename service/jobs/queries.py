@@ -5,6 +5,8 @@ Reads live here, writes in operations.py; the call states are re-exported for th
 
 from __future__ import annotations
 
+import uuid
+
 import sqlalchemy as sa
 
 from ..extensions import db
@@ -31,20 +33,51 @@ def incidents(page: int, per_page: int) -> tuple[list[ServiceCall], int]:
 def all_incidents(page: int, per_page: int) -> tuple[list, int]:
     """A page of every incident, latest first: the failed service calls, the external tasks in
     incident (external_tasks.queries) and the national portal's failed status pushes
-    (dvcqg.queries), each marked with its `kind`, with their count."""
+    (dvcqg.queries), each marked with its `kind`, with their count. One query pages the three
+    kinds' (kind, key, moment) together in the database (a far page reads its rows alone, not every
+    incident before it); then each kind's rows on the page are read by their keys."""
     from ..dvcqg import queries as dvcqg
     from ..external_tasks import queries as external_tasks
 
-    wanted = page * per_page  # the first `wanted` of each kind hold the page of the merged list
-    calls, calls_total = incidents(1, wanted)
-    external, external_total = external_tasks.incidents(1, wanted)
-    pushes, pushes_total = dvcqg.incidents(1, wanted)
-    merged = sorted(
-        [*calls, *(_external_incident(task) for task in external), *pushes],
-        key=lambda row: row.updated_at if hasattr(row, "updated_at") else row["updated_at"],
-        reverse=True,
-    )
-    return merged[(page - 1) * per_page : wanted], calls_total + external_total + pushes_total
+    keys = sa.union_all(
+        sa.select(
+            sa.literal(CALL, sa.String).label("kind"),
+            sa.cast(ServiceCall.id, sa.String).label("key"),
+            ServiceCall.updated_at.label("at"),
+        ).where(ServiceCall.state == FAILED),
+        external_tasks.incident_keys(EXTERNAL_TASK),
+        dvcqg.incident_keys(DVCQG_PUSH),
+    ).subquery()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(keys)) or 0
+    rows = db.session.execute(
+        sa.select(keys.c.kind, keys.c.key)
+        .order_by(keys.c.at.desc(), keys.c.kind, keys.c.key)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    wanted: dict[str, list] = {CALL: [], EXTERNAL_TASK: [], DVCQG_PUSH: []}
+    for kind, key in rows:
+        wanted[kind].append(uuid.UUID(key) if kind == EXTERNAL_TASK else int(key))
+    calls = {call.id: call for call in _calls_with_ids(wanted[CALL])}
+    external = external_tasks.with_ids(wanted[EXTERNAL_TASK])
+    pushes = dvcqg.incidents_with_ids(wanted[DVCQG_PUSH])
+    found = {CALL: calls, EXTERNAL_TASK: external, DVCQG_PUSH: pushes}
+    page_rows = []
+    for kind, key in rows:
+        row = found[kind].get(uuid.UUID(key) if kind == EXTERNAL_TASK else int(key))
+        if row is None:  # gone between the two reads (retried, cleaned up)
+            continue
+        page_rows.append(_external_incident(row) if kind == EXTERNAL_TASK else row)
+    return page_rows, total
+
+
+CALL, EXTERNAL_TASK, DVCQG_PUSH = "service_call", "external_task", "dvcqg_push"
+
+
+def _calls_with_ids(ids) -> list[ServiceCall]:
+    if not ids:
+        return []
+    return list(db.session.scalars(sa.select(ServiceCall).where(ServiceCall.id.in_(ids))))
 
 
 def _external_incident(task) -> dict:
