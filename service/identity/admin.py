@@ -162,8 +162,7 @@ def create_unit(
     parent = tree.check_parent(code, parent_code)
     unit = OrgUnit(code=code, name=name.strip(), national_code=national_code or None, parent_code=parent)
     db.session.add(unit)
-    db.session.flush()
-    units_changed()
+    db.session.flush()  # its insert says units_changed() (operations._unit_flushed)
     tree.forget()
     audit("unit_created", actor, _unit_fact(unit))
     return unit

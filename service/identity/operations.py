@@ -178,8 +178,7 @@ def get_or_create_unit(code: str, name: str | None = None) -> OrgUnit:
     if unit is None:
         unit = OrgUnit(code=code, name=name or code)
         db.session.add(unit)
-        db.session.flush()
-        units_changed()
+        db.session.flush()  # its insert says units_changed() (_unit_flushed)
     return unit
 
 
