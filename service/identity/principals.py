@@ -136,6 +136,10 @@ class PrincipalCache:
                     self._connection = connection
                     connection.execute(f"LISTEN {CHANNEL}")
                     self._went(live=True)
+                    if failures:
+                        log.info(
+                            "principal cache: listening on %s again after %d failures", CHANNEL, failures
+                        )
                     failures = 0
                     while not self._stopped.is_set():
                         # wakes at least every second to see whether it should stop
@@ -144,8 +148,12 @@ class PrincipalCache:
                             self.delivered = notification.payload
             except Exception as error:
                 if not self._stopped.is_set():
-                    log.warning(
-                        "principal cache: listening on %s failed (%s); reading every time", CHANNEL, error
+                    # one warning per outage (its first failure), not one per retry
+                    log.log(
+                        logging.WARNING if failures == 0 else logging.DEBUG,
+                        "principal cache: listening on %s failed (%s); reading every time",
+                        CHANNEL,
+                        error,
                     )
             finally:
                 self._connection = None

@@ -242,3 +242,30 @@ def test_what_was_read_during_a_change_is_not_kept():
     cache._went(live=False)
     cache.put("hash", Kept("principal", None, None, cache.generation() or 0))
     assert cache.generation() is None and cache.get("hash", utcnow()) is None
+
+
+def test_an_outage_of_the_listener_warns_once_not_at_every_retry(caplog):
+    """A listener that cannot reach PostgreSQL tries again and again (after 0.5 s, then up to
+    every 10 s): the log says so once per outage, its later retries only at DEBUG."""
+    import logging
+    import socket
+
+    from service.identity.principals import PrincipalCache
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cache = PrincipalCache(((), {"host": "127.0.0.1", "port": port, "connect_timeout": 1}))
+    cache.retry_seconds = (0.01,)
+    caplog.set_level(logging.DEBUG, logger="service.identity.principals")
+
+    def failures() -> list:
+        return [r for r in caplog.records if "listening on" in r.getMessage() and "failed" in r.getMessage()]
+
+    try:
+        assert cache.generation() is None  # not live: nothing may be kept
+        _until(lambda: len(failures()) >= 4, "four failed attempts")
+    finally:
+        cache.close()
+    levels = [record.levelno for record in failures()]
+    assert levels[0] == logging.WARNING and set(levels[1:]) == {logging.DEBUG}, levels
