@@ -295,6 +295,42 @@ def test_every_flow_node_and_flow_is_drawn(key):
                 assert ax == bx or ay == by, f"{eid} has a diagonal segment"
 
 
+def _along(a, b) -> float:
+    """How far two axis-parallel segments run along each other (0 when they do not)."""
+    (a1, a2), (b1, b2) = a, b
+    for axis in (0, 1):
+        other = 1 - axis
+        if a1[axis] == a2[axis] == b1[axis] == b2[axis]:
+            low = max(min(a1[other], a2[other]), min(b1[other], b2[other]))
+            high = min(max(a1[other], a2[other]), max(b1[other], b2[other]))
+            return max(0.0, high - low)
+    return 0.0
+
+
+# Two flows leaving a gateway by one corner may share their first stub, no more: beyond it a
+# reader could not tell which line goes where.
+SHARED_STUB = 40
+
+
+@pytest.mark.parametrize("key", PROCESSES)
+def test_no_two_flows_are_drawn_along_each_other(key):
+    root = tree(key).getroot()
+    edges = {
+        edge.get("bpmnElement"): list(
+            itertools.pairwise(
+                (float(p.get("x")), float(p.get("y"))) for p in edge.findall("di:waypoint", NS)
+            )
+        )
+        for edge in root.iter(f"{{{NS['bpmndi']}}}BPMNEdge")
+    }
+    along = [
+        (a, b, length)
+        for (a, first), (b, second) in itertools.combinations(edges.items(), 2)
+        if (length := max((_along(x, y) for x in first for y in second), default=0.0)) > SHARED_STUB
+    ]
+    assert along == []
+
+
 @pytest.mark.parametrize("key", PROCESSES)
 def test_every_user_task_has_a_lane_group_and_a_valid_form(key):
     tasks = user_tasks(key)
