@@ -55,16 +55,18 @@ def all_incidents(page: int, per_page: int) -> tuple[list, int]:
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).all()
+    on_page = [(kind, uuid.UUID(key) if kind == EXTERNAL_TASK else int(key)) for kind, key in rows]
     wanted: dict[str, list] = {CALL: [], EXTERNAL_TASK: [], DVCQG_PUSH: []}
-    for kind, key in rows:
-        wanted[kind].append(uuid.UUID(key) if kind == EXTERNAL_TASK else int(key))
-    calls = {call.id: call for call in _calls_with_ids(wanted[CALL])}
-    external = external_tasks.with_ids(wanted[EXTERNAL_TASK])
-    pushes = dvcqg.incidents_with_ids(wanted[DVCQG_PUSH])
-    found = {CALL: calls, EXTERNAL_TASK: external, DVCQG_PUSH: pushes}
+    for kind, key in on_page:
+        wanted[kind].append(key)
+    found = {
+        CALL: {call.id: call for call in _calls_with_ids(wanted[CALL])},
+        EXTERNAL_TASK: external_tasks.with_ids(wanted[EXTERNAL_TASK]),
+        DVCQG_PUSH: dvcqg.incidents_with_ids(wanted[DVCQG_PUSH]),
+    }
     page_rows = []
-    for kind, key in rows:
-        row = found[kind].get(uuid.UUID(key) if kind == EXTERNAL_TASK else int(key))
+    for kind, key in on_page:
+        row = found[kind].get(key)
         if row is None:  # gone between the two reads (retried, cleaned up)
             continue
         page_rows.append(_external_incident(row) if kind == EXTERNAL_TASK else row)
