@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ..extensions import db
+from ..models_base import page_of
 from .models import FAILED, StatusPush
 
 
@@ -16,6 +17,23 @@ def pushes(*, state: str | None = None, dossier_id=None, limit: int = 200) -> li
     if dossier_id is not None:
         query = query.where(StatusPush.dossier_id == dossier_id)
     return list(db.session.scalars(query))
+
+
+def failed(limit: int) -> tuple[list[StatusPush], int]:
+    """The failed pushes, latest first (at most `limit`: the administration's incidents page), with
+    their count."""
+    return page_of(
+        StatusPush, StatusPush.state == FAILED, (StatusPush.next_attempt_at.desc(), StatusPush.id), 1, limit
+    )
+
+
+def incident_count() -> int:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(StatusPush).where(StatusPush.state == FAILED)
+        )
+        or 0
+    )
 
 
 def incident_keys(kind: str):

@@ -390,6 +390,48 @@ def test_an_administrator_retries_an_incident(page, office):
     assert office.admin.get("/api/v1/incidents").json["total"] == 0
 
 
+PUSHED_CODE = "TTPVHCC-261205-0007"  # the code the push named its dossier by
+
+
+def _failed_push(office) -> int:
+    """A status push to the national portal whose retries ran out, as the workers leave it."""
+    from service.dvcqg.models import StatusPush
+    from service.extensions import db
+
+    dossier = office.dossier
+    with office.app.app_context():
+        push = StatusPush(
+            event_id=987654,
+            dossier_id=uuid.UUID(dossier["id"]),
+            instance_id=uuid.UUID(dossier["process_instance_id"]),
+            params={"code": PUSHED_CODE, "status": 2, "status_name": "Được tiếp nhận"},
+            state="failed",
+            attempts=3,
+            last_error="503 Service Unavailable: Cổng DVC bảo trì",
+        )
+        db.session.add(push)
+        db.session.commit()
+        return push.id
+
+
+def test_an_administrator_sees_and_retries_a_failed_status_push_to_the_portal(page, office):
+    push_id = _failed_push(office)
+    log_in(page, "admin", ADMIN_PASSWORD)
+    page.goto("/ui/admin")
+    expect(page.get_by_test_id("count-incidents")).to_have_text("1")
+    page.get_by_role("link", name="Sự cố", exact=True).click()
+    row = page.locator(f'tr[data-push-id="{push_id}"]')
+    expect(row.get_by_test_id("error")).to_have_text("503 Service Unavailable: Cổng DVC bảo trì")
+    expect(row).to_contain_text(PUSHED_CODE)
+    expect(row).to_contain_text("Được tiếp nhận")  # the status as the pages name it
+    expect(row).to_contain_text("3 / 3")
+    row.get_by_role("button", name=f"Chạy lại: {PUSHED_CODE}").click()
+    expect(page.locator("#messages")).to_contain_text("Đã xếp lịch gọi lại dịch vụ.")
+    expect(page.get_by_test_id("empty")).to_have_text("Không có sự cố nào.")
+    pushes = office.admin.get("/api/v1/integrations/dvcqg/pushes?state=failed").json
+    assert pushes == [] and office.admin.get("/api/v1/incidents").json["total"] == 0
+
+
 def test_an_administrator_creates_a_user_who_then_logs_in(page, office):
     log_in(page, "admin", ADMIN_PASSWORD)
     page.goto("/ui/admin/users")

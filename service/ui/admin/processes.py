@@ -7,6 +7,7 @@ from flask import current_app, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from ...definitions import queries as definitions
+from ...dvcqg import queries as portal
 from ...external_tasks import queries as external_tasks
 from ...identity import queries as identity
 from ...instances import operations as instances
@@ -32,7 +33,7 @@ def overview():
         "running": by_state.get("running", 0),
         "error": by_state.get("error", 0),
         "suspended": by_state.get("suspended", 0),
-        "incidents": jobs.incident_count() + external_tasks.incident_count(),
+        "incidents": jobs.incident_count() + external_tasks.incident_count() + portal.incident_count(),
         "users": identity.active_user_count(),
     }
     return render_template("ui/admin.html", counts=counts)
@@ -96,6 +97,7 @@ def _incident_row(call) -> dict:
 
 
 EXTERNAL_INCIDENTS_SHOWN = 100  # the latest; the rest through GET /api/v1/external-tasks?state=failed
+PUSH_INCIDENTS_SHOWN = 100  # the latest; the rest through GET /api/v1/integrations/dvcqg/pushes?state=failed
 
 
 def _external_row(task) -> dict:
@@ -109,9 +111,11 @@ def _external_row(task) -> dict:
 
 @bp.get("/admin/incidents", endpoint="admin_incidents")
 def incidents_page():
-    """The failed service calls, then the external tasks in incident (both retried from here)."""
+    """The failed service calls, the external tasks in incident and the failed status pushes to
+    the national portal (each retried from here)."""
     admin_user()
     external, external_total = external_tasks.incidents(1, EXTERNAL_INCIDENTS_SHOWN)
+    pushes, pushes_total = portal.failed(PUSH_INCIDENTS_SHOWN)
     return list_page(
         "ui/admin_incidents.html",
         jobs.incidents,
@@ -119,4 +123,18 @@ def incidents_page():
         row=_incident_row,
         external=[_external_row(task) for task in external],
         external_total=external_total,
+        pushes=[_push_row(push) for push in pushes],
+        pushes_total=pushes_total,
     )
+
+
+def _push_row(push) -> dict:
+    params = push.params or {}
+    return {
+        "push": push,
+        "dossier": params.get("code") or params.get("portal_id") or "—",
+        "status": display.dossier_status(params["status"]) if isinstance(params.get("status"), int) else "",
+        "link": _instance_link(push.instance_id) if push.instance_id else None,
+        "updated": display.local_datetime(push.next_attempt_at),
+        "retry_url": url_for("dvcqg.retry_push", push_id=push.id),
+    }
